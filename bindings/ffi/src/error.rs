@@ -1,0 +1,45 @@
+//! The public error enum, and the one place internal errors are mapped to it.
+
+use waystation_core::Error as CoreError;
+
+/// What went wrong, as Kotlin, Swift and Python see it. Every variant carries a `reason` that
+/// names the problem (which field, which limit) without personal data.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum WaystationError {
+    /// An argument can never work: bad coordinates, unknown names, out-of-range numbers.
+    #[error("invalid input: {reason}")]
+    InvalidInput { reason: String },
+    /// Nothing with that id.
+    #[error("not found: {reason}")]
+    NotFound { reason: String },
+    /// A pack was refused (signature, trust, format, version). Installed data is unchanged.
+    #[error("pack refused: {reason}")]
+    PackRejected { reason: String },
+    /// The data directory is missing and cannot be created, not a directory, or read-only.
+    #[error("data directory unusable: {reason}")]
+    DataDirectory { reason: String },
+    /// The database was written by a newer app version; update the app.
+    #[error("database too new: {reason}")]
+    SchemaTooNew { reason: String },
+    /// The local database failed.
+    #[error("storage failure: {reason}")]
+    Storage { reason: String },
+    /// A bug inside Waystation. Please report it.
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+impl From<CoreError> for WaystationError {
+    fn from(e: CoreError) -> Self {
+        let reason = e.to_string();
+        match e {
+            CoreError::InvalidInput(_) => WaystationError::InvalidInput { reason },
+            CoreError::NotFound(_) => WaystationError::NotFound { reason },
+            CoreError::PackRejected(_) => WaystationError::PackRejected { reason },
+            CoreError::DataDir { .. } => WaystationError::DataDirectory { reason },
+            CoreError::SchemaTooNew { .. } => WaystationError::SchemaTooNew { reason },
+            CoreError::Sqlite(_) | CoreError::Io(_) => WaystationError::Storage { reason },
+            CoreError::Internal(_) => WaystationError::Internal { reason },
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Signed packs: how reference data (stations, training) travels from a publisher to a phone.
+//!
+//! A pack is a JSON payload wrapped in a DSSE envelope (Dead Simple Signing Envelope, the
+//! format in-toto and Sigstore use): the payload travels base64-encoded, and the Ed25519
+//! signature covers the exact payload bytes and its type through DSSE's pre-authentication
+//! encoding. Signing bytes rather than re-serialised JSON means no canonicalisation rules and no
+//! way for a parser difference to change what was signed. See
+//! `docs/decisions/0002-dsse-signed-packs.md` and `docs/formats/station-pack.md`.
+//!
+//! This module only opens and seals envelopes. What a payload means is up to the module that
+//! owns it (`stations`, later `training`).
+
+mod keys;
+
+pub use keys::{PublisherKeyPair, TrustedKey};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::{Signature, Signer};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Key id of the demo publisher, which signs the bundled Xi'an sample pack.
+pub const DEMO_KEY_ID: &str = "waystation-demo-2026";
+/// Public key of the demo publisher. Its secret is in `data/keys/demo-publisher.json` for
+/// everyone to see: trust it only in demos and tests, never in a production app.
+pub const DEMO_PUBLIC_KEY: &str = "Egcohxq2SSVnZeAuVor5/OzSUk8U2eafg+bNnPWrBEI=";
+
+/// The demo publisher's key, as a device would trust it.
+pub fn demo_trusted_key() -> TrustedKey {
+    // A constant checked by `demo_key_is_valid` below.
+    TrustedKey::new(DEMO_KEY_ID, DEMO_PUBLIC_KEY).expect("demo key constant is valid")
+}
+
+/// Largest pack accepted by default, in bytes. The Xi'an pack is about 0.6 MB.
+pub const DEFAULT_MAX_PACK_BYTES: usize = 32 * 1024 * 1024;
+
+/// A DSSE envelope as it is stored in a `.pack.json` file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Media type of the payload, e.g. `application/vnd.waystation.station-pack+json`.
+    #[serde(rename = "payloadType")]
+    pub payload_type: String,
+    /// The payload, standard base64.
+    pub payload: String,
+    /// One or more signatures; the pack is accepted when one verifies under a trusted key.
+    #[serde(default)]
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+/// One signature in an [`Envelope`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeSignature {
+    /// Which publisher key made it.
+    pub keyid: String,
+    /// The Ed25519 signature over the PAE, standard base64.
+    pub sig: String,
+}
+
+/// A verified payload, with who signed it and the SHA-256 of the whole envelope file.
+#[derive(Clone, Debug)]
+pub struct VerifiedPayload {
+    /// The payload bytes exactly as signed.
+    pub bytes: Vec<u8>,
+    /// The trusted key that verified it.
+    pub key_id: String,
+    /// Lowercase hex SHA-256 of the envelope file, recorded with the installed pack.
+    pub envelope_sha256: String,
+}
+
+/// DSSE v1 pre-authentication encoding: what the signature actually covers.
+fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(payload_type.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Signs `payload` as a pack of type `payload_type` and returns the envelope file's bytes.
+pub fn seal(payload: &[u8], payload_type: &str, key: &PublisherKeyPair) -> Result<Vec<u8>> {
+    let sig: Signature = key.signing_key().sign(&pae(payload_type, payload));
+    let env = Envelope {
+        payload_type: payload_type.to_string(),
+        payload: B64.encode(payload),
+        signatures: vec![EnvelopeSignature {
+            keyid: key.key_id.clone(),
+            sig: B64.encode(sig.to_bytes()),
+        }],
+    };
+    let mut out = serde_json::to_vec_pretty(&env).map_err(|e| Error::Internal(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Opens an envelope: checks its size, shape and type, and verifies a signature under one of
+/// the `trusted` keys. Refuses unsigned, forged, tampered, truncated and oversized packs with a
+/// message that says which.
+pub fn open(
+    bytes: &[u8],
+    expected_type: &str,
+    trusted: &[TrustedKey],
+    max_bytes: usize,
+) -> Result<VerifiedPayload> {
+    if bytes.len() > max_bytes {
+        return Err(Error::pack(format!(
+            "pack is {} bytes, more than the limit of {max_bytes} bytes",
+            bytes.len()
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::pack("pack file is empty"));
+    }
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_eof() {
+            Error::pack(format!("pack is truncated: the JSON ends early ({e})"))
+        } else {
+            Error::pack(format!("pack is not a signed pack envelope: {e}"))
+        }
+    })?;
+    if env.payload_type != expected_type {
+        return Err(Error::pack(format!(
+            "pack has payload type '{}', expected '{expected_type}'",
+            env.payload_type
+        )));
+    }
+    let payload = B64
+        .decode(env.payload.as_bytes())
+        .map_err(|e| Error::pack(format!("pack payload is not valid base64: {e}")))?;
+    if env.signatures.is_empty() {
+        return Err(Error::pack("pack is unsigned: it has no signatures"));
+    }
+    let message = pae(&env.payload_type, &payload);
+    let mut reasons = Vec::new();
+    for s in &env.signatures {
+        let Some(key) = trusted.iter().find(|k| k.key_id == s.keyid) else {
+            reasons.push(format!("key '{}' is not a trusted publisher key", s.keyid));
+            continue;
+        };
+        let sig_bytes = match B64.decode(s.sig.as_bytes()) {
+            Ok(b) => b,
+            Err(_) => {
+                reasons.push(format!("signature by '{}' is not valid base64", s.keyid));
+                continue;
+            }
+        };
+        let Ok(sig_arr) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else {
+            reasons.push(format!("signature by '{}' is not 64 bytes long", s.keyid));
+            continue;
+        };
+        let sig = Signature::from_bytes(&sig_arr);
+        match key.verifying_key().verify_strict(&message, &sig) {
+            Ok(()) => {
+                return Ok(VerifiedPayload {
+                    bytes: payload,
+                    key_id: key.key_id.clone(),
+                    envelope_sha256: sha256_hex(bytes),
+                });
+            }
+            Err(_) => reasons.push(format!(
+                "signature by '{}' does not match the payload (forged or tampered)",
+                s.keyid
+            )),
+        }
+    }
+    Err(Error::pack(format!(
+        "no valid signature: {}",
+        reasons.join("; ")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TYPE: &str = "application/vnd.waystation.test+json";
+
+    fn setup() -> (PublisherKeyPair, Vec<TrustedKey>) {
+        let kp = PublisherKeyPair::from_seed("test-key", [7u8; 32]);
+        let trusted = vec![kp.trusted_key()];
+        (kp, trusted)
+    }
+
+    #[test]
+    fn seal_then_open_round_trips() {
+        let (kp, trusted) = setup();
+        let sealed = seal(br#"{"hello":"world"}"#, TYPE, &kp).unwrap();
+        let v = open(&sealed, TYPE, &trusted, 1 << 20).unwrap();
+        assert_eq!(v.bytes, br#"{"hello":"world"}"#);
+        assert_eq!(v.key_id, "test-key");
+        assert_eq!(v.envelope_sha256.len(), 64);
+    }
+
+    #[test]
+    fn demo_key_is_valid_and_matches_the_key_file() {
+        let k = demo_trusted_key();
+        let file =
+            PublisherKeyPair::from_json(include_bytes!("../../../data/keys/demo-publisher.json"))
+                .unwrap();
+        assert_eq!(file.key_id, k.key_id);
+        assert_eq!(file.public_key, k.public_key_b64());
+    }
+
+    #[test]
+    fn pae_matches_the_dsse_spec_example() {
+        // From the DSSE protocol document.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_problem() {
+        let (kp, trusted) = setup();
+        let sealed = seal(b"{}", TYPE, &kp).unwrap();
+        let mut env: Envelope = serde_json::from_slice(&sealed).unwrap();
+
+        // tampered payload
+        let mut t = env.clone();
+        t.payload = B64.encode(b"{\"x\":1}");
+        let err = open(&serde_json::to_vec(&t).unwrap(), TYPE, &trusted, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("forged or tampered"), "{err}");
+
+        // wrong payload type (the signature also covers the type)
+        let err = open(&sealed, "application/other", &trusted, 1 << 20).unwrap_err();
+        assert!(
+            err.to_string().contains("expected 'application/other'"),
+            "{err}"
+        );
+
+        // untrusted key
+        let other = PublisherKeyPair::from_seed("other", [9u8; 32]);
+        let err = open(&sealed, TYPE, &[other.trusted_key()], 1 << 20).unwrap_err();
+        assert!(
+            err.to_string().contains("not a trusted publisher key"),
+            "{err}"
+        );
+
+        // forged: right key id, wrong key
+        let forged = seal(
+            b"{}",
+            TYPE,
+            &PublisherKeyPair::from_seed("test-key", [1u8; 32]),
+        )
+        .unwrap();
+        let err = open(&forged, TYPE, &trusted, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("forged or tampered"), "{err}");
+
+        // unsigned
+        env.signatures.clear();
+        let err = open(&serde_json::to_vec(&env).unwrap(), TYPE, &trusted, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("unsigned"), "{err}");
+
+        // truncated
+        let err = open(&sealed[..sealed.len() / 2], TYPE, &trusted, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+
+        // huge
+        let err = open(&sealed, TYPE, &trusted, 10).unwrap_err();
+        assert!(err.to_string().contains("more than the limit"), "{err}");
+
+        // garbage and empty
+        let err = open(b"\x00\x01garbage", TYPE, &trusted, 1 << 20).unwrap_err();
+        assert!(
+            err.to_string().contains("not a signed pack envelope"),
+            "{err}"
+        );
+        let err = open(b"  ", TYPE, &trusted, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+    }
+}

@@ -1,0 +1,329 @@
+//! Red stations: the signed directory, its import, and the offline finder.
+//!
+//! The directory arrives as a signed station pack ([`pack`]), is imported atomically into
+//! SQLite ([`import_pack`]), and is then served from an in-memory spatial index
+//! ([`StationIndex`]) rebuilt from SQLite at open and after every import. Text search runs on
+//! SQLite's FTS5 trigram index, which finds Chinese substrings.
+
+pub mod hours;
+mod index;
+mod model;
+pub mod pack;
+mod service;
+
+pub use hours::{Hours, HoursState, OpenStatus};
+pub use index::StationIndex;
+pub use model::{Station, StationFilter, StationHit};
+pub use pack::{STATION_PACK_TYPE, StationPack};
+pub use service::{Service, ServiceSet};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::geo::{Datum, Position};
+use crate::packs::{self, TrustedKey};
+
+/// An installed pack, as recorded in the store.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InstalledPack {
+    /// Pack id.
+    pub pack_id: String,
+    /// `stations` or `training`.
+    pub kind: String,
+    /// Installed version.
+    pub version: u64,
+    /// Publisher named in the pack.
+    pub publisher: String,
+    /// Key that signed it.
+    pub key_id: String,
+    /// When the publisher built it.
+    pub created: String,
+    /// SHA-256 of the envelope file.
+    pub sha256: String,
+    /// When this device installed it.
+    pub installed_at: String,
+    /// Whether positions are synthetic.
+    pub synthetic: bool,
+    /// The pack's notice text.
+    pub notice: Option<String>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ImportOutcome {
+    /// Pack id.
+    pub pack_id: String,
+    /// The version now installed.
+    pub version: u64,
+    /// The version it replaced, if any.
+    pub previous_version: Option<u64>,
+    /// Stations in the pack.
+    pub stations: usize,
+    /// Stations whose opening hours did not parse (they show as Unknown).
+    pub unparseable_hours: usize,
+    /// True when this exact pack was already installed; nothing changed.
+    pub unchanged: bool,
+}
+
+fn installed_pack(row: &Row<'_>) -> rusqlite::Result<InstalledPack> {
+    Ok(InstalledPack {
+        pack_id: row.get(0)?,
+        kind: row.get(1)?,
+        version: row.get::<_, i64>(2)? as u64,
+        publisher: row.get(3)?,
+        key_id: row.get(4)?,
+        created: row.get(5)?,
+        sha256: row.get(6)?,
+        installed_at: row.get(7)?,
+        synthetic: row.get(8)?,
+        notice: row.get(9)?,
+    })
+}
+
+const PACK_COLUMNS: &str = "pack_id, kind, version, publisher, key_id, created_at, sha256, installed_at, synthetic, notice";
+
+/// Every installed pack.
+pub fn installed_packs(conn: &Connection) -> Result<Vec<InstalledPack>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PACK_COLUMNS} FROM packs ORDER BY pack_id"
+    ))?;
+    let rows = stmt.query_map([], installed_pack)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Verifies and installs a signed station pack in one transaction. On any refusal or failure
+/// the previously installed data is untouched.
+pub fn import_pack(
+    conn: &mut Connection,
+    envelope: &[u8],
+    trusted: &[TrustedKey],
+    max_bytes: usize,
+    now: DateTime<Utc>,
+) -> Result<ImportOutcome> {
+    let verified = packs::open(envelope, STATION_PACK_TYPE, trusted, max_bytes)?;
+    let pack = StationPack::from_json(&verified.bytes)?;
+    let stations = pack.validate()?;
+    let unparseable_hours = stations
+        .iter()
+        .filter(|s| s.src.opening_hours.is_some())
+        .filter(|s| !Hours::parse(s.src.opening_hours.as_deref()).is_parsed())
+        .count();
+
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let existing: Option<(i64, String, String)> = tx
+        .query_row(
+            "SELECT version, sha256, kind FROM packs WHERE pack_id = ?1",
+            [&pack.pack_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let previous_version = existing.as_ref().map(|e| e.0 as u64);
+    if let Some((version, sha, kind)) = &existing {
+        let version = *version as u64;
+        if kind != "stations" {
+            return Err(Error::pack(format!(
+                "pack id '{}' is already installed as a {kind} pack",
+                pack.pack_id
+            )));
+        }
+        if pack.version < version {
+            return Err(Error::pack(format!(
+                "pack '{}' version {} is older than the installed version {version}",
+                pack.pack_id, pack.version
+            )));
+        }
+        if pack.version == version {
+            if *sha == verified.envelope_sha256 {
+                return Ok(ImportOutcome {
+                    pack_id: pack.pack_id,
+                    version,
+                    previous_version,
+                    stations: stations.len(),
+                    unparseable_hours,
+                    unchanged: true,
+                });
+            }
+            return Err(Error::pack(format!(
+                "pack '{}' version {version} is already installed with different content; \
+                 the publisher must bump the version",
+                pack.pack_id
+            )));
+        }
+    }
+
+    tx.execute("DELETE FROM stations WHERE pack_id = ?1", [&pack.pack_id])?;
+    tx.execute(
+        &format!(
+            "INSERT INTO packs ({PACK_COLUMNS}) VALUES (?1, 'stations', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT(pack_id) DO UPDATE SET version = excluded.version, \
+             publisher = excluded.publisher, key_id = excluded.key_id, \
+             created_at = excluded.created_at, sha256 = excluded.sha256, \
+             installed_at = excluded.installed_at, synthetic = excluded.synthetic, \
+             notice = excluded.notice"
+        ),
+        params![
+            pack.pack_id,
+            pack.version as i64,
+            pack.publisher,
+            verified.key_id,
+            pack.created.to_rfc3339_opts(SecondsFormat::Secs, true),
+            verified.envelope_sha256,
+            now.to_rfc3339_opts(SecondsFormat::Secs, true),
+            pack.synthetic,
+            pack.notice,
+        ],
+    )?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO stations (id, pack_id, name_zh, name_en, lat, lon, source_datum, \
+             source_lat, source_lon, address_zh, address_en, district, services, opening_hours, \
+             phone, operator, last_verified) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )?;
+        for s in &stations {
+            let p = &s.src;
+            insert
+                .execute(params![
+                    p.id,
+                    pack.pack_id,
+                    p.name.zh,
+                    p.name.en,
+                    s.wgs84.lat,
+                    s.wgs84.lon,
+                    s.source.datum.as_str(),
+                    s.source.lat,
+                    s.source.lon,
+                    p.address.zh,
+                    p.address.en,
+                    p.district,
+                    s.services.0 as i64,
+                    p.opening_hours
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|h| !h.is_empty()),
+                    p.phone,
+                    p.operator,
+                    p.last_verified.map(|d| d.to_string()),
+                ])
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        Error::pack(format!(
+                            "station id '{}' is already installed from another pack",
+                            p.id
+                        ))
+                    }
+                    other => other.into(),
+                })?;
+        }
+    }
+    tx.commit()?;
+    Ok(ImportOutcome {
+        pack_id: pack.pack_id,
+        version: pack.version,
+        previous_version,
+        stations: stations.len(),
+        unparseable_hours,
+        unchanged: false,
+    })
+}
+
+const STATION_COLUMNS: &str = "id, pack_id, name_zh, name_en, lat, lon, source_datum, source_lat, \
+     source_lon, address_zh, address_en, district, services, opening_hours, phone, operator, \
+     last_verified";
+
+fn station_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Station>> {
+    let datum: String = row.get(6)?;
+    let services: i64 = row.get(12)?;
+    let last_verified: Option<String> = row.get(16)?;
+    let build = || -> Result<Station> {
+        let datum: Datum = datum.parse()?;
+        Ok(Station {
+            id: row.get(0)?,
+            pack_id: row.get(1)?,
+            name_zh: row.get(2)?,
+            name_en: row.get(3)?,
+            position: Position {
+                lat: row.get(4)?,
+                lon: row.get(5)?,
+                datum: Datum::Wgs84,
+            },
+            source_position: Position {
+                lat: row.get(7)?,
+                lon: row.get(8)?,
+                datum,
+            },
+            address_zh: row.get(9)?,
+            address_en: row.get(10)?,
+            district: row.get(11)?,
+            services: ServiceSet::from_bits(services)?.to_vec(),
+            opening_hours: row.get(13)?,
+            phone: row.get(14)?,
+            operator: row.get(15)?,
+            last_verified: last_verified
+                .as_deref()
+                .map(|d| d.parse::<NaiveDate>())
+                .transpose()
+                .map_err(|e| Error::Internal(format!("stored last_verified date: {e}")))?,
+        })
+    };
+    Ok(build())
+}
+
+/// Loads every installed station (to build the index).
+pub fn load_all(conn: &Connection) -> Result<Vec<Station>> {
+    let mut stmt = conn.prepare(&format!("SELECT {STATION_COLUMNS} FROM stations"))?;
+    let rows = stmt.query_map([], station_from_row)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r??);
+    }
+    Ok(out)
+}
+
+/// Most results a text search returns.
+pub const MAX_SEARCH_RESULTS: usize = 200;
+
+/// Text search over names and addresses (Chinese and English). Queries of three or more
+/// characters use the FTS5 trigram index, ranked by bm25; shorter ones (two Chinese
+/// characters are a common query, e.g. 雁塔) fall back to a substring scan.
+pub fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<String>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::invalid("search text is empty"));
+    }
+    if text.chars().count() > 100 {
+        return Err(Error::invalid("search text is longer than 100 characters"));
+    }
+    let limit = limit.clamp(1, MAX_SEARCH_RESULTS) as i64;
+    let ids = if text.chars().count() >= 3 {
+        let quoted = format!("\"{}\"", text.replace('"', "\"\""));
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id FROM station_text JOIN stations s ON s.rowid = station_text.rowid \
+             WHERE station_text MATCH ?1 ORDER BY bm25(station_text, 10.0, 5.0, 2.0, 1.0), s.id \
+             LIMIT ?2",
+        )?;
+        stmt.query_map(params![quoted, limit], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    } else {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM stations WHERE name_zh LIKE ?1 ESCAPE '\\' \
+             OR name_en LIKE ?1 ESCAPE '\\' OR address_zh LIKE ?1 ESCAPE '\\' \
+             OR address_en LIKE ?1 ESCAPE '\\' \
+             ORDER BY (name_zh LIKE ?1 ESCAPE '\\' OR name_en LIKE ?1 ESCAPE '\\') DESC, id \
+             LIMIT ?2",
+        )?;
+        stmt.query_map(params![pattern, limit], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    Ok(ids)
+}
