@@ -453,7 +453,7 @@ fn pack(cli: &Cli, cmd: &PackCmd) -> Result<()> {
             )?;
             println!(
                 "{}",
-                serde_json::json!({ "valid": true, "key_id": v.key_id, "sha256": v.envelope_sha256 })
+                serde_json::json!({ "valid": true, "key_id": v.key_id, "sha256": v.payload_sha256 })
             );
         }
     }

@@ -156,12 +156,12 @@ impl Waystation {
     }
 
     fn check_filter(filter: &StationFilter) -> Result<()> {
-        if let Some(d) = filter.max_distance_m {
-            if !d.is_finite() || d < 0.0 {
-                return Err(Error::invalid(format!(
-                    "maximum distance must be a finite number of metres >= 0, got {d}"
-                )));
-            }
+        if let Some(d) = filter.max_distance_m
+            && (!d.is_finite() || d < 0.0)
+        {
+            return Err(Error::invalid(format!(
+                "maximum distance must be a finite number of metres >= 0, got {d}"
+            )));
         }
         Ok(())
     }

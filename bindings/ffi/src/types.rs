@@ -388,7 +388,7 @@ pub struct InstalledPack {
     pub key_id: String,
     /// Build time (RFC 3339).
     pub created: String,
-    /// SHA-256 of the pack file.
+    /// SHA-256 of the pack's payload.
     pub sha256: String,
     /// Install time (RFC 3339).
     pub installed_at: String,

@@ -61,15 +61,15 @@ pub struct EnvelopeSignature {
     pub sig: String,
 }
 
-/// A verified payload, with who signed it and the SHA-256 of the whole envelope file.
+/// A verified payload, with who signed it and its SHA-256.
 #[derive(Clone, Debug)]
 pub struct VerifiedPayload {
     /// The payload bytes exactly as signed.
     pub bytes: Vec<u8>,
     /// The trusted key that verified it.
     pub key_id: String,
-    /// Lowercase hex SHA-256 of the envelope file, recorded with the installed pack.
-    pub envelope_sha256: String,
+    /// Lowercase hex SHA-256 of the payload bytes: the content's identity, whoever signed it.
+    pub payload_sha256: String,
 }
 
 /// DSSE v1 pre-authentication encoding: what the signature actually covers.
@@ -171,9 +171,9 @@ pub fn open(
         match key.verifying_key().verify_strict(&message, &sig) {
             Ok(()) => {
                 return Ok(VerifiedPayload {
+                    payload_sha256: sha256_hex(&payload),
                     bytes: payload,
                     key_id: key.key_id.clone(),
-                    envelope_sha256: sha256_hex(bytes),
                 });
             }
             Err(_) => reasons.push(format!(
@@ -207,7 +207,7 @@ mod tests {
         let v = open(&sealed, TYPE, &trusted, 1 << 20).unwrap();
         assert_eq!(v.bytes, br#"{"hello":"world"}"#);
         assert_eq!(v.key_id, "test-key");
-        assert_eq!(v.envelope_sha256.len(), 64);
+        assert_eq!(v.payload_sha256, sha256_hex(br#"{"hello":"world"}"#));
     }
 
     #[test]

@@ -23,8 +23,17 @@ pub fn china_offset() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
-static CN_CONTEXT: LazyLock<Context> =
-    LazyLock::new(|| Context::default().with_holidays(Country::CN.holidays()));
+/// China's holidays, and a bound on how far ahead a next change is searched: a state that
+/// lasts longer than this is treated as lasting for ever (without it, "Mo-Su unknown" makes the
+/// library walk the calendar to the year 9999, which takes most of a second).
+static CN_CONTEXT: LazyLock<Context> = LazyLock::new(|| {
+    Context::default()
+        .with_holidays(Country::CN.holidays())
+        .approx_bound_interval_size(chrono::TimeDelta::days(NEXT_CHANGE_HORIZON_DAYS))
+});
+
+/// How far ahead [`Hours::state_at`] looks for the next change.
+pub const NEXT_CHANGE_HORIZON_DAYS: i64 = 400;
 
 /// Whether a station is open at a moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -40,7 +40,7 @@ pub struct InstalledPack {
     pub key_id: String,
     /// When the publisher built it.
     pub created: String,
-    /// SHA-256 of the envelope file.
+    /// SHA-256 of the payload (the content, whoever signed it).
     pub sha256: String,
     /// When this device installed it.
     pub installed_at: String,
@@ -135,7 +135,7 @@ pub fn import_pack(
             )));
         }
         if pack.version == version {
-            if *sha == verified.envelope_sha256 {
+            if *sha == verified.payload_sha256 {
                 return Ok(ImportOutcome {
                     pack_id: pack.pack_id,
                     version,
@@ -169,7 +169,7 @@ pub fn import_pack(
             pack.publisher,
             verified.key_id,
             pack.created.to_rfc3339_opts(SecondsFormat::Secs, true),
-            verified.envelope_sha256,
+            verified.payload_sha256,
             now.to_rfc3339_opts(SecondsFormat::Secs, true),
             pack.synthetic,
             pack.notice,

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Generates the bindings and runs their tests: pytest for Python, Maven Surefire for Kotlin,
+# and a check that the Swift sources were generated (Swift is compiled on a Mac, not here).
+#
+#   scripts/test-bindings.sh
+#
+# Needs cargo, python3 (pytest is installed with pip when missing), Maven and a JDK 17+.
+# Exits non-zero on the first failure. Runs from any working directory.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+start=$SECONDS
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "generating bindings"
+"$repo_root/scripts/gen-bindings.sh"
+
+step "python: pytest bindings/python/tests"
+if ! python3 -c 'import pytest' 2>/dev/null; then
+    python3 -m pip install --quiet pytest
+fi
+# The panic test makes Rust print the panic; a backtrace would only add noise.
+RUST_BACKTRACE=0 python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+
+step "kotlin: mvn test"
+report_dir=bindings/kotlin/target/surefire-reports
+rm -rf "$report_dir" # a stale report would be counted below
+mvn -B -q -f bindings/kotlin/pom.xml test \
+    -Dwaystation.repo.root="$repo_root" \
+    -Dwaystation.lib.dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"
+# -q hides Surefire's summary; print it from the reports.
+python3 - "$report_dir" <<'EOF'
+import glob, sys, xml.etree.ElementTree as ET
+totals = dict(tests=0, failures=0, errors=0, skipped=0)
+for path in glob.glob(f"{sys.argv[1]}/TEST-*.xml"):
+    suite = ET.parse(path).getroot()
+    for key in totals:
+        totals[key] += int(suite.get(key, 0))
+if totals["tests"] == 0:
+    sys.exit("kotlin: Surefire ran no test")
+print("Tests run: {tests}, Failures: {failures}, Errors: {errors}, Skipped: {skipped}".format(**totals))
+EOF
+
+step "swift: generated sources"
+swift_dir=bindings/swift/generated
+for f in waystation_ffi.swift waystation_ffiFFI.h waystation_ffiFFI.modulemap; do
+    if [ ! -s "$swift_dir/$f" ]; then
+        echo "swift: $swift_dir/$f is missing or empty" >&2
+        exit 1
+    fi
+done
+for decl in 'open class Waystation' 'func nearestStations(query: NearestQuery)' \
+    'public func convertCoordinate(' 'enum WaystationError: Swift.Error'; do
+    grep -qF "$decl" "$swift_dir/waystation_ffi.swift" || {
+        echo "swift: $swift_dir/waystation_ffi.swift lacks '$decl'" >&2
+        exit 1
+    }
+done
+echo "swift: module waystation_ffi (C module waystation_ffiFFI) generated in $swift_dir; compile it on macOS" >&2
+
+step "bindings OK in $((SECONDS - start)) s"
