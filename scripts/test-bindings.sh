@@ -27,7 +27,7 @@ RUST_BACKTRACE=0 python3 -m pytest -q -p no:cacheprovider bindings/python/tests
 step "kotlin: mvn test"
 report_dir=bindings/kotlin/target/surefire-reports
 rm -rf "$report_dir" # a stale report would be counted below
-mvn -B -q -f bindings/kotlin/pom.xml test \
+mvn -B -q -Dstyle.color=never -f bindings/kotlin/pom.xml test \
     -Dwaystation.repo.root="$repo_root" \
     -Dwaystation.lib.dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"
 # -q hides Surefire's summary; print it from the reports.

@@ -73,7 +73,7 @@ fn index_answers_exactly_like_a_brute_force_scan() {
             assert!(w[0].distance_m <= w[1].distance_m);
         }
         for h in &fast {
-            let set = waystation_core::stations::ServiceSet::of(&h.station.services);
+            let set = h.station.services;
             assert!(set.contains_all(waystation_core::stations::ServiceSet::of(&filter.services)));
             if filter.open_only {
                 assert_eq!(h.status, OpenStatus::Open);
@@ -365,7 +365,8 @@ fn bad_packs_are_refused_with_a_named_reason() {
 
     // wrong format version, unknown service, unknown datum, bad district, duplicate id,
     // NaN position (as a string, since JSON has no NaN), malformed payload
-    let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (
             Box::new(|p| p["format_version"] = json!(9)),
             "format version 9 is not supported",

@@ -299,7 +299,7 @@ impl From<&core::stations::Station> for Station {
     fn from(s: &core::stations::Station) -> Self {
         Station {
             id: s.id.clone(),
-            pack_id: s.pack_id.clone(),
+            pack_id: s.pack_id.to_string(),
             name_zh: s.name_zh.clone(),
             name_en: s.name_en.clone(),
             position: s.position.into(),
@@ -307,7 +307,7 @@ impl From<&core::stations::Station> for Station {
             address_zh: s.address_zh.clone(),
             address_en: s.address_en.clone(),
             district: s.district.clone(),
-            services: s.services.iter().map(|&x| x.into()).collect(),
+            services: s.services.iter().map(Into::into).collect(),
             opening_hours: s.opening_hours.clone(),
             phone: s.phone.clone(),
             operator: s.operator.clone(),

@@ -34,6 +34,12 @@ fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
     [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
 }
 
+/// A hash of a station id, stable within one process (the index is never persisted).
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
+}
+
 fn chord2_to_angle(chord2: f64) -> f64 {
     2.0 * (chord2.sqrt() / 2.0).min(1.0).asin()
 }
@@ -51,7 +57,9 @@ pub struct StationIndex {
     hours_of: Vec<u32>,
     hours: Vec<Hours>,
     state_cache: Vec<Mutex<Option<CachedState>>>,
-    by_id: HashMap<String, u32>,
+    /// (hash of id, station index), sorted: lookups by id without a second copy of every id,
+    /// and sorting integers at build time is much cheaper than sorting strings.
+    by_id: Vec<(u64, u32)>,
 }
 
 impl std::fmt::Debug for StationIndex {
@@ -66,24 +74,31 @@ impl std::fmt::Debug for StationIndex {
 impl StationIndex {
     /// Builds the index from stations (as loaded from SQLite).
     pub fn build(stations: Vec<Station>) -> StationIndex {
+        let stations: Vec<Arc<Station>> = stations.into_iter().map(Arc::new).collect();
         let mut hours = Vec::new();
-        let mut hours_ids: HashMap<Option<String>, u32> = HashMap::new();
+        let mut hours_ids: HashMap<Option<&str>, u32> = HashMap::new();
         let mut hours_of = Vec::with_capacity(stations.len());
         let mut services = Vec::with_capacity(stations.len());
         let mut nodes = Vec::with_capacity(stations.len());
-        let mut by_id = HashMap::with_capacity(stations.len());
-        let stations: Vec<Arc<Station>> = stations.into_iter().map(Arc::new).collect();
         for (i, s) in stations.iter().enumerate() {
-            let i = i as u32;
-            let h = *hours_ids.entry(s.opening_hours.clone()).or_insert_with(|| {
-                hours.push(Hours::parse(s.opening_hours.as_deref()));
+            let spec = s.opening_hours.as_deref();
+            let h = *hours_ids.entry(spec).or_insert_with(|| {
+                hours.push(Hours::parse(spec));
                 (hours.len() - 1) as u32
             });
             hours_of.push(h);
-            services.push(ServiceSet::of(&s.services));
-            nodes.push(Node::new(unit_vector(s.position.lat, s.position.lon), i));
-            by_id.insert(s.id.clone(), i);
+            services.push(s.services);
+            nodes.push(Node::new(
+                unit_vector(s.position.lat, s.position.lon),
+                i as u32,
+            ));
         }
+        let mut by_id: Vec<(u64, u32)> = stations
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (id_hash(&s.id), i as u32))
+            .collect();
+        by_id.sort_unstable();
         let state_cache = (0..hours.len()).map(|_| Mutex::new(None)).collect();
         StationIndex {
             tree: RTree::bulk_load(nodes),
@@ -113,9 +128,14 @@ impl StationIndex {
 
     /// A station by id.
     pub fn get(&self, id: &str) -> Option<Arc<Station>> {
-        self.by_id
-            .get(id)
-            .map(|&i| self.stations[i as usize].clone())
+        let h = id_hash(id);
+        let start = self.by_id.partition_point(|&(k, _)| k < h);
+        self.by_id[start..]
+            .iter()
+            .take_while(|&&(k, _)| k == h)
+            .map(|&(_, i)| &self.stations[i as usize])
+            .find(|s| s.id == id)
+            .cloned()
     }
 
     /// All stations, in no particular order.
@@ -187,13 +207,14 @@ impl StationIndex {
             if !self.services[i as usize].contains_all(required) {
                 continue;
             }
+            // The cached open state is far cheaper than a geodesic: filter on it first.
+            let state = self.state(i, at);
+            if filter.open_only && state.status != OpenStatus::Open {
+                continue;
+            }
             let s = &self.stations[i as usize];
             let d = distance_m(lat, lon, s.position.lat, s.position.lon);
             if d > bound || d > kth {
-                continue;
-            }
-            let state = self.state(i, at);
-            if filter.open_only && state.status != OpenStatus::Open {
                 continue;
             }
             let key = (d, s.id.as_str());

@@ -20,6 +20,7 @@ pub use service::{Service, ServiceSet};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::geo::{Datum, Position};
@@ -235,15 +236,34 @@ const STATION_COLUMNS: &str = "id, pack_id, name_zh, name_en, lat, lon, source_d
      source_lon, address_zh, address_en, district, services, opening_hours, phone, operator, \
      last_verified";
 
-fn station_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Station>> {
+/// Shares one allocation per pack id across all of a pack's stations.
+#[derive(Default)]
+struct PackIds(Vec<Arc<str>>);
+
+impl PackIds {
+    fn intern(&mut self, id: &str) -> Arc<str> {
+        if let Some(a) = self.0.iter().find(|a| a.as_ref() == id) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(id);
+        self.0.push(a.clone());
+        a
+    }
+}
+
+fn station_from_row(row: &Row<'_>, pack_ids: &mut PackIds) -> rusqlite::Result<Result<Station>> {
     let datum: String = row.get(6)?;
     let services: i64 = row.get(12)?;
     let last_verified: Option<String> = row.get(16)?;
-    let build = || -> Result<Station> {
+    let mut build = || -> Result<Station> {
         let datum: Datum = datum.parse()?;
         Ok(Station {
             id: row.get(0)?,
-            pack_id: row.get(1)?,
+            pack_id: pack_ids.intern(
+                row.get_ref(1)?
+                    .as_str()
+                    .map_err(|e| Error::Internal(format!("pack_id: {e}")))?,
+            ),
             name_zh: row.get(2)?,
             name_en: row.get(3)?,
             position: Position {
@@ -259,7 +279,7 @@ fn station_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Station>> {
             address_zh: row.get(9)?,
             address_en: row.get(10)?,
             district: row.get(11)?,
-            services: ServiceSet::from_bits(services)?.to_vec(),
+            services: ServiceSet::from_bits(services)?,
             opening_hours: row.get(13)?,
             phone: row.get(14)?,
             operator: row.get(15)?,
@@ -276,10 +296,11 @@ fn station_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Station>> {
 /// Loads every installed station (to build the index).
 pub fn load_all(conn: &Connection) -> Result<Vec<Station>> {
     let mut stmt = conn.prepare(&format!("SELECT {STATION_COLUMNS} FROM stations"))?;
-    let rows = stmt.query_map([], station_from_row)?;
+    let mut pack_ids = PackIds::default();
+    let mut rows = stmt.query([])?;
     let mut out = Vec::new();
-    for r in rows {
-        out.push(r??);
+    while let Some(row) = rows.next()? {
+        out.push(station_from_row(row, &mut pack_ids)??);
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::sync::Arc;
 
-use super::{OpenStatus, Service};
+use super::{OpenStatus, Service, ServiceSet};
 use crate::geo::Position;
 
 /// A red station (红色驿站): a rest stop for outdoor workers.
@@ -12,8 +12,8 @@ use crate::geo::Position;
 pub struct Station {
     /// Stable id from the pack, e.g. `XA-0001`.
     pub id: String,
-    /// Which installed pack it came from.
-    pub pack_id: String,
+    /// Which installed pack it came from (shared by all its stations).
+    pub pack_id: Arc<str>,
     /// Chinese name.
     pub name_zh: String,
     /// English name, when published.
@@ -29,7 +29,7 @@ pub struct Station {
     /// GB/T 2260 code of the district or county, e.g. `610113` for Yanta.
     pub district: String,
     /// What it offers.
-    pub services: Vec<Service>,
+    pub services: ServiceSet,
     /// OSM `opening_hours` string as published; `None` when not published.
     pub opening_hours: Option<String>,
     /// Contact phone.

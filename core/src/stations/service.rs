@@ -85,11 +85,30 @@ impl fmt::Display for Service {
     }
 }
 
-/// A set of services, stored as a bit set.
+/// A set of services, stored as a bit set. Serialises as a list of service names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ServiceSet(pub u32);
 
+impl Serialize for ServiceSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
 impl ServiceSet {
+    /// The services in bit order.
+    pub fn iter(self) -> impl Iterator<Item = Service> {
+        Service::ALL
+            .iter()
+            .copied()
+            .filter(move |s| self.0 & s.bit() != 0)
+    }
+
+    /// Whether `service` is in the set.
+    pub fn contains(self, service: Service) -> bool {
+        self.0 & service.bit() != 0
+    }
+
     /// The set holding `services`.
     pub fn of(services: &[Service]) -> ServiceSet {
         ServiceSet(services.iter().fold(0, |acc, s| acc | s.bit()))
