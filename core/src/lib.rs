@@ -14,6 +14,7 @@ pub mod geo;
 pub mod packs;
 pub mod stations;
 pub mod store;
+pub mod training;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};
