@@ -212,7 +212,8 @@ impl Waystation {
             .ok_or_else(|| Error::NotFound(format!("no station with id '{id}'")))
     }
 
-    /// Stations whose name or address contains `text` (Chinese or English), best match first.
+    /// Stations whose name or address contains `text` (Chinese or English), best match first;
+    /// `limit` is 1..=200.
     pub fn search_stations(&self, text: &str, limit: usize) -> Result<Vec<Arc<Station>>> {
         let ids = stations::search(&self.store.read(), text, limit)?;
         let index = self.index();

@@ -499,8 +499,11 @@ fn text_search_finds_chinese_substrings() {
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|s| s.name_zh.contains("驿站12")));
     // two characters: substring fallback
-    let hits = ws.search_stations("测试", 500).unwrap();
+    let hits = ws.search_stations("测试", 200).unwrap();
     assert_eq!(hits.len(), 200);
+    let err = ws.search_stations("测试", 0).unwrap_err().to_string();
+    assert!(err.contains("search limit must be between 1 and 200"), "{err}");
+    assert!(ws.search_stations("测试", 201).is_err());
     // English, case-insensitive
     let hits = ws.search_stations("test station 199", 5).unwrap();
     assert_eq!(hits[0].id, "t-000199");

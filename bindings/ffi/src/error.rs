@@ -31,15 +31,18 @@ pub enum WaystationError {
 
 impl From<CoreError> for WaystationError {
     fn from(e: CoreError) -> Self {
-        let reason = e.to_string();
+        // The variant already says the category; `reason` carries only the detail.
         match e {
-            CoreError::InvalidInput(_) => WaystationError::InvalidInput { reason },
-            CoreError::NotFound(_) => WaystationError::NotFound { reason },
-            CoreError::PackRejected(_) => WaystationError::PackRejected { reason },
-            CoreError::DataDir { .. } => WaystationError::DataDirectory { reason },
-            CoreError::SchemaTooNew { .. } => WaystationError::SchemaTooNew { reason },
-            CoreError::Sqlite(_) | CoreError::Io(_) => WaystationError::Storage { reason },
-            CoreError::Internal(_) => WaystationError::Internal { reason },
+            CoreError::InvalidInput(reason) => WaystationError::InvalidInput { reason },
+            CoreError::NotFound(reason) => WaystationError::NotFound { reason },
+            CoreError::PackRejected(reason) => WaystationError::PackRejected { reason },
+            CoreError::DataDir { path, reason } => WaystationError::DataDirectory {
+                reason: format!("{}: {reason}", path.display()),
+            },
+            e @ CoreError::SchemaTooNew { .. } => WaystationError::SchemaTooNew { reason: e.to_string() },
+            CoreError::Sqlite(e) => WaystationError::Storage { reason: e.to_string() },
+            CoreError::Io(e) => WaystationError::Storage { reason: e.to_string() },
+            CoreError::Internal(reason) => WaystationError::Internal { reason },
         }
     }
 }

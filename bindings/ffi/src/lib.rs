@@ -106,6 +106,7 @@ impl Waystation {
     }
 
     /// Stations whose name or address contains `text` (Chinese or English), best first.
+    /// `limit` must be 1..=200.
     pub fn search_stations(&self, text: String, limit: u32) -> Result<Vec<Station>> {
         let found = self.inner.search_stations(&text, limit as usize)?;
         Ok(found.iter().map(|s| s.as_ref().into()).collect())

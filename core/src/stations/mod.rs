@@ -319,7 +319,12 @@ pub fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<String>
     if text.chars().count() > 100 {
         return Err(Error::invalid("search text is longer than 100 characters"));
     }
-    let limit = limit.clamp(1, MAX_SEARCH_RESULTS) as i64;
+    if limit == 0 || limit > MAX_SEARCH_RESULTS {
+        return Err(Error::invalid(format!(
+            "search limit must be between 1 and {MAX_SEARCH_RESULTS}, got {limit}"
+        )));
+    }
+    let limit = limit as i64;
     let ids = if text.chars().count() >= 3 {
         let quoted = format!("\"{}\"", text.replace('"', "\"\""));
         let mut stmt = conn.prepare_cached(

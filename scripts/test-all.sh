@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test suite: formatting and lints, the Rust workspace (unit, end-to-end and CLI
+# tests), then the Python, Kotlin and Swift bindings (scripts/test-bindings.sh).
+#
+#   scripts/test-all.sh
+#
+# Installs what the suites need when it is missing (pytest; Maven and a JDK through apt on a
+# Debian machine). Exits non-zero on the first failure. Runs from any working directory.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+start=$SECONDS
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "checking tools"
+missing=()
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
+command -v mvn >/dev/null || missing+=(maven)
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+if [ ${#missing[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    else
+        echo "please install: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace 2>&1 | tee target/cargo-test.log
+passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' target/cargo-test.log | awk '{s+=$4} END {print s+0}')
+echo "rust: $passed tests passed" >&2
+
+step "bindings (Python, Kotlin, Swift)"
+scripts/test-bindings.sh
+
+step "all suites passed in $((SECONDS - start)) s"
