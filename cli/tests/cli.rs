@@ -25,7 +25,11 @@ fn ok(out: &Output) -> String {
 }
 
 fn fails_with(out: &Output, needle: &str) {
-    assert!(!out.status.success(), "expected failure, got: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "expected failure, got: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(needle), "expected '{needle}' in stderr: {err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -38,11 +42,24 @@ fn a_fresh_data_dir_gets_the_sample_pack_and_answers_nearest() {
     let out = waystation(
         &d,
         &[
-            "stations", "nearest", "--lat", "34.25953", "--lon", "108.94235", "--service",
-            "ebike_charging", "--open-at", "2026-11-30T12:00:00+08:00", "--limit", "3", "--json",
+            "stations",
+            "nearest",
+            "--lat",
+            "34.25953",
+            "--lon",
+            "108.94235",
+            "--service",
+            "ebike_charging",
+            "--open-at",
+            "2026-11-30T12:00:00+08:00",
+            "--limit",
+            "3",
+            "--json",
         ],
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("installed the bundled Xi'an sample pack"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("installed the bundled Xi'an sample pack")
+    );
     let hits: Vec<Value> = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(hits.len(), 3);
     let mut last = 0.0;
@@ -51,8 +68,12 @@ fn a_fresh_data_dir_gets_the_sample_pack_and_answers_nearest() {
         let d = h["distance_m"].as_f64().unwrap();
         assert!(d >= last);
         last = d;
-        let services: Vec<&str> =
-            h["station"]["services"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let services: Vec<&str> = h["station"]["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
         assert!(services.contains(&"ebike_charging"));
     }
     // Second run: no reinstall message.
@@ -62,32 +83,85 @@ fn a_fresh_data_dir_gets_the_sample_pack_and_answers_nearest() {
     assert_eq!(packs[0]["pack_id"], "xian-red-stations");
 
     // show, search, within
-    let s: Value = serde_json::from_str(&ok(&waystation(&d, &["stations", "show", "XA-0001", "--json"]))).unwrap();
+    let s: Value = serde_json::from_str(&ok(&waystation(
+        &d,
+        &["stations", "show", "XA-0001", "--json"],
+    )))
+    .unwrap();
     assert_eq!(s["id"], "XA-0001");
     assert_eq!(s["position"]["datum"], "wgs84");
-    let found: Vec<Value> = serde_json::from_str(&ok(&waystation(&d, &["stations", "search", "雁塔", "--json"]))).unwrap();
+    let found: Vec<Value> = serde_json::from_str(&ok(&waystation(
+        &d,
+        &["stations", "search", "雁塔", "--json"],
+    )))
+    .unwrap();
     assert!(!found.is_empty());
     let within: Vec<Value> = serde_json::from_str(&ok(&waystation(
         &d,
-        &["stations", "within", "--lat", "34.25953", "--lon", "108.94235", "--radius", "800", "--json"],
+        &[
+            "stations",
+            "within",
+            "--lat",
+            "34.25953",
+            "--lon",
+            "108.94235",
+            "--radius",
+            "800",
+            "--json",
+        ],
     )))
     .unwrap();
-    assert!(within.iter().all(|h| h["distance_m"].as_f64().unwrap() <= 800.0));
+    assert!(
+        within
+            .iter()
+            .all(|h| h["distance_m"].as_f64().unwrap() <= 800.0)
+    );
     // human output
-    let text = ok(&waystation(&d, &["stations", "nearest", "--lat", "34.25953", "--lon", "108.94235"]));
+    let text = ok(&waystation(
+        &d,
+        &[
+            "stations",
+            "nearest",
+            "--lat",
+            "34.25953",
+            "--lon",
+            "108.94235",
+        ],
+    ));
     assert!(text.contains("Xi'an time"), "{text}");
 }
 
 #[test]
 fn coord_convert_prints_lat_lon_json_and_round_trips() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(&waystation(dir.path(), &["coord", "convert", "--from", "wgs84", "--to", "gcj02", "34.25953", "108.94235"]));
+    let out = ok(&waystation(
+        dir.path(),
+        &[
+            "coord",
+            "convert",
+            "--from",
+            "wgs84",
+            "--to",
+            "gcj02",
+            "34.25953",
+            "108.94235",
+        ],
+    ));
     let v: Value = serde_json::from_str(&out).unwrap();
     let (lat, lon) = (v["lat"].as_f64().unwrap(), v["lon"].as_f64().unwrap());
     assert!((lat - 34.25953).abs() > 1e-4, "GCJ-02 shifts Xi'an");
     let back = ok(&waystation(
         dir.path(),
-        &["coord", "convert", "--from", "gcj02", "--to", "wgs84", &lat.to_string(), &lon.to_string()],
+        &[
+            "coord",
+            "convert",
+            "--from",
+            "gcj02",
+            "--to",
+            "wgs84",
+            &lat.to_string(),
+            &lon.to_string(),
+        ],
     ));
     let b: Value = serde_json::from_str(&back).unwrap();
     assert!((b["lat"].as_f64().unwrap() - 34.25953).abs() < 1e-8);
@@ -95,10 +169,15 @@ fn coord_convert_prints_lat_lon_json_and_round_trips() {
     // outside mainland China: unchanged (London, negative longitude)
     let v: Value = serde_json::from_str(&ok(&waystation(
         dir.path(),
-        &["coord", "convert", "--from", "wgs84", "--to", "bd09", "51.5074", "-0.1278"],
+        &[
+            "coord", "convert", "--from", "wgs84", "--to", "bd09", "51.5074", "-0.1278",
+        ],
     )))
     .unwrap();
-    assert_eq!((v["lat"].as_f64().unwrap(), v["lon"].as_f64().unwrap()), (51.5074, -0.1278));
+    assert_eq!(
+        (v["lat"].as_f64().unwrap(), v["lon"].as_f64().unwrap()),
+        (51.5074, -0.1278)
+    );
 }
 
 #[test]
@@ -106,14 +185,26 @@ fn hours_check_prints_status_and_next_change() {
     let dir = tempfile::tempdir().unwrap();
     let v: Value = serde_json::from_str(&ok(&waystation(
         dir.path(),
-        &["hours", "check", "Mo-Fr 08:00-18:00", "--at", "2026-11-30T09:00:00+08:00"],
+        &[
+            "hours",
+            "check",
+            "Mo-Fr 08:00-18:00",
+            "--at",
+            "2026-11-30T09:00:00+08:00",
+        ],
     )))
     .unwrap();
     assert_eq!(v["status"], "open");
     assert_eq!(v["next_change"], "2026-11-30T18:00:00+08:00");
     let v: Value = serde_json::from_str(&ok(&waystation(
         dir.path(),
-        &["hours", "check", "call ahead", "--at", "2026-11-30T09:00:00+08:00"],
+        &[
+            "hours",
+            "check",
+            "call ahead",
+            "--at",
+            "2026-11-30T09:00:00+08:00",
+        ],
     )))
     .unwrap();
     assert_eq!(v["status"], "unknown");
@@ -125,33 +216,80 @@ fn publishers_keygen_sign_verify_and_import() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let key = d.join("key.json");
-    let public = ok(&waystation(d, &["pack", "keygen", "--key-id", "city-2027", "--out", key.to_str().unwrap()]));
+    let public = ok(&waystation(
+        d,
+        &[
+            "pack",
+            "keygen",
+            "--key-id",
+            "city-2027",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    ));
     let public: Value = serde_json::from_str(&public).unwrap();
     assert_eq!(public["key_id"], "city-2027");
     // never overwrite a key
-    fails_with(&waystation(d, &["pack", "keygen", "--key-id", "x", "--out", key.to_str().unwrap()]), "must not exist");
+    fails_with(
+        &waystation(
+            d,
+            &[
+                "pack",
+                "keygen",
+                "--key-id",
+                "x",
+                "--out",
+                key.to_str().unwrap(),
+            ],
+        ),
+        "must not exist",
+    );
     let trust = d.join("trust.json");
     std::fs::write(&trust, serde_json::to_vec(&public).unwrap()).unwrap();
 
     let payload = d.join("payload.json");
-    std::fs::write(
-        &payload,
-        serde_json::to_vec(&waystation_payload()).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&payload, serde_json::to_vec(&waystation_payload()).unwrap()).unwrap();
     let pack = d.join("pack.json");
-    ok(&waystation(d, &["pack", "sign", "--key", key.to_str().unwrap(), "--in", payload.to_str().unwrap(), "--out", pack.to_str().unwrap()]));
+    ok(&waystation(
+        d,
+        &[
+            "pack",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--in",
+            payload.to_str().unwrap(),
+            "--out",
+            pack.to_str().unwrap(),
+        ],
+    ));
 
     let data = d.join("data");
     let p = pack.to_str().unwrap();
     let t = trust.to_str().unwrap();
     // not trusted without --trust-key
-    fails_with(&waystation(&data, &["--no-demo-key", "pack", "verify", p]), "not a trusted publisher key");
-    let v: Value = serde_json::from_str(&ok(&waystation(&data, &["--no-demo-key", "--trust-key", t, "pack", "verify", p]))).unwrap();
+    fails_with(
+        &waystation(&data, &["--no-demo-key", "pack", "verify", p]),
+        "not a trusted publisher key",
+    );
+    let v: Value = serde_json::from_str(&ok(&waystation(
+        &data,
+        &["--no-demo-key", "--trust-key", t, "pack", "verify", p],
+    )))
+    .unwrap();
     assert_eq!(v["valid"], true);
-    let out = ok(&waystation(&data, &["--no-demo-key", "--trust-key", t, "stations", "import", p]));
-    assert!(out.contains("Installed cli-test version 1 (1 stations"), "{out}");
-    let out = ok(&waystation(&data, &["--no-demo-key", "--trust-key", t, "stations", "import", p]));
+    let out = ok(&waystation(
+        &data,
+        &["--no-demo-key", "--trust-key", t, "stations", "import", p],
+    ));
+    assert!(
+        out.contains("Installed cli-test version 1 (1 stations"),
+        "{out}"
+    );
+    let out = ok(&waystation(
+        &data,
+        &["--no-demo-key", "--trust-key", t, "stations", "import", p],
+    ));
     assert!(out.contains("already installed"), "{out}");
 }
 
@@ -171,20 +309,85 @@ fn waystation_payload() -> Value {
 fn bad_input_exits_non_zero_with_a_named_reason() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("data");
-    fails_with(&waystation(&d, &["stations", "nearest", "--lat", "91", "--lon", "108"]), "latitude 91 is outside");
-    fails_with(&waystation(&d, &["stations", "nearest", "--lat", "NaN", "--lon", "108"]), "latitude is not a finite number");
-    fails_with(&waystation(&d, &["stations", "nearest", "--lat", "34", "--lon", "108", "--datum", "mars"]), "unknown datum 'mars'");
-    fails_with(&waystation(&d, &["stations", "nearest", "--lat", "34", "--lon", "108", "--service", "spa"]), "unknown service 'spa'");
-    fails_with(&waystation(&d, &["stations", "nearest", "--lat", "34", "--lon", "108", "--open-at", "yesterday"]), "not an RFC 3339 time");
-    fails_with(&waystation(&d, &["stations", "show", "NOPE"]), "no station with id 'NOPE'");
-    fails_with(&waystation(&d, &["coord", "convert", "--from", "wgs84", "--to", "gcj02", "100", "1"]), "latitude 100 is outside");
+    fails_with(
+        &waystation(&d, &["stations", "nearest", "--lat", "91", "--lon", "108"]),
+        "latitude 91 is outside",
+    );
+    fails_with(
+        &waystation(&d, &["stations", "nearest", "--lat", "NaN", "--lon", "108"]),
+        "latitude is not a finite number",
+    );
+    fails_with(
+        &waystation(
+            &d,
+            &[
+                "stations", "nearest", "--lat", "34", "--lon", "108", "--datum", "mars",
+            ],
+        ),
+        "unknown datum 'mars'",
+    );
+    fails_with(
+        &waystation(
+            &d,
+            &[
+                "stations",
+                "nearest",
+                "--lat",
+                "34",
+                "--lon",
+                "108",
+                "--service",
+                "spa",
+            ],
+        ),
+        "unknown service 'spa'",
+    );
+    fails_with(
+        &waystation(
+            &d,
+            &[
+                "stations",
+                "nearest",
+                "--lat",
+                "34",
+                "--lon",
+                "108",
+                "--open-at",
+                "yesterday",
+            ],
+        ),
+        "not an RFC 3339 time",
+    );
+    fails_with(
+        &waystation(&d, &["stations", "show", "NOPE"]),
+        "no station with id 'NOPE'",
+    );
+    fails_with(
+        &waystation(
+            &d,
+            &[
+                "coord", "convert", "--from", "wgs84", "--to", "gcj02", "100", "1",
+            ],
+        ),
+        "latitude 100 is outside",
+    );
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, b"{\"payloadType\": \"x\", \"payl").unwrap();
-    fails_with(&waystation(&d, &["stations", "import", junk.to_str().unwrap()]), "truncated");
-    fails_with(&waystation(&d, &["stations", "import", "/no/such/file"]), "cannot read /no/such/file");
+    fails_with(
+        &waystation(&d, &["stations", "import", junk.to_str().unwrap()]),
+        "truncated",
+    );
+    fails_with(
+        &waystation(&d, &["stations", "import", "/no/such/file"]),
+        "cannot read /no/such/file",
+    );
     // a data directory that is a file
-    fails_with(&waystation(&junk, &["stations", "packs"]), "not a directory");
+    fails_with(
+        &waystation(&junk, &["stations", "packs"]),
+        "not a directory",
+    );
     // stored data is intact after all of that
-    let packs: Vec<Value> = serde_json::from_str(&ok(&waystation(&d, &["stations", "packs", "--json"]))).unwrap();
+    let packs: Vec<Value> =
+        serde_json::from_str(&ok(&waystation(&d, &["stations", "packs", "--json"]))).unwrap();
     assert_eq!(packs.len(), 1);
 }

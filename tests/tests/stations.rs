@@ -502,7 +502,10 @@ fn text_search_finds_chinese_substrings() {
     let hits = ws.search_stations("测试", 200).unwrap();
     assert_eq!(hits.len(), 200);
     let err = ws.search_stations("测试", 0).unwrap_err().to_string();
-    assert!(err.contains("search limit must be between 1 and 200"), "{err}");
+    assert!(
+        err.contains("search limit must be between 1 and 200"),
+        "{err}"
+    );
     assert!(ws.search_stations("测试", 201).is_err());
     // English, case-insensitive
     let hits = ws.search_stations("test station 199", 5).unwrap();

@@ -39,9 +39,15 @@ impl From<CoreError> for WaystationError {
             CoreError::DataDir { path, reason } => WaystationError::DataDirectory {
                 reason: format!("{}: {reason}", path.display()),
             },
-            e @ CoreError::SchemaTooNew { .. } => WaystationError::SchemaTooNew { reason: e.to_string() },
-            CoreError::Sqlite(e) => WaystationError::Storage { reason: e.to_string() },
-            CoreError::Io(e) => WaystationError::Storage { reason: e.to_string() },
+            e @ CoreError::SchemaTooNew { .. } => WaystationError::SchemaTooNew {
+                reason: e.to_string(),
+            },
+            CoreError::Sqlite(e) => WaystationError::Storage {
+                reason: e.to_string(),
+            },
+            CoreError::Io(e) => WaystationError::Storage {
+                reason: e.to_string(),
+            },
             CoreError::Internal(reason) => WaystationError::Internal { reason },
         }
     }
