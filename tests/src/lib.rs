@@ -109,3 +109,130 @@ pub fn sign(payload: &Value) -> Vec<u8> {
     let bytes = serde_json::to_vec(payload).expect("payload serialises");
     packs::seal(&bytes, STATION_PACK_TYPE, &test_key()).expect("sealing works")
 }
+
+/// The real Xi'an training pack payload (`data/training/xian-training.payload.json`), parsed.
+pub fn real_training_payload() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/training/xian-training.payload.json"
+    );
+    let bytes = std::fs::read(path).expect("training payload exists (run data/training/build.py)");
+    serde_json::from_slice(&bytes).expect("training payload is JSON")
+}
+
+/// The real Xi'an training pack as signed with the demo key (`xian-training.pack.json`).
+pub fn real_training_pack() -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/training/xian-training.pack.json"
+    );
+    std::fs::read(path).expect("signed training pack exists")
+}
+
+/// Signs a training pack payload with [`test_key`].
+pub fn sign_training(payload: &Value) -> Vec<u8> {
+    let bytes = serde_json::to_vec(payload).expect("payload serialises");
+    packs::seal(
+        &bytes,
+        waystation_core::training::TRAINING_PACK_TYPE,
+        &test_key(),
+    )
+    .expect("sealing works")
+}
+
+/// A full training pack payload with `lessons` lessons, made from the real lessons: copies of
+/// them under new ids, spread over courses of 50 lessons, each with a numbered title so that
+/// bodies repeat but rows differ. Deterministic in `seed`.
+pub fn synthetic_training_payload(pack_id: &str, version: u64, lessons: usize, seed: u64) -> Value {
+    let real = real_training_payload();
+    let mut pool: Vec<Value> = Vec::new();
+    for c in real["courses"].as_array().expect("courses") {
+        pool.extend(c["lessons"].as_array().expect("lessons").iter().cloned());
+    }
+    let mut rng = SplitMix(seed);
+    let mut courses = Vec::new();
+    let per_course = 50;
+    for ci in 0..lessons.div_ceil(per_course) {
+        let n = per_course.min(lessons - ci * per_course);
+        let course_id = format!("{pack_id}-c{ci:03}");
+        let lessons: Vec<Value> = (0..n)
+            .map(|li| {
+                let mut l = pool[rng.below(pool.len())].clone();
+                let k = ci * per_course + li;
+                l["id"] = json!(format!("{course_id}/l{li:03}"));
+                l["title"]["zh"] = json!(format!(
+                    "{}（第{k}篇）",
+                    l["title"]["zh"].as_str().unwrap_or("")
+                ));
+                l["title"]["en"] = json!(format!(
+                    "{} (#{k})",
+                    l["title"]["en"].as_str().unwrap_or("")
+                ));
+                l
+            })
+            .collect();
+        courses.push(json!({
+            "id": course_id,
+            "title": {"zh": format!("合成课程{ci}"), "en": format!("Synthetic course {ci}")},
+            "lessons": lessons,
+        }));
+    }
+    json!({
+        "format": "waystation/training-pack",
+        "format_version": 1,
+        "pack_id": pack_id,
+        "version": version,
+        "publisher": "Test publisher",
+        "created": "2026-11-01T00:00:00Z",
+        "courses": courses,
+    })
+}
+
+/// Answers to a quiz taken from the payload: all right, or all wrong.
+pub fn quiz_answers(
+    payload: &Value,
+    course: usize,
+    right: bool,
+) -> Vec<waystation_core::training::QuizAnswer> {
+    payload["courses"][course]["quiz"]["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            let correct: Vec<u32> = q["correct"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_u64().unwrap() as u32)
+                .collect();
+            let n = q["choices"].as_array().unwrap().len() as u32;
+            let choices = if right {
+                correct
+            } else {
+                vec![(0..n).find(|c| !correct.contains(c)).unwrap()]
+            };
+            waystation_core::training::QuizAnswer::new(q["id"].as_str().unwrap(), choices)
+        })
+        .collect()
+}
+
+/// Everything installed for training, as JSON, to check that refusals leave it intact.
+pub fn training_snapshot(ws: &waystation_core::Waystation) -> Value {
+    let courses = ws.training_courses("nobody").unwrap();
+    let lessons: Vec<_> = courses
+        .iter()
+        .flat_map(|c| ws.training_course("nobody", &c.id).unwrap().lessons)
+        .map(|l| ws.training_lesson(&l.id).unwrap())
+        .collect();
+    let quizzes: Vec<_> = courses
+        .iter()
+        .filter_map(|c| c.quiz_id.as_ref())
+        .map(|q| ws.training_quiz(q).unwrap())
+        .collect();
+    json!({
+        "packs": serde_json::to_value(ws.installed_packs().unwrap()).unwrap(),
+        "courses": serde_json::to_value(courses).unwrap(),
+        "lessons": serde_json::to_value(lessons).unwrap(),
+        "quizzes": serde_json::to_value(quizzes).unwrap(),
+    })
+}

@@ -9,7 +9,12 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The migrations in order; `MIGRATIONS[i]` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql"), include_str!("sql/v2.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("sql/v1.sql"),
+    include_str!("sql/v2.sql"),
+    include_str!("sql/v3.sql"),
+    include_str!("sql/v4.sql"),
+];
 
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

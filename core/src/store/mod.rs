@@ -8,6 +8,7 @@
 //! mid-migration leaves the previous version intact. A database written by a newer build is
 //! refused, never downgraded.
 
+pub mod documents;
 mod migrations;
 
 pub use migrations::{LATEST_VERSION, MIGRATIONS, migrate};

@@ -1,0 +1,521 @@
+//! User data as Automerge documents: a small, generic document store.
+//!
+//! Each document (a user's training progress; later a report or a case) is stored as its last
+//! **snapshot** (`AutoCommit::save`) plus the **changes** appended since, one Automerge change
+//! per row in `document_changes`. Loading is snapshot + changes.
+//!
+//! Every edit goes through [`edit`], which in one `BEGIN IMMEDIATE` transaction loads the
+//! document, runs the caller's edit, appends the new changes and marks the document dirty. With
+//! the store's `synchronous = FULL` the edit is on disk when [`edit`] returns: an acknowledged
+//! edit survives an app kill or power loss. Appending a change costs what the change costs, not
+//! what the document costs. When more than [`COMPACT_AFTER_CHANGES`] changes have piled up the
+//! same transaction writes a fresh snapshot and deletes the folded changes, so loading stays
+//! fast and the table stays bounded. Compaction keeps Automerge's history (a snapshot is a full
+//! save), so merging with another device works the same before and after.
+//!
+//! `dirty` says "holds changes the server has not acknowledged". Sync clears it with
+//! [`mark_synced`], and only when the acknowledged heads are still the current heads, so an
+//! edit made while a sync was in flight is never marked as sent.
+//!
+//! Edits use a fresh random Automerge actor each time a document is loaded, never a stored
+//! per-device one: an Android backup restored onto a second phone would otherwise give two
+//! devices the same actor, and Automerge cannot merge two different changes with the same
+//! actor and sequence number.
+
+use automerge::{AutoCommit, Change, ChangeHash, ReadDoc, transaction::CommitOptions};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::error::{Error, Result};
+
+/// Changes kept beside the snapshot before [`edit`] folds them into a new one.
+pub const COMPACT_AFTER_CHANGES: u64 = 64;
+
+/// Which document an edit is for, and who it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocumentKey<'a> {
+    /// Stable id, e.g. `progress:<user id>`.
+    pub doc_id: &'a str,
+    /// What kind of document it is, e.g. `training-progress`. Fixed at creation.
+    pub kind: &'a str,
+    /// The user it belongs to. Fixed at creation.
+    pub owner: &'a str,
+}
+
+/// What the store knows about a document, without loading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentInfo {
+    /// Document id.
+    pub doc_id: String,
+    /// Kind, e.g. `training-progress`.
+    pub kind: String,
+    /// Owner's user id.
+    pub owner: String,
+    /// True when it holds changes the server has not acknowledged.
+    pub dirty: bool,
+    /// Changes stored beside the snapshot.
+    pub pending_changes: u64,
+    /// The document's current heads, sorted.
+    pub heads: Vec<ChangeHash>,
+    /// When this device last changed it (RFC 3339).
+    pub updated_at: String,
+}
+
+/// Maps an Automerge failure on a document this device built to [`Error::Internal`].
+pub(crate) fn automerge_error(e: automerge::AutomergeError) -> Error {
+    Error::Internal(format!("automerge: {e}"))
+}
+
+fn corrupt(doc_id: &str, what: impl std::fmt::Display) -> Error {
+    Error::Internal(format!(
+        "stored document '{doc_id}' cannot be loaded: {what}"
+    ))
+}
+
+fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort();
+    sorted.iter().flat_map(|h| h.0).collect()
+}
+
+fn decode_heads(doc_id: &str, bytes: &[u8]) -> Result<Vec<ChangeHash>> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(corrupt(
+            doc_id,
+            "heads column is not a list of 32-byte hashes",
+        ));
+    }
+    bytes
+        .chunks(32)
+        .map(|c| ChangeHash::try_from(c).map_err(|e| corrupt(doc_id, e)))
+        .collect()
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Loads a document (snapshot plus every stored change), or `None` when there is none.
+pub fn load(conn: &Connection, doc_id: &str) -> Result<Option<AutoCommit>> {
+    let snapshot: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT snapshot FROM documents WHERE doc_id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    let mut doc = AutoCommit::load(&snapshot).map_err(|e| corrupt(doc_id, e))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT change FROM document_changes WHERE doc_id = ?1 ORDER BY seq")?;
+    let changes = stmt
+        .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
+        .map(|bytes| {
+            Change::from_bytes(bytes?).map_err(|e| corrupt(doc_id, format!("stored change: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if !changes.is_empty() {
+        doc.apply_changes(changes).map_err(|e| corrupt(doc_id, e))?;
+    }
+    Ok(Some(doc))
+}
+
+/// The full document as one Automerge save (what another device merges), or `None`.
+pub fn document_bytes(conn: &Connection, doc_id: &str) -> Result<Option<Vec<u8>>> {
+    Ok(load(conn, doc_id)?.map(|mut d| d.save()))
+}
+
+/// What the store knows about a document, or `None`.
+pub fn info(conn: &Connection, doc_id: &str) -> Result<Option<DocumentInfo>> {
+    let row = conn
+        .query_row(
+            "SELECT doc_id, kind, owner, dirty, change_count, heads, updated_at \
+             FROM documents WHERE doc_id = ?1",
+            [doc_id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(doc_id, kind, owner, dirty, count, heads, updated_at)| {
+        let heads = decode_heads(&doc_id, &heads)?;
+        Ok(DocumentInfo {
+            doc_id,
+            kind,
+            owner,
+            dirty,
+            pending_changes: count.max(0) as u64,
+            heads,
+            updated_at,
+        })
+    })
+    .transpose()
+}
+
+/// Ids of the documents holding changes the server has not acknowledged, sorted.
+pub fn dirty_documents(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT doc_id FROM documents WHERE dirty = 1 ORDER BY doc_id")?;
+    let ids = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+/// Records that the server holds the document up to `heads`. Clears `dirty` only when `heads`
+/// are still the document's current heads (an edit made meanwhile keeps it dirty). Returns
+/// whether the document is now clean.
+pub fn mark_synced(conn: &mut Connection, doc_id: &str, heads: &[ChangeHash]) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE documents SET dirty = 0 WHERE doc_id = ?1 AND heads = ?2",
+        params![doc_id, encode_heads(heads)],
+    )?;
+    Ok(n == 1)
+}
+
+/// Creates the document with `genesis` when it does not exist, runs `edit` on it and durably
+/// appends the changes the edit made, all in one `BEGIN IMMEDIATE` transaction. If `edit`
+/// fails nothing is stored. An edit that changes nothing stores nothing and leaves `dirty` as
+/// it was.
+///
+/// `genesis` must be deterministic for a given `doc_id` when several devices may create the
+/// same document offline (see the training progress document), so that the objects it creates
+/// are the same objects everywhere.
+pub fn edit<T>(
+    conn: &mut Connection,
+    key: &DocumentKey<'_>,
+    now: DateTime<Utc>,
+    genesis: impl FnOnce() -> Result<AutoCommit>,
+    edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
+) -> Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let existing: Option<(String, String)> = tx
+        .query_row(
+            "SELECT kind, owner FROM documents WHERE doc_id = ?1",
+            [key.doc_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let mut doc = match existing {
+        Some((kind, owner)) => {
+            if kind != key.kind || owner != key.owner {
+                return Err(Error::invalid(format!(
+                    "document '{}' is a {kind} document of another owner or kind",
+                    key.doc_id
+                )));
+            }
+            load(&tx, key.doc_id)?.ok_or_else(|| corrupt(key.doc_id, "row vanished"))?
+        }
+        None => {
+            let mut doc = genesis()?;
+            let snapshot = doc.save();
+            tx.execute(
+                "INSERT INTO documents (doc_id, kind, owner, snapshot, heads, change_count, \
+                 dirty, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 1, ?6, ?6)",
+                params![
+                    key.doc_id,
+                    key.kind,
+                    key.owner,
+                    snapshot,
+                    encode_heads(&doc.get_heads()),
+                    rfc3339(now),
+                ],
+            )?;
+            doc
+        }
+    };
+
+    let before = doc.get_heads();
+    let out = edit(&mut doc)?;
+    doc.commit_with(CommitOptions::default().with_time(now.timestamp()));
+    let new_changes = doc.get_changes(&before);
+    if !new_changes.is_empty() {
+        let next: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE doc_id = ?1",
+            [key.doc_id],
+            |r| r.get(0),
+        )?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO document_changes (doc_id, seq, change) VALUES (?1, ?2, ?3)",
+            )?;
+            for (i, change) in new_changes.iter().enumerate() {
+                insert.execute(params![key.doc_id, next + i as i64, change.raw_bytes()])?;
+            }
+        }
+        let count: i64 = tx.query_row(
+            "UPDATE documents SET heads = ?2, change_count = change_count + ?3, dirty = 1, \
+             updated_at = ?4 WHERE doc_id = ?1 RETURNING change_count",
+            params![
+                key.doc_id,
+                encode_heads(&doc.get_heads()),
+                new_changes.len() as i64,
+                rfc3339(now),
+            ],
+            |r| r.get(0),
+        )?;
+        if count as u64 > COMPACT_AFTER_CHANGES {
+            write_snapshot(&tx, key.doc_id, &mut doc)?;
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// Folds the stored changes of `doc_id` into a new snapshot. Called by [`edit`] past
+/// [`COMPACT_AFTER_CHANGES`]; public for maintenance and tests. Returns false when there is no
+/// such document.
+pub fn compact(conn: &mut Connection, doc_id: &str) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(mut doc) = load(&tx, doc_id)? else {
+        return Ok(false);
+    };
+    write_snapshot(&tx, doc_id, &mut doc)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+fn write_snapshot(conn: &Connection, doc_id: &str, doc: &mut AutoCommit) -> Result<()> {
+    let snapshot = doc.save();
+    // Never delete a change the snapshot does not hold: check the round trip first.
+    let check = AutoCommit::load(&snapshot)
+        .map_err(|e| Error::Internal(format!("compacted snapshot does not load: {e}")))?;
+    let mut want = doc.get_heads();
+    let mut got = check.clone().get_heads();
+    want.sort();
+    got.sort();
+    if want != got {
+        return Err(Error::Internal(
+            "compacted snapshot lost changes; keeping the old one".into(),
+        ));
+    }
+    conn.execute(
+        "UPDATE documents SET snapshot = ?2, change_count = 0 WHERE doc_id = ?1",
+        params![doc_id, snapshot],
+    )?;
+    conn.execute("DELETE FROM document_changes WHERE doc_id = ?1", [doc_id])?;
+    Ok(())
+}
+
+/// This installation's random id (32 hex digits), created on first use. It names the device in
+/// user data (for example which phone made a quiz attempt); it is not an Automerge actor.
+pub fn device_id(conn: &Connection) -> Result<String> {
+    if let Some(id) = conn
+        .query_row("SELECT device_id FROM device WHERE id = 1", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+    {
+        return Ok(id);
+    }
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Internal(format!("no random numbers for the device id: {e}")))?;
+    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute(
+        "INSERT INTO device (id, device_id) VALUES (1, ?1) ON CONFLICT(id) DO NOTHING",
+        [&id],
+    )?;
+    Ok(
+        conn.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// Reads a string value at `key` of the root map (helper for document readers).
+pub fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(automerge::ROOT, key).ok().flatten() {
+        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
+            automerge::ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use automerge::{ObjType, ROOT, ScalarValue, Value, transaction::Transactable};
+
+    const KEY: DocumentKey<'static> = DocumentKey {
+        doc_id: "test:1",
+        kind: "test",
+        owner: "u1",
+    };
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    fn genesis() -> Result<AutoCommit> {
+        let mut d = AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]));
+        d.put_object(ROOT, "items", ObjType::Map).unwrap();
+        d.commit_with(CommitOptions::default().with_time(0));
+        d.set_actor(automerge::ActorId::random());
+        Ok(d)
+    }
+
+    fn items(doc: &AutoCommit) -> Vec<(String, i64)> {
+        let Some((Value::Object(_), items)) = doc.get(ROOT, "items").unwrap() else {
+            panic!("no items map")
+        };
+        doc.keys(&items)
+            .map(|k| {
+                let v = match doc.get(&items, k.as_str()).unwrap() {
+                    Some((Value::Scalar(s), _)) => match s.as_ref() {
+                        ScalarValue::Int(i) => *i,
+                        _ => panic!(),
+                    },
+                    _ => panic!(),
+                };
+                (k, v)
+            })
+            .collect()
+    }
+
+    fn put(conn: &mut Connection, i: i64) {
+        edit(conn, &KEY, t(i), genesis, |d| {
+            let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
+            d.put(&items, format!("k{i:04}"), i).unwrap();
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn every_acknowledged_edit_survives_reopen_and_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = COMPACT_AFTER_CHANGES as i64 * 2 + 7;
+        {
+            let store = Store::open(dir.path()).unwrap();
+            for i in 0..n {
+                put(&mut store.write(), i);
+                // Never more than the threshold of changes beside the snapshot.
+                let info = info(&store.read(), KEY.doc_id).unwrap().unwrap();
+                assert!(info.pending_changes <= COMPACT_AFTER_CHANGES);
+            }
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let doc = load(&store.read(), KEY.doc_id).unwrap().unwrap();
+        let got = items(&doc);
+        assert_eq!(got.len(), n as usize);
+        assert_eq!(got[5], ("k0005".to_string(), 5));
+        let info = info(&store.read(), KEY.doc_id).unwrap().unwrap();
+        assert!(info.dirty);
+        assert_eq!(info.kind, "test");
+        assert_eq!(info.owner, "u1");
+        assert_eq!(info.heads, {
+            let mut h = doc.clone().get_heads();
+            h.sort();
+            h
+        });
+        let ok: String = store
+            .read()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+    }
+
+    #[test]
+    fn explicit_compaction_keeps_content_and_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..5 {
+            put(&mut store.write(), i);
+        }
+        let before = load(&store.read(), KEY.doc_id).unwrap().unwrap();
+        assert_eq!(
+            info(&store.read(), KEY.doc_id)
+                .unwrap()
+                .unwrap()
+                .pending_changes,
+            5
+        );
+        assert!(compact(&mut store.write(), KEY.doc_id).unwrap());
+        assert!(!compact(&mut store.write(), "nope").unwrap());
+        let after = load(&store.read(), KEY.doc_id).unwrap().unwrap();
+        assert_eq!(items(&before), items(&after));
+        // History is kept: the genesis plus five edits.
+        assert_eq!(after.clone().get_changes(&[]).len(), 6);
+        let rows: i64 = store
+            .read()
+            .query_row("SELECT count(*) FROM document_changes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0);
+        // Edits after compaction append again.
+        put(&mut store.write(), 99);
+        let doc = load(&store.read(), KEY.doc_id).unwrap().unwrap();
+        assert_eq!(items(&doc).len(), 6);
+    }
+
+    #[test]
+    fn failed_or_empty_edits_store_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let err = edit(&mut store.write(), &KEY, t(0), genesis, |d| {
+            let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
+            d.put(&items, "x", 1).unwrap();
+            Err::<(), _>(Error::invalid("nope"))
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)));
+        assert!(load(&store.read(), KEY.doc_id).unwrap().is_none());
+
+        put(&mut store.write(), 1);
+        let heads = info(&store.read(), KEY.doc_id).unwrap().unwrap().heads;
+        assert!(mark_synced(&mut store.write(), KEY.doc_id, &heads).unwrap());
+        edit(&mut store.write(), &KEY, t(2), genesis, |_| Ok(())).unwrap();
+        let i = info(&store.read(), KEY.doc_id).unwrap().unwrap();
+        assert!(
+            !i.dirty,
+            "an edit that changed nothing keeps the document clean"
+        );
+        assert_eq!(i.pending_changes, 1);
+        assert!(dirty_documents(&store.read()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn mark_synced_needs_the_current_heads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        put(&mut store.write(), 1);
+        let old = info(&store.read(), KEY.doc_id).unwrap().unwrap().heads;
+        put(&mut store.write(), 2);
+        assert!(!mark_synced(&mut store.write(), KEY.doc_id, &old).unwrap());
+        assert_eq!(dirty_documents(&store.read()).unwrap(), vec!["test:1"]);
+        let now = info(&store.read(), KEY.doc_id).unwrap().unwrap().heads;
+        assert!(mark_synced(&mut store.write(), KEY.doc_id, &now).unwrap());
+        assert!(dirty_documents(&store.read()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn kind_and_owner_are_fixed_and_device_id_is_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        put(&mut store.write(), 1);
+        let other = DocumentKey { owner: "u2", ..KEY };
+        let err = edit(&mut store.write(), &other, t(0), genesis, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("another owner"), "{err}");
+
+        let a = device_id(&store.write()).unwrap();
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, device_id(&store.write()).unwrap());
+        let bytes = document_bytes(&store.read(), KEY.doc_id).unwrap().unwrap();
+        assert_eq!(
+            items(&AutoCommit::load(&bytes).unwrap()),
+            vec![("k0001".into(), 1)]
+        );
+    }
+}
