@@ -72,6 +72,119 @@ pub struct VerifiedPayload {
     pub payload_sha256: String,
 }
 
+/// The header fields every pack payload carries, checked the same way for every kind.
+#[derive(Clone, Copy, Debug)]
+pub struct PackHeader<'a> {
+    /// `station` or `training`, for messages.
+    pub kind: &'a str,
+    /// The payload's `format` field.
+    pub format: &'a str,
+    /// The `format` this kind must have.
+    pub expected_format: &'a str,
+    /// The payload's `format_version`.
+    pub format_version: u32,
+    /// The newest `format_version` this build reads.
+    pub max_format_version: u32,
+    /// The payload's `pack_id`.
+    pub pack_id: &'a str,
+    /// The payload's `version`.
+    pub version: u64,
+}
+
+impl PackHeader<'_> {
+    /// Refuses a wrong format, an unsupported format version, a malformed pack id or an
+    /// out-of-range version, naming the field.
+    pub fn check(&self) -> Result<()> {
+        if self.format != self.expected_format {
+            return Err(Error::pack(format!(
+                "payload format is '{}', expected '{}'",
+                self.format.chars().take(80).collect::<String>(),
+                self.expected_format
+            )));
+        }
+        if self.format_version == 0 || self.format_version > self.max_format_version {
+            return Err(Error::pack(format!(
+                "{} pack format version {} is not supported (this build reads up to {})",
+                self.kind, self.format_version, self.max_format_version
+            )));
+        }
+        let id_ok = !self.pack_id.is_empty()
+            && self.pack_id.len() <= 64
+            && self
+                .pack_id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            return Err(Error::pack(format!(
+                "pack_id '{}' must be 1-64 lowercase letters, digits or dashes",
+                self.pack_id.chars().take(80).collect::<String>()
+            )));
+        }
+        if self.version == 0 || self.version > i64::MAX as u64 {
+            return Err(Error::pack(format!(
+                "pack version {} is out of range",
+                self.version
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How an incoming pack relates to what is installed under its pack id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Installed {
+    /// Nothing is installed under this id.
+    Nothing,
+    /// An older version is installed; the incoming pack replaces it.
+    Older(u64),
+    /// This exact payload is installed already: nothing to do.
+    Same(u64),
+}
+
+/// Looks up the installed pack with `pack_id` inside the import transaction and applies the
+/// rules every kind shares: the id must belong to the same kind, an older version is refused,
+/// and the installed version number may not be reused for other content.
+pub fn check_installed(
+    conn: &rusqlite::Connection,
+    kind: &str,
+    pack_id: &str,
+    version: u64,
+    payload_sha256: &str,
+) -> Result<Installed> {
+    use rusqlite::OptionalExtension;
+    let existing: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT version, sha256, kind FROM packs WHERE pack_id = ?1",
+            [pack_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((installed, sha, installed_kind)) = existing else {
+        return Ok(Installed::Nothing);
+    };
+    let installed = installed as u64;
+    if installed_kind != kind {
+        return Err(Error::pack(format!(
+            "pack id '{pack_id}' is already installed as a {installed_kind} pack"
+        )));
+    }
+    if version == installed && sha == payload_sha256 {
+        return Ok(Installed::Same(installed));
+    }
+    if version < installed {
+        return Err(Error::pack(format!(
+            "pack '{pack_id}' version {version} is older than the installed version {installed}"
+        )));
+    }
+    if version == installed {
+        return Err(Error::pack(format!(
+            "pack '{pack_id}' version {installed} is already installed with different content; \
+             the publisher must bump the version"
+        )));
+    }
+    Ok(Installed::Older(installed))
+}
+
 /// DSSE v1 pre-authentication encoding: what the signature actually covers.
 fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);

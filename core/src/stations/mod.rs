@@ -18,7 +18,7 @@ pub use pack::{STATION_PACK_TYPE, StationPack};
 pub use service::{Service, ServiceSet};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -113,46 +113,26 @@ pub fn import_pack(
         .count();
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let existing: Option<(i64, String, String)> = tx
-        .query_row(
-            "SELECT version, sha256, kind FROM packs WHERE pack_id = ?1",
-            [&pack.pack_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let previous_version = existing.as_ref().map(|e| e.0 as u64);
-    if let Some((version, sha, kind)) = &existing {
-        let version = *version as u64;
-        if kind != "stations" {
-            return Err(Error::pack(format!(
-                "pack id '{}' is already installed as a {kind} pack",
-                pack.pack_id
-            )));
+    let previous_version = match packs::check_installed(
+        &tx,
+        "stations",
+        &pack.pack_id,
+        pack.version,
+        &verified.payload_sha256,
+    )? {
+        packs::Installed::Same(version) => {
+            return Ok(ImportOutcome {
+                pack_id: pack.pack_id,
+                version,
+                previous_version: Some(version),
+                stations: stations.len(),
+                unparseable_hours,
+                unchanged: true,
+            });
         }
-        if pack.version < version {
-            return Err(Error::pack(format!(
-                "pack '{}' version {} is older than the installed version {version}",
-                pack.pack_id, pack.version
-            )));
-        }
-        if pack.version == version {
-            if *sha == verified.payload_sha256 {
-                return Ok(ImportOutcome {
-                    pack_id: pack.pack_id,
-                    version,
-                    previous_version,
-                    stations: stations.len(),
-                    unparseable_hours,
-                    unchanged: true,
-                });
-            }
-            return Err(Error::pack(format!(
-                "pack '{}' version {version} is already installed with different content; \
-                 the publisher must bump the version",
-                pack.pack_id
-            )));
-        }
-    }
+        packs::Installed::Older(v) => Some(v),
+        packs::Installed::Nothing => None,
+    };
 
     tx.execute("DELETE FROM stations WHERE pack_id = ?1", [&pack.pack_id])?;
     tx.execute(

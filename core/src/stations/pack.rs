@@ -134,36 +134,16 @@ impl StationPack {
     /// Checks the header and every station, converting positions to WGS-84. The first problem
     /// found is reported with the station id and field.
     pub fn validate(&self) -> Result<Vec<ValidStation>> {
-        if self.format != STATION_PACK_FORMAT {
-            return Err(Error::pack(format!(
-                "payload format is '{}', expected '{STATION_PACK_FORMAT}'",
-                self.format
-            )));
+        crate::packs::PackHeader {
+            kind: "station",
+            format: &self.format,
+            expected_format: STATION_PACK_FORMAT,
+            format_version: self.format_version,
+            max_format_version: STATION_PACK_FORMAT_VERSION,
+            pack_id: &self.pack_id,
+            version: self.version,
         }
-        if self.format_version == 0 || self.format_version > STATION_PACK_FORMAT_VERSION {
-            return Err(Error::pack(format!(
-                "station pack format version {} is not supported (this build reads up to {})",
-                self.format_version, STATION_PACK_FORMAT_VERSION
-            )));
-        }
-        if self.pack_id.is_empty()
-            || self.pack_id.len() > 64
-            || !self
-                .pack_id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(Error::pack(format!(
-                "pack_id '{}' must be 1-64 lowercase letters, digits or dashes",
-                self.pack_id
-            )));
-        }
-        if self.version == 0 || self.version > i64::MAX as u64 {
-            return Err(Error::pack(format!(
-                "pack version {} is out of range",
-                self.version
-            )));
-        }
+        .check()?;
         if self.publisher.trim().is_empty() {
             return Err(Error::pack("pack publisher is empty"));
         }

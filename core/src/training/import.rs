@@ -73,28 +73,19 @@ pub(crate) fn import_pack(
     }
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let existing: Option<(i64, String, String)> = tx
-        .query_row(
-            "SELECT version, sha256, kind FROM packs WHERE pack_id = ?1",
-            [&pack.pack_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let previous_version = existing.as_ref().map(|e| e.0 as u64);
-    if let Some((version, sha, kind)) = &existing {
-        let version = *version as u64;
-        if kind != "training" {
-            return Err(Error::pack(format!(
-                "pack id '{}' is already installed as a {kind} pack",
-                pack.pack_id
-            )));
-        }
-        if pack.version == version && *sha == verified.payload_sha256 {
+    let previous_version = match packs::check_installed(
+        &tx,
+        "training",
+        &pack.pack_id,
+        pack.version,
+        &verified.payload_sha256,
+    )? {
+        packs::Installed::Same(version) => {
             let (courses, lessons, questions) = counts(&load_courses(&tx, &pack.pack_id)?);
             return Ok(TrainingImport {
                 pack_id: pack.pack_id,
                 version,
-                previous_version,
+                previous_version: Some(version),
                 base_version: pack.base_version,
                 courses,
                 lessons,
@@ -102,20 +93,9 @@ pub(crate) fn import_pack(
                 unchanged: true,
             });
         }
-        if pack.version < version {
-            return Err(Error::pack(format!(
-                "pack '{}' version {} is older than the installed version {version}",
-                pack.pack_id, pack.version
-            )));
-        }
-        if pack.version == version {
-            return Err(Error::pack(format!(
-                "pack '{}' version {version} is already installed with different content; \
-                 the publisher must bump the version",
-                pack.pack_id
-            )));
-        }
-    }
+        packs::Installed::Older(v) => Some(v),
+        packs::Installed::Nothing => None,
+    };
     let content = match (pack.base_version, previous_version) {
         (None, _) => pack.courses.clone(),
         (Some(base), None) => {

@@ -330,36 +330,16 @@ impl TrainingPack {
 
     /// Checks the header and the full/delta shape (not the content).
     pub fn validate_header(&self) -> Result<()> {
-        if self.format != TRAINING_PACK_FORMAT {
-            return Err(Error::pack(format!(
-                "payload format is '{}', expected '{TRAINING_PACK_FORMAT}'",
-                self.format
-            )));
+        crate::packs::PackHeader {
+            kind: "training",
+            format: &self.format,
+            expected_format: TRAINING_PACK_FORMAT,
+            format_version: self.format_version,
+            max_format_version: TRAINING_PACK_FORMAT_VERSION,
+            pack_id: &self.pack_id,
+            version: self.version,
         }
-        if self.format_version == 0 || self.format_version > TRAINING_PACK_FORMAT_VERSION {
-            return Err(Error::pack(format!(
-                "training pack format version {} is not supported (this build reads up to {})",
-                self.format_version, TRAINING_PACK_FORMAT_VERSION
-            )));
-        }
-        if self.pack_id.is_empty()
-            || self.pack_id.len() > 64
-            || !self
-                .pack_id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(Error::pack(format!(
-                "pack_id '{}' must be 1-64 lowercase letters, digits or dashes",
-                shown_id(&self.pack_id)
-            )));
-        }
-        if self.version == 0 || self.version > i64::MAX as u64 {
-            return Err(Error::pack(format!(
-                "pack version {} is out of range",
-                self.version
-            )));
-        }
+        .check()?;
         check_text("pack", "publisher", &self.publisher, 200, false)?;
         if let Some(n) = &self.notice {
             check_text("pack", "notice", n, 2_000, true)?;
