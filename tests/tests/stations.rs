@@ -568,3 +568,35 @@ fn the_bundled_sample_pack_verifies_and_covers_xian() {
     let ws2 = Waystation::open(dir2.path(), Config::default()).unwrap();
     assert!(ws2.import_station_pack(&bytes).is_err());
 }
+
+#[test]
+fn the_same_payload_resigned_by_another_trusted_key_is_the_same_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = packs::PublisherKeyPair::from_seed("test-publisher-2027", [43u8; 32]);
+    let mut keys = trusted();
+    keys.push(rotated.trusted_key());
+    let config = Config {
+        trusted_keys: keys,
+        ..Config::default()
+    };
+    let ws =
+        Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
+    let payload = serde_json::to_vec(&synthetic_payload("city", 1, 20, 1)).unwrap();
+    let first = packs::seal(
+        &payload,
+        waystation_core::stations::STATION_PACK_TYPE,
+        &waystation_tests::test_key(),
+    )
+    .unwrap();
+    let second = packs::seal(
+        &payload,
+        waystation_core::stations::STATION_PACK_TYPE,
+        &rotated,
+    )
+    .unwrap();
+    assert_ne!(first, second);
+    assert!(!ws.import_station_pack(&first).unwrap().unchanged);
+    let o = ws.import_station_pack(&second).unwrap();
+    assert!(o.unchanged, "a key rotation does not change the content");
+    assert_eq!(ws.installed_packs().unwrap()[0].key_id, "test-publisher");
+}
