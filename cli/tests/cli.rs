@@ -391,3 +391,130 @@ fn bad_input_exits_non_zero_with_a_named_reason() {
         serde_json::from_str(&ok(&waystation(&d, &["stations", "packs", "--json"]))).unwrap();
     assert_eq!(packs.len(), 1);
 }
+
+/// Kills `waystation stations import` at several points during a large import. Whenever the
+/// kill lands, the data directory holds exactly one complete version of the pack, never a mix,
+/// and the database passes `PRAGMA integrity_check`.
+#[test]
+fn an_import_killed_midway_leaves_one_complete_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("key.json");
+    let public = ok(&waystation(
+        d,
+        &[
+            "pack",
+            "keygen",
+            "--key-id",
+            "kill-test",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    ));
+    let trust = d.join("trust.json");
+    std::fs::write(&trust, public).unwrap();
+    let make = |version: u64, n: usize, prefix: &str| -> std::path::PathBuf {
+        let stations: Vec<Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({
+                    "id": format!("{prefix}-{i}"), "name": {"zh": format!("站{i}")},
+                    "address": {"zh": "路"}, "district": "610103", "services": ["toilet"],
+                    "position": {"lat": 34.0 + (i % 500) as f64 * 0.001, "lon": 108.5 + (i / 500) as f64 * 0.001, "datum": "wgs84"},
+                })
+            })
+            .collect();
+        let payload = serde_json::json!({
+            "format": "waystation/station-pack", "format_version": 1, "pack_id": "big",
+            "version": version, "publisher": "kill test", "created": "2026-11-01T00:00:00Z",
+            "stations": stations,
+        });
+        let p = d.join(format!("payload-{version}.json"));
+        std::fs::write(&p, serde_json::to_vec(&payload).unwrap()).unwrap();
+        let out = d.join(format!("pack-{version}.json"));
+        ok(&waystation(
+            d,
+            &[
+                "pack",
+                "sign",
+                "--key",
+                key.to_str().unwrap(),
+                "--in",
+                p.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ));
+        out
+    };
+    let v1 = make(1, 10, "old");
+    let v2 = make(2, 60_000, "new");
+    let t = trust.to_str().unwrap();
+    for (round, delay_ms) in [20u64, 400, 900, 1300, 1700].into_iter().enumerate() {
+        let data = d.join(format!("data-{round}"));
+        ok(&waystation(
+            &data,
+            &[
+                "--no-demo-key",
+                "--trust-key",
+                t,
+                "stations",
+                "import",
+                v1.to_str().unwrap(),
+            ],
+        ));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_waystation"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args([
+                "--no-demo-key",
+                "--trust-key",
+                t,
+                "stations",
+                "import",
+                v2.to_str().unwrap(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let packs: Vec<Value> = serde_json::from_str(&ok(&waystation(
+            &data,
+            &[
+                "--no-demo-key",
+                "--trust-key",
+                t,
+                "stations",
+                "packs",
+                "--json",
+            ],
+        )))
+        .unwrap();
+        assert_eq!(packs.len(), 1);
+        let version = packs[0]["version"].as_u64().unwrap();
+        let has = |id: &str| {
+            waystation(&data, &["--no-demo-key", "stations", "show", id])
+                .status
+                .success()
+        };
+        match version {
+            1 => assert!(
+                has("old-9") && !has("new-0") && !has("new-59999"),
+                "round {round}"
+            ),
+            2 => assert!(
+                !has("old-9") && has("new-0") && has("new-59999"),
+                "round {round}"
+            ),
+            v => panic!("unexpected version {v}"),
+        }
+        let conn = rusqlite::Connection::open(data.join("waystation.sqlite3")).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
+}
