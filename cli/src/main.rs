@@ -2,6 +2,7 @@
 //! and operators. Every command goes through the same core API the apps use.
 
 mod output;
+mod training;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
@@ -55,6 +56,9 @@ enum Command {
     /// Create keys and sign packs (for publishers).
     #[command(subcommand)]
     Pack(PackCmd),
+    /// Safety training: courses, lessons, search, quizzes, progress.
+    #[command(subcommand)]
+    Training(training::TrainingCmd),
 }
 
 #[derive(Args, Debug)]
@@ -314,6 +318,7 @@ fn run(cli: &Cli) -> Result<()> {
             Ok(())
         }
         Command::Pack(cmd) => pack(cli, cmd),
+        Command::Training(cmd) => training::run(&cli.open()?, !cli.no_demo_key, cmd),
     }
 }
 

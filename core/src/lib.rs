@@ -12,6 +12,7 @@ pub mod clock;
 pub mod error;
 pub mod geo;
 pub mod packs;
+pub mod reports;
 pub mod stations;
 pub mod store;
 pub mod training;

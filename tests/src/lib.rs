@@ -236,3 +236,127 @@ pub fn training_snapshot(ws: &waystation_core::Waystation) -> Value {
         "quizzes": serde_json::to_value(quizzes).unwrap(),
     })
 }
+
+// ---- hazard-report photos: tiny real images wrapped in every kind of metadata ----
+
+/// Text planted in every metadata block of the test photos; none of it may be stored.
+pub const SECRET: &[u8] = b"SECRET";
+
+/// One JPEG marker segment with its length.
+pub fn jpeg_segment(marker: u8, contents: &[u8]) -> Vec<u8> {
+    let mut s = vec![0xFF, marker];
+    s.extend_from_slice(&((contents.len() + 2) as u16).to_be_bytes());
+    s.extend_from_slice(contents);
+    s
+}
+
+/// A real 1×1 grey baseline JPEG (`q` varies the quantisation table, so different `q` give
+/// different photos) wrapped in EXIF with GPS, XMP, a comment and a multi-picture trailer.
+pub fn jpeg_with_metadata(q: u8) -> Vec<u8> {
+    let mut j = vec![0xFF, 0xD8];
+    j.extend(jpeg_segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+    j.extend(jpeg_segment(
+        0xE1,
+        b"Exif\0\0MM\0*GPS 34.25953 108.94235 SECRET",
+    ));
+    j.extend(jpeg_segment(
+        0xE1,
+        b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>SECRET</x:xmpmeta>",
+    ));
+    j.extend(jpeg_segment(0xED, b"Photoshop 3.0\0SECRET IPTC"));
+    j.extend(jpeg_segment(0xFE, b"SECRET comment"));
+    let mut dqt = vec![0u8];
+    dqt.extend([q.max(1); 64]);
+    j.extend(jpeg_segment(0xDB, &dqt));
+    j.extend(jpeg_segment(0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+    let dht = |class: u8| {
+        let mut t = vec![class];
+        t.push(1);
+        t.extend([0u8; 15]);
+        t.push(0);
+        jpeg_segment(0xC4, &t)
+    };
+    j.extend(dht(0x00));
+    j.extend(dht(0x10));
+    j.extend(jpeg_segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+    j.push(0x3F); // DC difference 0, end of block, padded with ones
+    j.extend([0xFF, 0xD9]);
+    // A multi-picture trailer: a second image with its own EXIF after the end marker.
+    j.extend([0xFF, 0xD8]);
+    j.extend(jpeg_segment(0xE1, b"Exif\0\0MM\0*SECRET trailer"));
+    j.extend([0xFF, 0xD9]);
+    j
+}
+
+/// CRC-32 as PNG uses it.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// One PNG chunk with its length and CRC.
+pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    c.extend_from_slice(&body);
+    c.extend_from_slice(&crc32(&body).to_be_bytes());
+    c
+}
+
+/// A real 1×1 grey PNG with text, XMP and EXIF chunks.
+pub fn png_with_metadata() -> Vec<u8> {
+    let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
+    p.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
+    p.extend(png_chunk(b"tEXt", b"Comment\0SECRET"));
+    p.extend(png_chunk(
+        b"iTXt",
+        b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>SECRET</x:xmpmeta>",
+    ));
+    p.extend(png_chunk(b"eXIf", b"MM\0*SECRET GPS"));
+    p.extend(png_chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1],
+    ));
+    p.extend(png_chunk(b"IEND", b""));
+    p
+}
+
+/// One RIFF chunk, padded to an even length.
+pub fn riff_chunk(id: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = id.to_vec();
+    c.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    c.extend_from_slice(data);
+    if data.len() % 2 == 1 {
+        c.push(0);
+    }
+    c
+}
+
+/// An extended 1×1 lossless WebP with EXIF and XMP chunks (flags set in VP8X).
+pub fn webp_with_metadata() -> Vec<u8> {
+    let mut body = b"WEBP".to_vec();
+    body.extend(riff_chunk(b"VP8X", &[0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    body.extend(riff_chunk(
+        b"VP8L",
+        &[
+            0x2f, 0, 0, 0, 0x10, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xfe, 0x07, 0,
+        ],
+    ));
+    body.extend(riff_chunk(b"EXIF", b"MM\0*SECRET GPS"));
+    body.extend(riff_chunk(b"XMP ", b"<x:xmpmeta>SECRET</x:xmpmeta>"));
+    let mut w = b"RIFF".to_vec();
+    w.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    w.extend(body);
+    w
+}

@@ -7,9 +7,11 @@
 //! `panic = "unwind"` so uniffi can catch it), never a crash.
 
 mod error;
+mod training;
 mod types;
 
 pub use error::WaystationError;
+pub use training::*;
 pub use types::*;
 
 use std::path::PathBuf;

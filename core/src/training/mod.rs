@@ -131,7 +131,9 @@ impl crate::Waystation {
     /// again keeps the first completion time.
     pub fn complete_lesson(&self, user_id: &str, lesson_id: &str) -> Result<LessonCompletion> {
         check_user(user_id)?;
+        // The document stores milliseconds; return what a later read will return.
         let now = self.now();
+        let now = chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let mut conn = self.store().write();
         if !reading::lesson_exists(&conn, lesson_id)? {
             return Err(Error::invalid(format!(

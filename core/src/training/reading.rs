@@ -288,7 +288,11 @@ pub(crate) fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<
     if text.chars().any(char::is_control) {
         return Err(Error::invalid("search text contains a control character"));
     }
-    let limit = limit.clamp(1, MAX_SEARCH_RESULTS);
+    if limit == 0 || limit > MAX_SEARCH_RESULTS {
+        return Err(Error::invalid(format!(
+            "search limit must be between 1 and {MAX_SEARCH_RESULTS}, got {limit}"
+        )));
+    }
     let terms: Vec<&str> = text.split_whitespace().take(8).collect();
     if terms.iter().all(|t| t.chars().count() >= 3) {
         search_fts(conn, &terms, limit)

@@ -1,0 +1,296 @@
+//! A report as an Automerge document, `report:<uuid>`.
+//!
+//! ## Layout
+//!
+//! ```text
+//! ROOT
+//! ├─ schema:           "waystation/report"
+//! ├─ id, author:       Str
+//! ├─ created_at:       Timestamp(ms)
+//! ├─ category:         Str (a category code)
+//! ├─ description, merchant_name, merchant_address, address: Str (absent when empty)
+//! ├─ position:         { lat, lon (WGS-84), datum, source_lat, source_lon,
+//! │                      accuracy_m (absent = unknown), fix_time: Timestamp, mock: Bool }
+//! ├─ photos:           { <sha256>: { media_type, size_bytes, width, height, added_at, seq } }
+//! ├─ submitted_at:     Timestamp (absent while a draft)
+//! └─ withdrawn_at, withdraw_reason (only after withdrawal)
+//! ```
+//!
+//! A report has exactly one writer, its author, so plain last-writer-wins registers are enough:
+//! there is no concurrent editor to merge with. The status is derived from which timestamps are
+//! present (draft → submitted → withdrawn), never stored as its own field.
+
+use automerge::{
+    AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
+use chrono::{DateTime, Utc};
+
+use super::{Category, Report, ReportId, ReportPhoto, ReportPosition, ReportStatus};
+use crate::error::{Error, Result};
+use crate::geo::Datum;
+use crate::store::documents::{automerge_error, root_str};
+
+/// Document kind in the document store.
+pub const REPORT_KIND: &str = "report";
+/// Value of the document's `schema` field.
+pub const REPORT_SCHEMA: &str = "waystation/report";
+
+/// A new draft's document.
+pub(crate) fn genesis(
+    id: &ReportId,
+    author: &str,
+    category: Category,
+    now: DateTime<Utc>,
+) -> Result<AutoCommit> {
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "schema", REPORT_SCHEMA)
+        .map_err(automerge_error)?;
+    doc.put(ROOT, "id", id.as_str()).map_err(automerge_error)?;
+    doc.put(ROOT, "author", author).map_err(automerge_error)?;
+    doc.put(
+        ROOT,
+        "created_at",
+        ScalarValue::Timestamp(now.timestamp_millis()),
+    )
+    .map_err(automerge_error)?;
+    doc.put(ROOT, "category", category.code())
+        .map_err(automerge_error)?;
+    Ok(doc)
+}
+
+fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+    match doc.get(obj, key).ok().flatten() {
+        Some((Value::Scalar(s), _)) => Some(s.into_owned()),
+        _ => None,
+    }
+}
+
+fn time_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<DateTime<Utc>> {
+    match scalar(doc, obj, key)? {
+        ScalarValue::Timestamp(ms) => DateTime::from_timestamp_millis(ms),
+        _ => None,
+    }
+}
+
+fn f64_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<f64> {
+    match scalar(doc, obj, key)? {
+        ScalarValue::F64(f) => Some(f),
+        ScalarValue::Int(i) => Some(i as f64),
+        ScalarValue::Uint(u) => Some(u as f64),
+        _ => None,
+    }
+}
+
+fn str_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    match scalar(doc, obj, key)? {
+        ScalarValue::Str(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn root_map(doc: &AutoCommit, key: &str) -> Option<ObjId> {
+    match doc.get(ROOT, key).ok().flatten() {
+        Some((Value::Object(ObjType::Map), obj)) => Some(obj),
+        _ => None,
+    }
+}
+
+/// Reads the report; a document that is not a readable report is an internal error.
+pub(crate) fn read(doc: &AutoCommit) -> Result<Report> {
+    let bad = |what: &str| Error::Internal(format!("stored report document: {what}"));
+    if root_str(doc, "schema").as_deref() != Some(REPORT_SCHEMA) {
+        return Err(bad("not a report"));
+    }
+    let id = ReportId::parse(&root_str(doc, "id").ok_or_else(|| bad("no id"))?)?;
+    let author = root_str(doc, "author").ok_or_else(|| bad("no author"))?;
+    let category: Category = root_str(doc, "category")
+        .ok_or_else(|| bad("no category"))?
+        .parse()?;
+    let created_at = time_at(doc, &ROOT, "created_at").ok_or_else(|| bad("no creation time"))?;
+    let position = root_map(doc, "position").and_then(|p| {
+        Some(ReportPosition {
+            lat: f64_at(doc, &p, "lat")?,
+            lon: f64_at(doc, &p, "lon")?,
+            datum: str_at(doc, &p, "datum")?.parse::<Datum>().ok()?,
+            source_lat: f64_at(doc, &p, "source_lat")?,
+            source_lon: f64_at(doc, &p, "source_lon")?,
+            accuracy_m: f64_at(doc, &p, "accuracy_m"),
+            fix_time: time_at(doc, &p, "fix_time")?,
+            mock: matches!(scalar(doc, &p, "mock"), Some(ScalarValue::Boolean(true))),
+        })
+    });
+    let submitted_at = time_at(doc, &ROOT, "submitted_at");
+    let withdrawn_at = time_at(doc, &ROOT, "withdrawn_at");
+    let status = match (submitted_at, withdrawn_at) {
+        (_, Some(_)) => ReportStatus::Withdrawn,
+        (Some(_), None) => ReportStatus::Submitted,
+        (None, None) => ReportStatus::Draft,
+    };
+    Ok(Report {
+        id,
+        author,
+        category,
+        status,
+        description: root_str(doc, "description"),
+        merchant_name: root_str(doc, "merchant_name"),
+        merchant_address: root_str(doc, "merchant_address"),
+        address: root_str(doc, "address"),
+        position,
+        created_at,
+        submitted_at,
+        withdrawn_at,
+        withdraw_reason: root_str(doc, "withdraw_reason"),
+        photos: read_photos(doc),
+        outbox: None,
+    })
+}
+
+/// Sets or (with an empty value) removes a text field. Writes nothing when unchanged.
+pub(crate) fn put_text(doc: &mut AutoCommit, field: &str, value: &str) -> Result<()> {
+    let current = root_str(doc, field);
+    if value.is_empty() {
+        if current.is_some() {
+            doc.delete(ROOT, field).map_err(automerge_error)?;
+        }
+    } else if current.as_deref() != Some(value) {
+        doc.put(ROOT, field, value).map_err(automerge_error)?;
+    }
+    Ok(())
+}
+
+/// Sets the category. Writes nothing when unchanged.
+pub(crate) fn put_category(doc: &mut AutoCommit, category: Category) -> Result<()> {
+    if root_str(doc, "category").as_deref() != Some(category.code()) {
+        doc.put(ROOT, "category", category.code())
+            .map_err(automerge_error)?;
+    }
+    Ok(())
+}
+
+/// Replaces the position with `p` (already checked and converted).
+pub(crate) fn put_position(doc: &mut AutoCommit, p: &ReportPosition) -> Result<()> {
+    let obj = doc
+        .put_object(ROOT, "position", ObjType::Map)
+        .map_err(automerge_error)?;
+    doc.put(&obj, "lat", p.lat).map_err(automerge_error)?;
+    doc.put(&obj, "lon", p.lon).map_err(automerge_error)?;
+    doc.put(&obj, "datum", p.datum.as_str())
+        .map_err(automerge_error)?;
+    doc.put(&obj, "source_lat", p.source_lat)
+        .map_err(automerge_error)?;
+    doc.put(&obj, "source_lon", p.source_lon)
+        .map_err(automerge_error)?;
+    if let Some(a) = p.accuracy_m {
+        doc.put(&obj, "accuracy_m", a).map_err(automerge_error)?;
+    }
+    doc.put(
+        &obj,
+        "fix_time",
+        ScalarValue::Timestamp(p.fix_time.timestamp_millis()),
+    )
+    .map_err(automerge_error)?;
+    doc.put(&obj, "mock", p.mock).map_err(automerge_error)?;
+    Ok(())
+}
+
+/// Puts a timestamp at a root key.
+pub(crate) fn put_time(doc: &mut AutoCommit, key: &str, at: DateTime<Utc>) -> Result<()> {
+    doc.put(ROOT, key, ScalarValue::Timestamp(at.timestamp_millis()))
+        .map_err(automerge_error)
+}
+
+/// Puts a string at a root key.
+pub(crate) fn put_str(doc: &mut AutoCommit, key: &str, value: &str) -> Result<()> {
+    doc.put(ROOT, key, value).map_err(automerge_error)
+}
+
+fn read_photos(doc: &AutoCommit) -> Vec<ReportPhoto> {
+    let Some(map) = root_map(doc, "photos") else {
+        return Vec::new();
+    };
+    let mut photos: Vec<((i64, u64), ReportPhoto)> = doc
+        .keys(&map)
+        .filter_map(|sha| {
+            let obj = match doc.get(&map, sha.as_str()).ok().flatten() {
+                Some((Value::Object(ObjType::Map), obj)) => obj,
+                _ => return None,
+            };
+            let added = match scalar(doc, &obj, "added_at") {
+                Some(ScalarValue::Timestamp(ms)) => ms,
+                _ => 0,
+            };
+            let seq = f64_at(doc, &obj, "seq").unwrap_or(0.0) as u64;
+            let dim = |k: &str| f64_at(doc, &obj, k).map(|v| v as u32);
+            Some((
+                (added, seq),
+                ReportPhoto {
+                    media_type: str_at(doc, &obj, "media_type")?,
+                    size_bytes: f64_at(doc, &obj, "size_bytes")? as u64,
+                    width: dim("width"),
+                    height: dim("height"),
+                    sha256: sha,
+                },
+            ))
+        })
+        .collect();
+    photos.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.sha256.cmp(&b.1.sha256)));
+    photos.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Adds a photo reference (the file is already stored). Writes nothing when it is there.
+pub(crate) fn put_photo(doc: &mut AutoCommit, p: &ReportPhoto, at: DateTime<Utc>) -> Result<()> {
+    let map = match root_map(doc, "photos") {
+        Some(m) => m,
+        None => doc
+            .put_object(ROOT, "photos", ObjType::Map)
+            .map_err(automerge_error)?,
+    };
+    if doc.get(&map, p.sha256.as_str()).ok().flatten().is_some() {
+        return Ok(());
+    }
+    // Photos added in the same millisecond keep the order they were added in.
+    let seq = doc
+        .keys(&map)
+        .filter_map(|k| match doc.get(&map, k.as_str()).ok().flatten() {
+            Some((Value::Object(ObjType::Map), obj)) => f64_at(doc, &obj, "seq"),
+            _ => None,
+        })
+        .fold(0.0, f64::max) as u64
+        + 1;
+    let obj = doc
+        .put_object(&map, p.sha256.as_str(), ObjType::Map)
+        .map_err(automerge_error)?;
+    doc.put(&obj, "media_type", p.media_type.as_str())
+        .map_err(automerge_error)?;
+    doc.put(&obj, "size_bytes", ScalarValue::Uint(p.size_bytes))
+        .map_err(automerge_error)?;
+    if let Some(w) = p.width {
+        doc.put(&obj, "width", ScalarValue::Uint(u64::from(w)))
+            .map_err(automerge_error)?;
+    }
+    if let Some(h) = p.height {
+        doc.put(&obj, "height", ScalarValue::Uint(u64::from(h)))
+            .map_err(automerge_error)?;
+    }
+    doc.put(
+        &obj,
+        "added_at",
+        ScalarValue::Timestamp(at.timestamp_millis()),
+    )
+    .map_err(automerge_error)?;
+    doc.put(&obj, "seq", ScalarValue::Uint(seq))
+        .map_err(automerge_error)?;
+    Ok(())
+}
+
+/// Removes a photo reference. Returns whether there was one.
+pub(crate) fn remove_photo(doc: &mut AutoCommit, sha256: &str) -> Result<bool> {
+    let Some(map) = root_map(doc, "photos") else {
+        return Ok(false);
+    };
+    if doc.get(&map, sha256).ok().flatten().is_none() {
+        return Ok(false);
+    }
+    doc.delete(&map, sha256).map_err(automerge_error)?;
+    Ok(true)
+}

@@ -1,0 +1,192 @@
+use super::*;
+use crate::{Config, FixedClock, Waystation};
+use chrono::TimeZone;
+use std::sync::Arc;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()
+}
+
+fn open(dir: &std::path::Path) -> (Waystation, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::new(t0()));
+    let ws = Waystation::open_with_clock(dir, Config::default(), clock.clone()).unwrap();
+    (ws, clock)
+}
+
+#[test]
+fn ids_are_uuid_v7_with_the_clock_time_and_parse_back() {
+    let a = ReportId::generate(t0()).unwrap();
+    let b = ReportId::generate(t0()).unwrap();
+    assert_ne!(a, b, "the random part differs");
+    let u = uuid::Uuid::parse_str(a.as_str()).unwrap();
+    assert_eq!(u.get_version_num(), 7);
+    let (secs, _) = u.get_timestamp().unwrap().to_unix();
+    assert_eq!(secs as i64, t0().timestamp());
+    assert_eq!(ReportId::parse(&a.doc_id()).unwrap(), a);
+    assert_eq!(ReportId::parse(&a.as_str().to_uppercase()).unwrap(), a);
+    let err = ReportId::parse("not-an-id").unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+}
+
+#[test]
+fn accuracy_gate_and_rules_checks() {
+    let rules = ReportRules::default();
+    assert_eq!(rules.accuracy(Some(5.0)), AccuracyVerdict::Good);
+    assert_eq!(rules.accuracy(Some(50.0)), AccuracyVerdict::Good);
+    assert_eq!(rules.accuracy(Some(51.0)), AccuracyVerdict::Imprecise);
+    assert_eq!(rules.accuracy(Some(3000.0)), AccuracyVerdict::TooImprecise);
+    assert_eq!(rules.accuracy(None), AccuracyVerdict::Unknown);
+    let bad = ReportRules {
+        warn_accuracy_m: 600.0,
+        max_accuracy_m: 500.0,
+        ..ReportRules::default()
+    };
+    assert!(bad.check().is_err());
+    let nan = ReportRules {
+        warn_accuracy_m: f64::NAN,
+        ..rules
+    };
+    assert!(nan.check().is_err());
+}
+
+#[test]
+fn gcj02_position_is_stored_as_wgs84_with_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = open(dir.path());
+    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let r = ws
+        .set_report_position(
+            id.as_str(),
+            34.2230,
+            108.9530,
+            Datum::Gcj02,
+            Some(8.0),
+            t0(),
+            false,
+        )
+        .unwrap();
+    let p = r.position.unwrap();
+    assert_eq!(p.datum, Datum::Gcj02);
+    assert_eq!((p.source_lat, p.source_lon), (34.2230, 108.9530));
+    // GCJ-02 is offset by a few hundred metres in Xi'an.
+    let d = crate::geo::distance_m(p.lat, p.lon, p.source_lat, p.source_lon);
+    assert!(d > 100.0 && d < 1000.0, "{d}");
+}
+
+#[test]
+fn check_lists_every_problem_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = open(dir.path());
+    let id = ws.create_report_draft("rider-1", "food.other").unwrap();
+    let check = ws
+        .check_report(id.as_str(), &ReportRules::default())
+        .unwrap();
+    let fields: Vec<&str> = check.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["position", "merchant_name", "description"]);
+    assert!(!check.can_submit());
+
+    ws.set_report_position(id.as_str(), 34.25, 108.94, Datum::Wgs84, None, t0(), true)
+        .unwrap();
+    ws.update_report_draft(
+        id.as_str(),
+        &ReportPatch {
+            merchant_address: Some("某路 1 号".into()),
+            description: Some("后厨无证".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let check = ws
+        .check_report(id.as_str(), &ReportRules::default())
+        .unwrap();
+    assert!(check.can_submit(), "{check:?}");
+    let warnings: Vec<&str> = check.warnings.iter().map(|p| p.message.as_str()).collect();
+    assert!(warnings.iter().any(|w| w.contains("accuracy unknown")));
+    assert!(warnings.iter().any(|w| w.contains("mock")));
+}
+
+#[test]
+fn outbox_moves_from_pending_to_refused_to_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, clock) = open(dir.path());
+    let id = ws.create_report_draft("rider-1", "station.closed").unwrap();
+    let err = ws
+        .record_report_delivery(id.as_str(), &OutboxState::Pending)
+        .unwrap_err();
+    assert!(err.to_string().contains("draft"), "{err}");
+    ws.set_report_position(
+        id.as_str(),
+        34.25,
+        108.94,
+        Datum::Wgs84,
+        Some(10.0),
+        t0(),
+        false,
+    )
+    .unwrap();
+    let r = ws
+        .submit_report("rider-1", id.as_str(), &ReportRules::default())
+        .unwrap();
+    assert_eq!(r.outbox, Some(OutboxState::Pending));
+    clock.set(t0() + chrono::Duration::minutes(5));
+    let refused = OutboxState::Refused {
+        reason: "schema".into(),
+        at: ws.now(),
+    };
+    ws.record_report_delivery(id.as_str(), &refused).unwrap();
+    assert_eq!(ws.report(id.as_str()).unwrap().outbox, Some(refused));
+    let sent = OutboxState::Sent { at: ws.now() };
+    ws.record_report_delivery(id.as_str(), &sent).unwrap();
+    assert_eq!(ws.report(id.as_str()).unwrap().outbox, Some(sent));
+}
+
+fn seg(marker: u8, contents: &[u8]) -> Vec<u8> {
+    let mut s = vec![0xFF, marker];
+    s.extend_from_slice(&((contents.len() + 2) as u16).to_be_bytes());
+    s.extend_from_slice(contents);
+    s
+}
+
+#[test]
+fn jpeg_end_walks_later_scans_and_cuts_the_trailer() {
+    let mut j = vec![0xFF, 0xD8];
+    j.extend(seg(0xC2, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+    j.extend(seg(0xDA, &[1, 1, 0, 0, 63, 0]));
+    // Entropy data with byte stuffing and a restart marker.
+    j.extend([0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+    // A table between scans whose contents happen to hold FF D9.
+    j.extend(seg(0xC4, &[0x00, 0xFF, 0xD9, 0x01]));
+    j.extend(seg(0xDA, &[1, 1, 0, 1, 63, 0]));
+    j.extend([0x78, 0xFF, 0xD9]);
+    let end = j.len();
+    j.extend([0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x04, 0xAA, 0xBB, 0xFF, 0xD9]);
+    assert_eq!(photo::jpeg_end_for_tests(&j).unwrap(), end);
+    let err = photo::jpeg_end_for_tests(&j[..end - 2]).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+#[test]
+fn stored_photo_file_is_named_by_the_sha256_of_its_bytes() {
+    use img_parts::png::PngChunk;
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (*b"IHDR", &[0u8, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0][..]),
+        (*b"tIME", &[7, 234, 11, 30, 12, 0, 0][..]),
+        (*b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1][..]),
+        (*b"IEND", &[][..]),
+    ] {
+        let chunk = PngChunk::new(kind, img_parts::Bytes::copy_from_slice(data));
+        png.extend_from_slice(&chunk.encoder().bytes());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = open(dir.path());
+    let id = ws.create_report_draft("rider-1", "other").unwrap();
+    let p = ws
+        .attach_report_photo(id.as_str(), &png, &ReportRules::default())
+        .unwrap();
+    let path = ws.report_photo_path(&p.sha256).unwrap();
+    let stored = std::fs::read(&path).unwrap();
+    assert_eq!(crate::packs::sha256_hex(&stored), p.sha256);
+    assert_eq!(path.file_name().unwrap().to_str().unwrap(), p.sha256);
+    assert!(stored.len() < png.len(), "the tIME chunk is gone");
+}

@@ -1,0 +1,731 @@
+//! End-to-end tests of hazard reports through the public API, on a real SQLite data directory:
+//! categories, drafts with autosave, position evidence, submission and the outbox, every kind
+//! of bad input, and durability across reopening and a killed process.
+
+use chrono::{DateTime, Duration, Utc};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use waystation_core::geo::Datum;
+use waystation_core::reports::{
+    ALL_CATEGORIES, Category, MAX_DESCRIPTION_CHARS, OutboxState, Report, ReportPatch, ReportRules,
+    ReportStatus,
+};
+use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_tests::{
+    SECRET, jpeg_with_metadata as jpeg, png_with_metadata as png, webp_with_metadata as webp,
+};
+
+fn noon() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T04:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn open_at(dir: &Path, clock: Arc<FixedClock>) -> Waystation {
+    Waystation::open_with_clock(dir, Config::default(), clock).unwrap()
+}
+
+fn open(dir: &Path) -> Waystation {
+    open_at(dir, Arc::new(FixedClock::new(noon())))
+}
+
+fn invalid(r: Result<impl std::fmt::Debug, Error>, want: &str) {
+    match r {
+        Err(Error::InvalidInput(msg)) => assert!(msg.contains(want), "{msg} (wanted '{want}')"),
+        other => panic!("expected invalid input with '{want}', got {other:?}"),
+    }
+}
+
+fn not_found(r: Result<impl std::fmt::Debug, Error>) {
+    match r {
+        Err(Error::NotFound(msg)) => assert!(msg.contains("no report"), "{msg}"),
+        other => panic!("expected not found, got {other:?}"),
+    }
+}
+
+fn text(s: &str) -> Option<String> {
+    Some(s.to_string())
+}
+
+/// Bell Tower, WGS-84, 8 m accuracy, fixed a minute ago.
+fn place(ws: &Waystation, id: &str) -> Report {
+    ws.set_report_position(
+        id,
+        34.25953,
+        108.94235,
+        Datum::Wgs84,
+        Some(8.0),
+        noon() - Duration::minutes(1),
+        false,
+    )
+    .unwrap()
+}
+
+/// A food-safety draft that can be submitted.
+fn ready_food_report(ws: &Waystation, author: &str) -> String {
+    let id = ws.create_report_draft(author, "food.seal").unwrap();
+    ws.update_report_draft(
+        id.as_str(),
+        &ReportPatch {
+            merchant_name: text("老孙家泡馍"),
+            description: text("外卖封签被撕开"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    place(ws, id.as_str());
+    id.to_string()
+}
+
+fn integrity_ok(dir: &Path) {
+    let conn = rusqlite::Connection::open(dir.join("waystation.sqlite3")).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn every_category_has_labels_and_a_stable_code() {
+    assert_eq!(ALL_CATEGORIES.len(), 17);
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    for c in ALL_CATEGORIES {
+        let id = ws.create_report_draft("rider-1", c.code()).unwrap();
+        assert_eq!(ws.report(id.as_str()).unwrap().category, c);
+        assert!(!c.label_zh().is_empty() && !c.label_en().is_empty());
+    }
+    assert_eq!(ws.list_report_drafts("rider-1").unwrap().len(), 17);
+    assert_eq!("food.seal".parse::<Category>().unwrap(), Category::FoodSeal);
+}
+
+#[test]
+fn unknown_category_is_refused_naming_it_and_the_draft_stays_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    invalid(
+        ws.create_report_draft("rider-1", "food.poisoning"),
+        "'food.poisoning'",
+    );
+    invalid(ws.create_report_draft("rider-1", "nope"), "food.seal, ");
+    assert!(ws.list_report_drafts("rider-1").unwrap().is_empty());
+
+    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let before = ws
+        .update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                description: text("井盖缺失"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    invalid(
+        ws.update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                category: text("road.pothole"),
+                description: text("changed"),
+                ..Default::default()
+            },
+        ),
+        "unknown report category 'road.pothole'",
+    );
+    assert_eq!(ws.report(id.as_str()).unwrap(), before);
+    let after = ws
+        .update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                category: text("road.junction"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(after.category, Category::RoadJunction);
+    assert_eq!(after.description.as_deref(), Some("井盖缺失"));
+}
+
+#[test]
+fn drafts_autosave_list_clear_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(noon()));
+    let (a, b);
+    {
+        let ws = open_at(dir.path(), clock.clone());
+        a = ws
+            .create_report_draft("rider-1", "access.no_parking")
+            .unwrap();
+        clock.set(noon() + Duration::seconds(1));
+        b = ws.create_report_draft("rider-1", "food.hygiene").unwrap();
+        ws.create_report_draft("rider-2", "other").unwrap();
+        ws.update_report_draft(
+            a.as_str(),
+            &ReportPatch {
+                address: text("小寨东路 1 号"),
+                description: text("  no place to park  "),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        ws.update_report_draft(
+            b.as_str(),
+            &ReportPatch {
+                merchant_name: text("某餐馆"),
+                merchant_address: text("长安路 2 号"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // An empty string clears a field; None leaves it alone.
+        ws.update_report_draft(
+            b.as_str(),
+            &ReportPatch {
+                merchant_address: text(""),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    let ws = open(dir.path());
+    let drafts = ws.list_report_drafts("rider-1").unwrap();
+    let ids: Vec<&str> = drafts.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [b.as_str(), a.as_str()], "newest first");
+    assert_eq!(drafts[1].address.as_deref(), Some("小寨东路 1 号"));
+    assert_eq!(drafts[1].description.as_deref(), Some("no place to park"));
+    assert_eq!(drafts[0].merchant_name.as_deref(), Some("某餐馆"));
+    assert_eq!(drafts[0].merchant_address, None);
+    assert!(drafts.iter().all(|r| r.status == ReportStatus::Draft));
+    assert!(drafts.iter().all(|r| r.outbox.is_none()));
+    assert_eq!(ws.list_report_drafts("rider-2").unwrap().len(), 1);
+    integrity_ok(dir.path());
+}
+
+#[test]
+fn over_limit_text_is_refused_naming_the_field_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let id = ws.create_report_draft("rider-1", "food.spoiled").unwrap();
+    let max = "字".repeat(MAX_DESCRIPTION_CHARS);
+    let ok = ws
+        .update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                description: Some(max.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(ok.description.as_deref(), Some(max.as_str()));
+    let cases = [
+        (
+            ReportPatch {
+                description: Some(format!("{max}x")),
+                merchant_name: text("changed"),
+                ..Default::default()
+            },
+            "description is 4001 characters; at most 4000",
+        ),
+        (
+            ReportPatch {
+                merchant_name: Some("x".repeat(201)),
+                ..Default::default()
+            },
+            "merchant_name is 201 characters",
+        ),
+        (
+            ReportPatch {
+                merchant_address: Some("x".repeat(501)),
+                ..Default::default()
+            },
+            "merchant_address",
+        ),
+        (
+            ReportPatch {
+                address: Some("x".repeat(501)),
+                ..Default::default()
+            },
+            "address is 501",
+        ),
+        (
+            ReportPatch {
+                merchant_name: text("bad\u{0}name"),
+                ..Default::default()
+            },
+            "merchant_name contains a control character",
+        ),
+    ];
+    for (patch, want) in &cases {
+        invalid(ws.update_report_draft(id.as_str(), patch), want);
+        assert_eq!(ws.report(id.as_str()).unwrap(), ok);
+    }
+    invalid(ws.create_report_draft("", "other"), "author is empty");
+    invalid(
+        ws.create_report_draft(&"a".repeat(129), "other"),
+        "author is longer",
+    );
+}
+
+#[test]
+fn invalid_coordinates_are_refused_and_the_draft_stays_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let id = ws
+        .create_report_draft("rider-1", "road.traffic_light")
+        .unwrap();
+    let placed = place(&ws, id.as_str());
+    let fix = noon();
+    let bad = [
+        (f64::NAN, 108.9, Some(5.0), fix, "latitude is not a finite"),
+        (
+            34.2,
+            f64::INFINITY,
+            Some(5.0),
+            fix,
+            "longitude is not a finite",
+        ),
+        (91.0, 108.9, Some(5.0), fix, "latitude 91 is outside"),
+        (34.2, -181.0, Some(5.0), fix, "longitude -181 is outside"),
+        (0.0, 0.0, Some(5.0), fix, "(0, 0) is not a real fix"),
+        (34.2, 108.9, Some(-1.0), fix, "accuracy must be"),
+        (34.2, 108.9, Some(f64::NAN), fix, "accuracy must be"),
+        (34.2, 108.9, Some(0.0), fix, "accuracy must be"),
+        (34.2, 108.9, None, fix + Duration::hours(1), "in the future"),
+    ];
+    for (lat, lon, acc, at, want) in bad {
+        invalid(
+            ws.set_report_position(id.as_str(), lat, lon, Datum::Wgs84, acc, at, false),
+            want,
+        );
+        assert_eq!(ws.report(id.as_str()).unwrap(), placed);
+    }
+    // A BD-09 fix is stored in WGS-84 with its source datum; a mock fix is kept and flagged.
+    let r = ws
+        .set_report_position(id.as_str(), 34.2650, 108.9560, Datum::Bd09, None, fix, true)
+        .unwrap();
+    let p = r.position.unwrap();
+    assert_eq!(p.datum, Datum::Bd09);
+    assert!(p.mock);
+    assert_eq!(p.accuracy_m, None);
+    assert!((p.lat - 34.2650).abs() > 1e-3);
+}
+
+#[test]
+fn accuracy_gate_warns_refuses_and_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let id = ready_food_report(&ws, "rider-1");
+    let rules = ReportRules::default();
+    let set = |acc: Option<f64>| {
+        ws.set_report_position(&id, 34.25, 108.94, Datum::Wgs84, acc, noon(), false)
+            .unwrap();
+    };
+    set(Some(3000.0));
+    let check = ws.check_report(&id, &rules).unwrap();
+    assert!(!check.can_submit());
+    assert!(check.problems[0].message.contains("worse than 500 m"));
+    invalid(ws.submit_report("rider-1", &id, &rules), "worse than 500 m");
+    let lax = ReportRules {
+        warn_accuracy_m: 100.0,
+        max_accuracy_m: 5000.0,
+        ..ReportRules::default()
+    };
+    assert!(ws.check_report(&id, &lax).unwrap().can_submit());
+    set(Some(120.0));
+    let check = ws.check_report(&id, &rules).unwrap();
+    assert!(check.can_submit());
+    assert!(check.warnings[0].message.contains("worse than 50 m"));
+    set(None);
+    let check = ws.check_report(&id, &rules).unwrap();
+    assert!(check.can_submit());
+    assert_eq!(check.warnings[0].message, "accuracy unknown");
+    let broken = ReportRules {
+        warn_accuracy_m: -1.0,
+        max_accuracy_m: 10.0,
+        ..ReportRules::default()
+    };
+    invalid(ws.check_report(&id, &broken), "thresholds");
+}
+
+#[test]
+fn submit_lists_every_problem_then_freezes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let rules = ReportRules::default();
+    let id = ws.create_report_draft("rider-1", "food.other").unwrap();
+    invalid(
+        ws.submit_report("rider-1", id.as_str(), &rules),
+        "position: missing; every report needs where it was made; merchant_name: a 'food.other' \
+         report needs the merchant's name or address; description: a 'food.other' report needs \
+         a description",
+    );
+    assert_eq!(ws.report(id.as_str()).unwrap().status, ReportStatus::Draft);
+
+    let id = ready_food_report(&ws, "rider-1");
+    invalid(ws.submit_report("rider-2", &id, &rules), "another author");
+    let r = ws.submit_report("rider-1", &id, &rules).unwrap();
+    assert_eq!(r.status, ReportStatus::Submitted);
+    assert_eq!(r.submitted_at, Some(noon()));
+    assert_eq!(r.outbox, Some(OutboxState::Pending));
+    invalid(
+        ws.submit_report("rider-1", &id, &rules),
+        "already submitted",
+    );
+    invalid(
+        ws.update_report_draft(
+            &id,
+            &ReportPatch {
+                description: text("later"),
+                ..Default::default()
+            },
+        ),
+        "was submitted and cannot be edited",
+    );
+    invalid(
+        ws.set_report_position(&id, 34.2, 108.9, Datum::Wgs84, None, noon(), false),
+        "cannot be edited",
+    );
+    assert_eq!(ws.report(&id).unwrap(), r);
+    assert!(ws.list_report_drafts("rider-1").unwrap().len() == 1);
+    assert_eq!(ws.reports_by("rider-1").unwrap().len(), 2);
+
+    invalid(ws.withdraw_report("rider-2", &id, "x"), "another author");
+    let w = ws.withdraw_report("rider-1", &id, "拍错了").unwrap();
+    assert_eq!(w.status, ReportStatus::Withdrawn);
+    assert_eq!(w.withdraw_reason.as_deref(), Some("拍错了"));
+    assert_eq!(w.description, r.description);
+    invalid(ws.withdraw_report("rider-1", &id, ""), "already withdrawn");
+    invalid(
+        ws.withdraw_report("rider-1", id.as_str(), &"x".repeat(1001)),
+        "reason is 1001",
+    );
+    let draft = ws.list_report_drafts("rider-1").unwrap()[0].id.clone();
+    invalid(
+        ws.withdraw_report("rider-1", draft.as_str(), ""),
+        "delete it instead",
+    );
+}
+
+#[test]
+fn only_a_draft_and_only_by_its_author_can_be_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let mine = ws.create_report_draft("rider-1", "access.signage").unwrap();
+    invalid(
+        ws.delete_report_draft("rider-2", mine.as_str()),
+        "belongs to another author",
+    );
+    assert_eq!(ws.list_report_drafts("rider-1").unwrap().len(), 1);
+
+    let sent = ready_food_report(&ws, "rider-1");
+    ws.submit_report("rider-1", &sent, &ReportRules::default())
+        .unwrap();
+    invalid(
+        ws.delete_report_draft("rider-1", &sent),
+        "was submitted and cannot be deleted",
+    );
+    assert_eq!(ws.report(&sent).unwrap().status, ReportStatus::Submitted);
+
+    ws.delete_report_draft("rider-1", mine.as_str()).unwrap();
+    not_found(ws.report(mine.as_str()));
+    not_found(ws.delete_report_draft("rider-1", mine.as_str()));
+    assert!(ws.list_report_drafts("rider-1").unwrap().is_empty());
+    assert_eq!(ws.reports_by("rider-1").unwrap().len(), 1);
+    integrity_ok(dir.path());
+}
+
+#[test]
+fn unknown_and_malformed_report_ids_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let ghost = "0190f5c0-0000-7000-8000-000000000000";
+    not_found(ws.report(ghost));
+    not_found(ws.update_report_draft(ghost, &ReportPatch::default()));
+    not_found(ws.set_report_position(ghost, 34.2, 108.9, Datum::Wgs84, None, noon(), false));
+    not_found(ws.delete_report_draft("rider-1", ghost));
+    not_found(ws.submit_report("rider-1", ghost, &ReportRules::default()));
+    not_found(ws.withdraw_report("rider-1", ghost, ""));
+    not_found(ws.check_report(ghost, &ReportRules::default()));
+    not_found(ws.record_report_delivery(ghost, &OutboxState::Pending));
+    invalid(ws.report("XA-0001"), "not a report id");
+    invalid(ws.report(""), "not a report id");
+    // A station or progress document is never mistaken for a report.
+    assert!(ws.reports_by("rider-1").unwrap().is_empty());
+}
+
+#[test]
+fn many_edits_compact_and_every_acknowledged_edit_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(noon()));
+    let ids: Vec<String> = {
+        let ws = open_at(dir.path(), clock.clone());
+        let ids: Vec<String> = (0..5)
+            .map(|i| {
+                clock.set(noon() + Duration::seconds(i));
+                ws.create_report_draft("rider-1", "road.hazard")
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        for round in 0..40 {
+            for id in &ids {
+                ws.update_report_draft(
+                    id,
+                    &ReportPatch {
+                        description: Some(format!("{id} edit {round}")),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            }
+        }
+        ids
+    };
+    let ws = open(dir.path());
+    for id in &ids {
+        let r = ws.report(id).unwrap();
+        assert_eq!(r.description, Some(format!("{id} edit 39")));
+        let info =
+            waystation_core::store::documents::info(&ws.store().read(), &format!("report:{id}"))
+                .unwrap()
+                .unwrap();
+        assert!(info.pending_changes <= waystation_core::store::documents::COMPACT_AFTER_CHANGES);
+        assert!(info.dirty);
+    }
+    integrity_ok(dir.path());
+}
+
+const CHILD_ENV: &str = "WAYSTATION_REPORTS_AUTOSAVE_CHILD";
+
+/// In the child: create drafts and autosave edits forever, printing each acknowledgement.
+fn autosave_forever(dir: &Path) {
+    let ws = open(dir);
+    let main = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    println!("\n@draft {main}");
+    for i in 0u64.. {
+        if i % 4 == 0 {
+            let id = ws.create_report_draft("rider-1", "other").unwrap();
+            println!("@draft {id}");
+        }
+        ws.update_report_draft(
+            main.as_str(),
+            &ReportPatch {
+                description: Some(format!("edit {i}")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        println!("@ack {i}");
+    }
+}
+
+#[test]
+fn killing_the_process_mid_autosave_loses_no_acknowledged_edit() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        autosave_forever(Path::new(&dir));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "killing_the_process_mid_autosave_loses_no_acknowledged_edit",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut drafts = Vec::new();
+    let mut last_ack = None;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(Ok(line)) = lines.next() {
+        // The test harness may print its own text before the first line; markers start lines.
+        if let Some(id) = line.strip_prefix("@draft ") {
+            drafts.push(id.to_string());
+        } else if let Some(n) = line.strip_prefix("@ack ") {
+            let n: u64 = n.parse().unwrap();
+            last_ack = Some(n);
+            if n >= 60 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let last_ack = last_ack.expect("the child acknowledged edits");
+
+    let ws = open(dir.path());
+    let main = ws.report(&drafts[0]).unwrap();
+    let n: u64 = main
+        .description
+        .unwrap()
+        .strip_prefix("edit ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n >= last_ack, "edit {last_ack} was acknowledged, found {n}");
+    for id in &drafts {
+        assert_eq!(ws.report(id).unwrap().status, ReportStatus::Draft);
+    }
+    integrity_ok(dir.path());
+}
+
+// ---- photos ----
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn photo_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("photos"))
+        .map(|d| {
+            d.filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = ReportRules::default();
+    let id = {
+        let ws = open(dir.path());
+        let id = ws.create_report_draft("rider-1", "food.hygiene").unwrap();
+        let cases: [(Vec<u8>, &str, &[u8]); 3] = [
+            (jpeg(1), "image/jpeg", &[0xFF, 0xD8]),
+            (png(), "image/png", b"\x89PNG"),
+            (webp(), "image/webp", b"RIFF"),
+        ];
+        for (input, media_type, magic) in &cases {
+            assert!(contains(input, SECRET));
+            let p = ws.attach_report_photo(id.as_str(), input, &rules).unwrap();
+            assert_eq!(p.media_type, *media_type);
+            assert_eq!(p.sha256.len(), 64);
+            let path = ws.report_photo_path(&p.sha256).unwrap();
+            assert!(path.starts_with(dir.path().join("photos")));
+            let stored = std::fs::read(&path).unwrap();
+            assert!(stored.starts_with(magic), "{media_type}");
+            assert!(!contains(&stored, SECRET), "{media_type} kept metadata");
+            assert_eq!(stored.len() as u64, p.size_bytes);
+            assert_eq!((p.width, p.height), (Some(1), Some(1)), "{media_type}");
+        }
+        // The JPEG keeps everything a decoder needs, and ends at its end marker.
+        let stored = std::fs::read(
+            ws.report_photo_path(&ws.report(id.as_str()).unwrap().photos[0].sha256)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(stored.ends_with(&[0x3F, 0xFF, 0xD9]));
+        assert!(contains(&stored, b"JFIF"));
+        // The WebP no longer announces EXIF or XMP.
+        let webp_sha = &ws.report(id.as_str()).unwrap().photos[2].sha256;
+        let stored = std::fs::read(ws.report_photo_path(webp_sha).unwrap()).unwrap();
+        assert!(!contains(&stored, b"EXIF") && !contains(&stored, b"XMP "));
+
+        // The same photo again, to this report or another: stored once, listed once.
+        let again = ws
+            .attach_report_photo(id.as_str(), &jpeg(1), &rules)
+            .unwrap();
+        let other = ws.create_report_draft("rider-1", "food.seal").unwrap();
+        let there = ws
+            .attach_report_photo(other.as_str(), &jpeg(1), &rules)
+            .unwrap();
+        assert_eq!(again, there);
+        assert_eq!(ws.report(id.as_str()).unwrap().photos.len(), 3);
+        assert_eq!(photo_files(dir.path()), 3);
+        id
+    };
+    let ws = open(dir.path());
+    let photos = ws.report(id.as_str()).unwrap().photos;
+    let types: Vec<&str> = photos.iter().map(|p| p.media_type.as_str()).collect();
+    assert_eq!(types, ["image/jpeg", "image/png", "image/webp"]);
+    let r = ws
+        .remove_report_photo(id.as_str(), &photos[1].sha256)
+        .unwrap();
+    assert_eq!(r.photos.len(), 2);
+    assert!(matches!(
+        ws.remove_report_photo(id.as_str(), &photos[1].sha256),
+        Err(Error::NotFound(_))
+    ));
+    invalid(ws.report_photo_path("../../etc/passwd"), "SHA-256");
+    integrity_ok(dir.path());
+}
+
+#[test]
+fn bad_photos_are_refused_and_the_draft_stays_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let rules = ReportRules::default();
+    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    ws.attach_report_photo(id.as_str(), &jpeg(1), &rules)
+        .unwrap();
+    let before = ws.report(id.as_str()).unwrap();
+
+    let full = jpeg(2);
+    let eoi = full
+        .windows(3)
+        .position(|w| w == [0x3F, 0xFF, 0xD9])
+        .unwrap();
+    let mut bad_crc = png();
+    let n = bad_crc.len();
+    bad_crc[n - 20] ^= 0xFF;
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"hello, not an image".to_vec(), "not a JPEG, PNG or WebP"),
+        (Vec::new(), "not a JPEG, PNG or WebP"),
+        (
+            b"GIF89a\x01\x00\x01\x00".to_vec(),
+            "not a JPEG, PNG or WebP",
+        ),
+        (full[..eoi + 1].to_vec(), "truncated"),
+        (full[..40].to_vec(), "JPEG"),
+        (png()[..60].to_vec(), "PNG"),
+        (bad_crc, "PNG"),
+        (webp()[..30].to_vec(), "WebP"),
+    ];
+    for (bytes, want) in &cases {
+        invalid(ws.attach_report_photo(id.as_str(), bytes, &rules), want);
+        assert_eq!(ws.report(id.as_str()).unwrap(), before);
+    }
+
+    let small = ReportRules {
+        max_photo_bytes: 100,
+        ..ReportRules::default()
+    };
+    invalid(
+        ws.attach_report_photo(id.as_str(), &jpeg(3), &small),
+        "at most 100 bytes are allowed per photo",
+    );
+    let two = ReportRules {
+        max_photos: 2,
+        ..ReportRules::default()
+    };
+    ws.attach_report_photo(id.as_str(), &jpeg(4), &two).unwrap();
+    invalid(
+        ws.attach_report_photo(id.as_str(), &jpeg(5), &two),
+        "already has 2 photos; at most 2",
+    );
+    // Attaching one it already has is not a new photo.
+    ws.attach_report_photo(id.as_str(), &jpeg(4), &two).unwrap();
+    assert_eq!(ws.report(id.as_str()).unwrap().photos.len(), 2);
+    assert_eq!(photo_files(dir.path()), 2);
+
+    let sent = ready_food_report(&ws, "rider-1");
+    ws.submit_report("rider-1", &sent, &rules).unwrap();
+    invalid(
+        ws.attach_report_photo(&sent, &jpeg(1), &rules),
+        "cannot be edited",
+    );
+    not_found(ws.attach_report_photo("0190f5c0-0000-7000-8000-000000000000", &jpeg(1), &rules));
+}
