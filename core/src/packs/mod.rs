@@ -185,6 +185,57 @@ pub fn check_installed(
     Ok(Installed::Older(installed))
 }
 
+/// What the `packs` table records about an installed pack.
+#[derive(Clone, Copy, Debug)]
+pub struct PackRecord<'a> {
+    /// `stations` or `training`.
+    pub kind: &'a str,
+    /// Pack id.
+    pub pack_id: &'a str,
+    /// Version being installed.
+    pub version: u64,
+    /// Publisher named in the payload.
+    pub publisher: &'a str,
+    /// When the publisher built it.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// Whether positions are synthetic.
+    pub synthetic: bool,
+    /// Notice text.
+    pub notice: Option<&'a str>,
+}
+
+/// Records (inserts or replaces) an installed pack inside the import transaction.
+pub fn record_installed(
+    conn: &rusqlite::Connection,
+    pack: &PackRecord<'_>,
+    verified: &VerifiedPayload,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    use chrono::SecondsFormat;
+    conn.execute(
+        "INSERT INTO packs (pack_id, kind, version, publisher, key_id, created_at, sha256, \
+         installed_at, synthetic, notice) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT(pack_id) DO UPDATE SET version = excluded.version, \
+         publisher = excluded.publisher, key_id = excluded.key_id, \
+         created_at = excluded.created_at, sha256 = excluded.sha256, \
+         installed_at = excluded.installed_at, synthetic = excluded.synthetic, \
+         notice = excluded.notice",
+        rusqlite::params![
+            pack.pack_id,
+            pack.kind,
+            pack.version as i64,
+            pack.publisher,
+            verified.key_id,
+            pack.created.to_rfc3339_opts(SecondsFormat::Secs, true),
+            verified.payload_sha256,
+            now.to_rfc3339_opts(SecondsFormat::Secs, true),
+            pack.synthetic,
+            pack.notice,
+        ],
+    )?;
+    Ok(())
+}
+
 /// DSSE v1 pre-authentication encoding: what the signature actually covers.
 fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);

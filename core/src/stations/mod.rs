@@ -17,7 +17,7 @@ pub use model::{Station, StationFilter, StationHit};
 pub use pack::{STATION_PACK_TYPE, StationPack};
 pub use service::{Service, ServiceSet};
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::Serialize;
 use std::sync::Arc;
@@ -135,27 +135,16 @@ pub fn import_pack(
     };
 
     tx.execute("DELETE FROM stations WHERE pack_id = ?1", [&pack.pack_id])?;
-    tx.execute(
-        &format!(
-            "INSERT INTO packs ({PACK_COLUMNS}) VALUES (?1, 'stations', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-             ON CONFLICT(pack_id) DO UPDATE SET version = excluded.version, \
-             publisher = excluded.publisher, key_id = excluded.key_id, \
-             created_at = excluded.created_at, sha256 = excluded.sha256, \
-             installed_at = excluded.installed_at, synthetic = excluded.synthetic, \
-             notice = excluded.notice"
-        ),
-        params![
-            pack.pack_id,
-            pack.version as i64,
-            pack.publisher,
-            verified.key_id,
-            pack.created.to_rfc3339_opts(SecondsFormat::Secs, true),
-            verified.payload_sha256,
-            now.to_rfc3339_opts(SecondsFormat::Secs, true),
-            pack.synthetic,
-            pack.notice,
-        ],
-    )?;
+    let record = packs::PackRecord {
+        kind: "stations",
+        pack_id: &pack.pack_id,
+        version: pack.version,
+        publisher: &pack.publisher,
+        created: pack.created,
+        synthetic: pack.synthetic,
+        notice: pack.notice.as_deref(),
+    };
+    packs::record_installed(&tx, &record, &verified, now)?;
     {
         let mut insert = tx.prepare(
             "INSERT INTO stations (id, pack_id, name_zh, name_en, lat, lon, source_datum, \

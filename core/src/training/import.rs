@@ -5,7 +5,7 @@
 //! Either way the pack's rows are rewritten inside the one transaction, so a refusal or a crash
 //! leaves the previous content exactly as it was.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
@@ -131,24 +131,16 @@ pub(crate) fn import_pack(
     ] {
         tx.execute(table, [&pack.pack_id])?;
     }
-    tx.execute(
-        "INSERT INTO packs (pack_id, kind, version, publisher, key_id, created_at, sha256, \
-         installed_at, synthetic, notice) VALUES (?1, 'training', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8) \
-         ON CONFLICT(pack_id) DO UPDATE SET version = excluded.version, \
-         publisher = excluded.publisher, key_id = excluded.key_id, \
-         created_at = excluded.created_at, sha256 = excluded.sha256, \
-         installed_at = excluded.installed_at, synthetic = 0, notice = excluded.notice",
-        params![
-            pack.pack_id,
-            pack.version as i64,
-            pack.publisher,
-            verified.key_id,
-            pack.created.to_rfc3339_opts(SecondsFormat::Secs, true),
-            verified.payload_sha256,
-            now.to_rfc3339_opts(SecondsFormat::Secs, true),
-            pack.notice,
-        ],
-    )?;
+    let record = packs::PackRecord {
+        kind: "training",
+        pack_id: &pack.pack_id,
+        version: pack.version,
+        publisher: &pack.publisher,
+        created: pack.created,
+        synthetic: false,
+        notice: pack.notice.as_deref(),
+    };
+    packs::record_installed(&tx, &record, &verified, now)?;
     write_courses(&tx, &pack.pack_id, &content)?;
     tx.commit()?;
 
