@@ -14,6 +14,9 @@
 //! - **Submission**: [`Waystation::check_report`] lists every problem at once;
 //!   [`Waystation::submit_report`] freezes the report (only withdrawal changes it afterwards)
 //!   and puts it in the outbox, whose state ([`OutboxState`]) sync records.
+//! - **Cases** ([`case`]): follow-up by station staff, supervisors and grid workers, one
+//!   grow-only Automerge document per submitted report, its status derived by a documented fold.
+//! - **Nearby duplicates** ([`duplicates`]): same-category reports near a report, nearest first.
 //!
 //! Deleting is the only way a report disappears, and only a draft, only by its author
 //! ([`Waystation::delete_report_draft`]). Refused input never changes the stored report.
@@ -23,12 +26,18 @@
 //! set). Photo files are never deleted here: a deleted draft's photos stay until a sweep that
 //! knows every report still referring to them.
 
+pub mod case;
 pub mod category;
 pub mod document;
+pub mod duplicates;
 pub mod evidence;
 pub mod photo;
 
+pub use case::{
+    CaseEvent, CaseEventKind, CaseRole, CaseStatus, CaseView, Open311Status, TimelineEntry,
+};
 pub use category::{ALL_CATEGORIES, Category, CategoryGroup, RequiredField};
+pub use duplicates::{DuplicateCandidate, DuplicateRules};
 pub use evidence::{
     AccuracyVerdict, DEFAULT_MAX_PHOTO_BYTES, DEFAULT_MAX_PHOTOS, ReportCheck, ReportPosition,
     ReportProblem, ReportRules,
@@ -590,6 +599,132 @@ fn require_author(report: &Report, author: &str, verb: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+// Case follow-up and nearby duplicates. The document model, rules and fold are in [`case`];
+// these are the device API over the document store.
+impl crate::Waystation {
+    /// The category and author of a report that has a case (submitted or withdrawn):
+    /// [`Error::NotFound`] for an unknown report, [`Error::InvalidInput`] for a draft.
+    fn case_report(&self, id: &ReportId) -> Result<(Category, String)> {
+        let report = load(&self.store().read(), id)?.ok_or_else(|| not_found(id))?;
+        if report.status == ReportStatus::Draft {
+            return Err(Error::invalid(format!(
+                "report '{id}' is a draft; only a submitted report has a case"
+            )));
+        }
+        Ok((report.category, report.author))
+    }
+
+    /// Records a follow-up event on a submitted report's case, durably, and returns the case.
+    ///
+    /// Refused, with nothing stored: a rider (only follow-up roles write cases), a role the
+    /// rules do not allow for this event and category ([`case::role_may`]), an event the
+    /// current status does not allow (e.g. resolving a resolved case: reopen it first), a
+    /// reject without a reason, a duplicate of itself or of an unknown report, and text over
+    /// the limits. An unknown report is [`Error::NotFound`]; a draft is
+    /// [`Error::InvalidInput`]. `note` may be empty.
+    pub fn record_case_event(
+        &self,
+        report_id: &str,
+        actor: &str,
+        role: CaseRole,
+        kind: CaseEventKind,
+        note: &str,
+    ) -> Result<CaseView> {
+        check_author(actor)?;
+        if role == CaseRole::Rider {
+            return Err(Error::invalid(
+                "riders cannot write case events; only station staff, supervisors and grid \
+                 workers follow up reports",
+            ));
+        }
+        let id = ReportId::parse(report_id)?;
+        let note = note.trim();
+        check_text("note", note, case::MAX_NOTE_CHARS, true)?;
+        let kind = case::checked_kind(&id, kind)?;
+        let (category, author) = self.case_report(&id)?;
+        if !case::role_may(role, &kind, category) {
+            return Err(Error::invalid(format!(
+                "a {role} may not {} a case of category {}",
+                kind.name(),
+                category.code()
+            )));
+        }
+        if let CaseEventKind::MarkDuplicate { of } = &kind {
+            load(&self.store().read(), of)?.ok_or_else(|| not_found(of))?;
+        }
+        // The document stores milliseconds; order and return what a later read returns.
+        let now = self.now();
+        let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+        let doc_id = case::case_doc_id(&id);
+        let key = case_key(&doc_id, &author);
+        let new = case::NewEvent {
+            kind,
+            actor,
+            role,
+            note,
+        };
+        documents::edit(
+            &mut self.store().write(),
+            &key,
+            now,
+            || case::genesis(&id),
+            |doc| case::append(doc, &id, category, new, now),
+        )
+    }
+
+    /// A submitted report's case. A report nobody has followed up yet is `open` with an empty
+    /// timeline. An unknown report is [`Error::NotFound`]; a draft is [`Error::InvalidInput`].
+    pub fn case(&self, report_id: &str) -> Result<CaseView> {
+        let id = ReportId::parse(report_id)?;
+        let (category, _) = self.case_report(&id)?;
+        let doc = documents::load(&self.store().read(), &case::case_doc_id(&id))?;
+        Ok(case::view(doc.as_ref(), &id, category))
+    }
+
+    /// The report's whole case document (an Automerge save), for another device to merge. A
+    /// case with no events yet gets the shared starting document.
+    pub fn case_document_bytes(&self, report_id: &str) -> Result<Vec<u8>> {
+        let id = ReportId::parse(report_id)?;
+        self.case_report(&id)?;
+        match documents::document_bytes(&self.store().read(), &case::case_doc_id(&id))? {
+            Some(bytes) => Ok(bytes),
+            None => Ok(case::genesis(&id)?.save()),
+        }
+    }
+
+    /// Merges another device's copy of a report's case document into this one, durably, and
+    /// returns the merged case. Refuses bytes that are not that report's case document. The
+    /// report itself must be on this device. Merging is idempotent and order-independent:
+    /// both devices end with the same status and timeline.
+    pub fn merge_case_from(&self, report_id: &str, bytes: &[u8]) -> Result<CaseView> {
+        let id = ReportId::parse(report_id)?;
+        let mut incoming = case::load_foreign(bytes, &id)?;
+        let (category, author) = self.case_report(&id)?;
+        let doc_id = case::case_doc_id(&id);
+        documents::edit(
+            &mut self.store().write(),
+            &case_key(&doc_id, &author),
+            self.now(),
+            || case::genesis(&id),
+            |doc| {
+                doc.merge(&mut incoming)
+                    .map_err(|e| Error::invalid(format!("case document does not merge: {e}")))?;
+                Ok(case::view(Some(doc), &id, category))
+            },
+        )
+    }
+}
+
+/// A case is stored under the report's author, so it is scoped with the report it follows;
+/// its writers are the follow-up roles, never the author.
+fn case_key<'a>(doc_id: &'a str, author: &'a str) -> DocumentKey<'a> {
+    DocumentKey {
+        doc_id,
+        kind: case::CASE_KIND,
+        owner: author,
+    }
 }
 
 #[cfg(test)]

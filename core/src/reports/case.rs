@@ -1,0 +1,758 @@
+//! Case follow-up: one Automerge document per submitted report, `case:<report uuid>`.
+//!
+//! A report is written only by its reporter; what happens to it afterwards is written only by
+//! the follow-up roles (station staff, volunteer supervisors, grid workers), often offline, in a
+//! separate document so the two never race. `docs/formats/case-status.md` is the reference for
+//! the rules below; this comment is the summary.
+//!
+//! ## Layout
+//!
+//! ```text
+//! ROOT
+//! ├─ schema:  "waystation/case"
+//! ├─ report:  "<report uuid>"
+//! └─ events:  { <event id>: { kind, actor, role, at: Timestamp(ms), note?,
+//! │                           grid_id? (dispatch), of? (mark_duplicate), reason? (reject) }, … }
+//! ```
+//!
+//! - **Same genesis everywhere**, as for training progress: the first change is made with a
+//!   fixed actor derived from the report id at time 0, so `events` is the same Automerge object
+//!   on every device and concurrent events land in one map. Readers still take the union of
+//!   every map under `events`, so a document built elsewhere loses nothing.
+//! - **Events are a grow-only map keyed by a unique id** (a UUIDv7 from the injected clock and
+//!   74 random bits), never a list: concurrent events never conflict, nothing is ever deleted.
+//! - **The status is derived, never stored**: a fold over the events sorted by `(at, id)`
+//!   ([`fold`]). An event that is invalid where it lands (a second close, a role that may not
+//!   write it) stays in the timeline marked as not applied.
+//! - An event's `at` is the device clock, but never earlier than the newest event the device
+//!   already holds (then it is that plus 1 ms), so an event always sorts after every event its
+//!   writer had seen, even on a phone whose clock is behind.
+
+use automerge::{
+    ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    transaction::{CommitOptions, Transactable},
+};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use super::{Category, CategoryGroup, MAX_REASON_CHARS, ReportId, check_text};
+use crate::error::{Error, Result};
+use crate::packs::sha256_hex;
+use crate::store::documents::{automerge_error, root_str};
+
+/// Document kind in the document store.
+pub const CASE_KIND: &str = "case";
+/// Value of the document's `schema` field.
+pub const CASE_SCHEMA: &str = "waystation/case";
+/// Longest note on a case event, in characters.
+pub const MAX_NOTE_CHARS: usize = 2000;
+/// Longest grid id, in characters.
+pub const MAX_GRID_ID_CHARS: usize = 64;
+
+/// The document id of a report's case.
+pub fn case_doc_id(report: &ReportId) -> String {
+    format!("case:{report}")
+}
+
+/// Who writes a case event. The snake_case name ([`CaseRole::as_str`]) is stored and stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseRole {
+    /// A rider. Riders report; they never write case events.
+    Rider,
+    /// Red-station staff: acknowledge and handle what they can.
+    StationStaff,
+    /// A volunteer food-safety supervisor: triages and follows up.
+    Supervisor,
+    /// A community grid worker: takes cases that need the community, and closes them.
+    GridWorker,
+}
+
+impl CaseRole {
+    /// Every role.
+    pub const ALL: [CaseRole; 4] = [
+        CaseRole::Rider,
+        CaseRole::StationStaff,
+        CaseRole::Supervisor,
+        CaseRole::GridWorker,
+    ];
+
+    /// The stable name: `rider`, `station_staff`, `supervisor`, `grid_worker`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseRole::Rider => "rider",
+            CaseRole::StationStaff => "station_staff",
+            CaseRole::Supervisor => "supervisor",
+            CaseRole::GridWorker => "grid_worker",
+        }
+    }
+}
+
+impl fmt::Display for CaseRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CaseRole {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<CaseRole> {
+        CaseRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| {
+                let shown: String = s.chars().take(40).collect();
+                Error::invalid(format!(
+                    "unknown role '{shown}'; expected rider, station_staff, supervisor or \
+                     grid_worker"
+                ))
+            })
+    }
+}
+
+/// What a case event does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CaseEventKind {
+    /// Someone has seen the report and takes it on.
+    Acknowledge,
+    /// A remark; never changes the status.
+    Note,
+    /// More information is needed (from the reporter or on site).
+    RequestInfo,
+    /// Handed to a community grid.
+    Dispatch {
+        /// The grid's id.
+        grid_id: String,
+    },
+    /// The same problem as another report, which is followed instead.
+    MarkDuplicate {
+        /// The report this one duplicates.
+        of: ReportId,
+    },
+    /// The problem was fixed.
+    Resolve,
+    /// Not acted on, with the reason (required).
+    Reject {
+        /// Why.
+        reason: String,
+    },
+    /// A closed case is open again.
+    Reopen,
+}
+
+impl CaseEventKind {
+    /// The stable name stored in the document: `acknowledge`, `note`, `request_info`,
+    /// `dispatch`, `mark_duplicate`, `resolve`, `reject`, `reopen`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CaseEventKind::Acknowledge => "acknowledge",
+            CaseEventKind::Note => "note",
+            CaseEventKind::RequestInfo => "request_info",
+            CaseEventKind::Dispatch { .. } => "dispatch",
+            CaseEventKind::MarkDuplicate { .. } => "mark_duplicate",
+            CaseEventKind::Resolve => "resolve",
+            CaseEventKind::Reject { .. } => "reject",
+            CaseEventKind::Reopen => "reopen",
+        }
+    }
+}
+
+/// Where a case stands, derived by [`fold`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Nobody has taken it on yet (or it was reopened).
+    Open,
+    /// Someone has taken it on.
+    Acknowledged,
+    /// Dispatched to a grid, or more information was requested.
+    InProgress,
+    /// Fixed. Closed.
+    Resolved,
+    /// Not acted on, with a reason. Closed.
+    Rejected,
+    /// Followed as another report. Closed.
+    Duplicate,
+}
+
+impl CaseStatus {
+    /// Resolved, rejected or duplicate.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Resolved | CaseStatus::Rejected | CaseStatus::Duplicate
+        )
+    }
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Acknowledged => "acknowledged",
+            CaseStatus::InProgress => "in_progress",
+            CaseStatus::Resolved => "resolved",
+            CaseStatus::Rejected => "rejected",
+            CaseStatus::Duplicate => "duplicate",
+        }
+    }
+
+    /// The Open311 GeoReport v2 status: only resolved, rejected and duplicate are `closed`.
+    pub fn open311(self) -> Open311Status {
+        if self.is_closed() {
+            Open311Status::Closed
+        } else {
+            Open311Status::Open
+        }
+    }
+}
+
+/// Open311 GeoReport v2 has only two statuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Open311Status {
+    /// `open`.
+    Open,
+    /// `closed`; the view's `status_notes` always say why.
+    Closed,
+}
+
+/// One event, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CaseEvent {
+    /// Unique id (a UUIDv7).
+    pub id: String,
+    /// What it does.
+    pub kind: CaseEventKind,
+    /// Who wrote it (user id).
+    pub actor: String,
+    /// In which role.
+    pub role: CaseRole,
+    /// When (milliseconds; see the module docs for how it is ordered).
+    pub at: DateTime<Utc>,
+    /// The writer's note, if any.
+    pub note: Option<String>,
+}
+
+/// An event in the timeline, with whether the fold applied it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    /// The event.
+    pub event: CaseEvent,
+    /// False when it arrived where it could not apply (e.g. a resolve after the case was
+    /// already closed). It is still shown; nothing is lost.
+    pub applied: bool,
+    /// Why it was not applied.
+    pub not_applied_because: Option<String>,
+}
+
+/// A report's case, folded from every event this device holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CaseView {
+    /// The report followed.
+    pub report_id: ReportId,
+    /// The derived status.
+    pub status: CaseStatus,
+    /// `open` or `closed` for Open311.
+    pub open311_status: Open311Status,
+    /// Open311 `status_notes`: what the status means, and for `closed`, why.
+    pub status_notes: String,
+    /// The grid the case is dispatched to, if any.
+    pub grid_id: Option<String>,
+    /// The report this one duplicates, while the status is duplicate.
+    pub duplicate_of: Option<ReportId>,
+    /// Time of the newest event, if any (Open311 `updated_datetime`).
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Every event, sorted by `(at, id)`.
+    pub timeline: Vec<TimelineEntry>,
+    /// Ids of events this version cannot read (e.g. written by a newer app). They are kept in
+    /// the document and do not change the status.
+    pub unreadable_events: Vec<String>,
+}
+
+/// Whether `role` may write `kind` on a report of `category`. The table, with reasons, is in
+/// `docs/formats/case-status.md`.
+pub fn role_may(role: CaseRole, kind: &CaseEventKind, category: Category) -> bool {
+    use CaseEventKind as K;
+    use CaseRole as R;
+    match role {
+        R::Rider => false,
+        R::Supervisor => true,
+        R::StationStaff => match kind {
+            K::Acknowledge | K::Note | K::RequestInfo | K::Dispatch { .. } => true,
+            K::Resolve | K::Reopen => category.group() == CategoryGroup::Station,
+            K::MarkDuplicate { .. } | K::Reject { .. } => false,
+        },
+        R::GridWorker => !matches!(kind, K::Dispatch { .. }),
+    }
+}
+
+/// The document every device starts from: byte-identical for the same report.
+pub(super) fn genesis(report: &ReportId) -> Result<AutoCommit> {
+    let seed = sha256_hex(format!("waystation/case genesis\n{report}").as_bytes());
+    let actor = ActorId::from(seed.as_bytes()[..16].to_vec());
+    let mut doc = AutoCommit::new().with_actor(actor);
+    doc.put(ROOT, "schema", CASE_SCHEMA)
+        .map_err(automerge_error)?;
+    doc.put(ROOT, "report", report.as_str())
+        .map_err(automerge_error)?;
+    doc.put_object(ROOT, "events", ObjType::Map)
+        .map_err(automerge_error)?;
+    doc.commit_with(CommitOptions::default().with_time(0));
+    // Local edits use a fresh actor; the genesis actor is only ever used for this one change.
+    doc.set_actor(ActorId::random());
+    Ok(doc)
+}
+
+/// Checks that bytes from elsewhere are this report's case document, and loads them.
+pub(super) fn load_foreign(bytes: &[u8], report: &ReportId) -> Result<AutoCommit> {
+    let doc = AutoCommit::load(bytes)
+        .map_err(|e| Error::invalid(format!("not an Automerge case document: {e}")))?;
+    if root_str(&doc, "schema").as_deref() != Some(CASE_SCHEMA) {
+        return Err(Error::invalid(format!(
+            "document is not a case document (schema is not '{CASE_SCHEMA}')"
+        )));
+    }
+    if root_str(&doc, "report").as_deref() != Some(report.as_str()) {
+        return Err(Error::invalid(format!(
+            "case document belongs to another report, not '{report}'"
+        )));
+    }
+    Ok(doc)
+}
+
+fn event_maps(doc: &AutoCommit) -> Vec<ObjId> {
+    doc.get_all(ROOT, "events")
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
+        .collect()
+}
+
+fn str_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key).ok().flatten() {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn time_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<DateTime<Utc>> {
+    match doc.get(obj, key).ok().flatten() {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Timestamp(ms) => DateTime::from_timestamp_millis(*ms),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn read_event(doc: &AutoCommit, obj: &ObjId, id: &str) -> Option<CaseEvent> {
+    let kind = match str_at(doc, obj, "kind")?.as_str() {
+        "acknowledge" => CaseEventKind::Acknowledge,
+        "note" => CaseEventKind::Note,
+        "request_info" => CaseEventKind::RequestInfo,
+        "dispatch" => CaseEventKind::Dispatch {
+            grid_id: str_at(doc, obj, "grid_id")?,
+        },
+        "mark_duplicate" => CaseEventKind::MarkDuplicate {
+            of: ReportId::parse(&str_at(doc, obj, "of")?).ok()?,
+        },
+        "resolve" => CaseEventKind::Resolve,
+        "reject" => CaseEventKind::Reject {
+            reason: str_at(doc, obj, "reason")?,
+        },
+        "reopen" => CaseEventKind::Reopen,
+        _ => return None,
+    };
+    Some(CaseEvent {
+        id: id.to_string(),
+        kind,
+        actor: str_at(doc, obj, "actor")?,
+        role: str_at(doc, obj, "role")?.parse().ok()?,
+        at: time_at(doc, obj, "at")?,
+        note: str_at(doc, obj, "note"),
+    })
+}
+
+/// Every readable event (sorted by `(at, id)`) and the ids of unreadable ones (sorted).
+pub(crate) fn read_events(doc: &AutoCommit) -> (Vec<CaseEvent>, Vec<String>) {
+    // Keyed by (id, index among conflicting values) so that even two values under one id (only
+    // possible if ids collided) are both kept; get_all's order is the same on every replica.
+    let mut events: BTreeMap<(String, usize), CaseEvent> = BTreeMap::new();
+    let mut unreadable = Vec::new();
+    for map in event_maps(doc) {
+        for id in doc.keys(&map) {
+            for (i, (v, obj)) in doc
+                .get_all(&map, id.as_str())
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+            {
+                let event = matches!(v, Value::Object(ObjType::Map))
+                    .then(|| read_event(doc, &obj, &id))
+                    .flatten();
+                match event {
+                    Some(e) => {
+                        events.entry((id.clone(), i)).or_insert(e);
+                    }
+                    None => unreadable.push(id.clone()),
+                }
+            }
+        }
+    }
+    let mut events: Vec<CaseEvent> = events.into_values().collect();
+    events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    unreadable.sort();
+    unreadable.dedup();
+    (events, unreadable)
+}
+
+/// What `kind` does in `status`: the next status, or why it cannot apply there.
+fn step(status: CaseStatus, kind: &CaseEventKind) -> std::result::Result<CaseStatus, String> {
+    use CaseEventKind as K;
+    use CaseStatus as S;
+    let closed = status.is_closed();
+    match kind {
+        K::Note => Ok(status),
+        K::Acknowledge if status == S::Open => Ok(S::Acknowledged),
+        K::Acknowledge => Err(format!("the case was already {}", status.as_str())),
+        K::Reopen if closed => Ok(S::Open),
+        K::Reopen => Err(format!("the case was {}, not closed", status.as_str())),
+        _ if closed => Err(format!("the case was already {}", status.as_str())),
+        K::RequestInfo | K::Dispatch { .. } => Ok(S::InProgress),
+        K::MarkDuplicate { .. } => Ok(S::Duplicate),
+        K::Resolve => Ok(S::Resolved),
+        K::Reject { .. } => Ok(S::Rejected),
+    }
+}
+
+fn with_note(head: String, note: Option<&str>) -> String {
+    match note {
+        Some(n) if !n.is_empty() => format!("{head}: {n}"),
+        _ => head,
+    }
+}
+
+/// Folds events (any order; they are sorted by `(at, id)` here) into the case's view. Events
+/// by a role that may not write them, or invalid in the status they land in, are kept in the
+/// timeline and not applied.
+pub fn fold(
+    report_id: &ReportId,
+    category: Category,
+    mut events: Vec<CaseEvent>,
+    unreadable_events: Vec<String>,
+) -> CaseView {
+    events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    let mut status = CaseStatus::Open;
+    let mut grid_id = None;
+    let mut duplicate_of = None;
+    let mut notes = String::from("open: not yet acknowledged");
+    let mut timeline = Vec::with_capacity(events.len());
+    for event in events {
+        let outcome = if role_may(event.role, &event.kind, category) {
+            step(status, &event.kind)
+        } else {
+            Err(format!(
+                "a {} may not {}",
+                event.role.as_str(),
+                event.kind.name()
+            ))
+        };
+        let not_applied_because = match outcome {
+            Ok(next) => {
+                let note = event.note.as_deref();
+                match &event.kind {
+                    CaseEventKind::Note => {}
+                    CaseEventKind::Acknowledge => notes = "acknowledged".into(),
+                    CaseEventKind::RequestInfo => {
+                        notes = with_note("more information requested".into(), note)
+                    }
+                    CaseEventKind::Dispatch { grid_id: g } => {
+                        grid_id = Some(g.clone());
+                        notes = format!("dispatched to grid {g}");
+                    }
+                    CaseEventKind::MarkDuplicate { of } => {
+                        duplicate_of = Some(of.clone());
+                        notes = with_note(format!("closed as a duplicate of report {of}"), note);
+                    }
+                    CaseEventKind::Resolve => {
+                        notes = with_note("closed: resolved".into(), note);
+                    }
+                    CaseEventKind::Reject { reason } => {
+                        notes = format!("closed: rejected, not acted on: {reason}");
+                    }
+                    CaseEventKind::Reopen => {
+                        duplicate_of = None;
+                        notes = with_note("reopened".into(), note);
+                    }
+                }
+                status = next;
+                None
+            }
+            Err(why) => Some(why),
+        };
+        timeline.push(TimelineEntry {
+            applied: not_applied_because.is_none(),
+            not_applied_because,
+            event,
+        });
+    }
+    CaseView {
+        report_id: report_id.clone(),
+        status,
+        open311_status: status.open311(),
+        status_notes: notes,
+        grid_id,
+        duplicate_of,
+        updated_at: timeline.last().map(|t| t.event.at),
+        timeline,
+        unreadable_events,
+    }
+}
+
+/// A fresh event id: a UUIDv7 whose time part is `now` and whose other 74 bits are random.
+fn new_event_id(now: DateTime<Utc>) -> Result<String> {
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random)
+        .map_err(|e| Error::Internal(format!("no random numbers for an event id: {e}")))?;
+    let ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    Ok(uuid::Builder::from_unix_timestamp_millis(ms, &random)
+        .into_uuid()
+        .hyphenated()
+        .to_string())
+}
+
+/// Adds an event to the events map.
+fn write_event(doc: &mut AutoCommit, e: &CaseEvent) -> Result<()> {
+    let map = match doc.get(ROOT, "events").map_err(automerge_error)? {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        _ => doc
+            .put_object(ROOT, "events", ObjType::Map)
+            .map_err(automerge_error)?,
+    };
+    let obj = doc
+        .put_object(&map, e.id.as_str(), ObjType::Map)
+        .map_err(automerge_error)?;
+    let mut fields: Vec<(&str, ScalarValue)> = vec![
+        ("kind", e.kind.name().into()),
+        ("actor", e.actor.as_str().into()),
+        ("role", e.role.as_str().into()),
+        ("at", ScalarValue::Timestamp(e.at.timestamp_millis())),
+    ];
+    if let Some(n) = &e.note {
+        fields.push(("note", n.as_str().into()));
+    }
+    match &e.kind {
+        CaseEventKind::Dispatch { grid_id } => fields.push(("grid_id", grid_id.as_str().into())),
+        CaseEventKind::MarkDuplicate { of } => fields.push(("of", of.as_str().into())),
+        CaseEventKind::Reject { reason } => fields.push(("reason", reason.as_str().into())),
+        _ => {}
+    }
+    for (k, v) in fields {
+        doc.put(&obj, k, v).map_err(automerge_error)?;
+    }
+    Ok(())
+}
+
+/// Trims and checks the event's own fields; returns the kind as it will be stored.
+pub(super) fn checked_kind(report: &ReportId, kind: CaseEventKind) -> Result<CaseEventKind> {
+    Ok(match kind {
+        CaseEventKind::Dispatch { grid_id } => {
+            let grid_id = grid_id.trim().to_string();
+            if grid_id.is_empty() {
+                return Err(Error::invalid("dispatch needs a grid id"));
+            }
+            check_text("grid_id", &grid_id, MAX_GRID_ID_CHARS, false)?;
+            CaseEventKind::Dispatch { grid_id }
+        }
+        CaseEventKind::Reject { reason } => {
+            let reason = reason.trim().to_string();
+            if reason.is_empty() {
+                return Err(Error::invalid(
+                    "reject needs a reason; 'closed' must say why",
+                ));
+            }
+            check_text("reason", &reason, MAX_REASON_CHARS, true)?;
+            CaseEventKind::Reject { reason }
+        }
+        CaseEventKind::MarkDuplicate { of } if &of == report => {
+            return Err(Error::invalid("a report cannot be a duplicate of itself"));
+        }
+        other => other,
+    })
+}
+
+/// Appends a checked event by `actor` in `role` to the case document at `now` (see the module
+/// docs for how `at` is chosen) and returns the case. Refuses an event the current status does
+/// not allow; nothing is written then.
+pub(super) fn append(
+    doc: &mut AutoCommit,
+    report: &ReportId,
+    category: Category,
+    new: NewEvent<'_>,
+    now: DateTime<Utc>,
+) -> Result<CaseView> {
+    let (events, unreadable) = read_events(doc);
+    let current = fold(report, category, events.clone(), unreadable);
+    if let Err(why) = step(current.status, &new.kind) {
+        return Err(Error::invalid(format!(
+            "cannot {} this case: {why}",
+            new.kind.name()
+        )));
+    }
+    // Never sort before an event this device already holds.
+    let at = match events.iter().map(|e| e.at).max() {
+        Some(latest) if latest >= now => latest + Duration::milliseconds(1),
+        _ => now,
+    };
+    let event = CaseEvent {
+        id: new_event_id(at)?,
+        kind: new.kind,
+        actor: new.actor.to_string(),
+        role: new.role,
+        at,
+        note: (!new.note.is_empty()).then(|| new.note.to_string()),
+    };
+    write_event(doc, &event)?;
+    let (events, unreadable) = read_events(doc);
+    Ok(fold(report, category, events, unreadable))
+}
+
+/// An event about to be recorded, already checked.
+pub(super) struct NewEvent<'a> {
+    pub(super) kind: CaseEventKind,
+    pub(super) actor: &'a str,
+    pub(super) role: CaseRole,
+    pub(super) note: &'a str,
+}
+
+/// Reads the case document of a report, if any, and folds it.
+pub(super) fn view(doc: Option<&AutoCommit>, report: &ReportId, category: Category) -> CaseView {
+    let (events, unreadable) = doc.map(read_events).unwrap_or_default();
+    fold(report, category, events, unreadable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    fn ev(id: &str, kind: CaseEventKind, role: CaseRole, t: i64) -> CaseEvent {
+        CaseEvent {
+            id: id.into(),
+            kind,
+            actor: "u".into(),
+            role,
+            at: at(t),
+            note: None,
+        }
+    }
+
+    fn rid() -> ReportId {
+        ReportId::parse("01900000-0000-7000-8000-000000000001").unwrap()
+    }
+
+    #[test]
+    fn genesis_is_identical_on_every_device() {
+        let mut a = genesis(&rid()).unwrap();
+        let mut b = genesis(&rid()).unwrap();
+        assert_eq!(a.get_heads(), b.get_heads());
+        let other = ReportId::parse("01900000-0000-7000-8000-000000000002").unwrap();
+        assert_ne!(a.get_heads(), genesis(&other).unwrap().get_heads());
+    }
+
+    #[test]
+    fn fold_is_order_independent_and_first_close_wins() {
+        use CaseEventKind as K;
+        use CaseRole as R;
+        let events = vec![
+            ev("b", K::Reject { reason: "x".into() }, R::GridWorker, 30),
+            ev("a", K::Resolve, R::Supervisor, 20),
+            ev("c", K::Acknowledge, R::StationStaff, 10),
+            ev("d", K::Note, R::GridWorker, 40),
+        ];
+        let mut reversed = events.clone();
+        reversed.reverse();
+        let v1 = fold(&rid(), Category::RoadHazard, events, vec![]);
+        let v2 = fold(&rid(), Category::RoadHazard, reversed, vec![]);
+        assert_eq!(v1, v2);
+        assert_eq!(v1.status, CaseStatus::Resolved);
+        let applied: Vec<bool> = v1.timeline.iter().map(|t| t.applied).collect();
+        assert_eq!(applied, [true, true, false, true]);
+        assert_eq!(v1.open311_status, Open311Status::Closed);
+        assert!(v1.status_notes.contains("resolved"), "{}", v1.status_notes);
+    }
+
+    #[test]
+    fn a_forbidden_role_from_elsewhere_is_kept_but_not_applied() {
+        let events = vec![ev("a", CaseEventKind::Resolve, CaseRole::Rider, 1)];
+        let v = fold(&rid(), Category::FoodSeal, events, vec!["zz".into()]);
+        assert_eq!(v.status, CaseStatus::Open);
+        assert!(!v.timeline[0].applied);
+        assert_eq!(v.unreadable_events, ["zz"]);
+    }
+
+    #[test]
+    fn unknown_kinds_are_kept_and_independent_documents_lose_nothing() {
+        let mut a = AutoCommit::new();
+        let mut b = genesis(&rid()).unwrap();
+        write_event(
+            &mut a,
+            &ev("a", CaseEventKind::Acknowledge, CaseRole::Supervisor, 1),
+        )
+        .unwrap();
+        write_event(
+            &mut b,
+            &ev("b", CaseEventKind::Resolve, CaseRole::GridWorker, 2),
+        )
+        .unwrap();
+        let (_, map) = b.get(ROOT, "events").unwrap().unwrap();
+        let future = b.put_object(&map, "c", ObjType::Map).unwrap();
+        b.put(&future, "kind", "escalate").unwrap();
+        a.merge(&mut b).unwrap();
+        let (events, unreadable) = read_events(&a);
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(unreadable, ["c"]);
+        let v = fold(&rid(), Category::Other, events, unreadable);
+        assert_eq!(v.status, CaseStatus::Resolved);
+        assert_eq!(v.unreadable_events, ["c"]);
+    }
+
+    #[test]
+    fn role_table() {
+        use CaseEventKind as K;
+        assert!(!role_may(CaseRole::Rider, &K::Note, Category::Other));
+        assert!(role_may(
+            CaseRole::StationStaff,
+            &K::Resolve,
+            Category::StationChargerBroken
+        ));
+        assert!(!role_may(
+            CaseRole::StationStaff,
+            &K::Resolve,
+            Category::FoodSeal
+        ));
+        assert!(!role_may(
+            CaseRole::GridWorker,
+            &K::Dispatch {
+                grid_id: "g".into()
+            },
+            Category::Other
+        ));
+        assert_eq!(
+            "grid_worker".parse::<CaseRole>().unwrap(),
+            CaseRole::GridWorker
+        );
+        assert!("boss".parse::<CaseRole>().is_err());
+    }
+}
