@@ -11,15 +11,15 @@
 //! - **Evidence** ([`evidence`], [`photo`]): the position (WGS-84 plus the datum it came in,
 //!   accuracy, fix time, mock flag), the accuracy gate of [`ReportRules`], and photos stripped
 //!   of all metadata and stored once per content under `photos/<sha256>`.
-//! - **Submission**: [`Waystation::check_report`] lists every problem at once;
-//!   [`Waystation::submit_report`] freezes the report (only withdrawal changes it afterwards)
+//! - **Submission**: [`Waystation::check_report`](crate::Waystation::check_report) lists every problem at once;
+//!   [`Waystation::submit_report`](crate::Waystation::submit_report) freezes the report (only withdrawal changes it afterwards)
 //!   and puts it in the outbox, whose state ([`OutboxState`]) sync records.
 //! - **Cases** ([`case`]): follow-up by station staff, supervisors and grid workers, one
 //!   grow-only Automerge document per submitted report, its status derived by a documented fold.
 //! - **Nearby duplicates** ([`duplicates`]): same-category reports near a report, nearest first.
 //!
 //! Deleting is the only way a report disappears, and only a draft, only by its author
-//! ([`Waystation::delete_report_draft`]). Refused input never changes the stored report.
+//! ([`Waystation::delete_report_draft`](crate::Waystation::delete_report_draft)). Refused input never changes the stored report.
 //!
 //! A draft's document is marked dirty by the document store like any other; it is private to
 //! the device, and sync must send a report only once it is submitted (its `submitted_at` is
