@@ -2,6 +2,7 @@
 //! and operators. Every command goes through the same core API the apps use.
 
 mod output;
+mod report;
 mod training;
 
 use anyhow::{Context, Result, bail};
@@ -59,6 +60,9 @@ enum Command {
     /// Safety training: courses, lessons, search, quizzes, progress.
     #[command(subcommand)]
     Training(training::TrainingCmd),
+    /// Hazard reports: drafts, photos, submission, case follow-up, duplicates, export.
+    #[command(subcommand)]
+    Report(report::ReportCmd),
 }
 
 #[derive(Args, Debug)]
@@ -319,6 +323,7 @@ fn run(cli: &Cli) -> Result<()> {
         }
         Command::Pack(cmd) => pack(cli, cmd),
         Command::Training(cmd) => training::run(&cli.open()?, !cli.no_demo_key, cmd),
+        Command::Report(cmd) => report::run(&cli.open()?, cmd),
     }
 }
 

@@ -7,10 +7,12 @@
 //! `panic = "unwind"` so uniffi can catch it), never a crash.
 
 mod error;
+mod reports;
 mod training;
 mod types;
 
 pub use error::WaystationError;
+pub use reports::*;
 pub use training::*;
 pub use types::*;
 

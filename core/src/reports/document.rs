@@ -8,7 +8,8 @@
 //! ├─ id, author:       Str
 //! ├─ created_at:       Timestamp(ms)
 //! ├─ category:         Str (a category code)
-//! ├─ description, merchant_name, merchant_address, address: Str (absent when empty)
+//! ├─ description, merchant_name, merchant_address, address: Text (absent when empty;
+//! │                    a Str from an older build is read too and becomes Text on its next edit)
 //! ├─ position:         { lat, lon (WGS-84), datum, source_lat, source_lon,
 //! │                      accuracy_m (absent = unknown), fix_time: Timestamp, mock: Bool }
 //! ├─ photos:           { <sha256>: { media_type, size_bytes, width, height, added_at, seq } }
@@ -16,12 +17,19 @@
 //! └─ withdrawn_at, withdraw_reason (only after withdrawal)
 //! ```
 //!
+//! The four free-text fields are Automerge Text objects edited by splicing only what changed
+//! (common prefix and suffix kept), so an autosave that sends the whole field after each typed
+//! word stores a few characters of history, not the whole string again: with plain string
+//! registers 50 autosaves of a description stored every intermediate copy (about 15× the
+//! report's JSON).
+//!
 //! A report has exactly one writer, its author, so plain last-writer-wins registers are enough:
 //! there is no concurrent editor to merge with. The status is derived from which timestamps are
 //! present (draft → submitted → withdrawn), never stored as its own field.
 
 use automerge::{
-    AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+    AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, TextEncoding, Value,
+    transaction::Transactable,
 };
 use chrono::{DateTime, Utc};
 
@@ -131,10 +139,10 @@ pub(crate) fn read(doc: &AutoCommit) -> Result<Report> {
         author,
         category,
         status,
-        description: root_str(doc, "description"),
-        merchant_name: root_str(doc, "merchant_name"),
-        merchant_address: root_str(doc, "merchant_address"),
-        address: root_str(doc, "address"),
+        description: root_text(doc, "description"),
+        merchant_name: root_text(doc, "merchant_name"),
+        merchant_address: root_text(doc, "merchant_address"),
+        address: root_text(doc, "address"),
         position,
         created_at,
         submitted_at,
@@ -145,17 +153,75 @@ pub(crate) fn read(doc: &AutoCommit) -> Result<Report> {
     })
 }
 
-/// Sets or (with an empty value) removes a text field. Writes nothing when unchanged.
+/// A free-text field: a Text object, or a Str written by an older build. Empty is absent.
+fn root_text(doc: &AutoCommit, field: &str) -> Option<String> {
+    match doc.get(ROOT, field).ok().flatten() {
+        Some((Value::Object(ObjType::Text), obj)) => doc.text(&obj).ok().filter(|t| !t.is_empty()),
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(s) if !s.is_empty() => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Length of `s` in the units the document counts text positions in.
+fn width(doc: &AutoCommit, s: &str) -> Option<usize> {
+    match doc.text_encoding() {
+        TextEncoding::UnicodeCodePoint => Some(s.chars().count()),
+        TextEncoding::Utf8CodeUnit => Some(s.len()),
+        TextEncoding::Utf16CodeUnit => Some(s.encode_utf16().count()),
+        TextEncoding::GraphemeCluster => None,
+    }
+}
+
+/// Sets or (with an empty value) removes a text field, splicing only what changed. Writes
+/// nothing when unchanged.
 pub(crate) fn put_text(doc: &mut AutoCommit, field: &str, value: &str) -> Result<()> {
-    let current = root_str(doc, field);
+    let current = root_text(doc, field);
     if value.is_empty() {
-        if current.is_some() {
+        if doc.get(ROOT, field).map_err(automerge_error)?.is_some() {
             doc.delete(ROOT, field).map_err(automerge_error)?;
         }
-    } else if current.as_deref() != Some(value) {
-        doc.put(ROOT, field, value).map_err(automerge_error)?;
+        return Ok(());
     }
-    Ok(())
+    if current.as_deref() == Some(value) {
+        return Ok(());
+    }
+    let (obj, old) = match doc.get(ROOT, field).map_err(automerge_error)? {
+        Some((Value::Object(ObjType::Text), obj)) => (obj, current.unwrap_or_default()),
+        _ => {
+            let obj = doc
+                .put_object(ROOT, field, ObjType::Text)
+                .map_err(automerge_error)?;
+            (obj, String::new())
+        }
+    };
+    // Common prefix and suffix, on character boundaries, never overlapping.
+    let prefix: usize = old
+        .chars()
+        .zip(value.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum();
+    let suffix: usize = old[prefix..]
+        .chars()
+        .rev()
+        .zip(value[prefix..].chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum();
+    let removed = &old[prefix..old.len() - suffix];
+    let inserted = &value[prefix..value.len() - suffix];
+    match (width(doc, &old[..prefix]), width(doc, removed)) {
+        (Some(pos), Some(del)) => doc.splice_text(&obj, pos, del as isize, inserted),
+        // An encoding without a simple width: replace the whole text.
+        _ => {
+            let all = doc.length(&obj);
+            doc.splice_text(&obj, 0, all as isize, value)
+        }
+    }
+    .map_err(automerge_error)
 }
 
 /// Sets the category. Writes nothing when unchanged.
@@ -293,4 +359,53 @@ pub(crate) fn remove_photo(doc: &mut AutoCommit, sha256: &str) -> Result<bool> {
     }
     doc.delete(&map, sha256).map_err(automerge_error)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_fields_splice_only_what_changed_and_read_old_strings() {
+        let mut doc = AutoCommit::new();
+        let steps = [
+            "外卖",
+            "外卖封签被撕开",
+            "外卖封签 torn 被撕开",
+            "封签 torn 被撕开!",
+            "a",
+            "",
+            "再来一次",
+        ];
+        for want in steps {
+            put_text(&mut doc, "description", want).unwrap();
+            let got = root_text(&doc, "description");
+            assert_eq!(got.as_deref(), (!want.is_empty()).then_some(want));
+        }
+        // A plain string from an older build is read, then replaced by Text on edit.
+        doc.put(ROOT, "address", "钟楼").unwrap();
+        assert_eq!(root_text(&doc, "address").as_deref(), Some("钟楼"));
+        put_text(&mut doc, "address", "钟楼东").unwrap();
+        assert_eq!(root_text(&doc, "address").as_deref(), Some("钟楼东"));
+        assert!(matches!(
+            doc.get(ROOT, "address").unwrap(),
+            Some((Value::Object(ObjType::Text), _))
+        ));
+    }
+
+    #[test]
+    fn growing_text_stores_little_history() {
+        let text: String = "外卖封签被撕开，餐盒有明显打开痕迹。".repeat(4);
+        let mut spliced = AutoCommit::new();
+        let mut registers = AutoCommit::new();
+        for n in 1..=50 {
+            let v: String = text.chars().take(n).collect();
+            put_text(&mut spliced, "description", &v).unwrap();
+            spliced.commit();
+            registers.put(ROOT, "description", v.as_str()).unwrap();
+            registers.commit();
+        }
+        let (s, r) = (spliced.save().len(), registers.save().len());
+        assert!(s < r, "spliced {s} bytes, registers {r} bytes");
+    }
 }

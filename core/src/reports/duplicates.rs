@@ -10,19 +10,17 @@
 //! not reports yet (and never leave their phone); withdrawn reports were taken back by their
 //! reporter. Age is measured from submission to now, by the injected clock.
 //!
-//! This is a linear scan over the stored report documents. It is correct, and fast enough for
-//! the few thousand reports a phone holds; the 100,000-report benchmark under 1 ms needs a
-//! position index table (category, submitted time, lat, lon) maintained on submit and merge.
+//! The search runs on the report index ([`super::index`]): a bounding box around the report in
+//! SQL, over the `(category, submitted_at, lat, lon, status)` index, narrows the candidates;
+//! the exact geodesic distance decides. Only the reports that match are loaded.
 
 use chrono::Duration;
-use rusqlite::params;
 use serde::Serialize;
 
 use super::case::{self, CaseStatus, case_doc_id};
-use super::document::REPORT_KIND;
-use super::{Report, ReportId, ReportStatus, not_found};
+use super::index::{self, NearbyQuery};
+use super::{Report, ReportId, not_found};
 use crate::error::{Error, Result};
-use crate::geo::distance_m;
 use crate::store::documents;
 
 /// Longest window accepted, in days (ten years).
@@ -89,6 +87,7 @@ impl crate::Waystation {
     ) -> Result<Vec<DuplicateCandidate>> {
         rules.check()?;
         let id = ReportId::parse(report_id)?;
+        self.ensure_report_index()?;
         let conn = self.store().read();
         let report = super::load(&conn, &id)?.ok_or_else(|| not_found(&id))?;
         let Some(here) = report.position else {
@@ -97,34 +96,26 @@ impl crate::Waystation {
             )));
         };
         let since = self.now() - Duration::days(i64::from(rules.max_age_days));
-        let mut stmt =
-            conn.prepare_cached("SELECT doc_id FROM documents WHERE kind = ?1 AND doc_id != ?2")?;
-        let ids: Vec<String> = stmt
-            .query_map(params![REPORT_KIND, id.doc_id()], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let query = NearbyQuery {
+            exclude: &id,
+            category: report.category,
+            since,
+            lat: here.lat,
+            lon: here.lon,
+            radius_m: rules.radius_m,
+        };
         let mut out = Vec::new();
-        for doc_id in ids {
-            let other_id = ReportId::parse(&doc_id)?;
+        for (other_id, d) in index::nearby(&conn, &query)? {
             let Some(other) = super::load(&conn, &other_id)? else {
                 continue;
             };
-            if other.category != report.category || other.status != ReportStatus::Submitted {
-                continue;
-            }
-            if other.submitted_at.is_none_or(|t| t < since) {
-                continue;
-            }
-            let Some(p) = &other.position else { continue };
-            let d = distance_m(here.lat, here.lon, p.lat, p.lon);
-            if d <= rules.radius_m {
-                let doc = documents::load(&conn, &case_doc_id(&other_id))?;
-                let case_status = case::view(doc.as_ref(), &other_id, other.category).status;
-                out.push(DuplicateCandidate {
-                    report: other,
-                    distance_m: d,
-                    case_status,
-                });
-            }
+            let doc = documents::load(&conn, &case_doc_id(&other_id))?;
+            let case_status = case::view(doc.as_ref(), &other_id, other.category).status;
+            out.push(DuplicateCandidate {
+                report: other,
+                distance_m: d,
+                case_status,
+            });
         }
         out.sort_by(|a, b| {
             a.distance_m

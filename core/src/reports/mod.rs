@@ -17,6 +17,12 @@
 //! - **Cases** ([`case`]): follow-up by station staff, supervisors and grid workers, one
 //!   grow-only Automerge document per submitted report, its status derived by a documented fold.
 //! - **Nearby duplicates** ([`duplicates`]): same-category reports near a report, nearest first.
+//! - **Index** ([`index`]): one `report_index` row per report, written in the same transaction
+//!   as every edit of the report's document; list screens
+//!   ([`Waystation::report_summaries`](crate::Waystation::report_summaries)) and the duplicate
+//!   check read it instead of loading documents.
+//! - **Export** ([`export`]): Open311 GeoReport v2 service requests and GeoJSON
+//!   (`docs/formats/export.md`). Drafts are never exported.
 //!
 //! Deleting is the only way a report disappears, and only a draft, only by its author
 //! ([`Waystation::delete_report_draft`](crate::Waystation::delete_report_draft)). Refused input never changes the stored report.
@@ -31,6 +37,8 @@ pub mod category;
 pub mod document;
 pub mod duplicates;
 pub mod evidence;
+pub mod export;
+pub mod index;
 pub mod photo;
 
 pub use case::{
@@ -42,6 +50,8 @@ pub use evidence::{
     AccuracyVerdict, DEFAULT_MAX_PHOTO_BYTES, DEFAULT_MAX_PHOTOS, ReportCheck, ReportPosition,
     ReportProblem, ReportRules,
 };
+pub use export::{Open311Request, photo_uri};
+pub use index::ReportSummary;
 pub use photo::ReportPhoto;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -295,7 +305,8 @@ impl crate::Waystation {
             kind: REPORT_KIND,
             owner: &owner,
         };
-        documents::edit(
+        self.ensure_report_index()?;
+        documents::edit_then(
             &mut self.store().write(),
             &key,
             self.now(),
@@ -304,6 +315,7 @@ impl crate::Waystation {
                 let report = document::read(doc)?;
                 f(doc, &report)
             },
+            index::after_report_edit,
         )
     }
 
@@ -320,12 +332,14 @@ impl crate::Waystation {
             kind: REPORT_KIND,
             owner: author,
         };
-        documents::edit(
+        self.ensure_report_index()?;
+        documents::edit_then(
             &mut self.store().write(),
             &key,
             now,
             || document::genesis(&id, author, category, now),
             |_| Ok(()),
+            index::after_report_edit,
         )?;
         Ok(id)
     }
@@ -376,9 +390,10 @@ impl crate::Waystation {
                     document::put_text(doc, field, v.trim())?;
                 }
             }
-            Ok(())
-        })?;
-        self.report(id.as_str())
+            // Still a draft, so no outbox state: read the edited document here rather than
+            // loading it again after the commit.
+            document::read(doc)
+        })
     }
 
     /// Records where a draft was made, durably. `lat`/`lon` are in `datum` (as the shell got
@@ -404,9 +419,8 @@ impl crate::Waystation {
             if report.position.as_ref() != Some(&position) {
                 document::put_position(doc, &position)?;
             }
-            Ok(())
-        })?;
-        self.report(id.as_str())
+            document::read(doc)
+        })
     }
 
     /// A report by id, with its outbox state once submitted.
@@ -417,17 +431,15 @@ impl crate::Waystation {
 
     /// Every report by `author` on this device (drafts, submitted, withdrawn), newest first.
     pub fn reports_by(&self, author: &str) -> Result<Vec<Report>> {
-        check_author(author)?;
+        self.reports_in(author, None)
+    }
+
+    /// `author`'s reports in `status` (all when `None`), found through the index, newest first.
+    fn reports_in(&self, author: &str, status: Option<ReportStatus>) -> Result<Vec<Report>> {
+        let ids = self.indexed_report_ids(author, status)?;
         let conn = self.store().read();
-        let mut stmt = conn.prepare_cached(
-            "SELECT doc_id FROM documents WHERE kind = ?1 AND owner = ?2 ORDER BY doc_id DESC",
-        )?;
-        let ids: Vec<String> = stmt
-            .query_map(params![REPORT_KIND, author], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::with_capacity(ids.len());
-        for doc_id in ids {
-            let id = ReportId::parse(&doc_id)?;
+        for id in ids {
             if let Some(r) = load(&conn, &id)? {
                 out.push(r);
             }
@@ -442,9 +454,7 @@ impl crate::Waystation {
 
     /// `author`'s drafts, newest first.
     pub fn list_report_drafts(&self, author: &str) -> Result<Vec<Report>> {
-        let mut all = self.reports_by(author)?;
-        all.retain(|r| r.status == ReportStatus::Draft);
-        Ok(all)
+        self.reports_in(author, Some(ReportStatus::Draft))
     }
 
     /// Deletes a draft. Only a draft can be deleted, and only by its author; anything else is
@@ -470,6 +480,7 @@ impl crate::Waystation {
         }
         let doc = documents::load(&tx, &doc_id)?.ok_or_else(|| not_found(&id))?;
         require_draft(&document::read(&doc)?, "deleted")?;
+        index::delete_row(&tx, &id)?;
         tx.execute("DELETE FROM document_changes WHERE doc_id = ?1", [&doc_id])?;
         tx.execute("DELETE FROM documents WHERE doc_id = ?1", [&doc_id])?;
         tx.commit()?;

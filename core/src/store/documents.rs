@@ -197,6 +197,21 @@ pub fn edit<T>(
     genesis: impl FnOnce() -> Result<AutoCommit>,
     edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
 ) -> Result<T> {
+    edit_then(conn, key, now, genesis, edit, |_, _| Ok(()))
+}
+
+/// [`edit`], then `after` with the same open transaction and the edited document, just before
+/// the commit. A module that keeps a derived table (such as the report index) writes it here,
+/// so the table and the document are committed together or not at all. If `after` fails
+/// nothing is stored.
+pub fn edit_then<T>(
+    conn: &mut Connection,
+    key: &DocumentKey<'_>,
+    now: DateTime<Utc>,
+    genesis: impl FnOnce() -> Result<AutoCommit>,
+    edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    after: impl FnOnce(&Connection, &mut AutoCommit) -> Result<()>,
+) -> Result<T> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let existing: Option<(String, String)> = tx
         .query_row(
@@ -267,6 +282,7 @@ pub fn edit<T>(
             write_snapshot(&tx, key.doc_id, &mut doc)?;
         }
     }
+    after(&tx, &mut doc)?;
     tx.commit()?;
     Ok(out)
 }
@@ -284,7 +300,10 @@ pub fn compact(conn: &mut Connection, doc_id: &str) -> Result<bool> {
     Ok(true)
 }
 
-fn write_snapshot(conn: &Connection, doc_id: &str, doc: &mut AutoCommit) -> Result<()> {
+/// Replaces the stored snapshot of `doc_id` by a save of `doc` (which must be the stored
+/// document, as in an [`edit_then`] hook) and deletes the folded changes, inside the caller's
+/// transaction. For kinds that compact sooner than [`COMPACT_AFTER_CHANGES`].
+pub(crate) fn write_snapshot(conn: &Connection, doc_id: &str, doc: &mut AutoCommit) -> Result<()> {
     let snapshot = doc.save();
     // Never delete a change the snapshot does not hold: check the round trip first.
     let check = AutoCommit::load(&snapshot)

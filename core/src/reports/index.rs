@@ -1,0 +1,367 @@
+//! The report index: one row per report in the `report_index` table (schema v6).
+//!
+//! The Automerge documents are the truth; the index is derived from them so that listing a
+//! rider's reports and looking for nearby duplicates never loads a document that is not
+//! shown. It is kept crash-consistent by writing the row inside the very transaction that
+//! stores the document's edit ([`crate::store::documents::edit_then`]): either both are on
+//! disk or neither is. Deleting a draft deletes its row in the same transaction.
+//!
+//! A database upgraded from schema v5 already holds report documents but an empty index; the
+//! migration leaves a flag (`report_index_rebuild`) and the first read rebuilds the index from
+//! the documents in one transaction. Any future code that stores a report document (e.g. sync
+//! importing another rider's report) must write the row the same way, through
+//! [`write_row_from_doc`].
+
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::document::{self, REPORT_KIND};
+use super::{Category, Report, ReportId, ReportStatus, check_author};
+use crate::error::{Error, Result};
+use crate::geo::distance_m;
+use crate::store::documents;
+
+/// A report as listed: what a list screen shows, read from the index without loading the
+/// report's document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportSummary {
+    /// The id.
+    pub id: ReportId,
+    /// The reporter's user id.
+    pub author: String,
+    /// The category.
+    pub category: Category,
+    /// Draft, submitted or withdrawn.
+    pub status: ReportStatus,
+    /// Latitude, WGS-84, when the report has a position.
+    pub lat: Option<f64>,
+    /// Longitude, WGS-84, when the report has a position.
+    pub lon: Option<f64>,
+    /// When the draft was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When this device last changed it.
+    pub updated_at: DateTime<Utc>,
+}
+
+pub(super) fn status_str(s: ReportStatus) -> &'static str {
+    match s {
+        ReportStatus::Draft => "draft",
+        ReportStatus::Submitted => "submitted",
+        ReportStatus::Withdrawn => "withdrawn",
+    }
+}
+
+fn parse_status(s: &str) -> Result<ReportStatus> {
+    match s {
+        "draft" => Ok(ReportStatus::Draft),
+        "submitted" => Ok(ReportStatus::Submitted),
+        "withdrawn" => Ok(ReportStatus::Withdrawn),
+        other => Err(Error::Internal(format!("report index status '{other}'"))),
+    }
+}
+
+fn ms_time(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| Error::Internal(format!("report index time {ms}")))
+}
+
+/// Writes (inserts or replaces) the row of `report`. `updated_at` is the document's.
+pub(crate) fn write_row(
+    conn: &Connection,
+    report: &Report,
+    updated_at: DateTime<Utc>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO report_index (report_id, author, category, status, lat, lon, \
+         created_at, submitted_at, updated_at, district) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)",
+    )?;
+    stmt.execute(params![
+        report.id.as_str(),
+        report.author,
+        report.category.code(),
+        status_str(report.status),
+        report.position.as_ref().map(|p| p.lat),
+        report.position.as_ref().map(|p| p.lon),
+        report.created_at.timestamp_millis(),
+        report.submitted_at.map(|t| t.timestamp_millis()),
+        updated_at.timestamp_millis(),
+    ])?;
+    Ok(())
+}
+
+/// The document's `updated_at`, as the document store recorded it.
+fn doc_updated_at(conn: &Connection, doc_id: &str) -> Result<DateTime<Utc>> {
+    let text: String = conn.query_row(
+        "SELECT updated_at FROM documents WHERE doc_id = ?1",
+        [doc_id],
+        |r| r.get(0),
+    )?;
+    Ok(DateTime::parse_from_rfc3339(&text)
+        .map_err(|e| Error::Internal(format!("stored document time: {e}")))?
+        .with_timezone(&Utc))
+}
+
+/// Report documents are folded into a fresh snapshot after this many stored changes, sooner
+/// than other documents: a draft gets an autosave per typed word, and each stored change
+/// carries about 70 bytes of hashes and actor ids besides what it changed.
+pub const REPORT_COMPACT_AFTER_CHANGES: i64 = 8;
+
+/// The `after` hook of [`documents::edit_then`] for every report edit, inside its
+/// transaction: rewrites the report's index row and compacts the document when
+/// [`REPORT_COMPACT_AFTER_CHANGES`] changes have piled up.
+pub(crate) fn after_report_edit(conn: &Connection, doc: &mut AutoCommit) -> Result<()> {
+    write_row_from_doc(conn, doc)?;
+    let doc_id = match documents::root_str(doc, "id") {
+        Some(id) => ReportId::parse(&id)?.doc_id(),
+        None => return Ok(()),
+    };
+    let changes: i64 = conn.query_row(
+        "SELECT change_count FROM documents WHERE doc_id = ?1",
+        [&doc_id],
+        |r| r.get(0),
+    )?;
+    if changes > REPORT_COMPACT_AFTER_CHANGES {
+        documents::write_snapshot(conn, &doc_id, doc)?;
+    }
+    Ok(())
+}
+
+/// Rewrites the row of the report in `doc`, inside the caller's transaction.
+pub(crate) fn write_row_from_doc(conn: &Connection, doc: &AutoCommit) -> Result<()> {
+    let report = document::read(doc)?;
+    let updated_at = doc_updated_at(conn, &report.id.doc_id())?;
+    write_row(conn, &report, updated_at)
+}
+
+/// Deletes a report's row (only ever for a deleted draft), inside the caller's transaction.
+pub(crate) fn delete_row(conn: &Connection, id: &ReportId) -> Result<()> {
+    conn.execute(
+        "DELETE FROM report_index WHERE report_id = ?1",
+        [id.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Rebuilds the whole index from the report documents, in one transaction, and clears the
+/// rebuild flag.
+pub(crate) fn rebuild(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM report_index", [])?;
+    let ids: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT doc_id FROM documents WHERE kind = ?1")?;
+        stmt.query_map([REPORT_KIND], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for doc_id in ids {
+        if let Some(doc) = documents::load(&tx, &doc_id)? {
+            write_row_from_doc(&tx, &doc)?;
+        }
+    }
+    tx.execute("DELETE FROM report_index_rebuild", [])?;
+    tx.commit()?;
+    Ok(())
+}
+
+impl crate::Waystation {
+    /// Rebuilds the report index once after an upgrade from a schema without it (see the
+    /// module docs). A single-row check otherwise.
+    pub(crate) fn ensure_report_index(&self) -> Result<()> {
+        let pending: bool = self.store().read().query_row(
+            "SELECT EXISTS (SELECT 1 FROM report_index_rebuild)",
+            [],
+            |r| r.get(0),
+        )?;
+        if pending {
+            rebuild(&mut self.store().write())?;
+        }
+        Ok(())
+    }
+
+    /// `author`'s reports as lightweight summaries, newest first, read from the index without
+    /// loading any document: the call for list screens. `status` keeps only reports in that
+    /// state; `None` lists all of them.
+    pub fn report_summaries(
+        &self,
+        author: &str,
+        status: Option<ReportStatus>,
+    ) -> Result<Vec<ReportSummary>> {
+        check_author(author)?;
+        self.ensure_report_index()?;
+        let conn = self.store().read();
+        let mut stmt = conn.prepare_cached(
+            "SELECT report_id, author, category, status, lat, lon, created_at, submitted_at, \
+             updated_at FROM report_index WHERE author = ?1 AND (?2 IS NULL OR status = ?2) \
+             ORDER BY created_at DESC, report_id DESC",
+        )?;
+        let rows = stmt.query_map(params![author, status.map(status_str)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<f64>>(4)?,
+                r.get::<_, Option<f64>>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, author, category, status, lat, lon, created, submitted, updated) = row?;
+            out.push(ReportSummary {
+                id: ReportId::parse(&id)?,
+                author,
+                category: category.parse()?,
+                status: parse_status(&status)?,
+                lat,
+                lon,
+                created_at: ms_time(created)?,
+                submitted_at: submitted.map(ms_time).transpose()?,
+                updated_at: ms_time(updated)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Ids of `author`'s reports (optionally only those in `status`), newest first.
+    pub(super) fn indexed_report_ids(
+        &self,
+        author: &str,
+        status: Option<ReportStatus>,
+    ) -> Result<Vec<ReportId>> {
+        Ok(self
+            .report_summaries(author, status)?
+            .into_iter()
+            .map(|s| s.id)
+            .collect())
+    }
+}
+
+/// What [`nearby`] looks for.
+pub(super) struct NearbyQuery<'a> {
+    pub(super) exclude: &'a ReportId,
+    pub(super) category: Category,
+    pub(super) since: DateTime<Utc>,
+    pub(super) lat: f64,
+    pub(super) lon: f64,
+    pub(super) radius_m: f64,
+}
+
+/// Submitted (not withdrawn) reports of the query's category, submitted at or after `since`,
+/// within `radius_m` of the point, with their geodesic distances. A bounding box in SQL narrows
+/// the rows (through the `(category, submitted_at, lat, lon, status)` index); the exact
+/// geodesic distance decides.
+pub(super) fn nearby(conn: &Connection, q: &NearbyQuery<'_>) -> Result<Vec<(ReportId, f64)>> {
+    // A degree of latitude is at least 110,574 m; 110,000 m keeps the box a little too big,
+    // never too small.
+    let dlat = q.radius_m / 110_000.0 + 1e-6;
+    let (min_lat, max_lat) = (q.lat - dlat, q.lat + dlat);
+    let cos = (q.lat.abs() + dlat).min(90.0).to_radians().cos();
+    let (min_lon, max_lon) = if cos < 0.01 {
+        (-180.0, 180.0) // next to a pole: every longitude
+    } else {
+        let dlon = dlat / cos;
+        if q.lon - dlon < -180.0 || q.lon + dlon > 180.0 {
+            (-180.0, 180.0) // across the antimeridian: let the exact distance decide
+        } else {
+            (q.lon - dlon, q.lon + dlon)
+        }
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT report_id, lat, lon FROM report_index INDEXED BY report_index_nearby \
+         WHERE category = ?1 AND submitted_at >= ?2 AND lat BETWEEN ?3 AND ?4 \
+         AND lon BETWEEN ?5 AND ?6 AND status = 'submitted' AND report_id != ?7",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            q.category.code(),
+            q.since.timestamp_millis(),
+            min_lat,
+            max_lat,
+            min_lon,
+            max_lon,
+            q.exclude.as_str(),
+        ],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, lat, lon) = row?;
+        let d = distance_m(q.lat, q.lon, lat, lon);
+        if d <= q.radius_m {
+            out.push((ReportId::parse(&id)?, d));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MIGRATIONS, migrate};
+
+    #[test]
+    fn a_v5_database_with_reports_is_flagged_by_v6_and_rebuilt() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let id = ReportId::parse("01900000-0000-7000-8000-000000000001").unwrap();
+        let mut doc = document::genesis(&id, "rider-1", Category::RoadHazard, at).unwrap();
+        conn.execute(
+            "INSERT INTO documents (doc_id, kind, owner, snapshot, heads, created_at, updated_at) \
+             VALUES (?1, 'report', 'rider-1', ?2, x'', ?3, ?3)",
+            params![id.doc_id(), doc.save(), "2027-01-15T08:00:00.000Z"],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let flagged: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM report_index_rebuild)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(flagged);
+        rebuild(&mut conn).unwrap();
+        let (author, status, created): (String, String, i64) = conn
+            .query_row(
+                "SELECT author, status, created_at FROM report_index WHERE report_id = ?1",
+                [id.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((author.as_str(), status.as_str()), ("rider-1", "draft"));
+        assert_eq!(created, at.timestamp_millis());
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM report_index_rebuild", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(left, 0);
+
+        // A fresh database has nothing to rebuild.
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh).unwrap();
+        let n: i64 = fresh
+            .query_row("SELECT count(*) FROM report_index_rebuild", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+}

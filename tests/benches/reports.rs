@@ -1,0 +1,354 @@
+//! Hazard report benchmarks.
+//!
+//! `cargo bench -p waystation-tests --bench reports`
+//!
+//! - `reports/draft_update_durable`: one autosave of a draft field (`synchronous = FULL`, on
+//!   disk before it returns); target median under 1 ms;
+//! - `reports/list_10k_summaries`: `report_summaries` over one author's 10,000 reports, read
+//!   from the report index; target under 50 ms;
+//! - `reports/nearby_duplicates_100k`: one nearby-duplicate check among 100,000 submitted
+//!   reports; target under 1 ms.
+//!
+//! The setup also prints (and `docs/benchmarks.md` records) two ratios:
+//!
+//! - database size after `SIZE_REPORTS` reports with 50 edits each, over the size of the same
+//!   reports' final JSON; target under 3×;
+//! - live heap after loading one such report's document, over its stored size (snapshot plus
+//!   changes), measured with the counting allocator below; target under 5×.
+//!
+//! Bench-only shortcuts, so the setup stays under about two minutes on a shared machine:
+//!
+//! - the bulk edits of the setup run with `PRAGMA synchronous = OFF` on the store's writer
+//!   connection (the stored bytes are the same; only the fsync per edit is skipped). It is set
+//!   back to `FULL` before anything is timed;
+//! - the 100,000 reports of the duplicate check are rows written straight into the
+//!   `report_index` table in one transaction (ids, categories, positions, submission times),
+//!   without documents. The check reads only the index until it has its matches, and the few
+//!   matches near the query point are real reports made through the public API.
+
+use chrono::{DateTime, Duration, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Instant;
+
+use waystation_core::geo::Datum;
+use waystation_core::reports::{ALL_CATEGORIES, DuplicateRules, ReportPatch, ReportRules};
+use waystation_core::store::documents;
+use waystation_core::{Config, FixedClock, Waystation};
+use waystation_tests::SplitMix;
+
+/// Counts live heap bytes, to measure what loading a document costs.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same layout, same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: ptr was allocated by System.alloc with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: as for realloc's own contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Reports listed (one author).
+const LIST_REPORTS: usize = 10_000;
+/// Of those, how many get 50 edits each for the size ratio. 10,000 (the issue's figure)
+/// would take about five minutes (estimated) on the development machine, so the bench measures
+/// 1,000: the ratio is per report and does not depend on the count. `REPORTS_BENCH_SIZE=10000`
+/// runs the full one.
+const SIZE_REPORTS: usize = 1_000;
+const EDITS: usize = 50;
+/// Index rows for the duplicate check.
+const NEARBY_ROWS: usize = 100_000;
+/// Bell Tower, Xi'an.
+const CENTRE: (f64, f64) = (34.25953, 108.94235);
+const AUTHOR: &str = "rider-bench";
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T04:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+const TEXT: &str = "外卖封签被撕开，餐盒有明显打开痕迹。The seal on the delivery bag was torn and \
+                    the box had been opened; the merchant says it left the shop sealed. 骑手已拍照。";
+
+/// An autosave of edit `i`: the description grows as it is typed, the address now and then.
+fn patch(i: usize) -> ReportPatch {
+    let chars: String = TEXT.chars().take(4 + i * 3).collect();
+    ReportPatch {
+        description: Some(chars),
+        merchant_name: i.is_multiple_of(10).then(|| format!("老孙家泡馍 {i}")),
+        ..Default::default()
+    }
+}
+
+fn db_bytes(dir: &std::path::Path) -> u64 {
+    ["waystation.sqlite3", "waystation.sqlite3-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Bytes in free pages of the database file (left by compaction, reused by later writes).
+fn free_bytes(ws: &Waystation) -> u64 {
+    ws.store()
+        .write()
+        .query_row(
+            "SELECT (SELECT freelist_count FROM pragma_freelist_count()) * \
+             (SELECT page_size FROM pragma_page_size())",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64
+}
+
+fn bench(c: &mut Criterion) {
+    let setup = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(now()));
+    let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock.clone()).unwrap();
+    let rules = ReportRules::default();
+    let mut rng = SplitMix(7);
+
+    // Bench-only: skip the fsync per edit while building the data set.
+    ws.store()
+        .write()
+        .pragma_update(None, "synchronous", "OFF")
+        .unwrap();
+    // REPORTS_BENCH_SIZE overrides how many reports get 50 edits (for a quick trial run).
+    let size_reports = std::env::var("REPORTS_BENCH_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SIZE_REPORTS)
+        .min(LIST_REPORTS);
+    ws.store()
+        .write()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let empty = db_bytes(dir.path());
+    let mut ids = Vec::with_capacity(LIST_REPORTS);
+    let mut json_bytes = 0usize;
+    let mut db = 0;
+    let mut free = 0;
+    for n in 0..LIST_REPORTS {
+        if n == size_reports {
+            ws.store()
+                .write()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+            db = db_bytes(dir.path());
+            free = free_bytes(&ws);
+        }
+        clock.set(now() - Duration::seconds((LIST_REPORTS - n) as i64));
+        let category = ALL_CATEGORIES[n % ALL_CATEGORIES.len()].code();
+        let id = ws
+            .create_report_draft(AUTHOR, category)
+            .unwrap()
+            .to_string();
+        if n < size_reports {
+            for i in 0..EDITS - 1 {
+                ws.update_report_draft(&id, &patch(i)).unwrap();
+            }
+            let lat = CENTRE.0 + rng.range(-0.2, 0.2);
+            let lon = CENTRE.1 + rng.range(-0.3, 0.3);
+            let r = ws
+                .set_report_position(&id, lat, lon, Datum::Wgs84, Some(8.0), ws.now(), false)
+                .unwrap();
+            json_bytes += serde_json::to_vec(&r).unwrap().len();
+        }
+        ids.push(id);
+    }
+    ws.store()
+        .write()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA synchronous = FULL;")
+        .unwrap();
+    if size_reports == LIST_REPORTS {
+        db = db_bytes(dir.path());
+        free = free_bytes(&ws);
+    }
+
+    eprintln!(
+        "size: {size_reports} reports x {EDITS} edits: database {db} bytes ({empty} when \
+         empty), final JSON {json_bytes} bytes, ratio {:.2}x ({:.2}x without the empty \
+         schema); {free} bytes of the file are free pages, ratio of the used part {:.2}x \
+         (setup of {LIST_REPORTS} reports {:.1} s)",
+        db as f64 / json_bytes as f64,
+        (db - empty) as f64 / json_bytes as f64,
+        (db - free) as f64 / json_bytes as f64,
+        setup.elapsed().as_secs_f64()
+    );
+
+    // Memory after loading one report document, against its stored size.
+    {
+        let conn = ws.store().read();
+        let doc_id = format!("report:{}", ids[0]);
+        let stored: i64 = conn
+            .query_row(
+                "SELECT length(snapshot) + COALESCE((SELECT sum(length(change)) \
+                 FROM document_changes WHERE doc_id = ?1), 0) FROM documents WHERE doc_id = ?1",
+                [&doc_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let before = LIVE.load(Ordering::Relaxed);
+        let doc = documents::load(&conn, &doc_id).unwrap().unwrap();
+        let live = LIVE.load(Ordering::Relaxed) - before;
+        black_box(&doc);
+        eprintln!(
+            "memory: one report document ({EDITS} edits) stored in {stored} bytes, {live} live \
+             heap bytes after loading, ratio {:.2}x",
+            live as f64 / stored as f64
+        );
+    }
+
+    let mut group = c.benchmark_group("reports");
+    group
+        .sample_size(50)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(3));
+
+    // One more autosave of a draft that already has 50 edits, cycling through the edited
+    // drafts so that no single document's history grows with the number of iterations.
+    clock.set(now());
+    let mut i = 0usize;
+    group.bench_function("draft_update_durable", |b| {
+        b.iter(|| {
+            i += 1;
+            let id = &ids[i % size_reports];
+            black_box(ws.update_report_draft(id, &patch(EDITS + i % 7)).unwrap())
+        })
+    });
+    // The same edit without the fsync, to show what the disk costs on this machine.
+    ws.store()
+        .write()
+        .pragma_update(None, "synchronous", "OFF")
+        .unwrap();
+    group.bench_function("draft_update_no_fsync", |b| {
+        b.iter(|| {
+            i += 1;
+            let id = &ids[i % size_reports];
+            black_box(ws.update_report_draft(id, &patch(EDITS + i % 7)).unwrap())
+        })
+    });
+    ws.store()
+        .write()
+        .pragma_update(None, "synchronous", "FULL")
+        .unwrap();
+
+    let t = Instant::now();
+    let full = ws.reports_by(AUTHOR).unwrap().len();
+    eprintln!(
+        "reports_by (full documents) of {full} reports: {:.1} ms, once",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    group.bench_function("list_10k_summaries", |b| {
+        b.iter(|| black_box(ws.report_summaries(AUTHOR, None).unwrap()))
+    });
+
+    // The duplicate check: a few real neighbours, then 100,000 index-only rows.
+    let setup = Instant::now();
+    clock.set(now() - Duration::days(1));
+    let (lat, lon) = CENTRE;
+    for k in 1..=3 {
+        let id = ws.create_report_draft(AUTHOR, "road.hazard").unwrap();
+        ws.set_report_position(
+            id.as_str(),
+            lat + f64::from(k) * 10.0 / 111_000.0,
+            lon,
+            Datum::Wgs84,
+            Some(8.0),
+            ws.now(),
+            false,
+        )
+        .unwrap();
+        ws.submit_report(AUTHOR, id.as_str(), &rules).unwrap();
+    }
+    clock.set(now());
+    let mine = ws
+        .create_report_draft("rider-other", "road.hazard")
+        .unwrap();
+    ws.set_report_position(
+        mine.as_str(),
+        lat,
+        lon,
+        Datum::Wgs84,
+        Some(8.0),
+        now(),
+        false,
+    )
+    .unwrap();
+    {
+        let mut conn = ws.store().write();
+        let tx = conn.transaction().unwrap();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO report_index (report_id, author, category, status, lat, lon, \
+                     created_at, submitted_at, updated_at) \
+                     VALUES (?1, 'rider-synced', ?2, 'submitted', ?3, ?4, ?5, ?5, ?5)",
+                )
+                .unwrap();
+            for n in 0..NEARBY_ROWS {
+                let id = format!("0190b000-0000-7000-8000-{n:012x}");
+                let category = ALL_CATEGORIES[rng.below(ALL_CATEGORIES.len())].code();
+                // Sixty days of reports over a city of 0.5 x 0.7 degrees.
+                let at = now() - Duration::seconds((rng.unit() * 60.0 * 86_400.0) as i64);
+                insert
+                    .execute(rusqlite::params![
+                        id,
+                        category,
+                        CENTRE.0 + rng.range(-0.25, 0.25),
+                        CENTRE.1 + rng.range(-0.35, 0.35),
+                        at.timestamp_millis(),
+                    ])
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        conn.execute_batch("ANALYZE").unwrap();
+    }
+    let hits = ws
+        .nearby_duplicates(mine.as_str(), &DuplicateRules::default())
+        .unwrap();
+    eprintln!(
+        "nearby: {} candidates among {} reports (setup {:.1} s)",
+        hits.len(),
+        NEARBY_ROWS + LIST_REPORTS + 3,
+        setup.elapsed().as_secs_f64()
+    );
+    assert_eq!(hits.len(), 3);
+    group.bench_function("nearby_duplicates_100k", |b| {
+        b.iter(|| {
+            black_box(
+                ws.nearby_duplicates(mine.as_str(), &DuplicateRules::default())
+                    .unwrap(),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
