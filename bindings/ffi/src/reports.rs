@@ -58,6 +58,56 @@ impl From<rp::Category> for ReportCategory {
     }
 }
 
+/// One line of a report list, read from the report index without loading the report:
+/// cheap enough for lists of thousands.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct ReportSummary {
+    /// The id.
+    pub id: String,
+    /// The reporter's user id.
+    pub author: String,
+    /// The category code, e.g. `food.seal`.
+    pub category: String,
+    /// Draft, submitted or withdrawn.
+    pub status: ReportStatus,
+    /// Latitude (WGS-84), when the report has a position.
+    pub lat: Option<f64>,
+    /// Longitude (WGS-84), when the report has a position.
+    pub lon: Option<f64>,
+    /// When the draft was created.
+    pub created_at: SystemTime,
+    /// When it was submitted.
+    pub submitted_at: Option<SystemTime>,
+    /// When this device last changed it.
+    pub updated_at: SystemTime,
+}
+
+impl From<rp::ReportSummary> for ReportSummary {
+    fn from(r: rp::ReportSummary) -> Self {
+        ReportSummary {
+            id: r.id.to_string(),
+            author: r.author,
+            category: r.category.code().to_string(),
+            status: r.status.into(),
+            lat: r.lat,
+            lon: r.lon,
+            created_at: r.created_at.into(),
+            submitted_at: r.submitted_at.map(Into::into),
+            updated_at: r.updated_at.into(),
+        }
+    }
+}
+
+impl From<ReportStatus> for rp::ReportStatus {
+    fn from(s: ReportStatus) -> Self {
+        match s {
+            ReportStatus::Draft => rp::ReportStatus::Draft,
+            ReportStatus::Submitted => rp::ReportStatus::Submitted,
+            ReportStatus::Withdrawn => rp::ReportStatus::Withdrawn,
+        }
+    }
+}
+
 /// Where a report is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum ReportStatus {
@@ -790,6 +840,20 @@ impl Waystation {
     /// Every report by `author` on this device (drafts, submitted, withdrawn), newest first.
     pub fn reports_by(&self, author: String) -> Result<Vec<Report>> {
         Ok(map(self.inner.reports_by(&author)?))
+    }
+
+    /// `author`'s reports as list rows, newest first, optionally only those with `status`.
+    /// Reads the report index only, so it stays fast with thousands of reports; open one with
+    /// `report(id)`.
+    pub fn report_summaries(
+        &self,
+        author: String,
+        status: Option<ReportStatus>,
+    ) -> Result<Vec<ReportSummary>> {
+        let rows = self
+            .inner
+            .report_summaries(&author, status.map(Into::into))?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// `author`'s drafts, newest first.

@@ -308,3 +308,18 @@ def test_nearby_duplicates_nearest_first(ws):
     assert case.status == w.CaseStatus.DUPLICATE and case.duplicate_of == first
     with pytest.raises(w.WaystationError.InvalidInput, match="itself"):
         ws.record_case_event(first, "sup", w.CaseRole.SUPERVISOR, w.CaseEventKind.MARK_DUPLICATE(of=first), "")
+
+
+def test_report_summaries_list_from_the_index(ws):
+    draft = ws.create_report_draft(RIDER, "road.hazard")
+    sent = submitted(ws)
+    rows = ws.report_summaries(RIDER, None)
+    assert {r.id for r in rows} == {sent, draft}
+    assert rows[0].created_at >= rows[1].created_at  # newest first
+    by_id = {r.id: r for r in rows}
+    assert by_id[sent].status == w.ReportStatus.SUBMITTED and by_id[sent].category == "food.seal"
+    assert by_id[sent].lat is not None and by_id[sent].submitted_at is not None
+    assert by_id[draft].lat is None and by_id[draft].submitted_at is None
+    drafts = ws.report_summaries(RIDER, w.ReportStatus.DRAFT)
+    assert [r.id for r in drafts] == [draft]
+    assert ws.report_summaries("someone-else", None) == []
