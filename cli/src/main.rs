@@ -4,6 +4,7 @@
 mod output;
 mod report;
 mod training;
+mod user;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};

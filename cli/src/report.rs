@@ -21,28 +21,7 @@ use waystation_core::reports::{
 };
 use waystation_core::stations::hours::china_offset;
 
-/// The author when neither `--user` nor `$WAYSTATION_USER` is given.
-const DEFAULT_USER: &str = "local";
-
-#[derive(Args, Debug)]
-pub struct UserArg {
-    /// Who you are [default: $WAYSTATION_USER, else "local"].
-    #[arg(long, value_name = "USER")]
-    user: Option<String>,
-}
-
-impl UserArg {
-    fn resolve(&self) -> String {
-        self.user
-            .clone()
-            .or_else(|| {
-                std::env::var("WAYSTATION_USER")
-                    .ok()
-                    .filter(|u| !u.is_empty())
-            })
-            .unwrap_or_else(|| DEFAULT_USER.to_string())
-    }
-}
+use crate::user::UserArg;
 
 /// A follow-up role, as `report event --role` takes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -11,7 +11,7 @@
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 use serde_json::json;
 
 use waystation_core::Waystation;
@@ -24,29 +24,7 @@ use waystation_core::training::{
 /// The training courses, signed with the demo key.
 const BUNDLED_PACK: &[u8] = include_bytes!("../../data/training/xian-training.pack.json");
 
-/// The user whose progress is read and written when neither `--user` nor `$WAYSTATION_USER`
-/// is given.
-const DEFAULT_USER: &str = "local";
-
-#[derive(Args, Debug)]
-pub struct UserArg {
-    /// Whose progress [default: $WAYSTATION_USER, else "local"].
-    #[arg(long, value_name = "USER")]
-    user: Option<String>,
-}
-
-impl UserArg {
-    fn resolve(&self) -> String {
-        self.user
-            .clone()
-            .or_else(|| {
-                std::env::var("WAYSTATION_USER")
-                    .ok()
-                    .filter(|u| !u.is_empty())
-            })
-            .unwrap_or_else(|| DEFAULT_USER.to_string())
-    }
-}
+use crate::user::UserArg;
 
 /// Language to print a lesson in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

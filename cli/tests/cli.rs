@@ -1,39 +1,10 @@
 //! The `waystation` command, run as a user would run it.
 
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn waystation(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_waystation"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("WAYSTATION_DATA_DIR")
-        .output()
-        .expect("waystation runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn fails_with(out: &Output, needle: &str) {
-    assert!(
-        !out.status.success(),
-        "expected failure, got: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(needle), "expected '{needle}' in stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
+mod common;
+use common::*;
 
 #[test]
 fn a_fresh_data_dir_gets_the_sample_pack_and_answers_nearest() {
