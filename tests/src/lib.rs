@@ -360,3 +360,88 @@ pub fn webp_with_metadata() -> Vec<u8> {
     w.extend(body);
     w
 }
+
+/// Fixtures shared by the hazard-report test files.
+pub mod reports {
+    use chrono::{DateTime, Utc};
+    use std::path::Path;
+    use std::sync::Arc;
+    use waystation_core::geo::Datum;
+    use waystation_core::reports::{ReportPatch, ReportRules};
+    use waystation_core::{Config, Error, FixedClock, Waystation};
+
+    /// Monday 2026-11-30, 12:00 in Xi'an.
+    pub fn noon() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-30T04:00:00Z")
+            .expect("fixed time parses")
+            .with_timezone(&Utc)
+    }
+
+    /// A device on `dir` whose clock stands at `at`, and that clock.
+    pub fn open_at(dir: &Path, at: DateTime<Utc>) -> (Waystation, Arc<FixedClock>) {
+        let clock = Arc::new(FixedClock::new(at));
+        let ws = Waystation::open_with_clock(dir, Config::default(), clock.clone())
+            .expect("data directory opens");
+        (ws, clock)
+    }
+
+    /// Asserts an `InvalidInput` error whose message contains `want`.
+    pub fn invalid(r: Result<impl std::fmt::Debug, Error>, want: &str) {
+        match r {
+            Err(Error::InvalidInput(msg)) => {
+                assert!(msg.contains(want), "{msg} (wanted '{want}')")
+            }
+            other => panic!("expected invalid input with '{want}', got {other:?}"),
+        }
+    }
+
+    /// Asserts a `NotFound` error about a report.
+    pub fn not_found(r: Result<impl std::fmt::Debug, Error>) {
+        match r {
+            Err(Error::NotFound(msg)) => assert!(msg.contains("no report"), "{msg}"),
+            other => panic!("expected not found, got {other:?}"),
+        }
+    }
+
+    /// A draft of `category` by `author` at (`lat`, `lon`), with every field any category needs.
+    pub fn draft_at(ws: &Waystation, author: &str, category: &str, lat: f64, lon: f64) -> String {
+        let id = ws
+            .create_report_draft(author, category)
+            .expect("draft created");
+        ws.update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                merchant_name: Some("老孙家泡馍".into()),
+                description: Some("外卖封签被撕开".into()),
+                address: Some("钟楼东南角".into()),
+                ..Default::default()
+            },
+        )
+        .expect("draft updated");
+        ws.set_report_position(
+            id.as_str(),
+            lat,
+            lon,
+            Datum::Wgs84,
+            Some(8.0),
+            ws.now(),
+            false,
+        )
+        .expect("position set");
+        id.to_string()
+    }
+
+    /// A submitted report of `category` by `author` at (`lat`, `lon`).
+    pub fn submitted_at(
+        ws: &Waystation,
+        author: &str,
+        category: &str,
+        lat: f64,
+        lon: f64,
+    ) -> String {
+        let id = draft_at(ws, author, category, lat, lon);
+        ws.submit_report(author, &id, &ReportRules::default())
+            .expect("report submitted");
+        id
+    }
+}

@@ -3,78 +3,23 @@
 //! reports, the status fold and its Open311 mapping, convergence of concurrent conflicting
 //! events made offline on two devices (merged in both orders), and duplicate suggestions.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use std::path::Path;
 use std::sync::Arc;
 
-use waystation_core::geo::Datum;
 use waystation_core::reports::{
-    CaseEventKind, CaseRole, CaseStatus, CaseView, DuplicateRules, Open311Status, ReportPatch,
-    ReportRules,
+    CaseEventKind, CaseRole, CaseStatus, CaseView, DuplicateRules, Open311Status,
 };
-use waystation_core::{Clock, Config, Error, FixedClock, Waystation};
+use waystation_core::{Clock, Error, FixedClock, Waystation};
+use waystation_tests::reports::{self, draft_at, invalid, noon, not_found, open_at};
 
 const BELL_TOWER: (f64, f64) = (34.25953, 108.94235);
 /// About one metre of latitude, in degrees.
 const M: f64 = 1.0 / 111_000.0;
 
-fn noon() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-30T04:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn open_at(dir: &Path, at: DateTime<Utc>) -> (Waystation, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(at));
-    let ws = Waystation::open_with_clock(dir, Config::default(), clock.clone()).unwrap();
-    (ws, clock)
-}
-
-fn invalid(r: Result<impl std::fmt::Debug, Error>, want: &str) {
-    match r {
-        Err(Error::InvalidInput(msg)) => assert!(msg.contains(want), "{msg} (wanted '{want}')"),
-        other => panic!("expected invalid input with '{want}', got {other:?}"),
-    }
-}
-
-fn not_found(r: Result<impl std::fmt::Debug, Error>) {
-    match r {
-        Err(Error::NotFound(msg)) => assert!(msg.contains("no report"), "{msg}"),
-        other => panic!("expected not found, got {other:?}"),
-    }
-}
-
-/// A draft of `category` by `author` at (`lat`, `lon`), with every field any category needs.
-fn draft_at(ws: &Waystation, author: &str, category: &str, lat: f64, lon: f64) -> String {
-    let id = ws.create_report_draft(author, category).unwrap();
-    ws.update_report_draft(
-        id.as_str(),
-        &ReportPatch {
-            merchant_name: Some("老孙家泡馍".into()),
-            description: Some("问题描述".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    ws.set_report_position(
-        id.as_str(),
-        lat,
-        lon,
-        Datum::Wgs84,
-        Some(8.0),
-        ws.now(),
-        false,
-    )
-    .unwrap();
-    id.to_string()
-}
-
-/// A submitted report of `category` at (`lat`, `lon`).
+/// A submitted report of `category` by rider-1 at (`lat`, `lon`).
 fn submitted_at(ws: &Waystation, category: &str, lat: f64, lon: f64) -> String {
-    let id = draft_at(ws, "rider-1", category, lat, lon);
-    ws.submit_report("rider-1", &id, &ReportRules::default())
-        .unwrap();
-    id
+    reports::submitted_at(ws, "rider-1", category, lat, lon)
 }
 
 fn submitted(ws: &Waystation, category: &str) -> String {

@@ -2,7 +2,7 @@
 //! categories, drafts with autosave, position evidence, submission and the outbox, every kind
 //! of bad input, and durability across reopening and a killed process.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -14,15 +14,10 @@ use waystation_core::reports::{
     ReportStatus,
 };
 use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_tests::reports::{invalid, noon, not_found};
 use waystation_tests::{
     SECRET, jpeg_with_metadata as jpeg, png_with_metadata as png, webp_with_metadata as webp,
 };
-
-fn noon() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-30T04:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 fn open_at(dir: &Path, clock: Arc<FixedClock>) -> Waystation {
     Waystation::open_with_clock(dir, Config::default(), clock).unwrap()
@@ -30,20 +25,6 @@ fn open_at(dir: &Path, clock: Arc<FixedClock>) -> Waystation {
 
 fn open(dir: &Path) -> Waystation {
     open_at(dir, Arc::new(FixedClock::new(noon())))
-}
-
-fn invalid(r: Result<impl std::fmt::Debug, Error>, want: &str) {
-    match r {
-        Err(Error::InvalidInput(msg)) => assert!(msg.contains(want), "{msg} (wanted '{want}')"),
-        other => panic!("expected invalid input with '{want}', got {other:?}"),
-    }
-}
-
-fn not_found(r: Result<impl std::fmt::Debug, Error>) {
-    match r {
-        Err(Error::NotFound(msg)) => assert!(msg.contains("no report"), "{msg}"),
-        other => panic!("expected not found, got {other:?}"),
-    }
 }
 
 fn text(s: &str) -> Option<String> {

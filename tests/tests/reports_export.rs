@@ -1,73 +1,20 @@
 //! The report index (kept in the same transaction as every report edit, rebuilt after an
 //! upgrade) and the Open311 / GeoJSON exports, through the public API on a real data directory.
 
-use chrono::{DateTime, Duration, Utc};
-use std::path::Path;
-use std::sync::Arc;
+use chrono::Duration;
 
-use waystation_core::geo::Datum;
 use waystation_core::reports::{
     CaseEventKind, CaseRole, DuplicateRules, Open311Status, ReportPatch, ReportRules, ReportStatus,
     ReportSummary,
 };
-use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_core::{Error, Waystation};
 use waystation_tests::jpeg_with_metadata as jpeg;
+use waystation_tests::reports::{draft_at, invalid, noon, open_at, submitted_at};
 
 /// Bell Tower, Xi'an, WGS-84.
 const BELL_TOWER: (f64, f64) = (34.25953, 108.94235);
 /// About one metre of latitude, in degrees.
 const M: f64 = 1.0 / 111_000.0;
-
-fn noon() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-30T04:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn open_at(dir: &Path, at: DateTime<Utc>) -> (Waystation, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(at));
-    let ws = Waystation::open_with_clock(dir, Config::default(), clock.clone()).unwrap();
-    (ws, clock)
-}
-
-fn invalid(r: Result<impl std::fmt::Debug, Error>, want: &str) {
-    match r {
-        Err(Error::InvalidInput(msg)) => assert!(msg.contains(want), "{msg} (wanted '{want}')"),
-        other => panic!("expected invalid input with '{want}', got {other:?}"),
-    }
-}
-
-fn draft_at(ws: &Waystation, author: &str, category: &str, lat: f64, lon: f64) -> String {
-    let id = ws.create_report_draft(author, category).unwrap();
-    ws.update_report_draft(
-        id.as_str(),
-        &ReportPatch {
-            merchant_name: Some("老孙家泡馍".into()),
-            description: Some("外卖封签被撕开".into()),
-            address: Some("钟楼东南角".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    ws.set_report_position(
-        id.as_str(),
-        lat,
-        lon,
-        Datum::Wgs84,
-        Some(8.0),
-        ws.now(),
-        false,
-    )
-    .unwrap();
-    id.to_string()
-}
-
-fn submitted_at(ws: &Waystation, author: &str, category: &str, lat: f64, lon: f64) -> String {
-    let id = draft_at(ws, author, category, lat, lon);
-    ws.submit_report(author, &id, &ReportRules::default())
-        .unwrap();
-    id
-}
 
 /// The index must say exactly what the documents say.
 fn assert_index_matches_documents(ws: &Waystation, author: &str) {
