@@ -15,6 +15,7 @@ pub mod packs;
 pub mod reports;
 pub mod stations;
 pub mod store;
+pub mod sync;
 pub mod training;
 
 pub use clock::{Clock, FixedClock, SystemClock};
