@@ -1,0 +1,78 @@
+package org.waystation.demo
+
+import java.io.ByteArrayOutputStream
+import java.nio.file.Path
+import java.nio.file.Paths
+import java.time.Clock
+import java.time.Instant
+import java.time.ZoneOffset
+import org.junit.jupiter.api.Assertions.fail
+import uniffi.waystation_ffi.Coordinate
+import uniffi.waystation_ffi.Datum
+import uniffi.waystation_ffi.Waystation
+import uniffi.waystation_ffi.WaystationConfig
+import uniffi.waystation_ffi.demoPublisherKey
+
+/**
+ * What the tests share: the real library (JNA loads it from `jna.library.path`), a fresh data
+ * directory per test (a real SQLite file under JUnit's temporary directory), the signed packs
+ * under data/, fixed clocks and a small JPEG.
+ */
+object Fixtures {
+    const val RIDER = "rider-7"
+
+    /** The Bell Tower of Xi'an, WGS-84. */
+    val BELL_TOWER = Coordinate(34.25953, 108.94235, Datum.WGS84)
+
+    /** Wednesday 2 December 2026, 11:00 in Xi'an: most stations are open. */
+    val WEDNESDAY_11H: Instant = Instant.parse("2026-12-02T03:00:00Z")
+
+    /** Thursday 3 December 2026, 03:00 in Xi'an: most stations are closed. */
+    val THURSDAY_03H: Instant = Instant.parse("2026-12-02T19:00:00Z")
+
+    fun clockAt(instant: Instant): Clock = Clock.fixed(instant, ZoneOffset.UTC)
+
+    private val repoRoot: Path by lazy {
+        Paths.get(System.getProperty("waystation.repo.root") ?: fail("system property waystation.repo.root is not set"))
+    }
+
+    val stationPack: Path get() = repoRoot.resolve("data/stations/xian-sample.pack.json")
+    val trainingPack: Path get() = repoRoot.resolve("data/training/xian-training.pack.json")
+
+    /** A core on a new data directory, trusting the demo publisher key (as the demo app does). */
+    fun core(dir: Path): Waystation =
+        Waystation(dir.toString(), WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
+
+    fun coreWithStations(dir: Path): Waystation = core(dir).also { it.importStationPackFile(stationPack.toString()) }
+
+    fun coreWithTraining(dir: Path): Waystation = core(dir).also { it.importTrainingPackFile(trainingPack.toString()) }
+
+    private fun segment(marker: Int, body: ByteArray): ByteArray {
+        val out = ByteArrayOutputStream()
+        val len = body.size + 2
+        out.write(0xFF); out.write(marker); out.write(len shr 8); out.write(len and 0xFF)
+        out.write(body)
+        return out.toByteArray()
+    }
+
+    private fun bytes(vararg b: Int) = ByteArray(b.size) { b[it].toByte() }
+
+    /** A valid 1×1 baseline JPEG with an EXIF segment, as a camera would write one. */
+    val JPEG: ByteArray by lazy {
+        val out = ByteArrayOutputStream()
+        out.write(bytes(0xFF, 0xD8))
+        out.write(segment(0xE0, "JFIF\u0000".toByteArray(Charsets.ISO_8859_1) + bytes(1, 1, 0, 0, 1, 0, 1, 0, 0)))
+        out.write(segment(0xE1, "Exif\u0000\u0000MM".toByteArray(Charsets.ISO_8859_1) + bytes(0, 0x2a, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0)))
+        out.write(segment(0xDB, ByteArray(1) + ByteArray(64) { 1 }))
+        out.write(segment(0xC0, bytes(8, 0, 1, 0, 1, 1, 1, 0x11, 0)))
+        out.write(segment(0xC4, bytes(0x00, 1) + ByteArray(16)))
+        out.write(segment(0xC4, bytes(0x10, 1) + ByteArray(16)))
+        out.write(segment(0xDA, bytes(1, 1, 0, 0, 0x3F, 0)))
+        out.write(bytes(0x3F, 0xFF, 0xD9))
+        out.toByteArray()
+    }
+
+    /** A fresh GPS fix at a place, as Android's LocationManager would give it. */
+    fun gpsFix(lat: Double, lon: Double, accuracy: Double? = 8.0, mock: Boolean = false, at: Instant = Instant.now()) =
+        PlatformFix(lat = lat, lon = lon, accuracyM = accuracy, timeMillis = at.toEpochMilli(), mock = mock, provider = "gps")
+}

@@ -1,0 +1,166 @@
+package org.waystation.demo
+
+import java.nio.file.Path
+import java.time.Instant
+import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertInstanceOf
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import uniffi.waystation_ffi.OutboxState
+import uniffi.waystation_ffi.ReportStatus
+import uniffi.waystation_ffi.Waystation
+
+/**
+ * The coordinator with the real core underneath: the status comes from the real outbox.
+ * [LoopbackGateway] stands in for a server that accepts everything (it records each pending
+ * report as delivered, as the core's sync does on an acknowledgement) until the core's own
+ * sync is in the bindings.
+ */
+class SyncCoordinatorTest {
+    @TempDir
+    lateinit var tmp: Path
+    private val opened = mutableListOf<Waystation>()
+
+    @AfterEach
+    fun close() = opened.forEach { it.close() }
+
+    private fun core() = Fixtures.core(tmp.resolve("phone")).also { opened += it }
+
+    private class RecordingScheduler : BackgroundSyncScheduler {
+        val plans = mutableListOf<SyncPlan>()
+        override fun apply(plan: SyncPlan) {
+            plans += plan
+        }
+    }
+
+    /** Accepts everything: marks each waiting report as sent. Counts overlapping runs. */
+    private class LoopbackGateway(private val core: Waystation, private val outbox: OutboxOnlySyncGateway) : SyncGateway {
+        val running = AtomicInteger()
+        val maxOverlap = AtomicInteger()
+        val runs = AtomicInteger()
+        var failWith: SyncOutcome.Failed? = null
+        private var lastSuccess: Instant? = null
+
+        override fun unavailableReason(): String? = null
+        override fun status(): SyncSnapshot = outbox.status().copy(lastSuccess = lastSuccess)
+        override fun observe(listener: (SyncSnapshot) -> Unit): AutoCloseable = outbox.observe(listener)
+
+        override suspend fun syncNow(): SyncOutcome {
+            maxOverlap.accumulateAndGet(running.incrementAndGet(), ::maxOf)
+            try {
+                runs.incrementAndGet()
+                delay(20)
+                failWith?.let { return it }
+                for (s in core.reportSummaries(Fixtures.RIDER, ReportStatus.SUBMITTED)) {
+                    if (core.report(s.id).outbox == OutboxState.Pending) core.recordReportDelivery(s.id, OutboxState.Sent(Instant.now()))
+                }
+                lastSuccess = Instant.now()
+                return SyncOutcome.Synced(status())
+            } finally {
+                running.decrementAndGet()
+            }
+        }
+    }
+
+    private fun submit(core: Waystation): String {
+        val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
+        val id = form.start("other").id
+        form.edit(ReportField.DESCRIPTION, "井盖缺失")
+        form.setLocation(Fixtures.gpsFix(34.2230, 108.9530))
+        form.attachPhoto(Fixtures.JPEG)
+        assertInstanceOf(SubmitResult.Submitted::class.java, form.submit())
+        return id
+    }
+
+    @Test
+    fun `the outbox-only gateway counts what waits in the real outbox and never pretends to send`() = runBlocking {
+        val core = core()
+        val gateway = OutboxOnlySyncGateway(core, Fixtures.RIDER)
+        assertEquals(0, gateway.status().pending)
+        val seen = mutableListOf<SyncSnapshot>()
+        val handle = gateway.observe { seen += it }
+        val id = submit(core)
+        gateway.notifyChanged()
+        assertEquals(SyncSnapshot(1, 1, null, null, false), gateway.status())
+        assertEquals(listOf(gateway.status()), seen)
+        handle.close()
+        gateway.notifyChanged()
+        assertEquals(1, seen.size, "a closed observer hears nothing")
+
+        assertInstanceOf(SyncOutcome.Unavailable::class.java, gateway.syncNow())
+        assertEquals(OutboxState.Pending, core.report(id).outbox, "nothing was marked sent")
+        core.recordReportDelivery(id, OutboxState.Refused("too large", Instant.now()))
+        assertEquals(SyncSnapshot(0, 0, null, null, false, refused = 1), gateway.status())
+
+        // Without sync there is nothing to schedule.
+        val scheduler = RecordingScheduler()
+        SyncCoordinator(gateway, scheduler) { SyncPreferences() }.onAppStart()
+        assertTrue(scheduler.plans.single().enqueue.isEmpty())
+    }
+
+    @Test
+    fun `a submitted report schedules an upload, and a successful sync empties the outbox and the schedule`() = runBlocking {
+        val core = core()
+        val gateway = LoopbackGateway(core, OutboxOnlySyncGateway(core, Fixtures.RIDER))
+        val scheduler = RecordingScheduler()
+        var prefs = SyncPreferences()
+        val coordinator = SyncCoordinator(gateway, scheduler) { prefs }
+
+        coordinator.onAppStart()
+        assertEquals(listOf(SyncPolicy.PERIODIC_WORK), scheduler.plans.last().enqueue.map { it.uniqueName })
+
+        val id = submit(core)
+        coordinator.onLocalChange()
+        val upload = scheduler.plans.last().enqueue.single { it.uniqueName == SyncPolicy.UPLOAD_WORK }
+        assertEquals(NetworkRequirement.CONNECTED, upload.constraints.network)
+
+        val outcome = coordinator.syncNow()
+        assertInstanceOf(SyncOutcome.Synced::class.java, outcome)
+        assertTrue(core.report(id).outbox is OutboxState.Sent)
+        assertEquals(0, gateway.status().pending)
+        assertEquals(listOf(SyncPolicy.UPLOAD_WORK), scheduler.plans.last().cancel, "nothing left to upload")
+        assertEquals("Nothing waiting to be sent", presentSync(gateway.status(), null, Instant.now(), Lang.EN).headline)
+
+        prefs = prefs.copy(backgroundSync = false)
+        coordinator.onPreferencesChanged()
+        assertTrue(scheduler.plans.last().enqueue.isEmpty())
+    }
+
+    @Test
+    fun `background runs retry a failing server, and stop on a refused token`() = runBlocking {
+        val core = core()
+        val gateway = LoopbackGateway(core, OutboxOnlySyncGateway(core, Fixtures.RIDER))
+        val coordinator = SyncCoordinator(gateway, RecordingScheduler()) { SyncPreferences() }
+        val id = submit(core)
+
+        gateway.failWith = SyncOutcome.Failed("server unreachable", retryable = true)
+        assertEquals(WorkerDecision.RETRY, coordinator.runInBackground(runAttemptCount = 0))
+        assertEquals(OutboxState.Pending, core.report(id).outbox, "a failed sync keeps the report waiting")
+        gateway.failWith = SyncOutcome.Failed("token refused", retryable = false)
+        assertEquals(WorkerDecision.FAILURE, coordinator.runInBackground(runAttemptCount = 1))
+        gateway.failWith = null
+        assertEquals(WorkerDecision.SUCCESS, coordinator.runInBackground(runAttemptCount = 2))
+        assertTrue(core.report(id).outbox is OutboxState.Sent)
+    }
+
+    @Test
+    fun `the button and the worker never run two syncs at once`() = runBlocking {
+        val core = core()
+        val gateway = LoopbackGateway(core, OutboxOnlySyncGateway(core, Fixtures.RIDER))
+        val coordinator = SyncCoordinator(gateway, RecordingScheduler()) { SyncPreferences() }
+        submit(core)
+        (1..4).map { i ->
+            async(Dispatchers.Default) { if (i % 2 == 0) coordinator.syncNow() else coordinator.runInBackground(0) }
+        }.awaitAll()
+        assertEquals(4, gateway.runs.get())
+        assertEquals(1, gateway.maxOverlap.get())
+    }
+}
