@@ -1,0 +1,410 @@
+//! Administration: accounts, tokens and packs. The `waystation-server` command calls these;
+//! tests and the device CLI's demo call them in-process.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::Arc;
+use waystation_core::packs::{self, TrustedKey};
+use waystation_core::stations::{STATION_PACK_TYPE, StationPack};
+use waystation_core::sync::policy::{self, Role};
+use waystation_core::training::{TRAINING_PACK_TYPE, TrainingPack};
+use waystation_core::{Clock, Config, SystemClock, Waystation};
+
+use crate::auth::{self, rfc3339};
+use crate::db::Db;
+use crate::error::AdminError;
+
+/// Which pack a device fetches from `GET /v1/packs/{kind}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PackKind {
+    /// Red stations.
+    Stations,
+    /// Safety training courses.
+    Training,
+}
+
+impl PackKind {
+    /// `stations` or `training`, as in the path.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackKind::Stations => "stations",
+            PackKind::Training => "training",
+        }
+    }
+
+    /// The DSSE payload type packs of this kind are signed as.
+    pub fn payload_type(self) -> &'static str {
+        match self {
+            PackKind::Stations => STATION_PACK_TYPE,
+            PackKind::Training => TRAINING_PACK_TYPE,
+        }
+    }
+}
+
+impl std::str::FromStr for PackKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PackKind, String> {
+        match s {
+            "stations" => Ok(PackKind::Stations),
+            "training" => Ok(PackKind::Training),
+            other => Err(format!(
+                "unknown pack kind '{}': expected stations or training",
+                other.chars().take(40).collect::<String>()
+            )),
+        }
+    }
+}
+
+/// What `publish_pack` stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedPack {
+    /// Stations or training.
+    pub kind: PackKind,
+    /// The payload's pack id.
+    pub pack_id: String,
+    /// The payload's version.
+    pub version: u64,
+    /// The ETag devices see: the payload's SHA-256 in hex (without quotes).
+    pub etag: String,
+    /// Size of the signed pack file in bytes.
+    pub bytes: usize,
+    /// False when this exact pack was already the published one.
+    pub changed: bool,
+}
+
+/// Administration of one server database, with an injectable clock (tests).
+pub struct Admin {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin").field("db", &self.db).finish()
+    }
+}
+
+impl Admin {
+    /// Opens (creating and migrating if needed) the server database at `db_path`.
+    pub fn open(db_path: &Path) -> Result<Admin, AdminError> {
+        Ok(Admin {
+            db: Db::open(db_path)?,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The same, with times taken from `clock`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Admin {
+        Admin { clock, ..self }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Creates an account and returns its first bearer token (shown once; only its hash is
+    /// stored). `areas` are the district codes a station, supervisor or grid account follows
+    /// up; riders and admins have none.
+    pub fn add_user(
+        &self,
+        user: &str,
+        role: Role,
+        areas: &[String],
+        expires_in: Duration,
+    ) -> Result<String, AdminError> {
+        policy::check_user_id(user).map_err(AdminError::Invalid)?;
+        for a in areas {
+            policy::check_district(a).map_err(AdminError::Invalid)?;
+        }
+        if !areas.is_empty() && role.case_role().is_none() {
+            return Err(AdminError::Invalid(format!(
+                "a {role} account has no areas: only station, supervisor and grid accounts \
+                 follow up the reports of districts"
+            )));
+        }
+        let token = auth::new_token().map_err(AdminError::Other)?;
+        let now = self.now();
+        let mut conn = self.db.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE user_id = ?1)",
+            [user],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(AdminError::Invalid(format!(
+                "user '{user}' exists already; use 'token issue' for a new token"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO users (user_id, role, created_at) VALUES (?1, ?2, ?3)",
+            params![user, role.as_str(), rfc3339(now)],
+        )?;
+        for a in areas {
+            tx.execute(
+                "INSERT OR IGNORE INTO user_areas (user_id, district) VALUES (?1, ?2)",
+                params![user, a],
+            )?;
+        }
+        insert_token(&tx, user, &token, now, expires_in)?;
+        tx.commit()?;
+        Ok(token)
+    }
+
+    /// Issues another bearer token for an existing account.
+    pub fn issue_token(&self, user: &str, expires_in: Duration) -> Result<String, AdminError> {
+        let token = auth::new_token().map_err(AdminError::Other)?;
+        let now = self.now();
+        let mut conn = self.db.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE user_id = ?1)",
+            [user],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            let shown: String = user.chars().take(64).collect();
+            return Err(AdminError::NotFound(format!("no user '{shown}'")));
+        }
+        insert_token(&tx, user, &token, now, expires_in)?;
+        tx.commit()?;
+        Ok(token)
+    }
+
+    /// Revokes a token: every later request with it gets `401`. Revoking twice is fine.
+    pub fn revoke_token(&self, token: &str) -> Result<(), AdminError> {
+        let conn = self.db.conn()?;
+        let n = conn.execute(
+            "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE token_hash = ?1",
+            params![&auth::token_hash(token)[..], self.now().timestamp()],
+        )?;
+        if n == 0 {
+            return Err(AdminError::NotFound("no such token".into()));
+        }
+        Ok(())
+    }
+
+    /// Verifies a signed pack exactly as a device would (signature under one of `trusted`,
+    /// payload type, header, content) and makes it the pack devices download for its kind.
+    /// A training delta pack is refused: the server hands every device one full pack.
+    pub fn publish_pack(
+        &self,
+        kind: PackKind,
+        envelope: &[u8],
+        trusted: &[TrustedKey],
+    ) -> Result<PublishedPack, AdminError> {
+        let verified = packs::open(
+            envelope,
+            kind.payload_type(),
+            trusted,
+            packs::DEFAULT_MAX_PACK_BYTES,
+        )
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let (pack_id, version) = match kind {
+            PackKind::Stations => {
+                let p = StationPack::from_json(&verified.bytes)
+                    .map_err(|e| AdminError::Invalid(e.to_string()))?;
+                (p.pack_id, p.version)
+            }
+            PackKind::Training => {
+                let p = TrainingPack::from_json(&verified.bytes)
+                    .map_err(|e| AdminError::Invalid(e.to_string()))?;
+                if p.is_delta() {
+                    return Err(AdminError::Invalid(format!(
+                        "pack '{}' is a delta; publish a full training pack (devices that \
+                         have no earlier version could not install a delta)",
+                        p.pack_id
+                    )));
+                }
+                (p.pack_id, p.version)
+            }
+        };
+        check_installs(kind, envelope, trusted)?;
+
+        let mut conn = self.db.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<(String, String, i64)> = tx
+            .query_row(
+                "SELECT etag, pack_id, version FROM packs WHERE kind = ?1",
+                [kind.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        if let Some((etag, cur_id, cur_version)) = &current {
+            if *etag == verified.payload_sha256 {
+                return Ok(PublishedPack {
+                    kind,
+                    pack_id,
+                    version,
+                    etag: etag.clone(),
+                    bytes: envelope.len(),
+                    changed: false,
+                });
+            }
+            if *cur_id == pack_id && version <= *cur_version as u64 {
+                return Err(AdminError::Invalid(format!(
+                    "pack '{pack_id}' version {version} is not newer than the published \
+                     version {cur_version}; devices would refuse it"
+                )));
+            }
+        }
+        tx.execute(
+            "INSERT INTO packs (kind, bytes, etag, pack_id, version, published_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (kind) DO UPDATE SET \
+             bytes = excluded.bytes, etag = excluded.etag, pack_id = excluded.pack_id, \
+             version = excluded.version, published_at = excluded.published_at",
+            params![
+                kind.as_str(),
+                envelope,
+                verified.payload_sha256,
+                pack_id,
+                version as i64,
+                rfc3339(self.now()),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(PublishedPack {
+            kind,
+            pack_id,
+            version,
+            etag: verified.payload_sha256,
+            bytes: envelope.len(),
+            changed: true,
+        })
+    }
+}
+
+/// Installs the pack on a scratch device: what a real device will do with it, every content
+/// rule included, so a pack no device could install is never published.
+fn check_installs(
+    kind: PackKind,
+    envelope: &[u8],
+    trusted: &[TrustedKey],
+) -> Result<(), AdminError> {
+    let scratch = tempfile::tempdir()
+        .map_err(|e| AdminError::Other(format!("no scratch directory to check the pack: {e}")))?;
+    let device = Waystation::open(
+        scratch.path(),
+        Config {
+            trusted_keys: trusted.to_vec(),
+            ..Config::default()
+        },
+    )
+    .map_err(|e| AdminError::Other(format!("scratch device for the pack check: {e}")))?;
+    let result = match kind {
+        PackKind::Stations => device.import_station_pack(envelope).map(|_| ()),
+        PackKind::Training => device.import_training_pack(envelope).map(|_| ()),
+    };
+    result.map_err(|e| AdminError::Invalid(format!("a device would refuse this pack: {e}")))
+}
+
+fn insert_token(
+    tx: &rusqlite::Transaction<'_>,
+    user: &str,
+    token: &str,
+    now: DateTime<Utc>,
+    expires_in: Duration,
+) -> Result<(), AdminError> {
+    let expires = now
+        .checked_add_signed(expires_in)
+        .ok_or_else(|| AdminError::Invalid("token lifetime out of range".into()))?;
+    tx.execute(
+        "INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            &auth::token_hash(token)[..],
+            user,
+            now.timestamp(),
+            expires.timestamp()
+        ],
+    )?;
+    Ok(())
+}
+
+/// [`Admin::add_user`] on the database at `db`: creates an account and returns its token.
+pub fn add_user(
+    db: &Path,
+    user: &str,
+    role: Role,
+    areas: &[String],
+    expires_in: Duration,
+) -> Result<String, AdminError> {
+    Admin::open(db)?.add_user(user, role, areas, expires_in)
+}
+
+/// [`Admin::issue_token`] on the database at `db`.
+pub fn issue_token(db: &Path, user: &str, expires_in: Duration) -> Result<String, AdminError> {
+    Admin::open(db)?.issue_token(user, expires_in)
+}
+
+/// [`Admin::revoke_token`] on the database at `db`.
+pub fn revoke_token(db: &Path, token: &str) -> Result<(), AdminError> {
+    Admin::open(db)?.revoke_token(token)
+}
+
+/// [`Admin::publish_pack`] on the database at `db`.
+pub fn publish_pack(
+    db: &Path,
+    kind: PackKind,
+    envelope: &[u8],
+    trusted: &[TrustedKey],
+) -> Result<PublishedPack, AdminError> {
+    Admin::open(db)?.publish_pack(kind, envelope, trusted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_and_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = Admin::open(&dir.path().join("s.sqlite3")).unwrap();
+        let t = admin
+            .add_user(
+                "staff-1",
+                Role::Station,
+                &["610113".into()],
+                Duration::days(1),
+            )
+            .unwrap();
+        assert!(t.starts_with("wst_"));
+        let err = admin
+            .add_user("staff-1", Role::Station, &[], Duration::days(1))
+            .unwrap_err();
+        assert!(err.to_string().contains("exists already"), "{err}");
+        let err = admin
+            .add_user("r1", Role::Rider, &["610113".into()], Duration::days(1))
+            .unwrap_err();
+        assert!(err.to_string().contains("has no areas"), "{err}");
+        assert!(
+            admin
+                .add_user("../x", Role::Rider, &[], Duration::days(1))
+                .is_err()
+        );
+        assert!(
+            admin
+                .add_user("s2", Role::Grid, &["61".into()], Duration::days(1))
+                .is_err()
+        );
+        assert!(matches!(
+            admin.issue_token("nobody", Duration::days(1)),
+            Err(AdminError::NotFound(_))
+        ));
+        let t2 = admin.issue_token("staff-1", Duration::days(1)).unwrap();
+        assert_ne!(t, t2);
+        admin.revoke_token(&t2).unwrap();
+        admin.revoke_token(&t2).unwrap();
+        assert!(matches!(
+            admin.revoke_token("wst_nope"),
+            Err(AdminError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn pack_kinds_parse() {
+        assert_eq!("stations".parse::<PackKind>(), Ok(PackKind::Stations));
+        assert_eq!("training".parse::<PackKind>(), Ok(PackKind::Training));
+        assert!("../x".parse::<PackKind>().is_err());
+    }
+}

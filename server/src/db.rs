@@ -1,0 +1,212 @@
+//! The server's SQLite store: one database file, opened in WAL mode by any number of server
+//! processes at once.
+//!
+//! Nothing about a client is kept in memory between requests: accounts, documents, the feed
+//! sequence, photos and packs are all rows here, so several processes (or machines sharing a
+//! local disk, never a network file system) can serve one file. Every write runs in a
+//! `BEGIN IMMEDIATE` transaction, so writers queue on SQLite's lock instead of failing half
+//! way; readers see the last committed state and never wait for a writer.
+//!
+//! The schema is numbered by `user_version` like the device's store: each migration in
+//! `sql/` runs in its own transaction with its version bump. A database written by a newer
+//! build is refused.
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::error::AdminError;
+
+/// The migrations in order; `MIGRATIONS[i]` brings the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql")];
+
+/// The schema version this build writes.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a statement waits for another process's write lock before giving up (answered
+/// as `503 busy`).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections kept open for reuse; more are opened under load and closed after.
+const POOL_SIZE: usize = 16;
+
+/// Opens a connection to `path` and configures it (WAL, busy timeout, foreign keys, full
+/// fsync on commit).
+pub fn connect(path: &Path) -> Result<Connection, AdminError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(AdminError::Other(format!(
+            "could not enable WAL on {} (journal_mode = {mode})",
+            path.display()
+        )));
+    }
+    // A sync the server acknowledged lets the device mark its document clean: the write
+    // must survive a power cut, not just a crash of the process.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+/// Brings `conn` up to [`LATEST_VERSION`]. Refuses a database from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<(), AdminError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST_VERSION {
+        return Err(AdminError::SchemaTooNew {
+            found: current,
+            supported: LATEST_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        let version = i as i64 + 1;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Re-checked under the write lock: another process may have migrated meanwhile.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now >= version {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The database of one server process: a small pool of connections and a gate that queues
+/// this process's writers in order (writers of other processes queue on SQLite's lock).
+#[derive(Debug)]
+pub struct Db {
+    path: PathBuf,
+    pool: Mutex<Vec<Connection>>,
+    write_gate: Mutex<()>,
+}
+
+/// A pooled connection, returned to the pool when dropped.
+pub struct PooledConn<'a> {
+    db: &'a Db,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for PooledConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        // Only `Drop` takes the connection out.
+        self.conn.as_ref().expect("connection present until drop")
+    }
+}
+
+impl std::ops::DerefMut for PooledConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("connection present until drop")
+    }
+}
+
+impl Drop for PooledConn<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // A connection left inside a transaction (a panic mid-request) is not reused.
+            if conn.is_autocommit() {
+                let mut pool = self.db.pool.lock().unwrap_or_else(|p| p.into_inner());
+                if pool.len() < POOL_SIZE {
+                    pool.push(conn);
+                }
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and migrates it.
+    pub fn open(path: &Path) -> Result<Db, AdminError> {
+        let mut conn = connect(path)?;
+        migrate(&mut conn)?;
+        Ok(Db {
+            path: path.to_path_buf(),
+            pool: Mutex::new(vec![conn]),
+            write_gate: Mutex::new(()),
+        })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A connection from the pool, or a new one.
+    pub fn conn(&self) -> Result<PooledConn<'_>, rusqlite::Error> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path).map_err(|e| match e {
+                AdminError::Database(e) => e,
+                other => rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(other.to_string()),
+                ),
+            })?,
+        };
+        Ok(PooledConn {
+            db: self,
+            conn: Some(conn),
+        })
+    }
+
+    /// Held by this process's writers for the length of one write transaction, so they take
+    /// SQLite's write lock one after the other instead of spinning on the busy handler.
+    pub fn write_gate(&self) -> MutexGuard<'_, ()> {
+        // The guarded value is `()`: a panic while holding it leaves nothing inconsistent.
+        self.write_gate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_newer_schemas_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.sqlite3");
+        let db = Db::open(&path).unwrap();
+        drop(db);
+        let mut conn = connect(&path).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST_VERSION);
+        let next: i64 = conn
+            .query_row("SELECT next_seq FROM meta", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(next, 1);
+        conn.pragma_update(None, "user_version", LATEST_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        assert!(matches!(
+            Db::open(&path).unwrap_err(),
+            AdminError::SchemaTooNew { .. }
+        ));
+    }
+
+    #[test]
+    fn pooled_connections_are_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("s.sqlite3")).unwrap();
+        {
+            let a = db.conn().unwrap();
+            let _b = db.conn().unwrap();
+            let mode: String = a
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+        assert_eq!(db.pool.lock().unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,209 @@
+//! The server's errors: [`ApiError`] is what a client sees (a status and a CBOR
+//! [`ErrorBody`]); [`AdminError`] is what the admin commands report; [`ServerError`] is what
+//! starting a server reports.
+//!
+//! Internal failures (SQLite, a stored document that no longer loads) are logged on the
+//! server's standard error and reach the client only as a generic `internal` error, so no
+//! stored data leaks through an error message.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use waystation_core::sync::protocol::{self, CBOR_CONTENT_TYPE, ErrorBody};
+
+/// An error answered to a client: HTTP status, a stable code and a message for a human.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code from `docs/sync-protocol.md`, e.g. `malformed_body`.
+    pub code: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400 `malformed_body`: not CBOR, truncated, trailing bytes, missing fields.
+    pub fn malformed(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::BAD_REQUEST, "malformed_body", message)
+    }
+
+    /// 400 `bad_document`: a bad id or kind, undecodable Automerge data, too many or repeated
+    /// documents.
+    pub fn bad_document(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::BAD_REQUEST, "bad_document", message)
+    }
+
+    /// 400 `bad_photo`: wrong hash or not an image.
+    pub fn bad_photo(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::BAD_REQUEST, "bad_photo", message)
+    }
+
+    /// 400 `bad_path`: a malformed photo hash or an unknown pack kind in the path.
+    pub fn bad_path(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::BAD_REQUEST, "bad_path", message)
+    }
+
+    /// 401 `unauthorized`.
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 405 `method_not_allowed`.
+    pub fn method_not_allowed() -> ApiError {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not take that method",
+        )
+    }
+
+    /// 413 `too_large`.
+    pub fn too_large(limit: usize) -> ApiError {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is over the limit of {limit} bytes"),
+        )
+    }
+
+    /// 503 `busy`: the database stayed locked by other writers; retry later.
+    pub fn busy() -> ApiError {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the server is busy; retry later",
+        )
+    }
+
+    /// 500 `internal`: logs `what` on the server and tells the client nothing more.
+    pub fn internal(what: impl std::fmt::Display) -> ApiError {
+        eprintln!("waystation-server: internal error: {what}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal server error",
+        )
+    }
+
+    /// The CBOR body this error is answered with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code.to_string(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> ApiError {
+        if is_busy(&e) {
+            return ApiError::busy();
+        }
+        ApiError::internal(format!("database: {e}"))
+    }
+}
+
+/// Whether a SQLite error means "locked by another writer for longer than the busy timeout".
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, protocol::encode(&self.body())).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(CBOR_CONTENT_TYPE),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"waystation\""),
+            );
+        }
+        response
+    }
+}
+
+/// An admin command (`user add`, `token issue`, `pack publish`, ...) that could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The input was wrong: an invalid user id, role, district, token or pack.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such user or token.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database could not be opened or written.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The database was written by a newer server.
+    #[error("the database has schema version {found}; this server reads up to {supported}")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
+    /// Anything else (I/O, the pack check's scratch directory).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A server that could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] AdminError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TLS certificate or key could not be read or used.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The runtime or the server thread failed.
+    #[error("{0}")]
+    Runtime(String),
+}

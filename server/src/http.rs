@@ -1,0 +1,270 @@
+//! The HTTP surface: routes, authentication, body limits, and errors as CBOR. Every handler
+//! does its database work on tokio's blocking pool.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State, rejection::PathRejection};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use rusqlite::OptionalExtension;
+use std::sync::Arc;
+use waystation_core::Clock;
+use waystation_core::sync::protocol::{
+    self, CBOR_CONTENT_TYPE, MAX_PHOTO_BYTES, MAX_SYNC_BODY_BYTES, Me,
+};
+
+use crate::admin::PackKind;
+use crate::auth::{self, Authenticated, rfc3339};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::{decode, photos, sync};
+
+/// What every handler shares: the database and the clock. Nothing per client.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub db: Arc<Db>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The server's routes.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/sync", post(sync_handler))
+        .route("/v1/me", get(me))
+        .route("/v1/photos/{*sha}", get(get_photo).put(put_photo))
+        .route("/v1/packs/{*kind}", get(get_pack))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn no_route() -> ApiError {
+    ApiError::not_found("no such endpoint; every path starts with /v1")
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// Runs blocking (database, Automerge) work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
+}
+
+fn cbor(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut r = (status, bytes).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(CBOR_CONTENT_TYPE),
+    );
+    r
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+    let token = auth::bearer(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))?.to_string();
+    let db = state.db.clone();
+    let now = state.clock.now();
+    blocking(move || {
+        let conn = db.conn()?;
+        auth::authenticate(&conn, &token, now)
+    })
+    .await
+}
+
+/// Reads a request body of at most `limit` bytes: `413` past it, `400` when the body ends
+/// early or cannot be read.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return Err(ApiError::too_large(limit));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::too_large(limit)),
+        Err(_) => Err(ApiError::malformed(
+            "the body could not be read to its end (truncated or interrupted)",
+        )),
+    }
+}
+
+async fn sync_handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let who = authenticate(&state, &headers).await?;
+    let body = read_body(&headers, body, MAX_SYNC_BODY_BYTES).await?;
+    let now = rfc3339(state.clock.now());
+    let db = state.db.clone();
+    let response = blocking(move || {
+        let request = decode::decode_sync_request(&body)?;
+        sync::sync(&db, &who.account, request, &now)
+    })
+    .await?;
+    Ok(cbor(StatusCode::OK, protocol::encode(&response)))
+}
+
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let who = authenticate(&state, &headers).await?;
+    let me = Me {
+        user: who.account.user,
+        role: who.account.role.as_str().to_string(),
+        areas: who.account.areas,
+        token_expires_at: rfc3339(who.expires_at),
+    };
+    Ok(cbor(StatusCode::OK, protocol::encode(&me)))
+}
+
+fn path_param(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    p.map(|Path(s)| s)
+        .map_err(|_| ApiError::bad_path("the path does not decode"))
+}
+
+async fn put_photo(
+    State(state): State<AppState>,
+    sha: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let sha = path_param(sha)?;
+    photos::check_path(&sha)?;
+    let who = authenticate(&state, &headers).await?;
+    let bytes = read_body(&headers, body, MAX_PHOTO_BYTES).await?;
+    let now = rfc3339(state.clock.now());
+    let db = state.db.clone();
+    let created = blocking(move || {
+        let mime = photos::check_upload(&sha, &bytes)?;
+        photos::put(&db, &who.account, &sha, mime, &bytes, &now)
+    })
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(status.into_response())
+}
+
+async fn get_photo(
+    State(state): State<AppState>,
+    sha: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sha = path_param(sha)?;
+    photos::check_path(&sha)?;
+    let who = authenticate(&state, &headers).await?;
+    let db = state.db.clone();
+    let (bytes, mime) = blocking(move || photos::get(&db, &who.account, &sha)).await?;
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("image/jpeg")),
+    );
+    // Content-addressed: the bytes under this path never change. Private: access is per user.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(r)
+}
+
+/// Whether an `If-None-Match` header names `etag` (quoted), or is `*`.
+fn etag_matches(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
+    let Some(v) = if_none_match.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    v.split(',').map(str::trim).any(|tag| {
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        tag == "*" || tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) == Some(etag)
+    })
+}
+
+async fn get_pack(
+    State(state): State<AppState>,
+    kind: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let kind: PackKind = path_param(kind)?.parse().map_err(ApiError::bad_path)?;
+    authenticate(&state, &headers).await?;
+    let db = state.db.clone();
+    let inm = headers.get(header::IF_NONE_MATCH).cloned();
+    let found = blocking(move || {
+        let conn = db.conn()?;
+        let etag: Option<String> = conn
+            .query_row(
+                "SELECT etag FROM packs WHERE kind = ?1",
+                [kind.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(etag) = etag else {
+            return Ok(None);
+        };
+        if etag_matches(inm.as_ref(), &etag) {
+            return Ok(Some((etag, None)));
+        }
+        let bytes: Vec<u8> = conn.query_row(
+            "SELECT bytes FROM packs WHERE kind = ?1",
+            [kind.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(Some((etag, Some(bytes))))
+    })
+    .await?;
+    let Some((etag, bytes)) = found else {
+        return Err(ApiError::not_found(format!(
+            "no {} pack is published",
+            kind.as_str()
+        )));
+    };
+    let quoted = HeaderValue::from_str(&format!("\"{etag}\""))
+        .map_err(|_| ApiError::internal("stored pack ETag is not a header value"))?;
+    let mut r = match bytes {
+        None => StatusCode::NOT_MODIFIED.into_response(),
+        Some(bytes) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+    };
+    r.headers_mut().insert(header::ETAG, quoted);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_forms() {
+        let h = |s: &'static str| Some(HeaderValue::from_static(s));
+        assert!(etag_matches(h("\"abc\"").as_ref(), "abc"));
+        assert!(etag_matches(h("W/\"abc\"").as_ref(), "abc"));
+        assert!(etag_matches(h("\"x\", \"abc\"").as_ref(), "abc"));
+        assert!(etag_matches(h("*").as_ref(), "abc"));
+        assert!(!etag_matches(h("abc").as_ref(), "abc"));
+        assert!(!etag_matches(h("\"abd\"").as_ref(), "abc"));
+        assert!(!etag_matches(None, "abc"));
+    }
+}

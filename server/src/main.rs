@@ -1,0 +1,260 @@
+//! `waystation-server`: serve the sync protocol, and administer accounts, tokens and packs.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use waystation_core::SystemClock;
+use waystation_core::packs::{self, TrustedKey};
+use waystation_server::{Admin, PackKind, Role, ServerConfig, TlsFiles};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "waystation-server",
+    version,
+    about = "Waystation sync server: riders' reports, cases and training progress, photos and packs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the /v1 sync protocol.
+    Serve {
+        /// The SQLite database file (created when missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// Address to listen on; port 0 picks a free one (printed on start).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key", value_name = "PEM")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM); needs --tls-cert.
+        #[arg(long, requires = "tls_cert", value_name = "PEM")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Issue and revoke bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Publish signed station and training packs.
+    #[command(subcommand)]
+    Pack(PackCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Create an account and print its bearer token (shown once).
+    Add {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// User id: letters, digits, '.', '_', '-', '@'.
+        #[arg(long)]
+        name: String,
+        /// rider, station, supervisor, grid or admin.
+        #[arg(long)]
+        role: String,
+        /// A district code (six digits, GB/T 2260) a station, supervisor or grid account
+        /// follows up. Repeat for several.
+        #[arg(long = "area", value_name = "CODE")]
+        areas: Vec<String>,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = 90)]
+        expires_days: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Issue another token for an account and print it (shown once).
+    Issue {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = 90)]
+        expires_days: i64,
+    },
+    /// Revoke a token: requests with it are refused from now on.
+    Revoke {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The token.
+        #[arg(long)]
+        token: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PackCmd {
+    /// Verify a signed pack as a device would, then serve it as the latest of its kind.
+    Publish {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// stations or training.
+        #[arg(long)]
+        kind: String,
+        /// The signed pack file (.pack.json).
+        file: PathBuf,
+        /// Trust packs signed by this publisher key (JSON with key_id and public_key).
+        /// May be repeated.
+        #[arg(long, value_name = "FILE")]
+        trust_key: Vec<PathBuf>,
+        /// Do not trust the demo publisher key (whose secret is public).
+        #[arg(long)]
+        no_demo_key: bool,
+    },
+}
+
+fn expires(days: i64) -> Result<chrono::Duration> {
+    if !(1..=3650).contains(&days) {
+        bail!("--expires-days must be between 1 and 3650, got {days}");
+    }
+    Ok(chrono::Duration::days(days))
+}
+
+fn trusted_keys(paths: &[PathBuf], no_demo_key: bool) -> Result<Vec<TrustedKey>> {
+    let mut keys = Vec::new();
+    if !no_demo_key {
+        keys.push(packs::demo_trusted_key());
+    }
+    for path in paths {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read key file {}", path.display()))?;
+        let key: TrustedKey = serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{} is not a key file with key_id and public_key",
+                path.display()
+            )
+        })?;
+        keys.push(key);
+    }
+    if keys.is_empty() {
+        bail!("no trusted publisher key: give --trust-key or drop --no-demo-key");
+    }
+    Ok(keys)
+}
+
+async fn serve(config: ServerConfig) -> Result<()> {
+    let server = waystation_server::serve(config).await?;
+    // Scripts and tests read this line to learn the port.
+    println!("listening on {}", server.url());
+    wait_for_signal().await;
+    eprintln!("waystation-server: stopping");
+    server.stopped().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
+                _ => None,
+            };
+            let config = ServerConfig {
+                tls,
+                clock: Arc::new(SystemClock),
+                ..ServerConfig::new(&db, listen)
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the tokio runtime")?;
+            runtime.block_on(serve(config))?;
+        }
+        Command::User(UserCmd::Add {
+            db,
+            name,
+            role,
+            areas,
+            expires_days,
+        }) => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let token = Admin::open(&db)?.add_user(&name, role, &areas, expires(expires_days)?)?;
+            if role.case_role().is_some() && areas.is_empty() {
+                eprintln!("warning: '{name}' has no --area, so it sees no one's reports");
+            }
+            eprintln!("Added {role} '{name}'. Its token (shown once):");
+            println!("{token}");
+        }
+        Command::Token(TokenCmd::Issue {
+            db,
+            user,
+            expires_days,
+        }) => {
+            let token = Admin::open(&db)?.issue_token(&user, expires(expires_days)?)?;
+            println!("{token}");
+        }
+        Command::Token(TokenCmd::Revoke { db, token }) => {
+            Admin::open(&db)?.revoke_token(&token)?;
+            eprintln!("Revoked.");
+        }
+        Command::Pack(PackCmd::Publish {
+            db,
+            kind,
+            file,
+            trust_key,
+            no_demo_key,
+        }) => {
+            let kind: PackKind = kind.parse().map_err(anyhow::Error::msg)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let keys = trusted_keys(&trust_key, no_demo_key)?;
+            let p = Admin::open(&db)?.publish_pack(kind, &bytes, &keys)?;
+            let what = if p.changed {
+                "Published"
+            } else {
+                "Already published"
+            };
+            println!(
+                "{what} {} pack '{}' version {} ({} bytes, ETag \"{}\").",
+                kind.as_str(),
+                p.pack_id,
+                p.version,
+                p.bytes,
+                p.etag
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

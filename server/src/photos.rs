@@ -1,0 +1,157 @@
+//! Photos: content-addressed by SHA-256, uploaded idempotently, read by their uploader and by
+//! whoever may read a report that names them.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use waystation_core::sync::policy::Account;
+use waystation_core::sync::protocol::{MAX_PHOTO_BYTES, is_sha256_hex};
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::sync::{READABLE, readable_flags};
+
+/// The media type of a JPEG, PNG or WebP, by its first bytes.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// Checks a photo path segment: 64 lowercase hex digits.
+pub fn check_path(sha: &str) -> Result<(), ApiError> {
+    if is_sha256_hex(sha) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_path(
+            "a photo path is its SHA-256 as 64 lowercase hex digits",
+        ))
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks an uploaded photo against its path: size, hash, image type. Returns the media type.
+pub fn check_upload(sha: &str, bytes: &[u8]) -> Result<&'static str, ApiError> {
+    check_path(sha)?;
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(ApiError::too_large(MAX_PHOTO_BYTES));
+    }
+    if sha256_hex(bytes) != sha {
+        return Err(ApiError::bad_photo(
+            "the bytes' SHA-256 is not the one in the path",
+        ));
+    }
+    image_type(bytes).ok_or_else(|| ApiError::bad_photo("the bytes are not a JPEG, PNG or WebP"))
+}
+
+/// Stores a checked photo. Returns true when it was new, false when it was there already.
+pub fn put(
+    db: &Db,
+    uploader: &Account,
+    sha: &str,
+    mime: &str,
+    bytes: &[u8],
+    now: &str,
+) -> Result<bool, ApiError> {
+    let conn = db.conn()?;
+    if exists(&conn, sha)? {
+        return Ok(false);
+    }
+    let _gate = db.write_gate();
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO photos (sha256, bytes, mime, size, uploader, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![sha, bytes, mime, bytes.len() as i64, uploader.user, now],
+    )?;
+    Ok(n == 1)
+}
+
+fn exists(conn: &Connection, sha: &str) -> Result<bool, ApiError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)")?
+        .query_row([sha], |r| r.get(0))?)
+}
+
+/// A photo's bytes and media type, for `reader`: `404` when there is none, `403` when the
+/// reader did not upload it and may read no report that names it.
+pub fn get(db: &Db, reader: &Account, sha: &str) -> Result<(Vec<u8>, String), ApiError> {
+    check_path(sha)?;
+    let conn = db.conn()?;
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT uploader, mime FROM photos WHERE sha256 = ?1")?
+        .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((uploader, mime)) = row else {
+        return Err(ApiError::not_found("no photo with this SHA-256"));
+    };
+    if uploader != reader.user {
+        let (admin, follow_up) = readable_flags(reader);
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
+             WHERE rp.sha256 = ?4 AND {READABLE})"
+        );
+        let allowed: bool = conn
+            .prepare_cached(&sql)?
+            .query_row(params![reader.user, admin, follow_up, sha], |r| r.get(0))?;
+        if !allowed {
+            return Err(ApiError::forbidden(
+                "this photo is in no report this account may read",
+            ));
+        }
+    }
+    let bytes: Vec<u8> = conn
+        .prepare_cached("SELECT bytes FROM photos WHERE sha256 = ?1")?
+        .query_row([sha], |r| r.get(0))?;
+    Ok((bytes, mime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_types_by_magic() {
+        assert_eq!(image_type(b"\xFF\xD8\xFF\xE0rest"), Some("image/jpeg"));
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
+        assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8L"), Some("image/webp"));
+        assert_eq!(image_type(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(image_type(b"<svg"), None);
+        assert_eq!(image_type(b""), None);
+    }
+
+    #[test]
+    fn uploads_are_checked_against_their_path() {
+        let jpeg = b"\xFF\xD8\xFF\xE0 a tiny jpeg".to_vec();
+        let sha = sha256_hex(&jpeg);
+        assert_eq!(check_upload(&sha, &jpeg).unwrap(), "image/jpeg");
+        assert_eq!(
+            check_upload(&sha256_hex(b"x"), &jpeg).unwrap_err().code,
+            "bad_photo"
+        );
+        let text = b"hello".to_vec();
+        assert_eq!(
+            check_upload(&sha256_hex(&text), &text).unwrap_err().code,
+            "bad_photo"
+        );
+        assert_eq!(
+            check_upload("../../etc/passwd", &jpeg).unwrap_err().code,
+            "bad_path"
+        );
+        assert_eq!(
+            check_upload(&sha.to_uppercase(), &jpeg).unwrap_err().code,
+            "bad_path"
+        );
+    }
+}

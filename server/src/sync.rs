@@ -1,0 +1,279 @@
+//! `POST /v1/sync`: one transaction per request. Each document's message is received into the
+//! server's copy with a fresh Automerge sync state; what it added is checked against the access
+//! rules and either stored (with the next feed sequence number) or refused for that document
+//! alone. Then the reply messages, and the feed of documents the account may read that changed
+//! after the client's cursor.
+
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{AutoCommit, Change};
+use rusqlite::{Connection, TransactionBehavior};
+use std::collections::HashSet;
+use waystation_core::sync::policy::{
+    self, Account, DocRef, MAX_DOCUMENT_BYTES, MAX_MESSAGE_BYTES, Role,
+};
+use waystation_core::sync::protocol::{ChangedDoc, DocReply, MAX_FEED_PER_RESPONSE, SyncResponse};
+
+use crate::db::Db;
+use crate::decode::{DecodedDoc, DecodedRequest};
+use crate::error::ApiError;
+use crate::store::{self, DocFacts, StoredDoc};
+
+/// Answers a decoded sync request for `account`, in one transaction: a write transaction
+/// (`BEGIN IMMEDIATE`) only when some message carries changes.
+pub fn sync(
+    db: &Db,
+    account: &Account,
+    request: DecodedRequest,
+    now: &str,
+) -> Result<SyncResponse, ApiError> {
+    let writes = request.carries_changes();
+    let _gate = writes.then(|| db.write_gate());
+    let mut conn = db.conn()?;
+    let behavior = if writes {
+        TransactionBehavior::Immediate
+    } else {
+        // Deferred: a read snapshot, so the feed and the documents agree.
+        TransactionBehavior::Deferred
+    };
+    let tx = conn.transaction_with_behavior(behavior)?;
+    let mut replies = Vec::with_capacity(request.docs.len());
+    let mut own = HashSet::with_capacity(request.docs.len());
+    for d in request.docs {
+        own.insert(d.doc_id.clone());
+        replies.push(sync_doc(&tx, account, d, now)?);
+    }
+    let (changed, cursor, more) = feed(&tx, account, request.cursor, &own)?;
+    tx.commit()?;
+    Ok(SyncResponse {
+        cursor,
+        docs: replies,
+        changed,
+        more,
+    })
+}
+
+fn reply(doc_id: String, doc: &mut AutoCommit, state: &mut State) -> DocReply {
+    DocReply {
+        doc_id,
+        message: doc.sync().generate_sync_message(state).map(Message::encode),
+        refused: None,
+    }
+}
+
+/// The reply to a refused document: generated from the stored copy (or an empty document),
+/// with the client's heads and wishes but none of its changes.
+fn refused(d: DecodedDoc, stored: Option<StoredDoc>, reason: String) -> Result<DocReply, ApiError> {
+    let mut doc = stored.map(|s| s.doc).unwrap_or_default();
+    let mut state = State::new();
+    let message = Message {
+        changes: automerge::sync::ChunkList::empty(),
+        ..d.message
+    };
+    doc.sync()
+        .receive_sync_message(&mut state, message)
+        .map_err(|e| forged(&d.doc_id, e))?;
+    let mut r = reply(d.doc_id, &mut doc, &mut state);
+    r.refused = Some(reason);
+    Ok(r)
+}
+
+fn forged(doc_id: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_document(format!(
+        "document '{doc_id}': the sync message does not apply ({e}); nothing was stored"
+    ))
+}
+
+fn sync_doc(
+    conn: &Connection,
+    account: &Account,
+    d: DecodedDoc,
+    now: &str,
+) -> Result<DocReply, ApiError> {
+    let stored = store::load(conn, &d.doc_id)?;
+    if let Some(s) = &stored
+        && !policy::may_read(account, &s.kind, &s.owner, s.district.as_deref())
+    {
+        // Nothing of the document goes back: not its content, not its heads.
+        let reason = format!("{} '{}' is not readable by this account", s.kind, d.doc_id);
+        return Ok(DocReply {
+            doc_id: d.doc_id,
+            message: None,
+            refused: Some(reason),
+        });
+    }
+    if d.message_bytes > MAX_MESSAGE_BYTES {
+        let reason = format!(
+            "the sync message is {} bytes; at most {MAX_MESSAGE_BYTES} are accepted per document",
+            d.message_bytes
+        );
+        return refused(d, stored, reason);
+    }
+
+    let mut doc = stored.as_ref().map(|s| s.doc.clone()).unwrap_or_default();
+    let before = doc.get_heads();
+    let mut state = State::new();
+    doc.sync()
+        .receive_sync_message(&mut state, d.message.clone())
+        .map_err(|e| forged(&d.doc_id, e))?;
+    let new_changes: Vec<Change> = doc.get_changes(&before);
+    if new_changes.is_empty() {
+        return Ok(reply(d.doc_id, &mut doc, &mut state));
+    }
+
+    let facts = match check(conn, account, &d.doc, stored.as_ref(), &doc) {
+        Ok(facts) => facts,
+        Err(reason) => return refused(d, stored, reason),
+    };
+    let new_bytes: usize = new_changes.iter().map(|c| c.raw_bytes().len()).sum();
+    let estimate = stored.as_ref().map_or(0, |s| s.stored_bytes) + new_bytes;
+    if estimate > MAX_DOCUMENT_BYTES {
+        // The estimate counts uncompressed changes; the saved size is what counts.
+        let saved = doc.save().len();
+        if saved > MAX_DOCUMENT_BYTES {
+            let reason = format!(
+                "the document would be {saved} bytes; at most {MAX_DOCUMENT_BYTES} are kept"
+            );
+            return refused(d, stored, reason);
+        }
+    }
+    store::store(
+        conn,
+        &d.doc_id,
+        stored.is_some(),
+        &mut doc,
+        &new_changes,
+        &facts,
+        now,
+    )?;
+    Ok(reply(d.doc_id, &mut doc, &mut state))
+}
+
+/// Checks a document that the message changed, returning what to store beside it, or the
+/// reason it is refused.
+fn check(
+    conn: &Connection,
+    account: &Account,
+    doc_ref: &DocRef,
+    stored: Option<&StoredDoc>,
+    after: &AutoCommit,
+) -> Result<DocFacts, String> {
+    let before = stored.map(|s| &s.doc);
+    match doc_ref {
+        DocRef::Report(id) => {
+            let facts = policy::check_report(account, id, before, after)?;
+            Ok(DocFacts {
+                kind: doc_ref.kind(),
+                owner: facts.author,
+                district: facts.district,
+                category: Some(facts.category.code().to_string()),
+                photos: Some(facts.photos),
+            })
+        }
+        DocRef::Case(id) => {
+            let report = store::load(conn, &id.doc_id()).map_err(|e| e.message)?;
+            let Some(report) = report else {
+                return Err(format!(
+                    "report '{id}' is not on the server yet; sync the report first"
+                ));
+            };
+            let facts = policy::report_facts(&report.doc)?;
+            policy::check_case(account, id, &facts, before, after)?;
+            Ok(DocFacts {
+                kind: doc_ref.kind(),
+                owner: facts.author,
+                district: facts.district,
+                category: Some(facts.category.code().to_string()),
+                photos: None,
+            })
+        }
+        DocRef::Progress(user) => {
+            policy::check_progress(account, user, after)?;
+            Ok(DocFacts {
+                kind: doc_ref.kind(),
+                owner: user.clone(),
+                district: None,
+                category: None,
+                photos: None,
+            })
+        }
+    }
+}
+
+/// What `account` may read, as SQL over `docs` (mirrors `policy::may_read`; rows are checked
+/// with it again): the account's own documents, and for follow-up roles the reports and cases
+/// of their districts (all of them for admins). Parameters: ?1 user, ?2 admin, ?3 follow-up.
+pub(crate) const READABLE: &str = "(d.owner = ?1 OR (d.kind IN ('report', 'case') AND \
+     (?2 OR (?3 AND d.district IN (SELECT district FROM user_areas WHERE user_id = ?1)))))";
+
+/// The `READABLE` flags of an account: (admin, follow-up role).
+pub(crate) fn readable_flags(account: &Account) -> (bool, bool) {
+    (
+        account.role == Role::Admin,
+        account.role.case_role().is_some(),
+    )
+}
+
+/// The documents `account` may read changed after `cursor`, other than `own`: at most
+/// [`MAX_FEED_PER_RESPONSE`], with the cursor to send next and whether more are waiting.
+///
+/// The cursor: when nothing more is waiting, the current feed position (every readable
+/// document up to it is listed here or is in the request); otherwise the last position up
+/// to which every readable document was listed. A cursor beyond the current position (a
+/// client of a database that was since replaced) starts the feed again from 0.
+fn feed(
+    conn: &Connection,
+    account: &Account,
+    cursor: u64,
+    own: &HashSet<String>,
+) -> Result<(Vec<ChangedDoc>, u64, bool), ApiError> {
+    let current = store::current_seq(conn)?;
+    let cursor = if cursor > current { 0 } else { cursor };
+    let (admin, follow_up) = readable_flags(account);
+    let limit = MAX_FEED_PER_RESPONSE + 1 + own.len();
+    let sql = format!(
+        "SELECT d.doc_id, d.kind, d.owner, d.district, d.seq FROM docs d \
+         WHERE d.seq > ?4 AND {READABLE} ORDER BY d.seq LIMIT ?5"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params![
+        account.user,
+        admin,
+        follow_up,
+        cursor as i64,
+        limit as i64
+    ])?;
+    let mut changed = Vec::new();
+    let mut next = cursor;
+    let mut more = false;
+    let mut fetched = 0;
+    while let Some(row) = rows.next()? {
+        fetched += 1;
+        let doc_id: String = row.get(0)?;
+        let kind: String = row.get(1)?;
+        let owner: String = row.get(2)?;
+        let district: Option<String> = row.get(3)?;
+        let seq = row.get::<_, i64>(4)?.max(0) as u64;
+        let listed =
+            !own.contains(&doc_id) && policy::may_read(account, &kind, &owner, district.as_deref());
+        if listed {
+            if changed.len() == MAX_FEED_PER_RESPONSE {
+                more = true;
+                break;
+            }
+            changed.push(ChangedDoc {
+                doc_id,
+                kind,
+                owner,
+            });
+        }
+        next = seq;
+    }
+    if !more && fetched == limit {
+        // Every row read was listed or skipped, but the query stopped at its limit.
+        more = true;
+    }
+    if !more {
+        next = current;
+    }
+    Ok((changed, next, more))
+}
