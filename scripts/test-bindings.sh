@@ -17,6 +17,10 @@ step() { printf '\n== %s\n' "$*" >&2; }
 step "generating bindings"
 "$repo_root/scripts/gen-bindings.sh"
 
+# The sync tests (Python and Kotlin) start a real server on loopback.
+step "building waystation-server"
+cargo build -q -p waystation-server
+
 step "python: pytest bindings/python/tests"
 if ! python3 -c 'import pytest' 2>/dev/null; then
     python3 -m pip install --quiet pytest
@@ -59,5 +63,39 @@ for decl in 'open class Waystation' 'func nearestStations(query: NearestQuery)' 
     }
 done
 echo "swift: module waystation_ffi (C module waystation_ffiFFI) generated in $swift_dir; compile it on macOS" >&2
+
+step "android demo: shared logic (JUnit on the JVM, real library) and UI compiled against android-all"
+# android-demo/pom.xml: shared/ (view models, formatting, sync policy) tested against the real
+# bindings and library; platform-check/ compiles app/src/main/kotlin against Robolectric's
+# android-all (Android 15 framework jar, from Maven Central). app/src/androidx (WorkManager)
+# needs Google's Maven repository and is compiled only by the Gradle build (android-demo/README.md).
+demo_reports=android-demo/shared/target/surefire-reports
+rm -rf "$demo_reports" android-demo/platform-check/target/classes
+mvn -B -q -Dstyle.color=never -f android-demo/pom.xml verify \
+    -Dwaystation.repo.root="$repo_root" \
+    -Dwaystation.lib.dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"
+python3 - "$demo_reports" <<'EOF'
+import glob, sys, xml.etree.ElementTree as ET
+totals = dict(tests=0, failures=0, errors=0, skipped=0)
+for path in glob.glob(f"{sys.argv[1]}/TEST-*.xml"):
+    suite = ET.parse(path).getroot()
+    for key in totals:
+        totals[key] += int(suite.get(key, 0))
+if totals["tests"] == 0:
+    sys.exit("android demo: Surefire ran no test")
+print("Tests run: {tests}, Failures: {failures}, Errors: {errors}, Skipped: {skipped}".format(**totals))
+EOF
+test -s android-demo/platform-check/target/classes/org/waystation/demo/android/MainActivity.class || {
+    echo "android demo: the UI was not compiled against android-all" >&2
+    exit 1
+}
+# The Gradle layout (bindings and packs; no NDK here, so no native libraries), and the
+# manifest's classes against the sources.
+android-demo/scripts/build-rust.sh --skip-native
+python3 android-demo/scripts/check_manifest.py
+
+step "ios demo: Swift package and sources against the generated Swift bindings (no compiler here)"
+python3 ios-demo/scripts/check_swift.py --self-test
+python3 ios-demo/scripts/check_swift.py
 
 step "bindings OK in $((SECONDS - start)) s"

@@ -1,8 +1,10 @@
 //! `waystation`: the Waystation core from a terminal, for riders' app developers, publishers
 //! and operators. Every command goes through the same core API the apps use.
 
+mod demo;
 mod output;
 mod report;
+mod sync;
 mod training;
 mod user;
 
@@ -17,7 +19,7 @@ use waystation_core::stations::{Hours, STATION_PACK_TYPE, ServiceSet, StationFil
 use waystation_core::{Config, NearestQuery, Waystation};
 
 /// The Xi'an sample pack, signed with the demo key, installed into fresh data directories.
-const SAMPLE_PACK: &[u8] = include_bytes!("../../data/stations/xian-sample.pack.json");
+pub(crate) const SAMPLE_PACK: &[u8] = include_bytes!("../../data/stations/xian-sample.pack.json");
 
 #[derive(Parser, Debug)]
 #[command(
@@ -64,6 +66,11 @@ enum Command {
     /// Hazard reports: drafts, photos, submission, case follow-up, duplicates, export.
     #[command(subcommand)]
     Report(report::ReportCmd),
+    /// Sync with a Waystation server (`sync --server URL --token T`), or show the status.
+    Sync(sync::SyncCmd),
+    /// The whole story on a real server on loopback: a rider reports offline, syncs; station
+    /// and supervisor follow up; everyone converges. Prints a transcript.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Args, Debug)]
@@ -325,6 +332,8 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Pack(cmd) => pack(cli, cmd),
         Command::Training(cmd) => training::run(&cli.open()?, !cli.no_demo_key, cmd),
         Command::Report(cmd) => report::run(&cli.open()?, cmd),
+        Command::Sync(cmd) => sync::run(&cli.open()?, cmd),
+        Command::Demo(args) => demo::run(args),
     }
 }
 

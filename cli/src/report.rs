@@ -14,7 +14,7 @@ use serde_json::json;
 use std::path::PathBuf;
 
 use waystation_core::Waystation;
-use waystation_core::geo::Datum;
+use waystation_core::geo::{Datum, District};
 use waystation_core::reports::{
     CaseEventKind, CaseRole, CaseView, DuplicateCandidate, DuplicateRules, Report, ReportId,
     ReportPatch, ReportRules, ReportStatus,
@@ -119,6 +119,13 @@ pub enum ReportCmd {
         /// Category code.
         #[arg(long, value_name = "CODE")]
         category: Option<String>,
+        /// District, a GB/T 2260 code of Xi'an: 610102 Xincheng, 610103 Beilin, 610104 Lianhu,
+        /// 610111 Baqiao, 610112 Weiyang, 610113 Yanta, 610114 Yanliang, 610115 Lintong,
+        /// 610116 Chang'an, 610117 Gaoling, 610118 Huyi, 610122 Lantian, 610124 Zhouzhi. An
+        /// empty string clears it; when unset, submitting takes it from the nearest red station
+        /// within 5 km.
+        #[arg(long, value_name = "CODE")]
+        district: Option<String>,
         /// Latitude of the fix, in --datum.
         #[arg(long, allow_negative_numbers = true, requires = "lon")]
         lat: Option<f64>,
@@ -290,6 +297,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             merchant_address,
             address,
             category,
+            district,
             lat,
             lon,
             datum,
@@ -304,6 +312,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                 merchant_name: merchant_name.clone(),
                 merchant_address: merchant_address.clone(),
                 address: address.clone(),
+                district: district.clone(),
             };
             let mut report = None;
             if patch != ReportPatch::default() {
@@ -319,7 +328,9 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             }
             let report = match report {
                 Some(r) => r,
-                None => bail!("nothing to set; give a field such as --description or --lat/--lon"),
+                None => bail!(
+                    "nothing to set; give a field such as --description, --district or --lat/--lon"
+                ),
             };
             if out.json {
                 return print_json(&report);
@@ -574,6 +585,13 @@ fn print_report(r: &Report) {
             if p.mock { ", MOCK LOCATION" } else { "" }
         ),
         None => println!("  position: none"),
+    }
+    match r.district.as_deref() {
+        Some(code) => match District::by_code(code) {
+            Some(d) => println!("  district: {code} ({} / {})", d.name_zh, d.name_en),
+            None => println!("  district: {code}"),
+        },
+        None => println!("  district: not set"),
     }
     for p in &r.photos {
         println!(

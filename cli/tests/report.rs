@@ -49,6 +49,8 @@ fn submitted(d: &Path, lat: &str, lon: &str) -> String {
             &id,
             "--merchant-name",
             "Lao Wang",
+            "--district",
+            "610103",
             "--lat",
             lat,
             "--lon",
@@ -114,8 +116,28 @@ fn a_draft_is_written_shown_listed_and_submitted() {
     let shown = json(&waystation(&d, &["report", "show", &id, "--json"]));
     assert_eq!(shown["report"]["id"], id.as_str());
     assert!(shown["case"].is_null());
+    // Nothing to fix: the bundled sample pack's nearest station gives the district.
     assert_eq!(shown["check"]["problems"].as_array().unwrap().len(), 0);
-    assert!(ok(&waystation(&d, &["report", "show", &id])).contains("MOCK LOCATION"));
+    assert!(shown["report"]["district"].is_null());
+    let text = ok(&waystation(&d, &["report", "show", &id]));
+    assert!(text.contains("MOCK LOCATION"), "{text}");
+    assert!(text.contains("district: not set"), "{text}");
+    fails_with(
+        &waystation(&d, &["report", "set", &id, "--district", "610199"]),
+        "district '610199' is not a GB/T 2260 code of a district of Xi'an",
+    );
+    let r = json(&waystation(
+        &d,
+        &["report", "set", &id, "--district", "610113", "--json"],
+    ));
+    assert_eq!(r["district"], "610113");
+    let text = ok(&waystation(&d, &["report", "show", &id]));
+    assert!(text.contains("district: 610113 (雁塔区 / Yanta)"), "{text}");
+    let r = json(&waystation(
+        &d,
+        &["report", "set", &id, "--district", "", "--json"],
+    ));
+    assert!(r["district"].is_null());
 
     let drafts = json(&waystation_env(
         &d,
@@ -132,6 +154,11 @@ fn a_draft_is_written_shown_listed_and_submitted() {
     ));
     assert_eq!(s["report"]["status"], "submitted");
     assert_eq!(s["report"]["outbox"]["state"], "pending");
+    let district = s["report"]["district"].as_str().unwrap();
+    assert!(
+        district.len() == 6 && district.starts_with("6101"),
+        "{district}"
+    );
     let warnings = s["warnings"].as_array().unwrap();
     assert!(
         warnings
@@ -236,10 +263,11 @@ fn bad_input_is_refused_with_the_reason_and_the_draft_kept() {
 
     // Every problem at once.
     let out = waystation(&d, &["report", "submit", &id]);
-    fails_with(&out, "cannot be submitted (2 problems)");
+    fails_with(&out, "cannot be submitted (3 problems)");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("position: missing"), "{err}");
     assert!(err.contains("merchant_name:"), "{err}");
+    assert!(err.contains("district: unknown"), "{err}");
 }
 
 #[test]

@@ -52,6 +52,24 @@ pub enum Error {
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
 
+    /// Sync could not reach the server (no network, timeout, refused connection), after its
+    /// retries. Nothing local changed; sync again later.
+    #[error("network error: {0}")]
+    Network(String),
+
+    /// The server did not accept the sync token: unknown, revoked or expired. Sign in again.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+
+    /// The server answered with an error or something this device cannot use.
+    #[error("server error {status}: {message}")]
+    Server {
+        /// HTTP status (200 when the body was unusable).
+        status: u16,
+        /// What went wrong.
+        message: String,
+    },
+
     /// A bug or broken invariant inside the core.
     #[error("internal error: {0}")]
     Internal(String),

@@ -70,6 +70,7 @@ pub struct Waystation {
     index: RwLock<Arc<StationIndex>>,
     config: Config,
     clock: Arc<dyn Clock>,
+    sync: sync::client::SyncRuntime,
 }
 
 impl std::fmt::Debug for Waystation {
@@ -103,6 +104,7 @@ impl Waystation {
             index: RwLock::new(Arc::new(index)),
             config,
             clock,
+            sync: Default::default(),
         })
     }
 
@@ -225,6 +227,10 @@ impl Waystation {
     /// The station index (benchmarks and diagnostics).
     pub fn station_index(&self) -> Arc<StationIndex> {
         self.index()
+    }
+
+    pub(crate) fn sync_runtime(&self) -> &sync::client::SyncRuntime {
+        &self.sync
     }
 
     /// The underlying store (cross-module use inside the core and tests).

@@ -14,7 +14,9 @@
 //! - database size after `SIZE_REPORTS` reports with 50 edits each, over the size of the same
 //!   reports' final JSON; target under 3×;
 //! - live heap after loading one such report's document, over its stored size (snapshot plus
-//!   changes), measured with the counting allocator below; target under 5×.
+//!   changes), measured with the counting allocator below; target under 5×. It is printed for
+//!   the draft, for the same report once submitted, and for an empty Automerge document (the
+//!   fixed cost every loaded document pays).
 //!
 //! Bench-only shortcuts, so the setup stays under about two minutes on a shared machine:
 //!
@@ -83,6 +85,8 @@ const NEARBY_ROWS: usize = 100_000;
 /// Bell Tower, Xi'an.
 const CENTRE: (f64, f64) = (34.25953, 108.94235);
 const AUTHOR: &str = "rider-bench";
+/// Beilin, where the Bell Tower is.
+const DISTRICT: &str = "610103";
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-30T04:00:00Z")
@@ -93,12 +97,14 @@ fn now() -> DateTime<Utc> {
 const TEXT: &str = "外卖封签被撕开，餐盒有明显打开痕迹。The seal on the delivery bag was torn and \
                     the box had been opened; the merchant says it left the shop sealed. 骑手已拍照。";
 
-/// An autosave of edit `i`: the description grows as it is typed, the address now and then.
+/// An autosave of edit `i`: the description grows as it is typed, the merchant now and then,
+/// the district once.
 fn patch(i: usize) -> ReportPatch {
     let chars: String = TEXT.chars().take(4 + i * 3).collect();
     ReportPatch {
         description: Some(chars),
         merchant_name: i.is_multiple_of(10).then(|| format!("老孙家泡馍 {i}")),
+        district: (i == 20).then(|| DISTRICT.to_string()),
         ..Default::default()
     }
 }
@@ -200,28 +206,66 @@ fn bench(c: &mut Criterion) {
         setup.elapsed().as_secs_f64()
     );
 
-    // Memory after loading one report document, against its stored size.
-    {
+    // Memory after loading one report document, against its stored size: the draft with 50
+    // edits, the same report once submitted, and an empty document for the fixed cost.
+    let stored_and_heap = |doc_id: &str| {
         let conn = ws.store().read();
-        let doc_id = format!("report:{}", ids[0]);
         let stored: i64 = conn
             .query_row(
                 "SELECT length(snapshot) + COALESCE((SELECT sum(length(change)) \
                  FROM document_changes WHERE doc_id = ?1), 0) FROM documents WHERE doc_id = ?1",
-                [&doc_id],
+                [doc_id],
                 |r| r.get(0),
             )
             .unwrap();
         let before = LIVE.load(Ordering::Relaxed);
-        let doc = documents::load(&conn, &doc_id).unwrap().unwrap();
+        let doc = documents::load(&conn, doc_id).unwrap().unwrap();
         let live = LIVE.load(Ordering::Relaxed) - before;
         black_box(&doc);
-        eprintln!(
-            "memory: one report document ({EDITS} edits) stored in {stored} bytes, {live} live \
-             heap bytes after loading, ratio {:.2}x",
-            live as f64 / stored as f64
-        );
+        (stored, live)
+    };
+    let memory_id = ws.create_report_draft("rider-memory", "food.seal").unwrap();
+    for i in 0..EDITS - 1 {
+        ws.update_report_draft(memory_id.as_str(), &patch(i))
+            .unwrap();
     }
+    ws.set_report_position(
+        memory_id.as_str(),
+        CENTRE.0,
+        CENTRE.1,
+        Datum::Wgs84,
+        Some(8.0),
+        ws.now(),
+        false,
+    )
+    .unwrap();
+    let (draft_stored, draft_live) = stored_and_heap(&memory_id.doc_id());
+    ws.submit_report("rider-memory", memory_id.as_str(), &rules)
+        .unwrap();
+    let (sent_stored, sent_live) = stored_and_heap(&memory_id.doc_id());
+    // An empty document through the same store: Automerge's fixed cost per loaded document.
+    let empty = documents::DocumentKey {
+        doc_id: "bench:empty",
+        kind: "bench",
+        owner: AUTHOR,
+    };
+    documents::edit(
+        &mut ws.store().write(),
+        &empty,
+        now(),
+        || Ok(Default::default()),
+        |_| Ok(()),
+    )
+    .unwrap();
+    let (empty_stored, empty_live) = stored_and_heap(empty.doc_id);
+    eprintln!(
+        "memory: one report document ({EDITS} edits), loaded: draft stored in {draft_stored} \
+         bytes, {draft_live} live heap bytes, ratio {:.2}x; submitted stored in {sent_stored} \
+         bytes, {sent_live} live heap bytes, ratio {:.2}x; an empty document stored in \
+         {empty_stored} bytes holds {empty_live} heap bytes once loaded",
+        draft_live as f64 / draft_stored as f64,
+        sent_live as f64 / sent_stored as f64,
+    );
 
     let mut group = c.benchmark_group("reports");
     group
@@ -273,6 +317,11 @@ fn bench(c: &mut Criterion) {
     let (lat, lon) = CENTRE;
     for k in 1..=3 {
         let id = ws.create_report_draft(AUTHOR, "road.hazard").unwrap();
+        let district = ReportPatch {
+            district: Some(DISTRICT.into()),
+            ..Default::default()
+        };
+        ws.update_report_draft(id.as_str(), &district).unwrap();
         ws.set_report_position(
             id.as_str(),
             lat + f64::from(k) * 10.0 / 111_000.0,

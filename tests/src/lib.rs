@@ -403,7 +403,11 @@ pub mod reports {
         }
     }
 
-    /// A draft of `category` by `author` at (`lat`, `lon`), with every field any category needs.
+    /// The district the shared fixtures put reports in: 碑林区 Beilin, where the Bell Tower is.
+    pub const DISTRICT: &str = "610103";
+
+    /// A draft of `category` by `author` at (`lat`, `lon`), with every field any category needs
+    /// (the district set to [`DISTRICT`], since no station pack is installed to take it from).
     pub fn draft_at(ws: &Waystation, author: &str, category: &str, lat: f64, lon: f64) -> String {
         let id = ws
             .create_report_draft(author, category)
@@ -414,6 +418,7 @@ pub mod reports {
                 merchant_name: Some("老孙家泡馍".into()),
                 description: Some("外卖封签被撕开".into()),
                 address: Some("钟楼东南角".into()),
+                district: Some(DISTRICT.into()),
                 ..Default::default()
             },
         )

@@ -8,15 +8,17 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use serde_json::json;
 use waystation_core::geo::Datum;
 use waystation_core::reports::{
-    ALL_CATEGORIES, Category, MAX_DESCRIPTION_CHARS, OutboxState, Report, ReportPatch, ReportRules,
-    ReportStatus,
+    ALL_CATEGORIES, CaseEventKind, CaseRole, Category, MAX_DESCRIPTION_CHARS, OutboxState, Report,
+    ReportPatch, ReportRules, ReportStatus,
 };
 use waystation_core::{Config, Error, FixedClock, Waystation};
-use waystation_tests::reports::{invalid, noon, not_found};
+use waystation_tests::reports::{DISTRICT, invalid, noon, not_found};
 use waystation_tests::{
-    SECRET, jpeg_with_metadata as jpeg, png_with_metadata as png, webp_with_metadata as webp,
+    SECRET, jpeg_with_metadata as jpeg, png_with_metadata as png, sign, synthetic_payload, trusted,
+    webp_with_metadata as webp,
 };
 
 fn open_at(dir: &Path, clock: Arc<FixedClock>) -> Waystation {
@@ -53,6 +55,7 @@ fn ready_food_report(ws: &Waystation, author: &str) -> String {
         &ReportPatch {
             merchant_name: text("老孙家泡馍"),
             description: text("外卖封签被撕开"),
+            district: text(DISTRICT),
             ..Default::default()
         },
     )
@@ -182,6 +185,175 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
     assert!(drafts.iter().all(|r| r.outbox.is_none()));
     assert_eq!(ws.list_report_drafts("rider-2").unwrap().len(), 1);
     integrity_ok(dir.path());
+}
+
+/// A device that trusts the test key, with three stations around the Bell Tower: one 50 m away
+/// whose district code is not one of Xi'an's (a pack is checked for the code's shape only), one
+/// 600 m north in Xincheng, and one by the Big Wild Goose Pagoda in Yanta.
+fn device_with_stations(dir: &Path) -> Waystation {
+    let config = Config {
+        trusted_keys: trusted(),
+        ..Config::default()
+    };
+    let ws = Waystation::open_with_clock(dir, config, Arc::new(FixedClock::new(noon()))).unwrap();
+    let mut payload = synthetic_payload("xa", 1, 3, 1);
+    for (i, (lat, lon, district)) in [
+        (34.2600, 108.9424, "610199"),
+        (34.2650, 108.9430, "610102"),
+        (34.2190, 108.9640, "610113"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        payload["stations"][i]["position"] = json!({"lat": lat, "lon": lon, "datum": "wgs84"});
+        payload["stations"][i]["district"] = json!(district);
+    }
+    ws.import_station_pack(&sign(&payload)).unwrap();
+    ws
+}
+
+#[test]
+fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = device_with_stations(dir.path());
+    let rules = ReportRules::default();
+    let draft = |district: Option<&str>| {
+        let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+        ws.update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                district: district.map(str::to_string),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        id.to_string()
+    };
+
+    // At the Bell Tower: the nearest station's code is not Xi'an's, so the next one's is used.
+    let near = draft(None);
+    place(&ws, &near);
+    assert!(ws.check_report(&near, &rules).unwrap().can_submit());
+    assert_eq!(
+        ws.report(&near).unwrap().district,
+        None,
+        "not filled before submission"
+    );
+    let sent = ws.submit_report("rider-1", &near, &rules).unwrap();
+    assert_eq!(sent.district.as_deref(), Some("610102"));
+    let row = ws
+        .report_summaries("rider-1", Some(ReportStatus::Submitted))
+        .unwrap();
+    assert_eq!(row[0].district.as_deref(), Some("610102"));
+    ws.record_case_event(
+        &near,
+        "staff-1",
+        CaseRole::StationStaff,
+        CaseEventKind::Acknowledge,
+        "",
+    )
+    .unwrap();
+    assert_eq!(
+        ws.export_open311(&near)
+            .unwrap()
+            .agency_responsible
+            .as_deref(),
+        Some("610102")
+    );
+
+    // A district the author set wins over the stations.
+    let chosen = draft(Some(DISTRICT));
+    place(&ws, &chosen);
+    let sent = ws.submit_report("rider-1", &chosen, &rules).unwrap();
+    assert_eq!(sent.district.as_deref(), Some(DISTRICT));
+
+    // In Zhouzhi, far from every station: the district is listed with every other problem,
+    // and the draft stays as it was.
+    let far = ws.create_report_draft("rider-1", "food.hygiene").unwrap();
+    let before = ws
+        .set_report_position(
+            far.as_str(),
+            34.16,
+            108.22,
+            Datum::Wgs84,
+            Some(8.0),
+            noon(),
+            false,
+        )
+        .unwrap();
+    let check = ws.check_report(far.as_str(), &rules).unwrap();
+    let fields: Vec<&str> = check.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["merchant_name", "district"]);
+    invalid(
+        ws.submit_report("rider-1", far.as_str(), &rules),
+        "merchant_name: a 'food.hygiene' report needs the merchant's name or address; \
+         district: unknown: no installed red station within 5 km of the position names one; \
+         set the district",
+    );
+    assert_eq!(ws.report(far.as_str()).unwrap(), before);
+    ws.update_report_draft(
+        far.as_str(),
+        &ReportPatch {
+            merchant_name: text("无名小吃"),
+            district: text("610124"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let sent = ws.submit_report("rider-1", far.as_str(), &rules).unwrap();
+    assert_eq!(sent.district.as_deref(), Some("610124"));
+
+    // Without a position there is nothing to take the district from.
+    let nowhere = draft(None);
+    let check = ws.check_report(&nowhere, &rules).unwrap();
+    let district = check
+        .problems
+        .iter()
+        .find(|p| p.field == "district")
+        .unwrap();
+    assert!(district.message.contains("or the position"), "{district:?}");
+    integrity_ok(dir.path());
+}
+
+#[test]
+fn an_unknown_district_is_refused_naming_it_and_the_draft_stays_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = open(dir.path());
+    let id = ready_food_report(&ws, "rider-1");
+    let before = ws.report(&id).unwrap();
+    assert_eq!(before.district.as_deref(), Some(DISTRICT));
+    for (bad, shown) in [
+        ("610199", "'610199'"),
+        ("西安", "'西安'"),
+        ("6101", "'6101'"),
+    ] {
+        invalid(
+            ws.update_report_draft(
+                &id,
+                &ReportPatch {
+                    district: text(bad),
+                    description: text("changed"),
+                    ..Default::default()
+                },
+            ),
+            &format!("district {shown} is not a GB/T 2260 code of a district of Xi'an"),
+        );
+        assert_eq!(ws.report(&id).unwrap(), before);
+    }
+    let sent = ws
+        .submit_report("rider-1", &id, &ReportRules::default())
+        .unwrap();
+    invalid(
+        ws.update_report_draft(
+            &id,
+            &ReportPatch {
+                district: text("610113"),
+                ..Default::default()
+            },
+        ),
+        "was submitted and cannot be edited",
+    );
+    assert_eq!(ws.report(&id).unwrap(), sent);
 }
 
 #[test]
@@ -473,7 +645,8 @@ fn many_edits_compact_and_every_acknowledged_edit_survives_reopen() {
                 .unwrap()
                 .unwrap();
         assert!(info.pending_changes <= waystation_core::store::documents::COMPACT_AFTER_CHANGES);
-        assert!(info.dirty);
+        // A draft is never sent, so never dirty (docs/decisions/0006-draft-compaction.md).
+        assert!(!info.dirty);
     }
     integrity_ok(dir.path());
 }

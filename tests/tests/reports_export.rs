@@ -9,7 +9,7 @@ use waystation_core::reports::{
 };
 use waystation_core::{Error, Waystation};
 use waystation_tests::jpeg_with_metadata as jpeg;
-use waystation_tests::reports::{draft_at, invalid, noon, open_at, submitted_at};
+use waystation_tests::reports::{DISTRICT, draft_at, invalid, noon, open_at, submitted_at};
 
 /// Bell Tower, Xi'an, WGS-84.
 const BELL_TOWER: (f64, f64) = (34.25953, 108.94235);
@@ -30,6 +30,7 @@ fn assert_index_matches_documents(ws: &Waystation, author: &str) {
         assert_eq!(s.lon, r.position.as_ref().map(|p| p.lon));
         assert_eq!(s.created_at, r.created_at);
         assert_eq!(s.submitted_at, r.submitted_at);
+        assert_eq!(s.district, r.district);
     }
     let drafts: Vec<_> = ws
         .report_summaries(author, Some(ReportStatus::Draft))
@@ -220,7 +221,8 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
         Some("老孙家泡馍: 外卖封签被撕开")
     );
     assert_eq!(open.status, Open311Status::Open);
-    assert_eq!(open.agency_responsible, None);
+    // Not dispatched yet: the agency is the report's district.
+    assert_eq!(open.agency_responsible.as_deref(), Some(DISTRICT));
     assert_eq!(open.requested_datetime, "2026-11-30T04:00:00.000Z");
     assert_eq!(open.updated_datetime, open.requested_datetime);
     let uri = format!("waystation-photo:sha256:{}", photo.sha256);

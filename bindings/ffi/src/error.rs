@@ -24,6 +24,15 @@ pub enum WaystationError {
     /// The local database failed.
     #[error("storage failure: {reason}")]
     Storage { reason: String },
+    /// Sync could not reach the server (no network, timeout), after retries. Try later.
+    #[error("network error: {reason}")]
+    Network { reason: String },
+    /// The server refused the sync token (unknown, revoked or expired). Sign in again.
+    #[error("unauthorized: {reason}")]
+    Unauthorized { reason: String },
+    /// The sync server answered with an error.
+    #[error("server error: {reason}")]
+    Server { reason: String },
     /// A bug inside Waystation. Please report it.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -46,6 +55,11 @@ impl From<CoreError> for WaystationError {
                 reason: e.to_string(),
             },
             CoreError::Io(e) => WaystationError::Storage {
+                reason: e.to_string(),
+            },
+            CoreError::Network(reason) => WaystationError::Network { reason },
+            CoreError::Unauthorized(reason) => WaystationError::Unauthorized { reason },
+            e @ CoreError::Server { .. } => WaystationError::Server {
                 reason: e.to_string(),
             },
             CoreError::Internal(reason) => WaystationError::Internal { reason },

@@ -8,11 +8,13 @@
 
 mod error;
 mod reports;
+mod sync;
 mod training;
 mod types;
 
 pub use error::WaystationError;
 pub use reports::*;
+pub use sync::*;
 pub use training::*;
 pub use types::*;
 

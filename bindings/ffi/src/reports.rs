@@ -80,6 +80,8 @@ pub struct ReportSummary {
     pub submitted_at: Option<SystemTime>,
     /// When this device last changed it.
     pub updated_at: SystemTime,
+    /// GB/T 2260 code of the report's district, once set or filled at submission.
+    pub district: Option<String>,
 }
 
 impl From<rp::ReportSummary> for ReportSummary {
@@ -94,6 +96,7 @@ impl From<rp::ReportSummary> for ReportSummary {
             created_at: r.created_at.into(),
             submitted_at: r.submitted_at.map(Into::into),
             updated_at: r.updated_at.into(),
+            district: r.district,
         }
     }
 }
@@ -279,6 +282,10 @@ pub struct Report {
     pub address: Option<String>,
     /// Where the report was made.
     pub position: Option<ReportPosition>,
+    /// GB/T 2260 code of the district the report is in (see `xianDistricts()`): set by the
+    /// author, or filled at submission from the nearest red station within 5 km. `None` only
+    /// on a draft.
+    pub district: Option<String>,
     /// When the draft was created.
     pub created_at: SystemTime,
     /// When it was submitted.
@@ -305,6 +312,7 @@ impl From<rp::Report> for Report {
             merchant_address: r.merchant_address,
             address: r.address,
             position: r.position.map(Into::into),
+            district: r.district,
             created_at: r.created_at.into(),
             submitted_at: r.submitted_at.map(Into::into),
             withdrawn_at: r.withdrawn_at.map(Into::into),
@@ -333,6 +341,10 @@ pub struct ReportPatch {
     /// Where the problem is, in words (at most 500 characters).
     #[uniffi(default = None)]
     pub address: Option<String>,
+    /// A district code from `xianDistricts()`, e.g. `610113`; an unknown code throws
+    /// `InvalidInput`. Empty clears it (submission then takes it from the nearest red station).
+    #[uniffi(default = None)]
+    pub district: Option<String>,
 }
 
 impl From<ReportPatch> for rp::ReportPatch {
@@ -343,6 +355,7 @@ impl From<ReportPatch> for rp::ReportPatch {
             merchant_name: p.merchant_name,
             merchant_address: p.merchant_address,
             address: p.address,
+            district: p.district,
         }
     }
 }
@@ -776,6 +789,39 @@ impl From<rp::Open311Request> for Open311Request {
     }
 }
 
+/// A district or county of Xi'an, for a district picker.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct District {
+    /// GB/T 2260 code, e.g. `610113`: what `ReportPatch.district` takes.
+    pub code: String,
+    /// Chinese name, e.g. `雁塔区`.
+    pub name_zh: String,
+    /// English name, e.g. `Yanta`.
+    pub name_en: String,
+    /// True for a county (县), false for a district (区).
+    pub is_county: bool,
+}
+
+impl From<&waystation_core::geo::District> for District {
+    fn from(d: &waystation_core::geo::District) -> Self {
+        District {
+            code: d.code.to_string(),
+            name_zh: d.name_zh.to_string(),
+            name_en: d.name_en.to_string(),
+            is_county: d.kind == waystation_core::geo::DistrictKind::County,
+        }
+    }
+}
+
+/// Xi'an's 11 districts and 2 counties, in code order: the codes a report's district can take.
+#[uniffi::export]
+pub fn xian_districts() -> Vec<District> {
+    waystation_core::geo::XIAN_DISTRICTS
+        .iter()
+        .map(Into::into)
+        .collect()
+}
+
 /// Every report category, in display order, for a category picker.
 #[uniffi::export]
 pub fn report_categories() -> Vec<ReportCategory> {
@@ -868,7 +914,8 @@ impl Waystation {
     }
 
     /// Everything that stops the report being submitted under `rules`, all at once, and the
-    /// warnings to show. Use it to enable the submit button.
+    /// warnings to show. Use it to enable the submit button. A report without a district is
+    /// fine when a red station within 5 km gives one; otherwise `district` is a problem.
     pub fn check_report(&self, id: String, rules: ReportRules) -> Result<ReportCheck> {
         Ok(self.inner.check_report(&id, &rules.into())?.into())
     }

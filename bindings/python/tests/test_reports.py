@@ -1,7 +1,8 @@
 """Hazard reports through the Python bindings: drafts, evidence, photos, submission, cases,
 Open311 export, merging case documents between devices, and nearby duplicates.
 
-Every test opens its own data directory (a phone) with nothing installed: reports need no pack.
+Every test opens its own data directory (a phone) with nothing installed: reports need no pack,
+only a district, which the tests set (with a station pack it comes from the nearest station).
 """
 
 import datetime as dt
@@ -17,6 +18,7 @@ from conftest import demo_config
 
 RIDER = "rider-7"
 UNKNOWN_ID = "0190b0a0-0000-7000-8000-000000000000"
+BEILIN = "610103"
 
 
 def segment(marker: int, body: bytes) -> bytes:
@@ -65,7 +67,7 @@ def fix(lat: float, lon: float, datum=w.Datum.WGS84, accuracy=10.0, mock=False) 
 def submitted(ws: w.Waystation, lat: float = 34.25, lon: float = 108.95, author=RIDER) -> str:
     """A complete food-seal report, submitted; returns its id."""
     rid = ws.create_report_draft(author, "food.seal")
-    ws.update_report_draft(rid, w.ReportPatch(merchant_name="Lao Wang"))
+    ws.update_report_draft(rid, w.ReportPatch(merchant_name="Lao Wang", district=BEILIN))
     ws.set_report_position(rid, fix(lat, lon))
     ws.submit_report(author, rid, RULES)
     return rid
@@ -103,6 +105,9 @@ def test_a_draft_is_created_updated_and_positioned(ws):
     assert abs(p.lat - 34.2) > 1e-4 and p.accuracy_m is None
 
     assert [d.id for d in ws.list_report_drafts(RIDER)] == [rid]
+    # No station pack: the district must be chosen before submitting.
+    assert [p.field for p in ws.check_report(rid, RULES).problems] == ["district"]
+    assert ws.update_report_draft(rid, w.ReportPatch(district=BEILIN)).district == BEILIN
     check = ws.check_report(rid, RULES)
     assert check.can_submit
     assert [x.message for x in check.warnings] == ["accuracy unknown"]
@@ -177,8 +182,8 @@ def test_bad_input_is_refused_and_the_draft_kept(ws):
     # Every problem at once.
     check = ws.check_report(rid, RULES)
     assert not check.can_submit
-    assert sorted(p.field for p in check.problems) == ["merchant_name", "position"]
-    with pytest.raises(w.WaystationError.InvalidInput, match="position: .*merchant_name: "):
+    assert sorted(p.field for p in check.problems) == ["district", "merchant_name", "position"]
+    with pytest.raises(w.WaystationError.InvalidInput, match="position: .*merchant_name: .*district: "):
         ws.submit_report(RIDER, rid, RULES)
     assert ws.report(rid).status == w.ReportStatus.DRAFT
 
@@ -213,6 +218,8 @@ def test_case_events_by_roles_and_open311(ws):
     rid = submitted(ws)
     case = ws.report_case(rid)
     assert case.status == w.CaseStatus.OPEN and case.timeline == []
+    # Not dispatched yet: the agency responsible is the report's district.
+    assert ws.export_open311(rid).agency_responsible == BEILIN
     case = ws.record_case_event(rid, "staff-1", w.CaseRole.STATION_STAFF, w.CaseEventKind.ACKNOWLEDGE(), "on it")
     assert case.status == w.CaseStatus.ACKNOWLEDGED
     ev = case.timeline[0].event
@@ -289,6 +296,7 @@ def test_nearby_duplicates_nearest_first(ws):
     far = submitted(ws, 34.26, 108.95)
     near = submitted(ws, 34.2501, 108.95)
     other_kind = ws.create_report_draft(RIDER, "road.hazard")
+    ws.update_report_draft(other_kind, w.ReportPatch(district=BEILIN))
     ws.set_report_position(other_kind, fix(34.25, 108.95))
     ws.submit_report(RIDER, other_kind, RULES)
 
@@ -320,6 +328,40 @@ def test_report_summaries_list_from_the_index(ws):
     assert by_id[sent].status == w.ReportStatus.SUBMITTED and by_id[sent].category == "food.seal"
     assert by_id[sent].lat is not None and by_id[sent].submitted_at is not None
     assert by_id[draft].lat is None and by_id[draft].submitted_at is None
+    assert (by_id[sent].district, by_id[draft].district) == (BEILIN, None)
     drafts = ws.report_summaries(RIDER, w.ReportStatus.DRAFT)
     assert [r.id for r in drafts] == [draft]
     assert ws.report_summaries("someone-else", None) == []
+
+
+def test_districts_are_checked_and_taken_from_the_nearest_station(data_dir, pack_bytes):
+    districts = w.xian_districts()
+    assert len(districts) == 13
+    yanta = next(d for d in districts if d.code == "610113")
+    assert (yanta.name_zh, yanta.name_en, yanta.is_county) == ("雁塔区", "Yanta", False)
+    assert [d.code for d in districts if d.is_county] == ["610122", "610124"]
+
+    ws = open_device(data_dir)
+    ws.import_station_pack(pack_bytes)
+    rid = ws.create_report_draft(RIDER, "road.hazard")
+    before = ws.update_report_draft(rid, w.ReportPatch(district="610113"))
+    assert before.district == "610113"
+    for bad in ["610199", "Yanta", "6101"]:
+        with pytest.raises(w.WaystationError.InvalidInput, match=f"district '{bad}' is not"):
+            ws.update_report_draft(rid, w.ReportPatch(district=bad, description="changed"))
+        assert ws.report(rid) == before
+    assert ws.update_report_draft(rid, w.ReportPatch(district="")).district is None
+
+    # At the Bell Tower with no district chosen: the nearest red station's district is used.
+    ws.set_report_position(rid, fix(34.25953, 108.94235))
+    assert ws.check_report(rid, RULES).can_submit
+    station = ws.nearest_stations(
+        w.NearestQuery(
+            position=w.Coordinate(lat=34.25953, lon=108.94235, datum=w.Datum.WGS84),
+            limit=1,
+            filter=w.StationFilter(services=[], open_only=False, max_distance_m=None),
+        )
+    )[0].station
+    r = ws.submit_report(RIDER, rid, RULES)
+    assert r.district == station.district
+    assert ws.report_summaries(RIDER, w.ReportStatus.SUBMITTED)[0].district == station.district

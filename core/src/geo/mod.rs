@@ -5,11 +5,15 @@
 //! so that nobody later wonders which grid a number was on. Distances and bearings are
 //! ellipsoidal WGS-84 geodesics (Karney's algorithm, as in GeographicLib, through `geo`),
 //! never a sphere.
+//!
+//! [`district`] lists Xi'an's districts and counties by GB/T 2260 code.
 
 mod china;
+pub mod district;
 mod geodesic;
 
 pub use china::{in_mainland_china, transform};
+pub use district::{District, DistrictKind, XIAN_DISTRICTS};
 pub use geodesic::{bearing_deg, distance_m};
 
 use serde::{Deserialize, Serialize};

@@ -13,6 +13,8 @@
 //! ├─ position:         { lat, lon (WGS-84), datum, source_lat, source_lon,
 //! │                      accuracy_m (absent = unknown), fix_time: Timestamp, mock: Bool }
 //! ├─ photos:           { <sha256>: { media_type, size_bytes, width, height, added_at, seq } }
+//! ├─ district:         Str, a GB/T 2260 code of Xi'an (absent until the author sets it or
+//! │                    submission fills it from the nearest red station)
 //! ├─ submitted_at:     Timestamp (absent while a draft)
 //! └─ withdrawn_at, withdraw_reason (only after withdrawal)
 //! ```
@@ -26,17 +28,31 @@
 //! A report has exactly one writer, its author, so plain last-writer-wins registers are enough:
 //! there is no concurrent editor to merge with. The status is derived from which timestamps are
 //! present (draft → submitted → withdrawn), never stored as its own field.
+//!
+//! ## History
+//!
+//! A draft never leaves the device, so its Automerge history is worth nothing to anyone: the
+//! stored draft is compacted by [`rebuilt`], a fresh document with the same content and no
+//! history, and once more just before the submission change, so that what sync sends is that
+//! one rebuilt change plus everything from submission on (`docs/decisions/0006-draft-compaction.md`).
+//! A submitted report keeps its history, because from then on other replicas may hold it.
+//!
+//! ## Reading a document from elsewhere
+//!
+//! [`read_report_document`], [`report_author`] and [`report_district`] read any report
+//! document (an [`AutoCommit`] or an [`automerge::Automerge`]), e.g. on the sync server to check
+//! the writer and scope a report by district.
 
 use automerge::{
-    AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, TextEncoding, Value,
-    transaction::Transactable,
+    AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, TextEncoding, Value, hydrate,
+    transaction::{CommitOptions, Transactable},
 };
 use chrono::{DateTime, Utc};
 
 use super::{Category, Report, ReportId, ReportPhoto, ReportPosition, ReportStatus};
 use crate::error::{Error, Result};
 use crate::geo::Datum;
-use crate::store::documents::{automerge_error, root_str};
+use crate::store::documents::automerge_error;
 
 /// Document kind in the document store.
 pub const REPORT_KIND: &str = "report";
@@ -66,21 +82,21 @@ pub(crate) fn genesis(
     Ok(doc)
 }
 
-fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
+fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
     match doc.get(obj, key).ok().flatten() {
         Some((Value::Scalar(s), _)) => Some(s.into_owned()),
         _ => None,
     }
 }
 
-fn time_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<DateTime<Utc>> {
+fn time_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<DateTime<Utc>> {
     match scalar(doc, obj, key)? {
         ScalarValue::Timestamp(ms) => DateTime::from_timestamp_millis(ms),
         _ => None,
     }
 }
 
-fn f64_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<f64> {
+fn f64_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<f64> {
     match scalar(doc, obj, key)? {
         ScalarValue::F64(f) => Some(f),
         ScalarValue::Int(i) => Some(i as f64),
@@ -89,22 +105,27 @@ fn f64_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<f64> {
     }
 }
 
-fn str_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+fn str_at(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<String> {
     match scalar(doc, obj, key)? {
         ScalarValue::Str(s) => Some(s.to_string()),
         _ => None,
     }
 }
 
-fn root_map(doc: &AutoCommit, key: &str) -> Option<ObjId> {
+fn root_str(doc: &impl ReadDoc, key: &str) -> Option<String> {
+    str_at(doc, &ROOT, key)
+}
+
+fn root_map(doc: &impl ReadDoc, key: &str) -> Option<ObjId> {
     match doc.get(ROOT, key).ok().flatten() {
         Some((Value::Object(ObjType::Map), obj)) => Some(obj),
         _ => None,
     }
 }
 
-/// Reads the report; a document that is not a readable report is an internal error.
-pub(crate) fn read(doc: &AutoCommit) -> Result<Report> {
+/// Reads the report; a document that is not a readable report is an internal error (this
+/// device wrote it). [`read_report_document`] is the reader for documents from elsewhere.
+pub(crate) fn read(doc: &impl ReadDoc) -> Result<Report> {
     let bad = |what: &str| Error::Internal(format!("stored report document: {what}"));
     if root_str(doc, "schema").as_deref() != Some(REPORT_SCHEMA) {
         return Err(bad("not a report"));
@@ -149,12 +170,78 @@ pub(crate) fn read(doc: &AutoCommit) -> Result<Report> {
         withdrawn_at,
         withdraw_reason: root_str(doc, "withdraw_reason"),
         photos: read_photos(doc),
+        district: root_str(doc, "district"),
         outbox: None,
     })
 }
 
+fn foreign(e: Error) -> Error {
+    match e {
+        Error::Internal(m) => {
+            Error::invalid(m.replace("stored report document", "report document"))
+        }
+        other => other,
+    }
+}
+
+/// Reads a report document that may come from another device, e.g. on the sync server after
+/// merging what a client sent: author, district, status, photos and every other field.
+/// A document that is not a readable report (wrong schema, missing id, author, category or
+/// creation time) is [`Error::InvalidInput`]. `outbox` is always `None`: delivery state is not
+/// part of the document. The district is returned as stored; the device only ever writes codes
+/// of [`crate::geo::XIAN_DISTRICTS`] (check with [`crate::geo::District::by_code`]).
+pub fn read_report_document(doc: &impl ReadDoc) -> Result<Report> {
+    read(doc).map_err(foreign)
+}
+
+fn check_schema(doc: &impl ReadDoc) -> Result<()> {
+    if root_str(doc, "schema").as_deref() != Some(REPORT_SCHEMA) {
+        return Err(Error::invalid("report document: not a report"));
+    }
+    Ok(())
+}
+
+/// The author (reporter's user id) of a report document, without reading the rest: the only
+/// user who may write it. [`Error::InvalidInput`] when it is not a report document or has no
+/// author.
+pub fn report_author(doc: &impl ReadDoc) -> Result<String> {
+    check_schema(doc)?;
+    root_str(doc, "author").ok_or_else(|| Error::invalid("report document: no author"))
+}
+
+/// The district (GB/T 2260 code) of a report document, without reading the rest: `None` while
+/// a draft has none. Every submitted report made by this library has one (submission refuses a
+/// report whose district cannot be known). [`Error::InvalidInput`] when it is not a report
+/// document.
+pub fn report_district(doc: &impl ReadDoc) -> Result<Option<String>> {
+    check_schema(doc)?;
+    Ok(root_str(doc, "district"))
+}
+
+/// A fresh document with `doc`'s current content and no history: one change, committed at
+/// `at` by a new random actor, in the same text encoding. Checked: the copy's content must
+/// equal the original's, or it is refused and the caller keeps the original. Used only for
+/// drafts, which no other replica holds (see the module docs).
+pub(crate) fn rebuilt(doc: &AutoCommit, at: DateTime<Utc>) -> Result<AutoCommit> {
+    let content = doc.hydrate(ROOT, None).map_err(automerge_error)?;
+    let hydrate::Value::Map(root) = &content else {
+        return Err(Error::Internal("report document root is not a map".into()));
+    };
+    let mut fresh = AutoCommit::new_with_encoding(doc.text_encoding());
+    fresh
+        .init_root_from_hydrate(root)
+        .map_err(automerge_error)?;
+    fresh.commit_with(CommitOptions::default().with_time(at.timestamp()));
+    if fresh.hydrate(ROOT, None).map_err(automerge_error)? != content {
+        return Err(Error::Internal(
+            "rebuilt report document differs from the original; keeping the original".into(),
+        ));
+    }
+    Ok(fresh)
+}
+
 /// A free-text field: a Text object, or a Str written by an older build. Empty is absent.
-fn root_text(doc: &AutoCommit, field: &str) -> Option<String> {
+fn root_text(doc: &impl ReadDoc, field: &str) -> Option<String> {
     match doc.get(ROOT, field).ok().flatten() {
         Some((Value::Object(ObjType::Text), obj)) => doc.text(&obj).ok().filter(|t| !t.is_empty()),
         Some((Value::Scalar(s), _)) => match s.as_ref() {
@@ -166,7 +253,7 @@ fn root_text(doc: &AutoCommit, field: &str) -> Option<String> {
 }
 
 /// Length of `s` in the units the document counts text positions in.
-fn width(doc: &AutoCommit, s: &str) -> Option<usize> {
+fn width(doc: &impl ReadDoc, s: &str) -> Option<usize> {
     match doc.text_encoding() {
         TextEncoding::UnicodeCodePoint => Some(s.chars().count()),
         TextEncoding::Utf8CodeUnit => Some(s.len()),
@@ -265,12 +352,30 @@ pub(crate) fn put_time(doc: &mut AutoCommit, key: &str, at: DateTime<Utc>) -> Re
         .map_err(automerge_error)
 }
 
+/// Sets (or, with an empty code, removes) the district; the caller has checked the code.
+/// Writes nothing when unchanged.
+pub(crate) fn put_district(doc: &mut AutoCommit, code: &str) -> Result<()> {
+    let current = root_str(doc, "district");
+    if code.is_empty() {
+        if doc
+            .get(ROOT, "district")
+            .map_err(automerge_error)?
+            .is_some()
+        {
+            doc.delete(ROOT, "district").map_err(automerge_error)?;
+        }
+    } else if current.as_deref() != Some(code) {
+        doc.put(ROOT, "district", code).map_err(automerge_error)?;
+    }
+    Ok(())
+}
+
 /// Puts a string at a root key.
 pub(crate) fn put_str(doc: &mut AutoCommit, key: &str, value: &str) -> Result<()> {
     doc.put(ROOT, key, value).map_err(automerge_error)
 }
 
-fn read_photos(doc: &AutoCommit) -> Vec<ReportPhoto> {
+fn read_photos(doc: &impl ReadDoc) -> Vec<ReportPhoto> {
     let Some(map) = root_map(doc, "photos") else {
         return Vec::new();
     };
@@ -391,6 +496,110 @@ mod tests {
             doc.get(ROOT, "address").unwrap(),
             Some((Value::Object(ObjType::Text), _))
         ));
+    }
+
+    fn sample() -> AutoCommit {
+        let id = ReportId::parse("01900000-0000-7000-8000-000000000007").unwrap();
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut doc = genesis(&id, "rider-1", Category::FoodSeal, at).unwrap();
+        doc.commit();
+        for n in 1..=20 {
+            let v: String = "外卖封签被撕开，餐盒有明显打开痕迹"
+                .chars()
+                .take(n)
+                .collect();
+            put_text(&mut doc, "description", &v).unwrap();
+            doc.commit();
+        }
+        put_district(&mut doc, "610103").unwrap();
+        put_position(
+            &mut doc,
+            &ReportPosition {
+                lat: 34.25,
+                lon: 108.94,
+                datum: Datum::Gcj02,
+                source_lat: 34.251,
+                source_lon: 108.945,
+                accuracy_m: None,
+                fix_time: at,
+                mock: true,
+            },
+        )
+        .unwrap();
+        let photo = ReportPhoto {
+            sha256: "ab".repeat(32),
+            media_type: "image/jpeg".into(),
+            size_bytes: 1234,
+            width: Some(1),
+            height: None,
+        };
+        put_photo(&mut doc, &photo, at).unwrap();
+        // A field this version does not know (written by a newer app) survives a rebuild.
+        let extra = doc.put_object(ROOT, "future", ObjType::List).unwrap();
+        doc.insert(&extra, 0, ScalarValue::Counter(3.into()))
+            .unwrap();
+        doc.commit();
+        doc
+    }
+
+    #[test]
+    fn a_rebuilt_document_has_the_same_content_and_no_history() {
+        let mut doc = sample();
+        let at = DateTime::from_timestamp(1_800_000_100, 0).unwrap();
+        let mut fresh = rebuilt(&doc, at).unwrap();
+        let n = doc.get_changes(&[]).len();
+        assert!(n > 15, "{n}");
+        let changes = fresh.get_changes(&[]);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].timestamp(), at.timestamp());
+        assert_eq!(read(&fresh).unwrap(), read(&doc).unwrap());
+        assert_eq!(
+            fresh.hydrate(ROOT, None).unwrap(),
+            doc.hydrate(ROOT, None).unwrap()
+        );
+        assert!(fresh.save().len() < doc.save().len());
+        // Edits after a rebuild work as before.
+        put_text(&mut fresh, "description", "外卖封签被撕开了").unwrap();
+        assert_eq!(
+            read(&fresh).unwrap().description.as_deref(),
+            Some("外卖封签被撕开了")
+        );
+    }
+
+    #[test]
+    fn public_readers_read_any_report_document_and_refuse_others() {
+        let mut doc = sample();
+        let bytes = doc.save();
+        let plain = automerge::Automerge::load(&bytes).unwrap();
+        for r in [
+            read_report_document(&doc).unwrap(),
+            read_report_document(&plain).unwrap(),
+        ] {
+            assert_eq!(r.author, "rider-1");
+            assert_eq!(r.district.as_deref(), Some("610103"));
+            assert_eq!(r.status, ReportStatus::Draft);
+            assert_eq!(r.photos.len(), 1);
+        }
+        assert_eq!(report_author(&plain).unwrap(), "rider-1");
+        assert_eq!(report_district(&plain).unwrap().as_deref(), Some("610103"));
+        put_district(&mut doc, "").unwrap();
+        assert_eq!(report_district(&doc).unwrap(), None);
+
+        let mut other = AutoCommit::new();
+        other.put(ROOT, "schema", "waystation/case").unwrap();
+        for err in [
+            read_report_document(&other).unwrap_err(),
+            report_author(&other).unwrap_err(),
+            report_district(&other).unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+            assert!(err.to_string().contains("not a report"), "{err}");
+        }
+        other.put(ROOT, "schema", REPORT_SCHEMA).unwrap();
+        let err = report_author(&other).unwrap_err();
+        assert!(err.to_string().contains("no author"), "{err}");
+        let err = read_report_document(&other).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
     }
 
     #[test]

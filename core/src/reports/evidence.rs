@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{Report, RequiredField};
+use super::{DISTRICT_FROM_STATION_WITHIN_M, Report, RequiredField};
 use crate::error::{Error, Result};
 use crate::geo::{Datum, Position};
 
@@ -157,7 +157,7 @@ pub(crate) fn checked_position(
 /// One finding about a report: which field, and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ReportProblem {
-    /// The field, e.g. `position`, `merchant_name`, `description`.
+    /// The field, e.g. `position`, `merchant_name`, `description`, `district`.
     pub field: String,
     /// What is wrong, in English, without the field's content.
     pub message: String,
@@ -200,7 +200,9 @@ fn filled(v: &Option<String>) -> bool {
 }
 
 /// Every reason `report` cannot be submitted under `rules`, all at once, plus warnings.
-pub(crate) fn check(report: &Report, rules: &ReportRules) -> ReportCheck {
+/// `district` is the district the report will carry: its own, else the one submission takes
+/// from the nearest red station; `None` when neither is known.
+pub(crate) fn check(report: &Report, rules: &ReportRules, district: Option<&str>) -> ReportCheck {
     let mut out = ReportCheck::default();
     match &report.position {
         None => out.problems.push(problem(
@@ -261,6 +263,20 @@ pub(crate) fn check(report: &Report, rules: &ReportRules) -> ReportCheck {
                 }
             }
         }
+    }
+    if district.is_none() {
+        let message = if report.position.is_some() {
+            format!(
+                "unknown: no installed red station within {} km of the position names one; \
+                 set the district (a GB/T 2260 code such as 610113)",
+                DISTRICT_FROM_STATION_WITHIN_M / 1000.0
+            )
+        } else {
+            "unknown: set the district, or the position so that it is taken from the nearest \
+             red station"
+                .to_string()
+        };
+        out.problems.push(problem("district", message));
     }
     out
 }

@@ -10,7 +10,6 @@
 //! the Waystation blob store (or [`crate::Waystation::report_photo_path`] on the device).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -48,7 +47,8 @@ pub struct Open311Request {
     pub status: Open311Status,
     /// What the status means and, when closed, why (from the case fold, or the withdrawal).
     pub status_notes: String,
-    /// The grid the case is dispatched to; otherwise the district when known; else `null`.
+    /// The grid the case is dispatched to; otherwise the report's district (a GB/T 2260 code);
+    /// `null` only for a report submitted before reports had districts.
     pub agency_responsible: Option<String>,
     /// When the report was submitted (RFC 3339, UTC).
     pub requested_datetime: String,
@@ -95,11 +95,7 @@ fn status(report: &Report, case: &CaseView) -> (Open311Status, String) {
     (case.open311_status, case.status_notes.clone())
 }
 
-pub(super) fn open311(
-    report: &Report,
-    case: &CaseView,
-    district: Option<String>,
-) -> Open311Request {
+pub(super) fn open311(report: &Report, case: &CaseView) -> Open311Request {
     let (status, status_notes) = status(report, case);
     let description = match (&report.merchant_name, &report.description) {
         (Some(m), Some(d)) => Some(format!("{m}: {d}")),
@@ -120,7 +116,7 @@ pub(super) fn open311(
         description,
         status,
         status_notes,
-        agency_responsible: case.grid_id.clone().or(district),
+        agency_responsible: case.grid_id.clone().or_else(|| report.district.clone()),
         requested_datetime: time(report.submitted_at.unwrap_or(report.created_at)),
         updated_datetime: time(updated(report, case)),
         media_url: media_urls.first().cloned(),
@@ -162,17 +158,7 @@ impl crate::Waystation {
         let report = self.report(report_id)?;
         refuse_draft(&report)?;
         let case = self.case(report.id.as_str())?;
-        let district: Option<String> = self
-            .store()
-            .read()
-            .query_row(
-                "SELECT district FROM report_index WHERE report_id = ?1",
-                [report.id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten();
-        Ok(open311(&report, &case, district))
+        Ok(open311(&report, &case))
     }
 
     /// The given reports as a GeoJSON FeatureCollection (RFC 7946: WGS-84, `[lon, lat]`), in

@@ -12,7 +12,7 @@
 //! importing another rider's report) must write the row the same way, through
 //! [`write_row_from_doc`].
 
-use automerge::AutoCommit;
+use automerge::{AutoCommit, ReadDoc};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 use serde::Serialize;
@@ -45,6 +45,8 @@ pub struct ReportSummary {
     pub submitted_at: Option<DateTime<Utc>>,
     /// When this device last changed it.
     pub updated_at: DateTime<Utc>,
+    /// GB/T 2260 code of the report's district, once set or filled at submission.
+    pub district: Option<String>,
 }
 
 pub(super) fn status_str(s: ReportStatus) -> &'static str {
@@ -78,7 +80,7 @@ pub(crate) fn write_row(
     let mut stmt = conn.prepare_cached(
         "INSERT OR REPLACE INTO report_index (report_id, author, category, status, lat, lon, \
          created_at, submitted_at, updated_at, district) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     stmt.execute(params![
         report.id.as_str(),
@@ -90,6 +92,7 @@ pub(crate) fn write_row(
         report.created_at.timestamp_millis(),
         report.submitted_at.map(|t| t.timestamp_millis()),
         updated_at.timestamp_millis(),
+        report.district,
     ])?;
     Ok(())
 }
@@ -106,29 +109,58 @@ fn doc_updated_at(conn: &Connection, doc_id: &str) -> Result<DateTime<Utc>> {
         .with_timezone(&Utc))
 }
 
-/// Report documents are folded into a fresh snapshot after this many stored changes, sooner
-/// than other documents: a draft gets an autosave per typed word, and each stored change
-/// carries about 70 bytes of hashes and actor ids besides what it changed.
+/// A report document is compacted once this many changes are stored beside its snapshot,
+/// much sooner than other documents: a draft gets an autosave per typed word, and each stored
+/// change carries about 70 bytes of hashes and actor ids besides what it changed. A draft is
+/// rebuilt without history ([`document::rebuilt`]); a submitted report is folded into a snapshot
+/// that keeps its history, as every other document is.
 pub const REPORT_COMPACT_AFTER_CHANGES: i64 = 8;
 
 /// The `after` hook of [`documents::edit_then`] for every report edit, inside its
-/// transaction: rewrites the report's index row and compacts the document when
-/// [`REPORT_COMPACT_AFTER_CHANGES`] changes have piled up.
+/// transaction (and what any other code that stores a report document must call, such as sync
+/// after appending received changes): compacts the document once
+/// [`REPORT_COMPACT_AFTER_CHANGES`] changes are stored, rewrites the report's index row, and
+/// keeps a draft clean.
+///
+/// A draft is never dirty (`documents.dirty = 0`): it must never be sent, and it is rebuilt
+/// without history, so a sync of dirty documents must not see it. The submission change is the
+/// first one that makes a report's document dirty.
 pub(crate) fn after_report_edit(conn: &Connection, doc: &mut AutoCommit) -> Result<()> {
-    write_row_from_doc(conn, doc)?;
-    let doc_id = match documents::root_str(doc, "id") {
-        Some(id) => ReportId::parse(&id)?.doc_id(),
-        None => return Ok(()),
-    };
-    let changes: i64 = conn.query_row(
+    after_report_edit_compacting(conn, doc, false)
+}
+
+/// [`after_report_edit`], and with `draft_now` a draft with any history at all is rebuilt
+/// whatever its change count (just before its submission change).
+pub(crate) fn after_report_edit_compacting(
+    conn: &Connection,
+    doc: &mut AutoCommit,
+    draft_now: bool,
+) -> Result<()> {
+    let report = document::read(doc)?;
+    let doc_id = report.id.doc_id();
+    let draft = report.status == ReportStatus::Draft;
+    let stored_changes: i64 = conn.query_row(
         "SELECT change_count FROM documents WHERE doc_id = ?1",
         [&doc_id],
         |r| r.get(0),
     )?;
-    if changes > REPORT_COMPACT_AFTER_CHANGES {
+    // The document's time, as the store recorded it for this edit.
+    let updated_at = doc_updated_at(conn, &doc_id)?;
+    let due = stored_changes > REPORT_COMPACT_AFTER_CHANGES;
+    if draft && (due || (draft_now && doc.stats().num_changes > 1)) {
+        let mut fresh = document::rebuilt(doc, updated_at)?;
+        documents::write_snapshot(conn, &doc_id, &mut fresh)?;
+        *doc = fresh;
+    } else if due {
         documents::write_snapshot(conn, &doc_id, doc)?;
     }
-    Ok(())
+    if draft {
+        conn.execute(
+            "UPDATE documents SET dirty = 0 WHERE doc_id = ?1 AND dirty = 1",
+            [&doc_id],
+        )?;
+    }
+    write_row(conn, &report, updated_at)
 }
 
 /// Rewrites the row of the report in `doc`, inside the caller's transaction.
@@ -195,7 +227,7 @@ impl crate::Waystation {
         let conn = self.store().read();
         let mut stmt = conn.prepare_cached(
             "SELECT report_id, author, category, status, lat, lon, created_at, submitted_at, \
-             updated_at FROM report_index WHERE author = ?1 AND (?2 IS NULL OR status = ?2) \
+             updated_at, district FROM report_index WHERE author = ?1 AND (?2 IS NULL OR status = ?2) \
              ORDER BY created_at DESC, report_id DESC",
         )?;
         let rows = stmt.query_map(params![author, status.map(status_str)], |r| {
@@ -209,11 +241,13 @@ impl crate::Waystation {
                 r.get::<_, i64>(6)?,
                 r.get::<_, Option<i64>>(7)?,
                 r.get::<_, i64>(8)?,
+                r.get::<_, Option<String>>(9)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, author, category, status, lat, lon, created, submitted, updated) = row?;
+            let (id, author, category, status, lat, lon, created, submitted, updated, district) =
+                row?;
             out.push(ReportSummary {
                 id: ReportId::parse(&id)?,
                 author,
@@ -224,6 +258,7 @@ impl crate::Waystation {
                 created_at: ms_time(created)?,
                 submitted_at: submitted.map(ms_time).transpose()?,
                 updated_at: ms_time(updated)?,
+                district,
             });
         }
         Ok(out)

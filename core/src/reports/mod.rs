@@ -24,13 +24,22 @@
 //! - **Export** ([`export`]): Open311 GeoReport v2 service requests and GeoJSON
 //!   (`docs/formats/export.md`). Drafts are never exported.
 //!
+//! - **District**: every submitted report carries the GB/T 2260 code of its district
+//!   ([`crate::geo::XIAN_DISTRICTS`]), by which the server scopes who follows it up. The author
+//!   may set it on the draft; otherwise submission takes it from the nearest installed red
+//!   station within [`DISTRICT_FROM_STATION_WITHIN_M`], and a report whose district cannot be
+//!   known is not submitted.
+//!
 //! Deleting is the only way a report disappears, and only a draft, only by its author
 //! ([`Waystation::delete_report_draft`](crate::Waystation::delete_report_draft)). Refused input never changes the stored report.
 //!
-//! A draft's document is marked dirty by the document store like any other; it is private to
-//! the device, and sync must send a report only once it is submitted (its `submitted_at` is
-//! set). Photo files are never deleted here: a deleted draft's photos stay until a sweep that
-//! knows every report still referring to them.
+//! A draft is private to the device: its document is kept clean (never `dirty`), so a sync of
+//! dirty documents never sends it, and it is compacted without history (`document`'s module
+//! docs, `docs/decisions/0006-draft-compaction.md`). Submission makes it dirty, and sync
+//! sends it from then on. [`read_report_document`], [`report_author`] and [`report_district`]
+//! read a report document wherever it comes from (the sync server). Photo files are never
+//! deleted here: a deleted draft's photos stay until a sweep that knows every report still
+//! referring to them.
 
 pub mod case;
 pub mod category;
@@ -45,6 +54,7 @@ pub use case::{
     CaseEvent, CaseEventKind, CaseRole, CaseStatus, CaseView, Open311Status, TimelineEntry,
 };
 pub use category::{ALL_CATEGORIES, Category, CategoryGroup, RequiredField};
+pub use document::{read_report_document, report_author, report_district};
 pub use duplicates::{DuplicateCandidate, DuplicateRules};
 pub use evidence::{
     AccuracyVerdict, DEFAULT_MAX_PHOTO_BYTES, DEFAULT_MAX_PHOTOS, ReportCheck, ReportPosition,
@@ -60,7 +70,8 @@ use serde::Serialize;
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::geo::Datum;
+use crate::geo::{Datum, District, XIAN_DISTRICTS};
+use crate::stations::StationFilter;
 use crate::store::documents::{self, DocumentKey};
 use document::REPORT_KIND;
 
@@ -74,6 +85,9 @@ pub const MAX_ADDRESS_CHARS: usize = 500;
 pub const MAX_REASON_CHARS: usize = 1000;
 /// Longest author (user) id, in characters.
 pub const MAX_AUTHOR_CHARS: usize = 128;
+/// How far the nearest red station may be, in metres, for submission to take the report's
+/// district from it when the author did not set one.
+pub const DISTRICT_FROM_STATION_WITHIN_M: f64 = 5000.0;
 
 /// A report's id: a UUIDv7 made on the device, in lowercase hyphenated form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -173,6 +187,10 @@ pub struct Report {
     pub address: Option<String>,
     /// Where the report was made.
     pub position: Option<ReportPosition>,
+    /// GB/T 2260 code of the district the report is in (one of
+    /// [`crate::geo::XIAN_DISTRICTS`]): set by the author, or filled at submission from the
+    /// nearest red station. `None` only on a draft.
+    pub district: Option<String>,
     /// When the draft was created.
     pub created_at: DateTime<Utc>,
     /// When it was submitted.
@@ -200,6 +218,22 @@ pub struct ReportPatch {
     pub merchant_address: Option<String>,
     /// Where the problem is, in words (at most [`MAX_ADDRESS_CHARS`]).
     pub address: Option<String>,
+    /// A district code of [`crate::geo::XIAN_DISTRICTS`], e.g. `610113`. Empty clears it (then
+    /// submission takes it from the nearest red station).
+    pub district: Option<String>,
+}
+
+/// Refuses a district code that is not one of Xi'an's, naming the field and the value.
+fn check_district(code: &str) -> Result<()> {
+    if District::by_code(code).is_some() {
+        return Ok(());
+    }
+    let shown: String = code.chars().take(20).flat_map(char::escape_debug).collect();
+    let known: Vec<&str> = XIAN_DISTRICTS.iter().map(|d| d.code).collect();
+    Err(Error::invalid(format!(
+        "district '{shown}' is not a GB/T 2260 code of a district of Xi'an; expected one of {}",
+        known.join(", ")
+    )))
 }
 
 fn check_author(author: &str) -> Result<()> {
@@ -298,6 +332,18 @@ impl crate::Waystation {
         id: &ReportId,
         f: impl FnOnce(&mut automerge::AutoCommit, &Report) -> Result<T>,
     ) -> Result<T> {
+        self.edit_report_compacting(id, false, f)
+    }
+
+    /// [`Self::edit_report`]; with `draft_now` a draft is rebuilt without history whatever
+    /// its change count ([`index::after_report_edit_compacting`]).
+    fn edit_report_compacting<T>(
+        &self,
+        id: &ReportId,
+        draft_now: bool,
+        f: impl FnOnce(&mut automerge::AutoCommit, &Report) -> Result<T>,
+    ) -> Result<T> {
+        let now = self.now();
         let owner = self.report_owner(id)?;
         let doc_id = id.doc_id();
         let key = DocumentKey {
@@ -309,13 +355,13 @@ impl crate::Waystation {
         documents::edit_then(
             &mut self.store().write(),
             &key,
-            self.now(),
+            now,
             || Err(not_found(id)),
             |doc| {
                 let report = document::read(doc)?;
                 f(doc, &report)
             },
-            index::after_report_edit,
+            |conn, doc| index::after_report_edit_compacting(conn, doc, draft_now),
         )
     }
 
@@ -380,10 +426,17 @@ impl crate::Waystation {
                 check_text(field, v, *max, *multiline)?;
             }
         }
+        let district = patch.district.as_deref().map(str::trim);
+        if let Some(code) = district.filter(|c| !c.is_empty()) {
+            check_district(code)?;
+        }
         self.edit_report(&id, |doc, report| {
             require_draft(report, "edited")?;
             if let Some(c) = category {
                 document::put_category(doc, c)?;
+            }
+            if let Some(code) = district {
+                document::put_district(doc, code)?;
             }
             for (field, value, _, _) in &texts {
                 if let Some(v) = value {
@@ -491,17 +544,50 @@ impl crate::Waystation {
     /// warnings to show the reporter.
     pub fn check_report(&self, id: &str, rules: &ReportRules) -> Result<ReportCheck> {
         rules.check()?;
-        Ok(evidence::check(&self.report(id)?, rules))
+        let report = self.report(id)?;
+        let district = self.district_for(&report);
+        Ok(evidence::check(&report, rules, district.as_deref()))
+    }
+
+    /// The district `report` carries or will carry: its own, else the district of the nearest
+    /// installed red station within [`DISTRICT_FROM_STATION_WITHIN_M`] of its position whose
+    /// code is one of Xi'an's; `None` when neither is known.
+    fn district_for(&self, report: &Report) -> Option<String> {
+        if let Some(d) = &report.district {
+            return Some(d.clone());
+        }
+        let p = report.position.as_ref()?;
+        let filter = StationFilter {
+            max_distance_m: Some(DISTRICT_FROM_STATION_WITHIN_M),
+            ..StationFilter::default()
+        };
+        self.station_index()
+            .within(
+                p.lat,
+                p.lon,
+                DISTRICT_FROM_STATION_WITHIN_M,
+                &filter,
+                self.now(),
+            )
+            .into_iter()
+            .find_map(|hit| District::by_code(&hit.station.district))
+            .map(|d| d.code.to_string())
     }
 
     /// Submits `author`'s draft: checks it under `rules` (refusing with every problem listed),
     /// freezes it and puts it in the outbox as pending, durably. Submitting a report twice is
     /// refused; the id stays the same, so a retry can never create a second report.
+    ///
+    /// A draft without a district gets the nearest red station's (see [`Self::check_report`]).
+    /// Just before the submission change the draft is rebuilt without history, in its own
+    /// transaction (harmless if the submission then fails or the process dies in between), so
+    /// the document sync sends is that one rebuilt change plus the submission.
     pub fn submit_report(&self, author: &str, id: &str, rules: &ReportRules) -> Result<Report> {
         check_author(author)?;
         rules.check()?;
         let id = ReportId::parse(id)?;
         let now = self.now();
+        self.edit_report_compacting(&id, true, |_, _| Ok(()))?;
         self.edit_report(&id, |doc, report| {
             require_author(report, author, "submit")?;
             if let Some(at) = report.submitted_at {
@@ -510,12 +596,16 @@ impl crate::Waystation {
                     rfc3339(at)
                 )));
             }
-            let check = evidence::check(report, rules);
+            let district = self.district_for(report);
+            let check = evidence::check(report, rules, district.as_deref());
             if !check.can_submit() {
                 return Err(Error::invalid(format!(
                     "report '{id}' cannot be submitted: {}",
                     check.summary()
                 )));
+            }
+            if let Some(code) = district {
+                document::put_district(doc, &code)?;
             }
             document::put_time(doc, "submitted_at", now)
         })?;

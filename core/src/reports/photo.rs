@@ -265,7 +265,7 @@ pub(crate) fn store(data_dir: &Path, photo: &StrippedPhoto) -> Result<PathBuf> {
 }
 
 impl crate::Waystation {
-    fn data_dir(&self) -> &Path {
+    pub(crate) fn data_dir(&self) -> &Path {
         self.store()
             .path()
             .parent()

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::documents;
 use crate::{Config, FixedClock, Waystation};
 use chrono::TimeZone;
 use std::sync::Arc;
@@ -82,16 +83,29 @@ fn check_lists_every_problem_at_once() {
         .check_report(id.as_str(), &ReportRules::default())
         .unwrap();
     let fields: Vec<&str> = check.problems.iter().map(|p| p.field.as_str()).collect();
-    assert_eq!(fields, ["position", "merchant_name", "description"]);
+    assert_eq!(
+        fields,
+        ["position", "merchant_name", "description", "district"]
+    );
     assert!(!check.can_submit());
 
     ws.set_report_position(id.as_str(), 34.25, 108.94, Datum::Wgs84, None, t0(), true)
         .unwrap();
+    // No station is installed, so the district cannot come from one.
+    let check = ws
+        .check_report(id.as_str(), &ReportRules::default())
+        .unwrap();
+    let district = check.problems.iter().find(|p| p.field == "district");
+    assert!(
+        district.unwrap().message.contains("within 5 km"),
+        "{check:?}"
+    );
     ws.update_report_draft(
         id.as_str(),
         &ReportPatch {
             merchant_address: Some("某路 1 号".into()),
             description: Some("后厨无证".into()),
+            district: Some("610103".into()),
             ..Default::default()
         },
     )
@@ -122,6 +136,14 @@ fn outbox_moves_from_pending_to_refused_to_sent() {
         Some(10.0),
         t0(),
         false,
+    )
+    .unwrap();
+    ws.update_report_draft(
+        id.as_str(),
+        &ReportPatch {
+            district: Some("610113".into()),
+            ..Default::default()
+        },
     )
     .unwrap();
     let r = ws
@@ -189,4 +211,119 @@ fn stored_photo_file_is_named_by_the_sha256_of_its_bytes() {
     assert_eq!(crate::packs::sha256_hex(&stored), p.sha256);
     assert_eq!(path.file_name().unwrap().to_str().unwrap(), p.sha256);
     assert!(stored.len() < png.len(), "the tIME chunk is gone");
+}
+
+#[test]
+fn district_is_checked_cleared_and_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = open(dir.path());
+    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let set = |code: &str| {
+        ws.update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                district: Some(code.into()),
+                description: Some("changed".into()),
+                ..Default::default()
+            },
+        )
+    };
+    let r = set(" 610113 ").unwrap();
+    assert_eq!(r.district.as_deref(), Some("610113"));
+    for bad in ["610199", "6101", "yanta", "6101130", "610113\u{0}"] {
+        let err = set(bad).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::InvalidInput(_)), "{msg}");
+        assert!(msg.contains("district '"), "{msg}");
+        assert!(msg.contains("610102, 610103"), "{msg}");
+        assert_eq!(ws.report(id.as_str()).unwrap(), r, "the draft is intact");
+    }
+    assert!(set("610199").unwrap_err().to_string().contains("'610199'"));
+    let summary = |ws: &Waystation| ws.report_summaries("rider-1", None).unwrap()[0].clone();
+    assert_eq!(summary(&ws).district.as_deref(), Some("610113"));
+    let r = set("").unwrap();
+    assert_eq!(r.district, None);
+    assert_eq!(summary(&ws).district, None);
+}
+
+#[test]
+fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = open(dir.path());
+    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let info = |ws: &Waystation| {
+        documents::info(&ws.store().read(), &id.doc_id())
+            .unwrap()
+            .unwrap()
+    };
+    let history = |ws: &Waystation| {
+        documents::load(&ws.store().read(), &id.doc_id())
+            .unwrap()
+            .unwrap()
+            .get_changes(&[])
+            .len()
+    };
+    assert!(!info(&ws).dirty);
+    for i in 0..=index::REPORT_COMPACT_AFTER_CHANGES {
+        ws.update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                description: Some(format!("edit {i}")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(!info(&ws).dirty, "a draft is never dirty");
+    }
+    // The ninth stored change compacted the draft into one change, without history.
+    assert_eq!(info(&ws).pending_changes, 0);
+    assert_eq!(history(&ws), 1);
+    ws.update_report_draft(
+        id.as_str(),
+        &ReportPatch {
+            district: Some("610104".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    ws.set_report_position(
+        id.as_str(),
+        34.25,
+        108.94,
+        Datum::Wgs84,
+        Some(5.0),
+        t0(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(history(&ws), 3);
+    let draft = ws.report(id.as_str()).unwrap();
+    let r = ws
+        .submit_report("rider-1", id.as_str(), &ReportRules::default())
+        .unwrap();
+    // Rebuilt just before the submission change: what sync sends is two changes.
+    assert_eq!(history(&ws), 2);
+    let i = info(&ws);
+    assert!(i.dirty);
+    let doc = documents::load(&ws.store().read(), &id.doc_id())
+        .unwrap()
+        .unwrap();
+    let mut heads = doc.clone().get_heads();
+    heads.sort();
+    assert_eq!(i.heads, heads);
+    assert_eq!(r.description.as_deref(), Some("edit 8"));
+    assert_eq!(r.district.as_deref(), Some("610104"));
+    assert_eq!(
+        Report {
+            status: ReportStatus::Draft,
+            submitted_at: None,
+            outbox: None,
+            ..r.clone()
+        },
+        draft
+    );
+    // A submitted report keeps its history when it compacts.
+    ws.withdraw_report("rider-1", id.as_str(), "拍错了")
+        .unwrap();
+    assert_eq!(history(&ws), 3);
 }

@@ -72,13 +72,13 @@ fn corrupt(doc_id: &str, what: impl std::fmt::Display) -> Error {
     ))
 }
 
-fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+pub(crate) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
     let mut sorted = heads.to_vec();
     sorted.sort();
     sorted.iter().flat_map(|h| h.0).collect()
 }
 
-fn decode_heads(doc_id: &str, bytes: &[u8]) -> Result<Vec<ChangeHash>> {
+pub(crate) fn decode_heads(doc_id: &str, bytes: &[u8]) -> Result<Vec<ChangeHash>> {
     if !bytes.len().is_multiple_of(32) {
         return Err(corrupt(
             doc_id,
@@ -300,9 +300,11 @@ pub fn compact(conn: &mut Connection, doc_id: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// Replaces the stored snapshot of `doc_id` by a save of `doc` (which must be the stored
-/// document, as in an [`edit_then`] hook) and deletes the folded changes, inside the caller's
-/// transaction. For kinds that compact sooner than [`COMPACT_AFTER_CHANGES`].
+/// Replaces the stored snapshot of `doc_id` by a save of `doc` and deletes the folded changes,
+/// inside the caller's transaction. For kinds that compact sooner than
+/// [`COMPACT_AFTER_CHANGES`]. `doc` is the stored document (as in an [`edit_then`] hook), or a
+/// replacement the caller vouches for: a report draft rebuilt without history, which no other
+/// replica holds (`docs/decisions/0006-draft-compaction.md`). The heads column follows `doc`.
 pub(crate) fn write_snapshot(conn: &Connection, doc_id: &str, doc: &mut AutoCommit) -> Result<()> {
     let snapshot = doc.save();
     // Never delete a change the snapshot does not hold: check the round trip first.
@@ -318,10 +320,50 @@ pub(crate) fn write_snapshot(conn: &Connection, doc_id: &str, doc: &mut AutoComm
         ));
     }
     conn.execute(
-        "UPDATE documents SET snapshot = ?2, change_count = 0 WHERE doc_id = ?1",
-        params![doc_id, snapshot],
+        "UPDATE documents SET snapshot = ?2, heads = ?3, change_count = 0 WHERE doc_id = ?1",
+        params![doc_id, snapshot, encode_heads(&want)],
     )?;
     conn.execute("DELETE FROM document_changes WHERE doc_id = ?1", [doc_id])?;
+    Ok(())
+}
+
+/// Appends changes that came from elsewhere (the sync server) to a stored document, inside the
+/// caller's transaction, and records the new heads. Unlike [`edit`] it leaves `dirty` as it
+/// was: the changes are not this device's news. Compacts past [`COMPACT_AFTER_CHANGES`].
+pub(crate) fn append_changes(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &mut AutoCommit,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let next: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE doc_id = ?1",
+        [doc_id],
+        |r| r.get(0),
+    )?;
+    {
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO document_changes (doc_id, seq, change) VALUES (?1, ?2, ?3)",
+        )?;
+        for (i, change) in changes.iter().enumerate() {
+            insert.execute(params![doc_id, next + i as i64, change.raw_bytes()])?;
+        }
+    }
+    let count: i64 = conn.query_row(
+        "UPDATE documents SET heads = ?2, change_count = change_count + ?3, updated_at = ?4 \
+         WHERE doc_id = ?1 RETURNING change_count",
+        params![
+            doc_id,
+            encode_heads(&doc.get_heads()),
+            changes.len() as i64,
+            rfc3339(now),
+        ],
+        |r| r.get(0),
+    )?;
+    if count as u64 > COMPACT_AFTER_CHANGES {
+        write_snapshot(conn, doc_id, doc)?;
+    }
     Ok(())
 }
 

@@ -3,5 +3,15 @@
 //!
 //! `docs/sync-protocol.md` describes the protocol end to end.
 
+pub mod client;
 pub mod policy;
 pub mod protocol;
+pub mod transport;
+
+pub use client::{
+    MAX_REQUESTS_PER_SYNC, PackFetch, RetryPolicy, SyncObserver, SyncRefusal, SyncReport,
+    SyncSettings, SyncStatus,
+};
+#[cfg(feature = "http")]
+pub use transport::ReqwestTransport;
+pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};

@@ -18,30 +18,36 @@ import org.junit.jupiter.api.io.TempDir
 import uniffi.waystation_ffi.CaseEventKind
 import uniffi.waystation_ffi.CaseRole
 import uniffi.waystation_ffi.CaseStatus
+import uniffi.waystation_ffi.Coordinate
 import uniffi.waystation_ffi.Datum
 import uniffi.waystation_ffi.DuplicateRules
 import uniffi.waystation_ffi.LocationFix
+import uniffi.waystation_ffi.NearestQuery
 import uniffi.waystation_ffi.Open311Status
 import uniffi.waystation_ffi.OutboxState
 import uniffi.waystation_ffi.ReportPatch
 import uniffi.waystation_ffi.ReportRules
 import uniffi.waystation_ffi.ReportStatus
+import uniffi.waystation_ffi.StationFilter
 import uniffi.waystation_ffi.Waystation
 import uniffi.waystation_ffi.WaystationConfig
 import uniffi.waystation_ffi.WaystationException
 import uniffi.waystation_ffi.defaultReportRules
 import uniffi.waystation_ffi.demoPublisherKey
 import uniffi.waystation_ffi.reportCategories
+import uniffi.waystation_ffi.xianDistricts
 
 /**
  * Hazard reports through the Kotlin bindings: drafts, evidence, photos, submission, cases,
  * Open311 export, merging case documents between devices and nearby duplicates. Every test
- * opens its own data directories (phones); reports need no pack.
+ * opens its own data directories (phones); reports need no pack, only a district, which the
+ * tests set (with a station pack installed it comes from the nearest station).
  */
 class ReportsTest {
     companion object {
         const val RIDER = "rider-7"
         const val UNKNOWN_ID = "0190b0a0-0000-7000-8000-000000000000"
+        const val BEILIN = "610103"
         val RULES: ReportRules = defaultReportRules()
 
         private fun segment(marker: Int, body: ByteArray): ByteArray {
@@ -99,7 +105,7 @@ class ReportsTest {
     /** A complete food-seal report, submitted. */
     private fun Waystation.submitted(lat: Double = 34.25, lon: Double = 108.95): String {
         val id = createReportDraft(RIDER, "food.seal")
-        updateReportDraft(id, ReportPatch(merchantName = "Lao Wang"))
+        updateReportDraft(id, ReportPatch(merchantName = "Lao Wang", district = BEILIN))
         setReportPosition(id, fix(lat, lon))
         submitReport(RIDER, id, RULES)
         return id
@@ -120,7 +126,42 @@ class ReportsTest {
         assertEquals(34.2, p.sourceLat)
         assertTrue(Math.abs(p.lat - 34.2) > 1e-4, "stored in WGS-84, not GCJ-02")
         assertEquals(listOf(id), ws.listReportDrafts(RIDER).map { it.id })
+        // No station pack: the district must be chosen before submitting.
+        assertEquals(listOf("district"), ws.checkReport(id, RULES).problems.map { it.field })
+        assertEquals(BEILIN, ws.updateReportDraft(id, ReportPatch(district = BEILIN)).district)
         assertTrue(ws.checkReport(id, RULES).canSubmit)
+    }
+
+    @Test
+    fun `a district is checked, or taken from the nearest red station`() {
+        val districts = xianDistricts()
+        assertEquals(13, districts.size)
+        assertEquals("雁塔区", districts.single { it.code == "610113" }.nameZh)
+        assertEquals(listOf("610122", "610124"), districts.filter { it.isCounty }.map { it.code })
+
+        val ws = open()
+        ws.importStationPack(WaystationTest.packBytes)
+        val id = ws.createReportDraft(RIDER, "road.hazard")
+        val before = ws.updateReportDraft(id, ReportPatch(district = "610113"))
+        val bad = assertThrows<WaystationException.InvalidInput> {
+            ws.updateReportDraft(id, ReportPatch(district = "610199", description = "changed"))
+        }
+        assertTrue(bad.reason.contains("district '610199' is not"), bad.reason)
+        assertEquals(before, ws.report(id))
+        assertNull(ws.updateReportDraft(id, ReportPatch(district = "")).district)
+
+        ws.setReportPosition(id, fix(34.25953, 108.94235))
+        assertTrue(ws.checkReport(id, RULES).canSubmit)
+        val nearest = ws.nearestStations(
+            NearestQuery(
+                position = Coordinate(34.25953, 108.94235, Datum.WGS84),
+                limit = 1u,
+                filter = StationFilter(services = emptyList(), openOnly = false, maxDistanceM = null),
+            ),
+        ).single().station
+        val sent = ws.submitReport(RIDER, id, RULES)
+        assertEquals(nearest.district, sent.district)
+        assertEquals(nearest.district, ws.reportSummaries(RIDER, ReportStatus.SUBMITTED).single().district)
     }
 
     @Test
@@ -162,9 +203,10 @@ class ReportsTest {
         assertThrows<WaystationException.InvalidInput> { ws.setReportPosition(id, fix(0.0, 0.0)) }
         assertThrows<WaystationException.NotFound> { ws.report(UNKNOWN_ID) }
         val problems = ws.checkReport(id, RULES).problems.map { it.field }.sorted()
-        assertEquals(listOf("merchant_name", "position"), problems)
+        assertEquals(listOf("district", "merchant_name", "position"), problems)
         val e = assertThrows<WaystationException.InvalidInput> { ws.submitReport(RIDER, id, RULES) }
         assertTrue(e.reason.contains("position:") && e.reason.contains("merchant_name:"), e.reason)
+        assertTrue(e.reason.contains("district:"), e.reason)
         val r = ws.report(id)
         assertEquals("kept", r.description)
         assertNull(r.position)
@@ -191,6 +233,8 @@ class ReportsTest {
         val ws = open()
         val id = ws.submitted()
         assertEquals(CaseStatus.OPEN, ws.reportCase(id).status)
+        // Not dispatched yet: the agency responsible is the report's district.
+        assertEquals(BEILIN, ws.exportOpen311(id).agencyResponsible)
         val ack = ws.recordCaseEvent(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge, "on it")
         assertEquals(CaseStatus.ACKNOWLEDGED, ack.status)
         assertEquals(CaseRole.STATION_STAFF, ack.timeline[0].event.role)

@@ -1,0 +1,235 @@
+//! `waystation sync …`: sync this data directory with a Waystation server, and show the sync
+//! status. The server and token come from `--server`/`--token` or `$WAYSTATION_SERVER` and
+//! `$WAYSTATION_TOKEN` (a token on the command line is visible to other local users in the
+//! process list; prefer the environment).
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::time::Duration;
+
+use waystation_core::Waystation;
+use waystation_core::sync::{ReqwestTransport, SyncReport, SyncSettings, SyncStatus};
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SyncCmd {
+    #[command(subcommand)]
+    pub sub: Option<SyncSub>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Also fetch newer station and training packs (conditional requests).
+    #[arg(long)]
+    pub packs: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncSub {
+    /// Pending documents and photos, refusals, last success and error. Works offline.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a report photo this device does not have (follow-up roles).
+    Photo {
+        /// The photo's SHA-256.
+        sha256: String,
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Server base URL, e.g. http://127.0.0.1:8080 [env: WAYSTATION_SERVER].
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token from `waystation-server user add` [env: WAYSTATION_TOKEN].
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Timeout of one request, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Also trust this CA certificate (PEM), e.g. a private server's self-signed one.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+impl ServerArgs {
+    fn connect(&self) -> Result<(SyncSettings, ReqwestTransport)> {
+        let server = match &self.server {
+            Some(s) => s.clone(),
+            None => std::env::var("WAYSTATION_SERVER")
+                .context("no server: pass --server URL or set WAYSTATION_SERVER")?,
+        };
+        let token = match &self.token {
+            Some(t) => t.clone(),
+            None => std::env::var("WAYSTATION_TOKEN")
+                .context("no token: pass --token T or set WAYSTATION_TOKEN")?,
+        };
+        let settings = SyncSettings::new(&server, &token)?;
+        let pem = match &self.ca_cert {
+            Some(p) => {
+                Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?)
+            }
+            None => None,
+        };
+        if self.timeout == 0 {
+            bail!("--timeout must be at least 1 second");
+        }
+        let transport = ReqwestTransport::new(Duration::from_secs(self.timeout), pem.as_deref())?;
+        Ok((settings, transport))
+    }
+}
+
+pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
+    match &cmd.sub {
+        Some(SyncSub::Status { json }) => {
+            let status = ws.sync_status()?;
+            let refusals = ws.sync_refusals()?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&status_json(&status, &refusals))?
+                );
+            } else {
+                print_status(&status, &refusals);
+            }
+            Ok(())
+        }
+        Some(SyncSub::Photo {
+            sha256,
+            server,
+            json,
+        }) => {
+            let (settings, transport) = server.connect()?;
+            let path = ws.fetch_report_photo(&settings, &transport, sha256)?;
+            if *json {
+                println!("{}", json!({ "sha256": sha256, "path": path }));
+            } else {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        None => {
+            let (settings, transport) = cmd.server.connect()?;
+            let packs = if cmd.packs {
+                Some(ws.fetch_packs(&settings, &transport)?)
+            } else {
+                None
+            };
+            let report = ws.sync_now(&settings, &transport)?;
+            let status = ws.sync_status()?;
+            if cmd.json {
+                let mut v = report_json(&report);
+                v["status"] = status_json(&status, &ws.sync_refusals()?);
+                if let Some(p) = packs {
+                    v["packs"] = json!({ "stations": p.stations, "training": p.training });
+                }
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print_report(&report, &status);
+                if let Some(p) = packs {
+                    match (p.stations, p.training) {
+                        (None, None) => println!("packs: up to date"),
+                        (s, t) => println!(
+                            "packs: installed{}{}",
+                            s.map(|v| format!(" stations v{v}")).unwrap_or_default(),
+                            t.map(|v| format!(" training v{v}")).unwrap_or_default()
+                        ),
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn report_json(r: &SyncReport) -> serde_json::Value {
+    json!({
+        "requests": r.requests,
+        "photos_uploaded": r.photos_uploaded,
+        "bytes_sent": r.bytes_sent,
+        "bytes_received": r.bytes_received,
+        "documents_sent": r.documents_sent,
+        "documents_received": r.documents_received,
+        "refused": r.refused.iter().map(|x| json!({
+            "doc_id": x.doc_id, "reason": x.reason, "at": x.at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+        "complete": r.complete,
+    })
+}
+
+fn status_json(
+    s: &SyncStatus,
+    refusals: &[waystation_core::sync::SyncRefusal],
+) -> serde_json::Value {
+    json!({
+        "server": s.server,
+        "in_progress": s.in_progress,
+        "pending_documents": s.pending_documents,
+        "pending_photos": s.pending_photos,
+        "refused_documents": s.refused_documents,
+        "last_attempt": s.last_attempt.map(|t| t.to_rfc3339()),
+        "last_success": s.last_success.map(|t| t.to_rfc3339()),
+        "last_error": s.last_error,
+        "refusals": refusals.iter().map(|x| json!({
+            "doc_id": x.doc_id, "reason": x.reason, "at": x.at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_report(r: &SyncReport, s: &SyncStatus) {
+    println!(
+        "synced: {} sent, {} received, {} photo(s) uploaded, {} request(s), {} B up / {} B down{}",
+        r.documents_sent,
+        r.documents_received,
+        r.photos_uploaded,
+        r.requests,
+        r.bytes_sent,
+        r.bytes_received,
+        if r.complete {
+            ""
+        } else {
+            " (more to do: sync again)"
+        }
+    );
+    for x in &r.refused {
+        println!("refused: {} — {}", x.doc_id, x.reason);
+    }
+    println!(
+        "pending: {} document(s), {} photo(s)",
+        s.pending_documents, s.pending_photos
+    );
+}
+
+fn print_status(s: &SyncStatus, refusals: &[waystation_core::sync::SyncRefusal]) {
+    let t = |x: Option<chrono::DateTime<chrono::Utc>>| {
+        x.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into())
+    };
+    println!(
+        "server:       {}",
+        s.server.as_deref().unwrap_or("(never synced)")
+    );
+    println!("in progress:  {}", if s.in_progress { "yes" } else { "no" });
+    println!(
+        "pending:      {} document(s), {} photo(s)",
+        s.pending_documents, s.pending_photos
+    );
+    println!("refused:      {}", s.refused_documents);
+    println!("last attempt: {}", t(s.last_attempt));
+    println!("last success: {}", t(s.last_success));
+    if let Some(e) = &s.last_error {
+        println!("last error:   {e}");
+    }
+    for x in refusals {
+        println!("refused: {} — {}", x.doc_id, x.reason);
+    }
+}

@@ -1,0 +1,1095 @@
+//! The device's side of a sync: which documents and photos to send, the exchange with the
+//! server, applying what comes back, and the sync status the shells show.
+//!
+//! See `docs/sync-protocol.md` for the protocol. In short, one sync is a few `POST /v1/sync`
+//! requests: the first carries every dirty document (each as an Automerge sync message that
+//! already holds all changes since the heads last shared with the server), the next ones the
+//! documents the server's change feed listed. Everything the device learns is stored durably
+//! before it moves on, and the feed cursor only after the documents it covers, so killing the
+//! app anywhere in a sync and syncing again converges with no duplicates.
+
+use automerge::sync::{BloomFilter, Capability, Have, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use super::protocol::{
+    self, CBOR_CONTENT_TYPE, ChangedDoc, DocMessage, ErrorBody, MAX_DOCS_PER_REQUEST, SyncRequest,
+    SyncResponse,
+};
+use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use crate::error::{Error, Result};
+use crate::reports::document::REPORT_KIND;
+use crate::reports::{OutboxState, ReportStatus};
+use crate::store::documents::{self, decode_heads, encode_heads};
+
+/// Most sync requests in one [`crate::Waystation::sync_now`]; the next sync carries on.
+pub const MAX_REQUESTS_PER_SYNC: u32 = 16;
+
+/// Where and as whom to sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncSettings {
+    /// The server's base URL, e.g. `https://sync.example.org` (no trailing `/v1`).
+    pub server: String,
+    /// The bearer token an administrator issued for this user.
+    pub token: String,
+    /// Retries of one request that got no answer or a 5xx/429.
+    pub retry: RetryPolicy,
+}
+
+impl SyncSettings {
+    /// Settings with the default retry policy. The URL must be `http://` or `https://`.
+    pub fn new(server: &str, token: &str) -> Result<SyncSettings> {
+        let server = server.trim().trim_end_matches('/').to_string();
+        if !(server.starts_with("http://") || server.starts_with("https://")) || server.len() < 10 {
+            return Err(Error::invalid(format!(
+                "server URL '{}' must start with http:// or https://",
+                server.chars().take(100).collect::<String>()
+            )));
+        }
+        let token = token.trim().to_string();
+        if token.is_empty() || token.len() > 512 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid(
+                "token must be the non-empty printable token an administrator issued",
+            ));
+        }
+        Ok(SyncSettings {
+            server,
+            token,
+            retry: RetryPolicy::default(),
+        })
+    }
+}
+
+/// Exponential backoff with full jitter for requests that got no answer, a 5xx or a 429.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries per request, at least 1.
+    pub attempts: u32,
+    /// The first delay's upper bound; each retry doubles it.
+    pub base_delay: Duration,
+    /// The largest delay.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (1-based): uniformly random in
+    /// `[0, min(max_delay, base_delay * 2^(retry-1))]`.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let cap = self
+            .base_delay
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(20))
+            .min(self.max_delay);
+        let mut b = [0u8; 8];
+        let r = match getrandom::fill(&mut b) {
+            Ok(()) => u64::from_le_bytes(b),
+            Err(_) => 0,
+        };
+        let frac = (r >> 11) as f64 / (1u64 << 53) as f64;
+        cap.mul_f64(frac)
+    }
+}
+
+/// What the device knows about syncing, for a status screen.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// The server last synced with (or tried).
+    pub server: Option<String>,
+    /// A sync is running now.
+    pub in_progress: bool,
+    /// Documents with changes the server does not have yet (submitted reports, cases,
+    /// progress; never drafts), refused ones included.
+    pub pending_documents: u64,
+    /// Photos of pending reports not uploaded yet.
+    pub pending_photos: u64,
+    /// Documents the server refused at their current state (see [`SyncRefusal`]).
+    pub refused_documents: u64,
+    /// When the last sync started.
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// When a sync last finished without error.
+    pub last_success: Option<DateTime<Utc>>,
+    /// Why the last sync failed; `None` after a success.
+    pub last_error: Option<String>,
+}
+
+/// A document the server refused. Nothing is dropped: the device keeps it, dirty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncRefusal {
+    /// Document id.
+    pub doc_id: String,
+    /// The server's reason.
+    pub reason: String,
+    /// When it was refused.
+    pub at: DateTime<Utc>,
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// `POST /v1/sync` requests made (retries not counted).
+    pub requests: u32,
+    /// Photo uploads made.
+    pub photos_uploaded: u32,
+    /// Request bytes sent (bodies, retries included).
+    pub bytes_sent: u64,
+    /// Response bytes received (bodies).
+    pub bytes_received: u64,
+    /// Documents whose changes the server accepted in this sync.
+    pub documents_sent: u32,
+    /// Documents that got new changes from the server.
+    pub documents_received: u32,
+    /// Documents refused in this sync.
+    pub refused: Vec<SyncRefusal>,
+    /// False when the sync stopped at [`MAX_REQUESTS_PER_SYNC`] with work left.
+    pub complete: bool,
+}
+
+/// Told whenever the sync status changes (a sync starts, makes progress, ends). The Kotlin and
+/// Swift shells implement it to refresh their UI. Called on the syncing thread; keep it quick.
+pub trait SyncObserver: Send + Sync {
+    /// The new status.
+    fn sync_status_changed(&self, status: SyncStatus);
+}
+
+/// Per-instance sync bookkeeping that lives in memory only.
+#[derive(Default)]
+pub(crate) struct SyncRuntime {
+    running: Mutex<()>,
+    in_progress: AtomicBool,
+    observer: RwLock<Option<Arc<dyn SyncObserver>>>,
+}
+
+impl std::fmt::Debug for SyncRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncRuntime")
+            .field("in_progress", &self.in_progress.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// `sync_meta`'s server, last attempt, last success and last error.
+type MetaRow = (String, Option<String>, Option<String>, Option<String>);
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The sync state to start a document's exchange from: we assume the server holds exactly the
+/// heads we last shared, so the first message already carries every change since.
+fn starting_state(shared: Vec<ChangeHash>) -> State {
+    let mut state = State::new();
+    state.shared_heads = shared.clone();
+    state.their_heads = Some(shared.clone());
+    state.their_need = Some(Vec::new());
+    state.their_have = Some(vec![Have {
+        last_sync: shared,
+        bloom: BloomFilter::from_hashes(std::iter::empty::<ChangeHash>()),
+    }]);
+    state.their_capabilities = Some(vec![Capability::MessageV2, Capability::SyncReset]);
+    state
+}
+
+/// A locally stored document to sync, with what sync knows about it.
+struct LocalDoc {
+    doc_id: String,
+    kind: String,
+    owner: String,
+}
+
+/// Dirty documents to send: never drafts, never one refused at its current heads.
+fn sendable_dirty(conn: &Connection) -> Result<Vec<LocalDoc>> {
+    let mut stmt = conn.prepare(
+        "SELECT d.doc_id, d.kind, d.owner FROM documents d \
+         LEFT JOIN sync_docs s ON s.doc_id = d.doc_id \
+         LEFT JOIN report_index r ON d.kind = 'report' AND 'report:' || r.report_id = d.doc_id \
+         WHERE d.dirty = 1 \
+           AND (d.kind <> 'report' OR r.status IN ('submitted', 'withdrawn')) \
+           AND (s.refused_heads IS NULL OR s.refused_heads <> d.heads) \
+         ORDER BY CASE d.kind WHEN 'report' THEN 0 ELSE 1 END, d.doc_id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(LocalDoc {
+                doc_id: r.get(0)?,
+                kind: r.get(1)?,
+                owner: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+fn shared_heads(conn: &Connection, doc_id: &str) -> Result<Vec<ChangeHash>> {
+    let bytes: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT shared_heads FROM sync_docs WHERE doc_id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match bytes {
+        Some(b) => decode_heads(doc_id, &b),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Photos of the report document `doc_id` that the server does not have yet.
+fn photos_to_upload(conn: &Connection, doc: &AutoCommit) -> Result<Vec<String>> {
+    let report = crate::reports::document::read(doc)?;
+    let mut out = Vec::new();
+    for p in report.photos {
+        let known: bool = conn
+            .query_row(
+                "SELECT 1 FROM photo_uploads WHERE sha256 = ?1",
+                [&p.sha256],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !known {
+            out.push(p.sha256);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the meta row for `server`, starting over (cursor 0, nothing shared) when the device
+/// last synced with another server.
+fn meta_for(conn: &mut Connection, server: &str) -> Result<u64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let row: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT server, cursor FROM sync_meta WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let cursor = match row {
+        Some((s, c)) if s == server => c.max(0) as u64,
+        Some(_) => {
+            // Another server: what it holds says nothing about this one.
+            tx.execute("DELETE FROM sync_docs", [])?;
+            tx.execute("DELETE FROM photo_uploads", [])?;
+            tx.execute("DELETE FROM pack_etags", [])?;
+            tx.execute(
+                "UPDATE sync_meta SET server = ?1, cursor = 0, last_success = NULL, \
+                 last_error = NULL WHERE id = 1",
+                [server],
+            )?;
+            0
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO sync_meta (id, server, cursor) VALUES (1, ?1, 0)",
+                [server],
+            )?;
+            0
+        }
+    };
+    tx.commit()?;
+    Ok(cursor)
+}
+
+/// Applies the server's reply message for one document, durably, in one transaction: new
+/// changes are appended (a document the device did not have is created, clean), the report
+/// index follows report documents, and the shared heads are recorded. Returns whether the
+/// document got new changes.
+fn apply_reply(
+    conn: &mut Connection,
+    doc: &LocalDoc,
+    state: &mut State,
+    message: automerge::sync::Message,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored = documents::load(&tx, &doc.doc_id)?;
+    let existed = stored.is_some();
+    let mut am = stored.unwrap_or_default();
+    let before = am.get_heads();
+    am.sync()
+        .receive_sync_message(state, message)
+        .map_err(|e| Error::Server {
+            status: 200,
+            message: format!("the server's changes to '{}' do not apply: {e}", doc.doc_id),
+        })?;
+    let new_changes = am.get_changes(&before);
+    let got_new = !new_changes.is_empty();
+    if got_new {
+        if !existed {
+            let mut empty = AutoCommit::new();
+            tx.execute(
+                "INSERT INTO documents (doc_id, kind, owner, snapshot, heads, change_count, \
+                 dirty, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6)",
+                params![
+                    doc.doc_id,
+                    doc.kind,
+                    doc.owner,
+                    empty.save(),
+                    encode_heads(&[]),
+                    rfc3339(now)
+                ],
+            )?;
+        }
+        documents::append_changes(&tx, &doc.doc_id, &mut am, &new_changes, now)?;
+        if doc.kind == REPORT_KIND {
+            crate::reports::index::write_row_from_doc(&tx, &am)?;
+        }
+    }
+    if existed || got_new {
+        tx.execute(
+            "INSERT INTO sync_docs (doc_id, shared_heads) VALUES (?1, ?2) \
+             ON CONFLICT(doc_id) DO UPDATE SET shared_heads = excluded.shared_heads",
+            params![doc.doc_id, encode_heads(&state.shared_heads)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(got_new)
+}
+
+/// How the exchange of one document stands after a reply.
+fn converged(conn: &Connection, doc_id: &str, state: &State) -> Result<Option<Vec<ChangeHash>>> {
+    let Some(info) = documents::info(conn, doc_id)? else {
+        // The server has nothing either (an empty document): nothing to do.
+        return Ok(state
+            .their_heads
+            .as_ref()
+            .filter(|h| h.is_empty())
+            .map(|_| Vec::new()));
+    };
+    let mut theirs = state.their_heads.clone().unwrap_or_default();
+    theirs.sort();
+    Ok((theirs == info.heads).then_some(info.heads))
+}
+
+impl crate::Waystation {
+    /// Registers the observer told about every sync status change (`None` removes it).
+    pub fn set_sync_observer(&self, observer: Option<Arc<dyn SyncObserver>>) {
+        *self
+            .sync_runtime()
+            .observer
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = observer;
+    }
+
+    fn notify_sync_observer(&self) {
+        let observer = self
+            .sync_runtime()
+            .observer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(observer) = observer
+            && let Ok(status) = self.sync_status()
+        {
+            observer.sync_status_changed(status);
+        }
+    }
+
+    /// The sync status: what is pending, refused, and how the last sync went.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let conn = self.store().read();
+        let pending = sendable_or_refused_dirty(&conn)?;
+        let mut pending_photos = 0u64;
+        let mut refused = 0u64;
+        for d in &pending {
+            if d.refused {
+                refused += 1;
+            }
+            if d.kind == REPORT_KIND
+                && let Some(doc) = documents::load(&conn, &d.doc_id)?
+            {
+                pending_photos += photos_to_upload(&conn, &doc)?.len() as u64;
+            }
+        }
+        let meta: Option<MetaRow> = conn
+            .query_row(
+                "SELECT server, last_attempt, last_success, last_error FROM sync_meta WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (server, attempt, success, error) = match meta {
+            Some((s, a, ok, e)) => (Some(s), a, ok, e),
+            None => (None, None, None, None),
+        };
+        Ok(SyncStatus {
+            server,
+            in_progress: self.sync_runtime().in_progress.load(Ordering::SeqCst),
+            pending_documents: pending.len() as u64,
+            pending_photos,
+            refused_documents: refused,
+            last_attempt: parse_time(attempt),
+            last_success: parse_time(success),
+            last_error: error,
+        })
+    }
+
+    /// Documents the server refused at their current state, with the reasons.
+    pub fn sync_refusals(&self) -> Result<Vec<SyncRefusal>> {
+        let conn = self.store().read();
+        let mut stmt = conn.prepare(
+            "SELECT s.doc_id, s.refused_reason, s.refused_at FROM sync_docs s \
+             JOIN documents d ON d.doc_id = s.doc_id \
+             WHERE s.refused_heads = d.heads ORDER BY s.refused_at, s.doc_id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(doc_id, reason, at)| SyncRefusal {
+                doc_id,
+                reason: reason.unwrap_or_default(),
+                at: parse_time(at).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Syncs with the server now: uploads pending photos, sends every pending document,
+    /// receives what changed for this user, and records the outcome in the sync status.
+    /// One sync runs at a time per instance; a second caller waits for the first.
+    pub fn sync_now(
+        &self,
+        settings: &SyncSettings,
+        transport: &dyn HttpTransport,
+    ) -> Result<SyncReport> {
+        let rt = self.sync_runtime();
+        let _one_at_a_time = rt.running.lock().unwrap_or_else(|p| p.into_inner());
+        let started = self.now();
+        {
+            let conn = self.store().write();
+            conn.execute(
+                "INSERT INTO sync_meta (id, server, cursor, last_attempt) VALUES (1, ?1, 0, ?2) \
+                 ON CONFLICT(id) DO UPDATE SET last_attempt = excluded.last_attempt",
+                params![settings.server, rfc3339(started)],
+            )?;
+        }
+        rt.in_progress.store(true, Ordering::SeqCst);
+        self.notify_sync_observer();
+        let result = self.sync_inner(settings, transport);
+        let recorded = {
+            let conn = self.store().write();
+            match &result {
+                Ok(_) => conn.execute(
+                    "UPDATE sync_meta SET last_success = ?1, last_error = NULL WHERE id = 1",
+                    [rfc3339(self.now())],
+                ),
+                Err(e) => conn.execute(
+                    "UPDATE sync_meta SET last_error = ?1 WHERE id = 1",
+                    [e.to_string()],
+                ),
+            }
+        };
+        rt.in_progress.store(false, Ordering::SeqCst);
+        self.notify_sync_observer();
+        recorded?;
+        result
+    }
+
+    fn sync_inner(
+        &self,
+        settings: &SyncSettings,
+        transport: &dyn HttpTransport,
+    ) -> Result<SyncReport> {
+        let client = Client {
+            settings,
+            transport,
+        };
+        let mut report = SyncReport::default();
+        let mut cursor = meta_for(&mut self.store().write(), &settings.server)?;
+        // In memory for this sync only: each document's exchange state.
+        let mut states: HashMap<String, State> = HashMap::new();
+        // Documents for the next request, in order, by id.
+        let mut next: BTreeMap<String, LocalDoc> = BTreeMap::new();
+        for d in sendable_dirty(&self.store().read())? {
+            next.insert(d.doc_id.clone(), d);
+        }
+        // The cursor to store once the documents of the last feed page are applied.
+        let mut cursor_after_feed: Option<u64> = None;
+        let mut first = true;
+        let mut more = false;
+        loop {
+            if !first && next.is_empty() && !more {
+                break;
+            }
+            if report.requests >= MAX_REQUESTS_PER_SYNC {
+                return Ok(report);
+            }
+            // Photos first: a report never counts as synced before its photos.
+            let mut docs: Vec<LocalDoc> = Vec::new();
+            for (_, d) in std::mem::take(&mut next) {
+                if d.kind == REPORT_KIND && !self.upload_photos(&client, &d, &mut report)? {
+                    continue;
+                }
+                docs.push(d);
+                if docs.len() == MAX_DOCS_PER_REQUEST {
+                    break;
+                }
+            }
+            let mut messages = Vec::with_capacity(docs.len());
+            let mut sent_docs = Vec::with_capacity(docs.len());
+            {
+                let conn = self.store().read();
+                for d in docs {
+                    let mut am = documents::load(&conn, &d.doc_id)?.unwrap_or_default();
+                    let state = match states.entry(d.doc_id.clone()) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(starting_state(shared_heads(&conn, &d.doc_id)?))
+                        }
+                    };
+                    if let Some(m) = am.sync().generate_sync_message(state) {
+                        messages.push(DocMessage {
+                            doc_id: d.doc_id.clone(),
+                            kind: d.kind.clone(),
+                            message: m.encode(),
+                        });
+                        sent_docs.push(d);
+                    }
+                }
+            }
+            if !first && messages.is_empty() && !more {
+                if let Some(c) = cursor_after_feed.take() {
+                    self.store_cursor(c)?;
+                }
+                break;
+            }
+            first = false;
+            let request = SyncRequest {
+                cursor: cursor_after_feed.unwrap_or(cursor),
+                docs: messages,
+            };
+            let response: SyncResponse = client.sync(&request, &mut report)?;
+            report.requests += 1;
+            if response.docs.len() != sent_docs.len() {
+                return Err(Error::Server {
+                    status: 200,
+                    message: format!(
+                        "the server answered {} documents for {} sent",
+                        response.docs.len(),
+                        sent_docs.len()
+                    ),
+                });
+            }
+            let now = self.now();
+            for (d, reply) in sent_docs.into_iter().zip(response.docs) {
+                if reply.doc_id != d.doc_id {
+                    return Err(Error::Server {
+                        status: 200,
+                        message: format!(
+                            "the server answered '{}' in place of '{}'",
+                            reply.doc_id, d.doc_id
+                        ),
+                    });
+                }
+                let state = states
+                    .get_mut(&d.doc_id)
+                    .ok_or_else(|| Error::Internal("sync state vanished".into()))?;
+                if let Some(bytes) = &reply.message {
+                    let message =
+                        automerge::sync::Message::decode(bytes).map_err(|e| Error::Server {
+                            status: 200,
+                            message: format!(
+                                "the server's message for '{}' does not decode: {e}",
+                                d.doc_id
+                            ),
+                        })?;
+                    if apply_reply(&mut self.store().write(), &d, state, message, now)? {
+                        report.documents_received += 1;
+                    }
+                }
+                if let Some(reason) = reply.refused {
+                    self.record_refusal(&d, &reason, now)?;
+                    report.refused.push(SyncRefusal {
+                        doc_id: d.doc_id,
+                        reason,
+                        at: now,
+                    });
+                    continue;
+                }
+                let conn_r = self.store().read();
+                match converged(&conn_r, &d.doc_id, state)? {
+                    Some(heads) => {
+                        drop(conn_r);
+                        self.record_accepted(&d, &heads, now, &mut report)?;
+                    }
+                    None => {
+                        drop(conn_r);
+                        next.insert(d.doc_id.clone(), d);
+                    }
+                }
+            }
+            // The documents this request carried for the previous feed page are applied.
+            if let Some(c) = cursor_after_feed.take() {
+                self.store_cursor(c)?;
+                cursor = c;
+            }
+            more = response.more;
+            if response.changed.is_empty() {
+                self.store_cursor(response.cursor)?;
+                cursor = response.cursor;
+            } else {
+                cursor_after_feed = Some(response.cursor);
+                for ChangedDoc {
+                    doc_id,
+                    kind,
+                    owner,
+                } in response.changed
+                {
+                    next.entry(doc_id.clone()).or_insert(LocalDoc {
+                        doc_id,
+                        kind,
+                        owner,
+                    });
+                }
+            }
+            self.notify_sync_observer();
+        }
+        report.complete = true;
+        Ok(report)
+    }
+
+    fn store_cursor(&self, cursor: u64) -> Result<()> {
+        self.store().write().execute(
+            "UPDATE sync_meta SET cursor = ?1 WHERE id = 1",
+            [cursor as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Uploads the photos of a report the server does not have. Returns false when one is
+    /// missing locally or failed to upload; the report then waits for a later sync.
+    fn upload_photos(
+        &self,
+        client: &Client,
+        d: &LocalDoc,
+        report: &mut SyncReport,
+    ) -> Result<bool> {
+        let pending = {
+            let conn = self.store().read();
+            match documents::load(&conn, &d.doc_id)? {
+                Some(doc) => photos_to_upload(&conn, &doc)?,
+                None => return Ok(true),
+            }
+        };
+        for sha in pending {
+            let path = crate::reports::photo::photo_path(self.data_dir(), &sha)?;
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Error::Internal(format!("photo {sha} of '{}' cannot be read: {e}", d.doc_id))
+            })?;
+            client.put_photo(&sha, bytes, report)?;
+            report.photos_uploaded += 1;
+            self.store().write().execute(
+                "INSERT OR IGNORE INTO photo_uploads (sha256, uploaded_at) VALUES (?1, ?2)",
+                params![sha, rfc3339(self.now())],
+            )?;
+        }
+        Ok(true)
+    }
+
+    fn record_refusal(&self, d: &LocalDoc, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let reason: String = reason.chars().take(1000).collect();
+        {
+            let conn = self.store().write();
+            let heads: Vec<u8> = conn.query_row(
+                "SELECT heads FROM documents WHERE doc_id = ?1",
+                [&d.doc_id],
+                |r| r.get(0),
+            )?;
+            conn.execute(
+                "INSERT INTO sync_docs (doc_id, shared_heads, refused_heads, refused_reason, \
+                 refused_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(doc_id) DO UPDATE SET refused_heads = excluded.refused_heads, \
+                 refused_reason = excluded.refused_reason, refused_at = excluded.refused_at",
+                params![d.doc_id, encode_heads(&[]), heads, reason, rfc3339(now)],
+            )?;
+        }
+        if d.kind == REPORT_KIND
+            && let Some(id) = d.doc_id.strip_prefix("report:")
+        {
+            self.record_report_delivery(id, &OutboxState::Refused { reason, at: now })?;
+        }
+        Ok(())
+    }
+
+    fn record_accepted(
+        &self,
+        d: &LocalDoc,
+        heads: &[ChangeHash],
+        now: DateTime<Utc>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let was_dirty = {
+            let mut conn = self.store().write();
+            let was_dirty = documents::info(&conn, &d.doc_id)?.is_some_and(|i| i.dirty);
+            conn.execute(
+                "UPDATE sync_docs SET refused_heads = NULL, refused_reason = NULL, \
+                 refused_at = NULL WHERE doc_id = ?1",
+                [&d.doc_id],
+            )?;
+            documents::mark_synced(&mut conn, &d.doc_id, heads)?;
+            was_dirty
+        };
+        if was_dirty {
+            report.documents_sent += 1;
+        }
+        if d.kind == REPORT_KIND
+            && let Some(id) = d.doc_id.strip_prefix("report:")
+        {
+            let report_row = self.report(id)?;
+            let delivered = matches!(report_row.outbox, Some(OutboxState::Sent { .. }));
+            if report_row.status != ReportStatus::Draft && (was_dirty || !delivered) {
+                self.record_report_delivery(id, &OutboxState::Sent { at: now })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Downloads a report photo the device does not have (follow-up roles fetch photos on
+    /// demand), checks its SHA-256 and stores it. Returns its path.
+    pub fn fetch_report_photo(
+        &self,
+        settings: &SyncSettings,
+        transport: &dyn HttpTransport,
+        sha256: &str,
+    ) -> Result<std::path::PathBuf> {
+        let path = crate::reports::photo::photo_path(self.data_dir(), sha256)?;
+        if path.is_file() {
+            return Ok(path);
+        }
+        let client = Client {
+            settings,
+            transport,
+        };
+        let bytes = client.get_photo(sha256)?;
+        let got = hex(&Sha256::digest(&bytes));
+        if got != sha256 {
+            return Err(Error::Server {
+                status: 200,
+                message: format!("photo {sha256} arrived with SHA-256 {got}; not stored"),
+            });
+        }
+        let dir = path
+            .parent()
+            .ok_or_else(|| Error::Internal("photo path has no directory".into()))?;
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{sha256}.download"));
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        self.store().write().execute(
+            "INSERT OR IGNORE INTO photo_uploads (sha256, uploaded_at) VALUES (?1, ?2)",
+            params![sha256, rfc3339(self.now())],
+        )?;
+        Ok(path)
+    }
+
+    /// Fetches the latest station and training packs from the server when they changed since
+    /// the last fetch (conditional requests with the stored ETags) and installs them through
+    /// the same signature-checked import as a file. Returns what was installed.
+    pub fn fetch_packs(
+        &self,
+        settings: &SyncSettings,
+        transport: &dyn HttpTransport,
+    ) -> Result<PackFetch> {
+        meta_for(&mut self.store().write(), &settings.server)?;
+        let client = Client {
+            settings,
+            transport,
+        };
+        let mut out = PackFetch::default();
+        for kind in ["stations", "training"] {
+            let etag: Option<String> = self
+                .store()
+                .read()
+                .query_row("SELECT etag FROM pack_etags WHERE kind = ?1", [kind], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some((bytes, new_etag)) = client.get_pack(kind, etag.as_deref())? else {
+                continue;
+            };
+            match kind {
+                "stations" => {
+                    let outcome = self.import_station_pack(&bytes)?;
+                    out.stations = Some(outcome.version);
+                }
+                _ => {
+                    let outcome = self.import_training_pack(&bytes)?;
+                    out.training = Some(outcome.version);
+                }
+            }
+            if let Some(etag) = new_etag {
+                self.store().write().execute(
+                    "INSERT OR REPLACE INTO pack_etags (kind, etag) VALUES (?1, ?2)",
+                    params![kind, etag],
+                )?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What [`crate::Waystation::fetch_packs`] installed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackFetch {
+    /// The station pack version now installed, when a new one was fetched.
+    pub stations: Option<u64>,
+    /// The training pack version now installed, when a new one was fetched.
+    pub training: Option<u64>,
+}
+
+struct PendingDoc {
+    doc_id: String,
+    kind: String,
+    refused: bool,
+}
+
+/// Dirty documents that sync would send, plus refused ones (pending, but waiting for an edit).
+fn sendable_or_refused_dirty(conn: &Connection) -> Result<Vec<PendingDoc>> {
+    let mut stmt = conn.prepare(
+        "SELECT d.doc_id, d.kind, s.refused_heads IS NOT NULL AND s.refused_heads = d.heads \
+         FROM documents d \
+         LEFT JOIN sync_docs s ON s.doc_id = d.doc_id \
+         LEFT JOIN report_index r ON d.kind = 'report' AND 'report:' || r.report_id = d.doc_id \
+         WHERE d.dirty = 1 AND (d.kind <> 'report' OR r.status IN ('submitted', 'withdrawn'))",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(PendingDoc {
+                doc_id: r.get(0)?,
+                kind: r.get(1)?,
+                refused: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// HTTP with the protocol's conventions: bearer token, CBOR, retries, clear errors.
+struct Client<'a> {
+    settings: &'a SyncSettings,
+    transport: &'a dyn HttpTransport,
+}
+
+impl Client<'_> {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.server)
+    }
+
+    /// Sends with retries on no answer, 5xx and 429. Returns the last response otherwise.
+    fn send(&self, request: HttpRequest, report: &mut SyncReport) -> Result<HttpResponse> {
+        let attempts = self.settings.retry.attempts.max(1);
+        let mut last_error: Option<TransportError> = None;
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                std::thread::sleep(self.settings.retry.delay(attempt - 1));
+            }
+            report.bytes_sent += request.body.len() as u64;
+            match self.transport.send(request.clone()) {
+                Ok(resp) => {
+                    report.bytes_received += resp.body.len() as u64;
+                    let retryable = resp.status >= 500 || resp.status == 429;
+                    if retryable && attempt < attempts {
+                        continue;
+                    }
+                    return Ok(resp);
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(Error::Network(format!(
+            "{} (after {attempts} attempts)",
+            last_error.map(|e| e.to_string()).unwrap_or_default()
+        )))
+    }
+
+    fn request(&self, method: &str, path: &str, body: Vec<u8>) -> HttpRequest {
+        let mut headers = vec![(
+            "authorization".to_string(),
+            format!("Bearer {}", self.settings.token),
+        )];
+        if !body.is_empty() {
+            let ct = if method == "PUT" {
+                "application/octet-stream"
+            } else {
+                CBOR_CONTENT_TYPE
+            };
+            headers.push(("content-type".to_string(), ct.to_string()));
+        }
+        HttpRequest {
+            method: method.to_string(),
+            url: self.url(path),
+            headers,
+            body,
+        }
+    }
+
+    fn sync(&self, request: &SyncRequest, report: &mut SyncReport) -> Result<SyncResponse> {
+        let req = self.request("POST", "/v1/sync", protocol::encode(request));
+        let resp = self.send(req, report)?;
+        if resp.status != 200 {
+            return Err(status_error(&resp, "sync"));
+        }
+        protocol::decode(&resp.body).map_err(|e| Error::Server {
+            status: resp.status,
+            message: format!("the sync response does not decode: {e}"),
+        })
+    }
+
+    fn put_photo(&self, sha256: &str, bytes: Vec<u8>, report: &mut SyncReport) -> Result<()> {
+        let req = self.request("PUT", &format!("/v1/photos/{sha256}"), bytes);
+        let resp = self.send(req, report)?;
+        match resp.status {
+            200 | 201 | 204 => Ok(()),
+            _ => Err(status_error(&resp, &format!("uploading photo {sha256}"))),
+        }
+    }
+
+    fn get_photo(&self, sha256: &str) -> Result<Vec<u8>> {
+        let mut scratch = SyncReport::default();
+        let req = self.request("GET", &format!("/v1/photos/{sha256}"), Vec::new());
+        let resp = self.send(req, &mut scratch)?;
+        match resp.status {
+            200 => Ok(resp.body),
+            404 => Err(Error::NotFound(format!("the server has no photo {sha256}"))),
+            _ => Err(status_error(&resp, &format!("downloading photo {sha256}"))),
+        }
+    }
+
+    /// The pack bytes and ETag when the server's pack differs from `etag`; `None` when not
+    /// modified or none is published.
+    fn get_pack(
+        &self,
+        kind: &str,
+        etag: Option<&str>,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>> {
+        let mut scratch = SyncReport::default();
+        let mut req = self.request("GET", &format!("/v1/packs/{kind}"), Vec::new());
+        if let Some(etag) = etag {
+            req.headers
+                .push(("if-none-match".to_string(), etag.to_string()));
+        }
+        let resp = self.send(req, &mut scratch)?;
+        match resp.status {
+            200 => {
+                let etag = resp.header("etag").map(str::to_string);
+                Ok(Some((resp.body, etag)))
+            }
+            304 | 404 => Ok(None),
+            _ => Err(status_error(&resp, &format!("fetching the {kind} pack"))),
+        }
+    }
+}
+
+/// The error for an unexpected status, with the server's `ErrorBody` message when it sent one.
+fn status_error(resp: &HttpResponse, doing: &str) -> Error {
+    let detail = protocol::decode::<ErrorBody>(&resp.body)
+        .map(|b| format!("{} ({})", b.message, b.code))
+        .unwrap_or_else(|_| {
+            String::from_utf8_lossy(&resp.body[..resp.body.len().min(200)]).into_owned()
+        });
+    if resp.status == 401 {
+        Error::Unauthorized(format!("{doing}: {detail}"))
+    } else {
+        Error::Server {
+            status: resp.status,
+            message: format!("{doing}: {detail}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        let p = RetryPolicy {
+            attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(250),
+        };
+        for retry in 1..10 {
+            let cap = Duration::from_millis(100 * (1 << (retry - 1).min(20))).min(p.max_delay);
+            for _ in 0..20 {
+                assert!(p.delay(retry) <= cap);
+            }
+        }
+        let spread: std::collections::HashSet<_> = (0..20).map(|_| p.delay(3)).collect();
+        assert!(spread.len() > 1, "no jitter");
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(SyncSettings::new("http://127.0.0.1:8080/", "wst_x").is_ok());
+        assert_eq!(
+            SyncSettings::new("http://127.0.0.1:8080/", "t")
+                .unwrap()
+                .server,
+            "http://127.0.0.1:8080"
+        );
+        assert!(SyncSettings::new("ftp://x.org", "t").is_err());
+        assert!(SyncSettings::new("http://127.0.0.1", "").is_err());
+        assert!(SyncSettings::new("http://127.0.0.1", "a b").is_err());
+    }
+
+    #[test]
+    fn a_starting_state_sends_everything_since_the_shared_heads() {
+        use automerge::transaction::Transactable;
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "a", 1).unwrap();
+        doc.commit();
+        let shared = doc.get_heads();
+        doc.put(automerge::ROOT, "b", 2).unwrap();
+        doc.commit();
+        let mut server = doc.fork_at(&shared).unwrap();
+        let mut state = starting_state(shared);
+        let msg = doc.sync().generate_sync_message(&mut state).unwrap();
+        assert_eq!(
+            msg.changes.len(),
+            1,
+            "the change since the shared heads goes at once"
+        );
+        let mut server_state = State::new();
+        server
+            .sync()
+            .receive_sync_message(&mut server_state, msg)
+            .unwrap();
+        assert_eq!(server.get_heads(), doc.get_heads());
+    }
+}

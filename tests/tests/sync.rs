@@ -1,0 +1,698 @@
+//! Sync end to end: real devices (data directories) syncing with a real `waystation-server`
+//! on loopback, over the built-in HTTP transport.
+//!
+//! Covers: three roles working offline and converging whatever the order of their syncs,
+//! concurrent conflicting case events, photos uploaded before their report and downloaded on
+//! demand, access control against a hand-crafted client, a server killed and restarted in the
+//! middle of a sync, responses lost on the way (an app killed mid-sync), replayed requests,
+//! bad tokens, the no-op sync's size, the observer, and packs with ETags.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use automerge::sync::SyncDoc;
+use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus, ReportPatch, ReportRules};
+use waystation_core::store::documents;
+use waystation_core::sync::protocol::{self, DocMessage, SyncRequest, SyncResponse};
+use waystation_core::sync::{
+    HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, RetryPolicy, SyncObserver,
+    SyncSettings, SyncStatus, TransportError,
+};
+use waystation_core::{Config, Error, Waystation};
+use waystation_server::{Role, ServerHandle};
+use waystation_tests::reports::draft_at;
+
+/// Yanta district, where the test reports are.
+const YANTA: &str = "610113";
+/// Beilin district, elsewhere.
+const BEILIN: &str = "610103";
+const LAT: f64 = 34.2225;
+const LON: f64 = 108.9480;
+
+struct Net {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    server: Option<ServerHandle>,
+    addr: SocketAddr,
+}
+
+impl Net {
+    fn start() -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let server =
+            waystation_server::spawn_on_thread(&db, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = server.addr();
+        Net {
+            _dir: dir,
+            db,
+            server: Some(server),
+            addr,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn user(&self, name: &str, role: Role, areas: &[&str]) -> String {
+        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
+        waystation_server::add_user(&self.db, name, role, &areas, chrono::Duration::days(30))
+            .unwrap()
+    }
+
+    fn settings(&self, token: &str) -> SyncSettings {
+        let mut s = SyncSettings::new(&self.url(), token).unwrap();
+        s.retry = RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(50),
+        };
+        s
+    }
+
+    fn kill(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.kill();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        // The same address, so devices keep their settings.
+        let mut last = None;
+        for _ in 0..50 {
+            match waystation_server::spawn_on_thread(&self.db, self.addr) {
+                Ok(s) => {
+                    self.server = Some(s);
+                    return;
+                }
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server did not restart: {last:?}");
+    }
+
+    /// Rows in the server's database, by kind.
+    fn server_docs(&self, kind: &str) -> i64 {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.query_row("SELECT COUNT(*) FROM docs WHERE kind = ?1", [kind], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+}
+
+fn http() -> ReqwestTransport {
+    ReqwestTransport::new(Duration::from_secs(20), None).unwrap()
+}
+
+struct Device {
+    _dir: tempfile::TempDir,
+    ws: Waystation,
+    settings: SyncSettings,
+}
+
+impl Device {
+    fn new(net: &Net, token: &str) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Waystation::open(dir.path(), Config::default()).unwrap();
+        Device {
+            _dir: dir,
+            ws,
+            settings: net.settings(token),
+        }
+    }
+
+    fn sync(&self) -> waystation_core::sync::SyncReport {
+        let r = self.ws.sync_now(&self.settings, &http()).unwrap();
+        assert!(r.complete, "{r:?}");
+        r
+    }
+}
+
+/// A submitted food-safety report by `author` in Yanta, with a photo.
+fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
+    let id = draft_at(ws, author, "food.seal", LAT, LON);
+    ws.update_report_draft(
+        &id,
+        &ReportPatch {
+            district: Some(YANTA.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    ws.attach_report_photo(
+        &id,
+        &waystation_tests::jpeg_with_metadata(q),
+        &ReportRules::default(),
+    )
+    .unwrap();
+    ws.submit_report(author, &id, &ReportRules::default())
+        .unwrap();
+    id
+}
+
+fn case_doc_heads(ws: &Waystation, report: &str) -> Vec<automerge::ChangeHash> {
+    let doc_id = format!("case:{report}");
+    documents::info(&ws.store().read(), &doc_id)
+        .unwrap()
+        .map(|i| i.heads)
+        .unwrap_or_default()
+}
+
+fn timeline(ws: &Waystation, report: &str) -> BTreeSet<(String, String)> {
+    ws.case(report)
+        .unwrap()
+        .timeline
+        .into_iter()
+        .map(|t| (t.event.actor, t.event.kind.name().to_string()))
+        .collect()
+}
+
+/// The whole story in one order of syncs; returns the final status everyone agrees on.
+fn story(order: &[usize]) -> CaseStatus {
+    let net = Net::start();
+    let rider_t = net.user("rider-1", Role::Rider, &[]);
+    let staff_t = net.user("staff-1", Role::Station, &[YANTA]);
+    let sup_t = net.user("sup-1", Role::Supervisor, &[YANTA]);
+    let rider = Device::new(&net, &rider_t);
+    let staff = Device::new(&net, &staff_t);
+    let sup = Device::new(&net, &sup_t);
+
+    // Offline: the rider files a report with a photo.
+    let id = report_with_photo(&rider.ws, "rider-1", 80);
+    let status = rider.ws.sync_status().unwrap();
+    assert_eq!((status.pending_documents, status.pending_photos), (1, 1));
+    let r = rider.sync();
+    assert_eq!((r.documents_sent, r.photos_uploaded), (1, 1), "{r:?}");
+    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+
+    // Both follow-up devices receive it; the staff acknowledges and dispatches offline.
+    assert_eq!(staff.sync().documents_received, 1);
+    assert_eq!(sup.sync().documents_received, 1);
+    let ack = |d: &Device, actor: &str, role: CaseRole, kind: CaseEventKind, note: &str| {
+        d.ws.record_case_event(&id, actor, role, kind, note)
+            .unwrap();
+    };
+    ack(
+        &staff,
+        "staff-1",
+        CaseRole::StationStaff,
+        CaseEventKind::Acknowledge,
+        "收到",
+    );
+    ack(
+        &staff,
+        "staff-1",
+        CaseRole::StationStaff,
+        CaseEventKind::Dispatch {
+            grid_id: "yanta-07".into(),
+        },
+        "",
+    );
+    // The supervisor, offline, notes and rejects while the staff, offline, asks for more:
+    // conflicting events made by two people who cannot see each other.
+    ack(
+        &sup,
+        "sup-1",
+        CaseRole::Supervisor,
+        CaseEventKind::Note,
+        "商家已整改",
+    );
+    ack(
+        &sup,
+        "sup-1",
+        CaseRole::Supervisor,
+        CaseEventKind::Reject {
+            reason: "重复投诉".into(),
+        },
+        "",
+    );
+    ack(
+        &staff,
+        "staff-1",
+        CaseRole::StationStaff,
+        CaseEventKind::RequestInfo,
+        "请补充照片",
+    );
+
+    let devices = [&rider, &staff, &sup];
+    for &i in order {
+        devices[i].sync();
+    }
+    // A second round, so everyone has seen everyone's last sync.
+    for &i in order {
+        devices[i].sync();
+    }
+    let heads = case_doc_heads(&staff.ws, &id);
+    assert!(!heads.is_empty());
+    let want = staff.ws.case(&id).unwrap();
+    for d in devices {
+        assert_eq!(case_doc_heads(&d.ws, &id), heads, "case documents differ");
+        let got = d.ws.case(&id).unwrap();
+        assert_eq!(got.status, want.status);
+        assert_eq!(got.timeline.len(), 5, "no event is lost");
+        assert_eq!(timeline(&d.ws, &id), timeline(&staff.ws, &id));
+        assert_eq!(
+            d.ws.report(&id).unwrap().status,
+            rider.ws.report(&id).unwrap().status
+        );
+        let s = d.ws.sync_status().unwrap();
+        assert_eq!(s.pending_documents, 0, "{s:?}");
+        assert_eq!(s.last_error, None);
+    }
+    // The staff downloads the photo on demand; it is the rider's bytes.
+    let sha = rider.ws.report(&id).unwrap().photos[0].sha256.clone();
+    let path = staff
+        .ws
+        .fetch_report_photo(&staff.settings, &http(), &sha)
+        .unwrap();
+    let rider_path = rider.ws.report_photo_path(&sha).unwrap();
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        std::fs::read(rider_path).unwrap()
+    );
+    assert_eq!(net.server_docs("report"), 1);
+    assert_eq!(net.server_docs("case"), 1);
+    want.status
+}
+
+#[test]
+fn three_roles_work_offline_and_converge_in_any_order() {
+    let statuses: Vec<CaseStatus> = [[0, 1, 2], [2, 1, 0], [1, 2, 0]]
+        .iter()
+        .map(|o| story(o))
+        .collect();
+    // The fold is deterministic: the same events give the same status whatever the order.
+    assert!(statuses.windows(2).all(|w| w[0] == w[1]), "{statuses:?}");
+}
+
+#[test]
+fn a_sync_with_nothing_to_do_is_one_small_round_trip() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    for q in 0..20 {
+        report_with_photo(&rider.ws, "rider-1", 40 + q);
+    }
+    let first = rider.sync();
+    assert_eq!(first.documents_sent, 20);
+    let noop = rider.sync();
+    assert_eq!(noop.requests, 1, "{noop:?}");
+    assert!(
+        noop.bytes_sent < 200 && noop.bytes_received < 200,
+        "{noop:?}"
+    );
+    assert_eq!(noop.documents_sent + noop.documents_received, 0);
+}
+
+#[test]
+fn the_server_enforces_who_may_write_and_read() {
+    let net = Net::start();
+    let mallory_t = net.user("mallory", Role::Rider, &[]);
+    let victim_t = net.user("victim", Role::Rider, &[]);
+    let beilin_t = net.user("staff-beilin", Role::Station, &[BEILIN]);
+    let yanta_t = net.user("staff-yanta", Role::Station, &[YANTA]);
+
+    // Mallory's device writes a report in the victim's name and syncs with her own token.
+    let mallory = Device::new(&net, &mallory_t);
+    let forged = report_with_photo(&mallory.ws, "victim", 30);
+    let r = mallory.ws.sync_now(&mallory.settings, &http()).unwrap();
+    assert_eq!(r.refused.len(), 1, "{r:?}");
+    assert!(r.refused[0].reason.contains("only its author"), "{r:?}");
+    // Kept locally, shown as refused, not dropped.
+    let report = mallory.ws.report(&forged).unwrap();
+    assert!(
+        matches!(
+            report.outbox,
+            Some(waystation_core::reports::OutboxState::Refused { .. })
+        ),
+        "{report:?}"
+    );
+    let status = mallory.ws.sync_status().unwrap();
+    assert_eq!((status.pending_documents, status.refused_documents), (1, 1));
+    assert_eq!(mallory.ws.sync_refusals().unwrap().len(), 1);
+    assert_eq!(net.server_docs("report"), 0);
+    // A refused document is not resent until it changes: the next sync is a no-op.
+    assert_eq!(mallory.sync().requests, 1);
+
+    // The victim's real report reaches Yanta staff, not Beilin staff.
+    let victim = Device::new(&net, &victim_t);
+    let id = report_with_photo(&victim.ws, "victim", 31);
+    victim.sync();
+    let beilin = Device::new(&net, &beilin_t);
+    assert_eq!(beilin.sync().documents_received, 0);
+    assert!(beilin.ws.report(&id).is_err());
+    let yanta = Device::new(&net, &yanta_t);
+    assert_eq!(yanta.sync().documents_received, 1);
+
+    // Beilin staff writes a case event offline (its device has the report from Yanta's copy)
+    // and syncs: refused, outside its areas.
+    let doc = documents::document_bytes(&yanta.ws.store().read(), &format!("report:{id}"))
+        .unwrap()
+        .unwrap();
+    let raw = craft_sync(&doc, &format!("report:{id}"), "report");
+    // Mallory replays the victim's report document with her token: refused per document.
+    let resp = post_sync(&net, &mallory_t, &raw);
+    assert!(resp.docs[0].refused.is_some(), "{resp:?}");
+
+    // A rider cannot write a case, even of their own report: build one on a staff device and
+    // send it with the victim's token.
+    yanta
+        .ws
+        .record_case_event(
+            &id,
+            "victim",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "",
+        )
+        .unwrap();
+    let case = documents::document_bytes(&yanta.ws.store().read(), &format!("case:{id}"))
+        .unwrap()
+        .unwrap();
+    let resp = post_sync(
+        &net,
+        &victim_t,
+        &craft_sync(&case, &format!("case:{id}"), "case"),
+    );
+    let reason = resp.docs[0].refused.clone().unwrap();
+    assert!(
+        reason.contains("rider cannot write case events"),
+        "{reason}"
+    );
+    // Staff outside the area: refused.
+    let resp = post_sync(
+        &net,
+        &beilin_t,
+        &craft_sync(&case, &format!("case:{id}"), "case"),
+    );
+    assert!(
+        resp.docs[0].refused.clone().unwrap().contains("outside"),
+        "{resp:?}"
+    );
+    // An event claiming another actor: refused even inside the area.
+    let resp = post_sync(
+        &net,
+        &yanta_t,
+        &craft_sync(&case, &format!("case:{id}"), "case"),
+    );
+    assert!(
+        resp.docs[0]
+            .refused
+            .clone()
+            .unwrap()
+            .contains("claims actor"),
+        "{resp:?}"
+    );
+    assert_eq!(net.server_docs("case"), 0);
+
+    // Training progress is private: mallory cannot write the victim's.
+    let tdir = tempfile::tempdir().unwrap();
+    let tws = Waystation::open(
+        tdir.path(),
+        Config {
+            trusted_keys: vec![waystation_core::packs::demo_trusted_key()],
+            ..Config::default()
+        },
+    )
+    .unwrap();
+    tws.import_training_pack(&waystation_tests::real_training_pack())
+        .unwrap();
+    let course = tws.training_courses("victim").unwrap()[0].id.clone();
+    let lesson = tws.training_course("victim", &course).unwrap().lessons[0]
+        .id
+        .clone();
+    tws.complete_lesson("victim", &lesson).unwrap();
+    let progress = documents::document_bytes(&tws.store().read(), "progress:victim")
+        .unwrap()
+        .unwrap();
+    let raw = craft_sync(&progress, "progress:victim", "training-progress");
+    let resp = post_sync(&net, &mallory_t, &raw);
+    assert!(
+        resp.docs[0].refused.clone().unwrap().contains("private"),
+        "{resp:?}"
+    );
+    let resp = post_sync(&net, &victim_t, &raw);
+    assert_eq!(resp.docs[0].refused, None, "{resp:?}");
+    // And only the victim's feed lists it.
+    let feed = post_sync(&net, &mallory_t, &protocol::encode(&SyncRequest::default()));
+    assert!(
+        feed.changed.iter().all(|c| c.doc_id != "progress:victim"),
+        "{feed:?}"
+    );
+}
+
+fn waystation_tests_config() -> Config {
+    Config {
+        trusted_keys: waystation_tests::trusted(),
+        ..Config::default()
+    }
+}
+
+/// A sync request carrying the whole of `doc` as a first message from a fresh peer.
+fn craft_sync(doc: &[u8], doc_id: &str, kind: &str) -> Vec<u8> {
+    let mut am = automerge::AutoCommit::load(doc).unwrap();
+    let mut state = automerge::sync::State::new();
+    state.their_heads = Some(Vec::new());
+    state.their_need = Some(Vec::new());
+    state.their_have = Some(vec![automerge::sync::Have::default()]);
+    let message = am.sync().generate_sync_message(&mut state).unwrap();
+    protocol::encode(&SyncRequest {
+        cursor: 0,
+        docs: vec![DocMessage {
+            doc_id: doc_id.into(),
+            kind: kind.into(),
+            message: message.encode(),
+        }],
+    })
+}
+
+fn raw_post(net: &Net, token: &str, body: &[u8]) -> HttpResponse {
+    http()
+        .send(HttpRequest {
+            method: "POST".into(),
+            url: format!("{}/v1/sync", net.url()),
+            headers: vec![
+                ("authorization".into(), format!("Bearer {token}")),
+                ("content-type".into(), "application/cbor".into()),
+            ],
+            body: body.to_vec(),
+        })
+        .unwrap()
+}
+
+fn post_sync(net: &Net, token: &str, body: &[u8]) -> SyncResponse {
+    let resp = raw_post(net, token, body);
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    protocol::decode(&resp.body).unwrap()
+}
+
+/// Forwards to the real transport and injects failures.
+struct Faulty {
+    inner: ReqwestTransport,
+    calls: AtomicUsize,
+    /// On this call (1-based), run `hook` after forwarding and lose the response.
+    fail_at: usize,
+    hook: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    bodies: Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+impl Faulty {
+    fn new(fail_at: usize, hook: Option<Box<dyn FnOnce() + Send>>) -> Faulty {
+        Faulty {
+            inner: http(),
+            calls: AtomicUsize::new(0),
+            fail_at,
+            hook: Mutex::new(hook),
+            bodies: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl HttpTransport for Faulty {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        self.bodies
+            .lock()
+            .unwrap()
+            .push((request.url.clone(), request.body.clone()));
+        let resp = self.inner.send(request);
+        if n == self.fail_at {
+            if let Some(h) = self.hook.lock().unwrap().take() {
+                h();
+            }
+            return Err(TransportError::Connect("injected: response lost".into()));
+        }
+        resp
+    }
+}
+
+#[test]
+fn lost_responses_and_replayed_requests_create_no_duplicates() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let staff_t = net.user("staff-1", Role::Station, &[YANTA]);
+    let rider = Device::new(&net, &token);
+    let ids: Vec<String> = (0..12)
+        .map(|q| report_with_photo(&rider.ws, "rider-1", 50 + q))
+        .collect();
+    // The server gets every request, but the device never hears back (the app is killed, the
+    // network drops): every call's response is lost, up to the retries.
+    for fail_at in [1usize, 13, 14] {
+        let t = Faulty::new(fail_at, None);
+        let mut settings = rider.settings.clone();
+        settings.retry.attempts = 1;
+        let _ = rider.ws.sync_now(&settings, &t);
+    }
+    let s = rider.ws.sync_status().unwrap();
+    assert!(s.last_error.is_some() || s.pending_documents == 0, "{s:?}");
+    // Syncing again converges.
+    let t = Faulty::new(usize::MAX, None);
+    let r = rider.ws.sync_now(&rider.settings, &t).unwrap();
+    assert!(r.complete);
+    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(net.server_docs("report"), 12);
+    // Replay every request this device ever sent: nothing new on the server.
+    let bodies = t.bodies.lock().unwrap().clone();
+    for (url, body) in bodies.iter().filter(|(u, _)| u.ends_with("/v1/sync")) {
+        let _ = url;
+        post_sync(&net, &token, body);
+        post_sync(&net, &token, body);
+    }
+    assert_eq!(net.server_docs("report"), 12);
+    let staff = Device::new(&net, &staff_t);
+    assert_eq!(staff.sync().documents_received, 12);
+    for id in &ids {
+        assert_eq!(staff.ws.report(id).unwrap(), {
+            let mut r = rider.ws.report(id).unwrap();
+            r.outbox = staff.ws.report(id).unwrap().outbox;
+            r
+        });
+    }
+}
+
+#[test]
+fn a_server_restart_in_the_middle_of_a_sync_loses_nothing() {
+    let mut net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    for q in 0..8 {
+        report_with_photo(&rider.ws, "rider-1", 60 + q);
+    }
+    // Kill the server right after it handled the 5th request (some photo uploads); the
+    // device's retries find nobody there.
+    let addr = net.addr;
+    let handle = Arc::new(Mutex::new(net.server.take()));
+    let h2 = handle.clone();
+    let t = Faulty::new(
+        5,
+        Some(Box::new(move || {
+            if let Some(s) = h2.lock().unwrap().take() {
+                s.kill();
+            }
+        })),
+    );
+    let err = rider.ws.sync_now(&rider.settings, &t).unwrap_err();
+    assert!(matches!(err, Error::Network(_)), "{err:?}");
+    let s = rider.ws.sync_status().unwrap();
+    assert!(s.last_error.unwrap().contains("network"), "error recorded");
+    assert_eq!(s.pending_documents, 8);
+    // The server comes back on the same address and database.
+    net.addr = addr;
+    net.restart();
+    let r = rider.sync();
+    assert_eq!(r.documents_sent, 8, "{r:?}");
+    assert_eq!(net.server_docs("report"), 8);
+    assert!(rider.ws.sync_status().unwrap().last_error.is_none());
+}
+
+#[test]
+fn bad_tokens_are_unauthorized_and_nothing_changes() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    report_with_photo(&rider.ws, "rider-1", 20);
+    let mut wrong = rider.settings.clone();
+    wrong.token = "wst_not-a-real-token".into();
+    let err = rider.ws.sync_now(&wrong, &http()).unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    waystation_server::revoke_token(&net.db, &token).unwrap();
+    let err = rider.ws.sync_now(&rider.settings, &http()).unwrap_err();
+    assert!(
+        matches!(err, Error::Unauthorized(ref m) if m.contains("revoked")),
+        "{err:?}"
+    );
+    let expired =
+        waystation_server::issue_token(&net.db, "rider-1", chrono::Duration::zero()).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut e = rider.settings.clone();
+    e.token = expired;
+    let err = rider.ws.sync_now(&e, &http()).unwrap_err();
+    assert!(
+        matches!(err, Error::Unauthorized(ref m) if m.contains("expired")),
+        "{err:?}"
+    );
+    assert_eq!(net.server_docs("report"), 0);
+    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 1);
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<SyncStatus>>);
+
+impl SyncObserver for Recorder {
+    fn sync_status_changed(&self, status: SyncStatus) {
+        self.0.lock().unwrap().push(status);
+    }
+}
+
+#[test]
+fn the_observer_sees_a_sync_start_and_end() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    report_with_photo(&rider.ws, "rider-1", 21);
+    let rec = Arc::new(Recorder::default());
+    rider.ws.set_sync_observer(Some(rec.clone()));
+    rider.sync();
+    let seen = rec.0.lock().unwrap().clone();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(seen.first().unwrap().in_progress);
+    let last = seen.last().unwrap();
+    assert!(!last.in_progress && last.pending_documents == 0 && last.last_success.is_some());
+}
+
+#[test]
+fn packs_come_with_etags_and_go_through_the_verified_import() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let pack = waystation_tests::sign(&waystation_tests::synthetic_payload("xian", 3, 50, 1));
+    waystation_server::publish_pack(
+        &net.db,
+        waystation_server::admin::PackKind::Stations,
+        &pack,
+        &waystation_tests::trusted(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Waystation::open(dir.path(), waystation_tests_config()).unwrap();
+    let settings = net.settings(&token);
+    let got = ws.fetch_packs(&settings, &http()).unwrap();
+    assert_eq!(got.stations, Some(3));
+    assert_eq!(ws.station_count(), 50);
+    // Unchanged: a 304, nothing installed.
+    let again = ws.fetch_packs(&settings, &http()).unwrap();
+    assert_eq!((again.stations, again.training), (None, None));
+    // A device that does not trust the publisher refuses the pack, keeping what it has.
+    let dir2 = tempfile::tempdir().unwrap();
+    let untrusting = Waystation::open(dir2.path(), Config::default()).unwrap();
+    let err = untrusting.fetch_packs(&settings, &http()).unwrap_err();
+    assert!(matches!(err, Error::PackRejected(_)), "{err:?}");
+    assert_eq!(untrusting.station_count(), 0);
+}
