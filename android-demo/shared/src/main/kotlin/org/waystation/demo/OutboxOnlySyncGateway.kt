@@ -52,6 +52,8 @@ class OutboxOnlySyncGateway(
         return AutoCloseable { listeners -= listener }
     }
 
+    override fun refresh() = notifyChanged()
+
     /** Tells observers the status changed (call after a local change: the core has no observer here). */
     fun notifyChanged() {
         if (listeners.isEmpty()) return

@@ -256,6 +256,7 @@ fun fieldLabel(field: String, lang: Lang): String {
         "position" -> if (zh) "位置" else "Location"
         "photos" -> if (zh) "照片" else "Photos"
         "category" -> if (zh) "类别" else "Category"
+        "district" -> if (zh) "所属区县" else "District"
         else -> field
     }
 }

@@ -43,7 +43,7 @@ sealed class SyncOutcome {
 
 /** The core's sync, as the demo uses it. */
 interface SyncGateway {
-    /** Null when sync can run; otherwise why it cannot (shown on the sync screen). */
+    /** Null when sync can run; otherwise why it cannot (shown on the sync screen). Cheap: no I/O. */
     fun unavailableReason(): String?
 
     /** The current status, from the local database (no network). */
@@ -54,6 +54,12 @@ interface SyncGateway {
 
     /** Calls [listener] with each new status until the returned handle is closed. */
     fun observe(listener: (SyncSnapshot) -> Unit): AutoCloseable
+
+    /**
+     * Called after a local change (a submitted report…). An implementation whose core has no
+     * observer of its own re-reads the status and tells the observers.
+     */
+    fun refresh() {}
 }
 
 /** What the sync screen shows. */
@@ -119,7 +125,10 @@ class SyncCoordinator(
     fun onAppStart() = apply(SyncTrigger.APP_START)
 
     /** After the rider stored something to send (a submitted report, a case event, a quiz). */
-    fun onLocalChange() = apply(SyncTrigger.LOCAL_CHANGE)
+    fun onLocalChange(): SyncPlan {
+        gateway.refresh()
+        return apply(SyncTrigger.LOCAL_CHANGE)
+    }
 
     /** After the sync preferences changed. */
     fun onPreferencesChanged() = apply(SyncTrigger.PREFERENCES_CHANGED)

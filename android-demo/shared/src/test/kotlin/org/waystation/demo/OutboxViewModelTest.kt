@@ -24,7 +24,8 @@ class OutboxViewModelTest {
     @AfterEach
     fun close() = opened.forEach { it.close() }
 
-    private fun core() = Fixtures.core(tmp.resolve("phone")).also { opened += it }
+    // With the station pack, as the app has it: a report's district comes from the nearest station.
+    private fun core() = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
 
     private fun submitted(core: Waystation, description: String, lat: Double = 34.2230): String {
         val form = ReportForm(core, Fixtures.RIDER, Lang.EN)

@@ -28,7 +28,8 @@ class ReportFormTest {
     @AfterEach
     fun close() = opened.forEach { it.close() }
 
-    private fun core(name: String = "phone") = Fixtures.core(tmp.resolve(name)).also { opened += it }
+    // With the station pack, as the app has it: a report's district comes from the nearest station.
+    private fun core(name: String = "phone") = Fixtures.coreWithStations(tmp.resolve(name)).also { opened += it }
 
     /** A category that needs the merchant, like a missing food-safety seal. */
     private val merchantCategory = reportCategories().first { it.needsMerchant }.code

@@ -32,7 +32,8 @@ class SyncCoordinatorTest {
     @AfterEach
     fun close() = opened.forEach { it.close() }
 
-    private fun core() = Fixtures.core(tmp.resolve("phone")).also { opened += it }
+    // With the station pack, as the app has it: a report's district comes from the nearest station.
+    private fun core() = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
 
     private class RecordingScheduler : BackgroundSyncScheduler {
         val plans = mutableListOf<SyncPlan>()
@@ -88,7 +89,8 @@ class SyncCoordinatorTest {
         val seen = mutableListOf<SyncSnapshot>()
         val handle = gateway.observe { seen += it }
         val id = submit(core)
-        gateway.notifyChanged()
+        // The coordinator tells the observers after a local change.
+        SyncCoordinator(gateway, RecordingScheduler()) { SyncPreferences() }.onLocalChange()
         assertEquals(SyncSnapshot(1, 1, null, null, false), gateway.status())
         assertEquals(listOf(gateway.status()), seen)
         handle.close()

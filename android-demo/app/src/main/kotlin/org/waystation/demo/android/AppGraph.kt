@@ -1,0 +1,106 @@
+package org.waystation.demo.android
+
+import android.app.Application
+import android.content.Context
+import android.content.SharedPreferences
+import java.io.File
+import java.util.Locale
+import java.util.UUID
+import org.waystation.demo.BackgroundSyncScheduler
+import org.waystation.demo.Lang
+import org.waystation.demo.SyncCoordinator
+import org.waystation.demo.SyncGateway
+import org.waystation.demo.SyncPreferences
+import uniffi.waystation_ffi.Waystation
+import uniffi.waystation_ffi.WaystationConfig
+import uniffi.waystation_ffi.demoPublisherKey
+
+/**
+ * The app's long-lived objects, made once by the Application class (WaystationDemoApp, in
+ * src/androidx because it wires in WorkManager) and reached from every screen.
+ */
+object AppGraph {
+    /** Bundled packs, copied into the app's assets by scripts/build-rust.sh. */
+    const val STATION_PACK_ASSET = "packs/xian-sample.pack.json"
+    const val TRAINING_PACK_ASSET = "packs/xian-training.pack.json"
+
+    class Graph internal constructor(
+        private val context: Context,
+        /** One core for the app's lifetime; safe to call from any thread. */
+        val core: Waystation,
+        /** This install's rider id (a demo has no accounts). */
+        val user: String,
+        val lang: Lang,
+        val sync: SyncGateway,
+        val coordinator: SyncCoordinator,
+        private val prefs: SharedPreferences,
+    ) {
+        private val packLock = Any()
+
+        @Volatile
+        private var packsChecked = false
+
+        /**
+         * The rider's background sync choices. After setting them, call
+         * `coordinator.onPreferencesChanged()` off the main thread to reschedule.
+         */
+        var syncPreferences: SyncPreferences
+            get() = SyncPreferences(
+                backgroundSync = prefs.getBoolean(KEY_BACKGROUND, true),
+                wifiOnly = prefs.getBoolean(KEY_WIFI_ONLY, false),
+            )
+            set(value) {
+                prefs.edit().putBoolean(KEY_BACKGROUND, value.backgroundSync).putBoolean(KEY_WIFI_ONLY, value.wifiOnly).apply()
+            }
+
+        /**
+         * Installs the bundled station and training packs on first use (verified against the
+         * demo publisher key, as any pack). Blocking: call it off the main thread.
+         */
+        fun ensurePacks() {
+            if (packsChecked) return
+            synchronized(packLock) {
+                if (packsChecked) return
+                val kinds = core.installedPacks().map { it.kind }.toSet()
+                if ("stations" !in kinds) core.importStationPack(readAsset(STATION_PACK_ASSET))
+                if ("training" !in kinds) core.importTrainingPack(readAsset(TRAINING_PACK_ASSET))
+                packsChecked = true
+            }
+        }
+
+        private fun readAsset(name: String): ByteArray = context.assets.open(name).use { it.readBytes() }
+    }
+
+    private const val KEY_BACKGROUND = "background_sync"
+    private const val KEY_WIFI_ONLY = "wifi_only"
+    private const val KEY_USER = "user_id"
+
+    @Volatile
+    private var graph: Graph? = null
+
+    /** The graph; [init] must have run (the Application class does it in onCreate). */
+    fun get(): Graph = graph ?: throw IllegalStateException("AppGraph.init was not called: is WaystationDemoApp the application class?")
+
+    /**
+     * Opens the core on the app's private storage and wires sync to [scheduler]. Opening runs
+     * migrations and builds the station index from SQLite: milliseconds for the sample pack.
+     */
+    @Synchronized
+    fun init(app: Application, scheduler: BackgroundSyncScheduler): Graph {
+        graph?.let { return it }
+        val prefs = app.getSharedPreferences("waystation-demo", Context.MODE_PRIVATE)
+        val user = prefs.getString(KEY_USER, null) ?: ("rider-" + UUID.randomUUID().toString().take(8)).also {
+            prefs.edit().putString(KEY_USER, it).apply()
+        }
+        val lang = if (Locale.getDefault().language == "zh") Lang.ZH else Lang.EN
+        // The demo trusts the demo publisher key, whose secret is public: a real app ships
+        // the city's key instead.
+        val core = Waystation(File(app.filesDir, "waystation").path, WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
+        val sync = SyncGateways.create(core, user)
+        lateinit var created: Graph
+        val coordinator = SyncCoordinator(sync, scheduler) { created.syncPreferences }
+        created = Graph(app, core, user, lang, sync, coordinator, prefs)
+        graph = created
+        return created
+    }
+}

@@ -1,0 +1,42 @@
+package org.waystation.demo.android
+
+import android.content.Intent
+import android.os.Bundle
+import android.widget.TextView
+
+/** Home: the five screens, and what is installed. */
+class MainActivity : Screen() {
+    private lateinit var info: TextView
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        title = t("红色驿站", "Waystation")
+        val column = scrollingScreen()
+        column.heading(t("骑手驿站助手（演示）", "Waystation demo"))
+        info = column.text(t("正在准备离线数据…", "Preparing offline data…"), sizeSp = 14f, color = Palette.MUTED)
+        column.button(t("附近开放的驿站", "Nearest open stations")) { open(StationsActivity::class.java) }
+        column.button(t("新建隐患报告", "New hazard report")) { open(ReportActivity::class.java) }
+        column.button(t("发件箱与处理进度", "Outbox and cases")) { open(OutboxActivity::class.java) }
+        column.button(t("安全培训", "Safety training")) { open(TrainingActivity::class.java) }
+        column.button(t("同步状态", "Sync status")) { open(SyncActivity::class.java) }
+    }
+
+    override fun onResume() {
+        super.onResume()
+        work({
+            graph.ensurePacks()
+            val packs = graph.core.installedPacks()
+            val stations = graph.core.stationCount()
+            Triple(packs, stations, graph.user)
+        }) { (packs, stations, user) ->
+            val synthetic = packs.any { it.synthetic }
+            info.text = buildString {
+                append(t("用户 $user · 驿站 $stations 个", "User $user · $stations stations"))
+                packs.forEach { append("\n${it.kind}: ${it.packId} v${it.version}") }
+                if (synthetic) append(t("\n示例数据：位置和名称为虚构", "\nSample data: positions and names are synthetic"))
+            }
+        }
+    }
+
+    private fun open(screen: Class<*>) = startActivity(Intent(this, screen))
+}

@@ -1,0 +1,53 @@
+package org.waystation.demo.android
+
+import android.app.Activity
+import android.widget.Toast
+import java.util.concurrent.ExecutorService
+import java.util.concurrent.Executors
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.MainScope
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import org.waystation.demo.Lang
+import org.waystation.demo.userMessage
+
+/**
+ * The base of every screen: the app's objects, a coroutine scope cancelled with the
+ * activity, and [work], which runs core calls on the screen's own background thread (one
+ * thread, so a screen's view model is never used from two threads at once) and shows the
+ * result, or the error as a message, on the main thread.
+ */
+abstract class Screen : Activity() {
+    protected val graph: AppGraph.Graph get() = AppGraph.get()
+    protected val lang: Lang get() = graph.lang
+    protected val scope: CoroutineScope = MainScope()
+    private val executor: ExecutorService = Executors.newSingleThreadExecutor()
+    private val background = executor.asCoroutineDispatcher()
+
+    protected fun t(zh: String, en: String): String = lang.t(zh, en)
+
+    protected fun <T> work(task: () -> T, onDone: (T) -> Unit): Job = scope.launch {
+        try {
+            val result = withContext(background) { task() }
+            onDone(result)
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Exception) {
+            toast(userMessage(e, lang))
+        }
+    }
+
+    protected fun toast(message: String) {
+        Toast.makeText(this, message, Toast.LENGTH_LONG).show()
+    }
+
+    override fun onDestroy() {
+        scope.cancel()
+        executor.shutdown()
+        super.onDestroy()
+    }
+}

@@ -1,0 +1,105 @@
+package org.waystation.demo.android
+
+import android.Manifest
+import android.content.pm.PackageManager
+import android.os.Bundle
+import android.widget.HorizontalScrollView
+import android.widget.LinearLayout
+import android.widget.TextView
+import kotlinx.coroutines.launch
+import org.waystation.demo.StationsScreen
+import org.waystation.demo.StationsViewModel
+import org.waystation.demo.formatAccuracy
+import uniffi.waystation_ffi.Coordinate
+import uniffi.waystation_ffi.Datum
+import uniffi.waystation_ffi.OpenStatus
+
+/** Nearest open stations: service filters, "open now", distance and bearing from the rider. */
+class StationsActivity : Screen() {
+    private lateinit var vm: StationsViewModel
+    private lateinit var where: TextView
+    private lateinit var results: LinearLayout
+    private var position: Coordinate? = null
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        title = t("附近驿站", "Nearest stations")
+        vm = StationsViewModel(graph.core, lang)
+        val column = scrollingScreen()
+
+        column.text(t("需要的服务", "Services needed"), bold = true)
+        val chips = LinearLayout(this).apply { orientation = LinearLayout.HORIZONTAL }
+        column.addView(HorizontalScrollView(this).apply { addView(chips) })
+        vm.serviceChoices().forEach { choice ->
+            chips.checkBox(choice.label, choice.selected) { vm.toggle(choice.service); search() }
+        }
+        column.checkBox(t("只看现在开放的", "Open now only"), vm.openOnly) { vm.openOnly = it; search() }
+        column.button(t("用我的位置", "Use my location")) { locate() }
+        column.button(t("以钟楼为中心（演示）", "Search from the Bell Tower (demo)")) {
+            position = BELL_TOWER
+            where.text = t("钟楼（演示位置）", "Bell Tower (demo position)")
+            search()
+        }
+        where = column.text(t("尚未定位", "No position yet"), sizeSp = 14f, color = Palette.MUTED)
+        results = column.region()
+        if (savedInstanceState == null && PlatformLocation(this).permitted()) locate()
+    }
+
+    private fun locate() {
+        val location = PlatformLocation(this)
+        if (!location.permitted()) {
+            requestPermissions(arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION), REQUEST_LOCATION)
+            return
+        }
+        where.text = t("正在定位…", "Finding your position…")
+        scope.launch {
+            val fix = location.locate()
+            if (fix == null) {
+                where.text = t("无法定位：请到开阔处，或用演示位置", "No position: try in the open, or use the demo position")
+                return@launch
+            }
+            position = Coordinate(fix.lat, fix.lon, Datum.WGS84)
+            val mock = if (fix.mock) t(" · 模拟定位", " · mock location") else ""
+            where.text = "%.5f, %.5f · %s%s".format(fix.lat, fix.lon, formatAccuracy(fix.accuracyM, lang), mock)
+            search()
+        }
+    }
+
+    override fun onRequestPermissionsResult(requestCode: Int, permissions: Array<out String>, grantResults: IntArray) {
+        super.onRequestPermissionsResult(requestCode, permissions, grantResults)
+        if (requestCode == REQUEST_LOCATION && grantResults.any { it == PackageManager.PERMISSION_GRANTED }) locate()
+    }
+
+    private fun search() {
+        val at = position ?: return
+        work({
+            graph.ensurePacks()
+            vm.nearest(at)
+        }, ::show)
+    }
+
+    private fun show(screen: StationsScreen) {
+        results.removeAllViews()
+        screen.emptyMessage?.let { results.text(it, color = Palette.MUTED) }
+        screen.rows.forEach { row ->
+            results.card {
+                text(row.name, bold = true)
+                text("${row.distance} · ${row.bearing}")
+                val colour = when (row.openStatus) {
+                    OpenStatus.OPEN -> Palette.OPEN
+                    OpenStatus.CLOSED -> Palette.CLOSED
+                    OpenStatus.UNKNOWN -> Palette.UNKNOWN
+                }
+                text(row.status, color = colour)
+                text(row.address, sizeSp = 14f, color = Palette.MUTED)
+                text(row.services, sizeSp = 13f, color = Palette.MUTED)
+                row.phone?.let { text("☎ $it", sizeSp = 14f) }
+            }
+        }
+    }
+
+    companion object {
+        private const val REQUEST_LOCATION = 1
+        private val BELL_TOWER = Coordinate(34.25953, 108.94235, Datum.WGS84)
+    }
+}

@@ -1,0 +1,82 @@
+package org.waystation.demo.android
+
+import android.os.Bundle
+import android.widget.Button
+import android.widget.LinearLayout
+import android.widget.TextView
+import java.time.Instant
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import org.waystation.demo.SyncOutcome
+import org.waystation.demo.SyncSnapshot
+import org.waystation.demo.presentSync
+
+/**
+ * Sync status: what waits, the last success and the last error; "Sync now"; and the
+ * background sync choices that drive the WorkManager schedule.
+ */
+class SyncActivity : Screen() {
+    private lateinit var headline: TextView
+    private lateinit var lines: LinearLayout
+    private lateinit var syncNow: Button
+    private var observation: AutoCloseable? = null
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        title = t("同步", "Sync")
+        val column = scrollingScreen()
+        headline = column.heading("")
+        lines = column.region()
+        syncNow = column.button(t("立即同步", "Sync now")) { runSync() }
+        val prefs = graph.syncPreferences
+        column.checkBox(t("后台自动同步（有网络且电量充足时）", "Sync in the background (on a network, battery not low)"), prefs.backgroundSync) {
+            graph.syncPreferences = graph.syncPreferences.copy(backgroundSync = it)
+            reschedule()
+        }
+        column.checkBox(t("只用 Wi-Fi 同步（节省流量）", "Only on Wi-Fi (saves mobile data)"), prefs.wifiOnly) {
+            graph.syncPreferences = graph.syncPreferences.copy(wifiOnly = it)
+            reschedule()
+        }
+    }
+
+    private fun reschedule() = work({ graph.coordinator.onPreferencesChanged() }) {}
+
+    override fun onStart() {
+        super.onStart()
+        observation = graph.sync.observe { snapshot -> runOnUiThread { show(snapshot) } }
+        refresh()
+    }
+
+    override fun onStop() {
+        observation?.close()
+        observation = null
+        super.onStop()
+    }
+
+    private fun refresh() = work({ graph.sync.status() }, ::show)
+
+    private fun show(snapshot: SyncSnapshot) {
+        val screen = presentSync(snapshot, graph.sync.unavailableReason(), Instant.now(), lang)
+        headline.text = screen.headline
+        headline.setTextColor(if (screen.attention) Palette.WARNING else Palette.OPEN)
+        lines.removeAllViews()
+        screen.lines.forEach { lines.text(it, sizeSp = 14f) }
+        syncNow.isEnabled = screen.canSyncNow
+    }
+
+    private fun runSync() {
+        syncNow.isEnabled = false
+        scope.launch {
+            // The sync itself suspends; the status read and the rescheduling after it block.
+            val outcome = withContext(Dispatchers.IO) { graph.coordinator.syncNow() }
+            val message = when (outcome) {
+                is SyncOutcome.Synced -> t("同步完成", "Synced")
+                is SyncOutcome.Failed -> t("同步失败：", "Sync failed: ") + outcome.reason
+                is SyncOutcome.Unavailable -> t("无法同步：", "Sync unavailable: ") + outcome.reason
+            }
+            toast(message)
+            refresh()
+        }
+    }
+}
