@@ -1,0 +1,99 @@
+import SwiftUI
+import waystation_ffi
+
+/// Drafts to finish, and submitted reports with their delivery state and case status.
+struct OutboxView: View {
+    @EnvironmentObject private var model: AppModel
+    @State private var reports: [Report] = []
+    @State private var message: String?
+
+    var body: some View {
+        List {
+            if let message { Text(message).foregroundStyle(.secondary) }
+            Section(L.t("草稿", "Drafts")) {
+                ForEach(reports.filter { $0.status == ReportStatus.draft }, id: \.id) { report in
+                    NavigationLink { ReportFormView(reportId: report.id) } label: { row(report) }
+                }
+            }
+            Section(L.t("已提交", "Submitted")) {
+                ForEach(reports.filter { $0.status != ReportStatus.draft }, id: \.id) { report in
+                    NavigationLink { CaseTimelineView(reportId: report.id) } label: { row(report) }
+                }
+            }
+        }
+        .navigationTitle(L.t("发件箱", "Outbox"))
+        .task { await load() }
+        .refreshable { await load() }
+    }
+
+    private func row(_ report: Report) -> some View {
+        let label = reportCategories().first { $0.code == report.category }.map { L.zh ? $0.labelZh : $0.labelEn } ?? report.category
+        return VStack(alignment: .leading, spacing: 4) {
+            Text(label).bold()
+            Text(report.description ?? L.t("（无描述）", "(no description)")).font(.subheadline)
+            Text(delivery(report)).font(.footnote).foregroundStyle(.secondary)
+        }
+    }
+
+    private func delivery(_ report: Report) -> String {
+        switch (report.status, report.outbox) {
+        case (.draft, _): return L.t("草稿，尚未提交", "Draft, not submitted")
+        case (.withdrawn, _): return L.t("已撤回", "Withdrawn")
+        case (_, .some(.sent(let at))): return L.t("已发送 ", "Sent ") + formatAgo(at)
+        case (_, .some(.refused(let reason, _))): return L.t("服务器拒收：", "Refused by the server: ") + reason
+        default: return L.t("等待网络发送", "Waiting for a connection")
+        }
+    }
+
+    @MainActor
+    private func load() async {
+        let author = model.user
+        do {
+            // Summaries come from the report index; each row then opens its report.
+            reports = try await model.run { core in
+                try core.reportSummaries(author: author, status: nil).map { try core.report(id: $0.id) }
+            }
+        } catch { message = describe(error) }
+    }
+}
+
+/// A submitted report's case: the derived status and every event, oldest first.
+struct CaseTimelineView: View {
+    let reportId: String
+    @EnvironmentObject private var model: AppModel
+    @State private var caseView: CaseView?
+    @State private var message: String?
+
+    var body: some View {
+        List {
+            if let message { Text(message).foregroundStyle(.secondary) }
+            if let caseView {
+                Section {
+                    Text(caseStatusLabel(caseView.status)).font(.title3).bold()
+                    Text("Open311: \(caseView.open311Status == .open ? "open" : "closed") — \(caseView.statusNotes)")
+                        .font(.footnote).foregroundStyle(.secondary)
+                    if let grid = caseView.gridId { Text(L.t("网格 ", "Grid ") + grid) }
+                }
+                Section(L.t("时间线", "Timeline")) {
+                    if caseView.timeline.isEmpty { Text(L.t("还没有人跟进", "Nobody has followed it up yet")).foregroundStyle(.secondary) }
+                    ForEach(caseView.timeline, id: \.event.id) { entry in
+                        VStack(alignment: .leading, spacing: 4) {
+                            Text("\(formatAgo(entry.event.at)) · \(roleLabel(entry.event.role)) \(entry.event.actor)")
+                                .font(.footnote).foregroundStyle(.secondary)
+                            Text(eventLabel(entry.event.kind)).bold()
+                            if let note = entry.event.note, !note.isEmpty { Text(note) }
+                            if !entry.applied {
+                                Text(L.t("未生效：", "Not applied: ") + (entry.notAppliedBecause ?? "")).foregroundStyle(.orange)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        .navigationTitle(L.t("处理进度", "Case timeline"))
+        .task {
+            let id = reportId
+            do { caseView = try await model.run { core in try core.reportCase(reportId: id) } } catch { message = describe(error) }
+        }
+    }
+}

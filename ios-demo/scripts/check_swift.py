@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Checks the iOS demo and the Swift package as far as Linux allows (no Swift compiler here).
+
+    python3 ios-demo/scripts/check_swift.py            # after scripts/gen-bindings.sh swift
+    python3 ios-demo/scripts/check_swift.py --self-test
+
+Against bindings/swift/generated/waystation_ffi.swift, it checks that the demo's Swift sources
+call only what the bindings declare, with the right argument labels:
+  - every `core.method(label: ...)` is a method of Waystation, with exactly its labels;
+  - every `Struct(label: ...)` of a generated record passes known labels, in order, and every
+    label without a default;
+  - every call of a generated top-level function, and `Waystation(dataDir:config:)`;
+  - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists.
+It also checks that bindings/swift/Package.swift points at files that exist (or that the build
+script writes), that the C module names agree, and that ios-demo/project.yml's paths exist and
+its background task identifier is the one the code registers.
+
+It does not type-check: types, optionals, `try`, property names and SwiftUI are left to Xcode.
+--self-test breaks a copy of the sources in known ways and makes sure each is caught.
+"""
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED = ROOT / "bindings/swift/generated/waystation_ffi.swift"
+PACKAGE = ROOT / "bindings/swift/Package.swift"
+XCFRAMEWORK_SCRIPT = ROOT / "scripts/build-xcframework.sh"
+DEMO = ROOT / "ios-demo"
+SOURCES = DEMO / "Sources"
+
+# Cases of platform enums matched in the demo's `case` patterns (CoreLocation, SwiftUI).
+PLATFORM_CASES = {
+    "some", "none", "notDetermined", "denied", "restricted", "authorizedWhenInUse",
+    "authorizedAlways", "background", "active", "inactive", "camera",
+}
+
+
+def code_only(text: str, keep_strings: bool = False) -> str:
+    """Swift source without comments and (unless keep_strings) string contents; interpolated
+    code is kept."""
+    out = []
+    i, n = 0, len(text)
+    depth_stack = []  # for each open string interpolation: paren depth at which it closes
+    in_string = False
+    while i < n:
+        c = text[i]
+        if in_string:
+            if c == "\\" and i + 1 < n and text[i + 1] == "(":
+                out.append('" + (')
+                depth_stack.append(1)
+                in_string = False
+                i += 2
+                continue
+            if c == "\\":
+                if keep_strings:
+                    out.append(text[i:i + 2])
+                i += 2
+                continue
+            if c == '"':
+                out.append('"')
+                in_string = False
+            elif keep_strings:
+                out.append(c)
+            i += 1
+            continue
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        if c == '"':
+            out.append('"')
+            in_string = True
+            i += 1
+            continue
+        if depth_stack:
+            if c == "(":
+                depth_stack[-1] += 1
+            elif c == ")":
+                depth_stack[-1] -= 1
+                if depth_stack[-1] == 0:
+                    depth_stack.pop()
+                    out.append(') + "')
+                    in_string = True
+                    i += 1
+                    continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def matching(text: str, open_at: int) -> int:
+    """Index of the bracket closing the one at open_at."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    stack = []
+    for i in range(open_at, len(text)):
+        c = text[i]
+        if c in pairs:
+            stack.append(pairs[c])
+        elif c in ")]}":
+            if not stack or stack.pop() != c:
+                raise ValueError(f"unbalanced {c!r} at {i}")
+            if not stack:
+                return i
+    raise ValueError("unclosed bracket")
+
+
+def split_top(args: str):
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(args):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(args[start:i])
+            start = i + 1
+    if args.strip():
+        parts.append(args[start:])
+    return parts
+
+
+def call_labels(args: str):
+    labels = []
+    for part in split_top(args):
+        m = re.match(r"\s*([A-Za-z_]\w*)\s*:(?!:)", part)
+        labels.append(m.group(1) if m else "_")
+    return labels
+
+
+def params(decl: str):
+    """[(label, has_default)] of a parameter list."""
+    out = []
+    for part in split_top(decl):
+        m = re.match(r"\s*(?:`?([A-Za-z_]\w*)`?\s+)?`?([A-Za-z_]\w*)`?\s*:", part)
+        if not m:
+            continue
+        out.append((m.group(1) or m.group(2), "=" in part))
+    return out
+
+
+class Api:
+    def __init__(self, swift: str):
+        s = code_only(swift)
+        self.methods = {}
+        proto = re.search(r"public protocol WaystationProtocol[^{]*\{", s)
+        body = s[proto.end():matching(s, proto.end() - 1)]
+        for m in re.finditer(r"\bfunc (\w+)\(", body):
+            close = matching(body, m.end() - 1)
+            self.methods[m.group(1)] = [l for l, _ in params(body[m.end():close])]
+        self.functions = {}
+        for m in re.finditer(r"^public func ([a-z]\w*)\(", s, re.M):
+            close = matching(s, m.end() - 1)
+            self.functions[m.group(1)] = params(s[m.end():close])
+        self.structs = {}
+        for m in re.finditer(r"public struct (\w+)\b[^{]*\{", s):
+            body = s[m.end():matching(s, m.end() - 1)]
+            init = re.search(r"public init\(", body)
+            if init:
+                self.structs[m.group(1)] = params(body[init.end():matching(body, init.end() - 1)])
+        self.enums = {}
+        for m in re.finditer(r"(?:public )?enum (\w+)\b[^{]*\{", s):
+            body = s[m.end():matching(s, m.end() - 1)]
+            # Only the enum's own cases: drop nested bodies (functions, extensions).
+            flat, depth = [], 0
+            for c in body:
+                if c == "{":
+                    depth += 1
+                elif c == "}":
+                    depth -= 1
+                elif depth == 0:
+                    flat.append(c)
+            self.enums[m.group(1)] = set(re.findall(r"\bcase\s+`?(\w+)`?", "".join(flat)))
+        init = re.search(r"public convenience init\(", s)
+        self.constructor = [l for l, _ in params(s[init.end():matching(s, init.end() - 1)])]
+
+
+def check_sources(api: Api, files: dict) -> list:
+    errors = []
+    demo_enums = {}
+    for name, text in files.items():
+        code = code_only(text)
+        for m in re.finditer(r"\benum (\w+)\b[^{]*\{", code):
+            body = code[m.end():matching(code, m.end() - 1)]
+            demo_enums[m.group(1)] = set(re.findall(r"\bcase\s+(\w+)", body))
+    known_cases = set().union(*api.enums.values(), *demo_enums.values(), PLATFORM_CASES)
+
+    for name, text in files.items():
+        code = code_only(text)
+
+        def where(pos):
+            return f"{name}:{code.count(chr(10), 0, pos) + 1}"
+
+        if "import waystation_ffi" not in code and re.search(r"\bcore\.", code):
+            errors.append(f"{name}: uses the core without `import waystation_ffi`")
+        for m in re.finditer(r"\bcore\.(\w+)\(", code):
+            method = m.group(1)
+            if method not in api.methods:
+                errors.append(f"{where(m.start())}: Waystation has no method {method}")
+                continue
+            got = call_labels(code[m.end():matching(code, m.end() - 1)])
+            if got != api.methods[method]:
+                errors.append(f"{where(m.start())}: core.{method} takes {api.methods[method]}, called with {got}")
+        for m in re.finditer(r"(?<![\w.])(\w+)\(", code):
+            callee = m.group(1)
+            if callee in api.structs:
+                declared = api.structs[callee]
+            elif callee in api.functions:
+                declared = api.functions[callee]
+            elif callee == "Waystation":
+                declared = [(l, False) for l in api.constructor]
+            else:
+                continue
+            if re.search(r"\b(struct|enum|class|func)\s+$", code[max(0, m.start() - 12):m.start()]):
+                continue
+            got = call_labels(code[m.end():matching(code, m.end() - 1)])
+            labels = [l for l, _ in declared]
+            it = iter(labels)
+            in_order = all(any(g == l for l in it) for g in got)
+            missing = [l for l, has_default in declared if not has_default and l not in got]
+            if not in_order or missing:
+                errors.append(f"{where(m.start())}: {callee}({', '.join(labels)}) called with {got}")
+        for m in re.finditer(r"\b([A-Z]\w*)\.(\w+)\b", code):
+            enum, case = m.groups()
+            if enum in api.enums and case not in api.enums[enum]:
+                errors.append(f"{where(m.start())}: {enum} has no case {case}")
+        for m in re.finditer(r"\bcase\b([^:\n]*):", code):
+            for d in re.finditer(r"(?<![\w).])\.([A-Za-z_]\w*)", m.group(1)):
+                if d.group(1) not in known_cases:
+                    errors.append(f"{where(m.start())}: no enum has a case .{d.group(1)}")
+    return errors
+
+
+def check_package(api_swift: str) -> list:
+    errors = []
+    package = code_only(PACKAGE.read_text(), keep_strings=True)
+    script = XCFRAMEWORK_SCRIPT.read_text()
+    binary = re.search(r'\.binaryTarget\(\s*name:\s*"(\w+)"\s*,\s*path:\s*"([^"]+)"', package)
+    if not binary:
+        return ["Package.swift: no binaryTarget with a path"]
+    name, path = binary.groups()
+    built = re.search(r'-output "\$out/([^"]+)"', script)
+    out_dir = re.search(r'out="\$repo_root/([^"]+)"', script)
+    if not built or not out_dir or f"{out_dir.group(1)}/{built.group(1)}" != f"bindings/swift/{path}":
+        errors.append(f"Package.swift: binaryTarget path {path} is not what scripts/build-xcframework.sh writes")
+    modulemap = (GENERATED.parent / "waystation_ffiFFI.modulemap").read_text()
+    module = re.search(r"module (\w+)", modulemap).group(1)
+    if name != module or f"{path}".split("/")[-1] != f"{module}.xcframework":
+        errors.append(f"Package.swift: binary target {name} is not the C module {module}")
+    if f"import {module}" not in api_swift:
+        errors.append(f"generated Swift does not import {module}")
+    if f'"$headers/{module}"' not in script and f"$headers/{module}/" not in script:
+        errors.append(f"build-xcframework.sh: headers are not in a folder named {module}")
+    target = re.search(r'\.target\(\s*name:\s*"(\w+)"(.*?)\n        \)', package, re.S)
+    if not target:
+        return errors + ["Package.swift: no Swift target"]
+    tname, body = target.groups()
+    tpath = re.search(r'path:\s*"([^"]+)"', body).group(1)
+    base = PACKAGE.parent / tpath
+    for f in re.findall(r'"([^"]+\.(?:swift|h|modulemap))"', body):
+        if not (base / f).is_file():
+            errors.append(f"Package.swift: {tpath}/{f} does not exist (run scripts/gen-bindings.sh swift)")
+    if f'"{name}"' not in body:
+        errors.append(f"Package.swift: target {tname} does not depend on {name}")
+    product = re.search(r'\.library\(\s*name:\s*"(\w+)"\s*,\s*targets:\s*\["(\w+)"\]', package)
+    if not product or product.group(2) != tname:
+        errors.append("Package.swift: the library product does not ship the Swift target")
+    else:
+        project = (DEMO / "project.yml").read_text()
+        if f"product: {product.group(1)}" not in project:
+            errors.append(f"project.yml: the app does not use the product {product.group(1)}")
+    for f in SOURCES.glob("*.swift"):
+        if re.search(r"^import waystation_ffi\b", f.read_text(), re.M) and tname != "waystation_ffi":
+            errors.append(f"{f.name} imports waystation_ffi but the package's module is {tname}")
+    return errors
+
+
+def check_project() -> list:
+    errors = []
+    project = (DEMO / "project.yml").read_text()
+    for p in re.findall(r"^\s*-?\s*path:\s*(\S+)", project, re.M):
+        if p.startswith("Generated/"):
+            continue  # written by xcodegen
+        if not (DEMO / p).exists():
+            errors.append(f"project.yml: {p} does not exist")
+    pkg = re.search(r"Waystation:\s*\n\s*path:\s*(\S+)", project)
+    if not pkg or not (DEMO / pkg.group(1) / "Package.swift").is_file():
+        errors.append("project.yml: the Waystation package path has no Package.swift")
+    ids = re.search(r"BGTaskSchedulerPermittedIdentifiers:\s*\[([^\]]*)\]", project)
+    code = (SOURCES / "Sync.swift").read_text()
+    task = re.search(r'taskIdentifier = "([^"]+)"', code)
+    if not ids or not task or task.group(1) not in [i.strip() for i in ids.group(1).split(",")]:
+        errors.append("project.yml: BGTaskSchedulerPermittedIdentifiers lacks the task Sync.swift registers")
+    for key in ("NSLocationWhenInUseUsageDescription", "NSCameraUsageDescription"):
+        if key not in project:
+            errors.append(f"project.yml: Info.plist lacks {key}")
+    return errors
+
+
+def self_test(api: Api, files: dict) -> list:
+    """Each mutation must produce an error; the untouched sources must produce none."""
+    failures = []
+    if check_sources(api, files):
+        failures.append("the untouched sources do not pass")
+    mutations = [
+        ("StationsView.swift", "core.nearestStations(query: query)", "core.nearestStations(q: query)"),
+        ("StationsView.swift", "core.nearestStations(query: query)", "core.nearestStation(query: query)"),
+        ("StationsView.swift", "StationFilter(services: Array(selected), openOnly: openOnly, maxDistanceM: nil)",
+         "StationFilter(openOnly: openOnly, services: Array(selected), maxDistanceM: nil)"),
+        ("StationsView.swift", "NearestQuery(\n            position: position,", "NearestQuery(\n"),
+        ("StationsView.swift", "Datum.wgs84", "Datum.wgs"),
+        ("OutboxView.swift", "case (.draft, _)", "case (.drafted, _)"),
+        ("AppModel.swift", "Waystation(dataDir: dir.path,", "Waystation(path: dir.path,"),
+        ("ReportView.swift", "defaultDuplicateRules()", "defaultDuplicateRules(radius: 5)"),
+    ]
+    for name, old, new in mutations:
+        if old not in files[name]:
+            failures.append(f"self-test: {name} no longer contains {old!r}")
+            continue
+        broken = dict(files)
+        broken[name] = files[name].replace(old, new, 1)
+        if not check_sources(api, broken):
+            failures.append(f"self-test: {name}: {old!r} -> {new!r} was not caught")
+    return failures
+
+
+def main() -> int:
+    if not GENERATED.is_file():
+        print(f"check_swift: {GENERATED.relative_to(ROOT)} is missing: run scripts/gen-bindings.sh swift", file=sys.stderr)
+        return 1
+    swift = GENERATED.read_text()
+    api = Api(swift)
+    files = {f.name: f.read_text() for f in sorted(SOURCES.glob("*.swift"))}
+    if "--self-test" in sys.argv:
+        errors = self_test(api, files)
+    else:
+        errors = check_sources(api, files) + check_package(swift) + check_project()
+    for e in errors:
+        print(f"check_swift: {e}", file=sys.stderr)
+    if errors:
+        return 1
+    calls = sum(len(re.findall(r"\bcore\.\w+\(", code_only(t))) for t in files.values())
+    what = "self-test: every mutation caught" if "--self-test" in sys.argv else (
+        f"{len(files)} Swift files, {calls} core calls checked against {len(api.methods)} Waystation methods; "
+        "Package.swift and project.yml consistent")
+    print(f"check_swift: {what}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
