@@ -1,0 +1,355 @@
+//! How the server is run: over TLS with a certificate, as two processes' worth of servers on
+//! one database file, with reads that never wait for a writer, publishing packs with ETags,
+//! and the `waystation-server` command itself.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use waystation_core::packs::{self, PublisherKeyPair};
+use waystation_core::sync::protocol::{self, SyncRequest};
+use waystation_server::{PackKind, Role, ServerConfig, TlsFiles};
+
+#[test]
+fn tls_with_a_self_signed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let cert_pem = dir.path().join("cert.pem");
+    let key_pem = dir.path().join("key.pem");
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let token =
+        waystation_server::add_user(&db, "rider-1", Role::Rider, &[], chrono::Duration::days(1))
+            .unwrap();
+    let server = waystation_server::spawn_config_on_thread(ServerConfig {
+        tls: Some(TlsFiles {
+            cert_pem: cert_pem.clone(),
+            key_pem,
+        }),
+        ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+    })
+    .unwrap();
+    assert!(server.url().starts_with("https://127.0.0.1:"));
+
+    let _ = http_client(); // installs the ring provider
+    let trusting = reqwest::blocking::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let me = trusting
+        .get(format!("{}/v1/me", server.url()))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 200);
+    let me: protocol::Me = protocol::decode(&me.bytes().unwrap()).unwrap();
+    assert_eq!(me.user, "rider-1");
+    let sync = trusting
+        .post(format!("{}/v1/sync", server.url()))
+        .bearer_auth(&token)
+        .body(protocol::encode(&SyncRequest::default()))
+        .send()
+        .unwrap();
+    assert_eq!(sync.status().as_u16(), 200);
+
+    // A client that does not trust the certificate does not get through; nor does plain HTTP.
+    let untrusting = reqwest::blocking::Client::builder().build().unwrap();
+    assert!(
+        untrusting
+            .get(format!("{}/healthz", server.url()))
+            .send()
+            .is_err()
+    );
+    let plain = server.url().replace("https://", "http://");
+    let plain_ok = http_client()
+        .get(format!("{plain}/healthz"))
+        .send()
+        .is_ok_and(|r| r.status().is_success());
+    assert!(!plain_ok, "plain HTTP to the TLS port");
+    server.shutdown();
+
+    // A key that does not match the certificate is refused at start.
+    let other = rcgen::generate_simple_self_signed(vec!["x".into()]).unwrap();
+    let wrong_key = dir.path().join("wrong.pem");
+    std::fs::write(&wrong_key, other.signing_key.serialize_pem()).unwrap();
+    let e = waystation_server::spawn_config_on_thread(ServerConfig {
+        tls: Some(TlsFiles {
+            cert_pem,
+            key_pem: wrong_key,
+        }),
+        ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("TLS"), "{e}");
+}
+
+#[test]
+fn two_servers_on_one_database_both_serve() {
+    let one = TestServer::start();
+    let two = waystation_server::spawn_config_on_thread(ServerConfig {
+        clock: one.clock.clone(),
+        ..ServerConfig::new(&one.db, "127.0.0.1:0".parse().unwrap())
+    })
+    .unwrap();
+    let f = Factory::new();
+    let rider_token = one
+        .admin()
+        .add_user("rider-1", Role::Rider, &[], chrono::Duration::days(1))
+        .unwrap();
+    let mut via_one = Device::new(Api::new(&one.url(), &rider_token));
+    let mut via_two = Device::new(Api::new(&two.url(), &rider_token));
+
+    // Writes through both, in parallel threads; every report gets its own feed number.
+    let mut reports = Vec::new();
+    for _ in 0..6 {
+        let r = f.report("rider-1", "food.seal");
+        reports.push((format!("report:{r}"), f.report_doc(&r)));
+    }
+    let (a, b) = reports.split_at(3);
+    let (a, b) = (a.to_vec(), b.to_vec());
+    let (url1, url2) = (one.url(), two.url());
+    let t1 = {
+        let token = rider_token.clone();
+        std::thread::spawn(move || {
+            let mut d = Device::new(Api::new(&url1, &token));
+            for (id, doc) in a {
+                d.put(&id, "report", doc);
+                d.sync();
+            }
+        })
+    };
+    let t2 = {
+        let token = rider_token.clone();
+        std::thread::spawn(move || {
+            let mut d = Device::new(Api::new(&url2, &token));
+            for (id, doc) in b {
+                d.put(&id, "report", doc);
+                d.sync();
+            }
+        })
+    };
+    t1.join().unwrap();
+    t2.join().unwrap();
+    assert_eq!(one.count("SELECT count(*) FROM docs"), 6);
+    assert_eq!(one.count("SELECT count(DISTINCT seq) FROM docs"), 6);
+    via_one.sync();
+    via_two.sync();
+    assert_eq!(via_one.docs.len(), 6);
+    assert_eq!(via_two.docs.len(), 6);
+    two.shutdown();
+}
+
+#[test]
+fn reads_do_not_wait_for_a_writer_and_writes_wait_their_turn() {
+    let server = TestServer::start();
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    let f = Factory::new();
+    let report = f.report("rider-1", "food.seal");
+    let id = format!("report:{report}");
+    let mut doc = f.report_doc(&report);
+    let write = SyncRequest {
+        cursor: 0,
+        docs: vec![doc_message(&id, "report", encoded_since(&mut doc, &[]))],
+    };
+    rider.sync(&write).unwrap();
+
+    // Another process holds the write lock.
+    let mut lock = rusqlite::Connection::open(&server.db).unwrap();
+    let tx = lock
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let started = std::time::Instant::now();
+    decode_answer::<protocol::Me>(rider.get("/v1/me")).unwrap();
+    rider.sync(&SyncRequest::default()).unwrap();
+    // A message without changes only reads.
+    let mut empty = automerge::AutoCommit::new();
+    let fetch = SyncRequest {
+        cursor: 0,
+        docs: vec![doc_message(&id, "report", encoded_since(&mut empty, &[]))],
+    };
+    let r = rider.sync(&fetch).unwrap();
+    assert!(r.docs[0].message.is_some());
+    assert!(started.elapsed() < Duration::from_secs(2), "reads waited");
+
+    // A write waits for the lock and then goes through.
+    let f2 = Factory::new();
+    let other = f2.report("rider-1", "food.seal");
+    let mut other_doc = f2.report_doc(&other);
+    let other_id = format!("report:{other}");
+    let body = protocol::encode(&SyncRequest {
+        cursor: 0,
+        docs: vec![doc_message(
+            &other_id,
+            "report",
+            encoded_since(&mut other_doc, &[]),
+        )],
+    });
+    let api = Api::new(&rider.base, &rider.token);
+    let writer = std::thread::spawn(move || {
+        decode_answer::<protocol::SyncResponse>(api.post_sync_raw(body))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    tx.commit().unwrap();
+    let r = writer.join().unwrap().unwrap();
+    assert!(r.docs[0].refused.is_none());
+    assert_eq!(server.count("SELECT count(*) FROM docs"), 2);
+}
+
+#[test]
+fn packs_are_verified_on_publish_and_served_with_etags() {
+    let server = TestServer::start();
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    let admin = server.admin();
+    let trusted = vec![packs::demo_trusted_key()];
+
+    // An untrusted signer, or the wrong kind, is refused.
+    let stranger = PublisherKeyPair::from_seed("stranger", [9u8; 32]);
+    let forged = packs::seal(b"{}", PackKind::Stations.payload_type(), &stranger).unwrap();
+    assert!(
+        admin
+            .publish_pack(PackKind::Stations, &forged, &trusted)
+            .is_err()
+    );
+    assert!(
+        admin
+            .publish_pack(PackKind::Training, &sample_station_pack(), &trusted)
+            .is_err()
+    );
+
+    let p = admin
+        .publish_pack(PackKind::Stations, &sample_station_pack(), &trusted)
+        .unwrap();
+    assert!(p.changed);
+    let again = admin
+        .publish_pack(PackKind::Stations, &sample_station_pack(), &trusted)
+        .unwrap();
+    assert!(!again.changed);
+
+    let r = rider.get("/v1/packs/stations");
+    assert_eq!(r.status().as_u16(), 200);
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, format!("\"{}\"", p.etag));
+    assert_eq!(r.bytes().unwrap().to_vec(), sample_station_pack());
+
+    let conditional = |tag: &str| {
+        rider
+            .http
+            .get(format!("{}/v1/packs/stations", rider.base))
+            .bearer_auth(&rider.token)
+            .header("if-none-match", tag)
+            .send()
+            .unwrap()
+    };
+    let r = conditional(&etag);
+    assert_eq!(r.status().as_u16(), 304);
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+    assert!(r.bytes().unwrap().is_empty());
+    assert_eq!(conditional("\"0000\"").status().as_u16(), 200);
+
+    // Training: none yet, then the real pack.
+    assert_error(rider.get("/v1/packs/training"), 404, "not_found");
+    admin
+        .publish_pack(PackKind::Training, &training_pack(), &trusted)
+        .unwrap();
+    assert_eq!(rider.get("/v1/packs/training").status().as_u16(), 200);
+    // Packs need a token like everything else.
+    let r = http_client()
+        .get(format!("{}/v1/packs/training", server.url()))
+        .send()
+        .unwrap();
+    assert_error(r, 401, "unauthorized");
+}
+
+#[test]
+fn the_command_adds_users_and_serves() {
+    let bin = env!("CARGO_BIN_EXE_waystation-server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.sqlite3");
+    let db_arg = db.to_str().unwrap();
+    let out = Command::new(bin)
+        .args([
+            "user", "add", "--db", db_arg, "--name", "staff-1", "--role", "station",
+        ])
+        .args(["--area", "610103", "--area", "610113"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("wst_"), "{token}");
+
+    let out = Command::new(bin)
+        .args([
+            "user", "add", "--db", db_arg, "--name", "x", "--role", "boss",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+
+    let pack = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/stations/xian-sample.pack.json"
+    );
+    let out = Command::new(bin)
+        .args([
+            "pack", "publish", "--db", db_arg, "--kind", "stations", pack,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(bin)
+        .args([
+            "pack",
+            "publish",
+            "--db",
+            db_arg,
+            "--kind",
+            "stations",
+            "--no-demo-key",
+            pack,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the demo key can be distrusted");
+
+    let mut child = Command::new(bin)
+        .args(["serve", "--db", db_arg, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    let api = Api::new(&url, &token);
+    let me: protocol::Me = decode_answer(api.get("/v1/me")).unwrap();
+    assert_eq!(me.areas, vec!["610103", "610113"]);
+    assert_eq!(api.get("/v1/packs/stations").status().as_u16(), 200);
+
+    let out = Command::new(bin)
+        .args(["token", "revoke", "--db", db_arg, "--token", &token])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_error(api.get("/v1/me"), 401, "unauthorized");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
