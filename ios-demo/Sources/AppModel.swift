@@ -33,7 +33,7 @@ final class AppModel: ObservableObject {
             let opened = try Waystation(dataDir: dir.path, config: WaystationConfig(trustedKeys: [demoPublisherKey()], maxPackBytes: nil))
             core = opened
             openError = nil
-            sync = OutboxOnlySyncGateway(core: opened, author: user)
+            sync = CoreSyncGateway(core: opened)
         } catch {
             core = nil
             openError = describe(error)

@@ -4,8 +4,9 @@ import waystation_ffi
 
 /*
  * Sync as the demo sees it, mirroring the Android demo's SyncGateway (android-demo/shared,
- * Sync.kt). The core's bindings have no sync API yet (issue 4 adds it): until then
- * OutboxOnlySyncGateway shows what waits in the local outbox and sends nothing.
+ * Sync.kt and CoreSyncGateway.kt, which are tested in CI against a real server).
+ * CoreSyncGateway runs the core's sync; OutboxOnlySyncGateway, which counts the local outbox
+ * and sends nothing, remains for a core built without sync.
  */
 
 /// The sync screen's data.
@@ -34,7 +35,90 @@ protocol SyncGateway: AnyObject {
     var onChange: ((SyncSnapshot) -> Void)? { get set }
 }
 
-/// Counts what waits in the local outbox; sends nothing.
+/// Where and as whom to sync. A demo keeps the token in UserDefaults; a real app keeps it in
+/// the Keychain.
+struct SyncAccount {
+    var server: String
+    var token: String
+
+    static func load() -> SyncAccount? {
+        let defaults = UserDefaults.standard
+        guard let server = defaults.string(forKey: "sync_server"), !server.isEmpty,
+              let token = defaults.string(forKey: "sync_token"), !token.isEmpty else { return nil }
+        return SyncAccount(server: server, token: token)
+    }
+
+    static func save(_ account: SyncAccount?) {
+        UserDefaults.standard.set(account?.server, forKey: "sync_server")
+        UserDefaults.standard.set(account?.token, forKey: "sync_token")
+    }
+
+    /// 30 s per request and 4 tries with backoff (the core's defaults: 0 means default).
+    var config: SyncConfig {
+        SyncConfig(server: server, token: token, timeoutMs: 0, attempts: 0, extraRootPem: nil)
+    }
+}
+
+/// Tells the gateway about the core's status changes (called on the syncing thread).
+final class StatusObserver: SyncObserver, @unchecked Sendable {
+    private let onStatus: (SyncStatus) -> Void
+    init(_ onStatus: @escaping (SyncStatus) -> Void) { self.onStatus = onStatus }
+    func syncStatusChanged(status: SyncStatus) { onStatus(status) }
+}
+
+/// The core's sync: `syncNow` is async in the bindings; the core calls the observer.
+final class CoreSyncGateway: SyncGateway {
+    private let core: Waystation
+    private var observer: StatusObserver?
+    var onChange: ((SyncSnapshot) -> Void)?
+
+    init(core: Waystation) {
+        self.core = core
+        let observer = StatusObserver { [weak self] status in
+            guard let self, let onChange = self.onChange else { return }
+            let snapshot = CoreSyncGateway.snapshot(status)
+            DispatchQueue.main.async { onChange(snapshot) }
+        }
+        self.observer = observer
+        core.setSyncObserver(observer: observer)
+    }
+
+    var unavailableReason: String? {
+        SyncAccount.load() == nil ? L.t("尚未设置同步服务器", "no sync server is set up") : nil
+    }
+
+    func status() throws -> SyncSnapshot { CoreSyncGateway.snapshot(try core.syncStatus()) }
+
+    func syncNow() async -> SyncOutcome {
+        guard let account = SyncAccount.load() else { return .unavailable(reason: unavailableReason ?? "") }
+        do {
+            let report = try await core.syncNow(config: account.config)
+            return report.complete ? .synced(try status()) : .failed(reason: "the sync stopped with work left", retryable: true)
+        } catch let WaystationError.Network(reason) {
+            return .failed(reason: reason, retryable: true)
+        } catch let WaystationError.Server(reason) {
+            return .failed(reason: reason, retryable: true)
+        } catch let WaystationError.Unauthorized(reason) {
+            // The same token cannot succeed later: the rider must sign in again.
+            return .failed(reason: reason, retryable: false)
+        } catch {
+            return .failed(reason: describe(error), retryable: false)
+        }
+    }
+
+    func refresh() {
+        guard let onChange, let snapshot = try? status() else { return }
+        DispatchQueue.main.async { onChange(snapshot) }
+    }
+
+    static func snapshot(_ s: SyncStatus) -> SyncSnapshot {
+        SyncSnapshot(pendingDocuments: Int(s.pendingDocuments), pendingPhotos: Int(s.pendingPhotos),
+                     lastSuccess: s.lastSuccess, lastError: s.lastError, inProgress: s.inProgress,
+                     refused: Int(s.refusedDocuments))
+    }
+}
+
+/// Counts what waits in the local outbox; sends nothing (for a core without sync).
 final class OutboxOnlySyncGateway: SyncGateway {
     private let core: Waystation
     private let author: String

@@ -8,6 +8,8 @@ struct SyncStatusView: View {
     @State private var running = false
     @State private var message: String?
     @AppStorage("background_sync") private var background = true
+    @State private var server = SyncAccount.load()?.server ?? ""
+    @State private var token = SyncAccount.load()?.token ?? ""
 
     var body: some View {
         List {
@@ -32,6 +34,19 @@ struct SyncStatusView: View {
                     .disabled(running || model.sync.unavailableReason != nil)
                 Toggle(L.t("后台自动同步（有网络时）", "Sync in the background (on a network)"), isOn: $background)
                     .onChange(of: background) { _ in BackgroundSync.schedule(model: model) }
+            }
+            Section(L.t("同步服务器", "Sync server")) {
+                TextField("https://sync.example.org", text: $server)
+                    .textInputAutocapitalization(.never)
+                    .keyboardType(.URL)
+                SecureField(L.t("令牌（管理员发放）", "Token (from an administrator)"), text: $token)
+                Button(L.t("保存", "Save")) {
+                    let s = server.trimmingCharacters(in: .whitespaces)
+                    let t = token.trimmingCharacters(in: .whitespaces)
+                    SyncAccount.save(s.isEmpty || t.isEmpty ? nil : SyncAccount(server: s, token: t))
+                    BackgroundSync.schedule(model: model)
+                    Task { await load() }
+                }
             }
             if let message { Section { Text(message).foregroundStyle(.secondary) } }
         }

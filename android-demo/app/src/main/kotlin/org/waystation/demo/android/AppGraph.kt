@@ -7,9 +7,11 @@ import java.io.File
 import java.util.Locale
 import java.util.UUID
 import org.waystation.demo.BackgroundSyncScheduler
+import org.waystation.demo.CoreSyncGateway
 import org.waystation.demo.Lang
 import org.waystation.demo.SyncCoordinator
 import org.waystation.demo.SyncGateway
+import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncPreferences
 import uniffi.waystation_ffi.Waystation
 import uniffi.waystation_ffi.WaystationConfig
@@ -36,6 +38,16 @@ object AppGraph {
         private val prefs: SharedPreferences,
     ) {
         private val packLock = Any()
+
+        /**
+         * The sync server and token, or null before the rider set them up. A demo keeps the
+         * token in plain SharedPreferences; a real app keeps it in the Android Keystore.
+         */
+        var syncAccount: SyncAccount?
+            get() = readAccount(prefs)
+            set(value) {
+                prefs.edit().putString(KEY_SERVER, value?.server).putString(KEY_TOKEN, value?.token).apply()
+            }
 
         @Volatile
         private var packsChecked = false
@@ -74,6 +86,14 @@ object AppGraph {
     private const val KEY_BACKGROUND = "background_sync"
     private const val KEY_WIFI_ONLY = "wifi_only"
     private const val KEY_USER = "user_id"
+    private const val KEY_SERVER = "sync_server"
+    private const val KEY_TOKEN = "sync_token"
+
+    private fun readAccount(prefs: SharedPreferences): SyncAccount? {
+        val server = prefs.getString(KEY_SERVER, null) ?: return null
+        val token = prefs.getString(KEY_TOKEN, null) ?: return null
+        return runCatching { SyncAccount(server, token) }.getOrNull()
+    }
 
     @Volatile
     private var graph: Graph? = null
@@ -96,7 +116,8 @@ object AppGraph {
         // The demo trusts the demo publisher key, whose secret is public: a real app ships
         // the city's key instead.
         val core = Waystation(File(app.filesDir, "waystation").path, WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
-        val sync = SyncGateways.create(core, user)
+        // The core's sync; the account is read at each sync, so a change applies to the next.
+        val sync = CoreSyncGateway(core) { readAccount(prefs) }
         lateinit var created: Graph
         val coordinator = SyncCoordinator(sync, scheduler) { created.syncPreferences }
         created = Graph(app, core, user, lang, sync, coordinator, prefs)

@@ -1,6 +1,7 @@
 package org.waystation.demo.android
 
 import android.os.Bundle
+import android.text.InputType
 import android.widget.Button
 import android.widget.LinearLayout
 import android.widget.TextView
@@ -8,6 +9,7 @@ import java.time.Instant
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncOutcome
 import org.waystation.demo.SyncSnapshot
 import org.waystation.demo.presentSync
@@ -29,6 +31,30 @@ class SyncActivity : Screen() {
         headline = column.heading("")
         lines = column.region()
         syncNow = column.button(t("立即同步", "Sync now")) { runSync() }
+
+        column.heading(t("同步服务器", "Sync server"))
+        val account = graph.syncAccount
+        var server = account?.server.orEmpty()
+        var token = account?.token.orEmpty()
+        column.field("https://sync.example.org", server) { server = it.trim() }
+        column.field(t("令牌（管理员发放）", "Token (from an administrator)"), token) { token = it.trim() }.apply {
+            inputType = InputType.TYPE_CLASS_TEXT or InputType.TYPE_TEXT_VARIATION_PASSWORD
+        }
+        column.button(t("保存", "Save")) {
+            if (server.isEmpty() && token.isEmpty()) {
+                graph.syncAccount = null
+            } else {
+                try {
+                    graph.syncAccount = SyncAccount(server, token)
+                } catch (e: IllegalArgumentException) {
+                    toast(e.message ?: "")
+                    return@button
+                }
+            }
+            reschedule()
+            refresh()
+        }
+
         val prefs = graph.syncPreferences
         column.checkBox(t("后台自动同步（有网络且电量充足时）", "Sync in the background (on a network, battery not low)"), prefs.backgroundSync) {
             graph.syncPreferences = graph.syncPreferences.copy(backgroundSync = it)
