@@ -19,6 +19,9 @@ enum class ReportField(val coreName: String) {
     MERCHANT_NAME("merchant_name"),
     MERCHANT_ADDRESS("merchant_address"),
     ADDRESS("address"),
+
+    /** GB/T 2260 district code; the core fills it from the nearest station within 5 km. */
+    DISTRICT("district"),
 }
 
 /** A category in the picker. */
@@ -43,6 +46,10 @@ data class ReportFormState(
     val merchantName: String,
     val merchantAddress: String,
     val address: String,
+    /** The district code (set by the rider, or derived by the core from the nearest station). */
+    val district: String,
+    /** True when the core could not derive the district: the form then asks for it. */
+    val needsDistrict: Boolean,
     /** `±12 m · WGS84 · 34.22300, 108.95300`, or null before a fix was stored. */
     val position: String?,
     val photos: List<PhotoRow>,
@@ -131,6 +138,12 @@ class ReportForm(
 
     /** Stores the buffered text in one update. The buffer is kept when the core refuses it. */
     fun save(): ReportFormState {
+        flush()
+        return state()
+    }
+
+    /** Stores the buffered text; every other change calls it first, so the check sees it. */
+    private fun flush() {
         val reportId = requireId()
         if (buffered.isNotEmpty()) {
             core.updateReportDraft(
@@ -140,35 +153,39 @@ class ReportForm(
                     merchantName = buffered[ReportField.MERCHANT_NAME],
                     merchantAddress = buffered[ReportField.MERCHANT_ADDRESS],
                     address = buffered[ReportField.ADDRESS],
+                    district = buffered[ReportField.DISTRICT],
                 ),
             )
             buffered.clear()
             firstUnsavedEdit = null
             lastEdit = null
         }
-        return state()
     }
 
-    /** Changes the category (stored at once). */
+    /** Changes the category (stored at once, with the buffered text). */
     fun setCategory(code: String): ReportFormState {
+        flush()
         core.updateReportDraft(requireId(), ReportPatch(category = code))
         return state()
     }
 
     /** Stores where the report was made. The core refuses absurd fixes and changes nothing. */
     fun setLocation(fix: PlatformFix): ReportFormState {
+        flush()
         core.setReportPosition(requireId(), fix.toLocationFix())
         return state()
     }
 
     /** Attaches a camera photo; metadata is stripped by the core before it is stored. */
     fun attachPhoto(bytes: ByteArray): ReportFormState {
+        flush()
         core.attachReportPhoto(requireId(), bytes, rules)
         return state()
     }
 
     /** Detaches a photo. */
     fun removePhoto(sha256: String): ReportFormState {
+        flush()
         core.removeReportPhoto(requireId(), sha256)
         return state()
     }
@@ -182,7 +199,7 @@ class ReportForm(
 
     /** Saves buffered text, then submits. A refusal lists every problem and changes nothing. */
     fun submit(): SubmitResult {
-        save()
+        flush()
         val reportId = requireId()
         val check = core.checkReport(reportId, rules)
         if (!check.canSubmit) return SubmitResult.NotSubmitted(check.problems.map { message(it.field, it.message) })
@@ -223,6 +240,8 @@ class ReportForm(
             merchantName = buffered[ReportField.MERCHANT_NAME] ?: report.merchantName.orEmpty(),
             merchantAddress = buffered[ReportField.MERCHANT_ADDRESS] ?: report.merchantAddress.orEmpty(),
             address = buffered[ReportField.ADDRESS] ?: report.address.orEmpty(),
+            district = buffered[ReportField.DISTRICT] ?: report.district.orEmpty(),
+            needsDistrict = check?.problems.orEmpty().any { it.field == "district" } || ReportField.DISTRICT in buffered,
             position = report.position?.let {
                 val flag = if (it.mock) (if (lang == Lang.ZH) " · 模拟定位" else " · mock") else ""
                 "${formatAccuracy(it.accuracyM, lang)} · %.5f, %.5f (WGS-84)$flag".format(it.lat, it.lon)

@@ -163,6 +163,35 @@ class ReportFormTest {
     }
 
     @Test
+    fun `far from every station the form asks for the district, and a typed one lets it through`() {
+        // A core without the station pack cannot derive the district from a nearby station.
+        val core = Fixtures.core(tmp.resolve("no-stations")).also { opened += it }
+        val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
+        form.start("other")
+        form.edit(ReportField.DESCRIPTION, "井盖缺失")
+        val state = form.setLocation(Fixtures.gpsFix(34.2230, 108.9530))
+        assertTrue(state.needsDistrict, "${state.problems}")
+        assertFalse(state.canSubmit)
+        assertEquals("District", state.problems.single { it.field == "district" }.label)
+        form.edit(ReportField.DISTRICT, "610113")
+        val fixed = form.save()
+        assertTrue(fixed.canSubmit, "${fixed.problems}")
+        assertEquals("610113", fixed.district)
+        assertInstanceOf(SubmitResult.Submitted::class.java, form.submit())
+    }
+
+    @Test
+    fun `near a station the district comes from it`() {
+        val core = core()
+        val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
+        form.start("other")
+        form.edit(ReportField.DESCRIPTION, "井盖缺失")
+        val state = form.setLocation(Fixtures.gpsFix(34.2230, 108.9530))
+        assertFalse(state.needsDistrict)
+        assertTrue(state.canSubmit, "${state.problems}")
+    }
+
+    @Test
     fun `a second report at the same place shows the first as a possible duplicate`() {
         val core = core()
         val first = ReportForm(core, Fixtures.RIDER, Lang.EN)

@@ -104,7 +104,7 @@ class ReportActivity : Screen() {
         spinner.onItemSelectedListener = object : AdapterView.OnItemSelectedListener {
             override fun onItemSelected(parent: AdapterView<*>?, view: android.view.View?, position: Int, id: Long) {
                 val code = categories[position].code
-                if (code != state.category.code) work({ form.save(); form.setCategory(code) }, ::render)
+                if (code != state.category.code) work({ form.setCategory(code) }, ::render)
             }
 
             override fun onNothingSelected(parent: AdapterView<*>?) {}
@@ -117,6 +117,9 @@ class ReportActivity : Screen() {
             textField(ReportField.MERCHANT_ADDRESS, t("商户地址", "Merchant address"), state.merchantAddress)
         }
         textField(ReportField.ADDRESS, t("问题地点（文字）", "Where, in words"), state.address)
+        if (state.needsDistrict) {
+            textField(ReportField.DISTRICT, t("区县代码（如 610113 雁塔区）", "District code (e.g. 610113, Yanta)"), state.district)
+        }
 
         content.heading(t("位置", "Location"))
         content.text(state.position ?: t("尚未记录位置", "No location yet"), sizeSp = 14f)
@@ -203,7 +206,7 @@ class ReportActivity : Screen() {
             fixText?.text = (listOf(description.summary) + description.warnings).joinToString("\n")
             // Stored even when imprecise or mock: the core flags it, and the check says whether
             // the report can be sent with it.
-            work({ form.save(); form.setLocation(fix) }, ::render)
+            work({ form.setLocation(fix) }, ::render)
         }
     }
 
