@@ -696,3 +696,53 @@ fn packs_come_with_etags_and_go_through_the_verified_import() {
     assert!(matches!(err, Error::PackRejected(_)), "{err:?}");
     assert_eq!(untrusting.station_count(), 0);
 }
+
+#[test]
+fn training_progress_syncs_between_a_users_devices_and_stays_private() {
+    use waystation_tests::{quiz_answers, real_training_payload, sign_training};
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let other = net.user("rider-2", Role::Rider, &[]);
+    let payload = real_training_payload();
+    let pack = sign_training(&payload);
+    let phone = |t: &str| {
+        let d = Device::new(&net, t);
+        let ws = Waystation::open(d._dir.path(), waystation_tests_config()).unwrap();
+        ws.import_training_pack(&pack).unwrap();
+        Device { ws, ..d }
+    };
+    let a = phone(&token);
+    let b = phone(&token);
+    let courses = a.ws.training_courses("rider-1").unwrap();
+    let quiz = courses[0].quiz_id.clone().unwrap();
+    let lessons =
+        a.ws.training_course("rider-1", &courses[0].id)
+            .unwrap()
+            .lessons;
+    // Offline on two phones: different lessons, a failed and a perfect attempt.
+    a.ws.complete_lesson("rider-1", &lessons[0].id).unwrap();
+    b.ws.complete_lesson("rider-1", &lessons[1].id).unwrap();
+    b.ws.answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, true))
+        .unwrap();
+    a.ws.answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, false))
+        .unwrap();
+    a.sync();
+    b.sync();
+    a.sync();
+    let pa = a.ws.training_progress("rider-1").unwrap();
+    let pb = b.ws.training_progress("rider-1").unwrap();
+    assert_eq!(pa, pb);
+    assert_eq!(pa.completed_lessons.len(), 2, "no completion lost");
+    assert_eq!(pa.attempts.len(), 2, "every attempt kept");
+    let best = pa.best(&quiz).unwrap();
+    assert_eq!(best.score_percent, 100, "the best score never drops");
+    // Another rider's device never receives it.
+    let c = phone(&other);
+    c.sync();
+    assert!(
+        documents::info(&c.ws.store().read(), "progress:rider-1")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(net.server_docs("training-progress"), 1);
+}

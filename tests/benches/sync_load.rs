@@ -1,0 +1,174 @@
+//! Load test: 200 device clients sync concurrently with one `waystation-server` on loopback.
+//!
+//! Each client is a real device (its own data directory) of its own rider account with 3
+//! submitted reports. All start together (a barrier); each makes 5 syncs: the first sends its
+//! reports, the next ones find nothing or little to do (a new report before the 3rd). Bounded:
+//! 200 × 5 syncs, and the run fails after 180 s. Prints p50, p99 and max latency of one
+//! `sync_now` (end to end: local store, HTTP, server), the throughput, and the errors, which
+//! must be 0.
+//!
+//! `cargo bench -p waystation-tests --bench sync_load` (`LOAD_CLIENTS`, `LOAD_SYNCS` change the
+//! counts).
+
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use waystation_core::reports::{ReportPatch, ReportRules};
+use waystation_core::sync::{ReqwestTransport, SyncSettings};
+use waystation_core::{Config, Waystation};
+use waystation_server::Role;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn report(ws: &Waystation, author: &str, i: usize) {
+    let id = ws.create_report_draft(author, "road.hazard").unwrap();
+    let id = id.as_str().to_string();
+    ws.update_report_draft(
+        &id,
+        &ReportPatch {
+            description: Some(format!("井盖缺失 {i}")),
+            district: Some("610113".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    ws.set_report_position(
+        &id,
+        34.22,
+        108.94,
+        waystation_core::geo::Datum::Wgs84,
+        Some(8.0),
+        ws.now(),
+        false,
+    )
+    .unwrap();
+    ws.submit_report(author, &id, &ReportRules::default())
+        .unwrap();
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    // `cargo bench` passes --bench; any other argument (e.g. a filter) is ignored.
+    let clients = env("LOAD_CLIENTS", 200);
+    let syncs = env("LOAD_SYNCS", 5);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let server = waystation_server::spawn_on_thread(&db, "127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = server.url();
+    let tokens: Vec<String> = (0..clients)
+        .map(|i| {
+            waystation_server::add_user(
+                &db,
+                &format!("rider-{i}"),
+                Role::Rider,
+                &[],
+                chrono::Duration::days(1),
+            )
+            .unwrap()
+        })
+        .collect();
+    let devices: Vec<(tempfile::TempDir, Waystation)> = (0..clients)
+        .map(|i| {
+            let d = tempfile::tempdir().unwrap();
+            let ws = Waystation::open(d.path(), Config::default()).unwrap();
+            for k in 0..3 {
+                report(&ws, &format!("rider-{i}"), k);
+            }
+            (d, ws)
+        })
+        .collect();
+    println!("{clients} clients × {syncs} syncs against {url}");
+
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(clients * syncs)));
+    let errors = Arc::new(Mutex::new(Vec::<String>::new()));
+    let barrier = Arc::new(Barrier::new(clients));
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for (i, (token, (_dir, ws))) in tokens.iter().zip(devices.iter()).enumerate() {
+            let latencies = latencies.clone();
+            let errors = errors.clone();
+            let barrier = barrier.clone();
+            let url = url.clone();
+            scope.spawn(move || {
+                let http = ReqwestTransport::new(Duration::from_secs(60), None).unwrap();
+                let mut settings = SyncSettings::new(&url, token).unwrap();
+                settings.retry.attempts = 1; // count every failure; no retry hides one
+                barrier.wait();
+                for s in 0..syncs {
+                    if Instant::now() > deadline {
+                        errors
+                            .lock()
+                            .unwrap()
+                            .push(format!("client {i}: out of time"));
+                        return;
+                    }
+                    if s == 2 {
+                        report(ws, &format!("rider-{i}"), 10 + s);
+                    }
+                    let t = Instant::now();
+                    match ws.sync_now(&settings, &http) {
+                        Ok(r) if r.complete => latencies.lock().unwrap().push(t.elapsed()),
+                        Ok(r) => errors
+                            .lock()
+                            .unwrap()
+                            .push(format!("client {i}: incomplete {r:?}")),
+                        Err(e) => errors.lock().unwrap().push(format!("client {i}: {e}")),
+                    }
+                }
+                let left = ws.sync_status().unwrap().pending_documents;
+                if left != 0 {
+                    errors
+                        .lock()
+                        .unwrap()
+                        .push(format!("client {i}: {left} documents still pending"));
+                }
+            });
+        }
+    });
+    let wall = started.elapsed();
+    let mut l = latencies.lock().unwrap().clone();
+    l.sort();
+    let errors = errors.lock().unwrap().clone();
+    let rows: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM docs WHERE kind = 'report'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    println!(
+        "syncs: {} ok, {} errors in {:.1} s ({:.0} syncs/s)",
+        l.len(),
+        errors.len(),
+        wall.as_secs_f64(),
+        l.len() as f64 / wall.as_secs_f64()
+    );
+    if !l.is_empty() {
+        println!(
+            "latency of one sync: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            percentile(&l, 0.50).as_secs_f64() * 1e3,
+            percentile(&l, 0.99).as_secs_f64() * 1e3,
+            l.last().unwrap().as_secs_f64() * 1e3
+        );
+    }
+    println!("server holds {rows} reports (expected {})", clients * 4);
+    for e in errors.iter().take(10) {
+        eprintln!("error: {e}");
+    }
+    server.shutdown();
+    assert!(errors.is_empty(), "{} errors", errors.len());
+    assert_eq!(
+        rows as usize,
+        clients * 4,
+        "every report arrived exactly once"
+    );
+}
