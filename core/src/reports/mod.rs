@@ -650,32 +650,36 @@ impl crate::Waystation {
                 "report '{id}' is a draft; only submitted reports are delivered"
             )));
         }
-        let conn = self.store().write();
-        match state {
-            OutboxState::Pending => {
-                conn.execute(
-                    "DELETE FROM report_outbox WHERE report_id = ?1",
-                    [id.as_str()],
-                )?;
-            }
-            OutboxState::Sent { at } => {
-                conn.execute(
-                    "INSERT OR REPLACE INTO report_outbox (report_id, state, reason, updated_at) \
-                     VALUES (?1, 'sent', NULL, ?2)",
-                    params![id.as_str(), rfc3339(*at)],
-                )?;
-            }
-            OutboxState::Refused { reason, at } => {
-                let reason: String = reason.chars().take(MAX_REASON_CHARS).collect();
-                conn.execute(
-                    "INSERT OR REPLACE INTO report_outbox (report_id, state, reason, updated_at) \
-                     VALUES (?1, 'refused', ?2, ?3)",
-                    params![id.as_str(), reason, rfc3339(*at)],
-                )?;
-            }
-        }
-        Ok(())
+        write_outbox(&self.store().write(), &id, state)
     }
+}
+
+/// Records a report's delivery state, inside the caller's connection or transaction.
+pub(crate) fn write_outbox(conn: &Connection, id: &ReportId, state: &OutboxState) -> Result<()> {
+    match state {
+        OutboxState::Pending => {
+            conn.execute(
+                "DELETE FROM report_outbox WHERE report_id = ?1",
+                [id.as_str()],
+            )?;
+        }
+        OutboxState::Sent { at } => {
+            conn.execute(
+                "INSERT OR REPLACE INTO report_outbox (report_id, state, reason, updated_at) \
+                 VALUES (?1, 'sent', NULL, ?2)",
+                params![id.as_str(), rfc3339(*at)],
+            )?;
+        }
+        OutboxState::Refused { reason, at } => {
+            let reason: String = reason.chars().take(MAX_REASON_CHARS).collect();
+            conn.execute(
+                "INSERT OR REPLACE INTO report_outbox (report_id, state, reason, updated_at) \
+                 VALUES (?1, 'refused', ?2, ?3)",
+                params![id.as_str(), reason, rfc3339(*at)],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn require_draft(report: &Report, verb: &str) -> Result<()> {

@@ -25,7 +25,7 @@ use super::protocol::{
 use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use crate::error::{Error, Result};
 use crate::reports::document::REPORT_KIND;
-use crate::reports::{OutboxState, ReportStatus};
+use crate::reports::{OutboxState, ReportId, write_outbox};
 use crate::store::documents::{self, decode_heads, encode_heads};
 
 /// Most sync requests in one [`crate::Waystation::sync_now`]; the next sync carries on.
@@ -315,14 +315,13 @@ fn meta_for(conn: &mut Connection, server: &str) -> Result<u64> {
 /// index follows report documents, and the shared heads are recorded. Returns whether the
 /// document got new changes.
 fn apply_reply(
-    conn: &mut Connection,
+    tx: &Connection,
     doc: &LocalDoc,
     state: &mut State,
     message: automerge::sync::Message,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let stored = documents::load(&tx, &doc.doc_id)?;
+    let stored = documents::load(tx, &doc.doc_id)?;
     let existed = stored.is_some();
     let mut am = stored.unwrap_or_default();
     let before = am.get_heads();
@@ -350,9 +349,9 @@ fn apply_reply(
                 ],
             )?;
         }
-        documents::append_changes(&tx, &doc.doc_id, &mut am, &new_changes, now)?;
+        documents::append_changes(tx, &doc.doc_id, &mut am, &new_changes, now)?;
         if doc.kind == REPORT_KIND {
-            crate::reports::index::write_row_from_doc(&tx, &am)?;
+            crate::reports::index::write_row_from_doc(tx, &am)?;
         }
     }
     if existed || got_new {
@@ -362,7 +361,6 @@ fn apply_reply(
             params![doc.doc_id, encode_heads(&state.shared_heads)],
         )?;
     }
-    tx.commit()?;
     Ok(got_new)
 }
 
@@ -543,7 +541,8 @@ impl crate::Waystation {
             }
             // Photos first: a report never counts as synced before its photos.
             let mut docs: Vec<LocalDoc> = Vec::new();
-            for (_, d) in std::mem::take(&mut next) {
+            let mut queue = std::mem::take(&mut next).into_iter();
+            for (_, d) in queue.by_ref() {
                 if d.kind == REPORT_KIND && !self.upload_photos(&client, &d, &mut report)? {
                     continue;
                 }
@@ -552,6 +551,8 @@ impl crate::Waystation {
                     break;
                 }
             }
+            // Over one request's worth: the rest go in the next request of this sync.
+            next.extend(queue);
             let mut messages = Vec::with_capacity(docs.len());
             let mut sent_docs = Vec::with_capacity(docs.len());
             {
@@ -597,53 +598,59 @@ impl crate::Waystation {
                     ),
                 });
             }
+            // Everything this response says is stored in one transaction: one fsync per
+            // request, not per document.
             let now = self.now();
-            for (d, reply) in sent_docs.into_iter().zip(response.docs) {
-                if reply.doc_id != d.doc_id {
-                    return Err(Error::Server {
-                        status: 200,
-                        message: format!(
-                            "the server answered '{}' in place of '{}'",
-                            reply.doc_id, d.doc_id
-                        ),
-                    });
-                }
-                let state = states
-                    .get_mut(&d.doc_id)
-                    .ok_or_else(|| Error::Internal("sync state vanished".into()))?;
-                if let Some(bytes) = &reply.message {
-                    let message =
-                        automerge::sync::Message::decode(bytes).map_err(|e| Error::Server {
+            {
+                let mut conn = self.store().write();
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                for (d, reply) in sent_docs.into_iter().zip(response.docs) {
+                    if reply.doc_id != d.doc_id {
+                        return Err(Error::Server {
                             status: 200,
                             message: format!(
-                                "the server's message for '{}' does not decode: {e}",
-                                d.doc_id
+                                "the server answered '{}' in place of '{}'",
+                                reply.doc_id, d.doc_id
                             ),
-                        })?;
-                    if apply_reply(&mut self.store().write(), &d, state, message, now)? {
-                        report.documents_received += 1;
+                        });
+                    }
+                    let state = states
+                        .get_mut(&d.doc_id)
+                        .ok_or_else(|| Error::Internal("sync state vanished".into()))?;
+                    if let Some(bytes) = &reply.message {
+                        let message =
+                            automerge::sync::Message::decode(bytes).map_err(|e| Error::Server {
+                                status: 200,
+                                message: format!(
+                                    "the server's message for '{}' does not decode: {e}",
+                                    d.doc_id
+                                ),
+                            })?;
+                        if apply_reply(&tx, &d, state, message, now)? {
+                            report.documents_received += 1;
+                        }
+                    }
+                    if let Some(reason) = reply.refused {
+                        record_refusal(&tx, &d, &reason, now)?;
+                        report.refused.push(SyncRefusal {
+                            doc_id: d.doc_id,
+                            reason,
+                            at: now,
+                        });
+                        continue;
+                    }
+                    match converged(&tx, &d.doc_id, state)? {
+                        Some(heads) => {
+                            if record_accepted(&tx, &d, &heads, now)? {
+                                report.documents_sent += 1;
+                            }
+                        }
+                        None => {
+                            next.insert(d.doc_id.clone(), d);
+                        }
                     }
                 }
-                if let Some(reason) = reply.refused {
-                    self.record_refusal(&d, &reason, now)?;
-                    report.refused.push(SyncRefusal {
-                        doc_id: d.doc_id,
-                        reason,
-                        at: now,
-                    });
-                    continue;
-                }
-                let conn_r = self.store().read();
-                match converged(&conn_r, &d.doc_id, state)? {
-                    Some(heads) => {
-                        drop(conn_r);
-                        self.record_accepted(&d, &heads, now, &mut report)?;
-                    }
-                    None => {
-                        drop(conn_r);
-                        next.insert(d.doc_id.clone(), d);
-                    }
-                }
+                tx.commit()?;
             }
             // The documents this request carried for the previous feed page are applied.
             if let Some(c) = cursor_after_feed.take() {
@@ -711,64 +718,6 @@ impl crate::Waystation {
             )?;
         }
         Ok(true)
-    }
-
-    fn record_refusal(&self, d: &LocalDoc, reason: &str, now: DateTime<Utc>) -> Result<()> {
-        let reason: String = reason.chars().take(1000).collect();
-        {
-            let conn = self.store().write();
-            let heads: Vec<u8> = conn.query_row(
-                "SELECT heads FROM documents WHERE doc_id = ?1",
-                [&d.doc_id],
-                |r| r.get(0),
-            )?;
-            conn.execute(
-                "INSERT INTO sync_docs (doc_id, shared_heads, refused_heads, refused_reason, \
-                 refused_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT(doc_id) DO UPDATE SET refused_heads = excluded.refused_heads, \
-                 refused_reason = excluded.refused_reason, refused_at = excluded.refused_at",
-                params![d.doc_id, encode_heads(&[]), heads, reason, rfc3339(now)],
-            )?;
-        }
-        if d.kind == REPORT_KIND
-            && let Some(id) = d.doc_id.strip_prefix("report:")
-        {
-            self.record_report_delivery(id, &OutboxState::Refused { reason, at: now })?;
-        }
-        Ok(())
-    }
-
-    fn record_accepted(
-        &self,
-        d: &LocalDoc,
-        heads: &[ChangeHash],
-        now: DateTime<Utc>,
-        report: &mut SyncReport,
-    ) -> Result<()> {
-        let was_dirty = {
-            let mut conn = self.store().write();
-            let was_dirty = documents::info(&conn, &d.doc_id)?.is_some_and(|i| i.dirty);
-            conn.execute(
-                "UPDATE sync_docs SET refused_heads = NULL, refused_reason = NULL, \
-                 refused_at = NULL WHERE doc_id = ?1",
-                [&d.doc_id],
-            )?;
-            documents::mark_synced(&mut conn, &d.doc_id, heads)?;
-            was_dirty
-        };
-        if was_dirty {
-            report.documents_sent += 1;
-        }
-        if d.kind == REPORT_KIND
-            && let Some(id) = d.doc_id.strip_prefix("report:")
-        {
-            let report_row = self.report(id)?;
-            let delivered = matches!(report_row.outbox, Some(OutboxState::Sent { .. }));
-            if report_row.status != ReportStatus::Draft && (was_dirty || !delivered) {
-                self.record_report_delivery(id, &OutboxState::Sent { at: now })?;
-            }
-        }
-        Ok(())
     }
 
     /// Downloads a report photo the device does not have (follow-up roles fetch photos on
@@ -858,6 +807,72 @@ impl crate::Waystation {
         }
         Ok(out)
     }
+}
+
+/// Records a refusal of `d` at its current heads, inside the caller's transaction; a refused
+/// report's outbox state becomes `refused` with the reason.
+fn record_refusal(tx: &Connection, d: &LocalDoc, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    let reason: String = reason.chars().take(1000).collect();
+    let heads: Vec<u8> = tx.query_row(
+        "SELECT heads FROM documents WHERE doc_id = ?1",
+        [&d.doc_id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO sync_docs (doc_id, shared_heads, refused_heads, refused_reason, \
+         refused_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT(doc_id) DO UPDATE SET refused_heads = excluded.refused_heads, \
+         refused_reason = excluded.refused_reason, refused_at = excluded.refused_at",
+        params![d.doc_id, encode_heads(&[]), heads, reason, rfc3339(now)],
+    )?;
+    if d.kind == REPORT_KIND
+        && let Some(id) = d.doc_id.strip_prefix("report:")
+    {
+        let id = ReportId::parse(id)?;
+        write_outbox(tx, &id, &OutboxState::Refused { reason, at: now })?;
+    }
+    Ok(())
+}
+
+/// Records that the server holds `d` at `heads`, inside the caller's transaction: clears the
+/// refusal, marks the document clean (if no edit came in meanwhile) and a submitted report's
+/// outbox state `sent`. Returns whether the document had been dirty (this device's news).
+fn record_accepted(
+    tx: &Connection,
+    d: &LocalDoc,
+    heads: &[ChangeHash],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let was_dirty = documents::info(tx, &d.doc_id)?.is_some_and(|i| i.dirty);
+    tx.execute(
+        "UPDATE sync_docs SET refused_heads = NULL, refused_reason = NULL, refused_at = NULL \
+         WHERE doc_id = ?1",
+        [&d.doc_id],
+    )?;
+    documents::mark_synced(tx, &d.doc_id, heads)?;
+    if d.kind == REPORT_KIND
+        && let Some(id) = d.doc_id.strip_prefix("report:")
+    {
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM report_index WHERE report_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let delivered: Option<String> = tx
+            .query_row(
+                "SELECT state FROM report_outbox WHERE report_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let submitted = matches!(status.as_deref(), Some("submitted" | "withdrawn"));
+        if submitted && (was_dirty || delivered.as_deref() != Some("sent")) {
+            write_outbox(tx, &ReportId::parse(id)?, &OutboxState::Sent { at: now })?;
+        }
+    }
+    Ok(was_dirty)
 }
 
 /// What [`crate::Waystation::fetch_packs`] installed.
