@@ -540,7 +540,7 @@ mod tests {
 
         put(&mut store.write(), 1);
         let heads = info(&store.read(), KEY.doc_id).unwrap().unwrap().heads;
-        assert!(mark_synced(&mut store.write(), KEY.doc_id, &heads).unwrap());
+        assert!(mark_synced(&store.write(), KEY.doc_id, &heads).unwrap());
         edit(&mut store.write(), &KEY, t(2), genesis, |_| Ok(())).unwrap();
         let i = info(&store.read(), KEY.doc_id).unwrap().unwrap();
         assert!(
@@ -558,10 +558,10 @@ mod tests {
         put(&mut store.write(), 1);
         let old = info(&store.read(), KEY.doc_id).unwrap().unwrap().heads;
         put(&mut store.write(), 2);
-        assert!(!mark_synced(&mut store.write(), KEY.doc_id, &old).unwrap());
+        assert!(!mark_synced(&store.write(), KEY.doc_id, &old).unwrap());
         assert_eq!(dirty_documents(&store.read()).unwrap(), vec!["test:1"]);
         let now = info(&store.read(), KEY.doc_id).unwrap().unwrap().heads;
-        assert!(mark_synced(&mut store.write(), KEY.doc_id, &now).unwrap());
+        assert!(mark_synced(&store.write(), KEY.doc_id, &now).unwrap());
         assert!(dirty_documents(&store.read()).unwrap().is_empty());
     }
 
