@@ -653,7 +653,8 @@ fn many_edits_compact_and_every_acknowledged_edit_survives_reopen() {
 
 const CHILD_ENV: &str = "WAYSTATION_REPORTS_AUTOSAVE_CHILD";
 
-/// In the child: create drafts and autosave edits forever, printing each acknowledgement.
+/// In the child: create drafts and autosave edits forever, printing each acknowledgement; now
+/// and then submit a report (a draft compacted in one transaction, then submitted in another).
 fn autosave_forever(dir: &Path) {
     let ws = open(dir);
     let main = ws.create_report_draft("rider-1", "road.hazard").unwrap();
@@ -662,6 +663,12 @@ fn autosave_forever(dir: &Path) {
         if i % 4 == 0 {
             let id = ws.create_report_draft("rider-1", "other").unwrap();
             println!("@draft {id}");
+        }
+        if i % 7 == 0 {
+            let id = ready_food_report(&ws, "rider-1");
+            ws.submit_report("rider-1", &id, &ReportRules::default())
+                .unwrap();
+            println!("@sent {id}");
         }
         ws.update_report_draft(
             main.as_str(),
@@ -695,12 +702,15 @@ fn killing_the_process_mid_autosave_loses_no_acknowledged_edit() {
         .spawn()
         .unwrap();
     let mut drafts = Vec::new();
+    let mut sent = Vec::new();
     let mut last_ack = None;
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     while let Some(Ok(line)) = lines.next() {
         // The test harness may print its own text before the first line; markers start lines.
         if let Some(id) = line.strip_prefix("@draft ") {
             drafts.push(id.to_string());
+        } else if let Some(id) = line.strip_prefix("@sent ") {
+            sent.push(id.to_string());
         } else if let Some(n) = line.strip_prefix("@ack ") {
             let n: u64 = n.parse().unwrap();
             last_ack = Some(n);
@@ -725,6 +735,13 @@ fn killing_the_process_mid_autosave_loses_no_acknowledged_edit() {
     assert!(n >= last_ack, "edit {last_ack} was acknowledged, found {n}");
     for id in &drafts {
         assert_eq!(ws.report(id).unwrap().status, ReportStatus::Draft);
+    }
+    assert!(sent.len() >= 8, "{} reports were submitted", sent.len());
+    for id in &sent {
+        let r = ws.report(id).unwrap();
+        assert_eq!(r.status, ReportStatus::Submitted);
+        assert_eq!(r.district.as_deref(), Some(DISTRICT));
+        assert_eq!(r.description.as_deref(), Some("外卖封签被撕开"));
     }
     integrity_ok(dir.path());
 }

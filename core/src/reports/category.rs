@@ -126,8 +126,8 @@ impl Category {
         }
     }
 
-    /// Fields a report of this category needs before it can be submitted (beyond the position,
-    /// which every report needs). A food-safety report must say which merchant; a catch-all
+    /// Fields a report of this category needs before it can be submitted (beyond the position
+    /// and the district, which every report needs). A food-safety report must say which merchant; a catch-all
     /// category must say what the problem is.
     pub fn required_fields(self) -> &'static [RequiredField] {
         match self {
