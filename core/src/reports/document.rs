@@ -32,7 +32,7 @@
 //! ## History
 //!
 //! A draft never leaves the device, so its Automerge history is worth nothing to anyone: the
-//! stored draft is compacted by [`rebuilt`], a fresh document with the same content and no
+//! stored draft is compacted by `rebuilt`, a fresh document with the same content and no
 //! history, and once more just before the submission change, so that what sync sends is that
 //! one rebuilt change plus everything from submission on (`docs/decisions/0006-draft-compaction.md`).
 //! A submitted report keeps its history, because from then on other replicas may hold it.

@@ -8,9 +8,9 @@
 //!
 //! A database upgraded from schema v5 already holds report documents but an empty index; the
 //! migration leaves a flag (`report_index_rebuild`) and the first read rebuilds the index from
-//! the documents in one transaction. Any future code that stores a report document (e.g. sync
-//! importing another rider's report) must write the row the same way, through
-//! [`write_row_from_doc`].
+//! the documents in one transaction. Any other code that stores a report document (sync
+//! appending received changes) must write the row the same way, in its transaction, through
+//! `after_report_edit` (which also compacts the document and keeps a draft clean).
 
 use automerge::{AutoCommit, ReadDoc};
 use chrono::{DateTime, Utc};
@@ -112,7 +112,7 @@ fn doc_updated_at(conn: &Connection, doc_id: &str) -> Result<DateTime<Utc>> {
 /// A report document is compacted once this many changes are stored beside its snapshot,
 /// much sooner than other documents: a draft gets an autosave per typed word, and each stored
 /// change carries about 70 bytes of hashes and actor ids besides what it changed. A draft is
-/// rebuilt without history ([`document::rebuilt`]); a submitted report is folded into a snapshot
+/// rebuilt without history (`document::rebuilt`); a submitted report is folded into a snapshot
 /// that keeps its history, as every other document is.
 pub const REPORT_COMPACT_AFTER_CHANGES: i64 = 8;
 
