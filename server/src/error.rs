@@ -6,9 +6,8 @@
 //! server's standard error and reach the client only as a generic `internal` error, so no
 //! stored data leaks through an error message.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use waystation_core::sync::protocol::{self, CBOR_CONTENT_TYPE, ErrorBody};
+use http::StatusCode;
+use waystation_core::sync::protocol::ErrorBody;
 
 /// An error answered to a client: HTTP status, a stable code and a message for a human.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,8 +142,11 @@ pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+#[cfg(feature = "serve")]
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{HeaderValue, header};
+        use waystation_core::sync::protocol::{self, CBOR_CONTENT_TYPE};
         let mut response = (self.status, protocol::encode(&self.body())).into_response();
         let headers = response.headers_mut();
         headers.insert(
