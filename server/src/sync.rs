@@ -231,7 +231,7 @@ fn feed(
     let (admin, follow_up) = readable_flags(account);
     let limit = MAX_FEED_PER_RESPONSE + 1 + own.len();
     let sql = format!(
-        "SELECT d.doc_id, d.kind, d.owner, d.district, d.seq FROM docs d \
+        "SELECT d.doc_id, d.kind, d.owner, d.district, d.seq, d.heads FROM docs d \
          WHERE d.seq > ?4 AND {READABLE} ORDER BY d.seq LIMIT ?5"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -264,6 +264,7 @@ fn feed(
                 doc_id,
                 kind,
                 owner,
+                heads: Some(row.get(5)?),
             });
         }
         next = seq;

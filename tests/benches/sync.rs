@@ -130,12 +130,17 @@ fn bench(c: &mut Criterion) {
     let setup = Instant::now();
     let (ids, _) = reports(&big, "rider-1", n);
     let r = big.sync_now(&settings(&url, &rider_t), &http).unwrap();
+    assert!(r.complete, "{r:?}");
     assert_eq!(r.documents_sent as usize, n);
     println!(
         "setup: {n} reports created and first-synced in {:.1} s",
         setup.elapsed().as_secs_f64()
     );
     let noop = big.sync_now(&settings(&url, &rider_t), &http).unwrap();
+    assert_eq!(
+        noop.requests, 1,
+        "a sync right after the first is a no-op: {noop:?}"
+    );
     println!(
         "no-op sync with {n} local documents: {} request(s), {} B sent, {} B received (bodies; \
          HTTP/1.1 request headers add about 150 B, response headers about 100 B)",

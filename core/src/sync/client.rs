@@ -663,17 +663,28 @@ impl crate::Waystation {
                 cursor = response.cursor;
             } else {
                 cursor_after_feed = Some(response.cursor);
+                let conn = self.store().read();
                 for ChangedDoc {
                     doc_id,
                     kind,
                     owner,
+                    heads,
                 } in response.changed
                 {
-                    next.entry(doc_id.clone()).or_insert(LocalDoc {
-                        doc_id,
-                        kind,
-                        owner,
-                    });
+                    // A document this device already holds exactly as the server does (it
+                    // sent it in an earlier request of this sync) needs no exchange.
+                    let local = documents::info(&conn, &doc_id)?;
+                    let same = match (&heads, &local) {
+                        (Some(h), Some(info)) => *h == encode_heads(&info.heads) && !info.dirty,
+                        _ => false,
+                    };
+                    if !same {
+                        next.entry(doc_id.clone()).or_insert(LocalDoc {
+                            doc_id,
+                            kind,
+                            owner,
+                        });
+                    }
                 }
             }
             self.notify_sync_observer();

@@ -101,6 +101,16 @@ pub struct ChangedDoc {
     /// The document's owner (a report's author; for a case, the report's author).
     #[serde(rename = "o")]
     pub owner: String,
+    /// The server's heads of the document: sorted 32-byte change hashes, concatenated. A
+    /// device whose copy has exactly these heads skips the document (it sent it itself, in
+    /// an earlier request of the same sync). Absent from older servers.
+    #[serde(
+        rename = "h",
+        default,
+        with = "serde_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub heads: Option<Vec<u8>>,
 }
 
 /// `GET /v1/me`: who the bearer token belongs to.
@@ -191,6 +201,7 @@ mod tests {
                 doc_id: "case:x".into(),
                 kind: "case".into(),
                 owner: "u".into(),
+                heads: Some(vec![7; 32]),
             }],
             more: true,
         };
