@@ -137,12 +137,13 @@ pub fn check_user_id(user: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks a district code: six digits (GB/T 2260).
+/// Checks a district code: one of Xi'an's 13 districts and counties (GB/T 2260, see
+/// [`crate::geo::XIAN_DISTRICTS`]).
 pub fn check_district(code: &str) -> Result<(), String> {
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::geo::District::by_code(code).is_none() {
         let shown: String = code.chars().take(40).collect();
         return Err(format!(
-            "invalid district '{shown}': expected a six-digit GB/T 2260 code"
+            "invalid district '{shown}': expected one of Xi'an's GB/T 2260 codes (610102 … 610124)"
         ));
     }
     Ok(())
@@ -498,5 +499,6 @@ mod tests {
         assert!("boss".parse::<Role>().unwrap_err().contains("unknown role"));
         assert!(check_district("610113").is_ok());
         assert!(check_district("61011").is_err());
+        assert!(check_district("110101").is_err(), "Beijing is not Xi'an");
     }
 }
