@@ -5,36 +5,12 @@ mod common;
 use common::{fails_with, fresh, json, ok, waystation};
 use std::process::Command;
 
-use waystation_core::reports::{ReportPatch, ReportRules};
 use waystation_core::{Config, Waystation};
 use waystation_server::Role;
 
 fn submitted_report(data_dir: &std::path::Path) -> String {
     let ws = Waystation::open(data_dir, Config::default()).unwrap();
-    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
-    let id = id.as_str().to_string();
-    ws.update_report_draft(
-        &id,
-        &ReportPatch {
-            description: Some("井盖缺失".into()),
-            district: Some("610113".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    ws.set_report_position(
-        &id,
-        34.22,
-        108.94,
-        waystation_core::geo::Datum::Wgs84,
-        Some(8.0),
-        ws.now(),
-        false,
-    )
-    .unwrap();
-    ws.submit_report("rider-1", &id, &ReportRules::default())
-        .unwrap();
-    id
+    waystation_tests::reports::submitted_road_report(&ws, "rider-1", 0)
 }
 
 #[test]

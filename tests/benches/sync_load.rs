@@ -13,42 +13,16 @@
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use waystation_core::reports::{ReportPatch, ReportRules};
 use waystation_core::sync::{ReqwestTransport, SyncSettings};
 use waystation_core::{Config, Waystation};
 use waystation_server::Role;
+use waystation_tests::reports::submitted_road_report;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
-}
-
-fn report(ws: &Waystation, author: &str, i: usize) {
-    let id = ws.create_report_draft(author, "road.hazard").unwrap();
-    let id = id.as_str().to_string();
-    ws.update_report_draft(
-        &id,
-        &ReportPatch {
-            description: Some(format!("井盖缺失 {i}")),
-            district: Some("610113".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    ws.set_report_position(
-        &id,
-        34.22,
-        108.94,
-        waystation_core::geo::Datum::Wgs84,
-        Some(8.0),
-        ws.now(),
-        false,
-    )
-    .unwrap();
-    ws.submit_report(author, &id, &ReportRules::default())
-        .unwrap();
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -81,7 +55,7 @@ fn main() {
             let d = tempfile::tempdir().unwrap();
             let ws = Waystation::open(d.path(), Config::default()).unwrap();
             for k in 0..3 {
-                report(&ws, &format!("rider-{i}"), k);
+                submitted_road_report(&ws, &format!("rider-{i}"), k);
             }
             (d, ws)
         })
@@ -113,7 +87,7 @@ fn main() {
                         return;
                     }
                     if s == 2 {
-                        report(ws, &format!("rider-{i}"), 10 + s);
+                        submitted_road_report(ws, &format!("rider-{i}"), 10 + s);
                     }
                     let t = Instant::now();
                     match ws.sync_now(&settings, &http) {

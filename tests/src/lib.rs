@@ -449,4 +449,28 @@ pub mod reports {
             .expect("report submitted");
         id
     }
+
+    /// A submitted road-hazard report by `author` in Yanta (610113), numbered `i` in its
+    /// description: the smallest report sync tests and load tests need.
+    pub fn submitted_road_report(ws: &Waystation, author: &str, i: usize) -> String {
+        let id = ws
+            .create_report_draft(author, "road.hazard")
+            .expect("draft created")
+            .as_str()
+            .to_string();
+        ws.update_report_draft(
+            &id,
+            &ReportPatch {
+                description: Some(format!("井盖缺失 {i}")),
+                district: Some("610113".into()),
+                ..Default::default()
+            },
+        )
+        .expect("draft updated");
+        ws.set_report_position(&id, 34.22, 108.94, Datum::Wgs84, Some(8.0), ws.now(), false)
+            .expect("position set");
+        ws.submit_report(author, &id, &ReportRules::default())
+            .expect("report submitted");
+        id
+    }
 }
