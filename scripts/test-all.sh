@@ -43,4 +43,11 @@ echo "rust: $passed tests passed" >&2
 step "bindings (Python, Kotlin, Swift)"
 scripts/test-bindings.sh
 
+# The server's request decoding under cargo-fuzz (nightly), for a short, bounded time.
+# WAYSTATION_SKIP_FUZZ=1 skips it (quick local runs); CI always runs it.
+if [ "${WAYSTATION_SKIP_FUZZ:-0}" != 1 ]; then
+    step "fuzz: server request decoding (${FUZZ_SECONDS:-30} s)"
+    FUZZ_SECONDS="${FUZZ_SECONDS:-30}" scripts/fuzz.sh
+fi
+
 step "all suites passed in $((SECONDS - start)) s"
