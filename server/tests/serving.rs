@@ -353,3 +353,38 @@ fn the_command_adds_users_and_serves() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_killed_server_restarts_on_the_same_address_with_everything_kept() {
+    let mut server = TestServer::start();
+    let f = Factory::new();
+    let token = server
+        .admin()
+        .add_user("rider-1", Role::Rider, &[], chrono::Duration::days(1))
+        .unwrap();
+    let report = f.report("rider-1", "food.seal");
+    let id = format!("report:{report}");
+    let mut device = Device::new(Api::new(&server.url(), &token));
+    device.put(&id, "report", f.report_doc(&report));
+    device.sync();
+    let addr = server.handle.as_ref().unwrap().addr();
+    server.handle.take().unwrap().kill();
+    assert!(
+        http_client()
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .is_err(),
+        "stopped"
+    );
+
+    let again = waystation_server::spawn_config_on_thread(ServerConfig {
+        clock: server.clock.clone(),
+        ..ServerConfig::new(&server.db, addr)
+    })
+    .unwrap();
+    assert_eq!(again.addr(), addr);
+    let mut second = Device::new(Api::new(&again.url(), &token));
+    second.sync();
+    assert_eq!(second.heads(&id), device.heads(&id));
+    again.shutdown();
+}
