@@ -309,6 +309,7 @@ pub(super) fn genesis(report: &ReportId) -> Result<AutoCommit> {
 
 /// Checks that bytes from elsewhere are this report's case document, and loads them.
 pub(super) fn load_foreign(bytes: &[u8], report: &ReportId) -> Result<AutoCommit> {
+    crate::store::documents::check_foreign_size("case", bytes)?;
     let doc = AutoCommit::load(bytes)
         .map_err(|e| Error::invalid(format!("not an Automerge case document: {e}")))?;
     if root_str(&doc, "schema").as_deref() != Some(CASE_SCHEMA) {

@@ -331,6 +331,21 @@ pub(crate) fn write_snapshot(conn: &Connection, doc_id: &str, doc: &mut AutoComm
     Ok(())
 }
 
+/// Largest document accepted from elsewhere (a merge of another device's copy), in bytes: the
+/// sync server's limit too ([`crate::sync::policy::MAX_DOCUMENT_BYTES`]).
+pub const MAX_FOREIGN_DOCUMENT_BYTES: usize = crate::sync::policy::MAX_DOCUMENT_BYTES;
+
+/// Refuses bytes from elsewhere over [`MAX_FOREIGN_DOCUMENT_BYTES`] before they are parsed.
+pub(crate) fn check_foreign_size(what: &str, bytes: &[u8]) -> Result<()> {
+    if bytes.len() > MAX_FOREIGN_DOCUMENT_BYTES {
+        return Err(Error::invalid(format!(
+            "{what} document is {} bytes; at most {MAX_FOREIGN_DOCUMENT_BYTES} are accepted",
+            bytes.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Appends changes that came from elsewhere (the sync server) to a stored document, inside the
 /// caller's transaction, and records the new heads. Unlike [`edit`] it leaves `dirty` as it
 /// was: the changes are not this device's news. Compacts past [`COMPACT_AFTER_CHANGES`].

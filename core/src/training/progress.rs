@@ -160,6 +160,7 @@ fn time_from_ms(ms: i64) -> Option<DateTime<Utc>> {
 
 /// Checks that bytes from elsewhere are this user's progress document, and loads them.
 pub(crate) fn load_foreign(bytes: &[u8], user_id: &str) -> Result<AutoCommit> {
+    crate::store::documents::check_foreign_size("progress", bytes)?;
     let doc = AutoCommit::load(bytes)
         .map_err(|e| Error::invalid(format!("not an Automerge progress document: {e}")))?;
     let root_str = |k: &str| crate::store::documents::root_str(&doc, k);
@@ -406,6 +407,13 @@ mod tests {
         complete(&mut b, "l2", at(2)).unwrap();
         a.merge(&mut b).unwrap();
         assert_eq!(read(&a).completed_lessons.len(), 2);
+    }
+
+    #[test]
+    fn oversized_foreign_documents_are_refused_before_parsing() {
+        let big = vec![0u8; crate::store::documents::MAX_FOREIGN_DOCUMENT_BYTES + 1];
+        let err = load_foreign(&big, "u1").unwrap_err().to_string();
+        assert!(err.contains("at most"), "{err}");
     }
 
     #[test]
