@@ -313,6 +313,31 @@ fn a_sync_with_nothing_to_do_is_one_small_round_trip() {
 }
 
 #[test]
+fn more_documents_than_one_request_carries_go_in_several_and_do_not_echo() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    // Another device of the same rider first, so the feed has something for the big one.
+    let other = Device::new(&net, &token);
+    for i in 0..4 {
+        waystation_tests::reports::submitted_road_report(&other.ws, "rider-1", i);
+    }
+    other.sync();
+    let mut big = Device::new(&net, &token);
+    big.settings.max_docs_per_request = 5;
+    for i in 0..23 {
+        waystation_tests::reports::submitted_road_report(&big.ws, "rider-1", 100 + i);
+    }
+    let r = big.sync();
+    assert_eq!((r.documents_sent, r.documents_received), (23, 4), "{r:?}");
+    // 5 requests of this device's news, plus the feed's page of the other device's reports.
+    assert!(r.requests <= 7, "{r:?}");
+    assert_eq!(net.server_docs("report"), 27);
+    let noop = big.sync();
+    assert_eq!(noop.requests, 1, "{noop:?}");
+    assert_eq!(other.sync().documents_received, 23);
+}
+
+#[test]
 fn the_server_enforces_who_may_write_and_read() {
     let net = Net::start();
     let mallory_t = net.user("mallory", Role::Rider, &[]);

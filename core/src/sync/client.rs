@@ -40,6 +40,8 @@ pub struct SyncSettings {
     pub token: String,
     /// Retries of one request that got no answer or a 5xx/429.
     pub retry: RetryPolicy,
+    /// Most documents in one request, 1..=[`MAX_DOCS_PER_REQUEST`] (the server's limit).
+    pub max_docs_per_request: usize,
 }
 
 impl SyncSettings {
@@ -62,6 +64,7 @@ impl SyncSettings {
             server,
             token,
             retry: RetryPolicy::default(),
+            max_docs_per_request: MAX_DOCS_PER_REQUEST,
         })
     }
 }
@@ -519,21 +522,26 @@ impl crate::Waystation {
             settings,
             transport,
         };
+        let per_request = settings.max_docs_per_request.clamp(1, MAX_DOCS_PER_REQUEST);
         let mut report = SyncReport::default();
         let mut cursor = meta_for(&mut self.store().write(), &settings.server)?;
         // In memory for this sync only: each document's exchange state.
         let mut states: HashMap<String, State> = HashMap::new();
-        // Documents for the next request, in order, by id.
+        // This device's news, sent up to a request's worth at a time.
+        let mut dirty: std::collections::VecDeque<LocalDoc> =
+            sendable_dirty(&self.store().read())?.into();
+        // Documents the feed listed, and documents not converged yet, for the next request.
         let mut next: BTreeMap<String, LocalDoc> = BTreeMap::new();
-        for d in sendable_dirty(&self.store().read())? {
-            next.insert(d.doc_id.clone(), d);
-        }
+        // The feed has nothing more for the cursor. Only then does a request carry more of
+        // this device's news: documents stored on the server while the feed is still paging
+        // would come back in its later pages.
+        let mut feed_drained = true;
         // The cursor to store once the documents of the last feed page are applied.
         let mut cursor_after_feed: Option<u64> = None;
         let mut first = true;
         let mut more = false;
         loop {
-            if !first && next.is_empty() && !more {
+            if !first && next.is_empty() && dirty.is_empty() && !more {
                 break;
             }
             if report.requests >= MAX_REQUESTS_PER_SYNC {
@@ -547,12 +555,21 @@ impl crate::Waystation {
                     continue;
                 }
                 docs.push(d);
-                if docs.len() == MAX_DOCS_PER_REQUEST {
+                if docs.len() >= per_request {
                     break;
                 }
             }
             // Over one request's worth: the rest go in the next request of this sync.
             next.extend(queue);
+            if first || feed_drained {
+                while docs.len() < per_request {
+                    let Some(d) = dirty.pop_front() else { break };
+                    if d.kind == REPORT_KIND && !self.upload_photos(&client, &d, &mut report)? {
+                        continue;
+                    }
+                    docs.push(d);
+                }
+            }
             let mut messages = Vec::with_capacity(docs.len());
             let mut sent_docs = Vec::with_capacity(docs.len());
             {
@@ -575,7 +592,7 @@ impl crate::Waystation {
                     }
                 }
             }
-            if !first && messages.is_empty() && !more {
+            if !first && messages.is_empty() && !more && dirty.is_empty() {
                 if let Some(c) = cursor_after_feed.take() {
                     self.store_cursor(c)?;
                 }
@@ -658,6 +675,7 @@ impl crate::Waystation {
                 cursor = c;
             }
             more = response.more;
+            feed_drained = !more && response.changed.is_empty();
             if response.changed.is_empty() {
                 self.store_cursor(response.cursor)?;
                 cursor = response.cursor;
