@@ -15,6 +15,8 @@
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=phone-sqlite-flags.sh
+. "$repo_root/scripts/phone-sqlite-flags.sh"
 cd "$repo_root"
 profile=release
 macos=0

@@ -93,6 +93,8 @@ if [ "$native" = 1 ]; then
     mkdir -p "$jni_dir"
     # The release profile is stripped, LTO'd and keeps panic=unwind (uniffi turns panics into
     # exceptions). cargo-ndk writes <jni_dir>/<ABI>/libwaystation_ffi.so.
+    # shellcheck source=../../scripts/phone-sqlite-flags.sh
+    . "$repo_root/scripts/phone-sqlite-flags.sh"
     (cd "$repo_root" && cargo ndk "${targets[@]}" --platform "$min_sdk" -o "$jni_dir" \
         build "${cargo_profile[@]}" -p waystation-ffi)
     for abi in "${abis[@]}"; do
