@@ -2,7 +2,6 @@
 //! whoever may read a report that names them.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use waystation_core::sync::policy::Account;
 use waystation_core::sync::protocol::{MAX_PHOTO_BYTES, is_sha256_hex};
 
@@ -34,13 +33,7 @@ pub fn check_path(sha: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Lowercase hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use waystation_core::packs::sha256_hex;
 
 /// Checks an uploaded photo against its path: size, hash, image type. Returns the media type.
 pub fn check_upload(sha: &str, bytes: &[u8]) -> Result<&'static str, ApiError> {

@@ -211,11 +211,7 @@ pub(crate) fn strip(input: &[u8]) -> Result<StrippedPhoto> {
 
 /// The file of a stored photo. Refuses anything but a SHA-256 in lowercase hex.
 pub(crate) fn photo_path(data_dir: &Path, sha256: &str) -> Result<PathBuf> {
-    let ok = sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !ok {
+    if !crate::sync::protocol::is_sha256_hex(sha256) {
         return Err(Error::invalid(
             "photo id must be a SHA-256 in lowercase hex (64 characters)",
         ));
@@ -225,7 +221,13 @@ pub(crate) fn photo_path(data_dir: &Path, sha256: &str) -> Result<PathBuf> {
 
 /// Stores the photo under its hash unless it is already there, durably.
 pub(crate) fn store(data_dir: &Path, photo: &StrippedPhoto) -> Result<PathBuf> {
-    let path = photo_path(data_dir, &photo.info.sha256)?;
+    store_bytes(data_dir, &photo.info.sha256, &photo.bytes)
+}
+
+/// Writes `bytes` as the photo file named `sha256` (the caller has checked that it is their
+/// SHA-256), durably and atomically; a file already there is kept.
+pub(crate) fn store_bytes(data_dir: &Path, sha256: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let path = photo_path(data_dir, sha256)?;
     if path.exists() {
         return Ok(path);
     }
@@ -241,7 +243,7 @@ pub(crate) fn store(data_dir: &Path, photo: &StrippedPhoto) -> Result<PathBuf> {
         .map_err(|e| Error::Internal(format!("no random numbers for a temporary file: {e}")))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        photo.info.sha256,
+        sha256,
         suffix
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -249,7 +251,7 @@ pub(crate) fn store(data_dir: &Path, photo: &StrippedPhoto) -> Result<PathBuf> {
     ));
     let written = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&photo.bytes)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         // Make the rename itself durable (directories cannot be opened this way on Windows).

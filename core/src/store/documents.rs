@@ -236,19 +236,7 @@ pub fn edit_then<T>(
         }
         None => {
             let mut doc = genesis()?;
-            let snapshot = doc.save();
-            tx.execute(
-                "INSERT INTO documents (doc_id, kind, owner, snapshot, heads, change_count, \
-                 dirty, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 1, ?6, ?6)",
-                params![
-                    key.doc_id,
-                    key.kind,
-                    key.owner,
-                    snapshot,
-                    encode_heads(&doc.get_heads()),
-                    rfc3339(now),
-                ],
-            )?;
+            insert(&tx, key, &mut doc, now, true)?;
             doc
         }
     };
@@ -258,33 +246,7 @@ pub fn edit_then<T>(
     doc.commit_with(CommitOptions::default().with_time(now.timestamp()));
     let new_changes = doc.get_changes(&before);
     if !new_changes.is_empty() {
-        let next: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE doc_id = ?1",
-            [key.doc_id],
-            |r| r.get(0),
-        )?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO document_changes (doc_id, seq, change) VALUES (?1, ?2, ?3)",
-            )?;
-            for (i, change) in new_changes.iter().enumerate() {
-                insert.execute(params![key.doc_id, next + i as i64, change.raw_bytes()])?;
-            }
-        }
-        let count: i64 = tx.query_row(
-            "UPDATE documents SET heads = ?2, change_count = change_count + ?3, dirty = 1, \
-             updated_at = ?4 WHERE doc_id = ?1 RETURNING change_count",
-            params![
-                key.doc_id,
-                encode_heads(&doc.get_heads()),
-                new_changes.len() as i64,
-                rfc3339(now),
-            ],
-            |r| r.get(0),
-        )?;
-        if count as u64 > COMPACT_AFTER_CHANGES {
-            write_snapshot(&tx, key.doc_id, &mut doc)?;
-        }
+        append_changes(&tx, key.doc_id, &mut doc, &new_changes, now, true)?;
     }
     after(&tx, &mut doc)?;
     tx.commit()?;
@@ -346,15 +308,42 @@ pub(crate) fn check_foreign_size(what: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Appends changes that came from elsewhere (the sync server) to a stored document, inside the
-/// caller's transaction, and records the new heads. Unlike [`edit`] it leaves `dirty` as it
-/// was: the changes are not this device's news. Compacts past [`COMPACT_AFTER_CHANGES`].
+/// Inserts a new document row with `doc` as its snapshot, inside the caller's transaction.
+/// `dirty` is true for a document this device creates ([`edit`]), false for one that arrives
+/// from the sync server.
+pub(crate) fn insert(
+    conn: &Connection,
+    key: &DocumentKey<'_>,
+    doc: &mut AutoCommit,
+    now: DateTime<Utc>,
+    dirty: bool,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO documents (doc_id, kind, owner, snapshot, heads, change_count, dirty, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)",
+        params![
+            key.doc_id,
+            key.kind,
+            key.owner,
+            doc.save(),
+            encode_heads(&doc.get_heads()),
+            dirty,
+            rfc3339(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Appends changes to a stored document, inside the caller's transaction, and records the new
+/// heads; compacts past [`COMPACT_AFTER_CHANGES`]. `mark_dirty` is true for this device's own
+/// changes ([`edit`]); changes from the sync server are not news and leave `dirty` as it was.
 pub(crate) fn append_changes(
     conn: &Connection,
     doc_id: &str,
     doc: &mut AutoCommit,
     changes: &[Change],
     now: DateTime<Utc>,
+    mark_dirty: bool,
 ) -> Result<()> {
     let next: i64 = conn.query_row(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM document_changes WHERE doc_id = ?1",
@@ -370,13 +359,14 @@ pub(crate) fn append_changes(
         }
     }
     let count: i64 = conn.query_row(
-        "UPDATE documents SET heads = ?2, change_count = change_count + ?3, updated_at = ?4 \
-         WHERE doc_id = ?1 RETURNING change_count",
+        "UPDATE documents SET heads = ?2, change_count = change_count + ?3, updated_at = ?4, \
+         dirty = CASE WHEN ?5 THEN 1 ELSE dirty END WHERE doc_id = ?1 RETURNING change_count",
         params![
             doc_id,
             encode_heads(&doc.get_heads()),
             changes.len() as i64,
             rfc3339(now),
+            mark_dirty,
         ],
         |r| r.get(0),
     )?;

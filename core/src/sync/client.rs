@@ -12,7 +12,6 @@ use automerge::sync::{BloomFilter, Capability, Have, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -26,7 +25,7 @@ use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError}
 use crate::error::{Error, Result};
 use crate::reports::document::REPORT_KIND;
 use crate::reports::{OutboxState, ReportId, write_outbox};
-use crate::store::documents::{self, decode_heads, encode_heads};
+use crate::store::documents::{self, DocumentKey, decode_heads, encode_heads};
 
 /// Most sync requests in one [`crate::Waystation::sync_now`]; the next sync carries on.
 pub const MAX_REQUESTS_PER_SYNC: u32 = 16;
@@ -219,23 +218,45 @@ struct LocalDoc {
     owner: String,
 }
 
-/// Dirty documents to send: never drafts, never one refused at its current heads.
-fn sendable_dirty(conn: &Connection) -> Result<Vec<LocalDoc>> {
+/// Records that the server holds the photo `sha256` (uploaded, or downloaded from it).
+fn record_photo_on_server(conn: &Connection, sha256: &str, now: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO photo_uploads (sha256, uploaded_at) VALUES (?1, ?2)",
+        params![sha256, rfc3339(now)],
+    )?;
+    Ok(())
+}
+
+/// A document with changes the server does not have yet.
+struct PendingDoc {
+    doc: LocalDoc,
+    /// The server refused it at its current heads: it waits for a new local edit.
+    refused: bool,
+}
+
+/// Dirty documents (never drafts), reports first, with whether each was refused at its
+/// current heads. Sync sends the ones not refused; the status counts them all.
+fn pending_docs(conn: &Connection) -> Result<Vec<PendingDoc>> {
+    // `substr(d.doc_id, 8)` is the report id after 'report:', so the report index is searched
+    // by its primary key.
     let mut stmt = conn.prepare(
-        "SELECT d.doc_id, d.kind, d.owner FROM documents d \
+        "SELECT d.doc_id, d.kind, d.owner, \
+                s.refused_heads IS NOT NULL AND s.refused_heads = d.heads \
+         FROM documents d \
          LEFT JOIN sync_docs s ON s.doc_id = d.doc_id \
-         LEFT JOIN report_index r ON d.kind = 'report' AND 'report:' || r.report_id = d.doc_id \
-         WHERE d.dirty = 1 \
-           AND (d.kind <> 'report' OR r.status IN ('submitted', 'withdrawn')) \
-           AND (s.refused_heads IS NULL OR s.refused_heads <> d.heads) \
+         LEFT JOIN report_index r ON d.kind = 'report' AND r.report_id = substr(d.doc_id, 8) \
+         WHERE d.dirty = 1 AND (d.kind <> 'report' OR r.status IN ('submitted', 'withdrawn')) \
          ORDER BY CASE d.kind WHEN 'report' THEN 0 ELSE 1 END, d.doc_id",
     )?;
     let rows = stmt
         .query_map([], |r| {
-            Ok(LocalDoc {
-                doc_id: r.get(0)?,
-                kind: r.get(1)?,
-                owner: r.get(2)?,
+            Ok(PendingDoc {
+                doc: LocalDoc {
+                    doc_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    owner: r.get(2)?,
+                },
+                refused: r.get(3)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -338,21 +359,14 @@ fn apply_reply(
     let got_new = !new_changes.is_empty();
     if got_new {
         if !existed {
-            let mut empty = AutoCommit::new();
-            tx.execute(
-                "INSERT INTO documents (doc_id, kind, owner, snapshot, heads, change_count, \
-                 dirty, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6)",
-                params![
-                    doc.doc_id,
-                    doc.kind,
-                    doc.owner,
-                    empty.save(),
-                    encode_heads(&[]),
-                    rfc3339(now)
-                ],
-            )?;
+            let key = DocumentKey {
+                doc_id: &doc.doc_id,
+                kind: &doc.kind,
+                owner: &doc.owner,
+            };
+            documents::insert(tx, &key, &mut AutoCommit::new(), now, false)?;
         }
-        documents::append_changes(tx, &doc.doc_id, &mut am, &new_changes, now)?;
+        documents::append_changes(tx, &doc.doc_id, &mut am, &new_changes, now, false)?;
         if doc.kind == REPORT_KIND {
             crate::reports::index::write_row_from_doc(tx, &am)?;
         }
@@ -409,15 +423,15 @@ impl crate::Waystation {
     /// The sync status: what is pending, refused, and how the last sync went.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let conn = self.store().read();
-        let pending = sendable_or_refused_dirty(&conn)?;
+        let pending = pending_docs(&conn)?;
         let mut pending_photos = 0u64;
         let mut refused = 0u64;
         for d in &pending {
             if d.refused {
                 refused += 1;
             }
-            if d.kind == REPORT_KIND
-                && let Some(doc) = documents::load(&conn, &d.doc_id)?
+            if d.doc.kind == REPORT_KIND
+                && let Some(doc) = documents::load(&conn, &d.doc.doc_id)?
             {
                 pending_photos += photos_to_upload(&conn, &doc)?.len() as u64;
             }
@@ -528,8 +542,11 @@ impl crate::Waystation {
         // In memory for this sync only: each document's exchange state.
         let mut states: HashMap<String, State> = HashMap::new();
         // This device's news, sent up to a request's worth at a time.
-        let mut dirty: std::collections::VecDeque<LocalDoc> =
-            sendable_dirty(&self.store().read())?.into();
+        let mut dirty: std::collections::VecDeque<LocalDoc> = pending_docs(&self.store().read())?
+            .into_iter()
+            .filter(|p| !p.refused)
+            .map(|p| p.doc)
+            .collect();
         // Documents the feed listed, and documents not converged yet, for the next request.
         let mut next: BTreeMap<String, LocalDoc> = BTreeMap::new();
         // The feed has nothing more for the cursor. Only then does a request carry more of
@@ -551,8 +568,8 @@ impl crate::Waystation {
             let mut docs: Vec<LocalDoc> = Vec::new();
             let mut queue = std::mem::take(&mut next).into_iter();
             for (_, d) in queue.by_ref() {
-                if d.kind == REPORT_KIND && !self.upload_photos(&client, &d, &mut report)? {
-                    continue;
+                if d.kind == REPORT_KIND {
+                    self.upload_photos(&client, &d, &mut report)?;
                 }
                 docs.push(d);
                 if docs.len() >= per_request {
@@ -564,8 +581,8 @@ impl crate::Waystation {
             if first || feed_drained {
                 while docs.len() < per_request {
                     let Some(d) = dirty.pop_front() else { break };
-                    if d.kind == REPORT_KIND && !self.upload_photos(&client, &d, &mut report)? {
-                        continue;
+                    if d.kind == REPORT_KIND {
+                        self.upload_photos(&client, &d, &mut report)?;
                     }
                     docs.push(d);
                 }
@@ -719,19 +736,15 @@ impl crate::Waystation {
         Ok(())
     }
 
-    /// Uploads the photos of a report the server does not have. Returns false when one is
-    /// missing locally or failed to upload; the report then waits for a later sync.
-    fn upload_photos(
-        &self,
-        client: &Client,
-        d: &LocalDoc,
-        report: &mut SyncReport,
-    ) -> Result<bool> {
+    /// Uploads the photos of a report the server does not have. A photo that cannot be read or
+    /// uploaded ends the sync with that error, before the report is sent: the report stays
+    /// pending until a later sync uploads its photos.
+    fn upload_photos(&self, client: &Client, d: &LocalDoc, report: &mut SyncReport) -> Result<()> {
         let pending = {
             let conn = self.store().read();
             match documents::load(&conn, &d.doc_id)? {
                 Some(doc) => photos_to_upload(&conn, &doc)?,
-                None => return Ok(true),
+                None => return Ok(()),
             }
         };
         for sha in pending {
@@ -741,12 +754,9 @@ impl crate::Waystation {
             })?;
             client.put_photo(&sha, bytes, report)?;
             report.photos_uploaded += 1;
-            self.store().write().execute(
-                "INSERT OR IGNORE INTO photo_uploads (sha256, uploaded_at) VALUES (?1, ?2)",
-                params![sha, rfc3339(self.now())],
-            )?;
+            record_photo_on_server(&self.store().write(), &sha, self.now())?;
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Downloads a report photo the device does not have (follow-up roles fetch photos on
@@ -766,29 +776,15 @@ impl crate::Waystation {
             transport,
         };
         let bytes = client.get_photo(sha256)?;
-        let got = hex(&Sha256::digest(&bytes));
+        let got = crate::packs::sha256_hex(&bytes);
         if got != sha256 {
             return Err(Error::Server {
                 status: 200,
                 message: format!("photo {sha256} arrived with SHA-256 {got}; not stored"),
             });
         }
-        let dir = path
-            .parent()
-            .ok_or_else(|| Error::Internal("photo path has no directory".into()))?;
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{sha256}.download"));
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
-        self.store().write().execute(
-            "INSERT OR IGNORE INTO photo_uploads (sha256, uploaded_at) VALUES (?1, ?2)",
-            params![sha256, rfc3339(self.now())],
-        )?;
+        let path = crate::reports::photo::store_bytes(self.data_dir(), sha256, &bytes)?;
+        record_photo_on_server(&self.store().write(), sha256, self.now())?;
         Ok(path)
     }
 
@@ -911,37 +907,6 @@ pub struct PackFetch {
     pub stations: Option<u64>,
     /// The training pack version now installed, when a new one was fetched.
     pub training: Option<u64>,
-}
-
-struct PendingDoc {
-    doc_id: String,
-    kind: String,
-    refused: bool,
-}
-
-/// Dirty documents that sync would send, plus refused ones (pending, but waiting for an edit).
-fn sendable_or_refused_dirty(conn: &Connection) -> Result<Vec<PendingDoc>> {
-    let mut stmt = conn.prepare(
-        "SELECT d.doc_id, d.kind, s.refused_heads IS NOT NULL AND s.refused_heads = d.heads \
-         FROM documents d \
-         LEFT JOIN sync_docs s ON s.doc_id = d.doc_id \
-         LEFT JOIN report_index r ON d.kind = 'report' AND 'report:' || r.report_id = d.doc_id \
-         WHERE d.dirty = 1 AND (d.kind <> 'report' OR r.status IN ('submitted', 'withdrawn'))",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(PendingDoc {
-                doc_id: r.get(0)?,
-                kind: r.get(1)?,
-                refused: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// HTTP with the protocol's conventions: bearer token, CBOR, retries, clear errors.

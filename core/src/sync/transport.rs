@@ -2,6 +2,7 @@
 //! platform's HTTP stack (OkHttp, URLSession), and the built-in transport on reqwest with
 //! rustls and the ring crypto provider (small on a phone).
 
+#[cfg(feature = "http")]
 use std::time::Duration;
 
 /// One HTTP request.
