@@ -224,7 +224,7 @@ pub struct ReportPatch {
 }
 
 /// Refuses a district code that is not one of Xi'an's, naming the field and the value.
-fn check_district(code: &str) -> Result<()> {
+pub(crate) fn check_district(code: &str) -> Result<()> {
     if District::by_code(code).is_some() {
         return Ok(());
     }

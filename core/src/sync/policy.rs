@@ -140,13 +140,10 @@ pub fn check_user_id(user: &str) -> Result<(), String> {
 /// Checks a district code: one of Xi'an's 13 districts and counties (GB/T 2260, see
 /// [`crate::geo::XIAN_DISTRICTS`]).
 pub fn check_district(code: &str) -> Result<(), String> {
-    if crate::geo::District::by_code(code).is_none() {
-        let shown: String = code.chars().take(40).collect();
-        return Err(format!(
-            "invalid district '{shown}': expected one of Xi'an's GB/T 2260 codes (610102 … 610124)"
-        ));
-    }
-    Ok(())
+    crate::reports::check_district(code).map_err(|e| match e {
+        crate::Error::InvalidInput(reason) => reason,
+        other => other.to_string(),
+    })
 }
 
 /// What a synced document is, from its id and kind.
@@ -231,14 +228,17 @@ pub struct ReportFacts {
 
 /// Reads a report document the way the server sees it.
 pub fn report_facts(doc: &AutoCommit) -> Result<ReportFacts, String> {
-    let report = read_report(doc)?;
-    Ok(ReportFacts {
-        district: root_str(doc, "district"),
+    Ok(facts_of(read_report(doc)?))
+}
+
+fn facts_of(report: Report) -> ReportFacts {
+    ReportFacts {
+        district: report.district,
         author: report.author,
         category: report.category,
         status: report.status,
         photos: report.photos.into_iter().map(|p| p.sha256).collect(),
-    })
+    }
 }
 
 fn read_report(doc: &AutoCommit) -> Result<Report, String> {
@@ -275,13 +275,12 @@ pub fn check_report(
         ));
     }
     check_report_content(&report)?;
-    let facts = report_facts(after)?;
-    if let Some(d) = &facts.district {
+    if let Some(d) = &report.district {
         check_district(d)?;
     }
     if let Some(before) = before {
         let old = read_report(before)?;
-        let old_facts = report_facts(before)?;
+        // The district is a field of the report, so it is frozen with the rest.
         let frozen = |r: &Report| Report {
             withdrawn_at: None,
             withdraw_reason: None,
@@ -289,7 +288,7 @@ pub fn check_report(
             outbox: None,
             ..r.clone()
         };
-        if frozen(&old) != frozen(&report) || old_facts.district != facts.district {
+        if frozen(&old) != frozen(&report) {
             return Err(format!(
                 "report '{id}' was submitted; only withdrawal may change it"
             ));
@@ -298,7 +297,7 @@ pub fn check_report(
             return Err(format!("report '{id}' was withdrawn; it cannot change"));
         }
     }
-    Ok(facts)
+    Ok(facts_of(report))
 }
 
 fn check_report_content(r: &Report) -> Result<(), String> {
