@@ -9,7 +9,7 @@ use serde_json::json;
 use std::time::Duration;
 
 use waystation_core::Waystation;
-use waystation_core::sync::{ReqwestTransport, SyncReport, SyncSettings, SyncStatus};
+use waystation_core::sync::{ReqwestTransport, SyncRefusal, SyncReport, SyncSettings, SyncStatus};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -152,6 +152,13 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
     }
 }
 
+fn refusals_json(refusals: &[SyncRefusal]) -> serde_json::Value {
+    refusals
+        .iter()
+        .map(|x| json!({ "doc_id": x.doc_id, "reason": x.reason, "at": x.at.to_rfc3339() }))
+        .collect()
+}
+
 fn report_json(r: &SyncReport) -> serde_json::Value {
     json!({
         "requests": r.requests,
@@ -160,17 +167,12 @@ fn report_json(r: &SyncReport) -> serde_json::Value {
         "bytes_received": r.bytes_received,
         "documents_sent": r.documents_sent,
         "documents_received": r.documents_received,
-        "refused": r.refused.iter().map(|x| json!({
-            "doc_id": x.doc_id, "reason": x.reason, "at": x.at.to_rfc3339(),
-        })).collect::<Vec<_>>(),
+        "refused": refusals_json(&r.refused),
         "complete": r.complete,
     })
 }
 
-fn status_json(
-    s: &SyncStatus,
-    refusals: &[waystation_core::sync::SyncRefusal],
-) -> serde_json::Value {
+fn status_json(s: &SyncStatus, refusals: &[SyncRefusal]) -> serde_json::Value {
     json!({
         "server": s.server,
         "in_progress": s.in_progress,
@@ -180,9 +182,7 @@ fn status_json(
         "last_attempt": s.last_attempt.map(|t| t.to_rfc3339()),
         "last_success": s.last_success.map(|t| t.to_rfc3339()),
         "last_error": s.last_error,
-        "refusals": refusals.iter().map(|x| json!({
-            "doc_id": x.doc_id, "reason": x.reason, "at": x.at.to_rfc3339(),
-        })).collect::<Vec<_>>(),
+        "refusals": refusals_json(refusals),
     })
 }
 
@@ -210,7 +210,7 @@ fn print_report(r: &SyncReport, s: &SyncStatus) {
     );
 }
 
-fn print_status(s: &SyncStatus, refusals: &[waystation_core::sync::SyncRefusal]) {
+fn print_status(s: &SyncStatus, refusals: &[SyncRefusal]) {
     let t = |x: Option<chrono::DateTime<chrono::Utc>>| {
         x.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into())
     };
