@@ -103,18 +103,7 @@ fn shown(id: &str) -> String {
 
 /// Decodes one Automerge sync message and verifies every change chunk in it.
 pub fn decode_message(bytes: &[u8]) -> Result<Message, String> {
-    let mut message =
-        Message::decode(bytes).map_err(|e| format!("the sync message does not decode: {e}"))?;
-    // Automerge keeps hash lists sorted and asserts it in debug builds; a client's lists are
-    // only its word, so they are put in order here (found by the fuzz target).
-    for hashes in [&mut message.heads, &mut message.need] {
-        hashes.sort();
-        hashes.dedup();
-    }
-    for have in &mut message.have {
-        have.last_sync.sort();
-        have.last_sync.dedup();
-    }
+    let message = protocol::decode_sync_message(bytes)?;
     for (i, entry) in message.changes.iter().enumerate() {
         check_chunks(entry)
             .map_err(|e| format!("change {i} of the sync message is corrupt or forged: {e}"))?;

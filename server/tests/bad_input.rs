@@ -1,6 +1,6 @@
 //! Bad input gets a 4xx with a clear CBOR error, never a panic, and stores nothing:
 //! malformed, truncated and oversized bodies, unknown kinds, ids that look like paths, forged
-//! Automerge changes, wrong photo hashes, photo paths that try to escape, non-images, and
+//! Automerge changes, unusable Bloom filters, wrong photo hashes, photo paths that try to escape, non-images, and
 //! missing, unknown, revoked or expired tokens.
 
 mod common;
@@ -308,6 +308,47 @@ fn a_change_reusing_an_actor_and_sequence_number_is_refused() {
     assert_eq!(e.status.as_u16(), 400, "{:?}", e.body);
     assert_eq!(e.body.code, "bad_document");
     assert_eq!(server_heads(&server.db, "progress:alice"), before);
+}
+
+/// Found by the fuzz target: a Bloom filter with entries but no bits made the server divide
+/// by zero while answering, and a huge probe count allocates without bound.
+#[test]
+fn unusable_bloom_filters_are_400_and_the_server_goes_on() {
+    let server = TestServer::start();
+    let mut alice = Device::new(server.user("alice", Role::Rider, &[]));
+    let mut doc = progress_doc("alice", 0);
+    alice.put("progress:alice", "training-progress", doc.clone());
+    alice.sync();
+    let before = server_heads(&server.db, "progress:alice");
+    let mut m = Message::decode(&encoded_since(&mut doc, &[])).unwrap();
+    for bloom in [
+        &[1u8, 0, 7][..],
+        &[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff],
+    ] {
+        m.have = vec![automerge::sync::Have {
+            last_sync: vec![],
+            bloom: automerge::sync::BloomFilter::try_from(bloom).unwrap(),
+        }];
+        let request = SyncRequest {
+            cursor: 0,
+            docs: vec![doc_message(
+                "progress:alice",
+                "training-progress",
+                m.clone().encode(),
+            )],
+        };
+        let e = alice.api.sync(&request).unwrap_err();
+        assert_eq!(e.status.as_u16(), 400, "{:?}", e.body);
+        assert_eq!(e.body.code, "bad_document");
+        assert!(
+            e.body.message.contains("Bloom filter"),
+            "{}",
+            e.body.message
+        );
+    }
+    assert_eq!(server_heads(&server.db, "progress:alice"), before);
+    // The same device syncs normally afterwards.
+    alice.sync();
 }
 
 #[test]

@@ -653,12 +653,9 @@ impl crate::Waystation {
                         .ok_or_else(|| Error::Internal("sync state vanished".into()))?;
                     if let Some(bytes) = &reply.message {
                         let message =
-                            automerge::sync::Message::decode(bytes).map_err(|e| Error::Server {
+                            protocol::decode_sync_message(bytes).map_err(|e| Error::Server {
                                 status: 200,
-                                message: format!(
-                                    "the server's message for '{}' does not decode: {e}",
-                                    d.doc_id
-                                ),
+                                message: format!("the server's reply for '{}': {e}", d.doc_id),
                             })?;
                         if apply_reply(&tx, &d, state, message, now)? {
                             report.documents_received += 1;

@@ -164,6 +164,64 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String>
     Ok(value)
 }
 
+/// Most Bloom-filter probes a peer's message may ask for. Automerge uses 7; anything near
+/// `u32::MAX` would make the receiver allocate and loop billions of times.
+pub const MAX_BLOOM_PROBES: u64 = 64;
+
+/// Decodes an Automerge sync message from a peer and makes it safe to answer.
+///
+/// `automerge::sync::Message::decode` accepts Bloom filters that automerge itself cannot
+/// use: a filter with entries but no bits divides by zero when the message is answered
+/// (found by the `sync_request` fuzz target), and a huge probe count allocates without bound.
+/// Such filters are refused here, naming the problem. Hash lists are put in order, as
+/// automerge keeps them and asserts in debug builds (also found by the fuzz target).
+///
+/// Change chunks are not verified here; the server does that separately
+/// (`waystation_server::decode_sync_request`).
+pub fn decode_sync_message(bytes: &[u8]) -> Result<automerge::sync::Message, String> {
+    let mut message = automerge::sync::Message::decode(bytes)
+        .map_err(|e| format!("the sync message does not decode: {e}"))?;
+    for hashes in [&mut message.heads, &mut message.need] {
+        hashes.sort();
+        hashes.dedup();
+    }
+    for (i, have) in message.have.iter_mut().enumerate() {
+        have.last_sync.sort();
+        have.last_sync.dedup();
+        check_bloom(&have.bloom.to_bytes())
+            .map_err(|e| format!("the sync message's Bloom filter {i} is unusable: {e}"))?;
+    }
+    Ok(message)
+}
+
+/// Checks an encoded Bloom filter (entries, bits per entry, probes, then the bits; empty
+/// when there are no entries) for what automerge needs to probe it safely.
+fn check_bloom(encoded: &[u8]) -> Result<(), String> {
+    if encoded.is_empty() {
+        return Ok(());
+    }
+    let mut rest = encoded;
+    let mut field = |name: &str| {
+        leb128::read::unsigned(&mut rest).map_err(|e| format!("its {name} does not decode: {e}"))
+    };
+    let entries = field("entry count")?;
+    let _bits_per_entry = field("bits per entry")?;
+    let probes = field("probe count")?;
+    if probes == 0 || probes > MAX_BLOOM_PROBES {
+        return Err(format!(
+            "{probes} probes; between 1 and {MAX_BLOOM_PROBES} are allowed"
+        ));
+    }
+    if rest.is_empty() {
+        return Err(format!("{entries} entries but no bits"));
+    }
+    // automerge computes the bit count as a u32.
+    if rest.len() > (u32::MAX / 8) as usize {
+        return Err(format!("{} bytes of bits is too many", rest.len()));
+    }
+    Ok(())
+}
+
 /// Whether `s` is a lowercase hex SHA-256 (64 characters), as photo paths need.
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -172,6 +230,59 @@ pub fn is_sha256_hex(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real first sync message from a document with one change: its one Bloom filter
+    /// summarises that change.
+    fn first_message() -> automerge::sync::Message {
+        use automerge::sync::SyncDoc;
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "k", "v").unwrap();
+        let mut state = automerge::sync::State::new();
+        doc.sync().generate_sync_message(&mut state).unwrap()
+    }
+
+    fn with_bloom(encoded: &[u8]) -> Vec<u8> {
+        let mut message = first_message();
+        message.have[0].bloom = automerge::sync::BloomFilter::try_from(encoded).unwrap();
+        message.encode()
+    }
+
+    #[test]
+    fn usable_bloom_filters_pass() {
+        let message = first_message();
+        assert!(!message.have[0].bloom.to_bytes().is_empty());
+        let decoded = decode_sync_message(&message.clone().encode()).unwrap();
+        assert_eq!(decoded.have, message.have);
+        // No entries encodes as nothing at all.
+        decode_sync_message(&with_bloom(&[])).unwrap();
+    }
+
+    #[test]
+    fn a_bloom_filter_with_entries_and_no_bits_is_refused() {
+        // 1 entry, 0 bits per entry, 7 probes: automerge would divide by zero answering it.
+        let err = decode_sync_message(&with_bloom(&[1, 0, 7])).unwrap_err();
+        assert!(
+            err.contains("Bloom filter 0") && err.contains("no bits"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bloom_filter_with_absurd_probe_counts_is_refused() {
+        // 1 entry, 8 bits, u32::MAX probes (LEB128 ff ff ff ff 0f), one byte of bits.
+        let err = decode_sync_message(&with_bloom(&[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff]))
+            .unwrap_err();
+        assert!(err.contains("4294967295 probes"), "{err}");
+        let err = decode_sync_message(&with_bloom(&[1, 8, 0, 0xff])).unwrap_err();
+        assert!(err.contains("0 probes"), "{err}");
+    }
+
+    #[test]
+    fn a_message_that_is_not_one_is_refused() {
+        let err = decode_sync_message(b"hello").unwrap_err();
+        assert!(err.contains("does not decode"), "{err}");
+    }
 
     #[test]
     fn a_no_op_exchange_is_tiny() {
