@@ -60,6 +60,14 @@ fn main() {
         .expect("a first message")
         .encode();
     let text = message(&mut text_doc, &mut AutoCommit::new());
+    // The input CI's fuzz run crashed on: changes plus a Bloom filter with one entry and no
+    // bits, which automerge divided by zero answering. Kept as a regression seed.
+    let mut no_bits = automerge::sync::Message::decode(&whole).expect("decodes");
+    no_bits.have = vec![automerge::sync::Have {
+        last_sync: vec![],
+        bloom: automerge::sync::BloomFilter::try_from(&[1u8, 0, 7][..]).expect("parses"),
+    }];
+    let no_bits = no_bits.encode();
     let doc = |i: &str, k: &str, m: &[u8]| DocMessage {
         doc_id: i.into(),
         kind: k.into(),
@@ -86,6 +94,13 @@ fn main() {
             SyncRequest {
                 cursor: 1,
                 docs: vec![doc(report, "report", &text), doc(case, "case", &fetch)],
+            },
+        ),
+        (
+            "bloom-no-bits",
+            SyncRequest {
+                cursor: 0,
+                docs: vec![doc("progress:rider-1", "training-progress", &no_bits)],
             },
         ),
     ];
