@@ -351,6 +351,26 @@ fn unusable_bloom_filters_are_400_and_the_server_goes_on() {
     alice.sync();
 }
 
+/// Found by a long fuzz run: a whole-document chunk whose framing and checksum parse but whose
+/// change-metadata column is cut short. automerge 0.12 panics loading it (an unwrap in
+/// hexane's decoder); the server refuses it like any other corrupt change.
+#[test]
+fn a_chunk_that_makes_automerge_panic_is_400_and_the_server_goes_on() {
+    let body = include_bytes!("data/fuzz-truncated-change-column.cbor").to_vec();
+    let e = waystation_server::decode_sync_request(&body).unwrap_err();
+    assert_eq!(e.status.as_u16(), 400, "{e}");
+    assert!(e.to_string().contains("could not load"), "{e}");
+    let server = TestServer::start();
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    let e = assert_error(rider.post_sync_raw(body), 400, "bad_document");
+    assert!(e.message.contains("corrupt or forged"), "{}", e.message);
+    assert_eq!(server.count("SELECT count(*) FROM docs"), 0);
+    // The same client goes on with a good request.
+    let f = Factory::new();
+    let (_, good) = report_request(&f, "rider-1");
+    rider.sync(&good).expect("a good request after the bad one");
+}
+
 #[test]
 fn photos_are_checked_stored_once_and_read_only_by_who_may() {
     let server = TestServer::start();
