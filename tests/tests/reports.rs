@@ -187,6 +187,62 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
     integrity_ok(dir.path());
 }
 
+/// The app and, say, a home-screen widget open the same data directory. Each keeps the draft
+/// it last saved loaded for its next autosave; neither may then write over the other's edit,
+/// in the document, in the listed row or across compaction.
+#[test]
+fn two_handles_on_one_data_directory_autosave_one_draft_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    let widget = open(dir.path());
+    let id = app.create_report_draft("rider-1", "food.seal").unwrap();
+    // Enough turns to pass the draft's compaction several times.
+    for i in 0..30 {
+        let (writer, field) = if i % 2 == 0 {
+            (&app, "description")
+        } else {
+            (&widget, "merchant")
+        };
+        let patch = if field == "description" {
+            ReportPatch {
+                description: text(&format!("seal torn, turn {i}")),
+                ..Default::default()
+            }
+        } else {
+            ReportPatch {
+                merchant_name: text(&format!("老孙家 {i}")),
+                ..Default::default()
+            }
+        };
+        let seen = writer.update_report_draft(id.as_str(), &patch).unwrap();
+        if i > 0 {
+            // The other handle's last edit is in what this one saved and returned.
+            let (desc, merchant) = if i % 2 == 0 {
+                (format!("seal torn, turn {i}"), format!("老孙家 {}", i - 1))
+            } else {
+                (format!("seal torn, turn {}", i - 1), format!("老孙家 {i}"))
+            };
+            assert_eq!(seen.description.as_deref(), Some(desc.as_str()), "turn {i}");
+            assert_eq!(
+                seen.merchant_name.as_deref(),
+                Some(merchant.as_str()),
+                "turn {i}"
+            );
+            for ws in [&app, &widget] {
+                let listed = ws.list_report_drafts("rider-1").unwrap();
+                assert_eq!(listed[0].description.as_deref(), Some(desc.as_str()));
+                assert_eq!(listed[0].merchant_name.as_deref(), Some(merchant.as_str()));
+            }
+        }
+    }
+    drop((app, widget));
+    let ws = open(dir.path());
+    let r = ws.report(id.as_str()).unwrap();
+    assert_eq!(r.description.as_deref(), Some("seal torn, turn 28"));
+    assert_eq!(r.merchant_name.as_deref(), Some("老孙家 29"));
+    integrity_ok(dir.path());
+}
+
 /// A device that trusts the test key, with three stations around the Bell Tower: one 50 m away
 /// whose district code is not one of Xi'an's (a pack is checked for the code's shape only), one
 /// 600 m north in Xincheng, and one by the Big Wild Goose Pagoda in Yanta.

@@ -352,8 +352,10 @@ impl crate::Waystation {
             owner: &owner,
         };
         self.ensure_report_index()?;
-        documents::edit_then(
-            &mut self.store().write(),
+        let store = self.store();
+        documents::edit_then_cached(
+            &mut store.write(),
+            store.edit_cache(),
             &key,
             now,
             || Err(not_found(id)),

@@ -21,6 +21,13 @@
 //! per-device one: an Android backup restored onto a second phone would otherwise give two
 //! devices the same actor, and Automerge cannot merge two different changes with the same
 //! actor and sequence number.
+//!
+//! [`edit_then_cached`] keeps the document it committed loaded in the store's [`EditCache`], so
+//! a draft's next autosave skips loading it (about 40 % of an autosave's CPU time,
+//! `docs/benchmarks.md`). The cached document is used only while the stored heads equal its
+//! heads, so any other write (sync, compaction, a second handle or process on the same file)
+//! makes the next edit load from the store; a failed edit drops it. Its actor lives as long as
+//! it stays cached and is never stored.
 
 use automerge::{AutoCommit, Change, ChangeHash, ReadDoc, transaction::CommitOptions};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -97,6 +104,16 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 /// Loads a document (snapshot plus every stored change), or `None` when there is none.
 pub fn load(conn: &Connection, doc_id: &str) -> Result<Option<AutoCommit>> {
+    // A freshly loaded document holds spare capacity: each column of its op set reserves room
+    // for 8 B-tree nodes, and loading leaves its buffers oversized. A clone is allocated to fit,
+    // about two thirds less heap for a small document (a report: 12.7 KB to 4.3 KB) for a few
+    // per cent of the load's time (`docs/benchmarks.md`, "Hazard reports").
+    Ok(load_unfitted(conn, doc_id)?.map(|doc| doc.clone()))
+}
+
+/// [`load`] without the clone that fits it in memory: for an edit, which drops the document
+/// (or caches it) right after.
+fn load_unfitted(conn: &Connection, doc_id: &str) -> Result<Option<AutoCommit>> {
     let snapshot: Option<Vec<u8>> = conn
         .query_row(
             "SELECT snapshot FROM documents WHERE doc_id = ?1",
@@ -119,11 +136,7 @@ pub fn load(conn: &Connection, doc_id: &str) -> Result<Option<AutoCommit>> {
     if !changes.is_empty() {
         doc.apply_changes(changes).map_err(|e| corrupt(doc_id, e))?;
     }
-    // A freshly loaded document holds spare capacity: each column of its op set reserves room
-    // for 8 B-tree nodes, and loading leaves its buffers oversized. A clone is allocated to fit,
-    // about two thirds less heap for a small document (a report: 12.7 KB to 4.3 KB) for a few
-    // per cent of the load's time (`docs/benchmarks.md`, "Hazard reports").
-    Ok(Some(doc.clone()))
+    Ok(Some(doc))
 }
 
 /// The full document as one Automerge save (what another device merges), or `None`.
@@ -216,23 +229,53 @@ pub fn edit_then<T>(
     edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
     after: impl FnOnce(&Connection, &mut AutoCommit) -> Result<()>,
 ) -> Result<T> {
+    edit_inner(conn, None, key, now, genesis, edit, after)
+}
+
+/// [`edit_then`], keeping the committed document loaded in `cache` so that the next edit of the
+/// same document does not load it again (a draft's autosaves, one after another).
+pub fn edit_then_cached<T>(
+    conn: &mut Connection,
+    cache: &EditCache,
+    key: &DocumentKey<'_>,
+    now: DateTime<Utc>,
+    genesis: impl FnOnce() -> Result<AutoCommit>,
+    edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    after: impl FnOnce(&Connection, &mut AutoCommit) -> Result<()>,
+) -> Result<T> {
+    edit_inner(conn, Some(cache), key, now, genesis, edit, after)
+}
+
+fn edit_inner<T>(
+    conn: &mut Connection,
+    cache: Option<&EditCache>,
+    key: &DocumentKey<'_>,
+    now: DateTime<Utc>,
+    genesis: impl FnOnce() -> Result<AutoCommit>,
+    edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    after: impl FnOnce(&Connection, &mut AutoCommit) -> Result<()>,
+) -> Result<T> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let existing: Option<(String, String)> = tx
+    let existing: Option<(String, String, Vec<u8>)> = tx
         .query_row(
-            "SELECT kind, owner FROM documents WHERE doc_id = ?1",
+            "SELECT kind, owner, heads FROM documents WHERE doc_id = ?1",
             [key.doc_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     let mut doc = match existing {
-        Some((kind, owner)) => {
+        Some((kind, owner, heads)) => {
             if kind != key.kind || owner != key.owner {
                 return Err(Error::invalid(format!(
                     "document '{}' is a {kind} document of another owner or kind",
                     key.doc_id
                 )));
             }
-            load(&tx, key.doc_id)?.ok_or_else(|| corrupt(key.doc_id, "row vanished"))?
+            match cache.and_then(|c| c.take(key.doc_id, &heads)) {
+                Some(doc) => doc,
+                None => load_unfitted(&tx, key.doc_id)?
+                    .ok_or_else(|| corrupt(key.doc_id, "row vanished"))?,
+            }
         }
         None => {
             let mut doc = genesis()?;
@@ -250,7 +293,51 @@ pub fn edit_then<T>(
     }
     after(&tx, &mut doc)?;
     tx.commit()?;
+    // Only a committed document goes back: one whose edit or commit failed is dropped, and the
+    // next edit loads what is stored.
+    if let Some(cache) = cache {
+        cache.put(key.doc_id, doc);
+    }
     Ok(out)
+}
+
+/// The document the last cached edit committed, still loaded. An edit takes it only when the
+/// stored heads equal its heads, so anything else that wrote the document since (a sync, a
+/// compaction, another process, a deleted and recreated draft) makes it load from the store
+/// instead: the cache can be missed, never stale. It holds one document (a few KB).
+#[derive(Default)]
+pub struct EditCache(std::sync::Mutex<Option<(String, AutoCommit)>>);
+
+impl std::fmt::Debug for EditCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f.debug_tuple("EditCache")
+            .field(&slot.as_ref().map(|(id, _)| id))
+            .finish()
+    }
+}
+
+impl EditCache {
+    fn take(&self, doc_id: &str, stored_heads: &[u8]) -> Option<AutoCommit> {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (id, mut doc) = slot.take()?;
+        (id == doc_id && encode_heads(&doc.get_heads()) == stored_heads).then_some(doc)
+    }
+
+    fn put(&self, doc_id: &str, doc: AutoCommit) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((doc_id.to_string(), doc));
+    }
+
+    /// Drops the cached document.
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Which document is cached, if any.
+    pub fn cached(&self) -> Option<String> {
+        let slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref().map(|(id, _)| id.clone())
+    }
 }
 
 /// Folds the stored changes of `doc_id` into a new snapshot. Called by [`edit`] past
@@ -496,6 +583,94 @@ mod tests {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
         assert_eq!(ok, "ok");
+    }
+
+    fn put_cached(store: &Store, i: i64, expect: usize) {
+        edit_then_cached(
+            &mut store.write(),
+            store.edit_cache(),
+            &KEY,
+            t(i),
+            genesis,
+            |d| {
+                // The document the edit sees is the whole stored one, cached or not.
+                assert_eq!(items(d).len(), expect, "edit {i} saw a stale document");
+                let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
+                d.put(&items, format!("k{i:04}"), i).unwrap();
+                Ok(())
+            },
+            |_, _| Ok(()),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_edit_cache_is_missed_after_any_other_write_never_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        put_cached(&store, 0, 0);
+        assert_eq!(store.edit_cache().cached().as_deref(), Some(KEY.doc_id));
+        put_cached(&store, 1, 1);
+        // Another process writes the same document (a second store on the same file).
+        let other = Store::open(dir.path()).unwrap();
+        put(&mut other.write(), 2);
+        // Still cached, but its heads are not the stored ones: the edit loads and sees k0002.
+        put_cached(&store, 3, 3);
+        // Compaction by the other process, then an edit: same.
+        assert!(compact(&mut other.write(), KEY.doc_id).unwrap());
+        put(&mut other.write(), 4);
+        put_cached(&store, 5, 5);
+        // Past the compaction threshold, with the cache in use all the way.
+        for i in 6..(COMPACT_AFTER_CHANGES as i64 + 20) {
+            put_cached(&store, i, i as usize);
+        }
+        drop(store);
+        let reopened = Store::open(dir.path()).unwrap();
+        let doc = load(&reopened.read(), KEY.doc_id).unwrap().unwrap();
+        assert_eq!(items(&doc).len(), COMPACT_AFTER_CHANGES as usize + 20);
+    }
+
+    #[test]
+    fn a_failed_edit_empties_the_edit_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        put_cached(&store, 0, 0);
+        let err = edit_then_cached(
+            &mut store.write(),
+            store.edit_cache(),
+            &KEY,
+            t(1),
+            genesis,
+            |d| {
+                let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
+                d.put(&items, "half-done", 1).unwrap();
+                Err::<(), _>(Error::invalid("refused"))
+            },
+            |_, _| Ok(()),
+        );
+        assert!(err.is_err());
+        assert_eq!(store.edit_cache().cached(), None);
+        // The next edit loads what is stored, without the refused edit's change.
+        put_cached(&store, 2, 1);
+        // A failing `after` hook (say the index write) also drops it.
+        let err = edit_then_cached(
+            &mut store.write(),
+            store.edit_cache(),
+            &KEY,
+            t(3),
+            genesis,
+            |d| {
+                let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
+                d.put(&items, "not-indexed", 1).unwrap();
+                Ok(())
+            },
+            |_, _| Err(Error::invalid("index refused")),
+        );
+        assert!(err.is_err());
+        assert_eq!(store.edit_cache().cached(), None);
+        put_cached(&store, 4, 2);
+        store.edit_cache().clear();
+        put_cached(&store, 5, 3);
     }
 
     #[test]

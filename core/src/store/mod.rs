@@ -29,6 +29,7 @@ pub struct Store {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     path: PathBuf,
+    edit_cache: documents::EditCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -60,6 +61,7 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             path,
+            edit_cache: documents::EditCache::default(),
         })
     }
 
@@ -73,6 +75,11 @@ impl Store {
         // A poisoned lock means a panic happened while a transaction was open; SQLite rolled
         // the transaction back when the statement was dropped, so the connection is usable.
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The document the last cached edit committed ([`documents::edit_then_cached`]).
+    pub fn edit_cache(&self) -> &documents::EditCache {
+        &self.edit_cache
     }
 
     /// A reader connection.
