@@ -108,7 +108,10 @@ pub fn load(conn: &Connection, doc_id: &str) -> Result<Option<AutoCommit>> {
     // for 8 B-tree nodes, and loading leaves its buffers oversized. A clone is allocated to fit,
     // about two thirds less heap for a small document (a report: 12.7 KB to 4.3 KB) for a few
     // per cent of the load's time (`docs/benchmarks.md`, "Hazard reports").
-    Ok(load_unfitted(conn, doc_id)?.as_ref().map(AutoCommit::clone))
+    let Some(loaded) = load_unfitted(conn, doc_id)? else {
+        return Ok(None);
+    };
+    Ok(Some(loaded.clone()))
 }
 
 /// [`load`] without the clone that fits it in memory: for an edit, which drops the document
