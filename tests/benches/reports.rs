@@ -3,7 +3,11 @@
 //! `cargo bench -p waystation-tests --bench reports`
 //!
 //! - `reports/draft_update_durable`: one autosave of a draft field (`synchronous = FULL`, on
-//!   disk before it returns); target median under 1 ms;
+//!   disk before it returns), autosave after autosave of one draft with 50 edits behind it, as
+//!   a rider typing makes them; target median under 1 ms. `draft_update_no_fsync` is the same
+//!   without the fsync, and `draft_update_durable_cold` cycles through 1,000 such drafts, so
+//!   every autosave loads its draft from the store (the edit cache always misses): what the
+//!   first autosave after opening another draft costs;
 //! - `reports/list_10k_summaries`: `report_summaries` over one author's 10,000 reports, read
 //!   from the report index; target under 50 ms;
 //! - `reports/nearby_duplicates_100k`: one nearby-duplicate check among 100,000 submitted
@@ -273,17 +277,49 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(3));
 
-    // One more autosave of a draft that already has 50 edits, cycling through the edited
-    // drafts so that no single document's history grows with the number of iterations.
+    // Autosaves of one draft that already has 50 edits, one after another as typing makes
+    // them. Drafts are rebuilt without history every ninth change (decision 0006), so the
+    // document does not grow with the number of iterations.
     clock.set(now());
     let mut i = 0usize;
+    let typed = &ids[0];
     group.bench_function("draft_update_durable", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(
+                ws.update_report_draft(typed, &patch(EDITS + i % 7))
+                    .unwrap(),
+            )
+        })
+    });
+    // The same, cycling through the drafts: each autosave loads its document.
+    group.bench_function("draft_update_durable_cold", |b| {
         b.iter(|| {
             i += 1;
             let id = &ids[i % size_reports];
             black_box(ws.update_report_draft(id, &patch(EDITS + i % 7)).unwrap())
         })
     });
+    // What the edit cache holds between autosaves: the typed draft, against its stored size.
+    ws.update_report_draft(typed, &patch(EDITS)).unwrap();
+    let cached_stored: i64 = ws
+        .store()
+        .read()
+        .query_row(
+            "SELECT length(snapshot) + COALESCE((SELECT sum(length(change)) \
+             FROM document_changes WHERE doc_id = ?1), 0) FROM documents WHERE doc_id = ?1",
+            [&format!("report:{typed}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let before = LIVE.load(Ordering::Relaxed);
+    ws.store().edit_cache().clear();
+    let held = before - LIVE.load(Ordering::Relaxed);
+    eprintln!(
+        "memory: the edit cache holds {held} heap bytes between autosaves for a draft stored in \
+         {cached_stored} bytes, ratio {:.2}x",
+        held as f64 / cached_stored as f64
+    );
     // The same edit without the fsync, to show what the disk costs on this machine.
     ws.store()
         .write()
@@ -292,8 +328,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("draft_update_no_fsync", |b| {
         b.iter(|| {
             i += 1;
-            let id = &ids[i % size_reports];
-            black_box(ws.update_report_draft(id, &patch(EDITS + i % 7)).unwrap())
+            black_box(
+                ws.update_report_draft(typed, &patch(EDITS + i % 7))
+                    .unwrap(),
+            )
         })
     });
     ws.store()
