@@ -355,7 +355,7 @@ impl crate::Waystation {
         let store = self.store();
         documents::edit_then_cached(
             &mut store.write(),
-            store.edit_cache(),
+            Some(store.edit_cache()),
             &key,
             now,
             || Err(not_found(id)),

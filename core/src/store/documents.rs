@@ -232,24 +232,13 @@ pub fn edit_then<T>(
     edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
     after: impl FnOnce(&Connection, &mut AutoCommit) -> Result<()>,
 ) -> Result<T> {
-    edit_inner(conn, None, key, now, genesis, edit, after)
+    edit_then_cached(conn, None, key, now, genesis, edit, after)
 }
 
-/// [`edit_then`], keeping the committed document loaded in `cache` so that the next edit of the
-/// same document does not load it again (a draft's autosaves, one after another).
+/// [`edit_then`], keeping the committed document loaded in `cache` (when given) so that the
+/// next edit of the same document does not load it again (a draft's autosaves, one after
+/// another).
 pub fn edit_then_cached<T>(
-    conn: &mut Connection,
-    cache: &EditCache,
-    key: &DocumentKey<'_>,
-    now: DateTime<Utc>,
-    genesis: impl FnOnce() -> Result<AutoCommit>,
-    edit: impl FnOnce(&mut AutoCommit) -> Result<T>,
-    after: impl FnOnce(&Connection, &mut AutoCommit) -> Result<()>,
-) -> Result<T> {
-    edit_inner(conn, Some(cache), key, now, genesis, edit, after)
-}
-
-fn edit_inner<T>(
     conn: &mut Connection,
     cache: Option<&EditCache>,
     key: &DocumentKey<'_>,
@@ -593,7 +582,7 @@ mod tests {
     fn put_cached(store: &Store, i: i64, expect: usize) {
         edit_then_cached(
             &mut store.write(),
-            store.edit_cache(),
+            Some(store.edit_cache()),
             &KEY,
             t(i),
             genesis,
@@ -635,44 +624,45 @@ mod tests {
         assert_eq!(items(&doc).len(), COMPACT_AFTER_CHANGES as usize + 20);
     }
 
+    /// A cached edit that puts `key` and then fails, in the edit itself or in its `after` hook.
+    fn failing_edit(store: &Store, i: i64, key: &str, in_after: bool) {
+        let err = edit_then_cached(
+            &mut store.write(),
+            Some(store.edit_cache()),
+            &KEY,
+            t(i),
+            genesis,
+            |d| {
+                let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
+                d.put(&items, key, i).unwrap();
+                if in_after {
+                    Ok(())
+                } else {
+                    Err(Error::invalid("refused"))
+                }
+            },
+            |_, _| {
+                if in_after {
+                    Err(Error::invalid("index refused"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert!(err.is_err());
+        assert_eq!(store.edit_cache().cached(), None);
+    }
+
     #[test]
     fn a_failed_edit_empties_the_edit_cache() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         put_cached(&store, 0, 0);
-        let err = edit_then_cached(
-            &mut store.write(),
-            store.edit_cache(),
-            &KEY,
-            t(1),
-            genesis,
-            |d| {
-                let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
-                d.put(&items, "half-done", 1).unwrap();
-                Err::<(), _>(Error::invalid("refused"))
-            },
-            |_, _| Ok(()),
-        );
-        assert!(err.is_err());
-        assert_eq!(store.edit_cache().cached(), None);
+        failing_edit(&store, 1, "half-done", false);
         // The next edit loads what is stored, without the refused edit's change.
         put_cached(&store, 2, 1);
         // A failing `after` hook (say the index write) also drops it.
-        let err = edit_then_cached(
-            &mut store.write(),
-            store.edit_cache(),
-            &KEY,
-            t(3),
-            genesis,
-            |d| {
-                let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
-                d.put(&items, "not-indexed", 1).unwrap();
-                Ok(())
-            },
-            |_, _| Err(Error::invalid("index refused")),
-        );
-        assert!(err.is_err());
-        assert_eq!(store.edit_cache().cached(), None);
+        failing_edit(&store, 3, "not-indexed", true);
         put_cached(&store, 4, 2);
         store.edit_cache().clear();
         put_cached(&store, 5, 3);
