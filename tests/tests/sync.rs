@@ -5,7 +5,8 @@
 //! concurrent conflicting case events, photos uploaded before their report and downloaded on
 //! demand, access control against a hand-crafted client, a server killed and restarted in the
 //! middle of a sync, responses lost on the way (an app killed mid-sync), replayed requests,
-//! bad tokens, the no-op sync's size, the observer, and packs with ETags.
+//! bad tokens, the no-op sync's size, the observer, packs with ETags, and a tampered reply
+//! that makes automerge panic.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -557,6 +558,59 @@ impl HttpTransport for Faulty {
         }
         resp
     }
+}
+
+/// A man in the middle (or a compromised server) that swaps every reply message for one whose
+/// whole-document chunk makes automerge 0.12 panic while applying it: the input the server's
+/// fuzz target found (`server/tests/data`).
+struct Tampering {
+    inner: ReqwestTransport,
+    message: Vec<u8>,
+}
+
+impl HttpTransport for Tampering {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let is_sync = request.url.ends_with("/v1/sync");
+        let mut resp = self.inner.send(request)?;
+        if is_sync && resp.status == 200 {
+            let mut answer: SyncResponse = protocol::decode(&resp.body).unwrap();
+            for d in &mut answer.docs {
+                d.message = Some(self.message.clone());
+            }
+            resp.body = protocol::encode(&answer);
+        }
+        Ok(resp)
+    }
+}
+
+#[test]
+fn a_reply_that_makes_automerge_panic_is_an_error_and_the_device_keeps_its_report() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    let id = waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 1);
+    let request: SyncRequest = protocol::decode(include_bytes!(
+        "../../server/tests/data/fuzz-truncated-change-column.cbor"
+    ))
+    .unwrap();
+    let message = request.docs[0].message.clone();
+    // It passes the device's own decoding checks; only applying it goes wrong.
+    protocol::decode_sync_message(&message).unwrap();
+    let tampering = Tampering {
+        inner: http(),
+        message,
+    };
+    let before = rider.ws.report(&id).unwrap();
+    let err = rider.ws.sync_now(&rider.settings, &tampering).unwrap_err();
+    let Error::Server { message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("do not apply"), "{message}");
+    assert_eq!(rider.ws.report(&id).unwrap(), before);
+    assert!(rider.ws.sync_status().unwrap().pending_documents >= 1);
+    // An honest exchange afterwards completes.
+    rider.sync();
+    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
 }
 
 #[test]

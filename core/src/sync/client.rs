@@ -349,12 +349,20 @@ fn apply_reply(
     let existed = stored.is_some();
     let mut am = stored.unwrap_or_default();
     let before = am.get_heads();
-    am.sync()
-        .receive_sync_message(state, message)
-        .map_err(|e| Error::Server {
-            status: 200,
-            message: format!("the server's changes to '{}' do not apply: {e}", doc.doc_id),
-        })?;
+    // automerge 0.12 panics on some malformed input that its decoder accepts (found by the
+    // server's fuzz target, `docs/sync-protocol.md`). A server's reply is data from the
+    // network, so a panic is an error like a reply that does not apply; the transaction rolls
+    // back and the document stays as it was.
+    let received = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        am.sync().receive_sync_message(state, message)
+    }));
+    let failed = |e: String| Error::Server {
+        status: 200,
+        message: format!("the server's changes to '{}' do not apply: {e}", doc.doc_id),
+    };
+    received
+        .map_err(|_| failed("automerge could not process them".into()))?
+        .map_err(|e| failed(e.to_string()))?;
     let new_changes = am.get_changes(&before);
     let got_new = !new_changes.is_empty();
     if got_new {
