@@ -285,10 +285,9 @@ pub fn edit_then_cached<T>(
     }
     after(&tx, &mut doc)?;
     tx.commit()?;
-    // Only a committed document goes back: one whose edit or commit failed is dropped, and the
-    // next edit loads what is stored.
-    // Cached as a clone, which is allocated to fit (see [`load`]): about half the heap of the
-    // document as edited, for some 10 µs.
+    // Only a committed document goes back (one whose edit or commit failed is dropped, and the
+    // next edit loads what is stored), as a clone, which is allocated to fit (see [`load`]):
+    // about half the heap of the document as edited, for some 10 µs.
     if let Some(cache) = cache {
         cache.put(key.doc_id, doc.clone());
     }
@@ -579,13 +578,28 @@ mod tests {
         assert_eq!(ok, "ok");
     }
 
-    fn put_cached(store: &Store, i: i64, expect: usize) {
+    /// An edit of [`KEY`] through the store's edit cache, at time `i`.
+    fn edit_cached(
+        store: &Store,
+        i: i64,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<()>,
+        after: impl FnOnce(&Connection, &mut AutoCommit) -> Result<()>,
+    ) -> Result<()> {
         edit_then_cached(
             &mut store.write(),
             Some(store.edit_cache()),
             &KEY,
             t(i),
             genesis,
+            edit,
+            after,
+        )
+    }
+
+    fn put_cached(store: &Store, i: i64, expect: usize) {
+        edit_cached(
+            store,
+            i,
             |d| {
                 // The document the edit sees is the whole stored one, cached or not.
                 assert_eq!(items(d).len(), expect, "edit {i} saw a stale document");
@@ -626,12 +640,9 @@ mod tests {
 
     /// A cached edit that puts `key` and then fails, in the edit itself or in its `after` hook.
     fn failing_edit(store: &Store, i: i64, key: &str, in_after: bool) {
-        let err = edit_then_cached(
-            &mut store.write(),
-            Some(store.edit_cache()),
-            &KEY,
-            t(i),
-            genesis,
+        let err = edit_cached(
+            store,
+            i,
             |d| {
                 let (_, items) = d.get(ROOT, "items").unwrap().unwrap();
                 d.put(&items, key, i).unwrap();
