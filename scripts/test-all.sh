@@ -11,7 +11,14 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 start=$SECONDS
-step() { printf '\n== %s\n' "$*" >&2; }
+# Each step names the free disk space: a full disk fails a build with a message far from its cause.
+free_space() { df -Ph . | awk 'NR == 2 {print $4}'; }
+step() { printf '\n== %s (%s free)\n' "$*" "$(free_space)" >&2; }
+
+# CI builds once from a clean clone: incremental state would only take disk (over 1 GB).
+if [ -n "${CI:-}" ]; then
+    export CARGO_INCREMENTAL=0
+fi
 
 step "checking tools"
 missing=()
