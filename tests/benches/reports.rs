@@ -262,11 +262,31 @@ fn bench(c: &mut Criterion) {
     )
     .unwrap();
     let (empty_stored, empty_live) = stored_and_heap(empty.doc_id);
+    // The floor for any document with content: one integer at one key.
+    let one_key = documents::DocumentKey {
+        doc_id: "bench:one-key",
+        kind: "bench",
+        owner: AUTHOR,
+    };
+    documents::edit(
+        &mut ws.store().write(),
+        &one_key,
+        now(),
+        || Ok(Default::default()),
+        |doc| {
+            automerge::transaction::Transactable::put(doc, automerge::ROOT, "n", 1)
+                .map(|_| ())
+                .map_err(|e| waystation_core::Error::Internal(e.to_string()))
+        },
+    )
+    .unwrap();
+    let (one_stored, one_live) = stored_and_heap(one_key.doc_id);
     eprintln!(
         "memory: one report document ({EDITS} edits), loaded: draft stored in {draft_stored} \
          bytes, {draft_live} live heap bytes, ratio {:.2}x; submitted stored in {sent_stored} \
          bytes, {sent_live} live heap bytes, ratio {:.2}x; an empty document stored in \
-         {empty_stored} bytes holds {empty_live} heap bytes once loaded",
+         {empty_stored} bytes holds {empty_live} heap bytes once loaded; a document of one \
+         integer stored in {one_stored} bytes holds {one_live}",
         draft_live as f64 / draft_stored as f64,
         sent_live as f64 / sent_stored as f64,
     );
