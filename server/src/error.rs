@@ -18,6 +18,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What was wrong.
     pub message: String,
+    /// Seconds the client should wait before trying again (`Retry-After`), for `429` and `503`.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -40,6 +42,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after_secs: None,
         }
     }
 
@@ -97,13 +100,32 @@ impl ApiError {
         )
     }
 
-    /// 503 `busy`: the database stayed locked by other writers; retry later.
+    /// 429 `rate_limited`: the account sent more than `per_minute` requests in a minute; it
+    /// may send again after `retry_after_secs`.
+    pub fn rate_limited(per_minute: u32, retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "this account sent more than {per_minute} requests per minute; \
+                     retry in {retry_after_secs} s"
+                ),
+            )
+        }
+    }
+
+    /// 503 `busy`: the database stayed locked by other writers; retry in a second.
     pub fn busy() -> ApiError {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "the server is busy; retry later",
-        )
+        ApiError {
+            retry_after_secs: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is busy; retry later",
+            )
+        }
     }
 
     /// 500 `internal`: logs `what` on the server and tells the client nothing more.
@@ -153,6 +175,9 @@ impl axum::response::IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(CBOR_CONTENT_TYPE),
         );
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -19,13 +19,16 @@ use crate::admin::PackKind;
 use crate::auth::{self, Authenticated, rfc3339};
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::limit::RateLimit;
 use crate::{decode, photos, sync};
 
-/// What every handler shares: the database and the clock. Nothing per client.
+/// What every handler shares: the database, the clock, and the per-account rate limit (the
+/// only per-client state, and only counts).
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub db: Arc<Db>,
     pub clock: Arc<dyn Clock>,
+    pub limit: Option<Arc<RateLimit>>,
 }
 
 /// The server's routes.
@@ -71,15 +74,21 @@ fn cbor(status: StatusCode, bytes: Vec<u8>) -> Response {
     r
 }
 
+/// Checks the bearer token, then counts the request against the account's rate limit, before
+/// any body is read.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
     let token = auth::bearer(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))?.to_string();
     let db = state.db.clone();
     let now = state.clock.now();
-    blocking(move || {
+    let who = blocking(move || {
         let conn = db.conn()?;
         auth::authenticate(&conn, &token, now)
     })
-    .await
+    .await?;
+    if let Some(limit) = &state.limit {
+        limit.check(&who.account.user)?;
+    }
+    Ok(who)
 }
 
 /// Reads a request body of at most `limit` bytes: `413` past it, `400` when the body ends

@@ -4,8 +4,9 @@
 //! Automerge (`docs/sync-protocol.md`), per-document access control with the rules in
 //! `waystation_core::sync::policy`, a change feed, content-addressed photos, and signed packs.
 //!
-//! It keeps nothing about a client in memory between requests: every fact is in its SQLite
-//! database, so several processes can serve one database file.
+//! It keeps nothing about a client in memory between requests but its rate-limit count
+//! (`limit`): every fact is in its SQLite database, so several processes can serve one
+//! database file.
 //!
 //! The HTTP server (and the `waystation-server` command) are behind the default `serve`
 //! feature; without it the crate is the store, the access checks and the request decoding,
@@ -31,6 +32,8 @@ pub mod decode;
 pub mod error;
 #[cfg(feature = "serve")]
 mod http;
+#[cfg(feature = "serve")]
+pub mod limit;
 pub mod photos;
 #[cfg(feature = "serve")]
 mod server;

@@ -36,6 +36,10 @@ enum Command {
         /// The certificate's private key (PEM); needs --tls-cert.
         #[arg(long, requires = "tls_cert", value_name = "PEM")]
         tls_key: Option<PathBuf>,
+        /// Requests per minute each account may send (also its burst); past it the server
+        /// answers 429 with Retry-After. 0 turns the limit off.
+        #[arg(long, value_name = "N", default_value_t = waystation_server::limit::DEFAULT_REQUESTS_PER_MINUTE)]
+        requests_per_minute: u32,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -179,6 +183,7 @@ fn run(cli: Cli) -> Result<()> {
             listen,
             tls_cert,
             tls_key,
+            requests_per_minute,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
@@ -187,6 +192,7 @@ fn run(cli: Cli) -> Result<()> {
             let config = ServerConfig {
                 tls,
                 clock: Arc::new(SystemClock),
+                requests_per_minute: std::num::NonZeroU32::new(requests_per_minute),
                 ..ServerConfig::new(&db, listen)
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,6 +2,7 @@
 
 use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use tokio::sync::watch;
 use waystation_core::{Clock, SystemClock};
 
 use crate::error::ServerError;
+use crate::limit::{DEFAULT_REQUESTS_PER_MINUTE, RateLimit};
 use crate::{db, http};
 
 /// How long a graceful shutdown lets requests in flight finish before closing connections.
@@ -35,6 +37,10 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// The clock token expiry and timestamps are read from.
     pub clock: Arc<dyn Clock>,
+    /// Requests per minute each account may send (also its burst), past which it is answered
+    /// `429` with `Retry-After`; `None` turns the limit off. [`ServerConfig::new`] sets
+    /// [`crate::limit::DEFAULT_REQUESTS_PER_MINUTE`].
+    pub requests_per_minute: Option<NonZeroU32>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -43,6 +49,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("db_path", &self.db_path)
             .field("listen", &self.listen)
             .field("tls", &self.tls)
+            .field("requests_per_minute", &self.requests_per_minute)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +62,7 @@ impl ServerConfig {
             listen,
             tls: None,
             clock: Arc::new(SystemClock),
+            requests_per_minute: NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE),
         }
     }
 }
@@ -208,6 +216,9 @@ async fn start(
     let app = http::router(http::AppState {
         db: Arc::new(db),
         clock: config.clock.clone(),
+        limit: config
+            .requests_per_minute
+            .map(|n| Arc::new(RateLimit::new(n))),
     });
     let handle = axum_server::Handle::new();
     let bind_err = |source| ServerError::Bind {

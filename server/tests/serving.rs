@@ -1,11 +1,12 @@
 //! How the server is run: over TLS with a certificate, as two processes' worth of servers on
 //! one database file, with reads that never wait for a writer, publishing packs with ETags,
-//! and the `waystation-server` command itself.
+//! per-account rate limits, and the `waystation-server` command itself.
 
 mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader};
+use std::num::NonZeroU32;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use waystation_core::packs::{self, PublisherKeyPair};
@@ -326,6 +327,7 @@ fn the_command_adds_users_and_serves() {
 
     let mut child = Command::new(bin)
         .args(["serve", "--db", db_arg, "--listen", "127.0.0.1:0"])
+        .args(["--requests-per-minute", "3"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -343,6 +345,11 @@ fn the_command_adds_users_and_serves() {
     let me: protocol::Me = decode_answer(api.get("/v1/me")).unwrap();
     assert_eq!(me.areas, vec!["610103", "610113"]);
     assert_eq!(api.get("/v1/packs/stations").status().as_u16(), 200);
+    assert_eq!(api.get("/v1/me").status().as_u16(), 200);
+    // --requests-per-minute 3: the fourth request in the minute is refused.
+    let limited = api.get("/v1/me");
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, 429, "rate_limited");
 
     let out = Command::new(bin)
         .args(["token", "revoke", "--db", db_arg, "--token", &token])
@@ -387,4 +394,72 @@ fn a_killed_server_restarts_on_the_same_address_with_everything_kept() {
     second.sync();
     assert_eq!(second.heads(&id), device.heads(&id));
     again.shutdown();
+}
+
+#[test]
+fn each_account_has_a_rate_limit_and_is_told_when_to_come_back() {
+    let server = TestServer::start();
+    let limited = waystation_server::spawn_config_on_thread(ServerConfig {
+        clock: server.clock.clone(),
+        requests_per_minute: NonZeroU32::new(3),
+        ..ServerConfig::new(&server.db, "127.0.0.1:0".parse().unwrap())
+    })
+    .unwrap();
+    let rider = server
+        .user("rider-1", Role::Rider, &[])
+        .on_server(&limited.url());
+    let staff = server
+        .user("staff-1", Role::Station, &["610113"])
+        .on_server(&limited.url());
+    for _ in 0..3 {
+        assert_eq!(rider.get("/v1/me").status().as_u16(), 200);
+    }
+    // The fourth request in the minute: 429, with the seconds until one more is allowed
+    // (3 per minute: one every 20 s).
+    let r = rider.get("/v1/me");
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&wait), "{wait}");
+    let body = assert_error(r, 429, "rate_limited");
+    assert!(
+        body.message.contains("3 requests per minute"),
+        "{}",
+        body.message
+    );
+    // A refused sync does no work: nothing is stored.
+    let f = Factory::new();
+    let report = f.report("rider-1", "road.hazard");
+    let mut doc = f.report_doc(&report);
+    let err = rider
+        .sync(&SyncRequest {
+            cursor: 0,
+            docs: vec![doc_message(
+                &format!("report:{report}"),
+                "report",
+                encoded_since(&mut doc, &[]),
+            )],
+        })
+        .unwrap_err();
+    assert_eq!(err.body.code, "rate_limited");
+    assert_eq!(server.count("SELECT count(*) FROM docs"), 0);
+    // Each account has its own allowance; requests without a valid token are refused as
+    // unauthorized, not counted against anyone.
+    assert_eq!(staff.get("/v1/me").status().as_u16(), 200);
+    for _ in 0..5 {
+        assert_error(
+            rider.with_token("wst_not-a-token").get("/v1/me"),
+            401,
+            "unauthorized",
+        );
+    }
+    assert_eq!(staff.get("/v1/me").status().as_u16(), 200);
+    // The default server (no limit of 3) serves the same account.
+    let unlimited = server.user("rider-2", Role::Rider, &[]);
+    for _ in 0..10 {
+        assert_eq!(unlimited.get("/v1/me").status().as_u16(), 200);
+    }
+    limited.shutdown();
 }

@@ -97,7 +97,13 @@ fn bench(c: &mut Criterion) {
         .unwrap_or(10_000);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");
-    let server = waystation_server::spawn_on_thread(&db, "127.0.0.1:0".parse().unwrap()).unwrap();
+    // Criterion syncs one account thousands of times a second: the per-account rate limit
+    // would answer most of them 429, so it is off here (sync_load keeps the default).
+    let server = waystation_server::spawn_config_on_thread(waystation_server::ServerConfig {
+        requests_per_minute: None,
+        ..waystation_server::ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+    })
+    .unwrap();
     let url = server.url();
     let days = chrono::Duration::days(30);
     let areas = [YANTA.to_string()];

@@ -5,15 +5,16 @@
 //! concurrent conflicting case events, photos uploaded before their report and downloaded on
 //! demand, access control against a hand-crafted client, a server killed and restarted in the
 //! middle of a sync, responses lost on the way (an app killed mid-sync), replayed requests,
-//! bad tokens, the no-op sync's size, the observer, packs with ETags, and a tampered reply
-//! that makes automerge panic.
+//! bad tokens, the no-op sync's size, the observer, packs with ETags, a tampered reply
+//! that makes automerge panic, and the server's rate limit with `Retry-After`.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use automerge::sync::SyncDoc;
 use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus, ReportPatch, ReportRules};
@@ -24,7 +25,7 @@ use waystation_core::sync::{
     SyncSettings, SyncStatus, TransportError,
 };
 use waystation_core::{Config, Error, Waystation};
-use waystation_server::{Role, ServerHandle};
+use waystation_server::{Role, ServerConfig, ServerHandle};
 use waystation_tests::reports::draft_at;
 
 /// Yanta district, where the test reports are.
@@ -43,10 +44,20 @@ struct Net {
 
 impl Net {
     fn start() -> Net {
+        Net::start_with_limit(NonZeroU32::new(
+            waystation_server::limit::DEFAULT_REQUESTS_PER_MINUTE,
+        ))
+    }
+
+    /// A server whose accounts may each send `per_minute` requests a minute (`None`: no limit).
+    fn start_with_limit(per_minute: Option<NonZeroU32>) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("server.db");
-        let server =
-            waystation_server::spawn_on_thread(&db, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let server = waystation_server::spawn_config_on_thread(ServerConfig {
+            requests_per_minute: per_minute,
+            ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+        })
+        .unwrap();
         let addr = server.addr();
         Net {
             _dir: dir,
@@ -824,4 +835,123 @@ fn training_progress_syncs_between_a_users_devices_and_stays_private() {
             .is_none()
     );
     assert_eq!(net.server_docs("training-progress"), 1);
+}
+
+/// Forwards to the real server, counting 429 answers, and answers the first `busy_first`
+/// requests itself with `status` and `Retry-After: retry_after` (an overloaded proxy).
+struct Watching {
+    inner: ReqwestTransport,
+    busy_first: usize,
+    status: u16,
+    retry_after: &'static str,
+    sent_at: Mutex<Vec<Instant>>,
+    too_many: AtomicUsize,
+}
+
+impl Watching {
+    fn new(busy_first: usize, status: u16, retry_after: &'static str) -> Watching {
+        Watching {
+            inner: http(),
+            busy_first,
+            status,
+            retry_after,
+            sent_at: Mutex::new(Vec::new()),
+            too_many: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl HttpTransport for Watching {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let n = {
+            let mut sent = self.sent_at.lock().unwrap();
+            sent.push(Instant::now());
+            sent.len()
+        };
+        let resp = if n <= self.busy_first {
+            HttpResponse {
+                status: self.status,
+                headers: vec![("Retry-After".into(), self.retry_after.into())],
+                body: Vec::new(),
+            }
+        } else {
+            self.inner.send(request)?
+        };
+        if resp.status == 429 {
+            self.too_many.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(resp)
+    }
+}
+
+#[test]
+fn a_rate_limited_device_keeps_its_reports_and_is_told_when_to_retry() {
+    // Two requests a minute per account: the next one is allowed 30 s later, longer than the
+    // device's retry policy waits (50 ms here, 8 s by default), so it stops at once.
+    let net = Net::start_with_limit(NonZeroU32::new(2));
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    let first = waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 1);
+    let mut outcome = None;
+    for i in 0..3 {
+        if i > 0 {
+            waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 10 + i);
+        }
+        let watching = Watching::new(0, 0, "");
+        match rider.ws.sync_now(&rider.settings, &watching) {
+            Ok(r) => assert!(r.complete, "{r:?}"),
+            Err(e) => {
+                outcome = Some((e, watching));
+                break;
+            }
+        }
+    }
+    let (err, watching) = outcome.expect("the limit of 2 requests is reached within 3 syncs");
+    let Error::Server { status, message } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 429);
+    assert!(message.contains("2 requests per minute"), "{message}");
+    assert!(message.contains("retry in"), "{message}");
+    // Asked to wait 30 s, the device did not spend its retries on a refusal it was told about.
+    assert_eq!(watching.too_many.load(Ordering::SeqCst), 1);
+    // Nothing is lost: the reports are on the device, the unsent ones pending, and the status
+    // says why.
+    assert_eq!(
+        rider.ws.report(&first).unwrap().status,
+        waystation_core::reports::ReportStatus::Submitted
+    );
+    let status = rider.ws.sync_status().unwrap();
+    assert!(status.pending_documents >= 1, "{status:?}");
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("requests per minute")),
+        "{status:?}"
+    );
+    assert!(net.server_docs("report") < 3);
+}
+
+#[test]
+fn a_short_retry_after_is_waited_out_and_the_sync_completes() {
+    let net = Net::start_with_limit(None);
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let mut rider = Device::new(&net, &token);
+    rider.settings.retry.max_delay = Duration::from_secs(2);
+    waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 1);
+    // An overloaded server (or proxy) answers the first try 503 with Retry-After: 1.
+    let watching = Watching::new(1, 503, "1");
+    let r = rider.ws.sync_now(&rider.settings, &watching).unwrap();
+    assert!(r.complete, "{r:?}");
+    let sent = watching.sent_at.lock().unwrap().clone();
+    assert!(sent.len() >= 2, "{}", sent.len());
+    // The retry came no sooner than asked (the policy alone would have waited under 20 ms).
+    assert!(
+        sent[1] - sent[0] >= Duration::from_secs(1),
+        "{:?}",
+        sent[1] - sent[0]
+    );
+    assert_eq!(net.server_docs("report"), 1);
+    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
 }

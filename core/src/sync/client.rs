@@ -926,12 +926,18 @@ impl Client<'_> {
     }
 
     /// Sends with retries on no answer, 5xx and 429. Returns the last response otherwise.
+    /// A `Retry-After` on a 5xx or 429 is honoured: the next try waits at least that long, and
+    /// one that asks for more than the policy's `max_delay` ends the retries at once (the
+    /// caller reports the server's answer; the next sync tries again).
     fn send(&self, request: HttpRequest, report: &mut SyncReport) -> Result<HttpResponse> {
         let attempts = self.settings.retry.attempts.max(1);
         let mut last_error: Option<TransportError> = None;
+        let mut asked_wait = Duration::ZERO;
         for attempt in 1..=attempts {
             if attempt > 1 {
-                std::thread::sleep(self.settings.retry.delay(attempt - 1));
+                let backoff = self.settings.retry.delay(attempt - 1);
+                std::thread::sleep(backoff.max(asked_wait));
+                asked_wait = Duration::ZERO;
             }
             report.bytes_sent += request.body.len() as u64;
             match self.transport.send(request.clone()) {
@@ -939,6 +945,11 @@ impl Client<'_> {
                     report.bytes_received += resp.body.len() as u64;
                     let retryable = resp.status >= 500 || resp.status == 429;
                     if retryable && attempt < attempts {
+                        match retry_after(&resp, Utc::now()) {
+                            Some(wait) if wait > self.settings.retry.max_delay => return Ok(resp),
+                            Some(wait) => asked_wait = wait,
+                            None => {}
+                        }
                         continue;
                     }
                     return Ok(resp);
@@ -1031,6 +1042,20 @@ impl Client<'_> {
 }
 
 /// The error for an unexpected status, with the server's `ErrorBody` message when it sent one.
+/// How long a response's `Retry-After` asks to wait: delay-seconds, or an HTTP date (RFC 9110
+/// §10.2.3) compared with `now`. `None` when there is none or it cannot be read; a date in the
+/// past is no wait.
+fn retry_after(resp: &HttpResponse, now: DateTime<Utc>) -> Option<Duration> {
+    let value = resp.header("retry-after")?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
 fn status_error(resp: &HttpResponse, doing: &str) -> Error {
     let detail = protocol::decode::<ErrorBody>(&resp.body)
         .map(|b| format!("{} ({})", b.message, b.code))
@@ -1066,6 +1091,33 @@ mod tests {
         }
         let spread: std::collections::HashSet<_> = (0..20).map(|_| p.delay(3)).collect();
         assert!(spread.len() > 1, "no jitter");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let resp = |value: Option<&str>| HttpResponse {
+            status: 429,
+            headers: value
+                .map(|v| vec![("Retry-After".to_string(), v.to_string())])
+                .unwrap_or_default(),
+            body: Vec::new(),
+        };
+        let secs = |v: &str| retry_after(&resp(Some(v)), now);
+        assert_eq!(secs("7"), Some(Duration::from_secs(7)));
+        assert_eq!(secs(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            secs("Sun, 29 Nov 2026 08:00:30 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        // A date already past is no wait; what cannot be read is ignored.
+        assert_eq!(secs("Sun, 29 Nov 2026 07:59:00 GMT"), Some(Duration::ZERO));
+        for bad in ["soon", "-5", "1.5", ""] {
+            assert_eq!(secs(bad), None, "{bad}");
+        }
+        assert_eq!(retry_after(&resp(None), now), None);
     }
 
     #[test]

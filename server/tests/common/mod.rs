@@ -149,6 +149,11 @@ impl Api {
         Api::new(&self.base, token)
     }
 
+    /// The same account on another server (base URL).
+    pub fn on_server(&self, base: &str) -> Api {
+        Api::new(base, &self.token)
+    }
+
     /// POSTs raw bytes to /v1/sync.
     pub fn post_sync_raw(&self, body: Vec<u8>) -> Response {
         self.http
