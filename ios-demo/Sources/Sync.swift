@@ -1,5 +1,6 @@
 import BackgroundTasks
 import Foundation
+import Security
 import waystation_ffi
 
 /*
@@ -35,27 +36,116 @@ protocol SyncGateway: AnyObject {
     var onChange: ((SyncSnapshot) -> Void)? { get set }
 }
 
-/// Where and as whom to sync. A demo keeps the token in UserDefaults; a real app keeps it in
-/// the Keychain.
+/// Where and as whom to sync: the server's URL in UserDefaults, the token in the Keychain
+/// (`TokenKeychain`).
 struct SyncAccount {
     var server: String
     var token: String
 
     static func load() -> SyncAccount? {
-        let defaults = UserDefaults.standard
-        guard let server = defaults.string(forKey: "sync_server"), !server.isEmpty,
-              let token = defaults.string(forKey: "sync_token"), !token.isEmpty else { return nil }
+        guard let server = UserDefaults.standard.string(forKey: "sync_server"), !server.isEmpty,
+              let token = TokenKeychain.read(), !token.isEmpty else { return nil }
         return SyncAccount(server: server, token: token)
     }
 
-    static func save(_ account: SyncAccount?) {
+    /// Saves the account, or forgets it when nil. False when the Keychain refused the token;
+    /// nothing is saved then.
+    @discardableResult
+    static func save(_ account: SyncAccount?) -> Bool {
+        guard TokenKeychain.write(account?.token) else { return false }
         UserDefaults.standard.set(account?.server, forKey: "sync_server")
-        UserDefaults.standard.set(account?.token, forKey: "sync_token")
+        return true
     }
 
     /// 30 s per request and 4 tries with backoff (the core's defaults: 0 means default).
     var config: SyncConfig {
         SyncConfig(server: server, token: token, timeoutMs: 0, attempts: 0, extraRootPem: nil)
+    }
+}
+
+/// The sync token in the Keychain: a generic password of the service
+/// "org.waystation.demo.sync". AfterFirstUnlockThisDeviceOnly: readable once the phone has
+/// been unlocked since it started, so a BGTaskScheduler run with the screen locked can sync;
+/// never in iCloud Keychain nor restored to another phone (the rider enters it again there).
+/// Keychain items outlive deleting the app, UserDefaults do not: after a reinstall the server
+/// is unset, so the account reads as "not set up" until the rider saves it, which replaces
+/// the token. Called from the main thread and the background task: one lock guards it all.
+enum TokenKeychain {
+    static let service = "org.waystation.demo.sync"
+    private static let account = "sync_token"
+    /// Where the old demo kept the token in plain text; only read to move it here.
+    private static let oldDefaultsKey = "sync_token"
+    private static let lock = NSLock()
+    /// The token last read or written (`known`), so that `unavailableReason`, asked at each
+    /// SwiftUI redraw, does not call the Keychain (another process) every time.
+    private static var known = false
+    private static var cached: String?
+
+    private static var item: [String: Any] {
+        [kSecClass as String: kSecClassGenericPassword,
+         kSecAttrService as String: service,
+         kSecAttrAccount as String: account]
+    }
+
+    /// The token; nil when none is saved, or when the Keychain cannot be read now (before the
+    /// first unlock): sync is then "not set up" until a later read succeeds.
+    static func read() -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        // The old demo kept the token in UserDefaults: move it here, and drop the plain copy
+        // only once the Keychain holds it (until then it is still used).
+        if let plain = UserDefaults.standard.string(forKey: oldDefaultsKey) {
+            if store(plain) { UserDefaults.standard.removeObject(forKey: oldDefaultsKey) }
+            return plain
+        }
+        if known { return cached }
+        var query = item
+        query[kSecReturnData as String] = true
+        query[kSecMatchLimit as String] = kSecMatchLimitOne
+        var result: CFTypeRef?
+        let status = SecItemCopyMatching(query as CFDictionary, &result)
+        if status == errSecItemNotFound {
+            known = true
+            cached = nil
+        } else if status == errSecSuccess, let data = result as? Data, let token = String(data: data, encoding: .utf8) {
+            known = true
+            cached = token
+        }
+        // Otherwise (errSecInteractionNotAllowed before the first unlock…) nothing is
+        // remembered: the next read asks again.
+        return known ? cached : nil
+    }
+
+    /// Saves the token, or deletes it when nil. False when the Keychain refused.
+    @discardableResult
+    static func write(_ token: String?) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard store(token) else { return false }
+        UserDefaults.standard.removeObject(forKey: oldDefaultsKey)
+        return true
+    }
+
+    /// The caller holds `lock`.
+    private static func store(_ token: String?) -> Bool {
+        var status: OSStatus
+        if let token {
+            let attributes: [String: Any] = [
+                kSecValueData as String: Data(token.utf8),
+                kSecAttrAccessible as String: kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
+            ]
+            status = SecItemUpdate(item as CFDictionary, attributes as CFDictionary)
+            if status == errSecItemNotFound {
+                let newItem = item.merging(attributes) { _, new in new }
+                status = SecItemAdd(newItem as CFDictionary, nil)
+            }
+        } else {
+            status = SecItemDelete(item as CFDictionary)
+            if status == errSecItemNotFound { status = errSecSuccess }
+        }
+        known = status == errSecSuccess
+        cached = known ? token : nil
+        return known
     }
 }
 

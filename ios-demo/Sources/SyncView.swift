@@ -43,7 +43,9 @@ struct SyncStatusView: View {
                 Button(L.t("保存", "Save")) {
                     let s = server.trimmingCharacters(in: .whitespaces)
                     let t = token.trimmingCharacters(in: .whitespaces)
-                    SyncAccount.save(s.isEmpty || t.isEmpty ? nil : SyncAccount(server: s, token: t))
+                    if !SyncAccount.save(s.isEmpty || t.isEmpty ? nil : SyncAccount(server: s, token: t)) {
+                        message = L.t("无法把令牌存入钥匙串，未保存", "The Keychain refused the token: nothing was saved")
+                    }
                     BackgroundSync.schedule(model: model)
                     Task { await load() }
                 }

@@ -11,9 +11,11 @@ call only what the bindings declare, with the right argument labels:
     label without a default;
   - every call of a generated top-level function, and `Waystation(dataDir:config:)`;
   - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists.
-It also checks that bindings/swift/Package.swift points at files that exist (or that the build
-script writes), that the C module names agree, and that ios-demo/project.yml's paths exist and
-its background task identifier is the one the code registers.
+It checks that the sync token is kept only in the Keychain, as AfterFirstUnlockThisDeviceOnly
+(Sync.swift), and never written to UserDefaults. It also checks that bindings/swift/Package.swift
+points at files that exist (or that the build script writes), that the C module names agree,
+and that ios-demo/project.yml's paths exist and its background task identifier is the one the
+code registers.
 
 It does not type-check: types, optionals, `try`, property names and SwiftUI are left to Xcode.
 --self-test breaks a copy of the sources in known ways and makes sure each is caught.
@@ -232,6 +234,28 @@ def check_sources(api: Api, files: dict) -> list:
             for d in re.finditer(r"(?<![\w).])\.([A-Za-z_]\w*)", m.group(1)):
                 if d.group(1) not in known_cases:
                     errors.append(f"{where(m.start())}: no enum has a case .{d.group(1)}")
+    return errors + check_token_storage(files)
+
+
+def check_token_storage(files: dict) -> list:
+    """The sync token is kept only in the Keychain, with the one accessibility class that lets
+    the background task read it after the first unlock and keeps it on this phone; never in
+    UserDefaults (`.set(...)` or `@AppStorage`)."""
+    errors = []
+    for name, text in files.items():
+        code = code_only(text)
+        for m in re.finditer(r"\bUserDefaults\b[^\n]*?\.set\(", code):
+            if re.search(r"\btoken\b", code[m.end():matching(code, m.end() - 1)], re.I):
+                errors.append(f"{name}:{code.count(chr(10), 0, m.start()) + 1}: the sync token goes to UserDefaults, not the Keychain")
+        for m in re.finditer(r"@AppStorage\([^)]*\)[^\n]*?\bvar\s+(\w+)", code):
+            if "token" in m.group(1).lower():
+                errors.append(f"{name}:{code.count(chr(10), 0, m.start()) + 1}: @AppStorage var {m.group(1)} keeps the token in UserDefaults")
+    sync = code_only(files.get("Sync.swift", ""))
+    accessible = set(re.findall(r"\bkSecAttrAccessible\w+", sync))
+    if "SecItemAdd(" not in sync or accessible != {"kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly"}:
+        errors.append("Sync.swift: the token's Keychain item must be added with kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly "
+                      f"and nothing else (found {sorted(accessible)}): background sync reads it with the screen locked, "
+                      "and it must not leave the phone")
     return errors
 
 
@@ -316,6 +340,10 @@ def self_test(api: Api, files: dict) -> list:
         ("OutboxView.swift", "case (.draft, _)", "case (.drafted, _)"),
         ("AppModel.swift", "Waystation(dataDir: dir.path,", "Waystation(path: dir.path,"),
         ("ReportView.swift", "defaultDuplicateRules()", "defaultDuplicateRules(radius: 5)"),
+        ("Sync.swift", "kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly", "kSecAttrAccessibleWhenUnlocked"),
+        ("Sync.swift", 'UserDefaults.standard.set(account?.server, forKey: "sync_server")',
+         'UserDefaults.standard.set(account?.token, forKey: "sync_token")'),
+        ("SyncView.swift", "@State private var token =", '@AppStorage("sync_token") private var token ='),
     ]
     for name, old, new in mutations:
         if old not in files[name]:

@@ -9,9 +9,11 @@ import java.util.UUID
 import org.waystation.demo.BackgroundSyncScheduler
 import org.waystation.demo.CoreSyncGateway
 import org.waystation.demo.Lang
+import org.waystation.demo.StringStore
 import org.waystation.demo.SyncCoordinator
 import org.waystation.demo.SyncGateway
 import org.waystation.demo.SyncAccount
+import org.waystation.demo.SyncAccountStore
 import org.waystation.demo.SyncPreferences
 import uniffi.waystation_ffi.Waystation
 import uniffi.waystation_ffi.WaystationConfig
@@ -36,18 +38,19 @@ object AppGraph {
         val sync: SyncGateway,
         val coordinator: SyncCoordinator,
         private val prefs: SharedPreferences,
+        private val accounts: SyncAccountStore,
     ) {
         private val packLock = Any()
 
         /**
-         * The sync server and token, or null before the rider set them up. A demo keeps the
-         * token in plain SharedPreferences; a real app keeps it in the Android Keystore.
+         * The sync server and token, or null before the rider set them up (or when the token
+         * can no longer be opened: SyncAccountStore). The token is kept in SharedPreferences
+         * only sealed with AES-GCM under a key in the Android Keystore ([KeystoreTokenKey]).
+         * Setting it throws SealedTokenException when the Keystore cannot seal the token.
          */
         var syncAccount: SyncAccount?
-            get() = readAccount(prefs)
-            set(value) {
-                prefs.edit().putString(KEY_SERVER, value?.server).putString(KEY_TOKEN, value?.token).apply()
-            }
+            get() = accounts.read()
+            set(value) = accounts.write(value)
 
         @Volatile
         private var packsChecked = false
@@ -86,13 +89,16 @@ object AppGraph {
     private const val KEY_BACKGROUND = "background_sync"
     private const val KEY_WIFI_ONLY = "wifi_only"
     private const val KEY_USER = "user_id"
-    private const val KEY_SERVER = "sync_server"
-    private const val KEY_TOKEN = "sync_token"
 
-    private fun readAccount(prefs: SharedPreferences): SyncAccount? {
-        val server = prefs.getString(KEY_SERVER, null) ?: return null
-        val token = prefs.getString(KEY_TOKEN, null) ?: return null
-        return runCatching { SyncAccount(server, token) }.getOrNull()
+    /** SharedPreferences as the account store's strings. */
+    private class PrefsStringStore(private val prefs: SharedPreferences) : StringStore {
+        override fun get(name: String): String? = prefs.getString(name, null)
+
+        override fun edit(changes: Map<String, String?>) {
+            val editor = prefs.edit()
+            changes.forEach { (name, value) -> if (value == null) editor.remove(name) else editor.putString(name, value) }
+            editor.apply()
+        }
     }
 
     @Volatile
@@ -117,10 +123,11 @@ object AppGraph {
         // the city's key instead.
         val core = Waystation(File(app.filesDir, "waystation").path, WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
         // The core's sync; the account is read at each sync, so a change applies to the next.
-        val sync = CoreSyncGateway(core) { readAccount(prefs) }
+        val accounts = SyncAccountStore(PrefsStringStore(prefs), KeystoreTokenKey)
+        val sync = CoreSyncGateway(core) { accounts.read() }
         lateinit var created: Graph
         val coordinator = SyncCoordinator(sync, scheduler) { created.syncPreferences }
-        created = Graph(app, core, user, lang, sync, coordinator, prefs)
+        created = Graph(app, core, user, lang, sync, coordinator, prefs, accounts)
         graph = created
         return created
     }

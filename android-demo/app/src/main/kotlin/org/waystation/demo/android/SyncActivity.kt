@@ -9,6 +9,7 @@ import java.time.Instant
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import org.waystation.demo.SealedTokenException
 import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncOutcome
 import org.waystation.demo.SyncSnapshot
@@ -48,6 +49,10 @@ class SyncActivity : Screen() {
                     graph.syncAccount = SyncAccount(server, token)
                 } catch (e: IllegalArgumentException) {
                     toast(e.message ?: "")
+                    return@button
+                } catch (e: SealedTokenException) {
+                    // The Keystore refused to seal it; nothing was saved.
+                    toast(t("无法安全保存令牌：", "The token could not be stored securely: ") + e.message)
                     return@button
                 }
             }
