@@ -247,40 +247,33 @@ fn bench(c: &mut Criterion) {
     ws.submit_report("rider-memory", memory_id.as_str(), &rules)
         .unwrap();
     let (sent_stored, sent_live) = stored_and_heap(&memory_id.doc_id());
-    // An empty document through the same store: Automerge's fixed cost per loaded document.
-    let empty = documents::DocumentKey {
-        doc_id: "bench:empty",
-        kind: "bench",
-        owner: AUTHOR,
+    // A bench document through the same store, holding one integer or nothing.
+    let bench_doc = |doc_id: &str, with_integer: bool| {
+        let key = documents::DocumentKey {
+            doc_id,
+            kind: "bench",
+            owner: AUTHOR,
+        };
+        documents::edit(
+            &mut ws.store().write(),
+            &key,
+            now(),
+            || Ok(Default::default()),
+            |doc| {
+                if with_integer {
+                    automerge::transaction::Transactable::put(doc, automerge::ROOT, "n", 1)
+                        .map_err(|e| waystation_core::Error::Internal(e.to_string()))?;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        stored_and_heap(doc_id)
     };
-    documents::edit(
-        &mut ws.store().write(),
-        &empty,
-        now(),
-        || Ok(Default::default()),
-        |_| Ok(()),
-    )
-    .unwrap();
-    let (empty_stored, empty_live) = stored_and_heap(empty.doc_id);
-    // The floor for any document with content: one integer at one key.
-    let one_key = documents::DocumentKey {
-        doc_id: "bench:one-key",
-        kind: "bench",
-        owner: AUTHOR,
-    };
-    documents::edit(
-        &mut ws.store().write(),
-        &one_key,
-        now(),
-        || Ok(Default::default()),
-        |doc| {
-            automerge::transaction::Transactable::put(doc, automerge::ROOT, "n", 1)
-                .map(|_| ())
-                .map_err(|e| waystation_core::Error::Internal(e.to_string()))
-        },
-    )
-    .unwrap();
-    let (one_stored, one_live) = stored_and_heap(one_key.doc_id);
+    // Empty: Automerge's fixed cost per loaded document. One integer at one key: the floor for
+    // any document with content.
+    let (empty_stored, empty_live) = bench_doc("bench:empty", false);
+    let (one_stored, one_live) = bench_doc("bench:one-key", true);
     eprintln!(
         "memory: one report document ({EDITS} edits), loaded: draft stored in {draft_stored} \
          bytes, {draft_live} live heap bytes, ratio {:.2}x; submitted stored in {sent_stored} \
