@@ -372,6 +372,25 @@ fn a_chunk_that_makes_automerge_panic_is_400_and_the_server_goes_on() {
 }
 
 #[test]
+fn a_bundle_chunk_is_400_before_automerge_reads_it() {
+    // Found by the fuzz target: a sync message whose change entry is a 300-byte bundle chunk
+    // makes automerge 0.12 allocate over 2 GB while parsing it. Sync never carries bundles,
+    // so they are refused by their header.
+    let body = include_bytes!("data/fuzz-bundle-allocation.cbor").to_vec();
+    let e = waystation_server::decode_sync_request(&body).unwrap_err();
+    assert_eq!(e.status.as_u16(), 400, "{e}");
+    assert!(e.message.contains("bundle chunk"), "{e}");
+    let server = TestServer::start();
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    let e = assert_error(rider.post_sync_raw(body), 400, "bad_document");
+    assert!(e.message.contains("bundle chunk"), "{}", e.message);
+    assert_eq!(server.count("SELECT count(*) FROM docs"), 0);
+    let f = Factory::new();
+    let (_, good) = report_request(&f, "rider-1");
+    rider.sync(&good).expect("a good request after the bad one");
+}
+
+#[test]
 fn photos_are_checked_stored_once_and_read_only_by_who_may() {
     let server = TestServer::start();
     let f = Factory::new();

@@ -176,11 +176,17 @@ pub const MAX_BLOOM_PROBES: u64 = 64;
 /// Such filters are refused here, naming the problem. Hash lists are put in order, as
 /// automerge keeps them and asserts in debug builds (also found by the fuzz target).
 ///
-/// Change chunks are not verified here; the server does that separately
-/// (`waystation_server::decode_sync_request`).
+/// Every change entry must be whole Automerge chunks of the types sync carries
+/// ([`sync_chunks`]): a bundle chunk, which automerge 0.12 never puts in a sync message,
+/// makes it allocate gigabytes while parsing a few hundred bytes (found by the fuzz target),
+/// so it is refused before automerge reads it. The chunks' contents are not verified here;
+/// the server does that separately (`waystation_server::decode_sync_request`).
 pub fn decode_sync_message(bytes: &[u8]) -> Result<automerge::sync::Message, String> {
     let mut message = automerge::sync::Message::decode(bytes)
         .map_err(|e| format!("the sync message does not decode: {e}"))?;
+    for (i, entry) in message.changes.iter().enumerate() {
+        sync_chunks(entry).map_err(|e| format!("change {i} of the sync message: {e}"))?;
+    }
     for hashes in [&mut message.heads, &mut message.need] {
         hashes.sort();
         hashes.dedup();
@@ -192,6 +198,45 @@ pub fn decode_sync_message(bytes: &[u8]) -> Result<automerge::sync::Message, Str
             .map_err(|e| format!("the sync message's Bloom filter {i} is unusable: {e}"))?;
     }
     Ok(message)
+}
+
+/// The magic bytes that start every Automerge chunk.
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// Splits one change entry of a sync message into its Automerge chunks, by their headers
+/// (magic, checksum, type, LEB128 body length), refusing an empty entry, a truncated chunk,
+/// and any chunk type but a whole document (0), a change (1) and a compressed change (2):
+/// what automerge's sync sends. Nothing inside a chunk is read.
+pub fn sync_chunks(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
+    if bytes.is_empty() {
+        return Err("empty change".into());
+    }
+    let mut chunks = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.len() < 10 || rest[..4] != CHUNK_MAGIC {
+            return Err("not an Automerge chunk".into());
+        }
+        match rest[8] {
+            0..=2 => {}
+            3 => {
+                return Err("a bundle chunk; sync carries only documents and changes".into());
+            }
+            other => return Err(format!("unknown chunk type {other}")),
+        }
+        let mut header = &rest[9..];
+        let body_len = leb128::read::unsigned(&mut header)
+            .map_err(|e| format!("chunk length does not decode: {e}"))?;
+        let header_len = rest.len() - header.len();
+        let total = (header_len as u64)
+            .checked_add(body_len)
+            .filter(|&t| t <= rest.len() as u64)
+            .ok_or("truncated chunk")?;
+        let (chunk, tail) = rest.split_at(total as usize);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    Ok(chunks)
 }
 
 /// Checks an encoded Bloom filter (entries, bits per entry, probes, then the bits; empty
@@ -276,6 +321,48 @@ mod tests {
         assert!(err.contains("4294967295 probes"), "{err}");
         let err = decode_sync_message(&with_bloom(&[1, 8, 0, 0xff])).unwrap_err();
         assert!(err.contains("0 probes"), "{err}");
+    }
+
+    #[test]
+    fn sync_chunks_split_documents_and_changes_and_refuse_the_rest() {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "k", "v").unwrap();
+        let change = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let whole = doc.save();
+        let both = [whole.clone(), change.clone()].concat();
+        assert_eq!(sync_chunks(&both).unwrap(), vec![&whole[..], &change[..]]);
+        let with_type = |t: u8| {
+            let mut c = change.clone();
+            c[8] = t;
+            c
+        };
+        let bundle = sync_chunks(&with_type(3)).unwrap_err();
+        assert!(bundle.contains("bundle"), "{bundle}");
+        assert!(sync_chunks(&with_type(9)).unwrap_err().contains("type 9"));
+        assert!(sync_chunks(&[]).unwrap_err().contains("empty"));
+        assert!(sync_chunks(&change[..change.len() - 1]).is_err());
+        assert!(sync_chunks(&[&change[..], b"junk"].concat()).is_err());
+        // A length field that never ends, or one past 64 bits.
+        let mut huge = change[..9].to_vec();
+        huge.extend([0xff; 12]);
+        assert!(sync_chunks(&huge).unwrap_err().contains("length"));
+        assert!(sync_chunks(&[0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 1, 0xff]).is_err());
+    }
+
+    #[test]
+    fn a_message_with_a_bundle_chunk_is_refused() {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "k", "v").unwrap();
+        let mut entry = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let mut message = first_message();
+        message.changes = vec![entry.clone()].into();
+        decode_sync_message(&message.clone().encode()).unwrap();
+        entry[8] = 3;
+        message.changes = vec![entry].into();
+        let e = decode_sync_message(&message.encode()).unwrap_err();
+        assert!(e.contains("change 0") && e.contains("bundle"), "{e}");
     }
 
     #[test]
