@@ -122,6 +122,17 @@ fn db_bytes(dir: &std::path::Path) -> u64 {
 }
 
 /// Bytes in free pages of the database file (left by compaction, reused by later writes).
+/// A document's stored size: its snapshot plus the changes stored beside it.
+fn stored_bytes(conn: &rusqlite::Connection, doc_id: &str) -> i64 {
+    conn.query_row(
+        "SELECT length(snapshot) + COALESCE((SELECT sum(length(change)) \
+         FROM document_changes WHERE doc_id = ?1), 0) FROM documents WHERE doc_id = ?1",
+        [doc_id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 fn free_bytes(ws: &Waystation) -> u64 {
     ws.store()
         .write()
@@ -214,14 +225,7 @@ fn bench(c: &mut Criterion) {
     // edits, the same report once submitted, and an empty document for the fixed cost.
     let stored_and_heap = |doc_id: &str| {
         let conn = ws.store().read();
-        let stored: i64 = conn
-            .query_row(
-                "SELECT length(snapshot) + COALESCE((SELECT sum(length(change)) \
-                 FROM document_changes WHERE doc_id = ?1), 0) FROM documents WHERE doc_id = ?1",
-                [doc_id],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let stored = stored_bytes(&conn, doc_id);
         let before = LIVE.load(Ordering::Relaxed);
         let doc = documents::load(&conn, doc_id).unwrap().unwrap();
         let live = LIVE.load(Ordering::Relaxed) - before;
@@ -315,16 +319,7 @@ fn bench(c: &mut Criterion) {
     });
     // What the edit cache holds between autosaves: the typed draft, against its stored size.
     ws.update_report_draft(typed, &patch(EDITS)).unwrap();
-    let cached_stored: i64 = ws
-        .store()
-        .read()
-        .query_row(
-            "SELECT length(snapshot) + COALESCE((SELECT sum(length(change)) \
-             FROM document_changes WHERE doc_id = ?1), 0) FROM documents WHERE doc_id = ?1",
-            [&format!("report:{typed}")],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let cached_stored = stored_bytes(&ws.store().read(), &format!("report:{typed}"));
     let before = LIVE.load(Ordering::Relaxed);
     ws.store().edit_cache().clear();
     let held = before - LIVE.load(Ordering::Relaxed);

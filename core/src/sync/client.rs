@@ -1041,7 +1041,6 @@ impl Client<'_> {
     }
 }
 
-/// The error for an unexpected status, with the server's `ErrorBody` message when it sent one.
 /// How long a response's `Retry-After` asks to wait: delay-seconds, or an HTTP date (RFC 9110
 /// §10.2.3) compared with `now`. `None` when there is none or it cannot be read; a date in the
 /// past is no wait.
@@ -1056,6 +1055,7 @@ fn retry_after(resp: &HttpResponse, now: DateTime<Utc>) -> Option<Duration> {
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// The error for an unexpected status, with the server's `ErrorBody` message when it sent one.
 fn status_error(resp: &HttpResponse, doing: &str) -> Error {
     let detail = protocol::decode::<ErrorBody>(&resp.body)
         .map(|b| format!("{} ({})", b.message, b.code))

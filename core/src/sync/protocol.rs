@@ -280,9 +280,7 @@ mod tests {
     /// summarises that change.
     fn first_message() -> automerge::sync::Message {
         use automerge::sync::SyncDoc;
-        use automerge::transaction::Transactable;
-        let mut doc = automerge::AutoCommit::new();
-        doc.put(automerge::ROOT, "k", "v").unwrap();
+        let (mut doc, _) = one_change();
         let mut state = automerge::sync::State::new();
         doc.sync().generate_sync_message(&mut state).unwrap()
     }
@@ -323,12 +321,18 @@ mod tests {
         assert!(err.contains("0 probes"), "{err}");
     }
 
-    #[test]
-    fn sync_chunks_split_documents_and_changes_and_refuse_the_rest() {
+    /// A document with one change, and that change's bytes.
+    fn one_change() -> (automerge::AutoCommit, Vec<u8>) {
         use automerge::transaction::Transactable;
         let mut doc = automerge::AutoCommit::new();
         doc.put(automerge::ROOT, "k", "v").unwrap();
         let change = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        (doc, change)
+    }
+
+    #[test]
+    fn sync_chunks_split_documents_and_changes_and_refuse_the_rest() {
+        let (mut doc, change) = one_change();
         let whole = doc.save();
         let both = [whole.clone(), change.clone()].concat();
         assert_eq!(sync_chunks(&both).unwrap(), vec![&whole[..], &change[..]]);
@@ -352,10 +356,7 @@ mod tests {
 
     #[test]
     fn a_message_with_a_bundle_chunk_is_refused() {
-        use automerge::transaction::Transactable;
-        let mut doc = automerge::AutoCommit::new();
-        doc.put(automerge::ROOT, "k", "v").unwrap();
-        let mut entry = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let (_, mut entry) = one_change();
         let mut message = first_message();
         message.changes = vec![entry.clone()].into();
         decode_sync_message(&message.clone().encode()).unwrap();
