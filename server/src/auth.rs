@@ -40,6 +40,9 @@ pub struct Authenticated {
     pub account: Account,
     /// When the token expires.
     pub expires_at: DateTime<Utc>,
+    /// How many times the account's role or areas changed (`users.scope_epoch`); feed
+    /// cursors carry it (`sync::cursor_at`).
+    pub scope_epoch: u64,
 }
 
 /// The token in an `Authorization` header value, or why there is none.
@@ -72,16 +75,19 @@ pub fn authenticate(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Authenticated, ApiError> {
-    let row: Option<(String, String, i64, Option<i64>)> = conn
+    // The epoch is read before the areas: an admin's change landing between the two reads
+    // pairs the old epoch with the new areas, and the next request (new epoch) reads the feed
+    // again from the start, so nothing is missed.
+    let row: Option<(String, String, i64, Option<i64>, i64)> = conn
         .prepare_cached(
-            "SELECT u.user_id, u.role, t.expires_at, t.revoked_at \
+            "SELECT u.user_id, u.role, t.expires_at, t.revoked_at, u.scope_epoch \
              FROM tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ?1",
         )?
         .query_row([&token_hash(token)[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    let Some((user, role, expires_at, revoked_at)) = row else {
+    let Some((user, role, expires_at, revoked_at, scope_epoch)) = row else {
         return Err(ApiError::unauthorized(
             "unknown token: ask an administrator for a new one",
         ));
@@ -109,6 +115,7 @@ pub fn authenticate(
     Ok(Authenticated {
         account: Account { user, role, areas },
         expires_at,
+        scope_epoch: scope_epoch.max(0) as u64,
     })
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::error::AdminError;
 
 /// The migrations in order; `MIGRATIONS[i]` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql")];
+pub const MIGRATIONS: &[&str] = &[include_str!("sql/v1.sql"), include_str!("sql/v2.sql")];
 
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -193,6 +193,30 @@ mod tests {
             Db::open(&path).unwrap_err(),
             AdminError::SchemaTooNew { .. }
         ));
+    }
+
+    #[test]
+    fn a_v1_database_is_upgraded_and_keeps_its_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.sqlite3");
+        let mut conn = connect(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO users (user_id, role, created_at) VALUES ('sup-1', 'supervisor', 'x')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (version, epoch): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), scope_epoch \
+                 FROM users WHERE user_id = 'sup-1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((version, epoch), (LATEST_VERSION, 0));
     }
 
     #[test]

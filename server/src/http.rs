@@ -122,7 +122,7 @@ async fn sync_handler(
     let db = state.db.clone();
     let response = blocking(move || {
         let request = decode::decode_sync_request(&body)?;
-        sync::sync(&db, &who.account, request, &now)
+        sync::sync(&db, &who, request, &now)
     })
     .await?;
     Ok(cbor(StatusCode::OK, protocol::encode(&response)))

@@ -41,7 +41,8 @@ pub mod store;
 pub mod sync;
 
 pub use admin::{
-    Admin, PackKind, PublishedPack, add_user, issue_token, publish_pack, revoke_token,
+    Admin, PackKind, PublishedPack, UserChange, UserInfo, add_user, issue_token, publish_pack,
+    revoke_token,
 };
 pub use decode::{DecodedDoc, DecodedRequest, decode_sync_request};
 pub use error::{AdminError, ApiError, ServerError};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use waystation_core::SystemClock;
 use waystation_core::packs::{self, TrustedKey};
-use waystation_server::{Admin, PackKind, Role, ServerConfig, TlsFiles};
+use waystation_server::{Admin, PackKind, Role, ServerConfig, TlsFiles, UserChange, UserInfo};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -73,6 +73,34 @@ enum UserCmd {
         #[arg(long, default_value_t = 90)]
         expires_days: i64,
     },
+    /// List every account: role, areas and live tokens.
+    List {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an account's role or areas. Its devices get the reports of new areas at their
+    /// next sync; documents of a removed area stay on them but get no more changes.
+    Set {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user id.
+        #[arg(long)]
+        name: String,
+        /// The new role: rider, station, supervisor, grid or admin.
+        #[arg(long)]
+        role: Option<String>,
+        /// The new areas, replacing the old ones (district codes). Repeat for several.
+        #[arg(long = "area", value_name = "CODE", conflicts_with = "clear_areas")]
+        areas: Vec<String>,
+        /// Remove every area (for a change to rider or admin).
+        #[arg(long)]
+        clear_areas: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -89,14 +117,19 @@ enum TokenCmd {
         #[arg(long, default_value_t = 90)]
         expires_days: i64,
     },
-    /// Revoke a token: requests with it are refused from now on.
+    /// Revoke a token, or every token of an account (a lost phone): requests with them are
+    /// refused from now on.
+    #[command(group = clap::ArgGroup::new("which").required(true))]
     Revoke {
         /// The database file.
         #[arg(long)]
         db: PathBuf,
         /// The token.
-        #[arg(long)]
-        token: String,
+        #[arg(long, group = "which")]
+        token: Option<String>,
+        /// Revoke every live token of this user id.
+        #[arg(long, group = "which")]
+        user: Option<String>,
     },
 }
 
@@ -120,6 +153,29 @@ enum PackCmd {
         #[arg(long)]
         no_demo_key: bool,
     },
+}
+
+/// One account on one line: id, role, areas, live tokens.
+fn user_line(u: &UserInfo) -> String {
+    let areas = if u.areas.is_empty() {
+        "-".to_string()
+    } else {
+        u.areas.join(",")
+    };
+    format!(
+        "{}\t{}\tareas {}\t{} live token(s)",
+        u.user, u.role, areas, u.live_tokens
+    )
+}
+
+fn user_json(u: &UserInfo) -> serde_json::Value {
+    serde_json::json!({
+        "user": u.user,
+        "role": u.role.as_str(),
+        "areas": u.areas,
+        "live_tokens": u.live_tokens,
+        "created_at": u.created_at,
+    })
 }
 
 fn expires(days: i64) -> Result<chrono::Duration> {
@@ -224,9 +280,55 @@ fn run(cli: Cli) -> Result<()> {
             let token = Admin::open(&db)?.issue_token(&user, expires(expires_days)?)?;
             println!("{token}");
         }
-        Command::Token(TokenCmd::Revoke { db, token }) => {
-            Admin::open(&db)?.revoke_token(&token)?;
-            eprintln!("Revoked.");
+        Command::Token(TokenCmd::Revoke { db, token, user }) => {
+            let admin = Admin::open(&db)?;
+            if let Some(user) = user {
+                let n = admin.revoke_user_tokens(&user)?;
+                eprintln!("Revoked {n} live token(s) of '{user}'.");
+            } else if let Some(token) = token {
+                admin.revoke_token(&token)?;
+                eprintln!("Revoked.");
+            }
+        }
+        Command::User(UserCmd::List { db, json }) => {
+            let users = Admin::open(&db)?.users()?;
+            if json {
+                let rows: Vec<_> = users.iter().map(user_json).collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for u in &users {
+                    println!("{}", user_line(u));
+                }
+                if users.is_empty() {
+                    eprintln!("No accounts yet: add one with 'user add'.");
+                }
+            }
+        }
+        Command::User(UserCmd::Set {
+            db,
+            name,
+            role,
+            areas,
+            clear_areas,
+        }) => {
+            let role = role
+                .map(|r| r.parse::<Role>())
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let areas = (clear_areas || !areas.is_empty()).then_some(areas);
+            let change = UserChange { role, areas };
+            let admin = Admin::open(&db)?;
+            let before = admin.user(&name)?;
+            let after = admin.update_user(&name, &change)?;
+            if after == before {
+                eprintln!("Unchanged.");
+            } else {
+                eprintln!("Changed. Its devices see the new scope at their next sync.");
+            }
+            if after.role.case_role().is_some() && after.areas.is_empty() {
+                eprintln!("warning: '{name}' has no area, so it sees no one's reports");
+            }
+            println!("{}", user_line(&after));
         }
         Command::Pack(PackCmd::Publish {
             db,

@@ -13,6 +13,7 @@ use waystation_core::sync::policy::{
 };
 use waystation_core::sync::protocol::{ChangedDoc, DocReply, MAX_FEED_PER_RESPONSE, SyncResponse};
 
+use crate::auth::Authenticated;
 use crate::db::Db;
 use crate::decode::{DecodedDoc, DecodedRequest};
 use crate::error::ApiError;
@@ -22,10 +23,11 @@ use crate::store::{self, DocFacts, StoredDoc};
 /// (`BEGIN IMMEDIATE`) only when some message carries changes.
 pub fn sync(
     db: &Db,
-    account: &Account,
+    who: &Authenticated,
     request: DecodedRequest,
     now: &str,
 ) -> Result<SyncResponse, ApiError> {
+    let account = &who.account;
     let writes = request.carries_changes();
     let _gate = writes.then(|| db.write_gate());
     let mut conn = db.conn()?;
@@ -42,7 +44,9 @@ pub fn sync(
         own.insert(d.doc_id.clone());
         replies.push(sync_doc(&tx, account, d, now)?);
     }
-    let (changed, cursor, more) = feed(&tx, account, request.cursor, &own)?;
+    let position = cursor_position(request.cursor, who.scope_epoch);
+    let (changed, next, more) = feed(&tx, account, position, &own)?;
+    let cursor = cursor_at(next, who.scope_epoch)?;
     tx.commit()?;
     Ok(SyncResponse {
         cursor,
@@ -232,10 +236,44 @@ pub(crate) fn readable_flags(account: &Account) -> (bool, bool) {
     )
 }
 
-/// The documents `account` may read changed after `cursor`, other than `own`: at most
-/// [`MAX_FEED_PER_RESPONSE`], with the cursor to send next and whether more are waiting.
+/// Bits of the feed position in a cursor; the account's scope epoch is above them.
 ///
-/// The cursor: when nothing more is waiting, the current feed position (every readable
+/// A feed cursor as a device holds it (an opaque `uint` in the protocol) is the feed position
+/// in its low 40 bits, and above them the account's scope epoch, which counts changes to its
+/// role and areas (modulo 2^20). A cursor issued under another epoch reads the feed from the
+/// start: the account may now read documents (a district it was just given) that changed
+/// before its position. Devices skip the listed documents whose heads they already hold, so
+/// that costs a list, not the documents. Cursors issued before schema v2 carry epoch 0, as
+/// does every account until its scope first changes.
+pub const CURSOR_POSITION_BITS: u32 = 40;
+const POSITION_MASK: u64 = (1 << CURSOR_POSITION_BITS) - 1;
+const EPOCH_MASK: u64 = (1 << 20) - 1;
+
+/// The feed position to read after, for an account at scope `epoch`: the cursor's position
+/// when it was issued under that epoch, 0 otherwise.
+pub fn cursor_position(cursor: u64, epoch: u64) -> u64 {
+    if cursor >> CURSOR_POSITION_BITS == epoch & EPOCH_MASK {
+        cursor & POSITION_MASK
+    } else {
+        0
+    }
+}
+
+/// The cursor for feed `position` at scope `epoch`.
+pub fn cursor_at(position: u64, epoch: u64) -> Result<u64, ApiError> {
+    if position > POSITION_MASK {
+        return Err(ApiError::internal(format!(
+            "feed position {position} does not fit in a cursor's {CURSOR_POSITION_BITS} bits"
+        )));
+    }
+    Ok((epoch & EPOCH_MASK) << CURSOR_POSITION_BITS | position)
+}
+
+/// The documents `account` may read changed after feed position `cursor`, other than `own`:
+/// at most [`MAX_FEED_PER_RESPONSE`], with the position to send next and whether more are
+/// waiting.
+///
+/// The next position: when nothing more is waiting, the current feed position (every readable
 /// document up to it is listed here or is in the request); otherwise the last position up
 /// to which every readable document was listed. A cursor beyond the current position (a
 /// client of a database that was since replaced) starts the feed again from 0.
@@ -296,4 +334,29 @@ fn feed(
         next = current;
     }
     Ok((changed, next, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_carry_the_scope_epoch() {
+        // Epoch 0 (every account before its scope changes, and every cursor from schema v1)
+        // is the plain feed position.
+        assert_eq!(cursor_at(1234, 0).unwrap(), 1234);
+        assert_eq!(cursor_position(1234, 0), 1234);
+        let c = cursor_at(99, 3).unwrap();
+        assert_eq!(cursor_position(c, 3), 99);
+        // Issued under another scope: the feed starts again.
+        assert_eq!(cursor_position(c, 4), 0);
+        assert_eq!(cursor_position(1234, 1), 0);
+        // Epochs wrap at 2^20, and a cursor stays below 2^60 (a device stores it as i64).
+        let wrapped = cursor_at(5, (1 << 20) + 2).unwrap();
+        assert_eq!(cursor_position(wrapped, 2), 5);
+        let top = cursor_at(POSITION_MASK, EPOCH_MASK).unwrap();
+        assert!(top < 1 << 60);
+        assert_eq!(cursor_position(top, EPOCH_MASK), POSITION_MASK);
+        assert!(cursor_at(POSITION_MASK + 1, 0).is_err());
+    }
 }

@@ -361,6 +361,117 @@ fn the_command_adds_users_and_serves() {
     child.wait().unwrap();
 }
 
+/// Runs `waystation-server` with `args`: (success, stdout, stderr).
+fn admin_command(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_waystation-server"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_command_lists_and_changes_accounts_and_revokes_all_of_ones_tokens() {
+    let server = TestServer::start();
+    let db = server.db.to_str().unwrap().to_string();
+    let staff = server.user("staff-1", Role::Station, &["610113"]);
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    let second_phone = rider.with_token(
+        &server
+            .admin()
+            .issue_token("rider-1", chrono::Duration::days(1))
+            .unwrap(),
+    );
+
+    let (ok, out, _) = admin_command(&["user", "list", "--db", &db]);
+    assert!(ok);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "rider-1\trider\tareas -\t2 live token(s)",
+            "staff-1\tstation\tareas 610113\t1 live token(s)"
+        ]
+    );
+    let (ok, out, _) = admin_command(&["user", "list", "--db", &db, "--json"]);
+    assert!(ok);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json[1]["areas"], serde_json::json!(["610113"]));
+
+    // Moved to supervising two districts: the next request sees it.
+    let (ok, out, err) = admin_command(&[
+        "user",
+        "set",
+        "--db",
+        &db,
+        "--name",
+        "staff-1",
+        "--role",
+        "supervisor",
+        "--area",
+        "610113",
+        "--area",
+        "610103",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        "staff-1\tsupervisor\tareas 610103,610113\t1 live token(s)"
+    );
+    let me: protocol::Me = decode_answer(staff.get("/v1/me")).unwrap();
+    assert_eq!((me.role.as_str(), me.areas.len()), ("supervisor", 2));
+
+    // Bad input: each named, exit code 1, nothing changed.
+    for (args, why) in [
+        (vec!["--name", "staff-1"], "nothing to change"),
+        (vec!["--name", "staff-1", "--role", "boss"], "unknown role"),
+        (
+            vec!["--name", "staff-1", "--role", "rider"],
+            "--clear-areas",
+        ),
+        (vec!["--name", "staff-1", "--area", "61"], "GB/T 2260"),
+        (
+            vec!["--name", "rider-1", "--area", "610113"],
+            "has no areas",
+        ),
+        (
+            vec!["--name", "nobody", "--role", "grid"],
+            "no user 'nobody'",
+        ),
+    ] {
+        let mut full = vec!["user", "set", "--db", &db];
+        full.extend(&args);
+        let (ok, _, err) = admin_command(&full);
+        assert!(!ok && err.contains(why), "{args:?}: {err}");
+    }
+    let (ok, _, err) = admin_command(&[
+        "user",
+        "set",
+        "--db",
+        &db,
+        "--name",
+        "x",
+        "--area",
+        "610113",
+        "--clear-areas",
+    ]);
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+    let me: protocol::Me = decode_answer(staff.get("/v1/me")).unwrap();
+    assert_eq!(me.areas, ["610103", "610113"]);
+
+    // A lost phone: every token of the rider is revoked at once, and no one else's.
+    let (ok, _, err) = admin_command(&["token", "revoke", "--db", &db, "--user", "rider-1"]);
+    assert!(ok && err.contains("Revoked 2"), "{err}");
+    assert_error(rider.get("/v1/me"), 401, "unauthorized");
+    assert_error(second_phone.get("/v1/me"), 401, "unauthorized");
+    assert_eq!(staff.get("/v1/me").status().as_u16(), 200);
+    let (ok, _, err) = admin_command(&["token", "revoke", "--db", &db]);
+    assert!(!ok && err.contains("--token"), "{err}");
+}
+
 #[test]
 fn a_killed_server_restarts_on_the_same_address_with_everything_kept() {
     let mut server = TestServer::start();

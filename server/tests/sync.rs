@@ -11,7 +11,7 @@ use common::*;
 use waystation_core::reports::{CaseEventKind, CaseRole};
 use waystation_core::store::documents::root_str;
 use waystation_core::sync::protocol::{self, MAX_FEED_PER_RESPONSE, SyncRequest};
-use waystation_server::Role;
+use waystation_server::{Role, UserChange};
 
 #[test]
 fn a_report_reaches_its_area_and_the_case_comes_back_to_the_rider() {
@@ -441,6 +441,45 @@ fn the_feed_pages_without_skipping_a_readable_document() {
     seen.sort();
     ids.sort();
     assert_eq!(seen, ids, "every report exactly once");
+
+    // A change of the staff member's areas: the cursor it holds was issued under the old
+    // scope, so the feed starts again, and pages under the new one without a restart loop.
+    server
+        .admin()
+        .update_user(
+            "staff-1",
+            &UserChange {
+                areas: Some(vec![district.clone(), OTHER_DISTRICT.to_string()]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let mut again = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = staff
+            .sync(&SyncRequest {
+                cursor,
+                docs: vec![],
+            })
+            .unwrap();
+        pages += 1;
+        again.extend(r.changed.iter().map(|c| c.doc_id.clone()));
+        cursor = r.cursor;
+        if !r.more {
+            break;
+        }
+    }
+    assert_eq!(pages, 2);
+    again.sort();
+    assert_eq!(again, ids, "every report exactly once more");
+    let r = staff
+        .sync(&SyncRequest {
+            cursor,
+            docs: vec![],
+        })
+        .unwrap();
+    assert!(r.changed.is_empty() && !r.more, "then nothing: {r:?}");
 }
 
 #[test]

@@ -25,7 +25,7 @@ use waystation_core::sync::{
     SyncSettings, SyncStatus, TransportError,
 };
 use waystation_core::{Config, Error, Waystation};
-use waystation_server::{Role, ServerConfig, ServerHandle};
+use waystation_server::{Role, ServerConfig, ServerHandle, UserChange};
 use waystation_tests::reports::draft_at;
 
 /// Yanta district, where the test reports are.
@@ -954,4 +954,46 @@ fn a_short_retry_after_is_waited_out_and_the_sync_completes() {
     );
     assert_eq!(net.server_docs("report"), 1);
     assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+}
+
+#[test]
+fn a_supervisor_given_a_district_receives_its_earlier_reports_and_loses_it_again() {
+    let net = Net::start();
+    let rider = Device::new(&net, &net.user("rider-1", Role::Rider, &[]));
+    let earlier = report_with_photo(&rider.ws, "rider-1", 61);
+    rider.sync();
+    let supervisor = Device::new(&net, &net.user("sup-1", Role::Supervisor, &[BEILIN]));
+    assert_eq!(
+        supervisor.sync().documents_received,
+        0,
+        "Yanta is not theirs"
+    );
+
+    // Yanta is given to the supervisor. Its cursor already lies past the report, so only the
+    // change of scope brings the report.
+    let admin = waystation_server::Admin::open(&net.db).unwrap();
+    let areas = |codes: &[&str]| UserChange {
+        areas: Some(codes.iter().map(|c| c.to_string()).collect()),
+        ..Default::default()
+    };
+    admin
+        .update_user("sup-1", &areas(&[BEILIN, YANTA]))
+        .unwrap();
+    let r = supervisor.sync();
+    assert_eq!(r.documents_received, 1, "{r:?}");
+    assert_eq!(supervisor.ws.report(&earlier).unwrap().author, "rider-1");
+    let noop = supervisor.sync();
+    assert_eq!((noop.requests, noop.documents_received), (1, 0), "{noop:?}");
+
+    // Yanta is taken away: a later report there does not reach the supervisor, and what it
+    // already holds stays on the device.
+    admin.update_user("sup-1", &areas(&[BEILIN])).unwrap();
+    let later = report_with_photo(&rider.ws, "rider-1", 62);
+    rider.sync();
+    assert_eq!(supervisor.sync().documents_received, 0);
+    assert!(matches!(
+        supervisor.ws.report(&later),
+        Err(Error::NotFound(_))
+    ));
+    assert!(supervisor.ws.report(&earlier).is_ok());
 }
