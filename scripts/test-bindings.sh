@@ -17,9 +17,10 @@ step() { printf '\n== %s\n' "$*" >&2; }
 step "generating bindings"
 "$repo_root/scripts/gen-bindings.sh"
 
-# The sync tests (Python and Kotlin) start a real server on loopback.
-step "building waystation-server"
-cargo build -q -p waystation-server
+# The sync tests (Python and Kotlin) start a real server on loopback, and sign a training
+# pack with the CLI.
+step "building waystation-server and the waystation CLI"
+cargo build -q -p waystation-server -p waystation-cli
 
 step "python: pytest bindings/python/tests"
 if ! python3 -c 'import pytest' 2>/dev/null; then

@@ -131,7 +131,13 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
                 let mut v = report_json(&report);
                 v["status"] = status_json(&status, &ws.sync_refusals()?);
                 if let Some(p) = packs {
-                    v["packs"] = json!({ "stations": p.stations, "training": p.training });
+                    v["packs"] = json!({
+                        "stations": p.stations,
+                        "training": p.training,
+                        "training_images_fetched": p.training_images_fetched,
+                        "training_images_missing": p.training_images_missing,
+                        "training_image_problems": p.training_image_problems,
+                    });
                 }
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
@@ -144,6 +150,18 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
                             s.map(|v| format!(" stations v{v}")).unwrap_or_default(),
                             t.map(|v| format!(" training v{v}")).unwrap_or_default()
                         ),
+                    }
+                    if p.training_images_fetched > 0 {
+                        println!("lesson images: {} fetched", p.training_images_fetched);
+                    }
+                    if p.training_images_missing > 0 {
+                        println!(
+                            "lesson images: {} still missing (the next sync --packs asks again)",
+                            p.training_images_missing
+                        );
+                        for why in &p.training_image_problems {
+                            println!("  {why}");
+                        }
                     }
                 }
             }

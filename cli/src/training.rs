@@ -139,8 +139,20 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
                     .into_iter()
                     .find(|c| c.lesson_id == lesson.id)
             };
+            // Each image's local file, or null until `sync --packs` has fetched it.
+            let images = lesson
+                .images
+                .iter()
+                .map(|i| Ok((i, ws.training_image_path(&i.sha256)?)))
+                .collect::<Result<Vec<_>>>()?;
             if *json {
-                return print_json(&json!({ "lesson": lesson, "completion": completion }));
+                let files: Vec<_> = images
+                    .iter()
+                    .map(|(i, path)| json!({ "sha256": i.sha256, "path": path }))
+                    .collect();
+                return print_json(
+                    &json!({ "lesson": lesson, "completion": completion, "image_files": files }),
+                );
             }
             println!("{}", text(&lesson.title, *lang));
             println!(
@@ -154,6 +166,13 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
             );
             println!();
             println!("{}", text(&lesson.body, *lang).trim_end());
+            for (image, path) in &images {
+                let file = match path {
+                    Some(p) => p.display().to_string(),
+                    None => "not fetched yet: sync --packs".to_string(),
+                };
+                println!("[{}] {file}", text(&image.alt, *lang));
+            }
             if !lesson.sources.is_empty() {
                 println!();
                 println!(

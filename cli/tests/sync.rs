@@ -90,3 +90,75 @@ fn demo_runs_the_whole_story_and_converges() {
         assert!(text.contains(needle), "'{needle}' missing from:\n{text}");
     }
 }
+
+#[test]
+fn sync_packs_fetches_lesson_images_and_read_shows_their_files() {
+    use waystation_core::packs::{self, PublisherKeyPair};
+    let seals = "food-safety-delivery/seals";
+    let png = waystation_tests::png_with_metadata();
+    let sha = packs::sha256_hex(&png);
+    // The real courses, one version on, with an image on the seals lesson; signed with the
+    // demo key the CLI trusts.
+    let mut payload = waystation_tests::real_training_payload();
+    payload["version"] = (payload["version"].as_u64().unwrap() + 1).into();
+    for course in payload["courses"].as_array_mut().unwrap() {
+        for lesson in course["lessons"].as_array_mut().unwrap() {
+            if lesson["id"] == seals {
+                lesson["images"] = serde_json::json!([{
+                    "sha256": sha, "alt": {"zh": "完好的封签", "en": "An intact seal"}
+                }]);
+            }
+        }
+    }
+    let key = PublisherKeyPair::from_json(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/keys/demo-publisher.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let pack = packs::seal(
+        &serde_json::to_vec(&payload).unwrap(),
+        waystation_core::training::TRAINING_PACK_TYPE,
+        &key,
+    )
+    .unwrap();
+    let server_dir = tempfile::tempdir().unwrap();
+    let db = server_dir.path().join("server.db");
+    let admin = waystation_server::Admin::open(&db).unwrap();
+    admin.add_training_image(&png).unwrap();
+    admin
+        .publish_pack(
+            waystation_server::PackKind::Training,
+            &pack,
+            &[packs::demo_trusted_key()],
+        )
+        .unwrap();
+    let token = admin
+        .add_user("rider-1", Role::Rider, &[], chrono::Duration::days(1))
+        .unwrap();
+    let server = waystation_server::spawn_on_thread(&db, "127.0.0.1:0".parse().unwrap()).unwrap();
+
+    let (_t, data) = fresh();
+    let before = ok(&waystation(&data, &["training", "read", seals]));
+    assert!(
+        !before.contains("完好的封签"),
+        "the bundled pack has no image"
+    );
+    let url = server.url();
+    let out = json(&waystation(
+        &data,
+        &[
+            "sync", "--packs", "--server", &url, "--token", &token, "--json",
+        ],
+    ));
+    assert_eq!(out["packs"]["training_images_fetched"], 1, "{out}");
+    assert_eq!(out["packs"]["training_images_missing"], 0, "{out}");
+    let read = json(&waystation(&data, &["training", "read", seals, "--json"]));
+    let file = read["image_files"][0]["path"].as_str().unwrap();
+    assert_eq!(std::fs::read(file).unwrap(), png);
+    let text = ok(&waystation(&data, &["training", "read", seals]));
+    assert!(text.contains(&format!("[完好的封签] {file}")), "{text}");
+    server.shutdown();
+}

@@ -3,17 +3,20 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use waystation_core::packs::{self, TrustedKey};
 use waystation_core::stations::{STATION_PACK_TYPE, StationPack};
 use waystation_core::sync::policy::{self, Role};
+use waystation_core::training::pack::Image;
 use waystation_core::training::{TRAINING_PACK_TYPE, TrainingPack};
 use waystation_core::{Clock, Config, SystemClock, Waystation};
 
 use crate::auth::{self, rfc3339};
 use crate::db::Db;
 use crate::error::AdminError;
+use crate::training_images;
 
 /// Which pack a device fetches from `GET /v1/packs/{kind}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -245,6 +248,16 @@ impl Admin {
         Ok(n as u64)
     }
 
+    /// Adds a lesson image (JPEG, PNG or WebP, at most
+    /// [`waystation_core::training::MAX_TRAINING_IMAGE_BYTES`]) for training packs to reference.
+    /// Returns its SHA-256, the reference a lesson uses, and whether it was new.
+    pub fn add_training_image(&self, bytes: &[u8]) -> Result<(String, bool), AdminError> {
+        let (sha, mime) = training_images::check(bytes)?;
+        let conn = self.db.conn()?;
+        let new = training_images::put(&conn, &sha, mime, bytes, &rfc3339(self.now()))?;
+        Ok((sha, new))
+    }
+
     /// Revokes a token: every later request with it gets `401`. Revoking twice is fine.
     pub fn revoke_token(&self, token: &str) -> Result<(), AdminError> {
         let conn = self.db.conn()?;
@@ -274,6 +287,8 @@ impl Admin {
             packs::DEFAULT_MAX_PACK_BYTES,
         )
         .map_err(|e| AdminError::Invalid(e.to_string()))?;
+        // (lesson id, image) for every image a training pack's lessons show.
+        let mut images: Vec<(String, Image)> = Vec::new();
         let (pack_id, version) = match kind {
             PackKind::Stations => {
                 let p = StationPack::from_json(&verified.bytes)
@@ -290,6 +305,12 @@ impl Admin {
                         p.pack_id
                     )));
                 }
+                images = p
+                    .courses
+                    .iter()
+                    .flat_map(|c| &c.lessons)
+                    .flat_map(|l| l.images.iter().map(move |i| (l.id.clone(), i.clone())))
+                    .collect();
                 (p.pack_id, p.version)
             }
         };
@@ -297,6 +318,7 @@ impl Admin {
 
         let mut conn = self.db.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        check_images(&tx, &images)?;
         let current: Option<(String, String, i64)> = tx
             .query_row(
                 "SELECT etag, pack_id, version FROM packs WHERE kind = ?1",
@@ -350,6 +372,53 @@ impl Admin {
 
 /// Installs the pack on a scratch device: what a real device will do with it, every content
 /// rule included, so a pack no device could install is never published.
+/// Checks that the server has every image the lessons show, of the media type each lesson
+/// declares: devices download them from here, so a pack is refused while one is missing.
+fn check_images(conn: &Connection, images: &[(String, Image)]) -> Result<(), AdminError> {
+    // Each image once, with the lessons that show it.
+    let mut by_sha: BTreeMap<&str, Vec<(&str, Option<&str>)>> = BTreeMap::new();
+    for (lesson, image) in images {
+        by_sha
+            .entry(&image.sha256)
+            .or_default()
+            .push((lesson, image.media_type.as_deref()));
+    }
+    let mut problems = Vec::new();
+    for (sha, shown) in by_sha {
+        let lessons = || {
+            let names: Vec<String> = shown.iter().map(|(l, _)| format!("'{l}'")).collect();
+            names.join(", ")
+        };
+        match training_images::stored_type(conn, sha)? {
+            None => problems.push(format!(
+                "image {sha} (lesson {}) is not on the server",
+                lessons()
+            )),
+            Some(stored) => {
+                for (lesson, declared) in &shown {
+                    if let Some(declared) = declared
+                        && *declared != stored
+                    {
+                        problems.push(format!(
+                            "lesson '{lesson}' declares image {sha} as {declared}, but it is \
+                             {stored}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let n = problems.len();
+    problems.truncate(10);
+    Err(AdminError::Invalid(format!(
+        "{n} lesson image problem(s): {}; add the images with --image FILE",
+        problems.join("; ")
+    )))
+}
+
 fn check_installs(
     kind: PackKind,
     envelope: &[u8],

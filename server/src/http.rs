@@ -20,7 +20,7 @@ use crate::auth::{self, Authenticated, rfc3339};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::limit::RateLimit;
-use crate::{decode, photos, sync};
+use crate::{decode, photos, sync, training_images};
 
 /// What every handler shares: the database, the clock, and the per-account rate limit (the
 /// only per-client state, and only counts).
@@ -39,6 +39,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/photos/{*sha}", get(get_photo).put(put_photo))
         .route("/v1/packs/{*kind}", get(get_pack))
+        .route("/v1/training/images/{*sha}", get(get_training_image))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state)
@@ -190,6 +191,33 @@ async fn get_photo(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
+    Ok(r)
+}
+
+async fn get_training_image(
+    State(state): State<AppState>,
+    sha: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sha = path_param(sha)?;
+    training_images::check_path(&sha)?;
+    authenticate(&state, &headers).await?;
+    let db = state.db.clone();
+    let etag = HeaderValue::from_str(&format!("\"{sha}\""))
+        .map_err(|_| ApiError::internal("image ETag is not a header value"))?;
+    let (bytes, mime) = blocking(move || training_images::get(&db, &sha)).await?;
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("image/jpeg")),
+    );
+    // Content-addressed: the bytes under this path never change. Private: it needs a token.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    h.insert(header::ETAG, etag);
     Ok(r)
 }
 

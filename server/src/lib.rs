@@ -39,6 +39,7 @@ pub mod photos;
 mod server;
 pub mod store;
 pub mod sync;
+pub mod training_images;
 
 pub use admin::{
     Admin, PackKind, PublishedPack, UserChange, UserInfo, add_user, issue_token, publish_pack,

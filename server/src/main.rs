@@ -152,6 +152,10 @@ enum PackCmd {
         /// Do not trust the demo publisher key (whose secret is public).
         #[arg(long)]
         no_demo_key: bool,
+        /// A lesson image (JPEG, PNG or WebP) the training pack references by SHA-256; added
+        /// before the pack is checked. Repeat for several. Images added once stay.
+        #[arg(long = "image", value_name = "FILE")]
+        images: Vec<PathBuf>,
     },
 }
 
@@ -336,12 +340,26 @@ fn run(cli: Cli) -> Result<()> {
             file,
             trust_key,
             no_demo_key,
+            images,
         }) => {
             let kind: PackKind = kind.parse().map_err(anyhow::Error::msg)?;
+            if kind != PackKind::Training && !images.is_empty() {
+                bail!("--image is for training packs: only lessons show images");
+            }
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let keys = trusted_keys(&trust_key, no_demo_key)?;
-            let p = Admin::open(&db)?.publish_pack(kind, &bytes, &keys)?;
+            let admin = Admin::open(&db)?;
+            for path in &images {
+                let image = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let (sha, new) = admin
+                    .add_training_image(&image)
+                    .with_context(|| format!("image {}", path.display()))?;
+                let what = if new { "Added" } else { "Already had" };
+                eprintln!("{what} image {sha} ({})", path.display());
+            }
+            let p = admin.publish_pack(kind, &bytes, &keys)?;
             let what = if p.changed {
                 "Published"
             } else {

@@ -9,18 +9,7 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::sync::{READABLE, readable_flags};
 
-/// The media type of a JPEG, PNG or WebP, by its first bytes.
-pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
-}
+pub use waystation_core::reports::image_type;
 
 /// Checks a photo path segment: 64 lowercase hex digits.
 pub fn check_path(sha: &str) -> Result<(), ApiError> {

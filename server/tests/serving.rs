@@ -361,6 +361,65 @@ fn the_command_adds_users_and_serves() {
     child.wait().unwrap();
 }
 
+#[test]
+fn lesson_images_are_checked_when_added_and_served_by_hash_to_signed_in_accounts() {
+    let server = TestServer::start();
+    let admin = server.admin();
+    let png = png_1x1();
+    let (sha, new) = admin.add_training_image(&png).unwrap();
+    assert!(new);
+    assert_eq!(sha, sha256_hex(&png));
+    // Bad images are refused, each naming the problem.
+    let too_big = [
+        png.clone(),
+        vec![0; waystation_core::training::MAX_TRAINING_IMAGE_BYTES],
+    ]
+    .concat();
+    for (bytes, why) in [
+        (b"GIF89a not ours".to_vec(), "not a JPEG, PNG or WebP"),
+        (Vec::new(), "not a JPEG, PNG or WebP"),
+        (too_big, "at most"),
+    ] {
+        let err = admin.add_training_image(&bytes).unwrap_err().to_string();
+        assert!(err.contains(why), "{err}");
+    }
+
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    let r = rider.get(&format!("/v1/training/images/{sha}"));
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["etag"], format!("\"{sha}\"").as_str());
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(r.bytes().unwrap().to_vec(), png);
+    assert_error(
+        rider.get(&format!("/v1/training/images/{}", sha256_hex(b"other"))),
+        404,
+        "not_found",
+    );
+    let dotted = format!("..%2F{sha}");
+    let deeper = format!("{sha}/x");
+    for bad in ["ABC", &sha.to_uppercase(), &dotted, &deeper] {
+        assert_error(
+            rider.get(&format!("/v1/training/images/{bad}")),
+            400,
+            "bad_path",
+        );
+    }
+    assert_error(
+        http_client()
+            .get(format!("{}/v1/training/images/{sha}", server.url()))
+            .send()
+            .unwrap(),
+        401,
+        "unauthorized",
+    );
+}
+
 /// Runs `waystation-server` with `args`: (success, stdout, stderr).
 fn admin_command(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_waystation-server"))

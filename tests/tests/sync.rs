@@ -997,3 +997,127 @@ fn a_supervisor_given_a_district_receives_its_earlier_reports_and_loses_it_again
     ));
     assert!(supervisor.ws.report(&earlier).is_ok());
 }
+
+#[test]
+fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() {
+    use waystation_core::training::pack::Image;
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let png = waystation_tests::png_with_metadata();
+    let jpeg = waystation_tests::jpeg_with_metadata(70);
+    let sha = waystation_core::packs::sha256_hex;
+    // Two lessons show images: one each, and the second also the first's (stored once).
+    let mut payload = waystation_tests::synthetic_training_payload("imgs", 1, 3, 5);
+    let lessons = payload["courses"][0]["lessons"].as_array_mut().unwrap();
+    let shown = |bytes: &[u8], media: &str| {
+        serde_json::json!({"sha256": sha(bytes), "alt": {"zh": "封签", "en": "A seal"},
+                           "media_type": media})
+    };
+    lessons[0]["images"] = serde_json::json!([shown(&png, "image/png")]);
+    lessons[1]["images"] =
+        serde_json::json!([shown(&jpeg, "image/jpeg"), shown(&png, "image/png")]);
+    let first_lesson = lessons[0]["id"].as_str().unwrap().to_string();
+    let pack = waystation_tests::sign_training(&payload);
+    let admin = waystation_server::Admin::open(&net.db).unwrap();
+    let publish = || {
+        admin.publish_pack(
+            waystation_server::PackKind::Training,
+            &pack,
+            &waystation_tests::trusted(),
+        )
+    };
+    // The server refuses a pack whose images it does not have: devices could not get them.
+    let err = publish().unwrap_err().to_string();
+    assert!(
+        err.contains("2 lesson image problem(s)") && err.contains(&sha(&png)),
+        "{err}"
+    );
+    assert_eq!(admin.add_training_image(&png).unwrap(), (sha(&png), true));
+    assert_eq!(admin.add_training_image(&png).unwrap(), (sha(&png), false));
+    admin.add_training_image(&jpeg).unwrap();
+    // A lesson that declares the wrong media type is refused too.
+    let mut wrong = payload.clone();
+    wrong["courses"][0]["lessons"][0]["images"] = serde_json::json!([shown(&png, "image/webp")]);
+    let err = admin
+        .publish_pack(
+            waystation_server::PackKind::Training,
+            &waystation_tests::sign_training(&wrong),
+            &waystation_tests::trusted(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("as image/webp, but it is image/png"), "{err}");
+    publish().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Waystation::open(dir.path(), waystation_tests_config()).unwrap();
+    let settings = net.settings(&token);
+    let got = ws.fetch_packs(&settings, &http()).unwrap();
+    assert_eq!(got.training, Some(1));
+    assert_eq!(
+        (got.training_images_fetched, got.training_images_missing),
+        (2, 0),
+        "{got:?}"
+    );
+    let lesson = ws.training_lesson(&first_lesson).unwrap();
+    let path = ws
+        .training_image_path(&lesson.images[0].sha256)
+        .unwrap()
+        .expect("stored");
+    assert_eq!(std::fs::read(path).unwrap(), png, "stored as served");
+    let again = ws.fetch_packs(&settings, &http()).unwrap();
+    assert_eq!(again.training_images_fetched, 0, "{again:?}");
+
+    // A server that sends other bytes than the hash names: the image is refused, named, and
+    // the lessons still open; the next fetch, with the right bytes, stores it.
+    let conn = rusqlite::Connection::open(&net.db).unwrap();
+    let corrupt = |bytes: &[u8]| {
+        conn.execute(
+            "UPDATE training_images SET bytes = ?1 WHERE sha256 = ?2",
+            rusqlite::params![bytes, sha(&jpeg)],
+        )
+        .unwrap()
+    };
+    corrupt(&waystation_tests::jpeg_with_metadata(71));
+    let dir2 = tempfile::tempdir().unwrap();
+    let second = Waystation::open(dir2.path(), waystation_tests_config()).unwrap();
+    let got = second.fetch_packs(&settings, &http()).unwrap();
+    assert_eq!(
+        (
+            got.training,
+            got.training_images_fetched,
+            got.training_images_missing
+        ),
+        (Some(1), 1, 1),
+        "{got:?}"
+    );
+    assert!(
+        got.training_image_problems[0].contains("arrived with SHA-256"),
+        "{got:?}"
+    );
+    assert_eq!(
+        second.missing_training_images().unwrap(),
+        vec![Image {
+            sha256: sha(&jpeg),
+            alt: waystation_core::training::LocalizedText {
+                zh: "封签".into(),
+                en: Some("A seal".into()),
+            },
+            media_type: Some("image/jpeg".into()),
+        }]
+    );
+    assert!(second.training_image_path(&sha(&jpeg)).unwrap().is_none());
+    assert!(second.training_lesson(&first_lesson).is_ok());
+    corrupt(&jpeg);
+    let got = second.fetch_packs(&settings, &http()).unwrap();
+    assert_eq!(
+        (
+            got.training,
+            got.training_images_fetched,
+            got.training_images_missing
+        ),
+        (None, 1, 0),
+        "the pack is unchanged (304), the image is fetched: {got:?}"
+    );
+    assert!(second.missing_training_images().unwrap().is_empty());
+}

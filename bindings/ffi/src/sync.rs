@@ -150,13 +150,20 @@ impl From<core_sync::SyncReport> for SyncReport {
     }
 }
 
-/// Pack versions installed by `fetch_packs`; none when unchanged.
+/// What `fetch_packs` did: pack versions installed (none when unchanged) and lesson images.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct PackFetch {
     /// New station pack version.
     pub stations: Option<u64>,
     /// New training pack version.
     pub training: Option<u64>,
+    /// Lesson images downloaded and stored.
+    pub training_images_fetched: u32,
+    /// Lesson images still missing (the next fetch asks again).
+    pub training_images_missing: u32,
+    /// Why each missing image could not be stored (not on the server, wrong hash, not an
+    /// image, too large, or another media type than its lesson declares).
+    pub training_image_problems: Vec<String>,
 }
 
 /// Told about every sync status change. Implemented by the shells to refresh their UI; called
@@ -350,7 +357,9 @@ impl Waystation {
     }
 
     /// Fetches and installs newer station and training packs from the server (conditional
-    /// requests; signature-checked import).
+    /// requests; signature-checked import), then the lesson images the device lacks, each
+    /// checked against its SHA-256 (`trainingImagePath` finds them). A bad image is skipped
+    /// and named in the result; no network throws `Network` after the packs it installed.
     pub async fn fetch_packs(self: Arc<Self>, config: SyncConfig) -> Result<PackFetch> {
         let settings = config.settings()?;
         let transport = config.transport()?;
@@ -359,6 +368,9 @@ impl Waystation {
             Ok(PackFetch {
                 stations: f.stations,
                 training: f.training,
+                training_images_fetched: f.training_images_fetched,
+                training_images_missing: f.training_images_missing,
+                training_image_problems: f.training_image_problems,
             })
         })
         .await

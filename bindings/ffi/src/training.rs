@@ -581,6 +581,21 @@ impl Waystation {
         Ok(self.inner.training_lesson(&lesson_id)?.into())
     }
 
+    /// The local file of a lesson image, or null until `fetchPacks` has downloaded it (show
+    /// the image's alt text meanwhile). Throws `InvalidInput` unless `sha256` is 64 lowercase
+    /// hex digits.
+    pub fn training_image_path(&self, sha256: String) -> Result<Option<String>> {
+        Ok(self
+            .inner
+            .training_image_path(&sha256)?
+            .map(|p| p.display().to_string()))
+    }
+
+    /// Images that installed lessons show and this device does not have yet.
+    pub fn missing_training_images(&self) -> Result<Vec<LessonImage>> {
+        Ok(map(self.inner.missing_training_images()?))
+    }
+
     /// Lessons whose title or body contains every space-separated term of `text` (Chinese
     /// such as 头盔, or English), best match first, at most `limit` (1..=100; anything else is InvalidInput), each with a
     /// highlighted snippet. Works offline in a few milliseconds.

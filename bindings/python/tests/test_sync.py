@@ -6,6 +6,8 @@ implementing the foreign traits. The server binary is built by `scripts/test-bin
 """
 
 import asyncio
+import hashlib
+import json
 import os
 import subprocess
 import urllib.error
@@ -24,6 +26,11 @@ YANTA = "610113"
 def server_bin() -> str:
     target = os.environ.get("CARGO_TARGET_DIR", str(REPO_ROOT / "target"))
     return os.environ.get("WAYSTATION_SERVER_BIN", str(Path(target) / "debug" / "waystation-server"))
+
+
+def cli_bin() -> str:
+    target = os.environ.get("CARGO_TARGET_DIR", str(REPO_ROOT / "target"))
+    return os.environ.get("WAYSTATION_CLI_BIN", str(Path(target) / "debug" / "waystation"))
 
 
 class Server:
@@ -188,3 +195,51 @@ def test_a_shell_can_supply_its_own_http_client(server, tmp_path):
     report = asyncio.run(rider.sync_now_with(config(server, server.rider), client))
     assert report.documents_sent == 1 and client.calls >= 2  # photo, then the sync
     assert rider.sync_status().pending_documents == 0
+
+
+def test_fetch_packs_brings_the_lesson_images_checked_by_hash(tmp_path):
+    """A training pack whose lesson shows an image: the server refuses to publish it without
+    the image, serves it once added, and fetch_packs stores it on the device."""
+    seals = "food-safety-delivery/seals"
+    sha = hashlib.sha256(JPEG).hexdigest()
+    payload = json.loads((REPO_ROOT / "data" / "training" / "xian-training.payload.json").read_text())
+    for course in payload["courses"]:
+        for lesson in course["lessons"]:
+            if lesson["id"] == seals:
+                lesson["images"] = [
+                    {"sha256": sha, "alt": {"zh": "完好的封签", "en": "An intact seal"},
+                     "media_type": "image/jpeg"}
+                ]
+    (tmp_path / "payload.json").write_text(json.dumps(payload, ensure_ascii=False))
+    (tmp_path / "seal.jpg").write_bytes(JPEG)
+    subprocess.run(
+        [cli_bin(), "pack", "sign", "--key", str(REPO_ROOT / "data" / "keys" / "demo-publisher.json"),
+         "--in", str(tmp_path / "payload.json"), "--out", str(tmp_path / "pack.json"),
+         "--type", "application/vnd.waystation.training-pack+json"],
+        check=True, capture_output=True,
+    )
+    s = Server(tmp_path)
+    token = s.user("rider-7", "rider")
+    publish = [server_bin(), "pack", "publish", "--db", str(s.db), "--kind", "training",
+               str(tmp_path / "pack.json")]
+    refused = subprocess.run(publish, capture_output=True, text=True)
+    assert refused.returncode == 1 and sha in refused.stderr, refused.stderr
+    subprocess.run(publish + ["--image", str(tmp_path / "seal.jpg")], check=True, capture_output=True)
+    s.start()
+    try:
+        ws = device(tmp_path / "phone")
+        assert ws.training_image_path(sha) is None
+        fetched = asyncio.run(ws.fetch_packs(config(s, token)))
+        assert fetched.training is not None
+        assert (fetched.training_images_fetched, fetched.training_images_missing) == (1, 0)
+        assert fetched.training_image_problems == []
+        lesson = ws.training_lesson(seals)
+        assert [i.sha256 for i in lesson.images] == [sha]
+        assert Path(ws.training_image_path(sha)).read_bytes() == JPEG
+        assert ws.missing_training_images() == []
+        again = asyncio.run(ws.fetch_packs(config(s, token)))
+        assert (again.training, again.training_images_fetched) == (None, 0)
+        with pytest.raises(w.WaystationError.InvalidInput):
+            ws.training_image_path("../secret")
+    finally:
+        s.stop()

@@ -62,7 +62,7 @@ pub use evidence::{
 };
 pub use export::{Open311Request, photo_uri};
 pub use index::ReportSummary;
-pub use photo::ReportPhoto;
+pub use photo::{ReportPhoto, image_type};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};

@@ -18,7 +18,6 @@ use img_parts::png::Png;
 use img_parts::webp::{self, WebP};
 use img_parts::{Bytes, ImageEXIF};
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Report, ReportId, ReportRules, document, require_draft};
@@ -183,20 +182,33 @@ fn strip_webp(input: Bytes) -> Result<(Bytes, Option<(u32, u32)>)> {
     Ok((webp.encoder().bytes(), dims))
 }
 
+/// The media type of a JPEG, PNG or WebP file, by its signature (first bytes); `None` for
+/// anything else. It says what the file claims to be, not that it is complete.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 /// Recognises the format, strips every metadata block and describes the result. Refuses
 /// anything that is not a complete JPEG, PNG or WebP file.
 pub(crate) fn strip(input: &[u8]) -> Result<StrippedPhoto> {
     let bytes = Bytes::copy_from_slice(input);
-    let (media_type, (out, dims)) = if input.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        ("image/jpeg", strip_jpeg(bytes)?)
-    } else if input.starts_with(b"\x89PNG\r\n\x1a\n") {
-        ("image/png", strip_png(bytes)?)
-    } else if input.len() >= 12 && &input[..4] == b"RIFF" && &input[8..12] == b"WEBP" {
-        ("image/webp", strip_webp(bytes)?)
-    } else {
-        return Err(Error::invalid(
-            "photo is not a JPEG, PNG or WebP image (unrecognised file signature)",
-        ));
+    let (media_type, (out, dims)) = match image_type(input) {
+        Some(t @ "image/jpeg") => (t, strip_jpeg(bytes)?),
+        Some(t @ "image/png") => (t, strip_png(bytes)?),
+        Some(t) => (t, strip_webp(bytes)?),
+        None => {
+            return Err(Error::invalid(
+                "photo is not a JPEG, PNG or WebP image (unrecognised file signature)",
+            ));
+        }
     };
     let out = out.to_vec();
     let info = ReportPhoto {
@@ -228,41 +240,7 @@ pub(crate) fn store(data_dir: &Path, photo: &StrippedPhoto) -> Result<PathBuf> {
 /// SHA-256), durably and atomically; a file already there is kept.
 pub(crate) fn store_bytes(data_dir: &Path, sha256: &str, bytes: &[u8]) -> Result<PathBuf> {
     let path = photo_path(data_dir, sha256)?;
-    if path.exists() {
-        return Ok(path);
-    }
-    let dir = data_dir.join(PHOTO_DIR);
-    if !dir.is_dir() {
-        std::fs::create_dir_all(&dir)?;
-        // Make the new folder's own entry durable too.
-        #[cfg(unix)]
-        std::fs::File::open(data_dir)?.sync_all()?;
-    }
-    let mut suffix = [0u8; 8];
-    getrandom::fill(&mut suffix)
-        .map_err(|e| Error::Internal(format!("no random numbers for a temporary file: {e}")))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        sha256,
-        suffix
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ));
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        // Make the rename itself durable (directories cannot be opened this way on Windows).
-        #[cfg(unix)]
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.into());
-    }
+    crate::store::blobs::write_blob(data_dir, PHOTO_DIR, sha256, bytes)?;
     Ok(path)
 }
 

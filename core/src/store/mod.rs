@@ -8,6 +8,7 @@
 //! mid-migration leaves the previous version intact. A database written by a newer build is
 //! refused, never downgraded.
 
+pub(crate) mod blobs;
 pub mod documents;
 mod migrations;
 

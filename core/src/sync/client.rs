@@ -795,7 +795,14 @@ impl crate::Waystation {
 
     /// Fetches the latest station and training packs from the server when they changed since
     /// the last fetch (conditional requests with the stored ETags) and installs them through
-    /// the same signature-checked import as a file. Returns what was installed.
+    /// the same signature-checked import as a file; then downloads the lesson images the
+    /// device lacks (`GET /v1/training/images/{sha256}`), each checked against its hash and
+    /// stored once. Returns what was installed.
+    ///
+    /// An image that is missing on the server or arrives wrong is skipped and named in
+    /// [`PackFetch::training_image_problems`]; the lessons open without it, and the next fetch
+    /// asks again. No network (or a refused token) ends the fetch with the error; packs
+    /// installed before it stay installed.
     pub fn fetch_packs(
         &self,
         settings: &SyncSettings,
@@ -833,6 +840,26 @@ impl crate::Waystation {
                     "INSERT OR REPLACE INTO pack_etags (kind, etag) VALUES (?1, ?2)",
                     params![kind, etag],
                 )?;
+            }
+        }
+        // The images installed lessons show, every one the device lacks: those of the pack
+        // just installed, and those an earlier fetch did not finish.
+        for image in self.missing_training_images()? {
+            let fetched = client
+                .get_training_image(&image.sha256)
+                .and_then(|bytes| self.store_training_image(&image, &bytes));
+            match fetched {
+                Ok(_) => out.training_images_fetched += 1,
+                // Offline, signed out, rate limited or a failing server: the rest would fail
+                // the same way. The packs stay installed; the next fetch asks again.
+                Err(e @ (Error::Network(_) | Error::Unauthorized(_))) => return Err(e),
+                Err(e @ Error::Server { status, .. }) if status == 429 || status >= 500 => {
+                    return Err(e);
+                }
+                Err(e) => {
+                    out.training_images_missing += 1;
+                    out.training_image_problems.push(e.to_string());
+                }
             }
         }
         Ok(out)
@@ -912,6 +939,13 @@ pub struct PackFetch {
     pub stations: Option<u64>,
     /// The training pack version now installed, when a new one was fetched.
     pub training: Option<u64>,
+    /// Lesson images downloaded and stored.
+    pub training_images_fetched: u32,
+    /// Lesson images still missing after this fetch (the next fetch asks again).
+    pub training_images_missing: u32,
+    /// Why each missing image could not be stored: not on the server, wrong hash, too large,
+    /// not an image, or not of the media type its lesson declares.
+    pub training_image_problems: Vec<String>,
 }
 
 /// HTTP with the protocol's conventions: bearer token, CBOR, retries, clear errors.
@@ -1013,6 +1047,22 @@ impl Client<'_> {
             200 => Ok(resp.body),
             404 => Err(Error::NotFound(format!("the server has no photo {sha256}"))),
             _ => Err(status_error(&resp, &format!("downloading photo {sha256}"))),
+        }
+    }
+
+    fn get_training_image(&self, sha256: &str) -> Result<Vec<u8>> {
+        let mut scratch = SyncReport::default();
+        let req = self.request("GET", &format!("/v1/training/images/{sha256}"), Vec::new());
+        let resp = self.send(req, &mut scratch)?;
+        match resp.status {
+            200 => Ok(resp.body),
+            404 => Err(Error::NotFound(format!(
+                "the server has no training image {sha256}"
+            ))),
+            _ => Err(status_error(
+                &resp,
+                &format!("downloading training image {sha256}"),
+            )),
         }
     }
 

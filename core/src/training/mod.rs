@@ -18,6 +18,7 @@
 //! [`Error::NotFound`]; actions on an id that is not installed
 //! (completing a lesson, answering a quiz) answer `InvalidInput`.
 
+pub mod images;
 mod import;
 pub mod pack;
 pub mod progress;
@@ -25,6 +26,7 @@ pub mod quiz;
 pub mod reading;
 mod validate;
 
+pub use images::{MAX_TRAINING_IMAGE_BYTES, TRAINING_IMAGE_DIR};
 pub use import::TrainingImport;
 pub use pack::{LocalizedText, TRAINING_PACK_TYPE, TrainingPack};
 pub use progress::{BestScore, LessonCompletion, QuizAttempt, TrainingProgress, progress_doc_id};

@@ -144,4 +144,55 @@ class SyncTest {
         assertEquals(1uL, status.pendingDocuments)
         assertTrue(status.lastError!!.contains("unauthorized"), status.lastError)
     }
+
+    private fun run(vararg args: String): Pair<Int, String> {
+        val p = ProcessBuilder(*args).redirectErrorStream(true).start()
+        val out = p.inputStream.bufferedReader().readText()
+        return p.waitFor() to out
+    }
+
+    @Test
+    fun `fetchPacks brings a lesson's image checked by its hash`() = runBlocking {
+        val seals = "food-safety-delivery/seals"
+        val sha = java.security.MessageDigest.getInstance("SHA-256").digest(ReportsTest.JPEG)
+            .joinToString("") { "%02x".format(it) }
+        val repo = Paths.get(System.getProperty("waystation.repo.root"))
+        // The real training payload with one image on the seals lesson, signed with the demo key.
+        val text = Files.readString(repo.resolve("data/training/xian-training.payload.json"))
+        val at = text.indexOf("\"images\": []", text.indexOf("\"id\": \"$seals\""))
+        assertTrue(at > 0)
+        val image = """{"sha256": "$sha", "alt": {"zh": "完好的封签", "en": "An intact seal"}, "media_type": "image/jpeg"}"""
+        val payload = tmp.resolve("payload.json")
+        Files.writeString(payload, text.replaceRange(at, at + "\"images\": []".length, "\"images\": [$image]"))
+        val pack = tmp.resolve("pack.json")
+        val cli = Paths.get(System.getProperty("jna.library.path"), "waystation").toString()
+        val (signed, signOut) = run(
+            cli, "pack", "sign", "--key", repo.resolve("data/keys/demo-publisher.json").toString(),
+            "--in", payload.toString(), "--out", pack.toString(),
+            "--type", "application/vnd.waystation.training-pack+json",
+        )
+        assertEquals(0, signed, signOut)
+        val jpeg = tmp.resolve("seal.jpg")
+        Files.write(jpeg, ReportsTest.JPEG)
+        val db = tmp.resolve("server.db").toString()
+        val publish = arrayOf(serverBin, "pack", "publish", "--db", db, "--kind", "training", pack.toString())
+        val (refused, why) = run(*publish)
+        assertEquals(1, refused)
+        assertTrue(why.contains(sha), why)
+        val (published, out) = run(*publish, "--image", jpeg.toString())
+        assertEquals(0, published, out)
+
+        val phone = open("phone")
+        assertEquals(null, phone.trainingImagePath(sha))
+        val fetched = phone.fetchPacks(config(riderToken))
+        assertNotNull(fetched.training)
+        assertEquals(1u, fetched.trainingImagesFetched)
+        assertEquals(0u, fetched.trainingImagesMissing)
+        assertEquals(listOf(sha), phone.trainingLesson(seals).images.map { it.sha256 })
+        assertArrayEquals(ReportsTest.JPEG, Files.readAllBytes(Paths.get(phone.trainingImagePath(sha)!!)))
+        assertTrue(phone.missingTrainingImages().isEmpty())
+        assertEquals(0u, phone.fetchPacks(config(riderToken)).trainingImagesFetched)
+        assertThrows<WaystationException.InvalidInput> { phone.trainingImagePath("../secret") }
+        Unit
+    }
 }
