@@ -91,6 +91,19 @@ impl ApiError {
         )
     }
 
+    /// 408 `timeout`: no part of the body arrived for `idle`; the request was abandoned.
+    pub fn body_timeout(idle: std::time::Duration) -> ApiError {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "no part of the body arrived for {:.1} s; the request was abandoned and \
+                 nothing of it was stored",
+                idle.as_secs_f64()
+            ),
+        )
+    }
+
     /// 413 `too_large`.
     pub fn too_large(limit: usize) -> ApiError {
         Self::new(

@@ -29,6 +29,7 @@ pub(crate) struct AppState {
     pub db: Arc<Db>,
     pub clock: Arc<dyn Clock>,
     pub limit: Option<Arc<RateLimit>>,
+    pub body_idle_timeout: std::time::Duration,
 }
 
 /// The server's routes.
@@ -94,7 +95,14 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authentic
 
 /// Reads a request body of at most `limit` bytes: `413` past it, `400` when the body ends
 /// early or cannot be read.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads a request body of at most `limit` bytes. An announced length over it is refused
+/// before reading; a body that stalls for the state's idle timeout is `408`.
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -103,12 +111,30 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     {
         return Err(ApiError::too_large(limit));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::too_large(limit)),
-        Err(_) => Err(ApiError::malformed(
-            "the body could not be read to its end (truncated or interrupted)",
-        )),
+    let idle = state.body_idle_timeout;
+    let mut body = Limited::new(body, limit);
+    let mut collected = Vec::new();
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => return Err(ApiError::body_timeout(idle)),
+            Ok(None) => return Ok(Bytes::from(collected)),
+            Ok(Some(frame)) => frame,
+        };
+        match frame {
+            Ok(frame) => {
+                if let Some(data) = frame.data_ref() {
+                    collected.extend_from_slice(data);
+                }
+            }
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Err(ApiError::too_large(limit));
+            }
+            Err(_) => {
+                return Err(ApiError::malformed(
+                    "the body could not be read to its end (truncated or interrupted)",
+                ));
+            }
+        }
     }
 }
 
@@ -118,7 +144,7 @@ async fn sync_handler(
     body: Body,
 ) -> Result<Response, ApiError> {
     let who = authenticate(&state, &headers).await?;
-    let body = read_body(&headers, body, MAX_SYNC_BODY_BYTES).await?;
+    let body = read_body(&state, &headers, body, MAX_SYNC_BODY_BYTES).await?;
     let now = rfc3339(state.clock.now());
     let db = state.db.clone();
     let response = blocking(move || {
@@ -154,7 +180,7 @@ async fn put_photo(
     let sha = path_param(sha)?;
     photos::check_path(&sha)?;
     let who = authenticate(&state, &headers).await?;
-    let bytes = read_body(&headers, body, MAX_PHOTO_BYTES).await?;
+    let bytes = read_body(&state, &headers, body, MAX_PHOTO_BYTES).await?;
     let now = rfc3339(state.clock.now());
     let db = state.db.clone();
     let created = blocking(move || {

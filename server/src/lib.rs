@@ -49,7 +49,7 @@ pub use decode::{DecodedDoc, DecodedRequest, decode_sync_request};
 pub use error::{AdminError, ApiError, ServerError};
 #[cfg(feature = "serve")]
 pub use server::{
-    SHUTDOWN_GRACE, ServerConfig, ServerHandle, TlsFiles, serve, spawn_config_on_thread,
-    spawn_on_thread,
+    DEFAULT_BODY_IDLE_TIMEOUT, SHUTDOWN_GRACE, ServerConfig, ServerHandle, TlsFiles, serve,
+    spawn_config_on_thread, spawn_on_thread,
 };
 pub use waystation_core::sync::policy::Role;

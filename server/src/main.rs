@@ -40,6 +40,10 @@ enum Command {
         /// answers 429 with Retry-After. 0 turns the limit off.
         #[arg(long, value_name = "N", default_value_t = waystation_server::limit::DEFAULT_REQUESTS_PER_MINUTE)]
         requests_per_minute: u32,
+        /// Seconds a request's headers or body may stall, no byte arriving, before the request
+        /// is dropped (a body gets 408). Bounds the gaps, not the whole upload.
+        #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        idle_timeout_secs: u64,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -244,6 +248,7 @@ fn run(cli: Cli) -> Result<()> {
             tls_cert,
             tls_key,
             requests_per_minute,
+            idle_timeout_secs,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
@@ -253,6 +258,7 @@ fn run(cli: Cli) -> Result<()> {
                 tls,
                 clock: Arc::new(SystemClock),
                 requests_per_minute: std::num::NonZeroU32::new(requests_per_minute),
+                body_idle_timeout: std::time::Duration::from_secs(idle_timeout_secs),
                 ..ServerConfig::new(&db, listen)
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -41,7 +41,15 @@ pub struct ServerConfig {
     /// `429` with `Retry-After`; `None` turns the limit off. [`ServerConfig::new`] sets
     /// [`crate::limit::DEFAULT_REQUESTS_PER_MINUTE`].
     pub requests_per_minute: Option<NonZeroU32>,
+    /// How long a request body may stall, no byte arriving, before the request is answered
+    /// `408 timeout` and dropped. It bounds the time between parts, not the whole upload, so a
+    /// slow but moving upload on a poor connection completes. [`ServerConfig::new`] sets
+    /// [`DEFAULT_BODY_IDLE_TIMEOUT`].
+    pub body_idle_timeout: Duration,
 }
+
+/// The default [`ServerConfig::body_idle_timeout`]: 30 s.
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,6 +58,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("listen", &self.listen)
             .field("tls", &self.tls)
             .field("requests_per_minute", &self.requests_per_minute)
+            .field("body_idle_timeout", &self.body_idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +72,7 @@ impl ServerConfig {
             tls: None,
             clock: Arc::new(SystemClock),
             requests_per_minute: NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE),
+            body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
         }
     }
 }
@@ -219,6 +229,7 @@ async fn start(
         limit: config
             .requests_per_minute
             .map(|n| Arc::new(RateLimit::new(n))),
+        body_idle_timeout: config.body_idle_timeout,
     });
     let handle = axum_server::Handle::new();
     let bind_err = |source| ServerError::Bind {
@@ -228,18 +239,21 @@ async fn start(
     let is_tls = tls.is_some();
     let server: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>> =
         match tls {
-            None => Box::pin(
-                axum_server::from_tcp(listener)
-                    .map_err(bind_err)?
-                    .handle(handle.clone())
-                    .serve(app.into_make_service()),
-            ),
-            Some(tls) => Box::pin(
-                axum_server::from_tcp_rustls(listener, tls)
-                    .map_err(bind_err)?
-                    .handle(handle.clone())
-                    .serve(app.into_make_service()),
-            ),
+            None => {
+                let mut s = axum_server::from_tcp(listener).map_err(bind_err)?;
+                // Headers that stall as long as a body may are dropped too (a slowloris).
+                s.http_builder()
+                    .http1()
+                    .header_read_timeout(config.body_idle_timeout);
+                Box::pin(s.handle(handle.clone()).serve(app.into_make_service()))
+            }
+            Some(tls) => {
+                let mut s = axum_server::from_tcp_rustls(listener, tls).map_err(bind_err)?;
+                s.http_builder()
+                    .http1()
+                    .header_read_timeout(config.body_idle_timeout);
+                Box::pin(s.handle(handle.clone()).serve(app.into_make_service()))
+            }
         };
     Ok((addr, is_tls, run_until_stopped(server, handle, stopped)))
 }

@@ -104,6 +104,76 @@ fn a_body_cut_short_on_the_wire_stores_nothing_and_the_server_goes_on() {
 }
 
 #[test]
+fn a_stalled_body_is_408_and_a_slow_moving_one_completes() {
+    let idle = std::time::Duration::from_millis(300);
+    let server = TestServer::start_with(|c| waystation_server::ServerConfig {
+        body_idle_timeout: idle,
+        ..c
+    });
+    let token = server
+        .admin()
+        .add_user("r", Role::Rider, &[], chrono::Duration::days(1))
+        .unwrap();
+    let addr = server.handle.as_ref().unwrap().addr();
+    let (_, request) = report_request(&Factory::new(), "r");
+    let body = protocol::encode(&request);
+    let head = format!(
+        "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // Half the body, then nothing (the connection stays open): answered 408 once the body has
+    // been idle for the timeout, and nothing is stored.
+    let started = std::time::Instant::now();
+    let answer = raw(addr, &head, &body[..body.len() / 2], false);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() >= idle);
+    assert_eq!(server.count("SELECT count(*) FROM docs"), 0);
+
+    // Headers that stop half way: the connection is closed.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    s.write_all(b"GET /v1/me HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut rest = Vec::new();
+    let started = std::time::Instant::now();
+    let _ = s.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "closed by the header timeout"
+    );
+
+    // A photo sent in parts, each within the idle time but longer than it in all, arrives.
+    let photo = png_1x1();
+    let sha = sha256_hex(&photo);
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        s,
+        "PUT /v1/photos/{sha} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n",
+        photo.len()
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    for part in photo.chunks(photo.len().div_ceil(5)) {
+        std::thread::sleep(idle / 2);
+        s.write_all(part).unwrap();
+    }
+    assert!(started.elapsed() > idle);
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    // The server goes on: the whole request, sent at once, is stored.
+    let rider = Api::new(&server.url(), &token);
+    assert!(rider.sync(&request).is_ok());
+    assert_eq!(server.count("SELECT count(*) FROM docs"), 1);
+}
+
+#[test]
 fn oversized_bodies_are_413() {
     let server = TestServer::start();
     let rider = server.user("rider-1", Role::Rider, &[]);

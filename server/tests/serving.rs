@@ -327,7 +327,7 @@ fn the_command_adds_users_and_serves() {
 
     let mut child = Command::new(bin)
         .args(["serve", "--db", db_arg, "--listen", "127.0.0.1:0"])
-        .args(["--requests-per-minute", "3"])
+        .args(["--requests-per-minute", "3", "--idle-timeout-secs", "5"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -957,6 +957,20 @@ fn a_short_retry_after_is_waited_out_and_the_sync_completes() {
 }
 
 #[test]
+fn a_body_timeout_on_a_poor_connection_is_retried() {
+    let net = Net::start_with_limit(None);
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    report_with_photo(&rider.ws, "rider-1", 63);
+    // The server gave up on the first upload, which stalled: 408, without Retry-After.
+    let watching = Watching::new(1, 408, "");
+    let r = rider.ws.sync_now(&rider.settings, &watching).unwrap();
+    assert!(r.complete, "{r:?}");
+    assert_eq!(r.photos_uploaded, 1, "{r:?}");
+    assert_eq!(net.server_docs("report"), 1);
+}
+
+#[test]
 fn a_supervisor_given_a_district_receives_its_earlier_reports_and_loses_it_again() {
     let net = Net::start();
     let rider = Device::new(&net, &net.user("rider-1", Role::Rider, &[]));

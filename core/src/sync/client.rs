@@ -959,7 +959,7 @@ impl Client<'_> {
         format!("{}{path}", self.settings.server)
     }
 
-    /// Sends with retries on no answer, 5xx and 429. Returns the last response otherwise.
+    /// Sends with retries on no answer, 5xx, 429 and 408. Returns the last response otherwise.
     /// A `Retry-After` on a 5xx or 429 is honoured: the next try waits at least that long, and
     /// one that asks for more than the policy's `max_delay` ends the retries at once (the
     /// caller reports the server's answer; the next sync tries again).
@@ -977,7 +977,8 @@ impl Client<'_> {
             match self.transport.send(request.clone()) {
                 Ok(resp) => {
                     report.bytes_received += resp.body.len() as u64;
-                    let retryable = resp.status >= 500 || resp.status == 429;
+                    // 408: the server gave up on a body that stalled on a poor connection.
+                    let retryable = resp.status >= 500 || resp.status == 429 || resp.status == 408;
                     if retryable && attempt < attempts {
                         match retry_after(&resp, Utc::now()) {
                             Some(wait) if wait > self.settings.retry.max_delay => return Ok(resp),

@@ -65,13 +65,18 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a plain-HTTP server on an ephemeral loopback port.
     pub fn start() -> TestServer {
+        TestServer::start_with(|c| c)
+    }
+
+    /// A server whose configuration `configure` adjusts.
+    pub fn start_with(configure: impl FnOnce(ServerConfig) -> ServerConfig) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("server.sqlite3");
         let clock = Arc::new(FixedClock::new(noon()));
-        let handle = waystation_server::spawn_config_on_thread(ServerConfig {
+        let handle = waystation_server::spawn_config_on_thread(configure(ServerConfig {
             clock: clock.clone(),
             ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
-        })
+        }))
         .expect("server starts");
         TestServer {
             dir,
