@@ -1,4 +1,5 @@
 import SwiftUI
+import UIKit
 import waystation_ffi
 
 /// The installed safety courses with the rider's progress.
@@ -68,11 +69,15 @@ struct CourseView: View {
     }
 }
 
-/// A lesson to read (Markdown), with the laws it cites; "Done" records the completion.
+/// A lesson to read (Markdown), with its images and the laws it cites; "Done" records the
+/// completion. An image the phone does not have yet (a pack fetch downloads it) or cannot
+/// read is shown as its alt text.
 struct LessonScreen: View {
     let lessonId: String
     @EnvironmentObject private var model: AppModel
     @State private var lesson: LessonView?
+    /// The images the phone has, by SHA-256.
+    @State private var pictures: [String: UIImage] = [:]
     @State private var done = false
 
     var body: some View {
@@ -82,6 +87,14 @@ struct LessonScreen: View {
                     Text(lesson.title.text).font(.title2).bold()
                     // SwiftUI renders inline Markdown; the body is shown as given.
                     Text(.init(lesson.body.text))
+                    ForEach(Array(lesson.images.enumerated()), id: \.offset) { _, image in
+                        if let picture = pictures[image.sha256] {
+                            Image(uiImage: picture).resizable().scaledToFit()
+                                .accessibilityLabel(image.alt.text)
+                        } else {
+                            Text(image.alt.text).font(.footnote).foregroundStyle(.secondary)
+                        }
+                    }
                     ForEach(lesson.sources, id: \.self) { source in
                         Text([source.title, source.article ?? ""].joined(separator: " "))
                             .font(.footnote).foregroundStyle(.secondary)
@@ -94,7 +107,16 @@ struct LessonScreen: View {
         }
         .task {
             let id = lessonId
-            lesson = try? await model.run { core in try core.trainingLesson(lessonId: id) }
+            let loaded = try? await model.run { core -> (LessonView, [String: String]) in
+                let lesson = try core.trainingLesson(lessonId: id)
+                var paths: [String: String] = [:]
+                for image in lesson.images {
+                    paths[image.sha256] = try core.trainingImagePath(sha256: image.sha256)
+                }
+                return (lesson, paths)
+            }
+            pictures = (loaded?.1 ?? [:]).compactMapValues { UIImage(contentsOfFile: $0) }
+            lesson = loaded?.0
         }
     }
 

@@ -340,6 +340,7 @@ def self_test(api: Api, files: dict) -> list:
         ("OutboxView.swift", "case (.draft, _)", "case (.drafted, _)"),
         ("AppModel.swift", "Waystation(dataDir: dir.path,", "Waystation(path: dir.path,"),
         ("ReportView.swift", "defaultDuplicateRules()", "defaultDuplicateRules(radius: 5)"),
+        ("TrainingView.swift", "core.trainingImagePath(sha256: image.sha256)", "core.trainingImagePath(image.sha256)"),
         ("Sync.swift", "kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly", "kSecAttrAccessibleWhenUnlocked"),
         ("Sync.swift", 'UserDefaults.standard.set(account?.server, forKey: "sync_server")',
          'UserDefaults.standard.set(account?.token, forKey: "sync_token")'),

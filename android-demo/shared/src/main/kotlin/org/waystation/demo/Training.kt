@@ -21,12 +21,27 @@ data class CourseRow(
 /** A lesson in a course's lesson list. */
 data class LessonRow(val id: String, val title: String, val minutes: String, val completed: Boolean)
 
+/** A picture of a lesson, in the pack's order. */
+data class LessonPicture(
+    /** Its SHA-256 (lowercase hex), which names it. */
+    val sha256: String,
+    /**
+     * The alternative text in the interface language: the image's description for screen
+     * readers, and what is shown while the image is not on the phone.
+     */
+    val alt: String,
+    /** The local file once a pack fetch (`fetchPacks`) downloaded it; null until then: show [alt]. */
+    val path: String?,
+)
+
 /** A lesson to read. */
 data class LessonScreen(
     val id: String,
     val title: String,
     /** The Markdown body turned into plain paragraphs (the demo shows it in a text view). */
     val body: String,
+    /** Its images (none for most lessons); each one downloaded or not. */
+    val images: List<LessonPicture>,
     /** The laws and standards it cites, one per line. */
     val sources: List<String>,
     val previousId: String?,
@@ -73,7 +88,10 @@ class TrainingViewModel(
         LessonRow(it.id, it.title.pick(lang), if (zh) "${it.minutes} 分钟" else "${it.minutes} min", it.completedAt != null)
     }
 
-    /** A lesson to read. Opening it records nothing. */
+    /**
+     * A lesson to read, with the local files of the images the phone has. Opening it records
+     * nothing.
+     */
     fun lesson(lessonId: String): LessonScreen = screen(core.trainingLesson(lessonId))
 
     /** Records that the user finished the lesson (durable before it returns). */
@@ -88,6 +106,8 @@ class TrainingViewModel(
         id = v.id,
         title = v.title.pick(lang),
         body = markdownToPlainText(v.body.pick(lang)),
+        // The pack's hashes are checked when it is installed, so the lookup does not refuse one.
+        images = v.images.map { LessonPicture(it.sha256, it.alt.pick(lang), core.trainingImagePath(it.sha256)) },
         sources = v.sources.map { s ->
             val title = if (zh) s.title else s.titleEn ?: s.title
             val note = if (zh) s.note else s.noteEn ?: s.note

@@ -1,6 +1,7 @@
 package org.waystation.demo
 
 import java.net.ServerSocket
+import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
 import java.util.concurrent.CopyOnWriteArrayList
@@ -23,7 +24,8 @@ import uniffi.waystation_ffi.Waystation
 /**
  * The sync screen, the coordinator and the background worker's decisions on the core's real
  * sync, against a real `waystation-server` process on loopback (built next to the native
- * library by `cargo build -p waystation-server`, as scripts/test-bindings.sh does).
+ * library by `cargo build -p waystation-server`, as scripts/test-bindings.sh does); the lesson
+ * image test also signs a training pack with the `waystation` CLI built beside it.
  */
 class CoreSyncGatewayTest {
     @TempDir
@@ -144,6 +146,31 @@ class CoreSyncGatewayTest {
         SyncCoordinator(gateway, { plans += it }) { SyncPreferences() }.onAppStart()
         assertTrue(plans.single().enqueue.isEmpty())
         assertFalse(presentSync(gateway.status(), gateway.unavailableReason(), java.time.Instant.now(), Lang.EN).canSyncNow)
+    }
+
+    @Test
+    fun `a lesson image fetched from the server is shown from its file`() = runBlocking {
+        // A training pack with an image on the seals lesson, published with the image.
+        val pack = Fixtures.trainingPackWithImage(tmp.resolve("pack"), altZh = "完好的封签", altEn = "An intact seal")
+        val jpeg = tmp.resolve("seal.jpg")
+        Files.write(jpeg, Fixtures.JPEG)
+        val publish = ProcessBuilder(
+            serverBin, "pack", "publish", "--db", tmp.resolve("server.db").toString(),
+            "--kind", "training", pack.toString(), "--image", jpeg.toString(),
+        ).redirectErrorStream(true).start()
+        val out = publish.inputStream.bufferedReader().readText()
+        assertEquals(0, publish.waitFor(), "pack publish failed: $out")
+
+        val core = core()
+        val fetched = core.fetchPacks(SyncAccount(url, token).toConfig())
+        assertNotNull(fetched.training)
+        assertEquals(1u, fetched.trainingImagesFetched)
+        assertEquals(0u, fetched.trainingImagesMissing)
+        assertEquals(emptyList<String>(), fetched.trainingImageProblems)
+        val image = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON).images.single()
+        assertEquals("An intact seal", image.alt)
+        assertNotNull(image.path)
+        assertTrue(Fixtures.JPEG.contentEquals(Files.readAllBytes(Paths.get(image.path!!))), "the file is the published image")
     }
 
     @Test

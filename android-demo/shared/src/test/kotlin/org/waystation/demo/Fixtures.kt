@@ -1,11 +1,14 @@
 package org.waystation.demo
 
 import java.io.ByteArrayOutputStream
+import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
 import java.time.Clock
 import java.time.Instant
 import java.time.ZoneOffset
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
 import uniffi.waystation_ffi.Coordinate
 import uniffi.waystation_ffi.Datum
@@ -16,7 +19,8 @@ import uniffi.waystation_ffi.demoPublisherKey
 /**
  * What the tests share: the real library (JNA loads it from `jna.library.path`), a fresh data
  * directory per test (a real SQLite file under JUnit's temporary directory), the signed packs
- * under data/, fixed clocks and a small JPEG.
+ * under data/ (and a training pack with a lesson image, signed here), fixed clocks and a small
+ * JPEG.
  */
 object Fixtures {
     const val RIDER = "rider-7"
@@ -46,6 +50,40 @@ object Fixtures {
     fun coreWithStations(dir: Path): Waystation = core(dir).also { it.importStationPackFile(stationPack.toString()) }
 
     fun coreWithTraining(dir: Path): Waystation = core(dir).also { it.importTrainingPackFile(trainingPack.toString()) }
+
+    /** The lesson [trainingPackWithImage] puts an image on. */
+    const val SEALS_LESSON = "food-safety-delivery/seals"
+
+    /** The SHA-256 of [bytes] in lowercase hex: how the core names a lesson image. */
+    fun sha256Hex(bytes: ByteArray): String =
+        java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+
+    /**
+     * The real training payload (data/training/xian-training.payload.json) with one image, [JPEG]
+     * described as [altZh] / [altEn], on [SEALS_LESSON], signed with the demo publisher key by
+     * `waystation pack sign` (the CLI, built next to the native library by
+     * `cargo build -p waystation-cli`). The pack file is written under [dir].
+     */
+    fun trainingPackWithImage(dir: Path, altZh: String, altEn: String): Path {
+        val text = Files.readString(repoRoot.resolve("data/training/xian-training.payload.json"))
+        val empty = "\"images\": []"
+        val at = text.indexOf(empty, text.indexOf("\"id\": \"$SEALS_LESSON\""))
+        assertTrue(at > 0, "the seals lesson has an empty image list to fill")
+        val image = """{"sha256": "${sha256Hex(JPEG)}", "alt": {"zh": "$altZh", "en": "$altEn"}, "media_type": "image/jpeg"}"""
+        Files.createDirectories(dir)
+        val payload = dir.resolve("training-with-image.payload.json")
+        Files.writeString(payload, text.replaceRange(at, at + empty.length, "\"images\": [$image]"))
+        val pack = dir.resolve("training-with-image.pack.json")
+        val cli = Paths.get(System.getProperty("jna.library.path"), "waystation").toString()
+        val sign = ProcessBuilder(
+            cli, "pack", "sign", "--key", repoRoot.resolve("data/keys/demo-publisher.json").toString(),
+            "--in", payload.toString(), "--out", pack.toString(),
+            "--type", "application/vnd.waystation.training-pack+json",
+        ).redirectErrorStream(true).start()
+        val out = sign.inputStream.bufferedReader().readText()
+        assertEquals(0, sign.waitFor(), "waystation pack sign failed: $out")
+        return pack
+    }
 
     private fun segment(marker: Int, body: ByteArray): ByteArray {
         val out = ByteArrayOutputStream()

@@ -1,5 +1,6 @@
 package org.waystation.demo
 
+import java.nio.file.Files
 import java.nio.file.Path
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -43,6 +44,7 @@ class TrainingViewModelTest {
         assertTrue(first.body.isNotBlank())
         assertFalse(first.body.contains("**"), "Markdown emphasis is gone")
         assertTrue(first.sources.isNotEmpty(), "each lesson cites its law or standard")
+        assertEquals(emptyList<LessonPicture>(), first.images, "the bundled pack's lessons have no images")
 
         vm.complete(lessons[0].id)
         vm.complete(lessons[0].id) // twice is once
@@ -50,6 +52,23 @@ class TrainingViewModelTest {
         assertTrue(vm.courses().first { it.id == food.id }.progress.startsWith("1/5 lessons"))
         // Another user's progress is separate.
         assertTrue(TrainingViewModel(core, "rider-8", Lang.EN).courses().first { it.id == food.id }.progress.startsWith("0/5"))
+    }
+
+    @Test
+    fun `a lesson image not downloaded yet is its alt text, in the interface language`() {
+        val core = Fixtures.core(tmp.resolve("phone")).also { opened += it }
+        val pack = Fixtures.trainingPackWithImage(tmp.resolve("pack"), altZh = "完好的封签", altEn = "An intact seal")
+        core.importTrainingPack(Files.readAllBytes(pack))
+        val sha = Fixtures.sha256Hex(Fixtures.JPEG)
+        assertEquals(listOf(sha), core.missingTrainingImages().map { it.sha256 }, "installed, not downloaded")
+
+        val zh = TrainingViewModel(core, Fixtures.RIDER, Lang.ZH).lesson(Fixtures.SEALS_LESSON)
+        assertEquals(listOf(LessonPicture(sha, "完好的封签", path = null)), zh.images)
+        val en = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON)
+        assertEquals(listOf(LessonPicture(sha, "An intact seal", path = null)), en.images)
+        assertTrue(en.body.isNotBlank())
+        // The other lessons are as they were.
+        assertEquals(emptyList<LessonPicture>(), TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(en.nextId!!).images)
     }
 
     @Test

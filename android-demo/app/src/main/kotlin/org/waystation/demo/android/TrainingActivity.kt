@@ -76,17 +76,32 @@ class CourseActivity : Screen() {
     }
 }
 
-/** A lesson to read, with the laws it cites; "done" records the completion. */
+/**
+ * A lesson to read, with its images and the laws it cites; "done" records the completion. An
+ * image the phone does not have yet (or cannot decode) is shown as its alt text.
+ */
 class LessonActivity : Screen() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         val column = scrollingScreen()
         val vm = TrainingViewModel(graph.core, graph.user, lang)
         val lessonId = intent.getStringExtra(EXTRA_LESSON_ID) ?: return finish()
-        work({ vm.lesson(lessonId) }) { lesson ->
+        val width = resources.displayMetrics.widthPixels
+        work({
+            val lesson = vm.lesson(lessonId)
+            // Decoded here, off the main thread; null where the alt text stands in.
+            lesson to lesson.images.map { image -> image.path?.let { decodeImageFile(it, width) } }
+        }) { (lesson, bitmaps) ->
             title = lesson.title
             column.heading(lesson.title)
             column.text(lesson.body)
+            lesson.images.zip(bitmaps).forEach { (image, bitmap) ->
+                if (bitmap != null) {
+                    column.image(bitmap, image.alt)
+                } else {
+                    column.text(image.alt, sizeSp = 14f, color = Palette.MUTED)
+                }
+            }
             if (lesson.sources.isNotEmpty()) column.heading(t("依据", "Sources"))
             lesson.sources.forEach { column.text(it, sizeSp = 13f, color = Palette.MUTED) }
             column.button(t("学完了", "Done")) {

@@ -2,6 +2,8 @@ package org.waystation.demo.android
 
 import android.app.Activity
 import android.content.Context
+import android.graphics.Bitmap
+import android.graphics.BitmapFactory
 import android.graphics.Color
 import android.graphics.Typeface
 import android.text.Editable
@@ -13,6 +15,7 @@ import android.view.ViewGroup
 import android.widget.Button
 import android.widget.CheckBox
 import android.widget.EditText
+import android.widget.ImageView
 import android.widget.LinearLayout
 import android.widget.ScrollView
 import android.widget.TextView
@@ -67,6 +70,35 @@ fun ViewGroup.text(value: String, sizeSp: Float = 16f, bold: Boolean = false, co
 
 fun ViewGroup.heading(value: String): TextView = text(value, sizeSp = 20f, bold = true).apply {
     setPadding(0, context.dp(12), 0, context.dp(4))
+}
+
+/**
+ * An image as wide as the column, its height following its aspect ratio; [description] is
+ * what a screen reader says.
+ */
+fun ViewGroup.image(bitmap: Bitmap, description: String): ImageView {
+    val view = ImageView(context).apply {
+        setImageBitmap(bitmap)
+        adjustViewBounds = true
+        scaleType = ImageView.ScaleType.FIT_CENTER
+        contentDescription = description
+    }
+    addView(view, fullWidth())
+    return view
+}
+
+/**
+ * An image file decoded with `BitmapFactory.decodeFile`, sampled down by powers of two while it
+ * stays at least [maxWidthPx] wide, so a large picture does not take tens of megabytes. Null
+ * when the file cannot be read or decoded. Blocking: call it off the main thread.
+ */
+fun decodeImageFile(path: String, maxWidthPx: Int): Bitmap? {
+    val bounds = BitmapFactory.Options().apply { inJustDecodeBounds = true }
+    BitmapFactory.decodeFile(path, bounds)
+    if (bounds.outWidth <= 0 || bounds.outHeight <= 0) return null
+    var sample = 1
+    while (bounds.outWidth / (sample * 2) >= maxWidthPx) sample *= 2
+    return BitmapFactory.decodeFile(path, BitmapFactory.Options().apply { inSampleSize = sample })
 }
 
 fun ViewGroup.button(label: String, onClick: () -> Unit): Button {
