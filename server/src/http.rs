@@ -206,18 +206,23 @@ async fn get_photo(
     let who = authenticate(&state, &headers).await?;
     let db = state.db.clone();
     let (bytes, mime) = blocking(move || photos::get(&db, &who.account, &sha)).await?;
+    Ok(image_response(bytes, &mime))
+}
+
+/// A content-addressed image: the bytes under its path never change, so caches may keep them
+/// for a year; `private`, since reading them takes a token.
+fn image_response(bytes: Vec<u8>, mime: &str) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("image/jpeg")),
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("image/jpeg")),
     );
-    // Content-addressed: the bytes under this path never change. Private: access is per user.
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
-    Ok(r)
+    r
 }
 
 async fn get_training_image(
@@ -232,18 +237,8 @@ async fn get_training_image(
     let etag = HeaderValue::from_str(&format!("\"{sha}\""))
         .map_err(|_| ApiError::internal("image ETag is not a header value"))?;
     let (bytes, mime) = blocking(move || training_images::get(&db, &sha)).await?;
-    let mut r = (StatusCode::OK, bytes).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("image/jpeg")),
-    );
-    // Content-addressed: the bytes under this path never change. Private: it needs a token.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
-    );
-    h.insert(header::ETAG, etag);
+    let mut r = image_response(bytes, &mime);
+    r.headers_mut().insert(header::ETAG, etag);
     Ok(r)
 }
 

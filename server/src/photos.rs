@@ -13,12 +13,17 @@ pub use waystation_core::reports::image_type;
 
 /// Checks a photo path segment: 64 lowercase hex digits.
 pub fn check_path(sha: &str) -> Result<(), ApiError> {
+    check_sha_path(sha, "a photo")
+}
+
+/// Checks the path segment of a content-addressed `what`: 64 lowercase hex digits.
+pub(crate) fn check_sha_path(sha: &str, what: &str) -> Result<(), ApiError> {
     if is_sha256_hex(sha) {
         Ok(())
     } else {
-        Err(ApiError::bad_path(
-            "a photo path is its SHA-256 as 64 lowercase hex digits",
-        ))
+        Err(ApiError::bad_path(format!(
+            "{what} path is its SHA-256 as 64 lowercase hex digits"
+        )))
     }
 }
 

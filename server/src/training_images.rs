@@ -4,7 +4,6 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use waystation_core::packs::sha256_hex;
 use waystation_core::reports::image_type;
-use waystation_core::sync::protocol::is_sha256_hex;
 use waystation_core::training::MAX_TRAINING_IMAGE_BYTES;
 
 use crate::db::Db;
@@ -60,11 +59,5 @@ pub fn get(db: &Db, sha: &str) -> Result<(Vec<u8>, String), ApiError> {
 
 /// Checks an image path segment: 64 lowercase hex digits.
 pub fn check_path(sha: &str) -> Result<(), ApiError> {
-    if is_sha256_hex(sha) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_path(
-            "a training image path is its SHA-256 as 64 lowercase hex digits",
-        ))
-    }
+    crate::photos::check_sha_path(sha, "a training image")
 }

@@ -69,21 +69,44 @@ fn raw(addr: std::net::SocketAddr, head: &str, body: &[u8], half_close: bool) ->
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// A rider "r" on `server`, and a sync request of one report with its raw HTTP/1.1 head.
+struct RawSync {
+    token: String,
+    addr: std::net::SocketAddr,
+    request: SyncRequest,
+    body: Vec<u8>,
+    head: String,
+}
+
+impl RawSync {
+    fn new(server: &TestServer) -> RawSync {
+        let token = server
+            .admin()
+            .add_user("r", Role::Rider, &[], chrono::Duration::days(1))
+            .unwrap();
+        let (_, request) = report_request(&Factory::new(), "r");
+        let body = protocol::encode(&request);
+        let head = format!(
+            "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        RawSync {
+            token,
+            addr: server.handle.as_ref().unwrap().addr(),
+            request,
+            body,
+            head,
+        }
+    }
+}
+
 #[test]
 fn a_body_cut_short_on_the_wire_stores_nothing_and_the_server_goes_on() {
     let server = TestServer::start();
-    let token = server
-        .admin()
-        .add_user("r", Role::Rider, &[], chrono::Duration::days(1))
-        .unwrap();
-    let addr = server.handle.as_ref().unwrap().addr();
-    let (_, request) = report_request(&Factory::new(), "r");
-    let body = protocol::encode(&request);
-    let head = format!(
-        "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
-         Content-Length: {}\r\n\r\n",
-        body.len()
-    );
+    let RawSync {
+        addr, body, head, ..
+    } = RawSync::new(&server);
     // The client goes away after half the body: the server cannot answer it (hyper closes a
     // connection whose peer stopped sending), and must store nothing.
     let answer = raw(addr, &head, &body[..body.len() / 2], true);
@@ -110,18 +133,13 @@ fn a_stalled_body_is_408_and_a_slow_moving_one_completes() {
         body_idle_timeout: idle,
         ..c
     });
-    let token = server
-        .admin()
-        .add_user("r", Role::Rider, &[], chrono::Duration::days(1))
-        .unwrap();
-    let addr = server.handle.as_ref().unwrap().addr();
-    let (_, request) = report_request(&Factory::new(), "r");
-    let body = protocol::encode(&request);
-    let head = format!(
-        "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
-         Content-Length: {}\r\n\r\n",
-        body.len()
-    );
+    let RawSync {
+        token,
+        addr,
+        request,
+        body,
+        head,
+    } = RawSync::new(&server);
     // Half the body, then nothing (the connection stays open): answered 408 once the body has
     // been idle for the timeout, and nothing is stored.
     let started = std::time::Instant::now();

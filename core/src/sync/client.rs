@@ -1041,29 +1041,24 @@ impl Client<'_> {
     }
 
     fn get_photo(&self, sha256: &str) -> Result<Vec<u8>> {
-        let mut scratch = SyncReport::default();
-        let req = self.request("GET", &format!("/v1/photos/{sha256}"), Vec::new());
-        let resp = self.send(req, &mut scratch)?;
-        match resp.status {
-            200 => Ok(resp.body),
-            404 => Err(Error::NotFound(format!("the server has no photo {sha256}"))),
-            _ => Err(status_error(&resp, &format!("downloading photo {sha256}"))),
-        }
+        self.get_blob("/v1/photos", "photo", sha256)
     }
 
     fn get_training_image(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.get_blob("/v1/training/images", "training image", sha256)
+    }
+
+    /// GET `{base}/{sha256}`: the bytes, or `NotFound` naming the `what`.
+    fn get_blob(&self, base: &str, what: &str, sha256: &str) -> Result<Vec<u8>> {
         let mut scratch = SyncReport::default();
-        let req = self.request("GET", &format!("/v1/training/images/{sha256}"), Vec::new());
+        let req = self.request("GET", &format!("{base}/{sha256}"), Vec::new());
         let resp = self.send(req, &mut scratch)?;
         match resp.status {
             200 => Ok(resp.body),
             404 => Err(Error::NotFound(format!(
-                "the server has no training image {sha256}"
+                "the server has no {what} {sha256}"
             ))),
-            _ => Err(status_error(
-                &resp,
-                &format!("downloading training image {sha256}"),
-            )),
+            _ => Err(status_error(&resp, &format!("downloading {what} {sha256}"))),
         }
     }
 
