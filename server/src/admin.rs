@@ -248,6 +248,20 @@ impl Admin {
         Ok(n as u64)
     }
 
+    /// Marks the database as restored from a backup: draws a new store generation, which
+    /// every sync response carries. Devices that see it change offer everything they hold
+    /// again (their reports and photos, their progress, the cases they write), so what the
+    /// backup lacks comes back from the phones. Returns the new generation.
+    pub fn mark_restored(&self) -> Result<String, AdminError> {
+        let conn = self.db.conn()?;
+        Ok(conn.query_row(
+            "UPDATE meta SET generation = lower(hex(randomblob(8))) WHERE id = 1 \
+             RETURNING generation",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Adds a lesson image (JPEG, PNG or WebP, at most
     /// [`waystation_core::training::MAX_TRAINING_IMAGE_BYTES`]) for training packs to reference.
     /// Returns its SHA-256, the reference a lesson uses, and whether it was new.

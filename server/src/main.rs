@@ -54,6 +54,20 @@ enum Command {
     /// Publish signed station and training packs.
     #[command(subcommand)]
     Pack(PackCmd),
+    /// Look after the database.
+    #[command(subcommand)]
+    Db(DbCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCmd {
+    /// After restoring a backup: tell devices to offer everything they hold again, so what
+    /// the backup lacks comes back from the phones.
+    MarkRestored {
+        /// The database file (the restored one).
+        #[arg(long)]
+        db: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -339,6 +353,13 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("warning: '{name}' has no area, so it sees no one's reports");
             }
             println!("{}", user_line(&after));
+        }
+        Command::Db(DbCmd::MarkRestored { db }) => {
+            let generation = Admin::open(&db)?.mark_restored()?;
+            eprintln!(
+                "Marked as restored (generation {generation}): each device offers everything it \
+                 holds again at its next sync."
+            );
         }
         Command::Pack(PackCmd::Publish {
             db,

@@ -98,6 +98,12 @@ pub fn current_seq(conn: &Connection) -> Result<u64, ApiError> {
     Ok((next - 1).max(0) as u64)
 }
 
+/// The store's generation (`meta.generation`): a random id that changes when a backup is
+/// restored (`Admin::mark_restored`).
+pub fn generation(conn: &Connection) -> Result<String, ApiError> {
+    Ok(conn.query_row("SELECT generation FROM meta WHERE id = 1", [], |r| r.get(0))?)
+}
+
 /// Stores an accepted document: a new document as one snapshot; an existing one by appending
 /// `new_changes` (folding them into a new snapshot past [`COMPACT_AFTER_CHANGES`]). Gives it
 /// the next feed sequence number. Runs inside the caller's write transaction.

@@ -45,14 +45,20 @@ pub fn sync(
         replies.push(sync_doc(&tx, account, d, now)?);
     }
     let position = cursor_position(request.cursor, who.scope_epoch);
-    let (changed, next, more) = feed(&tx, account, position, &own)?;
+    let current = store::current_seq(&tx)?;
+    // A cursor beyond the feed: this store is older than what the device saw acknowledged.
+    let reset = position > current;
+    let (changed, next, more) = feed(&tx, account, if reset { 0 } else { position }, &own)?;
     let cursor = cursor_at(next, who.scope_epoch)?;
+    let generation = store::generation(&tx)?;
     tx.commit()?;
     Ok(SyncResponse {
         cursor,
         docs: replies,
         changed,
         more,
+        generation,
+        reset,
     })
 }
 
@@ -275,8 +281,8 @@ pub fn cursor_at(position: u64, epoch: u64) -> Result<u64, ApiError> {
 ///
 /// The next position: when nothing more is waiting, the current feed position (every readable
 /// document up to it is listed here or is in the request); otherwise the last position up
-/// to which every readable document was listed. A cursor beyond the current position (a
-/// client of a database that was since replaced) starts the feed again from 0.
+/// to which every readable document was listed. The caller starts a cursor beyond the
+/// current position (a client of a database that was since restored or replaced) from 0.
 fn feed(
     conn: &Connection,
     account: &Account,
@@ -284,7 +290,6 @@ fn feed(
     own: &HashSet<String>,
 ) -> Result<(Vec<ChangedDoc>, u64, bool), ApiError> {
     let current = store::current_seq(conn)?;
-    let cursor = if cursor > current { 0 } else { cursor };
     let (admin, follow_up) = readable_flags(account);
     let limit = MAX_FEED_PER_RESPONSE + 1 + own.len();
     let sql = format!(

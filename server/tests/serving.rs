@@ -529,6 +529,21 @@ fn the_command_lists_and_changes_accounts_and_revokes_all_of_ones_tokens() {
     assert_eq!(staff.get("/v1/me").status().as_u16(), 200);
     let (ok, _, err) = admin_command(&["token", "revoke", "--db", &db]);
     assert!(!ok && err.contains("--token"), "{err}");
+
+    // After a restore from a backup.
+    let before = decode_answer::<protocol::SyncResponse>(
+        staff.post_sync_raw(protocol::encode(&SyncRequest::default())),
+    )
+    .unwrap()
+    .generation;
+    let (ok, _, err) = admin_command(&["db", "mark-restored", "--db", &db]);
+    assert!(ok && err.contains("Marked as restored"), "{err}");
+    let after = decode_answer::<protocol::SyncResponse>(
+        staff.post_sync_raw(protocol::encode(&SyncRequest::default())),
+    )
+    .unwrap()
+    .generation;
+    assert_ne!(before, after);
 }
 
 #[test]

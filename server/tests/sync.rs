@@ -499,3 +499,44 @@ fn long_histories_are_compacted_and_still_sync() {
     use automerge::ReadDoc;
     assert_eq!(doc.keys(ROOT).count(), 2 + 1 + 70 + 1);
 }
+
+#[test]
+fn responses_name_the_store_generation_and_a_cursor_beyond_the_feed_asks_for_a_reset() {
+    let server = TestServer::start();
+    let f = Factory::new();
+    let mut rider = Device::new(server.user("rider-1", Role::Rider, &[]));
+    let report = f.report("rider-1", "food.seal");
+    rider.put(&format!("report:{report}"), "report", f.report_doc(&report));
+    rider.sync();
+    let noop = rider
+        .api
+        .sync(&SyncRequest {
+            cursor: rider.cursor,
+            docs: vec![],
+        })
+        .unwrap();
+    assert_eq!(noop.generation.len(), 16, "{noop:?}");
+    assert!(!noop.reset);
+    // A cursor the feed never reached: the store is older than what the device saw.
+    let beyond = rider
+        .api
+        .sync(&SyncRequest {
+            cursor: rider.cursor + 10,
+            docs: vec![],
+        })
+        .unwrap();
+    assert!(beyond.reset, "{beyond:?}");
+    assert_eq!(beyond.changed.len(), 1, "the feed from the start");
+    // Marking a restore draws a new generation.
+    let marked = server.admin().mark_restored().unwrap();
+    assert_ne!(marked, noop.generation);
+    let after = rider
+        .api
+        .sync(&SyncRequest {
+            cursor: rider.cursor,
+            docs: vec![],
+        })
+        .unwrap();
+    assert_eq!(after.generation, marked);
+    assert!(!after.reset);
+}

@@ -1135,3 +1135,125 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     );
     assert!(second.missing_training_images().unwrap().is_empty());
 }
+
+impl Net {
+    /// A consistent copy of the server's database, as a nightly backup would take.
+    fn backup(&self, name: &str) -> PathBuf {
+        let to = self.db.with_file_name(name);
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .execute("VACUUM INTO ?1", [to.to_str().unwrap()])
+            .unwrap();
+        to
+    }
+
+    /// The server's disk is lost: it comes back on the same address from `backup`.
+    fn restore(&mut self, backup: &std::path::Path) {
+        self.kill();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
+        }
+        std::fs::copy(backup, &self.db).unwrap();
+        self.restart();
+    }
+
+    fn server_photos(&self) -> i64 {
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
+            .unwrap()
+    }
+}
+
+#[test]
+fn phones_give_back_what_a_server_restored_from_a_backup_lost() {
+    let mut net = Net::start();
+    let rider = Device::new(&net, &net.user("rider-1", Role::Rider, &[]));
+    let staff = Device::new(&net, &net.user("staff-1", Role::Station, &[YANTA]));
+    let first = report_with_photo(&rider.ws, "rider-1", 64);
+    rider.sync();
+    let nightly = net.backup("nightly.db");
+
+    // After the backup: a second report with its photo, and the station's acknowledgement.
+    let second = report_with_photo(&rider.ws, "rider-1", 65);
+    rider.sync();
+    staff.sync();
+    staff
+        .ws
+        .record_case_event(
+            &first,
+            "staff-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "收到",
+        )
+        .unwrap();
+    staff.sync();
+    let case_heads = case_doc_heads(&staff.ws, &first);
+
+    // The disk is lost and last night's backup restored: the second report, its photo and
+    // the case are gone from the server, while both phones believe them delivered.
+    net.restore(&nightly);
+    assert_eq!((net.server_docs("report"), net.server_photos()), (1, 1));
+    assert_eq!(net.server_docs("case"), 0);
+
+    // Each phone's cursor lies beyond the restored feed: the server says so, and the phones
+    // offer again what they wrote. Only the lost photo is sent again (a HEAD finds the other).
+    let r = rider.sync();
+    assert_eq!(r.photos_uploaded, 1, "{r:?}");
+    assert_eq!((net.server_docs("report"), net.server_photos()), (2, 2));
+    let s = staff.sync();
+    assert!(
+        s.refused.is_empty(),
+        "no one else's reports are offered: {s:?}"
+    );
+    assert_eq!(net.server_docs("case"), 1);
+    let fresh = Device::new(&net, &net.user("staff-2", Role::Station, &[YANTA]));
+    fresh.sync();
+    assert_eq!(case_doc_heads(&fresh.ws, &first), case_heads);
+    assert!(fresh.ws.report(&second).is_ok());
+    for ws in [&rider.ws, &staff.ws] {
+        assert_eq!(ws.sync_status().unwrap().pending_documents, 0);
+    }
+}
+
+#[test]
+fn a_restore_marked_by_the_admin_is_noticed_even_after_the_feed_moved_on() {
+    let mut net = Net::start();
+    let rider = Device::new(&net, &net.user("rider-1", Role::Rider, &[]));
+    let other = Device::new(&net, &net.user("rider-2", Role::Rider, &[]));
+    report_with_photo(&rider.ws, "rider-1", 66);
+    rider.sync();
+    let nightly = net.backup("nightly.db");
+    let lost = report_with_photo(&rider.ws, "rider-1", 67);
+    rider.sync();
+    net.restore(&nightly);
+    // Another rider's reports move the restored feed past the first rider's cursor, so the
+    // cursor alone no longer shows the loss.
+    for q in 0..3 {
+        report_with_photo(&other.ws, "rider-2", 70 + q);
+    }
+    other.sync();
+    rider.sync();
+    assert_eq!(net.server_docs("report"), 4, "not noticed without the mark");
+
+    waystation_server::Admin::open(&net.db)
+        .unwrap()
+        .mark_restored()
+        .unwrap();
+    let r = rider.sync();
+    assert_eq!(r.photos_uploaded, 1, "{r:?}");
+    assert_eq!(net.server_docs("report"), 5);
+    let shown = rider.ws.report(&lost).unwrap();
+    assert!(
+        matches!(
+            shown.outbox,
+            Some(waystation_core::reports::OutboxState::Sent { .. })
+        ),
+        "{:?}",
+        shown.outbox
+    );
+    // The other rider offers its own reports again too; nothing is duplicated.
+    other.sync();
+    assert_eq!(net.server_docs("report"), 5);
+}

@@ -17,15 +17,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use super::policy;
 use super::protocol::{
     self, CBOR_CONTENT_TYPE, ChangedDoc, DocMessage, ErrorBody, MAX_DOCS_PER_REQUEST, SyncRequest,
     SyncResponse,
 };
 use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use crate::error::{Error, Result};
+use crate::reports::case::CASE_KIND;
 use crate::reports::document::REPORT_KIND;
 use crate::reports::{OutboxState, ReportId, write_outbox};
 use crate::store::documents::{self, DocumentKey, decode_heads, encode_heads};
+use crate::training::progress::PROGRESS_KIND;
+use std::str::FromStr;
 
 /// Most sync requests in one [`crate::Waystation::sync_now`]; the next sync carries on.
 pub const MAX_REQUESTS_PER_SYNC: u32 = 16;
@@ -515,7 +519,7 @@ impl crate::Waystation {
         }
         rt.in_progress.store(true, Ordering::SeqCst);
         self.notify_sync_observer();
-        let result = self.sync_inner(settings, transport);
+        let result = self.sync_inner(settings, transport, true);
         let recorded = {
             let conn = self.store().write();
             match &result {
@@ -535,10 +539,14 @@ impl crate::Waystation {
         result
     }
 
+    /// One sync. When the server turns out to have lost what it acknowledged (`may_reset`,
+    /// once per sync), everything is offered again ([`Self::offer_everything_again`]) and the
+    /// sync starts over.
     fn sync_inner(
         &self,
         settings: &SyncSettings,
         transport: &dyn HttpTransport,
+        may_reset: bool,
     ) -> Result<SyncReport> {
         let client = Client {
             settings,
@@ -630,6 +638,17 @@ impl crate::Waystation {
             };
             let response: SyncResponse = client.sync(&request, &mut report)?;
             report.requests += 1;
+            if self.server_lost_data(&response)? && may_reset {
+                // This response's replies are dropped: every document goes again, from
+                // nothing shared, and Automerge sends the server exactly what it lacks.
+                self.offer_everything_again(&client, &response.generation, &mut report)?;
+                let mut again = self.sync_inner(settings, transport, false)?;
+                again.requests += report.requests;
+                again.bytes_sent += report.bytes_sent;
+                again.bytes_received += report.bytes_received;
+                again.photos_uploaded += report.photos_uploaded;
+                return Ok(again);
+            }
             if response.docs.len() != sent_docs.len() {
                 return Err(Error::Server {
                     status: 200,
@@ -733,6 +752,72 @@ impl crate::Waystation {
         Ok(report)
     }
 
+    /// Whether `response` says the server lost what it had acknowledged: it asks for a reset
+    /// (the cursor lies beyond its feed), or its store generation changed (an administrator
+    /// marked the database as restored from a backup). The first generation seen is recorded.
+    fn server_lost_data(&self, response: &SyncResponse) -> Result<bool> {
+        if response.reset {
+            return Ok(true);
+        }
+        if response.generation.is_empty() {
+            return Ok(false);
+        }
+        let conn = self.store().write();
+        let known: Option<String> = conn.query_row(
+            "SELECT server_generation FROM sync_meta WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        match known {
+            Some(g) => Ok(g != response.generation),
+            None => {
+                conn.execute(
+                    "UPDATE sync_meta SET server_generation = ?1 WHERE id = 1",
+                    [&response.generation],
+                )?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// After the server lost data: forgets everything this device believed the server held
+    /// (shared heads, refusals, uploaded photos, the feed cursor) and marks for sending every
+    /// document this account writes: its reports (which also go back to pending in the
+    /// outbox) and training progress, and the cases when it is a follow-up role (asked of
+    /// `GET /v1/me`). Documents others wrote are fetched again through the feed; their writers'
+    /// devices offer them.
+    fn offer_everything_again(
+        &self,
+        client: &Client,
+        generation: &str,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let me = client.me(report)?;
+        let follow_up = policy::Role::from_str(&me.role)
+            .map(|r| r.case_role().is_some())
+            .unwrap_or(false);
+        let mut conn = self.store().write();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM sync_docs", [])?;
+        tx.execute("DELETE FROM photo_uploads", [])?;
+        tx.execute(
+            "UPDATE sync_meta SET cursor = 0, server_generation = NULLIF(?1, '') WHERE id = 1",
+            [generation],
+        )?;
+        tx.execute(
+            "DELETE FROM report_outbox WHERE report_id IN \
+             (SELECT substr(doc_id, 8) FROM documents WHERE kind = ?1 AND owner = ?2)",
+            params![REPORT_KIND, me.user],
+        )?;
+        tx.execute(
+            "UPDATE documents SET dirty = 1 WHERE (kind IN (?1, ?2) AND owner = ?3) \
+             OR (?4 AND kind = ?5)",
+            params![REPORT_KIND, PROGRESS_KIND, me.user, follow_up, CASE_KIND],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn store_cursor(&self, cursor: u64) -> Result<()> {
         self.store().write().execute(
             "UPDATE sync_meta SET cursor = ?1 WHERE id = 1",
@@ -753,12 +838,16 @@ impl crate::Waystation {
             }
         };
         for sha in pending {
-            let path = crate::reports::photo::photo_path(self.data_dir(), &sha)?;
-            let bytes = std::fs::read(&path).map_err(|e| {
-                Error::Internal(format!("photo {sha} of '{}' cannot be read: {e}", d.doc_id))
-            })?;
-            client.put_photo(&sha, bytes, report)?;
-            report.photos_uploaded += 1;
+            // Already there (a retry after a lost answer, a server restored from a backup):
+            // a HEAD of a few hundred bytes saves sending the photo again on a metered plan.
+            if !client.photo_on_server(&sha, report)? {
+                let path = crate::reports::photo::photo_path(self.data_dir(), &sha)?;
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    Error::Internal(format!("photo {sha} of '{}' cannot be read: {e}", d.doc_id))
+                })?;
+                client.put_photo(&sha, bytes, report)?;
+                report.photos_uploaded += 1;
+            }
             record_photo_on_server(&self.store().write(), &sha, self.now())?;
         }
         Ok(())
@@ -1028,6 +1117,26 @@ impl Client<'_> {
         protocol::decode(&resp.body).map_err(|e| Error::Server {
             status: resp.status,
             message: format!("the sync response does not decode: {e}"),
+        })
+    }
+
+    /// Whether the server already holds the photo (`HEAD`; `200`). Anything else counts as
+    /// "not known to be there": the upload that follows is idempotent.
+    fn photo_on_server(&self, sha256: &str, report: &mut SyncReport) -> Result<bool> {
+        let req = self.request("HEAD", &format!("/v1/photos/{sha256}"), Vec::new());
+        Ok(self.send(req, report)?.status == 200)
+    }
+
+    /// `GET /v1/me`: the account the token belongs to.
+    fn me(&self, report: &mut SyncReport) -> Result<protocol::Me> {
+        let req = self.request("GET", "/v1/me", Vec::new());
+        let resp = self.send(req, report)?;
+        if resp.status != 200 {
+            return Err(status_error(&resp, "asking the server who this account is"));
+        }
+        protocol::decode(&resp.body).map_err(|e| Error::Server {
+            status: resp.status,
+            message: format!("the /v1/me response does not decode: {e}"),
         })
     }
 

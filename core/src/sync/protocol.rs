@@ -63,6 +63,16 @@ pub struct SyncResponse {
     /// True when the feed has more changed documents than this response lists.
     #[serde(rename = "more", default, skip_serializing_if = "is_false")]
     pub more: bool,
+    /// The server store's generation: a random id that changes when the server's database
+    /// is restored from a backup. A device that sees it change offers everything it holds
+    /// again. Empty from a server that does not send it.
+    #[serde(rename = "g", default, skip_serializing_if = "String::is_empty")]
+    pub generation: String,
+    /// True when the request's cursor lies beyond the server's feed: the server lost what it
+    /// had acknowledged (a database restored from a backup, or replaced). The device offers
+    /// everything it holds again.
+    #[serde(rename = "reset", default, skip_serializing_if = "is_false")]
+    pub reset: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -380,10 +390,12 @@ mod tests {
         });
         let resp = encode(&SyncResponse {
             cursor: 1_000_000,
+            generation: "0123456789abcdef".into(),
             ..Default::default()
         });
         assert!(req.len() < 20, "{} bytes", req.len());
-        assert!(resp.len() < 20, "{} bytes", resp.len());
+        // The store generation is most of it.
+        assert!(resp.len() < 40, "{} bytes", resp.len());
         assert_eq!(decode::<SyncRequest>(&req).unwrap().cursor, 1_000_000);
     }
 
@@ -403,6 +415,8 @@ mod tests {
                 heads: Some(vec![7; 32]),
             }],
             more: true,
+            generation: "0123456789abcdef".into(),
+            reset: true,
         };
         let bytes = encode(&resp);
         assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), resp);
