@@ -6,8 +6,9 @@ import waystation_ffi
 /*
  * Sync as the demo sees it, mirroring the Android demo's SyncGateway (android-demo/shared,
  * Sync.kt and CoreSyncGateway.kt, which are tested in CI against a real server).
- * CoreSyncGateway runs the core's sync; OutboxOnlySyncGateway, which counts the local outbox
- * and sends nothing, remains for a core built without sync.
+ * CoreSyncGateway runs the core's sync, then its pack fetch (newer station and training packs,
+ * lesson images); OutboxOnlySyncGateway, which counts the local outbox and sends nothing,
+ * remains for a core built without sync.
  */
 
 /// The sync screen's data.
@@ -20,8 +21,39 @@ struct SyncSnapshot {
     var refused: Int
 }
 
+/// What a sync's pack fetch (the core's `fetchPacks`, after the reports) brought: the pack
+/// versions newly installed and the lesson images downloaded. Empty when nothing changed.
+struct PackUpdate: Equatable {
+    /// The station directory's version, when a newer one was installed.
+    var stations: UInt64? = nil
+    /// The training pack's version, when a newer one was installed.
+    var training: UInt64? = nil
+    var imagesFetched = 0
+    /// Still missing; the next sync asks for them again.
+    var imagesMissing = 0
+    /// Why each missing image could not be stored (the core's words, in English).
+    var imageProblems: [String] = []
+
+    /// The sync screen's lines (as the Android demo's presentPackUpdate); none when nothing changed.
+    var lines: [String] {
+        var lines: [String] = []
+        if let v = stations { lines.append(L.t("站点目录已更新到第 \(v) 版", "Station directory updated to version \(v)")) }
+        if let v = training { lines.append(L.t("培训内容已更新到第 \(v) 版", "Training updated to version \(v)")) }
+        if imagesFetched > 0 {
+            lines.append(L.t("已下载 \(imagesFetched) 张课程图片",
+                             "\(imagesFetched) lesson \(imagesFetched == 1 ? "image" : "images") downloaded"))
+        }
+        if imagesMissing > 0 {
+            let why = imageProblems.first.map { L.t("：", ": ") + $0 } ?? ""
+            lines.append(L.t("仍缺 \(imagesMissing) 张课程图片（下次同步再试）",
+                             "\(imagesMissing) lesson \(imagesMissing == 1 ? "image" : "images") still missing (the next sync tries again)") + why)
+        }
+        return lines
+    }
+}
+
 enum SyncOutcome {
-    case synced(SyncSnapshot)
+    case synced(SyncSnapshot, packs: PackUpdate)
     case failed(reason: String, retryable: Bool)
     case unavailable(reason: String)
 }
@@ -156,7 +188,8 @@ final class StatusObserver: SyncObserver, @unchecked Sendable {
     func syncStatusChanged(status: SyncStatus) { onStatus(status) }
 }
 
-/// The core's sync: `syncNow` is async in the bindings; the core calls the observer.
+/// The core's sync: `syncNow`, then `fetchPacks` (both async in the bindings); the core calls
+/// the observer.
 final class CoreSyncGateway: SyncGateway {
     private let core: Waystation
     private var observer: StatusObserver?
@@ -179,21 +212,59 @@ final class CoreSyncGateway: SyncGateway {
 
     func status() throws -> SyncSnapshot { CoreSyncGateway.snapshot(try core.syncStatus()) }
 
+    /// The reports first (they matter most), then, once they are all exchanged, newer station
+    /// and training packs and the lesson images the phone lacks. The pack requests are
+    /// conditional (ETag): when nothing changed they are two small 304s.
     func syncNow() async -> SyncOutcome {
         guard let account = SyncAccount.load() else { return .unavailable(reason: unavailableReason ?? "") }
+        let config = account.config
         do {
-            let report = try await core.syncNow(config: account.config)
-            return report.complete ? .synced(try status()) : .failed(reason: "the sync stopped with work left", retryable: true)
-        } catch let WaystationError.Network(reason) {
-            return .failed(reason: reason, retryable: true)
-        } catch let WaystationError.Server(reason) {
-            return .failed(reason: reason, retryable: true)
-        } catch let WaystationError.Unauthorized(reason) {
-            // The same token cannot succeed later: the rider must sign in again.
-            return .failed(reason: reason, retryable: false)
+            let report = try await core.syncNow(config: config)
+            // Stopped with work left (the next sync carries on): retry soon.
+            guard report.complete else { return .failed(reason: "the sync stopped with work left", retryable: true) }
         } catch {
-            return .failed(reason: describe(error), retryable: false)
+            return CoreSyncGateway.failure(error)
         }
+        do {
+            let before = try core.installedPacks()
+            let fetched = try await core.fetchPacks(config: config)
+            let installedNow = try core.installedPacks().filter { !before.contains($0) }
+            return .synced(try status(), packs: CoreSyncGateway.update(fetched, installedNow: installedNow))
+        } catch {
+            // The reports went; say so, since the outcome is a failure.
+            return CoreSyncGateway.failure(error, prefix: "the reports were sent, but fetching the packs failed: ")
+        }
+    }
+
+    private static func failure(_ error: Error, prefix: String = "") -> SyncOutcome {
+        switch error {
+        case let WaystationError.Network(reason):
+            return .failed(reason: prefix + reason, retryable: true)
+        case let WaystationError.Server(reason):
+            return .failed(reason: prefix + reason, retryable: true)
+        case let WaystationError.Unauthorized(reason):
+            // The same token cannot succeed later: the rider must sign in again.
+            return .failed(reason: prefix + reason, retryable: false)
+        case let WaystationError.PackRejected(reason):
+            // A pack whose signature or content the phone refuses; the installed one stays. The
+            // same pack would be refused again: the publisher must fix it.
+            return .failed(reason: prefix + "the server's pack was refused (the installed one stays): " + reason, retryable: false)
+        default:
+            return .failed(reason: prefix + describe(error), retryable: false)
+        }
+    }
+
+    /// What the fetch brought. The core also names a pack version it fetched but had installed
+    /// already (a server offering the bundled pack, before an ETag is stored), so a version
+    /// counts only when `installedNow` (the packs the fetch installed or replaced) holds it.
+    static func update(_ f: PackFetch, installedNow: [InstalledPack]) -> PackUpdate {
+        func newly(_ kind: String, _ version: UInt64?) -> UInt64? {
+            guard let version, installedNow.contains(where: { $0.kind == kind && $0.version == version }) else { return nil }
+            return version
+        }
+        return PackUpdate(stations: newly("stations", f.stations), training: newly("training", f.training),
+                          imagesFetched: Int(f.trainingImagesFetched), imagesMissing: Int(f.trainingImagesMissing),
+                          imageProblems: f.trainingImageProblems)
     }
 
     func refresh() {

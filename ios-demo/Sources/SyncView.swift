@@ -1,12 +1,15 @@
 import SwiftUI
 import waystation_ffi
 
-/// Sync status: what waits, the last success and error; "Sync now"; background sync choice.
+/// Sync status: what waits, the last success and error, what the last "Sync now" fetched (new
+/// packs, lesson images); "Sync now"; background sync choice.
 struct SyncStatusView: View {
     @EnvironmentObject private var model: AppModel
     @State private var snapshot: SyncSnapshot?
     @State private var running = false
     @State private var message: String?
+    /// What this screen's last "Sync now" fetched, shown under the status.
+    @State private var packs: PackUpdate?
     @AppStorage("background_sync") private var background = true
     @State private var server = SyncAccount.load()?.server ?? ""
     @State private var token = SyncAccount.load()?.token ?? ""
@@ -24,6 +27,7 @@ struct SyncStatusView: View {
                     }
                     Text(snapshot.lastSuccess.map { L.t("上次成功同步：", "Last synced ") + formatAgo($0) } ?? L.t("尚未同步过", "Never synced"))
                     if let error = snapshot.lastError { Text(L.t("上次错误：", "Last error: ") + error).foregroundStyle(.orange) }
+                    ForEach(packs?.lines ?? [], id: \.self) { Text($0) }
                 }
             }
             if let reason = model.sync.unavailableReason {
@@ -77,9 +81,15 @@ struct SyncStatusView: View {
         running = true
         Task { @MainActor in
             switch await model.sync.syncNow() {
-            case .synced: message = L.t("同步完成", "Synced")
-            case let .failed(reason, _): message = L.t("同步失败：", "Sync failed: ") + reason
-            case let .unavailable(reason): message = L.t("无法同步：", "Sync unavailable: ") + reason
+            case let .synced(_, fetched):
+                message = L.t("同步完成", "Synced")
+                packs = fetched
+            case let .failed(reason, _):
+                message = L.t("同步失败：", "Sync failed: ") + reason
+                packs = nil
+            case let .unavailable(reason):
+                message = L.t("无法同步：", "Sync unavailable: ") + reason
+                packs = nil
             }
             running = false
             await load()

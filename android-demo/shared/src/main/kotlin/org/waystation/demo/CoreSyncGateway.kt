@@ -1,6 +1,8 @@
 package org.waystation.demo
 
 import java.util.concurrent.CopyOnWriteArrayList
+import uniffi.waystation_ffi.InstalledPack
+import uniffi.waystation_ffi.PackFetch
 import uniffi.waystation_ffi.SyncConfig
 import uniffi.waystation_ffi.SyncObserver
 import uniffi.waystation_ffi.SyncStatus
@@ -19,9 +21,10 @@ data class SyncAccount(val server: String, val token: String) {
 }
 
 /**
- * The [SyncGateway] on the core's sync: `syncNow` (a suspend function in the bindings),
- * `syncStatus`, and a [SyncObserver] the core calls on its syncing thread. [account] is read
- * at each sync, so a changed server or token applies to the next one; null means "not set up".
+ * The [SyncGateway] on the core's sync: `syncNow` then `fetchPacks` (suspend functions in the
+ * bindings), `syncStatus`, and a [SyncObserver] the core calls on its syncing thread. [account]
+ * is read at each sync, so a changed server or token applies to the next one; null means "not
+ * set up".
  */
 class CoreSyncGateway(
     private val core: WaystationInterface,
@@ -45,28 +48,41 @@ class CoreSyncGateway(
 
     override fun status(): SyncSnapshot = core.syncStatus().toSnapshot()
 
+    /**
+     * The reports first (they matter most), then, once they are all exchanged, newer station
+     * and training packs and the lesson images the phone lacks. The pack requests are
+     * conditional (ETag): when nothing changed they are two small 304s.
+     */
     override suspend fun syncNow(): SyncOutcome {
         val config = account()?.toConfig() ?: return SyncOutcome.Unavailable("no sync server is set up")
-        return try {
-            val report = core.syncNow(config)
-            if (report.complete) {
-                SyncOutcome.Synced(status())
-            } else {
-                // Stopped with work left (the next sync carries on): retry soon.
-                SyncOutcome.Failed("the sync stopped with work left", retryable = true)
-            }
-        } catch (e: WaystationException.Network) {
-            SyncOutcome.Failed(e.reason, retryable = true)
-        } catch (e: WaystationException.Server) {
-            SyncOutcome.Failed(e.reason, retryable = true)
-        } catch (e: WaystationException.Unauthorized) {
-            // Retrying with the same token cannot help: the rider must sign in again.
-            SyncOutcome.Failed(e.reason, retryable = false)
-        } catch (e: WaystationException.Storage) {
-            SyncOutcome.Failed(e.reason, retryable = true)
+        val report = try {
+            core.syncNow(config)
         } catch (e: WaystationException) {
-            SyncOutcome.Failed(e.message ?: e.javaClass.simpleName, retryable = false)
+            return failure(e)
         }
+        // Stopped with work left (the next sync carries on): retry soon.
+        if (!report.complete) return SyncOutcome.Failed("the sync stopped with work left", retryable = true)
+        return try {
+            val before = core.installedPacks()
+            val fetched = core.fetchPacks(config)
+            SyncOutcome.Synced(status(), fetched.toUpdate(installedNow = core.installedPacks() - before.toSet()))
+        } catch (e: WaystationException) {
+            // The reports went; say so, since the outcome is a failure.
+            failure(e, prefix = "the reports were sent, but fetching the packs failed: ")
+        }
+    }
+
+    private fun failure(e: WaystationException, prefix: String = ""): SyncOutcome.Failed = when (e) {
+        is WaystationException.Network -> SyncOutcome.Failed(prefix + e.reason, retryable = true)
+        is WaystationException.Server -> SyncOutcome.Failed(prefix + e.reason, retryable = true)
+        // Retrying with the same token cannot help: the rider must sign in again.
+        is WaystationException.Unauthorized -> SyncOutcome.Failed(prefix + e.reason, retryable = false)
+        is WaystationException.Storage -> SyncOutcome.Failed(prefix + e.reason, retryable = true)
+        // A pack whose signature or content the phone refuses; the installed one stays. The
+        // same pack would be refused again: the publisher must fix it.
+        is WaystationException.PackRejected ->
+            SyncOutcome.Failed(prefix + "the server's pack was refused (the installed one stays): " + e.reason, retryable = false)
+        else -> SyncOutcome.Failed(prefix + (e.message ?: e.javaClass.simpleName), retryable = false)
     }
 
     override fun observe(listener: (SyncSnapshot) -> Unit): AutoCloseable {
@@ -87,6 +103,20 @@ class CoreSyncGateway(
         listeners.clear()
     }
 }
+
+/**
+ * What the fetch brought, in the demo's terms. The core also names a pack version it fetched
+ * but had installed already (a server offering the bundled pack, before an ETag is stored), so
+ * a version counts only when [installedNow] (the packs installed or replaced by the fetch)
+ * holds it.
+ */
+fun PackFetch.toUpdate(installedNow: Collection<InstalledPack>): PackUpdate = PackUpdate(
+    stations = stations?.takeIf { v -> installedNow.any { it.kind == "stations" && it.version == v } },
+    training = training?.takeIf { v -> installedNow.any { it.kind == "training" && it.version == v } },
+    imagesFetched = trainingImagesFetched.toInt(),
+    imagesMissing = trainingImagesMissing.toInt(),
+    imageProblems = trainingImageProblems,
+)
 
 /** The core's status in the demo's terms. */
 fun SyncStatus.toSnapshot(): SyncSnapshot = SyncSnapshot(

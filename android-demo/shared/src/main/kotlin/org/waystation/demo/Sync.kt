@@ -29,12 +29,29 @@ data class SyncSnapshot(
     val pending: Int get() = pendingDocuments + pendingPhotos
 }
 
+/**
+ * What a sync's pack fetch (the core's `fetchPacks`, after the reports) brought: the pack
+ * versions newly installed and the lesson images downloaded. All empty when nothing changed.
+ */
+data class PackUpdate(
+    /** The station directory's version, when a newer one was installed. */
+    val stations: ULong? = null,
+    /** The training pack's version, when a newer one was installed. */
+    val training: ULong? = null,
+    /** Lesson images downloaded and stored. */
+    val imagesFetched: Int = 0,
+    /** Lesson images still missing; the next sync asks for them again. */
+    val imagesMissing: Int = 0,
+    /** Why each missing image could not be stored (the core's words, in English). */
+    val imageProblems: List<String> = emptyList(),
+)
+
 /** How one sync ended. */
 sealed class SyncOutcome {
-    /** Everything pending was exchanged. */
-    data class Synced(val snapshot: SyncSnapshot) : SyncOutcome()
+    /** Everything pending was exchanged, then the packs fetched; [packs] says what they brought. */
+    data class Synced(val snapshot: SyncSnapshot, val packs: PackUpdate = PackUpdate()) : SyncOutcome()
 
-    /** It failed; [retryable] is false when trying again cannot help (a refused token). */
+    /** It failed; [retryable] is false when trying again cannot help (a refused token or pack). */
     data class Failed(val reason: String, val retryable: Boolean) : SyncOutcome()
 
     /** This build or configuration cannot sync at all (no server set up, no sync in the core). */
@@ -71,8 +88,41 @@ data class SyncScreen(
     val attention: Boolean,
 )
 
-/** The sync screen's text for a status. */
-fun presentSync(snapshot: SyncSnapshot, unavailableReason: String?, now: Instant, lang: Lang): SyncScreen {
+/**
+ * The sync screen's lines for what the last sync's pack fetch brought: new pack versions,
+ * lesson images downloaded and still missing (with the first reason). None when nothing changed.
+ */
+fun presentPackUpdate(update: PackUpdate, lang: Lang): List<String> {
+    val zh = lang == Lang.ZH
+    return buildList {
+        update.stations?.let { add(if (zh) "站点目录已更新到第 $it 版" else "Station directory updated to version $it") }
+        update.training?.let { add(if (zh) "培训内容已更新到第 $it 版" else "Training updated to version $it") }
+        val fetched = update.imagesFetched
+        if (fetched > 0) {
+            add(if (zh) "已下载 $fetched 张课程图片" else "$fetched lesson ${if (fetched == 1) "image" else "images"} downloaded")
+        }
+        val missing = update.imagesMissing
+        if (missing > 0) {
+            val why = update.imageProblems.firstOrNull()?.let { if (zh) "：$it" else ": $it" }.orEmpty()
+            add(
+                if (zh) "仍缺 $missing 张课程图片（下次同步再试）$why"
+                else "$missing lesson ${if (missing == 1) "image" else "images"} still missing (the next sync tries again)$why",
+            )
+        }
+    }
+}
+
+/**
+ * The sync screen's text for a status; [packs], what the last sync's pack fetch brought (from
+ * [SyncOutcome.Synced]), adds its lines.
+ */
+fun presentSync(
+    snapshot: SyncSnapshot,
+    unavailableReason: String?,
+    now: Instant,
+    lang: Lang,
+    packs: PackUpdate? = null,
+): SyncScreen {
     val zh = lang == Lang.ZH
     val headline = when {
         snapshot.inProgress -> if (zh) "正在同步…" else "Syncing…"
@@ -99,6 +149,7 @@ fun presentSync(snapshot: SyncSnapshot, unavailableReason: String?, now: Instant
                 ?: if (zh) "尚未同步过" else "Never synced",
         )
         snapshot.lastError?.let { add(if (zh) "上次错误：$it" else "Last error: $it") }
+        packs?.let { addAll(presentPackUpdate(it, lang)) }
         unavailableReason?.let { add(if (zh) "无法同步：$it" else "Sync unavailable: $it") }
     }
     return SyncScreen(

@@ -24,8 +24,9 @@ import uniffi.waystation_ffi.Waystation
 /**
  * The sync screen, the coordinator and the background worker's decisions on the core's real
  * sync, against a real `waystation-server` process on loopback (built next to the native
- * library by `cargo build -p waystation-server`, as scripts/test-bindings.sh does); the lesson
- * image test also signs a training pack with the `waystation` CLI built beside it.
+ * library by `cargo build -p waystation-server`, as scripts/test-bindings.sh does); the pack
+ * tests publish training packs signed with the `waystation` CLI built beside it (with the demo
+ * publisher key, or a new key the phone does not trust).
  */
 class CoreSyncGatewayTest {
     @TempDir
@@ -148,29 +149,100 @@ class CoreSyncGatewayTest {
         assertFalse(presentSync(gateway.status(), gateway.unavailableReason(), java.time.Instant.now(), Lang.EN).canSyncNow)
     }
 
-    @Test
-    fun `a lesson image fetched from the server is shown from its file`() = runBlocking {
-        // A training pack with an image on the seals lesson, published with the image.
-        val pack = Fixtures.trainingPackWithImage(tmp.resolve("pack"), altZh = "完好的封签", altEn = "An intact seal")
-        val jpeg = tmp.resolve("seal.jpg")
-        Files.write(jpeg, Fixtures.JPEG)
+    /** `waystation-server pack publish` into the test server's database. */
+    private fun publish(kind: String, pack: Path, vararg extra: String) {
         val publish = ProcessBuilder(
-            serverBin, "pack", "publish", "--db", tmp.resolve("server.db").toString(),
-            "--kind", "training", pack.toString(), "--image", jpeg.toString(),
+            listOf(serverBin, "pack", "publish", "--db", tmp.resolve("server.db").toString(), "--kind", kind, pack.toString()) + extra,
         ).redirectErrorStream(true).start()
         val out = publish.inputStream.bufferedReader().readText()
         assertEquals(0, publish.waitFor(), "pack publish failed: $out")
+    }
 
-        val core = core()
-        val fetched = core.fetchPacks(SyncAccount(url, token).toConfig())
-        assertNotNull(fetched.training)
-        assertEquals(1u, fetched.trainingImagesFetched)
-        assertEquals(0u, fetched.trainingImagesMissing)
-        assertEquals(emptyList<String>(), fetched.trainingImageProblems)
+    private fun training(core: Waystation) = core.installedPacks().single { it.kind == "training" }
+
+    @Test
+    fun `a sync sends the reports, then installs a newer training pack and its lesson image`() = runBlocking {
+        // The server has version 2 of the training pack, with an image on the seals lesson.
+        val pack = Fixtures.trainingPackWithImage(tmp.resolve("pack"), altZh = "完好的封签", altEn = "An intact seal", version = 2)
+        val jpeg = tmp.resolve("seal.jpg")
+        Files.write(jpeg, Fixtures.JPEG)
+        publish("training", pack, "--image", jpeg.toString())
+
+        // The phone has the bundled packs (training version 1, no images) and a report to send.
+        val core = Fixtures.coreWithPacks(tmp.resolve("phone")).also { opened += it }
+        assertEquals(1uL, training(core).version)
+        val gateway = gateway(core) { SyncAccount(url, token) }
+        val id = submit(core)
+        val before = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON)
+        assertEquals(emptyList<LessonPicture>(), before.images)
+
+        val outcome = gateway.syncNow()
+        assertInstanceOf(SyncOutcome.Synced::class.java, outcome, "$outcome")
+        outcome as SyncOutcome.Synced
+        assertTrue(core.report(id).outbox is OutboxState.Sent, "the report went too")
+        assertEquals(PackUpdate(training = 2uL, imagesFetched = 1), outcome.packs)
+        assertEquals(2uL, training(core).version)
         val image = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON).images.single()
         assertEquals("An intact seal", image.alt)
         assertNotNull(image.path)
         assertTrue(Fixtures.JPEG.contentEquals(Files.readAllBytes(Paths.get(image.path!!))), "the file is the published image")
+        assertEquals(image.path, core.trainingImagePath(Fixtures.sha256Hex(Fixtures.JPEG)))
+
+        // The sync screen says what the fetch brought, in both languages.
+        val now = java.time.Instant.now()
+        val en = presentSync(outcome.snapshot, null, now, Lang.EN, outcome.packs)
+        assertEquals("Nothing waiting to be sent", en.headline)
+        assertEquals(listOf("Training updated to version 2", "1 lesson image downloaded"), en.lines.takeLast(2))
+        assertFalse(en.attention)
+        val zh = presentSync(outcome.snapshot, null, now, Lang.ZH, outcome.packs)
+        assertEquals(listOf("培训内容已更新到第 2 版", "已下载 1 张课程图片"), zh.lines.takeLast(2))
+
+        // Nothing changed since: the conditional requests bring nothing, and the screen adds no line.
+        val again = gateway.syncNow()
+        assertEquals(SyncOutcome.Synced(gateway.status(), PackUpdate()), again)
+        assertEquals(emptyList<String>(), presentPackUpdate((again as SyncOutcome.Synced).packs, Lang.EN))
+        assertEquals(2uL, training(core).version)
+        assertEquals(emptyList<Any>(), core.missingTrainingImages())
+    }
+
+    @Test
+    fun `a server offering the packs the phone already has brings no news`() = runBlocking {
+        publish("stations", Fixtures.stationPack)
+        publish("training", Fixtures.trainingPack)
+        val core = Fixtures.coreWithPacks(tmp.resolve("phone")).also { opened += it }
+        val installed = core.installedPacks()
+        val gateway = gateway(core) { SyncAccount(url, token) }
+        val outcome = gateway.syncNow()
+        assertEquals(SyncOutcome.Synced(gateway.status(), PackUpdate()), outcome)
+        assertEquals(installed, core.installedPacks(), "nothing was installed again")
+    }
+
+    @Test
+    fun `a pack the phone refuses stops background retries, keeps the installed pack, and the reports still go`() = runBlocking {
+        // Version 2, signed with a key the server was told to trust and the phone does not.
+        val (key, public) = Fixtures.publisherKey(tmp.resolve("keys"), "not-the-city")
+        val pack = Fixtures.trainingPackWithImage(tmp.resolve("pack"), altZh = "封签", altEn = "A seal", version = 2, key = key)
+        val jpeg = tmp.resolve("seal.jpg")
+        Files.write(jpeg, Fixtures.JPEG)
+        publish("training", pack, "--image", jpeg.toString(), "--trust-key", public.toString())
+
+        val core = Fixtures.coreWithPacks(tmp.resolve("phone")).also { opened += it }
+        val gateway = gateway(core) { SyncAccount(url, token) }
+        val id = submit(core)
+        val outcome = gateway.syncNow()
+        assertInstanceOf(SyncOutcome.Failed::class.java, outcome, "$outcome")
+        outcome as SyncOutcome.Failed
+        assertFalse(outcome.retryable, "the same pack would be refused again")
+        assertTrue(outcome.reason.startsWith("the reports were sent, but fetching the packs failed: "), outcome.reason)
+        assertTrue(outcome.reason.contains("the server's pack was refused"), outcome.reason)
+        assertTrue(outcome.reason.contains("not-the-city"), "the reason names the untrusted key: ${outcome.reason}")
+
+        assertTrue(core.report(id).outbox is OutboxState.Sent, "the reports synced before the packs")
+        assertEquals(0, gateway.status().pending)
+        assertEquals(1uL, training(core).version, "the installed pack stays")
+        assertEquals(emptyList<LessonPicture>(), TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON).images)
+        val coordinator = SyncCoordinator(gateway, {}) { SyncPreferences() }
+        assertEquals(WorkerDecision.FAILURE, coordinator.runInBackground(runAttemptCount = 0))
     }
 
     @Test

@@ -51,6 +51,9 @@ object Fixtures {
 
     fun coreWithTraining(dir: Path): Waystation = core(dir).also { it.importTrainingPackFile(trainingPack.toString()) }
 
+    /** Both bundled packs, as the app installs them at its first start. */
+    fun coreWithPacks(dir: Path): Waystation = coreWithStations(dir).also { it.importTrainingPackFile(trainingPack.toString()) }
+
     /** The lesson [trainingPackWithImage] puts an image on. */
     const val SEALS_LESSON = "food-safety-delivery/seals"
 
@@ -58,14 +61,56 @@ object Fixtures {
     fun sha256Hex(bytes: ByteArray): String =
         java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
 
+    /** The `waystation` CLI, built next to the native library by `cargo build -p waystation-cli`. */
+    private val cli: String get() = Paths.get(System.getProperty("jna.library.path"), "waystation").toString()
+
+    /** Runs the `waystation` CLI; fails the test unless it exits 0. Returns its standard output. */
+    private fun waystation(vararg args: String): String {
+        val process = ProcessBuilder(cli, *args).redirectError(ProcessBuilder.Redirect.PIPE).start()
+        val err = StringBuilder()
+        val drain = Thread { err.append(process.errorStream.bufferedReader().readText()) }.apply { start() }
+        val out = process.inputStream.bufferedReader().readText()
+        val code = process.waitFor()
+        drain.join()
+        assertEquals(0, code, "waystation ${args.joinToString(" ")} failed: $out$err")
+        return out
+    }
+
     /**
-     * The real training payload (data/training/xian-training.payload.json) with one image, [JPEG]
-     * described as [altZh] / [altEn], on [SEALS_LESSON], signed with the demo publisher key by
-     * `waystation pack sign` (the CLI, built next to the native library by
-     * `cargo build -p waystation-cli`). The pack file is written under [dir].
+     * A new publisher key pair made by `waystation pack keygen` under [dir], named [keyId]: the
+     * key file (secret, for `pack sign`) and its public half (for a server's `--trust-key`).
+     * The demo core does not trust it.
      */
-    fun trainingPackWithImage(dir: Path, altZh: String, altEn: String): Path {
-        val text = Files.readString(repoRoot.resolve("data/training/xian-training.payload.json"))
+    fun publisherKey(dir: Path, keyId: String): Pair<Path, Path> {
+        Files.createDirectories(dir)
+        val key = dir.resolve("$keyId.key.json")
+        val public = dir.resolve("$keyId.public.json")
+        Files.writeString(public, waystation("pack", "keygen", "--key-id", keyId, "--out", key.toString()))
+        return key to public
+    }
+
+    /** The demo publisher's key pair (its secret is public), which [core] trusts. */
+    val demoPublisherKeyFile: Path get() = repoRoot.resolve("data/keys/demo-publisher.json")
+
+    /**
+     * The real training payload (data/training/xian-training.payload.json, version 1) with one
+     * image, [JPEG] described as [altZh] / [altEn], on [SEALS_LESSON], as [version], signed with
+     * [key] (the demo publisher key unless given) by `waystation pack sign` (the CLI, built next
+     * to the native library by `cargo build -p waystation-cli`). The pack file is written under
+     * [dir].
+     */
+    fun trainingPackWithImage(
+        dir: Path,
+        altZh: String,
+        altEn: String,
+        version: Int = 1,
+        key: Path = demoPublisherKeyFile,
+    ): Path {
+        var text = Files.readString(repoRoot.resolve("data/training/xian-training.payload.json"))
+        val header = "\"version\": 1,"
+        val v = text.indexOf(header)
+        assertTrue(v in 0 until text.indexOf("\"courses\""), "the payload's header says version 1")
+        text = text.replaceRange(v, v + header.length, "\"version\": $version,")
         val empty = "\"images\": []"
         val at = text.indexOf(empty, text.indexOf("\"id\": \"$SEALS_LESSON\""))
         assertTrue(at > 0, "the seals lesson has an empty image list to fill")
@@ -74,14 +119,10 @@ object Fixtures {
         val payload = dir.resolve("training-with-image.payload.json")
         Files.writeString(payload, text.replaceRange(at, at + empty.length, "\"images\": [$image]"))
         val pack = dir.resolve("training-with-image.pack.json")
-        val cli = Paths.get(System.getProperty("jna.library.path"), "waystation").toString()
-        val sign = ProcessBuilder(
-            cli, "pack", "sign", "--key", repoRoot.resolve("data/keys/demo-publisher.json").toString(),
-            "--in", payload.toString(), "--out", pack.toString(),
+        waystation(
+            "pack", "sign", "--key", key.toString(), "--in", payload.toString(), "--out", pack.toString(),
             "--type", "application/vnd.waystation.training-pack+json",
-        ).redirectErrorStream(true).start()
-        val out = sign.inputStream.bufferedReader().readText()
-        assertEquals(0, sign.waitFor(), "waystation pack sign failed: $out")
+        )
         return pack
     }
 

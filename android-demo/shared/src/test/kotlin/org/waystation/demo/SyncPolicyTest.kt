@@ -135,4 +135,31 @@ class SyncPolicyTest {
         assertTrue(unavailable.attention)
         assertEquals("Sync unavailable: no server configured", unavailable.lines.last())
     }
+
+    @Test
+    fun `the sync screen says what the last pack fetch brought`() {
+        val now = Instant.parse("2026-12-02T03:00:00Z")
+        val synced = idle.copy(lastSuccess = now.minusSeconds(60))
+        assertEquals(emptyList<String>(), presentPackUpdate(PackUpdate(), Lang.EN), "nothing changed: no line")
+        assertEquals(presentSync(synced, null, now, Lang.EN), presentSync(synced, null, now, Lang.EN, PackUpdate()))
+
+        val update = PackUpdate(stations = 3uL, training = 2uL, imagesFetched = 2, imagesMissing = 1, imageProblems = listOf("the server has no training image ab12"))
+        val en = presentSync(synced, null, now, Lang.EN, update)
+        assertEquals(
+            listOf(
+                "Last synced 1 min ago",
+                "Station directory updated to version 3",
+                "Training updated to version 2",
+                "2 lesson images downloaded",
+                "1 lesson image still missing (the next sync tries again): the server has no training image ab12",
+            ),
+            en.lines,
+        )
+        assertFalse(en.attention, "lessons open without a missing image")
+        assertEquals(
+            listOf("站点目录已更新到第 3 版", "培训内容已更新到第 2 版", "已下载 2 张课程图片", "仍缺 1 张课程图片（下次同步再试）：the server has no training image ab12"),
+            presentPackUpdate(update, Lang.ZH),
+        )
+        assertEquals(listOf("3 lesson images still missing (the next sync tries again)"), presentPackUpdate(PackUpdate(imagesMissing = 3), Lang.EN))
+    }
 }

@@ -9,6 +9,7 @@ import java.time.Instant
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import org.waystation.demo.PackUpdate
 import org.waystation.demo.SealedTokenException
 import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncOutcome
@@ -16,14 +17,18 @@ import org.waystation.demo.SyncSnapshot
 import org.waystation.demo.presentSync
 
 /**
- * Sync status: what waits, the last success and the last error; "Sync now"; and the
- * background sync choices that drive the WorkManager schedule.
+ * Sync status: what waits, the last success and the last error, and what the last "Sync now"
+ * fetched (new station or training packs, lesson images); "Sync now"; and the background sync
+ * choices that drive the WorkManager schedule.
  */
 class SyncActivity : Screen() {
     private lateinit var headline: TextView
     private lateinit var lines: LinearLayout
     private lateinit var syncNow: Button
     private var observation: AutoCloseable? = null
+
+    /** What this screen's last "Sync now" fetched (new packs, lesson images), shown under the status. */
+    private var lastPacks: PackUpdate? = null
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -88,7 +93,7 @@ class SyncActivity : Screen() {
     private fun refresh() = work({ graph.sync.status() }, ::show)
 
     private fun show(snapshot: SyncSnapshot) {
-        val screen = presentSync(snapshot, graph.sync.unavailableReason(), Instant.now(), lang)
+        val screen = presentSync(snapshot, graph.sync.unavailableReason(), Instant.now(), lang, lastPacks)
         headline.text = screen.headline
         headline.setTextColor(if (screen.attention) Palette.WARNING else Palette.OPEN)
         lines.removeAllViews()
@@ -101,7 +106,9 @@ class SyncActivity : Screen() {
         scope.launch {
             // The sync itself suspends; the status read and the rescheduling after it block.
             val outcome = withContext(Dispatchers.IO) { graph.coordinator.syncNow() }
+            lastPacks = (outcome as? SyncOutcome.Synced)?.packs
             val message = when (outcome) {
+                // What the packs brought is in the screen's lines (lastPacks).
                 is SyncOutcome.Synced -> t("同步完成", "Synced")
                 is SyncOutcome.Failed -> t("同步失败：", "Sync failed: ") + outcome.reason
                 is SyncOutcome.Unavailable -> t("无法同步：", "Sync unavailable: ") + outcome.reason
