@@ -776,6 +776,13 @@ fn packs_come_with_etags_and_go_through_the_verified_import() {
     let got = ws.fetch_packs(&settings, &http()).unwrap();
     assert_eq!(got.stations, Some(3));
     assert_eq!(ws.station_count(), 50);
+    // A device that already holds that pack (imported from a file, no ETag stored yet)
+    // downloads it once and reports nothing new.
+    let dir_had = tempfile::tempdir().unwrap();
+    let had = Waystation::open(dir_had.path(), waystation_tests_config()).unwrap();
+    had.import_station_pack(&pack).unwrap();
+    let got = had.fetch_packs(&settings, &http()).unwrap();
+    assert_eq!((got.stations, got.training), (None, None), "{got:?}");
     // Unchanged: a 304, nothing installed.
     let again = ws.fetch_packs(&settings, &http()).unwrap();
     assert_eq!((again.stations, again.training), (None, None));

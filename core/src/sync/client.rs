@@ -321,7 +321,7 @@ fn meta_for(conn: &mut Connection, server: &str) -> Result<u64> {
             tx.execute("DELETE FROM pack_etags", [])?;
             tx.execute(
                 "UPDATE sync_meta SET server = ?1, cursor = 0, last_success = NULL, \
-                 last_error = NULL WHERE id = 1",
+                 last_error = NULL, server_generation = NULL WHERE id = 1",
                 [server],
             )?;
             0
@@ -915,13 +915,15 @@ impl crate::Waystation {
                 continue;
             };
             match kind {
+                // The exact pack installed already (a first fetch, with no ETag stored yet, of
+                // the pack the device was shipped with) is not news.
                 "stations" => {
                     let outcome = self.import_station_pack(&bytes)?;
-                    out.stations = Some(outcome.version);
+                    out.stations = (!outcome.unchanged).then_some(outcome.version);
                 }
                 _ => {
                     let outcome = self.import_training_pack(&bytes)?;
-                    out.training = Some(outcome.version);
+                    out.training = (!outcome.unchanged).then_some(outcome.version);
                 }
             }
             if let Some(etag) = new_etag {
@@ -1024,9 +1026,10 @@ fn record_accepted(
 /// What [`crate::Waystation::fetch_packs`] installed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PackFetch {
-    /// The station pack version now installed, when a new one was fetched.
+    /// The station pack version now installed, when a new one was fetched and installed
+    /// (`None` when the server's pack is the one installed already).
     pub stations: Option<u64>,
-    /// The training pack version now installed, when a new one was fetched.
+    /// The training pack version now installed, when a new one was fetched and installed.
     pub training: Option<u64>,
     /// Lesson images downloaded and stored.
     pub training_images_fetched: u32,
