@@ -226,10 +226,8 @@ final class CoreSyncGateway: SyncGateway {
             return CoreSyncGateway.failure(error)
         }
         do {
-            let before = try core.installedPacks()
             let fetched = try await core.fetchPacks(config: config)
-            let installedNow = try core.installedPacks().filter { !before.contains($0) }
-            return .synced(try status(), packs: CoreSyncGateway.update(fetched, installedNow: installedNow))
+            return .synced(try status(), packs: CoreSyncGateway.update(fetched))
         } catch {
             // The reports went; say so, since the outcome is a failure.
             return CoreSyncGateway.failure(error, prefix: "the reports were sent, but fetching the packs failed: ")
@@ -254,17 +252,12 @@ final class CoreSyncGateway: SyncGateway {
         }
     }
 
-    /// What the fetch brought. The core also names a pack version it fetched but had installed
-    /// already (a server offering the bundled pack, before an ETag is stored), so a version
-    /// counts only when `installedNow` (the packs the fetch installed or replaced) holds it.
-    static func update(_ f: PackFetch, installedNow: [InstalledPack]) -> PackUpdate {
-        func newly(_ kind: String, _ version: UInt64?) -> UInt64? {
-            guard let version, installedNow.contains(where: { $0.kind == kind && $0.version == version }) else { return nil }
-            return version
-        }
-        return PackUpdate(stations: newly("stations", f.stations), training: newly("training", f.training),
-                          imagesFetched: Int(f.trainingImagesFetched), imagesMissing: Int(f.trainingImagesMissing),
-                          imageProblems: f.trainingImageProblems)
+    /// What the fetch brought. The core names a pack version only when the fetch installed it
+    /// (not when the server's pack is the one installed already).
+    static func update(_ f: PackFetch) -> PackUpdate {
+        PackUpdate(stations: f.stations, training: f.training,
+                   imagesFetched: Int(f.trainingImagesFetched), imagesMissing: Int(f.trainingImagesMissing),
+                   imageProblems: f.trainingImageProblems)
     }
 
     func refresh() {

@@ -1,7 +1,6 @@
 package org.waystation.demo
 
 import java.util.concurrent.CopyOnWriteArrayList
-import uniffi.waystation_ffi.InstalledPack
 import uniffi.waystation_ffi.PackFetch
 import uniffi.waystation_ffi.SyncConfig
 import uniffi.waystation_ffi.SyncObserver
@@ -63,9 +62,7 @@ class CoreSyncGateway(
         // Stopped with work left (the next sync carries on): retry soon.
         if (!report.complete) return SyncOutcome.Failed("the sync stopped with work left", retryable = true)
         return try {
-            val before = core.installedPacks()
-            val fetched = core.fetchPacks(config)
-            SyncOutcome.Synced(status(), fetched.toUpdate(installedNow = core.installedPacks() - before.toSet()))
+            SyncOutcome.Synced(status(), core.fetchPacks(config).toUpdate())
         } catch (e: WaystationException) {
             // The reports went; say so, since the outcome is a failure.
             failure(e, prefix = "the reports were sent, but fetching the packs failed: ")
@@ -105,14 +102,12 @@ class CoreSyncGateway(
 }
 
 /**
- * What the fetch brought, in the demo's terms. The core also names a pack version it fetched
- * but had installed already (a server offering the bundled pack, before an ETag is stored), so
- * a version counts only when [installedNow] (the packs installed or replaced by the fetch)
- * holds it.
+ * What the fetch brought, in the demo's terms. The core names a pack version only when the
+ * fetch installed it (not when the server's pack is the one installed already).
  */
-fun PackFetch.toUpdate(installedNow: Collection<InstalledPack>): PackUpdate = PackUpdate(
-    stations = stations?.takeIf { v -> installedNow.any { it.kind == "stations" && it.version == v } },
-    training = training?.takeIf { v -> installedNow.any { it.kind == "training" && it.version == v } },
+fun PackFetch.toUpdate(): PackUpdate = PackUpdate(
+    stations = stations,
+    training = training,
     imagesFetched = trainingImagesFetched.toInt(),
     imagesMissing = trainingImagesMissing.toInt(),
     imageProblems = trainingImageProblems,
