@@ -890,8 +890,8 @@ impl crate::Waystation {
     ///
     /// An image that is missing on the server or arrives wrong is skipped and named in
     /// [`PackFetch::training_image_problems`]; the lessons open without it, and the next fetch
-    /// asks again. No network (or a refused token) ends the fetch with the error; packs
-    /// installed before it stay installed.
+    /// asks again. No network, a refused token, `429` or a `5xx` end the fetch with the
+    /// error; packs installed before it stay installed.
     pub fn fetch_packs(
         &self,
         settings: &SyncSettings,
