@@ -384,8 +384,6 @@ impl Admin {
     }
 }
 
-/// Installs the pack on a scratch device: what a real device will do with it, every content
-/// rule included, so a pack no device could install is never published.
 /// Checks that the server has every image the lessons show, of the media type each lesson
 /// declares: devices download them from here, so a pack is refused while one is missing.
 fn check_images(conn: &Connection, images: &[(String, Image)]) -> Result<(), AdminError> {
@@ -433,6 +431,8 @@ fn check_images(conn: &Connection, images: &[(String, Image)]) -> Result<(), Adm
     )))
 }
 
+/// Installs the pack on a scratch device: what a real device will do with it, every content
+/// rule included, so a pack no device could install is never published.
 fn check_installs(
     kind: PackKind,
     envelope: &[u8],
@@ -509,10 +509,7 @@ fn user_info(conn: &Connection, user: &str, now: DateTime<Utc>) -> Result<UserIn
     let role: Role = role
         .parse()
         .map_err(|e| AdminError::Other(format!("stored role of '{user}': {e}")))?;
-    let areas = conn
-        .prepare_cached("SELECT district FROM user_areas WHERE user_id = ?1 ORDER BY district")?
-        .query_map([user], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let areas = auth::user_areas(conn, user)?;
     let live_tokens: i64 = conn.query_row(
         "SELECT count(*) FROM tokens WHERE user_id = ?1 AND revoked_at IS NULL \
          AND expires_at > ?2",

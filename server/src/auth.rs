@@ -108,15 +108,19 @@ pub fn authenticate(
     let role: Role = role
         .parse()
         .map_err(|e| ApiError::internal(format!("stored role: {e}")))?;
-    let areas = conn
-        .prepare_cached("SELECT district FROM user_areas WHERE user_id = ?1 ORDER BY district")?
-        .query_map([&user], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let areas = user_areas(conn, &user)?;
     Ok(Authenticated {
         account: Account { user, role, areas },
         expires_at,
         scope_epoch: scope_epoch.max(0) as u64,
     })
+}
+
+/// The district codes `user` follows up, sorted.
+pub(crate) fn user_areas(conn: &Connection, user: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached("SELECT district FROM user_areas WHERE user_id = ?1 ORDER BY district")?
+        .query_map([user], |r| r.get(0))?
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State, rejection::PathRejection};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -93,10 +93,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authentic
     Ok(who)
 }
 
-/// Reads a request body of at most `limit` bytes: `413` past it, `400` when the body ends
-/// early or cannot be read.
-/// Reads a request body of at most `limit` bytes. An announced length over it is refused
-/// before reading; a body that stalls for the state's idle timeout is `408`.
+/// Reads a request body of at most `limit` bytes: `413` past it (an announced length over it
+/// before reading), `400` when the body ends early or cannot be read, `408` when it stalls for
+/// the state's idle timeout.
 async fn read_body(
     state: &AppState,
     headers: &HeaderMap,
@@ -198,6 +197,7 @@ async fn put_photo(
 
 async fn get_photo(
     State(state): State<AppState>,
+    method: Method,
     sha: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -205,6 +205,14 @@ async fn get_photo(
     photos::check_path(&sha)?;
     let who = authenticate(&state, &headers).await?;
     let db = state.db.clone();
+    if method == Method::HEAD {
+        // Devices ask before uploading: answer from the row, without reading the bytes.
+        let (mime, size) = blocking(move || photos::head(&db, &who.account, &sha)).await?;
+        let mut r = image_response(Vec::new(), &mime);
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        return Ok(r);
+    }
     let (bytes, mime) = blocking(move || photos::get(&db, &who.account, &sha)).await?;
     Ok(image_response(bytes, &mime))
 }

@@ -71,16 +71,33 @@ fn exists(conn: &Connection, sha: &str) -> Result<bool, ApiError> {
         .query_row([sha], |r| r.get(0))?)
 }
 
-/// A photo's bytes and media type, for `reader`: `404` when there is none, `403` when the
-/// reader did not upload it and may read no report that names it.
+/// A photo's media type and size, for `reader`: `404` when there is none, `403` when the
+/// reader did not upload it and may read no report that names it. What a `HEAD` answers,
+/// without reading the bytes.
+pub fn head(db: &Db, reader: &Account, sha: &str) -> Result<(String, u64), ApiError> {
+    check_path(sha)?;
+    let conn = db.conn()?;
+    readable(&conn, reader, sha)
+}
+
+/// A photo's bytes and media type, for `reader`, with [`head`]'s checks.
 pub fn get(db: &Db, reader: &Account, sha: &str) -> Result<(Vec<u8>, String), ApiError> {
     check_path(sha)?;
     let conn = db.conn()?;
-    let row: Option<(String, String)> = conn
-        .prepare_cached("SELECT uploader, mime FROM photos WHERE sha256 = ?1")?
-        .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?)))
+    let (mime, _) = readable(&conn, reader, sha)?;
+    let bytes: Vec<u8> = conn
+        .prepare_cached("SELECT bytes FROM photos WHERE sha256 = ?1")?
+        .query_row([sha], |r| r.get(0))?;
+    Ok((bytes, mime))
+}
+
+/// The media type and size of a photo `reader` may read (see [`head`]).
+fn readable(conn: &Connection, reader: &Account, sha: &str) -> Result<(String, u64), ApiError> {
+    let row: Option<(String, String, i64)> = conn
+        .prepare_cached("SELECT uploader, mime, size FROM photos WHERE sha256 = ?1")?
+        .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let Some((uploader, mime)) = row else {
+    let Some((uploader, mime, size)) = row else {
         return Err(ApiError::not_found("no photo with this SHA-256"));
     };
     if uploader != reader.user {
@@ -98,10 +115,7 @@ pub fn get(db: &Db, reader: &Account, sha: &str) -> Result<(Vec<u8>, String), Ap
             ));
         }
     }
-    let bytes: Vec<u8> = conn
-        .prepare_cached("SELECT bytes FROM photos WHERE sha256 = ?1")?
-        .query_row([sha], |r| r.get(0))?;
-    Ok((bytes, mime))
+    Ok((mime, size.max(0) as u64))
 }
 
 #[cfg(test)]

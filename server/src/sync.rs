@@ -48,7 +48,13 @@ pub fn sync(
     let current = store::current_seq(&tx)?;
     // A cursor beyond the feed: this store is older than what the device saw acknowledged.
     let reset = position > current;
-    let (changed, next, more) = feed(&tx, account, if reset { 0 } else { position }, &own)?;
+    let (changed, next, more) = feed(
+        &tx,
+        account,
+        if reset { 0 } else { position },
+        current,
+        &own,
+    )?;
     let cursor = cursor_at(next, who.scope_epoch)?;
     let generation = store::generation(&tx)?;
     tx.commit()?;
@@ -275,9 +281,9 @@ pub fn cursor_at(position: u64, epoch: u64) -> Result<u64, ApiError> {
     Ok((epoch & EPOCH_MASK) << CURSOR_POSITION_BITS | position)
 }
 
-/// The documents `account` may read changed after feed position `cursor`, other than `own`:
-/// at most [`MAX_FEED_PER_RESPONSE`], with the position to send next and whether more are
-/// waiting.
+/// The documents `account` may read changed after feed position `cursor` (at most `current`,
+/// the store's feed position), other than `own`: at most [`MAX_FEED_PER_RESPONSE`], with the
+/// position to send next and whether more are waiting.
 ///
 /// The next position: when nothing more is waiting, the current feed position (every readable
 /// document up to it is listed here or is in the request); otherwise the last position up
@@ -287,9 +293,9 @@ fn feed(
     conn: &Connection,
     account: &Account,
     cursor: u64,
+    current: u64,
     own: &HashSet<String>,
 ) -> Result<(Vec<ChangedDoc>, u64, bool), ApiError> {
-    let current = store::current_seq(conn)?;
     let (admin, follow_up) = readable_flags(account);
     let limit = MAX_FEED_PER_RESPONSE + 1 + own.len();
     let sql = format!(

@@ -510,6 +510,8 @@ fn photos_are_checked_stored_once_and_read_only_by_who_may() {
         assert_error(rider.get(&bad), 400, "bad_path");
     }
     assert_eq!(server.count("SELECT count(*) FROM photos"), 0);
+    // Devices ask with HEAD before uploading.
+    assert_eq!(rider.head(&path).status().as_u16(), 404);
 
     // Upload twice: 201 then 200, one row.
     assert_eq!(rider.put(&path, photo.clone()).status().as_u16(), 201);
@@ -521,10 +523,19 @@ fn photos_are_checked_stored_once_and_read_only_by_who_may() {
     assert_eq!(got.status().as_u16(), 200);
     assert_eq!(got.headers()["content-type"], "image/png");
     assert_eq!(got.bytes().unwrap().to_vec(), photo);
+    let asked = rider.head(&path);
+    assert_eq!(asked.status().as_u16(), 200);
+    assert_eq!(asked.headers()["content-type"], "image/png");
+    assert_eq!(
+        asked.headers()["content-length"],
+        photo.len().to_string().as_str()
+    );
+    assert!(asked.bytes().unwrap().is_empty());
     let staff = server.user("staff-1", Role::Station, &[&district]);
     let outsider = server.user("staff-2", Role::Station, &[OTHER_DISTRICT]);
     let other_rider = server.user("rider-2", Role::Rider, &[]);
     assert_error(staff.get(&path), 403, "forbidden");
+    assert_eq!(staff.head(&path).status().as_u16(), 403);
     let missing = format!("/v1/photos/{}", sha256_hex(b"never uploaded"));
     assert_error(staff.get(&missing), 404, "not_found");
 

@@ -183,6 +183,14 @@ impl Api {
             .expect("request sent")
     }
 
+    pub fn head(&self, path: &str) -> Response {
+        self.http
+            .head(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .expect("request sent")
+    }
+
     pub fn put(&self, path: &str, body: Vec<u8>) -> Response {
         self.http
             .put(format!("{}{path}", self.base))
