@@ -3,22 +3,17 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use waystation_core::packs::sha256_hex;
-use waystation_core::reports::image_type;
-use waystation_core::training::MAX_TRAINING_IMAGE_BYTES;
+use waystation_core::training::images::lesson_image_type;
 
 use crate::db::Db;
 use crate::error::{AdminError, ApiError};
 
-/// Checks an image an admin adds: size and signature. Returns its SHA-256 and media type.
+/// Checks an image an admin adds: size and signature (`lesson_image_type`, as devices check
+/// it). Returns its SHA-256 and media type.
 pub fn check(bytes: &[u8]) -> Result<(String, &'static str), AdminError> {
-    if bytes.len() > MAX_TRAINING_IMAGE_BYTES {
-        return Err(AdminError::Invalid(format!(
-            "the image is {} bytes; a lesson image may have at most {MAX_TRAINING_IMAGE_BYTES}",
-            bytes.len()
-        )));
-    }
-    let mime = image_type(bytes).ok_or_else(|| {
-        AdminError::Invalid("the file is not a JPEG, PNG or WebP image".to_string())
+    let mime = lesson_image_type("the image", bytes).map_err(|e| match e {
+        waystation_core::Error::InvalidInput(why) => AdminError::Invalid(why),
+        other => AdminError::Other(other.to_string()),
     })?;
     Ok((sha256_hex(bytes), mime))
 }

@@ -223,12 +223,7 @@ pub(crate) fn strip(input: &[u8]) -> Result<StrippedPhoto> {
 
 /// The file of a stored photo. Refuses anything but a SHA-256 in lowercase hex.
 pub(crate) fn photo_path(data_dir: &Path, sha256: &str) -> Result<PathBuf> {
-    if !crate::sync::protocol::is_sha256_hex(sha256) {
-        return Err(Error::invalid(
-            "photo id must be a SHA-256 in lowercase hex (64 characters)",
-        ));
-    }
-    Ok(data_dir.join(PHOTO_DIR).join(sha256))
+    crate::store::blobs::blob_path(data_dir, PHOTO_DIR, sha256, "photo")
 }
 
 /// Stores the photo under its hash unless it is already there, durably.
@@ -239,9 +234,7 @@ pub(crate) fn store(data_dir: &Path, photo: &StrippedPhoto) -> Result<PathBuf> {
 /// Writes `bytes` as the photo file named `sha256` (the caller has checked that it is their
 /// SHA-256), durably and atomically; a file already there is kept.
 pub(crate) fn store_bytes(data_dir: &Path, sha256: &str, bytes: &[u8]) -> Result<PathBuf> {
-    let path = photo_path(data_dir, sha256)?;
-    crate::store::blobs::write_blob(data_dir, PHOTO_DIR, sha256, bytes)?;
-    Ok(path)
+    crate::store::blobs::write_blob(data_dir, PHOTO_DIR, sha256, bytes)
 }
 
 impl crate::Waystation {

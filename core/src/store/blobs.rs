@@ -6,6 +6,22 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
+/// The file `data_dir/folder/sha256`. Refuses anything but a SHA-256 in lowercase hex, naming
+/// the `what` it was given as.
+pub(crate) fn blob_path(
+    data_dir: &Path,
+    folder: &str,
+    sha256: &str,
+    what: &str,
+) -> Result<PathBuf> {
+    if !crate::sync::protocol::is_sha256_hex(sha256) {
+        return Err(Error::invalid(format!(
+            "{what} id must be a SHA-256 in lowercase hex (64 characters)"
+        )));
+    }
+    Ok(data_dir.join(folder).join(sha256))
+}
+
 /// Writes `bytes` as `data_dir/folder/sha256` (the caller has checked that `sha256` is their
 /// SHA-256 in lowercase hex), durably and atomically: a temporary file is written, synced and
 /// renamed, and the folder synced. A file already there is kept. Returns the path.
@@ -15,13 +31,8 @@ pub(crate) fn write_blob(
     sha256: &str,
     bytes: &[u8],
 ) -> Result<PathBuf> {
-    if !crate::sync::protocol::is_sha256_hex(sha256) {
-        return Err(Error::invalid(
-            "a stored file's name must be a SHA-256 in lowercase hex (64 characters)",
-        ));
-    }
+    let path = blob_path(data_dir, folder, sha256, "stored file")?;
     let dir = data_dir.join(folder);
-    let path = dir.join(sha256);
     if path.exists() {
         return Ok(path);
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use super::pack::Image;
 use crate::error::{Error, Result};
-use crate::sync::protocol::is_sha256_hex;
+use crate::store::blobs::blob_path;
 
 /// The folder of training images in the data directory.
 pub const TRAINING_IMAGE_DIR: &str = "training-images";
@@ -20,28 +20,32 @@ pub const TRAINING_IMAGE_DIR: &str = "training-images";
 /// The largest training image a device accepts, in bytes (the server's limit too).
 pub const MAX_TRAINING_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 
-/// Checks downloaded image bytes against the reference they were fetched for: the SHA-256,
-/// the size limit, an image signature (JPEG, PNG or WebP), and the media type the lesson
-/// declares, if it does. Returns the media type. The error names what is wrong.
-pub fn check_image_bytes(image: &Image, bytes: &[u8]) -> Result<&'static str> {
-    let sha = &image.sha256;
+/// Checks that `bytes` can be a lesson image: at most [`MAX_TRAINING_IMAGE_BYTES`], with a
+/// JPEG, PNG or WebP signature. Returns the media type; the error names `what` was checked.
+/// The server checks what an admin adds with it, the device what it downloads.
+pub fn lesson_image_type(what: &str, bytes: &[u8]) -> Result<&'static str> {
     if bytes.len() > MAX_TRAINING_IMAGE_BYTES {
         return Err(Error::invalid(format!(
-            "training image {sha} is {} bytes; at most {MAX_TRAINING_IMAGE_BYTES} are accepted",
+            "{what} is {} bytes; a lesson image may have at most {MAX_TRAINING_IMAGE_BYTES}",
             bytes.len()
         )));
     }
+    crate::reports::image_type(bytes)
+        .ok_or_else(|| Error::invalid(format!("{what} is not a JPEG, PNG or WebP file")))
+}
+
+/// Checks downloaded image bytes against the reference they were fetched for: the size limit
+/// and an image signature ([`lesson_image_type`]), the SHA-256, and the media type the lesson
+/// declares, if it does. Returns the media type. The error names what is wrong.
+pub fn check_image_bytes(image: &Image, bytes: &[u8]) -> Result<&'static str> {
+    let sha = &image.sha256;
+    let kind = lesson_image_type(&format!("training image {sha}"), bytes)?;
     let got = crate::packs::sha256_hex(bytes);
     if &got != sha {
         return Err(Error::invalid(format!(
             "training image {sha} arrived with SHA-256 {got}; not stored"
         )));
     }
-    let Some(kind) = crate::reports::image_type(bytes) else {
-        return Err(Error::invalid(format!(
-            "training image {sha} is not a JPEG, PNG or WebP file"
-        )));
-    };
     if let Some(declared) = &image.media_type
         && declared != kind
     {
@@ -56,12 +60,7 @@ impl crate::Waystation {
     /// The file of a lesson image, once it is on the device; `None` until it is fetched. A
     /// `sha256` that is not 64 lowercase hex digits is [`Error::InvalidInput`].
     pub fn training_image_path(&self, sha256: &str) -> Result<Option<PathBuf>> {
-        if !is_sha256_hex(sha256) {
-            return Err(Error::invalid(
-                "an image id is its SHA-256 in lowercase hex (64 characters)",
-            ));
-        }
-        let path = self.data_dir().join(TRAINING_IMAGE_DIR).join(sha256);
+        let path = blob_path(self.data_dir(), TRAINING_IMAGE_DIR, sha256, "image")?;
         Ok(path.is_file().then_some(path))
     }
 
