@@ -135,7 +135,7 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
                         "stations": p.stations,
                         "training": p.training,
                         "training_images_fetched": p.training_images_fetched,
-                        "training_images_missing": p.training_images_missing,
+                        "training_images_missing": p.training_image_problems.len(),
                         "training_image_problems": p.training_image_problems,
                     });
                 }
@@ -154,10 +154,10 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
                     if p.training_images_fetched > 0 {
                         println!("lesson images: {} fetched", p.training_images_fetched);
                     }
-                    if p.training_images_missing > 0 {
+                    if !p.training_image_problems.is_empty() {
                         println!(
                             "lesson images: {} still missing (the next sync --packs asks again)",
-                            p.training_images_missing
+                            p.training_image_problems.len()
                         );
                         for why in &p.training_image_problems {
                             println!("  {why}");

@@ -256,7 +256,7 @@ final class CoreSyncGateway: SyncGateway {
     /// (not when the server's pack is the one installed already).
     static func update(_ f: PackFetch) -> PackUpdate {
         PackUpdate(stations: f.stations, training: f.training,
-                   imagesFetched: Int(f.trainingImagesFetched), imagesMissing: Int(f.trainingImagesMissing),
+                   imagesFetched: Int(f.trainingImagesFetched), imagesMissing: f.trainingImageProblems.count,
                    imageProblems: f.trainingImageProblems)
     }
 

@@ -1076,7 +1076,10 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     let got = ws.fetch_packs(&settings, &http()).unwrap();
     assert_eq!(got.training, Some(1));
     assert_eq!(
-        (got.training_images_fetched, got.training_images_missing),
+        (
+            got.training_images_fetched,
+            got.training_image_problems.len()
+        ),
         (2, 0),
         "{got:?}"
     );
@@ -1107,7 +1110,7 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
         (
             got.training,
             got.training_images_fetched,
-            got.training_images_missing
+            got.training_image_problems.len()
         ),
         (Some(1), 1, 1),
         "{got:?}"
@@ -1135,7 +1138,7 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
         (
             got.training,
             got.training_images_fetched,
-            got.training_images_missing
+            got.training_image_problems.len()
         ),
         (None, 1, 0),
         "the pack is unchanged (304), the image is fetched: {got:?}"

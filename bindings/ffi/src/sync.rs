@@ -159,10 +159,9 @@ pub struct PackFetch {
     pub training: Option<u64>,
     /// Lesson images downloaded and stored.
     pub training_images_fetched: u32,
-    /// Lesson images still missing (the next fetch asks again).
-    pub training_images_missing: u32,
-    /// Why each missing image could not be stored (not on the server, wrong hash, not an
-    /// image, too large, or another media type than its lesson declares).
+    /// Why each lesson image still missing could not be stored, one per image (not on the
+    /// server, wrong hash, not an image, too large, or another media type than its lesson
+    /// declares). The next fetch asks for them again.
     pub training_image_problems: Vec<String>,
 }
 
@@ -359,7 +358,8 @@ impl Waystation {
     /// Fetches and installs newer station and training packs from the server (conditional
     /// requests; signature-checked import), then the lesson images the device lacks, each
     /// checked against its SHA-256 (`trainingImagePath` finds them). A bad image is skipped
-    /// and named in the result; no network throws `Network` after the packs it installed.
+    /// and named in the result; no network, a refused token, 429 or a 5xx throw after the packs
+    /// it installed (they stay).
     pub async fn fetch_packs(self: Arc<Self>, config: SyncConfig) -> Result<PackFetch> {
         let settings = config.settings()?;
         let transport = config.transport()?;
@@ -369,7 +369,6 @@ impl Waystation {
                 stations: f.stations,
                 training: f.training,
                 training_images_fetched: f.training_images_fetched,
-                training_images_missing: f.training_images_missing,
                 training_image_problems: f.training_image_problems,
             })
         })

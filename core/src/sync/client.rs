@@ -947,10 +947,7 @@ impl crate::Waystation {
                 Err(e @ Error::Server { status, .. }) if status == 429 || status >= 500 => {
                     return Err(e);
                 }
-                Err(e) => {
-                    out.training_images_missing += 1;
-                    out.training_image_problems.push(e.to_string());
-                }
+                Err(e) => out.training_image_problems.push(e.to_string()),
             }
         }
         Ok(out)
@@ -1033,10 +1030,9 @@ pub struct PackFetch {
     pub training: Option<u64>,
     /// Lesson images downloaded and stored.
     pub training_images_fetched: u32,
-    /// Lesson images still missing after this fetch (the next fetch asks again).
-    pub training_images_missing: u32,
-    /// Why each missing image could not be stored: not on the server, wrong hash, too large,
-    /// not an image, or not of the media type its lesson declares.
+    /// Why each lesson image still missing after this fetch could not be stored, one per
+    /// image: not on the server, wrong hash, too large, not an image, or not of the media
+    /// type its lesson declares. The next fetch asks for them again.
     pub training_image_problems: Vec<String>,
 }
 

@@ -187,7 +187,7 @@ class SyncTest {
         val fetched = phone.fetchPacks(config(riderToken))
         assertNotNull(fetched.training)
         assertEquals(1u, fetched.trainingImagesFetched)
-        assertEquals(0u, fetched.trainingImagesMissing)
+        assertEquals(0, fetched.trainingImageProblems.size)
         assertEquals(listOf(sha), phone.trainingLesson(seals).images.map { it.sha256 })
         assertArrayEquals(ReportsTest.JPEG, Files.readAllBytes(Paths.get(phone.trainingImagePath(sha)!!)))
         assertTrue(phone.missingTrainingImages().isEmpty())

@@ -109,7 +109,7 @@ fun PackFetch.toUpdate(): PackUpdate = PackUpdate(
     stations = stations,
     training = training,
     imagesFetched = trainingImagesFetched.toInt(),
-    imagesMissing = trainingImagesMissing.toInt(),
+    imagesMissing = trainingImageProblems.size,
     imageProblems = trainingImageProblems,
 )
 
