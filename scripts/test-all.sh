@@ -47,6 +47,31 @@ cargo test --workspace 2>&1 | tee target/cargo-test.log
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' target/cargo-test.log | awk '{s+=$4} END {print s+0}')
 echo "rust: $passed tests passed" >&2
 
+# "Passes on any date": the same test binaries again under a clock a year ahead (libfaketime,
+# preloaded into every process the tests start, subprocesses included). A test that mixes a
+# fixed clock with the real one, or hard-codes a date that will pass, fails here first.
+# WAYSTATION_SKIP_FAKETIME=1 skips it (quick local runs); CI always runs it.
+if [ "${WAYSTATION_SKIP_FAKETIME:-0}" != 1 ]; then
+    step "cargo test (workspace) under a clock a year ahead"
+    faketime_lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1 || true)
+    if [ -z "$faketime_lib" ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime
+        faketime_lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1 || true)
+    fi
+    if [ -z "$faketime_lib" ]; then
+        echo "libfaketime is required for the year-ahead run (Debian: apt-get install faketime)" >&2
+        exit 1
+    fi
+    ahead=$(date -u -d '+365 days' '+%Y-%m-%d %H:%M:%S')
+    echo "faking the clock: $ahead UTC (the clock then runs on)" >&2
+    # "@" starts the fake clock at that instant and lets it tick; monotonic clocks stay real so
+    # timeouts and rate limits behave as they do on a real phone or server.
+    LD_PRELOAD="$faketime_lib" FAKETIME="@$ahead" FAKETIME_DONT_FAKE_MONOTONIC=1 DONT_FAKE_MONOTONIC=1 \
+        FAKETIME_DONT_RESET=1 cargo test --workspace 2>&1 | tee target/cargo-test-ahead.log
+    ahead_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' target/cargo-test-ahead.log | awk '{s+=$4} END {print s+0}')
+    echo "rust, a year ahead: $ahead_passed tests passed" >&2
+fi
+
 step "bindings (Python, Kotlin, Swift)"
 scripts/test-bindings.sh
 

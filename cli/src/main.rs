@@ -323,7 +323,7 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Hours(HoursCmd::Check { spec, at }) => {
             let at = match at {
                 Some(s) => parse_time(s)?,
-                None => Utc::now(),
+                None => waystation_core::Clock::now(&waystation_core::SystemClock),
             };
             let state = Hours::parse(Some(spec)).state_at(at);
             println!("{}", output::hours_json(&state));

@@ -420,10 +420,13 @@ fn lesson_images_are_checked_when_added_and_served_by_hash_to_signed_in_accounts
     );
 }
 
-/// Runs `waystation-server` with `args`: (success, stdout, stderr).
+/// Runs `waystation-server` with `args`: (success, stdout, stderr). The subprocess shares the
+/// test server's fixed clock ([`waystation_core::clock::TEST_NOW_ENV`]): with the real clock,
+/// tokens the test server issued for a day would count as expired a day after `noon()`.
 fn admin_command(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_waystation-server"))
         .args(args)
+        .env(waystation_core::clock::TEST_NOW_ENV, noon().to_rfc3339())
         .output()
         .unwrap();
     (
