@@ -215,7 +215,7 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
     assert_eq!(open.service_code, "food.seal");
     assert!(!open.service_name.is_empty());
     assert_eq!((open.lat, open.long), (Some(lat), Some(lon)));
-    assert_eq!(open.address_string.as_deref(), Some("钟楼东南角"));
+    assert_eq!(open.address.as_deref(), Some("钟楼东南角"));
     assert_eq!(
         open.description.as_deref(),
         Some("老孙家泡馍: 外卖封签被撕开")

@@ -748,8 +748,8 @@ pub struct Open311Request {
     pub lat: Option<f64>,
     /// Longitude, WGS-84.
     pub long: Option<f64>,
-    /// Where the problem is, in words.
-    pub address_string: Option<String>,
+    /// Where the problem is, in words (GeoReport v2's `address`).
+    pub address: Option<String>,
     /// The description, with the merchant's name first when there is one.
     pub description: Option<String>,
     /// `Open` or `Closed`.
@@ -776,7 +776,7 @@ impl From<rp::Open311Request> for Open311Request {
             service_name: r.service_name,
             lat: r.lat,
             long: r.long,
-            address_string: r.address_string,
+            address: r.address,
             description: r.description,
             status: r.status.into(),
             status_notes: r.status_notes,

@@ -40,8 +40,11 @@ pub struct Open311Request {
     /// Longitude, WGS-84.
     pub long: Option<f64>,
     /// Where the problem is in words: the report's address, else the merchant's address.
-    pub address_string: Option<String>,
-    /// The description, with the merchant's name first when there is one.
+    /// GeoReport v2 names this `address` in a service request; `address_string` is only the
+    /// name of the parameter a client POSTs.
+    pub address: Option<String>,
+    /// The description, with the merchant's name first when there is one, cut to
+    /// [`OPEN311_DESCRIPTION_CHARS`] characters (GeoReport v2's limit) and then ending in `…`.
     pub description: Option<String>,
     /// `open` or `closed`.
     pub status: Open311Status,
@@ -58,6 +61,21 @@ pub struct Open311Request {
     pub media_url: Option<String>,
     /// Every photo's reference, oldest first (a Waystation extension).
     pub media_urls: Vec<String>,
+}
+
+/// GeoReport v2 limits a service request's `description` to 4,000 characters. A report's own
+/// description may reach that limit on its own, and the merchant's name is put in front of it,
+/// so the export cuts what goes beyond, rather than hand a city system text it may refuse.
+pub const OPEN311_DESCRIPTION_CHARS: usize = 4000;
+
+/// `text` unchanged when it fits GeoReport v2's limit, else its first 3,999 characters and `…`.
+fn bound_description(text: &str) -> String {
+    if text.chars().count() <= OPEN311_DESCRIPTION_CHARS {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(OPEN311_DESCRIPTION_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -101,7 +119,8 @@ pub(super) fn open311(report: &Report, case: &CaseView) -> Open311Request {
         (Some(m), Some(d)) => Some(format!("{m}: {d}")),
         (Some(m), None) => Some(m.clone()),
         (None, d) => d.clone(),
-    };
+    }
+    .map(|d| bound_description(&d));
     let media_urls: Vec<String> = report.photos.iter().map(|p| photo_uri(&p.sha256)).collect();
     Open311Request {
         service_request_id: report.id.to_string(),
@@ -109,7 +128,7 @@ pub(super) fn open311(report: &Report, case: &CaseView) -> Open311Request {
         service_name: report.category.label_en().to_string(),
         lat: report.position.as_ref().map(|p| p.lat),
         long: report.position.as_ref().map(|p| p.lon),
-        address_string: report
+        address: report
             .address
             .clone()
             .or_else(|| report.merchant_address.clone()),
@@ -185,5 +204,146 @@ impl crate::Waystation {
             .map(|s| s.id.to_string())
             .collect();
         self.export_geojson(&ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geo::Datum;
+    use crate::reports::{ReportPatch, ReportPhoto, ReportRules};
+    use crate::{Config, FixedClock, Waystation};
+    use chrono::TimeZone;
+    use std::sync::Arc;
+
+    /// The fields of one element of a GeoReport v2 `GET /requests` answer, with the JSON type
+    /// each has there (every one a string except `lat` and `long`), from the specification at
+    /// <https://wiki.open311.org/GeoReport_v2/#get-service-requests>.
+    const GEOREPORT_V2: [(&str, &str); 17] = [
+        ("service_request_id", "string"),
+        ("status", "string"),
+        ("status_notes", "string"),
+        ("service_name", "string"),
+        ("service_code", "string"),
+        ("description", "string"),
+        ("agency_responsible", "string"),
+        ("service_notice", "string"),
+        ("requested_datetime", "string"),
+        ("updated_datetime", "string"),
+        ("expected_datetime", "string"),
+        ("address", "string"),
+        ("address_id", "string"),
+        ("zipcode", "string"),
+        ("lat", "number"),
+        ("long", "number"),
+        ("media_url", "string"),
+    ];
+
+    fn json_type(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+
+    fn submitted(ws: &Waystation, description: &str) -> Report {
+        let id = ws.create_report_draft("rider-1", "food.seal").unwrap();
+        ws.update_report_draft(
+            id.as_str(),
+            &ReportPatch {
+                merchant_name: Some("老孙家泡馍".into()),
+                description: Some(description.into()),
+                address: Some("钟楼东南角".into()),
+                district: Some("610103".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        ws.set_report_position(
+            id.as_str(),
+            34.25953,
+            108.94235,
+            Datum::Wgs84,
+            Some(8.0),
+            ws.now(),
+            false,
+        )
+        .unwrap();
+        ws.submit_report("rider-1", id.as_str(), &ReportRules::default())
+            .unwrap()
+    }
+
+    fn open() -> (tempfile::TempDir, Waystation) {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 4, 0, 0).unwrap();
+        let clock = Arc::new(FixedClock::new(t0));
+        let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock).unwrap();
+        (dir, ws)
+    }
+
+    #[test]
+    fn every_open311_field_has_its_georeport_v2_name_and_type() {
+        let (_dir, ws) = open();
+        let mut report = submitted(&ws, "外卖封签被撕开");
+        report.photos.push(ReportPhoto {
+            sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            media_type: "image/jpeg".into(),
+            size_bytes: 1000,
+            width: Some(1),
+            height: Some(1),
+        });
+        let case = ws.case(report.id.as_str()).unwrap();
+        let json = serde_json::to_value(open311(&report, &case)).unwrap();
+        let fields = json.as_object().unwrap();
+        for (name, value) in fields {
+            if name == "media_urls" {
+                // The one documented Waystation extension: an array of strings.
+                assert!(value.as_array().unwrap().iter().all(Value::is_string));
+                continue;
+            }
+            let Some((_, want)) = GEOREPORT_V2.iter().find(|(n, _)| n == name) else {
+                panic!("'{name}' is not a field of a GeoReport v2 service request");
+            };
+            assert_eq!(json_type(value), *want, "type of '{name}': {value}");
+        }
+        assert_eq!(json["address"], "钟楼东南角");
+        assert_eq!(json["status"], "open");
+        assert_eq!(json["agency_responsible"], "610103");
+        assert_eq!(json["requested_datetime"], "2026-11-30T04:00:00.000Z");
+        for required in [
+            "service_request_id",
+            "status",
+            "service_name",
+            "service_code",
+            "requested_datetime",
+            "updated_datetime",
+            "lat",
+            "long",
+        ] {
+            assert!(fields.contains_key(required), "{required} missing");
+        }
+    }
+
+    #[test]
+    fn a_description_longer_than_georeport_allows_is_cut_with_an_ellipsis() {
+        let (_dir, ws) = open();
+        // The report's own limit is 4,000 characters; the merchant's name goes in front.
+        let report = submitted(&ws, &"封".repeat(crate::reports::MAX_DESCRIPTION_CHARS));
+        let case = ws.case(report.id.as_str()).unwrap();
+        let d = open311(&report, &case).description.unwrap();
+        assert_eq!(d.chars().count(), OPEN311_DESCRIPTION_CHARS);
+        assert!(d.starts_with("老孙家泡馍: 封"), "{}", &d[..30]);
+        assert!(d.ends_with('…'));
+
+        let short = submitted(&ws, "外卖封签被撕开");
+        let case = ws.case(short.id.as_str()).unwrap();
+        assert_eq!(
+            open311(&short, &case).description.as_deref(),
+            Some("老孙家泡馍: 外卖封签被撕开")
+        );
     }
 }
