@@ -164,11 +164,14 @@ enum PackCmd {
         /// The signed pack file (.pack.json).
         file: PathBuf,
         /// Trust packs signed by this publisher key (JSON with key_id and public_key).
-        /// May be repeated.
-        #[arg(long, value_name = "FILE")]
+        /// Repeat for several. Required: no key is trusted by default, not even the demo key
+        /// (its secret is public, so anyone can sign a pack with it); a demo passes
+        /// `--trust-key data/keys/demo-publisher.json` and is warned.
+        #[arg(long, value_name = "FILE", required = true)]
         trust_key: Vec<PathBuf>,
-        /// Do not trust the demo publisher key (whose secret is public).
-        #[arg(long)]
+        /// No effect: the demo key is never trusted unless a --trust-key names it. Kept so
+        /// that scripts written for earlier versions still run.
+        #[arg(long, hide = true)]
         no_demo_key: bool,
         /// A lesson image (JPEG, PNG or WebP) the training pack references by SHA-256; added
         /// before the pack is checked. Repeat for several. Images added once stay.
@@ -207,11 +210,11 @@ fn expires(days: i64) -> Result<chrono::Duration> {
     Ok(chrono::Duration::days(days))
 }
 
-fn trusted_keys(paths: &[PathBuf], no_demo_key: bool) -> Result<Vec<TrustedKey>> {
+/// The publisher keys `--trust-key` names, and nothing else. Naming the demo key (whose secret
+/// is in the repository) is allowed for demos and tests, with a warning.
+fn trusted_keys(paths: &[PathBuf]) -> Result<Vec<TrustedKey>> {
+    let demo = packs::demo_trusted_key();
     let mut keys = Vec::new();
-    if !no_demo_key {
-        keys.push(packs::demo_trusted_key());
-    }
     for path in paths {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;
@@ -221,10 +224,18 @@ fn trusted_keys(paths: &[PathBuf], no_demo_key: bool) -> Result<Vec<TrustedKey>>
                 path.display()
             )
         })?;
+        if key == demo {
+            eprintln!(
+                "warning: trusting the demo publisher key '{}' ({}): its secret is public, so \
+                 anyone can sign packs with it; for demos and tests only",
+                key.key_id,
+                path.display()
+            );
+        }
         keys.push(key);
     }
     if keys.is_empty() {
-        bail!("no trusted publisher key: give --trust-key or drop --no-demo-key");
+        bail!("no trusted publisher key: name one with --trust-key KEY.json");
     }
     Ok(keys)
 }
@@ -366,7 +377,7 @@ fn run(cli: Cli) -> Result<()> {
             kind,
             file,
             trust_key,
-            no_demo_key,
+            no_demo_key: _,
             images,
         }) => {
             let kind: PackKind = kind.parse().map_err(anyhow::Error::msg)?;
@@ -375,7 +386,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let keys = trusted_keys(&trust_key, no_demo_key)?;
+            let keys = trusted_keys(&trust_key)?;
             let admin = Admin::open(&db)?;
             for path in &images {
                 let image = std::fs::read(path)

@@ -299,31 +299,33 @@ fn the_command_adds_users_and_serves() {
         env!("CARGO_MANIFEST_DIR"),
         "/../data/stations/xian-sample.pack.json"
     );
-    let out = Command::new(bin)
-        .args([
-            "pack", "publish", "--db", db_arg, "--kind", "stations", pack,
-        ])
-        .output()
-        .unwrap();
+    // No key is trusted by default, not even the demo key (its secret is public).
+    let publish = |extra: &[&str]| {
+        Command::new(bin)
+            .args(["pack", "publish", "--db", db_arg, "--kind", "stations", pack])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = publish(&[]);
+    assert!(!out.status.success(), "published with no trusted key");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--trust-key"));
+    // Trusting the city's key only: a pack signed with the demo key is refused.
+    let city = dir.path().join("city.json");
+    let city_key = PublisherKeyPair::from_seed("xian-city-2026", [7u8; 32]).trusted_key();
+    std::fs::write(&city, serde_json::to_vec(&city_key).unwrap()).unwrap();
+    let out = publish(&["--trust-key", city.to_str().unwrap()]);
+    assert!(!out.status.success(), "a demo-signed pack was published");
+    assert_eq!(server_count(&db, "SELECT count(*) FROM packs"), 0);
+    // Naming the demo key's file trusts it, with a warning.
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/keys/demo-publisher.json");
+    let out = publish(&["--trust-key", demo]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(bin)
-        .args([
-            "pack",
-            "publish",
-            "--db",
-            db_arg,
-            "--kind",
-            "stations",
-            "--no-demo-key",
-            pack,
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "the demo key can be distrusted");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("secret is public"));
 
     let mut child = Command::new(bin)
         .args(["serve", "--db", db_arg, "--listen", "127.0.0.1:0"])

@@ -221,7 +221,8 @@ def test_fetch_packs_brings_the_lesson_images_checked_by_hash(tmp_path):
     s = Server(tmp_path)
     token = s.user("rider-7", "rider")
     publish = [server_bin(), "pack", "publish", "--db", str(s.db), "--kind", "training",
-               str(tmp_path / "pack.json")]
+               str(tmp_path / "pack.json"),
+               "--trust-key", str(REPO_ROOT / "data" / "keys" / "demo-publisher.json")]
     refused = subprocess.run(publish, capture_output=True, text=True)
     assert refused.returncode == 1 and sha in refused.stderr, refused.stderr
     subprocess.run(publish + ["--image", str(tmp_path / "seal.jpg")], check=True, capture_output=True)

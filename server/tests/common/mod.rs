@@ -110,9 +110,14 @@ impl TestServer {
 
     /// Reads one integer from the server's database.
     pub fn count(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(&self.db).expect("db opens");
-        conn.query_row(sql, [], |r| r.get(0)).expect("query runs")
+        server_count(&self.db, sql)
     }
+}
+
+/// Reads one integer from the server database at `db`.
+pub fn server_count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("db opens");
+    conn.query_row(sql, [], |r| r.get(0)).expect("query runs")
 }
 
 /// A blocking HTTP client (reqwest with rustls and ring, as the devices use).

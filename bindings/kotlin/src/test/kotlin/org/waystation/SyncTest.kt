@@ -175,7 +175,10 @@ class SyncTest {
         val jpeg = tmp.resolve("seal.jpg")
         Files.write(jpeg, ReportsTest.JPEG)
         val db = tmp.resolve("server.db").toString()
-        val publish = arrayOf(serverBin, "pack", "publish", "--db", db, "--kind", "training", pack.toString())
+        val publish = arrayOf(
+            serverBin, "pack", "publish", "--db", db, "--kind", "training", pack.toString(),
+            "--trust-key", repo.resolve("data/keys/demo-publisher.json").toString(),
+        )
         val (refused, why) = run(*publish)
         assertEquals(1, refused)
         assertTrue(why.contains(sha), why)

@@ -152,7 +152,8 @@ class CoreSyncGatewayTest {
     /** `waystation-server pack publish` into the test server's database. */
     private fun publish(kind: String, pack: Path, vararg extra: String) {
         val publish = ProcessBuilder(
-            listOf(serverBin, "pack", "publish", "--db", tmp.resolve("server.db").toString(), "--kind", kind, pack.toString()) + extra,
+            listOf(serverBin, "pack", "publish", "--db", tmp.resolve("server.db").toString(), "--kind", kind, pack.toString()) +
+                listOf("--trust-key", Fixtures.demoPublisherKeyFile.toString()) + extra,
         ).redirectErrorStream(true).start()
         val out = publish.inputStream.bufferedReader().readText()
         assertEquals(0, publish.waitFor(), "pack publish failed: $out")
