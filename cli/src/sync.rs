@@ -60,6 +60,11 @@ pub struct ServerArgs {
     /// Also trust this CA certificate (PEM), e.g. a private server's self-signed one.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<std::path::PathBuf>,
+    /// Allow plain http:// to a server that is not on this machine: the token and every
+    /// report cross the network unencrypted. For a test bench only (http:// to 127.0.0.1,
+    /// [::1] or localhost needs no flag).
+    #[arg(long = "insecure-http-i-know")]
+    pub insecure_http_i_know: bool,
 }
 
 impl ServerArgs {
@@ -74,7 +79,11 @@ impl ServerArgs {
             None => std::env::var("WAYSTATION_TOKEN")
                 .context("no token: pass --token T or set WAYSTATION_TOKEN")?,
         };
-        let settings = SyncSettings::new(&server, &token)?;
+        let settings = if self.insecure_http_i_know {
+            SyncSettings::new_allowing_insecure_http(&server, &token)?
+        } else {
+            SyncSettings::new(&server, &token)?
+        };
         let pem = match &self.ca_cert {
             Some(p) => {
                 Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?)

@@ -61,7 +61,7 @@ fn sync_sends_pending_reports_and_status_shows_it() {
     fails_with(&waystation(&data, &["sync", "--token", "x"]), "no server");
     fails_with(
         &waystation(&data, &["sync", "--server", "ftp://x", "--token", "x"]),
-        "must start with http",
+        "must start with https://",
     );
     let status = json(&waystation(&data, &["sync", "status", "--json"]));
     assert!(

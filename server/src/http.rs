@@ -43,7 +43,25 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/training/images/{*sha}", get(get_training_image))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::map_response(protocol_header))
         .with_state(state)
+}
+
+/// Every answer says it comes from a Waystation server (`X-Waystation-Protocol: 1`): devices
+/// count a photo as stored only on an answer that carries it, which a captive portal's `200`
+/// does not (`docs/sync-protocol.md`).
+async fn protocol_header(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        protocol::PROTOCOL_HEADER,
+        HeaderValue::from(protocol::PROTOCOL_VERSION),
+    );
+    r
+}
+
+/// `ETag: "<sha256>"` for a content-addressed blob: with the protocol header, the proof a
+/// device needs that the server holds the photo.
+fn sha_etag(sha: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!("\"{sha}\"")).map_err(|_| ApiError::internal("ETag is not a header value"))
 }
 
 async fn healthz() -> &'static str {
@@ -182,6 +200,7 @@ async fn put_photo(
     let bytes = read_body(&state, &headers, body, MAX_PHOTO_BYTES).await?;
     let now = rfc3339(state.clock.now());
     let db = state.db.clone();
+    let etag = sha_etag(&sha)?;
     let created = blocking(move || {
         let mime = photos::check_upload(&sha, &bytes)?;
         photos::put(&db, &who.account, &sha, mime, &bytes, &now)
@@ -192,7 +211,9 @@ async fn put_photo(
     } else {
         StatusCode::OK
     };
-    Ok(status.into_response())
+    let mut r = status.into_response();
+    r.headers_mut().insert(header::ETAG, etag);
+    Ok(r)
 }
 
 async fn get_photo(
@@ -205,16 +226,20 @@ async fn get_photo(
     photos::check_path(&sha)?;
     let who = authenticate(&state, &headers).await?;
     let db = state.db.clone();
+    let etag = sha_etag(&sha)?;
     if method == Method::HEAD {
         // Devices ask before uploading: answer from the row, without reading the bytes.
         let (mime, size) = blocking(move || photos::head(&db, &who.account, &sha)).await?;
         let mut r = image_response(Vec::new(), &mime);
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        r.headers_mut().insert(header::ETAG, etag);
         return Ok(r);
     }
     let (bytes, mime) = blocking(move || photos::get(&db, &who.account, &sha)).await?;
-    Ok(image_response(bytes, &mime))
+    let mut r = image_response(bytes, &mime);
+    r.headers_mut().insert(header::ETAG, etag);
+    Ok(r)
 }
 
 /// A content-addressed image: the bytes under its path never change, so caches may keep them

@@ -65,6 +65,32 @@ pub fn put(
     Ok(n == 1)
 }
 
+/// The photos that `reports` (document ids) name and the server does not hold, for reports
+/// `author` wrote (others' are not listed: that would tell which photos exist). A sync reply
+/// lists them, so a device that believed a photo uploaded sends it again
+/// (`SyncResponse::missing_photos`).
+pub fn missing_for_reports<'a>(
+    conn: &Connection,
+    author: &Account,
+    reports: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rp.sha256 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
+         WHERE rp.report_id = ?1 AND d.owner = ?2 \
+         AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = rp.sha256) ORDER BY rp.sha256",
+    )?;
+    let mut missing = Vec::new();
+    for report in reports {
+        let rows = stmt.query_map(params![report, author.user], |r| r.get::<_, String>(0))?;
+        for sha in rows {
+            missing.push(sha?);
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    Ok(missing)
+}
+
 fn exists(conn: &Connection, sha: &str) -> Result<bool, ApiError> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)")?

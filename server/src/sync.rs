@@ -57,6 +57,15 @@ pub fn sync(
     )?;
     let cursor = cursor_at(next, who.scope_epoch)?;
     let generation = store::generation(&tx)?;
+    // The accepted reports of this request whose photos the server lacks (finding 14).
+    let missing_photos = crate::photos::missing_for_reports(
+        &tx,
+        account,
+        replies
+            .iter()
+            .filter(|r| r.refused.is_none() && r.doc_id.starts_with("report:"))
+            .map(|r| r.doc_id.as_str()),
+    )?;
     tx.commit()?;
     Ok(SyncResponse {
         cursor,
@@ -65,6 +74,7 @@ pub fn sync(
         more,
         generation,
         reset,
+        missing_photos,
     })
 }
 

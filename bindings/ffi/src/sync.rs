@@ -28,11 +28,20 @@ pub struct SyncConfig {
     pub attempts: u32,
     /// Extra trusted CA certificates in PEM (a private deployment's), or none.
     pub extra_root_pem: Option<String>,
+    /// Allows plain `http://` to a server that is not on this device. Off by default, and it
+    /// should stay off on a phone: the token and every report would cross the network in
+    /// clear text. `http://` to 127.0.0.1, [::1] or localhost is always allowed.
+    #[uniffi(default = false)]
+    pub allow_insecure_http: bool,
 }
 
 impl SyncConfig {
     fn settings(&self) -> Result<core_sync::SyncSettings> {
-        let mut s = core_sync::SyncSettings::new(&self.server, &self.token)?;
+        let mut s = if self.allow_insecure_http {
+            core_sync::SyncSettings::new_allowing_insecure_http(&self.server, &self.token)?
+        } else {
+            core_sync::SyncSettings::new(&self.server, &self.token)?
+        };
         if self.attempts > 0 {
             s.retry.attempts = self.attempts.min(20);
         }

@@ -15,14 +15,15 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use super::policy;
+pub use super::settings::{RetryPolicy, SyncSettings};
 use super::protocol::{
-    self, CBOR_CONTENT_TYPE, ChangedDoc, DocMessage, ErrorBody, MAX_DOCS_PER_REQUEST, SyncRequest,
+    self, ChangedDoc, DocMessage, MAX_DOCS_PER_REQUEST, SyncRequest,
     SyncResponse,
 };
-use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use super::exchange::Client;
+use super::transport::HttpTransport;
 use crate::error::{Error, Result};
 use crate::reports::case::CASE_KIND;
 use crate::reports::document::REPORT_KIND;
@@ -33,83 +34,6 @@ use std::str::FromStr;
 
 /// Most sync requests in one [`crate::Waystation::sync_now`]; the next sync carries on.
 pub const MAX_REQUESTS_PER_SYNC: u32 = 16;
-
-/// Where and as whom to sync.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SyncSettings {
-    /// The server's base URL, e.g. `https://sync.example.org` (no trailing `/v1`).
-    pub server: String,
-    /// The bearer token an administrator issued for this user.
-    pub token: String,
-    /// Retries of one request that got no answer or a 5xx/429.
-    pub retry: RetryPolicy,
-    /// Most documents in one request, 1..=[`MAX_DOCS_PER_REQUEST`] (the server's limit).
-    pub max_docs_per_request: usize,
-}
-
-impl SyncSettings {
-    /// Settings with the default retry policy. The URL must be `http://` or `https://`.
-    pub fn new(server: &str, token: &str) -> Result<SyncSettings> {
-        let server = server.trim().trim_end_matches('/').to_string();
-        if !(server.starts_with("http://") || server.starts_with("https://")) || server.len() < 10 {
-            return Err(Error::invalid(format!(
-                "server URL '{}' must start with http:// or https://",
-                server.chars().take(100).collect::<String>()
-            )));
-        }
-        let token = token.trim().to_string();
-        if token.is_empty() || token.len() > 512 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::invalid(
-                "token must be the non-empty printable token an administrator issued",
-            ));
-        }
-        Ok(SyncSettings {
-            server,
-            token,
-            retry: RetryPolicy::default(),
-            max_docs_per_request: MAX_DOCS_PER_REQUEST,
-        })
-    }
-}
-
-/// Exponential backoff with full jitter for requests that got no answer, a 5xx or a 429.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Tries per request, at least 1.
-    pub attempts: u32,
-    /// The first delay's upper bound; each retry doubles it.
-    pub base_delay: Duration,
-    /// The largest delay.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(8),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The delay before retry number `retry` (1-based): uniformly random in
-    /// `[0, min(max_delay, base_delay * 2^(retry-1))]`.
-    pub fn delay(&self, retry: u32) -> Duration {
-        let cap = self
-            .base_delay
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(20))
-            .min(self.max_delay);
-        let mut b = [0u8; 8];
-        let r = match getrandom::fill(&mut b) {
-            Ok(()) => u64::from_le_bytes(b),
-            Err(_) => 0,
-        };
-        let frac = (r >> 11) as f64 / (1u64 << 53) as f64;
-        cap.mul_f64(frac)
-    }
-}
 
 /// What the device knows about syncing, for a status screen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -349,6 +273,14 @@ fn apply_reply(
     message: automerge::sync::Message,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    // Measured before automerge reads it (sync::bounds): a hostile server's compressed change
+    // or deflated column would otherwise inflate without limit and kill the app.
+    super::bounds::check_message(&message, &super::bounds::MessageBounds::default()).map_err(
+        |e| Error::Server {
+            status: 200,
+            message: format!("the server's changes to '{}' are refused: {e}", doc.doc_id),
+        },
+    )?;
     let stored = documents::load(tx, &doc.doc_id)?;
     let existed = stored.is_some();
     let mut am = stored.unwrap_or_default();
@@ -506,6 +438,7 @@ impl crate::Waystation {
         settings: &SyncSettings,
         transport: &dyn HttpTransport,
     ) -> Result<SyncReport> {
+        settings.check_server()?;
         let rt = self.sync_runtime();
         let _one_at_a_time = rt.running.lock().unwrap_or_else(|p| p.into_inner());
         let started = self.now();
@@ -861,6 +794,7 @@ impl crate::Waystation {
         transport: &dyn HttpTransport,
         sha256: &str,
     ) -> Result<std::path::PathBuf> {
+        settings.check_server()?;
         let path = crate::reports::photo::photo_path(self.data_dir(), sha256)?;
         if path.is_file() {
             return Ok(path);
@@ -897,6 +831,7 @@ impl crate::Waystation {
         settings: &SyncSettings,
         transport: &dyn HttpTransport,
     ) -> Result<PackFetch> {
+        settings.check_server()?;
         meta_for(&mut self.store().write(), &settings.server)?;
         let client = Client {
             settings,
@@ -911,7 +846,8 @@ impl crate::Waystation {
                     r.get(0)
                 })
                 .optional()?;
-            let Some((bytes, new_etag)) = client.get_pack(kind, etag.as_deref())? else {
+            let max = self.config().max_pack_bytes;
+            let Some((bytes, new_etag)) = client.get_pack(kind, etag.as_deref(), max)? else {
                 continue;
             };
             match kind {
@@ -1036,257 +972,9 @@ pub struct PackFetch {
     pub training_image_problems: Vec<String>,
 }
 
-/// HTTP with the protocol's conventions: bearer token, CBOR, retries, clear errors.
-struct Client<'a> {
-    settings: &'a SyncSettings,
-    transport: &'a dyn HttpTransport,
-}
-
-impl Client<'_> {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.settings.server)
-    }
-
-    /// Sends with retries on no answer, 5xx, 429 and 408. Returns the last response otherwise.
-    /// A `Retry-After` on a 5xx or 429 is honoured: the next try waits at least that long, and
-    /// one that asks for more than the policy's `max_delay` ends the retries at once (the
-    /// caller reports the server's answer; the next sync tries again).
-    fn send(&self, request: HttpRequest, report: &mut SyncReport) -> Result<HttpResponse> {
-        let attempts = self.settings.retry.attempts.max(1);
-        let mut last_error: Option<TransportError> = None;
-        let mut asked_wait = Duration::ZERO;
-        for attempt in 1..=attempts {
-            if attempt > 1 {
-                let backoff = self.settings.retry.delay(attempt - 1);
-                std::thread::sleep(backoff.max(asked_wait));
-                asked_wait = Duration::ZERO;
-            }
-            report.bytes_sent += request.body.len() as u64;
-            match self.transport.send(request.clone()) {
-                Ok(resp) => {
-                    report.bytes_received += resp.body.len() as u64;
-                    // 408: the server gave up on a body that stalled on a poor connection.
-                    let retryable = resp.status >= 500 || resp.status == 429 || resp.status == 408;
-                    if retryable && attempt < attempts {
-                        match retry_after(&resp, Utc::now()) {
-                            Some(wait) if wait > self.settings.retry.max_delay => return Ok(resp),
-                            Some(wait) => asked_wait = wait,
-                            None => {}
-                        }
-                        continue;
-                    }
-                    return Ok(resp);
-                }
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(Error::Network(format!(
-            "{} (after {attempts} attempts)",
-            last_error.map(|e| e.to_string()).unwrap_or_default()
-        )))
-    }
-
-    fn request(&self, method: &str, path: &str, body: Vec<u8>) -> HttpRequest {
-        let mut headers = vec![(
-            "authorization".to_string(),
-            format!("Bearer {}", self.settings.token),
-        )];
-        if !body.is_empty() {
-            let ct = if method == "PUT" {
-                "application/octet-stream"
-            } else {
-                CBOR_CONTENT_TYPE
-            };
-            headers.push(("content-type".to_string(), ct.to_string()));
-        }
-        HttpRequest {
-            method: method.to_string(),
-            url: self.url(path),
-            headers,
-            body,
-        }
-    }
-
-    fn sync(&self, request: &SyncRequest, report: &mut SyncReport) -> Result<SyncResponse> {
-        let req = self.request("POST", "/v1/sync", protocol::encode(request));
-        let resp = self.send(req, report)?;
-        if resp.status != 200 {
-            return Err(status_error(&resp, "sync"));
-        }
-        protocol::decode(&resp.body).map_err(|e| Error::Server {
-            status: resp.status,
-            message: format!("the sync response does not decode: {e}"),
-        })
-    }
-
-    /// Whether the server already holds the photo (`HEAD`; `200`). Anything else counts as
-    /// "not known to be there": the upload that follows is idempotent.
-    fn photo_on_server(&self, sha256: &str, report: &mut SyncReport) -> Result<bool> {
-        let req = self.request("HEAD", &format!("/v1/photos/{sha256}"), Vec::new());
-        Ok(self.send(req, report)?.status == 200)
-    }
-
-    /// `GET /v1/me`: the account the token belongs to.
-    fn me(&self, report: &mut SyncReport) -> Result<protocol::Me> {
-        let req = self.request("GET", "/v1/me", Vec::new());
-        let resp = self.send(req, report)?;
-        if resp.status != 200 {
-            return Err(status_error(&resp, "asking the server who this account is"));
-        }
-        protocol::decode(&resp.body).map_err(|e| Error::Server {
-            status: resp.status,
-            message: format!("the /v1/me response does not decode: {e}"),
-        })
-    }
-
-    fn put_photo(&self, sha256: &str, bytes: Vec<u8>, report: &mut SyncReport) -> Result<()> {
-        let req = self.request("PUT", &format!("/v1/photos/{sha256}"), bytes);
-        let resp = self.send(req, report)?;
-        match resp.status {
-            200 | 201 | 204 => Ok(()),
-            _ => Err(status_error(&resp, &format!("uploading photo {sha256}"))),
-        }
-    }
-
-    fn get_photo(&self, sha256: &str) -> Result<Vec<u8>> {
-        self.get_blob("/v1/photos", "photo", sha256)
-    }
-
-    fn get_training_image(&self, sha256: &str) -> Result<Vec<u8>> {
-        self.get_blob("/v1/training/images", "training image", sha256)
-    }
-
-    /// GET `{base}/{sha256}`: the bytes, or `NotFound` naming the `what`.
-    fn get_blob(&self, base: &str, what: &str, sha256: &str) -> Result<Vec<u8>> {
-        let mut scratch = SyncReport::default();
-        let req = self.request("GET", &format!("{base}/{sha256}"), Vec::new());
-        let resp = self.send(req, &mut scratch)?;
-        match resp.status {
-            200 => Ok(resp.body),
-            404 => Err(Error::NotFound(format!(
-                "the server has no {what} {sha256}"
-            ))),
-            _ => Err(status_error(&resp, &format!("downloading {what} {sha256}"))),
-        }
-    }
-
-    /// The pack bytes and ETag when the server's pack differs from `etag`; `None` when not
-    /// modified or none is published.
-    fn get_pack(
-        &self,
-        kind: &str,
-        etag: Option<&str>,
-    ) -> Result<Option<(Vec<u8>, Option<String>)>> {
-        let mut scratch = SyncReport::default();
-        let mut req = self.request("GET", &format!("/v1/packs/{kind}"), Vec::new());
-        if let Some(etag) = etag {
-            req.headers
-                .push(("if-none-match".to_string(), etag.to_string()));
-        }
-        let resp = self.send(req, &mut scratch)?;
-        match resp.status {
-            200 => {
-                let etag = resp.header("etag").map(str::to_string);
-                Ok(Some((resp.body, etag)))
-            }
-            304 | 404 => Ok(None),
-            _ => Err(status_error(&resp, &format!("fetching the {kind} pack"))),
-        }
-    }
-}
-
-/// How long a response's `Retry-After` asks to wait: delay-seconds, or an HTTP date (RFC 9110
-/// §10.2.3) compared with `now`. `None` when there is none or it cannot be read; a date in the
-/// past is no wait.
-fn retry_after(resp: &HttpResponse, now: DateTime<Utc>) -> Option<Duration> {
-    let value = resp.header("retry-after")?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
-}
-
-/// The error for an unexpected status, with the server's `ErrorBody` message when it sent one.
-fn status_error(resp: &HttpResponse, doing: &str) -> Error {
-    let detail = protocol::decode::<ErrorBody>(&resp.body)
-        .map(|b| format!("{} ({})", b.message, b.code))
-        .unwrap_or_else(|_| {
-            String::from_utf8_lossy(&resp.body[..resp.body.len().min(200)]).into_owned()
-        });
-    if resp.status == 401 {
-        Error::Unauthorized(format!("{doing}: {detail}"))
-    } else {
-        Error::Server {
-            status: resp.status,
-            message: format!("{doing}: {detail}"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_is_bounded_and_jittered() {
-        let p = RetryPolicy {
-            attempts: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(250),
-        };
-        for retry in 1..10 {
-            let cap = Duration::from_millis(100 * (1 << (retry - 1).min(20))).min(p.max_delay);
-            for _ in 0..20 {
-                assert!(p.delay(retry) <= cap);
-            }
-        }
-        let spread: std::collections::HashSet<_> = (0..20).map(|_| p.delay(3)).collect();
-        assert!(spread.len() > 1, "no jitter");
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let resp = |value: Option<&str>| HttpResponse {
-            status: 429,
-            headers: value
-                .map(|v| vec![("Retry-After".to_string(), v.to_string())])
-                .unwrap_or_default(),
-            body: Vec::new(),
-        };
-        let secs = |v: &str| retry_after(&resp(Some(v)), now);
-        assert_eq!(secs("7"), Some(Duration::from_secs(7)));
-        assert_eq!(secs(" 0 "), Some(Duration::ZERO));
-        assert_eq!(
-            secs("Sun, 29 Nov 2026 08:00:30 GMT"),
-            Some(Duration::from_secs(30))
-        );
-        // A date already past is no wait; what cannot be read is ignored.
-        assert_eq!(secs("Sun, 29 Nov 2026 07:59:00 GMT"), Some(Duration::ZERO));
-        for bad in ["soon", "-5", "1.5", ""] {
-            assert_eq!(secs(bad), None, "{bad}");
-        }
-        assert_eq!(retry_after(&resp(None), now), None);
-    }
-
-    #[test]
-    fn settings_are_checked() {
-        assert!(SyncSettings::new("http://127.0.0.1:8080/", "wst_x").is_ok());
-        assert_eq!(
-            SyncSettings::new("http://127.0.0.1:8080/", "t")
-                .unwrap()
-                .server,
-            "http://127.0.0.1:8080"
-        );
-        assert!(SyncSettings::new("ftp://x.org", "t").is_err());
-        assert!(SyncSettings::new("http://127.0.0.1", "").is_err());
-        assert!(SyncSettings::new("http://127.0.0.1", "a b").is_err());
-    }
 
     #[test]
     fn a_starting_state_sends_everything_since_the_shared_heads() {

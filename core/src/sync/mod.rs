@@ -4,8 +4,10 @@
 //! `docs/sync-protocol.md` describes the protocol end to end.
 
 pub mod client;
+pub mod exchange;
 pub mod policy;
 pub mod protocol;
+pub mod settings;
 pub mod transport;
 
 pub use client::{

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 /// The protocol version in every path: `/v1/...`.
 pub const PROTOCOL_VERSION: u32 = 1;
+/// The header every answer of a Waystation server carries, with [`PROTOCOL_VERSION`]: the
+/// device counts a photo as stored only on an answer that has it (a captive portal's `200`
+/// does not), along with an `ETag` naming the photo's SHA-256.
+pub const PROTOCOL_HEADER: &str = "x-waystation-protocol";
 /// Content type of every request and response body except photos and packs.
 pub const CBOR_CONTENT_TYPE: &str = "application/cbor";
 /// Largest sync request or response body either side accepts, in bytes.
@@ -73,6 +77,13 @@ pub struct SyncResponse {
     /// everything it holds again.
     #[serde(rename = "reset", default, skip_serializing_if = "is_false")]
     pub reset: bool,
+    /// Photos (SHA-256, lowercase hex) that reports of this request name and the server does
+    /// not hold, listed only for reports the account wrote. The server accepts a report
+    /// before its photos (they may follow); a device that believed a photo uploaded (a
+    /// captive portal answered in the server's place) uploads it again and keeps the report
+    /// pending until the server stops listing it. Empty from a server that does not send it.
+    #[serde(rename = "p", default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_photos: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -417,6 +428,7 @@ mod tests {
             more: true,
             generation: "0123456789abcdef".into(),
             reset: true,
+            missing_photos: vec!["ab".repeat(32)],
         };
         let bytes = encode(&resp);
         assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), resp);
