@@ -15,6 +15,7 @@
 use automerge::sync::Message;
 use automerge::{Automerge, LoadOptions, OnPartialLoad, VerificationMode};
 use std::collections::HashSet;
+use waystation_core::sync::bounds::{self, MessageBounds};
 use waystation_core::sync::policy::DocRef;
 use waystation_core::sync::protocol::{self, MAX_DOCS_PER_REQUEST, SyncRequest};
 
@@ -99,9 +100,18 @@ fn shown(id: &str) -> String {
 }
 
 /// Decodes one Automerge sync message and verifies every change chunk in it.
+///
+/// Before automerge parses any chunk, the whole message is measured
+/// ([`waystation_core::sync::bounds`]): compressed changes and deflated columns are inflated
+/// with a hard cap, and operations are counted from the columns' run lengths. A message past
+/// the limits, or whose framing claims more than it holds, is refused here, so automerge never
+/// inflates or expands more than the limits allow (its own inflation has no cap, and an
+/// out-of-memory abort would take the whole server down).
 pub fn decode_message(bytes: &[u8]) -> Result<Message, String> {
     // Also splits each change entry into chunks of the types sync carries (no bundles).
     let message = protocol::decode_sync_message(bytes)?;
+    bounds::check_message(&message, &MessageBounds::default())
+        .map_err(|e| format!("the sync message is refused before it is read: {e}"))?;
     for (i, entry) in message.changes.iter().enumerate() {
         protocol::sync_chunks(entry)?
             .into_iter()

@@ -3,6 +3,7 @@
 //!
 //! `docs/sync-protocol.md` describes the protocol end to end.
 
+pub mod bounds;
 pub mod client;
 pub mod exchange;
 pub mod policy;

@@ -28,6 +28,14 @@ use crate::training::progress::{PROGRESS_KIND, PROGRESS_SCHEMA};
 pub const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
 /// Largest saved document the server keeps, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+/// Most bytes one document's sync message may inflate to (compressed changes and deflated
+/// columns expanded), checked before automerge reads it ([`super::bounds`]). Twice the
+/// document limit: room for a whole document sent as changes, far from an out-of-memory.
+pub const MAX_INFLATED_MESSAGE_BYTES: usize = 2 * MAX_DOCUMENT_BYTES;
+/// Most operations one document's sync message may carry, counted from its columns before
+/// automerge expands them ([`super::bounds`]). A report is tens of operations, a text field
+/// one per character; this leaves a hundredfold margin over the largest real document.
+pub const MAX_OPS_PER_MESSAGE: u64 = 250_000;
 /// Longest user id, in bytes.
 pub const MAX_USER_ID_BYTES: usize = 64;
 
