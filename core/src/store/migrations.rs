@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/v6.sql"),
     include_str!("sql/v7.sql"),
     include_str!("sql/v8.sql"),
+    include_str!("sql/v9.sql"),
 ];
 
 /// The schema version this build writes.
