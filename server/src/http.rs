@@ -44,7 +44,19 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::map_response(protocol_header))
+        .layer(axum::middleware::map_response(nosniff))
         .with_state(state)
+}
+
+/// Every answer carries `X-Content-Type-Options: nosniff`: a browser shown a photo's or an
+/// error's bytes (a grid worker's desk, an Open311 `media_url`) keeps the declared type and
+/// never sniffs an uploaded file into HTML or script.
+async fn nosniff(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
 }
 
 /// Every answer says it comes from a Waystation server (`X-Waystation-Protocol: 1`): devices

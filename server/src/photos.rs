@@ -1,5 +1,7 @@
-//! Photos: content-addressed by SHA-256, uploaded idempotently, read by their uploader and by
-//! whoever may read a report that names them.
+//! Photos: content-addressed by SHA-256, uploaded idempotently, read by their uploaders and
+//! by whoever may read a report whose author uploaded them. A hash alone grants nothing: it
+//! leaks (reports, feeds, Open311 `media_url`s), so naming it in one's own report links only
+//! bytes one uploaded, and a photo one may not read is answered exactly like a missing one.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use waystation_core::sync::policy::Account;
@@ -43,7 +45,12 @@ pub fn check_upload(sha: &str, bytes: &[u8]) -> Result<&'static str, ApiError> {
     image_type(bytes).ok_or_else(|| ApiError::bad_photo("the bytes are not a JPEG, PNG or WebP"))
 }
 
-/// Stores a checked photo. Returns true when it was new, false when it was there already.
+/// Stores a checked photo and records `uploader` as one of its uploaders. Returns true when
+/// this account was not an uploader of these bytes before (answered `201`), false when it was
+/// (`200`).
+///
+/// Whether someone else uploaded the same bytes first does not show in the answer: the
+/// second uploader becomes an uploader too (it holds the bytes), and gets the same `201`.
 pub fn put(
     db: &Db,
     uploader: &Account,
@@ -53,20 +60,36 @@ pub fn put(
     now: &str,
 ) -> Result<bool, ApiError> {
     let conn = db.conn()?;
-    if exists(&conn, sha)? {
+    if is_uploader(&conn, &uploader.user, sha)? {
         return Ok(false);
     }
     let _gate = db.write_gate();
-    let n = conn.execute(
+    conn.execute(
         "INSERT OR IGNORE INTO photos (sha256, bytes, mime, size, uploader, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![sha, bytes, mime, bytes.len() as i64, uploader.user, now],
     )?;
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO photo_uploaders (sha256, user_id, uploaded_at) \
+         VALUES (?1, ?2, ?3)",
+        params![sha, uploader.user, now],
+    )?;
     Ok(n == 1)
 }
 
-/// The photos that `reports` (document ids) name and the server does not hold, for reports
-/// `author` wrote (others' are not listed: that would tell which photos exist). A sync reply
+/// Whether `user` uploaded the photo `sha`.
+fn is_uploader(conn: &Connection, user: &str, sha: &str) -> Result<bool, ApiError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM photo_uploaders WHERE sha256 = ?1 AND user_id = ?2)",
+        )?
+        .query_row([sha, user], |r| r.get(0))?)
+}
+
+/// The photos that `reports` (document ids) name and `author` has not uploaded, for reports
+/// `author` wrote (others' are not listed). Whether someone else uploaded the same bytes
+/// does not count: a report links only photos its author uploaded, and listing by existence
+/// would tell which photos exist. A sync reply
 /// lists them, so a device that believed a photo uploaded sends it again
 /// (`SyncResponse::missing_photos`).
 pub fn missing_for_reports<'a>(
@@ -77,7 +100,8 @@ pub fn missing_for_reports<'a>(
     let mut stmt = conn.prepare_cached(
         "SELECT rp.sha256 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
          WHERE rp.report_id = ?1 AND d.owner = ?2 \
-         AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = rp.sha256) ORDER BY rp.sha256",
+         AND NOT EXISTS (SELECT 1 FROM photo_uploaders pu \
+         WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner) ORDER BY rp.sha256",
     )?;
     let mut missing = Vec::new();
     for report in reports {
@@ -91,15 +115,9 @@ pub fn missing_for_reports<'a>(
     Ok(missing)
 }
 
-fn exists(conn: &Connection, sha: &str) -> Result<bool, ApiError> {
-    Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)")?
-        .query_row([sha], |r| r.get(0))?)
-}
-
-/// A photo's media type and size, for `reader`: `404` when there is none, `403` when the
-/// reader did not upload it and may read no report that names it. What a `HEAD` answers,
-/// without reading the bytes.
+/// A photo's media type and size, for `reader`: `404` when there is none, or when the reader
+/// did not upload it and may read no report that links it, alike (see [`readable`]). What a
+/// `HEAD` answers, without reading the bytes.
 pub fn head(db: &Db, reader: &Account, sha: &str) -> Result<(String, u64), ApiError> {
     check_path(sha)?;
     let conn = db.conn()?;
@@ -117,28 +135,40 @@ pub fn get(db: &Db, reader: &Account, sha: &str) -> Result<(Vec<u8>, String), Ap
     Ok((bytes, mime))
 }
 
-/// The media type and size of a photo `reader` may read (see [`head`]).
+/// The one answer for a photo this account may not read, whether it exists or not: same
+/// status, code, message and headers, so a hash learnt elsewhere (an Open311 `media_url`)
+/// does not even tell that the server holds the photo.
+fn unreadable() -> ApiError {
+    ApiError::not_found("no photo with this SHA-256 that this account may read")
+}
+
+/// Which photos a report links, as SQL over `report_photos rp` joined to its report `docs d`:
+/// those its author uploaded. Naming a hash in one's own report links nothing one did not
+/// upload, so a hash is not a capability.
+pub(crate) const LINKED: &str = "EXISTS (SELECT 1 FROM photo_uploaders pu \
+     WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner)";
+
+/// The media type and size of a photo `reader` may read: one it uploaded, or one linked by a
+/// report it may read ([`LINKED`]). Anything else is [`unreadable`].
 fn readable(conn: &Connection, reader: &Account, sha: &str) -> Result<(String, u64), ApiError> {
-    let row: Option<(String, String, i64)> = conn
-        .prepare_cached("SELECT uploader, mime, size FROM photos WHERE sha256 = ?1")?
-        .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let row: Option<(String, i64)> = conn
+        .prepare_cached("SELECT mime, size FROM photos WHERE sha256 = ?1")?
+        .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some((uploader, mime, size)) = row else {
-        return Err(ApiError::not_found("no photo with this SHA-256"));
+    let Some((mime, size)) = row else {
+        return Err(unreadable());
     };
-    if uploader != reader.user {
+    if !is_uploader(conn, &reader.user, sha)? {
         let (admin, follow_up) = readable_flags(reader);
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-             WHERE rp.sha256 = ?4 AND {READABLE})"
+             WHERE rp.sha256 = ?4 AND {READABLE} AND {LINKED})"
         );
         let allowed: bool = conn
             .prepare_cached(&sql)?
             .query_row(params![reader.user, admin, follow_up, sha], |r| r.get(0))?;
         if !allowed {
-            return Err(ApiError::forbidden(
-                "this photo is in no report this account may read",
-            ));
+            return Err(unreadable());
         }
     }
     Ok((mime, size.max(0) as u64))

@@ -522,9 +522,16 @@ fn photos_are_checked_stored_once_and_read_only_by_who_may() {
     let got = rider.get(&path);
     assert_eq!(got.status().as_u16(), 200);
     assert_eq!(got.headers()["content-type"], "image/png");
+    // Browsers never sniff a photo into HTML or script, nor an error body.
+    assert_eq!(got.headers()["x-content-type-options"], "nosniff");
     assert_eq!(got.bytes().unwrap().to_vec(), photo);
     let asked = rider.head(&path);
     assert_eq!(asked.status().as_u16(), 200);
+    assert_eq!(asked.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        rider.get("/v1/photos/abc").headers()["x-content-type-options"],
+        "nosniff"
+    );
     assert_eq!(asked.headers()["content-type"], "image/png");
     assert_eq!(
         asked.headers()["content-length"],
@@ -534,8 +541,9 @@ fn photos_are_checked_stored_once_and_read_only_by_who_may() {
     let staff = server.user("staff-1", Role::Station, &[&district]);
     let outsider = server.user("staff-2", Role::Station, &[OTHER_DISTRICT]);
     let other_rider = server.user("rider-2", Role::Rider, &[]);
-    assert_error(staff.get(&path), 403, "forbidden");
-    assert_eq!(staff.head(&path).status().as_u16(), 403);
+    // A photo one may not read is answered as a missing one (see a_photo_hash_is_not_a_capability).
+    assert_error(staff.get(&path), 404, "not_found");
+    assert_eq!(staff.head(&path).status().as_u16(), 404);
     let missing = format!("/v1/photos/{}", sha256_hex(b"never uploaded"));
     assert_error(staff.get(&missing), 404, "not_found");
 
@@ -543,8 +551,79 @@ fn photos_are_checked_stored_once_and_read_only_by_who_may() {
     device.put(&format!("report:{report}"), "report", report_doc);
     device.sync();
     assert_eq!(staff.get(&path).bytes().unwrap().to_vec(), photo);
-    assert_error(outsider.get(&path), 403, "forbidden");
-    assert_error(other_rider.get(&path), 403, "forbidden");
+    assert_error(outsider.get(&path), 404, "not_found");
+    assert_error(other_rider.get(&path), 404, "not_found");
+}
+
+/// Status, headers (but the date) and body of an answer.
+fn whole_answer(r: reqwest::blocking::Response) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+    let status = r.status().as_u16();
+    let mut headers: Vec<(String, Vec<u8>)> = r
+        .headers()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "date")
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    headers.sort();
+    (status, headers, r.bytes().unwrap().to_vec())
+}
+
+/// A photo's SHA-256 leaks (feeds, Open311 `media_url`s): naming it in one's own report must
+/// not make the photo readable, and a photo one may not read is answered exactly like a
+/// missing one, so the answer does not tell that it exists.
+#[test]
+fn a_photo_hash_is_not_a_capability() {
+    let server = TestServer::start();
+    // rider-1 takes a photo and uploads it; their report is not on the server yet.
+    let f1 = Factory::new();
+    let (report_1, photo) = f1.report_with_photo("rider-1");
+    let sha = sha256_hex(&photo);
+    let path = format!("/v1/photos/{sha}");
+    let rider_1 = server.user("rider-1", Role::Rider, &[]);
+    assert_eq!(rider_1.put(&path, photo.clone()).status().as_u16(), 201);
+    // rider-2 learnt the hash and names it in a report of their own, without the bytes (a
+    // second device attaches the same bytes, so the report is a real one), and syncs it.
+    let f2 = Factory::new();
+    let (report_2, same) = f2.report_with_photo("rider-2");
+    assert_eq!(sha256_hex(&same), sha);
+    let doc_2 = f2.report_doc(&report_2);
+    let district = district_of(&doc_2);
+    let rider_2 = server.user("rider-2", Role::Rider, &[]);
+    let mut device_2 = Device::new(rider_2.with_token(&rider_2.token));
+    device_2.put(&format!("report:{report_2}"), "report", doc_2);
+    let replies = device_2.sync();
+    assert!(replies[0].docs[0].refused.is_none(), "{replies:?}");
+    // The sync tells rider-2's device that it has not uploaded that photo.
+    assert_eq!(replies[0].missing_photos, vec![sha.clone()]);
+
+    // Neither rider-2 nor the station staff of the district (who may read rider-2's report)
+    // can read the photo, and the answer is the one for a photo that does not exist.
+    let staff = server.user("staff-1", Role::Station, &[&district]);
+    let never = format!("/v1/photos/{}", sha256_hex(b"never uploaded"));
+    for who in [&rider_2, &staff] {
+        assert_eq!(
+            whole_answer(who.get(&path)),
+            whole_answer(who.get(&never)),
+            "GET of a forbidden and of a missing photo differ"
+        );
+        assert_eq!(whole_answer(who.head(&path)), whole_answer(who.head(&never)));
+        assert_error(who.get(&path), 404, "not_found");
+    }
+
+    // rider-1's report, whose author uploaded the bytes, links them: the staff reads it.
+    let mut device_1 = Device::new(rider_1);
+    device_1.put(&format!("report:{report_1}"), "report", f1.report_doc(&report_1));
+    device_1.sync();
+    assert_eq!(staff.get(&path).bytes().unwrap().to_vec(), photo);
+    assert_error(rider_2.get(&path), 404, "not_found");
+
+    // Uploading the same bytes makes rider-2 an uploader too (it holds them), answered like a
+    // first upload, so a PUT does not tell either that the photo was there.
+    assert_eq!(rider_2.put(&path, photo.clone()).status().as_u16(), 201);
+    assert_eq!(rider_2.put(&path, photo.clone()).status().as_u16(), 200);
+    assert_eq!(rider_2.get(&path).bytes().unwrap().to_vec(), photo);
+    assert_eq!(server.count("SELECT count(*) FROM photos"), 1);
+    assert_eq!(server.count("SELECT count(*) FROM photo_uploaders"), 2);
 }
 
 #[test]

@@ -391,6 +391,8 @@ fn lesson_images_are_checked_when_added_and_served_by_hash_to_signed_in_accounts
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.headers()["etag"], format!("\"{sha}\"").as_str());
+    // Browsers never sniff an image into something else.
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert!(
         r.headers()["cache-control"]
             .to_str()
