@@ -34,6 +34,12 @@ pub enum SyncSub {
         #[arg(long)]
         json: bool,
     },
+    /// Dismiss a refusal you cannot fix by editing: the document leaves the status and stops
+    /// waiting to be sent; nothing is deleted, and a new edit sends it again.
+    Dismiss {
+        /// The refused document's id, as `sync status` lists it.
+        doc_id: String,
+    },
     /// Download a report photo this device does not have (follow-up roles).
     Photo {
         /// The photo's SHA-256.
@@ -111,6 +117,11 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             } else {
                 print_status(&status, &refusals);
             }
+            Ok(())
+        }
+        Some(SyncSub::Dismiss { doc_id }) => {
+            ws.dismiss_sync_refusal(doc_id)?;
+            println!("dismissed: {doc_id}");
             Ok(())
         }
         Some(SyncSub::Photo {
@@ -209,6 +220,8 @@ fn status_json(s: &SyncStatus, refusals: &[SyncRefusal]) -> serde_json::Value {
         "last_attempt": s.last_attempt.map(|t| t.to_rfc3339()),
         "last_success": s.last_success.map(|t| t.to_rfc3339()),
         "last_error": s.last_error,
+        "last_reoffer": s.last_reoffer.map(|t| t.to_rfc3339()),
+        "reoffer_held_back": s.reoffer_held_back.map(|t| t.to_rfc3339()),
         "refusals": refusals_json(refusals),
     })
 }
@@ -255,6 +268,18 @@ fn print_status(s: &SyncStatus, refusals: &[SyncRefusal]) {
     println!("last success: {}", t(s.last_success));
     if let Some(e) = &s.last_error {
         println!("last error:   {e}");
+    }
+    if let Some(at) = s.last_reoffer {
+        println!("re-offered:   {} (the server said it lost data)", at.to_rfc3339());
+    }
+    if let Some(at) = s.reoffer_held_back {
+        println!(
+            "held back:    {} the server asked again for everything within 24 h; not sent",
+            at.to_rfc3339()
+        );
+    }
+    if s.pending_documents == 0 && s.pending_photos == 0 {
+        println!("nothing pending");
     }
     for x in refusals {
         println!("refused: {} — {}", x.doc_id, x.reason);

@@ -616,7 +616,11 @@ fn a_reply_that_makes_automerge_panic_is_an_error_and_the_device_keeps_its_repor
     let Error::Server { message, .. } = &err else {
         panic!("{err:?}")
     };
-    assert!(message.contains("do not apply"), "{message}");
+    // Refused by the bounds check before automerge reads it, or by automerge itself.
+    assert!(
+        message.contains("do not apply") || message.contains("are refused"),
+        "{message}"
+    );
     assert_eq!(rider.ws.report(&id).unwrap(), before);
     assert!(rider.ws.sync_status().unwrap().pending_documents >= 1);
     // An honest exchange afterwards completes.

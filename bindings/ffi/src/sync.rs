@@ -73,7 +73,8 @@ pub struct SyncStatus {
     pub server: Option<String>,
     /// A sync is running.
     pub in_progress: bool,
-    /// Documents with changes the server does not have (never drafts).
+    /// Documents with changes the server does not have and that the next sync sends (never
+    /// drafts; refused documents are counted in `refused_documents` instead).
     pub pending_documents: u64,
     /// Photos waiting to upload.
     pub pending_photos: u64,
@@ -85,6 +86,11 @@ pub struct SyncStatus {
     pub last_success: Option<SystemTime>,
     /// Why the last sync failed; none after a success.
     pub last_error: Option<String>,
+    /// When the device last offered everything again because the server said it lost data.
+    pub last_reoffer: Option<SystemTime>,
+    /// When the server last asked for that again too soon (within 24 h) and the device did
+    /// not do it; none when it has not asked since.
+    pub reoffer_held_back: Option<SystemTime>,
 }
 
 impl From<core_sync::SyncStatus> for SyncStatus {
@@ -98,6 +104,8 @@ impl From<core_sync::SyncStatus> for SyncStatus {
             last_attempt: s.last_attempt.map(Into::into),
             last_success: s.last_success.map(Into::into),
             last_error: s.last_error,
+            last_reoffer: s.last_reoffer.map(Into::into),
+            reoffer_held_back: s.reoffer_held_back.map(Into::into),
         }
     }
 }
@@ -355,6 +363,13 @@ impl Waystation {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Dismisses the refusal of `doc_id` the user cannot fix by editing: it leaves the status
+    /// and `sync_refusals`, and the document stops waiting to be sent. Nothing is deleted; a
+    /// refused report keeps its refused state and reason, and a new edit sends it again.
+    pub fn dismiss_sync_refusal(&self, doc_id: String) -> Result<()> {
+        Ok(self.inner.dismiss_sync_refusal(&doc_id)?)
     }
 
     /// Registers the observer told about sync status changes; none removes it.

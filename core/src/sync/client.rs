@@ -12,7 +12,7 @@ use automerge::sync::{BloomFilter, Capability, Have, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -23,6 +23,7 @@ use super::protocol::{
     SyncResponse,
 };
 use super::exchange::Client;
+use super::reply_check;
 use super::transport::HttpTransport;
 use crate::error::{Error, Result};
 use crate::reports::case::CASE_KIND;
@@ -34,6 +35,12 @@ use std::str::FromStr;
 
 /// Most sync requests in one [`crate::Waystation::sync_now`]; the next sync carries on.
 pub const MAX_REQUESTS_PER_SYNC: u32 = 16;
+
+/// Shortest time between two full re-offers (everything this device writes, sent again because
+/// the server said it lost data; decision 0008). A real restore from a backup happens rarely;
+/// a server that claims one at every sync would otherwise make a phone upload everything it
+/// holds every time. [`SyncStatus::reoffer_held_back`] says when a claim was not acted on.
+pub const REOFFER_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// What the device knows about syncing, for a status screen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,6 +62,13 @@ pub struct SyncStatus {
     pub last_success: Option<DateTime<Utc>>,
     /// Why the last sync failed; `None` after a success.
     pub last_error: Option<String>,
+    /// When this device last offered the server everything it writes again, because the
+    /// server said it had lost data (restored from a backup).
+    pub last_reoffer: Option<DateTime<Utc>>,
+    /// When the server last said so again within [`REOFFER_INTERVAL`] of the previous
+    /// re-offer, and this device did not send everything again (it will once the interval has
+    /// passed, if the server still says so). `None` when the server has not asked since.
+    pub reoffer_held_back: Option<DateTime<Utc>>,
 }
 
 /// A document the server refused. Nothing is dropped: the device keeps it, dirty.
@@ -266,11 +280,16 @@ fn meta_for(conn: &mut Connection, server: &str) -> Result<u64> {
 /// changes are appended (a document the device did not have is created, clean), the report
 /// index follows report documents, and the shared heads are recorded. Returns whether the
 /// document got new changes.
+///
+/// A report's new changes are checked first ([`reply_check::check_report_update`]): the server
+/// may deliver a report, or its author's withdrawal, but never edit one, and never change a
+/// report that `account` (the syncing account, when known) wrote.
 fn apply_reply(
     tx: &Connection,
     doc: &LocalDoc,
     state: &mut State,
     message: automerge::sync::Message,
+    account: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     // Measured before automerge reads it (sync::bounds): a hostile server's compressed change
@@ -301,6 +320,15 @@ fn apply_reply(
         .map_err(|e| failed(e.to_string()))?;
     let new_changes = am.get_changes(&before);
     let got_new = !new_changes.is_empty();
+    if got_new && doc.kind == REPORT_KIND {
+        // Loaded again only in this rare case: `am` has the server's changes in it now.
+        let stored = if existed {
+            documents::load(tx, &doc.doc_id)?
+        } else {
+            None
+        };
+        reply_check::check_report_update(&doc.doc_id, &doc.owner, stored.as_ref(), &am, account)?;
+    }
     if got_new {
         if !existed {
             let key = DocumentKey {
@@ -365,42 +393,89 @@ impl crate::Waystation {
     }
 
     /// The sync status: what is pending, refused, and how the last sync went.
+    ///
+    /// A document the server refused counts as refused, not pending: no sync will send it
+    /// until the user acts on it (a new edit, or [`Self::dismiss_sync_refusal`]), so it must
+    /// not keep the status from saying "nothing pending".
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let conn = self.store().read();
-        let pending = pending_docs(&conn)?;
+        let docs = pending_docs(&conn)?;
+        let (refused, pending): (Vec<_>, Vec<_>) = docs.into_iter().partition(|d| d.refused);
         let mut pending_photos = 0u64;
-        let mut refused = 0u64;
         for d in &pending {
-            if d.refused {
-                refused += 1;
-            }
             if d.doc.kind == REPORT_KIND
                 && let Some(doc) = documents::load(&conn, &d.doc.doc_id)?
             {
                 pending_photos += photos_to_upload(&conn, &doc)?.len() as u64;
             }
         }
-        let meta: Option<MetaRow> = conn
+        let meta: Option<(MetaRow, Option<String>, Option<String>)> = conn
             .query_row(
-                "SELECT server, last_attempt, last_success, last_error FROM sync_meta WHERE id = 1",
+                "SELECT server, last_attempt, last_success, last_error, reoffered_at, \
+                 reoffer_held_back_at FROM sync_meta WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()?;
-        let (server, attempt, success, error) = match meta {
-            Some((s, a, ok, e)) => (Some(s), a, ok, e),
-            None => (None, None, None, None),
+        let ((server, attempt, success, error), reoffered, held_back) = match meta {
+            Some(((s, a, ok, e), r, h)) => ((Some(s), a, ok, e), r, h),
+            None => ((None, None, None, None), None, None),
         };
         Ok(SyncStatus {
             server,
             in_progress: self.sync_runtime().in_progress.load(Ordering::SeqCst),
             pending_documents: pending.len() as u64,
             pending_photos,
-            refused_documents: refused,
+            refused_documents: refused.len() as u64,
             last_attempt: parse_time(attempt),
             last_success: parse_time(success),
             last_error: error,
+            last_reoffer: parse_time(reoffered),
+            reoffer_held_back: parse_time(held_back),
         })
+    }
+
+    /// The user's answer to a refusal they cannot fix by editing (a case event the server
+    /// will not take, a report it will not accept): the refusal leaves the status and
+    /// [`Self::sync_refusals`], and the document stops waiting to be sent. Nothing is deleted:
+    /// the document keeps every change, a refused report keeps its `refused` outbox state and
+    /// reason, and the next local edit of the document sends it all again.
+    /// [`Error::NotFound`] when `doc_id` has no refusal at its current state.
+    pub fn dismiss_sync_refusal(&self, doc_id: &str) -> Result<()> {
+        {
+            let mut conn = self.store().write();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let refused: bool = tx
+                .query_row(
+                    "SELECT 1 FROM sync_docs s JOIN documents d ON d.doc_id = s.doc_id \
+                     WHERE s.doc_id = ?1 AND s.refused_heads = d.heads",
+                    [doc_id],
+                    |_| Ok(true),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if !refused {
+                let shown: String = doc_id.chars().take(80).collect();
+                return Err(Error::NotFound(format!(
+                    "'{shown}' has no refusal to dismiss (none, or edited since)"
+                )));
+            }
+            tx.execute(
+                "UPDATE sync_docs SET refused_heads = NULL, refused_reason = NULL, \
+                 refused_at = NULL WHERE doc_id = ?1",
+                [doc_id],
+            )?;
+            tx.execute("UPDATE documents SET dirty = 0 WHERE doc_id = ?1", [doc_id])?;
+            tx.commit()?;
+        }
+        self.notify_sync_observer();
+        Ok(())
     }
 
     /// Documents the server refused at their current state, with the reasons.
@@ -506,6 +581,10 @@ impl crate::Waystation {
         let mut cursor_after_feed: Option<u64> = None;
         let mut first = true;
         let mut more = false;
+        // The syncing account's user id, once `GET /v1/me` was asked (see `apply_reply`).
+        let mut account: Option<String> = None;
+        // Reports sent again in this sync because the server lacked their photos.
+        let mut photo_retries: HashSet<String> = HashSet::new();
         loop {
             if !first && next.is_empty() && dirty.is_empty() && !more {
                 break;
@@ -569,9 +648,12 @@ impl crate::Waystation {
                 cursor: cursor_after_feed.unwrap_or(cursor),
                 docs: messages,
             };
-            let response: SyncResponse = client.sync(&request, &mut report)?;
+            let mut response: SyncResponse = client.sync(&request, &mut report)?;
             report.requests += 1;
-            if self.server_lost_data(&response)? && may_reset {
+            let sent_ids: Vec<&str> = sent_docs.iter().map(|d| d.doc_id.as_str()).collect();
+            reply_check::check_response(&mut response, &sent_ids)?;
+            self.check_feed_against_store(&response.changed)?;
+            if self.server_lost_data(&response)? && may_reset && self.may_offer_again()? {
                 // This response's replies are dropped: every document goes again, from
                 // nothing shared, and Automerge sends the server exactly what it lacks.
                 self.offer_everything_again(&client, &response.generation, &mut report)?;
@@ -582,56 +664,70 @@ impl crate::Waystation {
                 again.photos_uploaded += report.photos_uploaded;
                 return Ok(again);
             }
-            if response.docs.len() != sent_docs.len() {
-                return Err(Error::Server {
-                    status: 200,
-                    message: format!(
-                        "the server answered {} documents for {} sent",
-                        response.docs.len(),
-                        sent_docs.len()
-                    ),
-                });
+            let mut messages = Vec::with_capacity(response.docs.len());
+            for (d, reply) in sent_docs.iter().zip(&mut response.docs) {
+                let message = match reply.message.take() {
+                    Some(bytes) => Some(protocol::decode_sync_message(&bytes).map_err(|e| {
+                        Error::Server {
+                            status: 200,
+                            message: format!("the server's reply for '{}': {e}", d.doc_id),
+                        }
+                    })?),
+                    None => None,
+                };
+                messages.push(message);
             }
+            // Whether a report of this device's account is among those the server sent changes
+            // for: asked of `GET /v1/me` once per sync, and only then (a report's reply
+            // normally carries nothing new).
+            if account.is_none() && self.reports_changed_by(&sent_docs, &messages)? {
+                account = Some(client.me(&mut report)?.user);
+            }
+            let missing: HashSet<&str> =
+                response.missing_photos.iter().map(String::as_str).collect();
             // Everything this response says is stored in one transaction: one fsync per
             // request, not per document.
             let now = self.now();
             {
                 let mut conn = self.store().write();
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                for (d, reply) in sent_docs.into_iter().zip(response.docs) {
-                    if reply.doc_id != d.doc_id {
-                        return Err(Error::Server {
-                            status: 200,
-                            message: format!(
-                                "the server answered '{}' in place of '{}'",
-                                reply.doc_id, d.doc_id
-                            ),
-                        });
-                    }
+                for ((d, reply), message) in sent_docs.into_iter().zip(response.docs).zip(messages)
+                {
                     let state = states
                         .get_mut(&d.doc_id)
                         .ok_or_else(|| Error::Internal("sync state vanished".into()))?;
-                    if let Some(bytes) = &reply.message {
-                        let message =
-                            protocol::decode_sync_message(bytes).map_err(|e| Error::Server {
-                                status: 200,
-                                message: format!("the server's reply for '{}': {e}", d.doc_id),
-                            })?;
-                        if apply_reply(&tx, &d, state, message, now)? {
-                            report.documents_received += 1;
-                        }
+                    if let Some(message) = message
+                        && apply_reply(&tx, &d, state, message, account.as_deref(), now)?
+                    {
+                        report.documents_received += 1;
                     }
                     if let Some(reason) = reply.refused {
-                        record_refusal(&tx, &d, &reason, now)?;
-                        report.refused.push(SyncRefusal {
-                            doc_id: d.doc_id,
-                            reason,
-                            at: now,
-                        });
+                        // A refusal of what the user dismissed ([`crate::Waystation::
+                        // dismiss_sync_refusal`]) and has not edited since stays dismissed.
+                        if documents::info(&tx, &d.doc_id)?.is_some_and(|i| i.dirty) {
+                            record_refusal(&tx, &d, &reason, now)?;
+                            report.refused.push(SyncRefusal {
+                                doc_id: d.doc_id,
+                                reason,
+                                at: now,
+                            });
+                        }
                         continue;
                     }
                     match converged(&tx, &d.doc_id, state)? {
                         Some(heads) => {
+                            if d.kind == REPORT_KIND
+                                && !missing.is_empty()
+                                && self.photos_went_missing(&tx, &d, &missing)?
+                            {
+                                // Sent again in this sync, once, after its photos; otherwise it
+                                // stays pending for the next one.
+                                if photo_retries.insert(d.doc_id.clone()) {
+                                    states.remove(&d.doc_id);
+                                    next.insert(d.doc_id.clone(), d);
+                                }
+                                continue;
+                            }
                             if record_accepted(&tx, &d, &heads, now)? {
                                 report.documents_sent += 1;
                             }
@@ -685,6 +781,104 @@ impl crate::Waystation {
         Ok(report)
     }
 
+    /// Refuses a feed that lists a document this device holds under another kind or owner: the
+    /// server never changes either, so only a forged feed does.
+    fn check_feed_against_store(&self, changed: &[ChangedDoc]) -> Result<()> {
+        let conn = self.store().read();
+        for entry in changed {
+            if let Some(info) = documents::info(&conn, &entry.doc_id)?
+                && (info.kind != entry.kind || info.owner != entry.owner)
+            {
+                return Err(Error::Server {
+                    status: 200,
+                    message: format!(
+                        "the sync response is refused, nothing of it was stored: its feed lists \
+                         '{}' with another kind or owner than the document this device holds",
+                        entry.doc_id
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a report this device holds, submitted, gets changes from the server in these
+    /// replies: only then does applying them need to know the syncing account.
+    fn reports_changed_by(
+        &self,
+        sent: &[LocalDoc],
+        messages: &[Option<automerge::sync::Message>],
+    ) -> Result<bool> {
+        let conn = self.store().read();
+        for (d, m) in sent.iter().zip(messages) {
+            if d.kind == REPORT_KIND
+                && m.as_ref().is_some_and(|m| !m.changes.is_empty())
+                && documents::info(&conn, &d.doc_id)?.is_some()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// When the server lists photos of report `d` as missing (`SyncResponse::missing_photos`)
+    /// and this device holds them: forgets that they were uploaded, so they go again before
+    /// the report, and keeps the report pending. Returns whether it did.
+    fn photos_went_missing(
+        &self,
+        tx: &Connection,
+        d: &LocalDoc,
+        missing: &HashSet<&str>,
+    ) -> Result<bool> {
+        let Some(doc) = documents::load(tx, &d.doc_id)? else {
+            return Ok(false);
+        };
+        let mut any = false;
+        for photo in crate::reports::document::read(&doc)?.photos {
+            let held = crate::reports::photo::photo_path(self.data_dir(), &photo.sha256)?.is_file();
+            if held && missing.contains(photo.sha256.as_str()) {
+                tx.execute(
+                    "DELETE FROM photo_uploads WHERE sha256 = ?1",
+                    [&photo.sha256],
+                )?;
+                any = true;
+            }
+        }
+        if any {
+            tx.execute(
+                "UPDATE documents SET dirty = 1 WHERE doc_id = ?1",
+                [&d.doc_id],
+            )?;
+        }
+        Ok(any)
+    }
+
+    /// Whether this device may offer everything again now: not within [`REOFFER_INTERVAL`] of
+    /// the last time. A server that changes its generation at every sync (broken, or hostile
+    /// to a metered data plan) gets one full upload a day; a refusal is recorded for the sync
+    /// status, and the request is granted once the interval has passed if the server still
+    /// makes it.
+    fn may_offer_again(&self) -> Result<bool> {
+        let now = self.now();
+        let conn = self.store().write();
+        let last: Option<String> =
+            conn.query_row("SELECT reoffered_at FROM sync_meta WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
+        let allowed = match parse_time(last) {
+            None => true,
+            // A clock set back by more than the interval does not block re-offers forever.
+            Some(at) => (now - at).abs() >= REOFFER_INTERVAL,
+        };
+        if !allowed {
+            conn.execute(
+                "UPDATE sync_meta SET reoffer_held_back_at = ?1 WHERE id = 1",
+                [rfc3339(now)],
+            )?;
+        }
+        Ok(allowed)
+    }
+
     /// Whether `response` says the server lost what it had acknowledged: it asks for a reset
     /// (the cursor lies beyond its feed), or its store generation changed (an administrator
     /// marked the database as restored from a backup). The first generation seen is recorded.
@@ -692,17 +886,26 @@ impl crate::Waystation {
         if response.reset {
             return Ok(true);
         }
+        let conn = self.store().write();
         if response.generation.is_empty() {
             return Ok(false);
         }
-        let conn = self.store().write();
         let known: Option<String> = conn.query_row(
             "SELECT server_generation FROM sync_meta WHERE id = 1",
             [],
             |r| r.get(0),
         )?;
         match known {
-            Some(g) => Ok(g != response.generation),
+            Some(g) if g != response.generation => Ok(true),
+            Some(_) => {
+                // The server no longer asks: a re-offer held back is no longer news.
+                conn.execute(
+                    "UPDATE sync_meta SET reoffer_held_back_at = NULL \
+                     WHERE id = 1 AND reoffer_held_back_at IS NOT NULL",
+                    [],
+                )?;
+                Ok(false)
+            }
             None => {
                 conn.execute(
                     "UPDATE sync_meta SET server_generation = ?1 WHERE id = 1",
@@ -734,8 +937,9 @@ impl crate::Waystation {
         tx.execute("DELETE FROM sync_docs", [])?;
         tx.execute("DELETE FROM photo_uploads", [])?;
         tx.execute(
-            "UPDATE sync_meta SET cursor = 0, server_generation = NULLIF(?1, '') WHERE id = 1",
-            [generation],
+            "UPDATE sync_meta SET cursor = 0, server_generation = NULLIF(?1, ''), \
+             reoffered_at = ?2, reoffer_held_back_at = NULL WHERE id = 1",
+            params![generation, rfc3339(self.now())],
         )?;
         tx.execute(
             "DELETE FROM report_outbox WHERE report_id IN \

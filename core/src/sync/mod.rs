@@ -8,6 +8,7 @@ pub mod client;
 pub mod exchange;
 pub mod policy;
 pub mod protocol;
+mod reply_check;
 pub mod settings;
 pub mod transport;
 
