@@ -1,8 +1,11 @@
 //! `POST /v1/sync`: one transaction per request. Each document's message is received into the
 //! server's copy with a fresh Automerge sync state; what it added is checked against the access
 //! rules and either stored (with the next feed sequence number) or refused for that document
-//! alone. Then the reply messages, and the feed of documents the account may read that changed
-//! after the client's cursor.
+//! alone. A message that does not apply to the server's copy (say, a change under an (actor,
+//! sequence number) the server already holds with other content) is refused for that document
+//! alone too: one bad document never blocks the rest of a device's request. Then the reply
+//! messages, and the feed of documents the account may read that changed after the client's
+//! cursor.
 
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, Change};
@@ -112,15 +115,26 @@ fn guarded<T>(doc_id: &str, f: impl FnOnce() -> T) -> Result<T, ApiError> {
 }
 
 /// The reply to a refused document: generated from the stored copy (or an empty document),
-/// with the client's heads and wishes but none of its changes.
+/// with the client's heads and wishes but none of its changes. When even that does not
+/// process, the refusal goes back without a message.
 fn refused(d: DecodedDoc, stored: Option<StoredDoc>, reason: String) -> Result<DocReply, ApiError> {
     let mut doc = stored.map(|s| s.doc).unwrap_or_default();
     let message = Message {
         changes: automerge::sync::ChunkList::empty(),
         ..d.message
     };
-    let mut state = receive(&mut doc, &d.doc_id, message)?;
-    let mut r = reply(d.doc_id, &mut doc, &mut state)?;
+    let mut r = match receive(&mut doc, &d.doc_id, message) {
+        Ok(mut state) => reply(d.doc_id.clone(), &mut doc, &mut state).unwrap_or(DocReply {
+            doc_id: d.doc_id,
+            message: None,
+            refused: None,
+        }),
+        Err(_) => DocReply {
+            doc_id: d.doc_id,
+            message: None,
+            refused: None,
+        },
+    };
     r.refused = Some(reason);
     Ok(r)
 }
@@ -137,6 +151,15 @@ fn sync_doc(
     d: DecodedDoc,
     now: &str,
 ) -> Result<DocReply, ApiError> {
+    // Out of reach (another's progress, the case of an unreadable report): one answer whether
+    // the document exists or not, before it is loaded (`reach`).
+    if let Some(reason) = crate::reach::out_of_reach(conn, account, &d.doc)? {
+        return Ok(DocReply {
+            doc_id: d.doc_id,
+            message: None,
+            refused: Some(reason.to_string()),
+        });
+    }
     let stored = store::load(conn, &d.doc_id)?;
     if let Some(s) = &stored
         && !policy::may_read(account, &s.kind, &s.owner, s.district.as_deref())
@@ -159,13 +182,22 @@ fn sync_doc(
 
     let mut doc = stored.as_ref().map(|s| s.doc.clone()).unwrap_or_default();
     let before = doc.get_heads();
-    let mut state = receive(&mut doc, &d.doc_id, d.message.clone())?;
+    let mut state = match receive(&mut doc, &d.doc_id, d.message.clone()) {
+        Ok(state) => state,
+        // This document alone: the rest of the request is still applied.
+        Err(e) => return refused(d, stored, e.message),
+    };
     let new_changes: Vec<Change> = doc.get_changes(&before);
     if new_changes.is_empty() {
         return reply(d.doc_id, &mut doc, &mut state);
     }
 
-    let facts = match check(conn, account, &d.doc, stored.as_ref(), &doc) {
+    let change = Update {
+        after: &doc,
+        new_changes: &new_changes,
+        now,
+    };
+    let facts = match check(conn, account, &d.doc, stored.as_ref(), change) {
         Ok(facts) => facts,
         Err(reason) => return refused(d, stored, reason),
     };
@@ -193,6 +225,14 @@ fn sync_doc(
     reply(d.doc_id, &mut doc, &mut state)
 }
 
+/// What a message did to the server's copy of a document.
+struct Update<'a> {
+    after: &'a AutoCommit,
+    new_changes: &'a [Change],
+    /// The server's clock, RFC 3339.
+    now: &'a str,
+}
+
 /// Checks a document that the message changed, returning what to store beside it, or the
 /// reason it is refused.
 fn check(
@@ -200,9 +240,10 @@ fn check(
     account: &Account,
     doc_ref: &DocRef,
     stored: Option<&StoredDoc>,
-    after: &AutoCommit,
+    update: Update<'_>,
 ) -> Result<DocFacts, String> {
     let before = stored.map(|s| &s.doc);
+    let after = update.after;
     match doc_ref {
         DocRef::Report(id) => {
             let facts = policy::check_report(account, id, before, after)?;
@@ -222,7 +263,16 @@ fn check(
                 ));
             };
             let facts = policy::report_facts(&report.doc)?;
-            policy::check_case(account, id, &facts, before, after)?;
+            let now = chrono::DateTime::parse_from_rfc3339(update.now)
+                .map_err(|e| format!("the server's clock reads '{}': {e}", update.now))?
+                .with_timezone(&chrono::Utc);
+            let case = policy::CaseUpdate {
+                before,
+                after,
+                new_changes: update.new_changes,
+                now,
+            };
+            policy::check_case(account, id, &facts, case)?;
             Ok(DocFacts {
                 kind: doc_ref.kind(),
                 owner: facts.author,

@@ -18,9 +18,16 @@
 //! - **Same genesis everywhere**, as for training progress: the first change is made with a
 //!   fixed actor derived from the report id at time 0, so `events` is the same Automerge object
 //!   on every device and concurrent events land in one map. Readers still take the union of
-//!   every map under `events`, so a document built elsewhere loses nothing.
+//!   every map under `events`, so a document built elsewhere loses nothing. The server accepts
+//!   only this exact genesis ([`integrity`]).
 //! - **Events are a grow-only map keyed by a unique id** (a UUIDv7 from the injected clock and
 //!   74 random bits), never a list: concurrent events never conflict, nothing is ever deleted.
+//!   Each event is written once, by a fresh actor tagged with its writer's account
+//!   ([`integrity::writer_actor`]).
+//! - **A disputed event is not believed**: two values under one event id (or under one field
+//!   of an event) can only come from a forgery, since ids are unique. The server refuses such a
+//!   document; a device that meets one anyway shows the case without that event and lists its
+//!   id in [`CaseView::disputed_events`], the same on every device.
 //! - **The status is derived, never stored**: a fold over the events sorted by `(at, id)`
 //!   ([`fold`]). An event that is invalid where it lands (a second close, a role that may not
 //!   write it) stays in the timeline marked as not applied.
@@ -32,6 +39,8 @@ use automerge::{
     ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
     transaction::{CommitOptions, Transactable},
 };
+
+pub mod integrity;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -40,7 +49,6 @@ use std::str::FromStr;
 
 use super::{Category, CategoryGroup, MAX_REASON_CHARS, ReportId, check_text};
 use crate::error::{Error, Result};
-use crate::packs::sha256_hex;
 use crate::store::documents::{automerge_error, root_str};
 
 /// Document kind in the document store.
@@ -271,6 +279,9 @@ pub struct CaseView {
     /// Ids of events this version cannot read (e.g. written by a newer app). They are kept in
     /// the document and do not change the status.
     pub unreadable_events: Vec<String>,
+    /// Ids of events with more than one value (a forgery the server should have refused:
+    /// see the module docs). None of their values is shown or changes the status.
+    pub disputed_events: Vec<String>,
 }
 
 /// Whether `role` may write `kind` on a report of `category`. The table, with reasons, is in
@@ -292,9 +303,7 @@ pub fn role_may(role: CaseRole, kind: &CaseEventKind, category: Category) -> boo
 
 /// The document every device starts from: byte-identical for the same report.
 pub(super) fn genesis(report: &ReportId) -> Result<AutoCommit> {
-    let seed = sha256_hex(format!("waystation/case genesis\n{report}").as_bytes());
-    let actor = ActorId::from(seed.as_bytes()[..16].to_vec());
-    let mut doc = AutoCommit::new().with_actor(actor);
+    let mut doc = AutoCommit::new().with_actor(integrity::genesis_actor(report));
     doc.put(ROOT, "schema", CASE_SCHEMA)
         .map_err(automerge_error)?;
     doc.put(ROOT, "report", report.as_str())
@@ -325,7 +334,7 @@ pub(super) fn load_foreign(bytes: &[u8], report: &ReportId) -> Result<AutoCommit
     Ok(doc)
 }
 
-fn event_maps(doc: &AutoCommit) -> Vec<ObjId> {
+pub(crate) fn event_maps(doc: &AutoCommit) -> Vec<ObjId> {
     doc.get_all(ROOT, "events")
         .unwrap_or_default()
         .into_iter()
@@ -353,7 +362,7 @@ fn time_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<DateTime<Utc>> {
     }
 }
 
-fn read_event(doc: &AutoCommit, obj: &ObjId, id: &str) -> Option<CaseEvent> {
+pub(crate) fn read_event(doc: &AutoCommit, obj: &ObjId, id: &str) -> Option<CaseEvent> {
     let kind = match str_at(doc, obj, "kind")?.as_str() {
         "acknowledge" => CaseEventKind::Acknowledge,
         "note" => CaseEventKind::Note,
@@ -381,37 +390,56 @@ fn read_event(doc: &AutoCommit, obj: &ObjId, id: &str) -> Option<CaseEvent> {
     })
 }
 
-/// Every readable event (sorted by `(at, id)`) and the ids of unreadable ones (sorted).
-pub(crate) fn read_events(doc: &AutoCommit) -> (Vec<CaseEvent>, Vec<String>) {
-    // Keyed by (id, index among conflicting values) so that even two values under one id (only
-    // possible if ids collided) are both kept; get_all's order is the same on every replica.
-    let mut events: BTreeMap<(String, usize), CaseEvent> = BTreeMap::new();
-    let mut unreadable = Vec::new();
+/// Every event of a case document, as a device reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ReadEvents {
+    /// The readable, undisputed events, sorted by `(at, id)`.
+    pub(crate) events: Vec<CaseEvent>,
+    /// Ids of events this version cannot read, sorted.
+    pub(crate) unreadable: Vec<String>,
+    /// Ids with more than one value, or an event with more than one value in a field, sorted.
+    pub(crate) disputed: Vec<String>,
+}
+
+/// Reads every event. An id that holds more than one value (in one map, or across several
+/// `events` maps), or whose event holds more than one value in a field, is disputed: none of
+/// its values is kept, on every device alike (see the module docs).
+pub(crate) fn read_events(doc: &AutoCommit) -> ReadEvents {
+    let mut values: BTreeMap<String, Vec<(Value<'_>, ObjId)>> = BTreeMap::new();
     for map in event_maps(doc) {
         for id in doc.keys(&map) {
-            for (i, (v, obj)) in doc
-                .get_all(&map, id.as_str())
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-            {
-                let event = matches!(v, Value::Object(ObjType::Map))
-                    .then(|| read_event(doc, &obj, &id))
-                    .flatten();
-                match event {
-                    Some(e) => {
-                        events.entry((id.clone(), i)).or_insert(e);
-                    }
-                    None => unreadable.push(id.clone()),
-                }
-            }
+            let all = doc.get_all(&map, id.as_str()).unwrap_or_default();
+            values.entry(id).or_default().extend(all);
         }
     }
-    let mut events: Vec<CaseEvent> = events.into_values().collect();
-    events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-    unreadable.sort();
-    unreadable.dedup();
-    (events, unreadable)
+    let mut read = ReadEvents::default();
+    for (id, values) in values {
+        let obj = match values.as_slice() {
+            [(Value::Object(ObjType::Map), obj)] => obj,
+            [_] => {
+                read.unreadable.push(id);
+                continue;
+            }
+            _ => {
+                read.disputed.push(id);
+                continue;
+            }
+        };
+        let conflicted = doc
+            .keys(obj)
+            .any(|k| doc.get_all(obj, k.as_str()).map_or(0, |v| v.len()) > 1);
+        if conflicted {
+            read.disputed.push(id);
+            continue;
+        }
+        match read_event(doc, obj, &id) {
+            Some(e) => read.events.push(e),
+            None => read.unreadable.push(id),
+        }
+    }
+    read.events
+        .sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    read
 }
 
 /// What `kind` does in `status`: the next status, or why it cannot apply there.
@@ -442,7 +470,7 @@ fn with_note(head: String, note: Option<&str>) -> String {
 
 /// Folds events (any order; they are sorted by `(at, id)` here) into the case's view. Events
 /// by a role that may not write them, or invalid in the status they land in, are kept in the
-/// timeline and not applied.
+/// timeline and not applied. `disputed_events` is empty; [`view`] fills it from the document.
 pub fn fold(
     report_id: &ReportId,
     category: Category,
@@ -514,7 +542,15 @@ pub fn fold(
         updated_at: timeline.last().map(|t| t.event.at),
         timeline,
         unreadable_events,
+        disputed_events: Vec::new(),
     }
+}
+
+/// [`fold`] over what [`read_events`] found, disputed events listed.
+fn fold_read(report_id: &ReportId, category: Category, read: ReadEvents) -> CaseView {
+    let mut view = fold(report_id, category, read.events, read.unreadable);
+    view.disputed_events = read.disputed;
+    view
 }
 
 /// A fresh event id: a UUIDv7 whose time part is `now` and whose other 74 bits are random.
@@ -569,7 +605,7 @@ pub(super) fn checked_kind(report: &ReportId, kind: CaseEventKind) -> Result<Cas
             if grid_id.is_empty() {
                 return Err(Error::invalid("dispatch needs a grid id"));
             }
-            check_text("grid_id", &grid_id, MAX_GRID_ID_CHARS, false)?;
+            integrity::check_grid_id(&grid_id)?;
             CaseEventKind::Dispatch { grid_id }
         }
         CaseEventKind::Reject { reason } => {
@@ -599,8 +635,8 @@ pub(super) fn append(
     new: NewEvent<'_>,
     now: DateTime<Utc>,
 ) -> Result<CaseView> {
-    let (events, unreadable) = read_events(doc);
-    let current = fold(report, category, events.clone(), unreadable);
+    let read = read_events(doc);
+    let current = fold(report, category, read.events.clone(), read.unreadable);
     if let Err(why) = step(current.status, &new.kind) {
         return Err(Error::invalid(format!(
             "cannot {} this case: {why}",
@@ -608,10 +644,15 @@ pub(super) fn append(
         )));
     }
     // Never sort before an event this device already holds.
-    let at = match events.iter().map(|e| e.at).max() {
+    let mut at = match read.events.iter().map(|e| e.at).max() {
         Some(latest) if latest >= now => latest + Duration::milliseconds(1),
         _ => now,
     };
+    // Nor before the report, when this clock is a little behind the reporter's; the server
+    // refuses an event dated more than the allowance before it (see `integrity`).
+    if new.report_time > at && new.report_time - at <= integrity::CLOCK_SKEW {
+        at = new.report_time;
+    }
     let event = CaseEvent {
         id: new_event_id(at)?,
         kind: new.kind,
@@ -620,9 +661,11 @@ pub(super) fn append(
         at,
         note: (!new.note.is_empty()).then(|| new.note.to_string()),
     };
+    // A fresh actor tagged with the writer's account: the server refuses changes under
+    // another account's actor (see `integrity`).
+    doc.set_actor(integrity::writer_actor(new.actor));
     write_event(doc, &event)?;
-    let (events, unreadable) = read_events(doc);
-    Ok(fold(report, category, events, unreadable))
+    Ok(fold_read(report, category, read_events(doc)))
 }
 
 /// An event about to be recorded, already checked.
@@ -631,129 +674,14 @@ pub(super) struct NewEvent<'a> {
     pub(super) actor: &'a str,
     pub(super) role: CaseRole,
     pub(super) note: &'a str,
+    /// When the report was submitted (or created): the event is not dated before it.
+    pub(super) report_time: DateTime<Utc>,
 }
 
 /// Reads the case document of a report, if any, and folds it.
 pub(super) fn view(doc: Option<&AutoCommit>, report: &ReportId, category: Category) -> CaseView {
-    let (events, unreadable) = doc.map(read_events).unwrap_or_default();
-    fold(report, category, events, unreadable)
+    fold_read(report, category, doc.map(read_events).unwrap_or_default())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(s: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
-    }
-
-    fn ev(id: &str, kind: CaseEventKind, role: CaseRole, t: i64) -> CaseEvent {
-        CaseEvent {
-            id: id.into(),
-            kind,
-            actor: "u".into(),
-            role,
-            at: at(t),
-            note: None,
-        }
-    }
-
-    fn rid() -> ReportId {
-        ReportId::parse("01900000-0000-7000-8000-000000000001").unwrap()
-    }
-
-    #[test]
-    fn genesis_is_identical_on_every_device() {
-        let mut a = genesis(&rid()).unwrap();
-        let mut b = genesis(&rid()).unwrap();
-        assert_eq!(a.get_heads(), b.get_heads());
-        let other = ReportId::parse("01900000-0000-7000-8000-000000000002").unwrap();
-        assert_ne!(a.get_heads(), genesis(&other).unwrap().get_heads());
-    }
-
-    #[test]
-    fn fold_is_order_independent_and_first_close_wins() {
-        use CaseEventKind as K;
-        use CaseRole as R;
-        let events = vec![
-            ev("b", K::Reject { reason: "x".into() }, R::GridWorker, 30),
-            ev("a", K::Resolve, R::Supervisor, 20),
-            ev("c", K::Acknowledge, R::StationStaff, 10),
-            ev("d", K::Note, R::GridWorker, 40),
-        ];
-        let mut reversed = events.clone();
-        reversed.reverse();
-        let v1 = fold(&rid(), Category::RoadHazard, events, vec![]);
-        let v2 = fold(&rid(), Category::RoadHazard, reversed, vec![]);
-        assert_eq!(v1, v2);
-        assert_eq!(v1.status, CaseStatus::Resolved);
-        let applied: Vec<bool> = v1.timeline.iter().map(|t| t.applied).collect();
-        assert_eq!(applied, [true, true, false, true]);
-        assert_eq!(v1.open311_status, Open311Status::Closed);
-        assert!(v1.status_notes.contains("resolved"), "{}", v1.status_notes);
-    }
-
-    #[test]
-    fn a_forbidden_role_from_elsewhere_is_kept_but_not_applied() {
-        let events = vec![ev("a", CaseEventKind::Resolve, CaseRole::Rider, 1)];
-        let v = fold(&rid(), Category::FoodSeal, events, vec!["zz".into()]);
-        assert_eq!(v.status, CaseStatus::Open);
-        assert!(!v.timeline[0].applied);
-        assert_eq!(v.unreadable_events, ["zz"]);
-    }
-
-    #[test]
-    fn unknown_kinds_are_kept_and_independent_documents_lose_nothing() {
-        let mut a = AutoCommit::new();
-        let mut b = genesis(&rid()).unwrap();
-        write_event(
-            &mut a,
-            &ev("a", CaseEventKind::Acknowledge, CaseRole::Supervisor, 1),
-        )
-        .unwrap();
-        write_event(
-            &mut b,
-            &ev("b", CaseEventKind::Resolve, CaseRole::GridWorker, 2),
-        )
-        .unwrap();
-        let (_, map) = b.get(ROOT, "events").unwrap().unwrap();
-        let future = b.put_object(&map, "c", ObjType::Map).unwrap();
-        b.put(&future, "kind", "escalate").unwrap();
-        a.merge(&mut b).unwrap();
-        let (events, unreadable) = read_events(&a);
-        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        assert_eq!(ids, ["a", "b"]);
-        assert_eq!(unreadable, ["c"]);
-        let v = fold(&rid(), Category::Other, events, unreadable);
-        assert_eq!(v.status, CaseStatus::Resolved);
-        assert_eq!(v.unreadable_events, ["c"]);
-    }
-
-    #[test]
-    fn role_table() {
-        use CaseEventKind as K;
-        assert!(!role_may(CaseRole::Rider, &K::Note, Category::Other));
-        assert!(role_may(
-            CaseRole::StationStaff,
-            &K::Resolve,
-            Category::StationChargerBroken
-        ));
-        assert!(!role_may(
-            CaseRole::StationStaff,
-            &K::Resolve,
-            Category::FoodSeal
-        ));
-        assert!(!role_may(
-            CaseRole::GridWorker,
-            &K::Dispatch {
-                grid_id: "g".into()
-            },
-            Category::Other
-        ));
-        assert_eq!(
-            "grid_worker".parse::<CaseRole>().unwrap(),
-            CaseRole::GridWorker
-        );
-        assert!("boss".parse::<CaseRole>().is_err());
-    }
-}
+mod tests;

@@ -59,6 +59,33 @@ pub const REPORT_KIND: &str = "report";
 /// Value of the document's `schema` field.
 pub const REPORT_SCHEMA: &str = "waystation/report";
 
+/// Every field a report document's root may hold (the layout above). The server refuses a
+/// report with any other: nothing unreviewed rides along in a document that follow-up devices
+/// download.
+pub const REPORT_FIELDS: [&str; 15] = [
+    "schema",
+    "id",
+    "author",
+    "created_at",
+    "category",
+    "description",
+    "merchant_name",
+    "merchant_address",
+    "address",
+    "position",
+    "photos",
+    "district",
+    "submitted_at",
+    "withdrawn_at",
+    "withdraw_reason",
+];
+
+/// The first field of the document's root that is not one of [`REPORT_FIELDS`], if any.
+pub fn unknown_root_field(doc: &impl ReadDoc) -> Option<String> {
+    doc.keys(ROOT)
+        .find(|k| !REPORT_FIELDS.contains(&k.as_str()))
+}
+
 /// A new draft's document.
 pub(crate) fn genesis(
     id: &ReportId,
@@ -600,6 +627,26 @@ mod tests {
         assert!(err.to_string().contains("no author"), "{err}");
         let err = read_report_document(&other).unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+    }
+
+    #[test]
+    fn the_server_refuses_a_report_with_an_unknown_top_level_field_and_names_it() {
+        use crate::sync::policy::{Account, Role, check_report};
+        let mut doc = sample();
+        let at = DateTime::from_timestamp(1_800_000_100, 0).unwrap();
+        put_time(&mut doc, "submitted_at", at).unwrap();
+        doc.commit();
+        let id = ReportId::parse("01900000-0000-7000-8000-000000000007").unwrap();
+        let rider = Account {
+            user: "rider-1".into(),
+            role: Role::Rider,
+            areas: vec![],
+        };
+        let err = check_report(&rider, &id, None, &doc).unwrap_err();
+        assert!(err.contains("unknown field 'future'"), "{err}");
+        doc.delete(ROOT, "future").unwrap();
+        doc.commit();
+        check_report(&rider, &id, None, &doc).unwrap();
     }
 
     #[test]

@@ -711,16 +711,18 @@ fn require_author(report: &Report, author: &str, verb: &str) -> Result<()> {
 // Case follow-up and nearby duplicates. The document model, rules and fold are in [`case`];
 // these are the device API over the document store.
 impl crate::Waystation {
-    /// The category and author of a report that has a case (submitted or withdrawn):
-    /// [`Error::NotFound`] for an unknown report, [`Error::InvalidInput`] for a draft.
-    fn case_report(&self, id: &ReportId) -> Result<(Category, String)> {
+    /// The category, author and time (submission, else creation) of a report that has a case
+    /// (submitted or withdrawn): [`Error::NotFound`] for an unknown report,
+    /// [`Error::InvalidInput`] for a draft.
+    fn case_report(&self, id: &ReportId) -> Result<(Category, String, DateTime<Utc>)> {
         let report = load(&self.store().read(), id)?.ok_or_else(|| not_found(id))?;
         if report.status == ReportStatus::Draft {
             return Err(Error::invalid(format!(
                 "report '{id}' is a draft; only a submitted report has a case"
             )));
         }
-        Ok((report.category, report.author))
+        let time = report.submitted_at.unwrap_or(report.created_at);
+        Ok((report.category, report.author, time))
     }
 
     /// Records a follow-up event on a submitted report's case, durably, and returns the case.
@@ -750,7 +752,7 @@ impl crate::Waystation {
         let note = note.trim();
         check_text("note", note, case::MAX_NOTE_CHARS, true)?;
         let kind = case::checked_kind(&id, kind)?;
-        let (category, author) = self.case_report(&id)?;
+        let (category, author, report_time) = self.case_report(&id)?;
         if !case::role_may(role, &kind, category) {
             return Err(Error::invalid(format!(
                 "a {role} may not {} a case of category {}",
@@ -771,6 +773,7 @@ impl crate::Waystation {
             actor,
             role,
             note,
+            report_time,
         };
         documents::edit(
             &mut self.store().write(),
@@ -785,7 +788,7 @@ impl crate::Waystation {
     /// timeline. An unknown report is [`Error::NotFound`]; a draft is [`Error::InvalidInput`].
     pub fn case(&self, report_id: &str) -> Result<CaseView> {
         let id = ReportId::parse(report_id)?;
-        let (category, _) = self.case_report(&id)?;
+        let (category, _, _) = self.case_report(&id)?;
         let doc = documents::load(&self.store().read(), &case::case_doc_id(&id))?;
         Ok(case::view(doc.as_ref(), &id, category))
     }
@@ -808,7 +811,7 @@ impl crate::Waystation {
     pub fn merge_case_from(&self, report_id: &str, bytes: &[u8]) -> Result<CaseView> {
         let id = ReportId::parse(report_id)?;
         let mut incoming = case::load_foreign(bytes, &id)?;
-        let (category, author) = self.case_report(&id)?;
+        let (category, author, _) = self.case_report(&id)?;
         let doc_id = case::case_doc_id(&id);
         documents::edit(
             &mut self.store().write(),

@@ -11,10 +11,14 @@
 //! - **Cases** (`case:<uuid>`): written by follow-up roles of the report's district. Events
 //!   are append-only: an existing event never changes, and each new event names the writer
 //!   as its actor, the writer's role, and an event the role may write for the report's
-//!   category ([`crate::reports::case::role_may`]). Read by whoever may read the report.
+//!   category ([`crate::reports::case::role_may`]). The document keeps its canonical genesis,
+//!   holds only known fields and one value under every key, its changes are made by actors of
+//!   the sending account, and new events have bounded fields and times
+//!   ([`crate::reports::case::integrity`]). Read by whoever may read the report.
 //! - **Training progress** (`progress:<user>`): read and written by its owner only.
 
-use automerge::AutoCommit;
+use automerge::{AutoCommit, Change};
+use chrono::{DateTime, Utc};
 use std::fmt;
 use std::str::FromStr;
 
@@ -232,6 +236,9 @@ pub struct ReportFacts {
     pub status: ReportStatus,
     /// SHA-256 of each attached photo.
     pub photos: Vec<String>,
+    /// When it was submitted (created, for a report without a submission time): no case
+    /// event is dated before it.
+    pub time: DateTime<Utc>,
 }
 
 /// Reads a report document the way the server sees it.
@@ -245,6 +252,7 @@ fn facts_of(report: Report) -> ReportFacts {
         author: report.author,
         category: report.category,
         status: report.status,
+        time: report.submitted_at.unwrap_or(report.created_at),
         photos: report.photos.into_iter().map(|p| p.sha256).collect(),
     }
 }
@@ -267,6 +275,16 @@ pub fn check_report(
     before: Option<&AutoCommit>,
     after: &AutoCommit,
 ) -> Result<ReportFacts, String> {
+    if let Some(field) = document::unknown_root_field(after) {
+        return Err(format!(
+            "report document has an unknown field '{}'",
+            field
+                .chars()
+                .take(40)
+                .flat_map(char::escape_debug)
+                .collect::<String>()
+        ));
+    }
     let report = read_report(after)?;
     if &report.id != id {
         return Err(format!("report document claims id '{}'", report.id));
@@ -351,14 +369,25 @@ fn check_report_content(r: &Report) -> Result<(), String> {
     Ok(())
 }
 
+/// What a device's message did to a case document on the server.
+pub struct CaseUpdate<'a> {
+    /// The server's copy before the message, `None` when it had none.
+    pub before: Option<&'a AutoCommit>,
+    /// The copy with the message's changes applied.
+    pub after: &'a AutoCommit,
+    /// The changes the message added.
+    pub new_changes: &'a [Change],
+    /// The server's clock.
+    pub now: DateTime<Utc>,
+}
+
 /// Checks a case document after a device's changes were applied to the server's copy.
 /// `report` is what the server knows of the report the case follows up.
 pub fn check_case(
     writer: &Account,
     id: &ReportId,
     report: &ReportFacts,
-    before: Option<&AutoCommit>,
-    after: &AutoCommit,
+    update: CaseUpdate<'_>,
 ) -> Result<(), String> {
     let Some(role) = writer.role.case_role() else {
         return Err(format!(
@@ -368,21 +397,26 @@ pub fn check_case(
         ));
     };
     if !writer.covers(report.district.as_deref()) {
-        return Err(format!(
-            "report '{id}' is in district {}, outside this account's areas",
-            report.district.as_deref().unwrap_or("(unknown)")
-        ));
+        // The district is not named: the writer may not be allowed to read the report.
+        return Err(format!("report '{id}' is in district {}, outside this account's areas", report.district.as_deref().unwrap_or("(unknown)")));
     }
+    let after = update.after;
     if root_str(after, "schema").as_deref() != Some(CASE_SCHEMA)
         || root_str(after, "report").as_deref() != Some(id.as_str())
     {
         return Err(format!("document is not the case of report '{id}'"));
     }
-    let (events, unreadable) = case::read_events(after);
-    if let Some(bad) = unreadable.first() {
-        return Err(format!("case event '{bad}' is unreadable"));
+    case::integrity::check_structure(after, id)?;
+    let read = case::read_events(after);
+    if let Some(bad) = read.unreadable.first().or(read.disputed.first()) {
+        // check_structure refuses both; this is the reader's own view of it.
+        return Err(format!("case event '{bad}' is unreadable or disputed"));
     }
-    let old: Vec<case::CaseEvent> = before.map(|b| case::read_events(b).0).unwrap_or_default();
+    let events = read.events;
+    let old: Vec<case::CaseEvent> = update
+        .before
+        .map(|b| case::read_events(b).events)
+        .unwrap_or_default();
     for e in &old {
         match events.iter().find(|n| n.id == e.id) {
             Some(n) if n == e => {}
@@ -392,8 +426,9 @@ pub fn check_case(
     for e in events.iter().filter(|n| !old.iter().any(|o| o.id == n.id)) {
         if e.actor != writer.user || e.role != role {
             return Err(format!(
-                "case event '{}' claims actor '{}' as {}; this account is '{}' as {role}",
-                e.id, e.actor, e.role, writer.user
+                "case event '{}' claims actor or role of another account; this account writes \
+                 as {role}",
+                e.id
             ));
         }
         if !case::role_may(role, &e.kind, report.category) {
@@ -403,17 +438,10 @@ pub fn check_case(
                 report.category.code()
             ));
         }
-        if let Some(note) = &e.note
-            && note.chars().count() > case::MAX_NOTE_CHARS
-        {
-            return Err(format!(
-                "case event '{}' has a note over {} characters",
-                e.id,
-                case::MAX_NOTE_CHARS
-            ));
-        }
+        case::integrity::check_new_event(e, id, report.time, update.now)?;
     }
-    Ok(())
+    // Last: the events are this account's, now the changes that carry them must be too.
+    case::integrity::check_authors(&writer.user, id, update.new_changes)
 }
 
 /// Checks a training progress document: only its owner writes it.
