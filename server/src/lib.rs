@@ -35,6 +35,7 @@ mod http;
 #[cfg(feature = "serve")]
 pub mod limit;
 pub mod photos;
+pub mod reach;
 #[cfg(feature = "serve")]
 mod server;
 pub mod store;

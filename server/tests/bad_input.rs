@@ -11,6 +11,7 @@ use automerge::{ActorId, AutoCommit, ROOT};
 use common::*;
 use std::io::{Read, Write};
 use waystation_core::sync::protocol::{self, MAX_PHOTO_BYTES, MAX_SYNC_BODY_BYTES, SyncRequest};
+use waystation_core::reports::{CaseEventKind, CaseRole};
 use waystation_server::Role;
 
 fn report_request(f: &Factory, author: &str) -> (String, SyncRequest) {
@@ -693,4 +694,74 @@ fn unknown_paths_and_methods_are_cbor_errors() {
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
     assert_eq!(health.text().unwrap(), "ok");
+}
+
+/// Another account's training progress, and the case of a report the caller may not read, get
+/// one answer whether they exist or not: probing ids tells neither which user ids exist nor
+/// where a report was made.
+#[test]
+fn probing_document_ids_tells_nothing() {
+    let server = TestServer::start();
+    let mut alice = Device::new(server.user("alice", Role::Rider, &[]));
+    alice.put(
+        "progress:alice",
+        "training-progress",
+        progress_doc("alice", 3),
+    );
+    assert!(alice.sync()[0].docs[0].refused.is_none());
+    let bob = server.user("bob", Role::Rider, &[]);
+    server.user("carol", Role::Rider, &[]);
+    let answer = |api: &Api, id: &str, kind: &str, mut doc: AutoCommit| {
+        let r = api
+            .sync(&SyncRequest {
+                cursor: 0,
+                docs: vec![doc_message(id, kind, encoded_since(&mut doc, &[]))],
+            })
+            .unwrap();
+        (r.docs[0].message.clone(), r.docs[0].refused.clone())
+    };
+    // Alice's (stored), Carol's (an account without progress) and a user id nobody has.
+    for user in ["alice", "carol", "nobody"] {
+        let id = format!("progress:{user}");
+        for doc in [AutoCommit::new(), progress_doc(user, 1)] {
+            let (message, refused) = answer(&bob, &id, "training-progress", doc);
+            assert_eq!(message, None, "{id}");
+            assert_eq!(
+                refused.as_deref(),
+                Some("training progress is private to its owner"),
+                "{id}"
+            );
+        }
+    }
+
+    // A case written by station staff of another district, for a report on the server and for
+    // one that is not: the same refusal, which names no district.
+    let f = Factory::new();
+    let on_server = f.report("rider-1", "road.hazard");
+    let doc = f.report_doc(&on_server);
+    let district = district_of(&doc);
+    let mut rider = Device::new(server.user("rider-1", Role::Rider, &[]));
+    rider.put(&format!("report:{on_server}"), "report", doc);
+    rider.sync();
+    let elsewhere = f.report("rider-1", "road.hazard");
+    let outsider = server.user("staff-2", Role::Station, &[OTHER_DISTRICT]);
+    let mut answers = Vec::new();
+    for report in [&on_server, &elsewhere] {
+        f.case_event(
+            report,
+            "staff-2",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+        );
+        let id = format!("case:{report}");
+        answers.push(answer(&outsider, &id, "case", f.doc(&id)));
+        answers.push(answer(&outsider, &id, "case", AutoCommit::new()));
+    }
+    for (message, refused) in &answers {
+        assert_eq!(message, &None);
+        let refused = refused.as_deref().unwrap();
+        assert!(!refused.contains(&district), "{refused}");
+        assert_eq!(refused, answers[0].1.as_deref().unwrap());
+    }
+    assert_eq!(server.count("SELECT count(*) FROM docs WHERE kind = 'case'"), 0);
 }

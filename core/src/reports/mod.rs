@@ -38,8 +38,8 @@
 //! docs, `docs/decisions/0006-draft-compaction.md`). Submission makes it dirty, and sync
 //! sends it from then on. [`read_report_document`], [`report_author`] and [`report_district`]
 //! read a report document wherever it comes from (the sync server). Photo files are never
-//! deleted here: a deleted draft's photos stay until a sweep that knows every report still
-//! referring to them.
+//! deleted here: a deleted draft's photos stay until the sweep at the next open has checked
+//! that no document names them ([`photo::sweep`]).
 
 pub mod case;
 pub mod category;
@@ -534,11 +534,15 @@ impl crate::Waystation {
             )));
         }
         let doc = documents::load(&tx, &doc_id)?.ok_or_else(|| not_found(&id))?;
-        require_draft(&document::read(&doc)?, "deleted")?;
+        let draft = document::read(&doc)?;
+        require_draft(&draft, "deleted")?;
         index::delete_row(&tx, &id)?;
         tx.execute("DELETE FROM document_changes WHERE doc_id = ?1", [&doc_id])?;
         tx.execute("DELETE FROM documents WHERE doc_id = ?1", [&doc_id])?;
         tx.commit()?;
+        drop(conn);
+        // Its photos may now be named by nothing: the next sweep checks them.
+        self.photos_maybe_unnamed(draft.photos.iter().map(|p| p.sha256.as_str()));
         Ok(())
     }
 

@@ -398,7 +398,7 @@ pub fn check_case(
     };
     if !writer.covers(report.district.as_deref()) {
         // The district is not named: the writer may not be allowed to read the report.
-        return Err(format!("report '{id}' is in district {}, outside this account's areas", report.district.as_deref().unwrap_or("(unknown)")));
+        return Err(format!("report '{id}' is outside this account's areas"));
     }
     let after = update.after;
     if root_str(after, "schema").as_deref() != Some(CASE_SCHEMA)
