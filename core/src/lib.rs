@@ -82,8 +82,9 @@ impl std::fmt::Debug for Waystation {
 }
 
 impl Waystation {
-    /// Opens the data directory (created when missing), migrates the database, and builds the
-    /// station index from what is installed.
+    /// Opens the data directory (created when missing), migrates the database, builds the
+    /// station index from what is installed, and sweeps leftover photo files
+    /// ([`Waystation::sweep_photos`]).
     pub fn open(data_dir: &Path, config: Config) -> Result<Waystation> {
         Self::open_with_clock(data_dir, config, Arc::new(SystemClock))
     }
@@ -99,13 +100,18 @@ impl Waystation {
             let conn = store.read();
             StationIndex::build(stations::load_all(&conn)?)
         };
-        Ok(Waystation {
+        let ws = Waystation {
             store,
             index: RwLock::new(Arc::new(index)),
             config,
             clock,
             sync: Default::default(),
-        })
+        };
+        // Housekeeping: temporary files a crash left and photos no document names
+        // (reports::photo::sweep). A failure here costs space, not data: the next open tries
+        // again, so it does not stop the device from opening.
+        let _ = ws.sweep_photos();
+        Ok(ws)
     }
 
     /// The configuration this instance was opened with.

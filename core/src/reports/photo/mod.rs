@@ -1,28 +1,36 @@
 //! Photo evidence: metadata stripping and content-addressed storage.
 //!
 //! A photo arrives as the camera wrote it (JPEG, PNG or WebP). Before anything is stored every
-//! metadata block is removed at the container level with `img-parts` (no pixel is decoded or
-//! re-encoded): EXIF (including GPS), XMP, IPTC, comments and text chunks. Only what a
-//! decoder needs is kept, by allow-list: for JPEG the JFIF and Adobe segments and the ICC
-//! profile; for PNG the critical chunks plus colour, transparency, density and animation
-//! chunks; for WebP the image, alpha, animation and ICC chunks. Data after a JPEG's end marker
-//! (multi-picture trailers with their own EXIF) is cut off.
+//! metadata block is removed at the container level, wherever it stands in the file (no pixel
+//! is decoded or re-encoded): EXIF (including GPS), XMP, IPTC, comments, text chunks,
+//! thumbnails and trailers. Only what a decoder needs is kept, by allow-list ([`jpeg`],
+//! [`png`], [`webp`]), plus the one piece of EXIF that changes how the photo looks: its
+//! orientation, rewritten into a new EXIF block that holds nothing else ([`exif`]), so that a
+//! portrait photo is still shown upright.
 //!
 //! The stripped bytes are stored once under `photos/<sha256>` in the data directory (written
 //! to a temporary file, synced, then renamed), so the same photo attached twice, to one report
-//! or several, takes the space of one. EXIF orientation goes with the rest of EXIF, so the shell
-//! should hand over photos already upright.
+//! or several, takes the space of one. Temporary files a crash left behind, and photos that no
+//! document on the device names any more, are removed when the data directory is opened
+//! ([`sweep`], which states the rule).
 
-use img_parts::jpeg::{Jpeg, markers};
-use img_parts::png::Png;
-use img_parts::webp::{self, WebP};
-use img_parts::{Bytes, ImageEXIF};
+mod exif;
+mod jpeg;
+mod png;
+pub mod sweep;
+#[cfg(test)]
+mod tests;
+mod webp;
+
+use img_parts::Bytes;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 use super::{Report, ReportId, ReportRules, document, require_draft};
 use crate::error::{Error, Result};
 use crate::packs::sha256_hex;
+
+pub use sweep::PhotoSweep;
 
 /// Name of the photo folder inside the data directory.
 pub const PHOTO_DIR: &str = "photos";
@@ -46,6 +54,10 @@ pub struct ReportPhoto {
 pub(crate) struct StrippedPhoto {
     pub bytes: Vec<u8>,
     pub info: ReportPhoto,
+    /// The EXIF orientation (1..=8) the stored bytes carry; 1 (the default) when they carry no
+    /// EXIF at all.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub orientation: u16,
 }
 
 fn corrupt(kind: &str, e: img_parts::Error) -> Error {
@@ -54,132 +66,11 @@ fn corrupt(kind: &str, e: img_parts::Error) -> Error {
     ))
 }
 
-const JPEG_KEEP_APP: [&[u8]; 3] = [b"JFIF\0", b"Adobe", b"ICC_PROFILE\0"];
-
-fn strip_jpeg(input: Bytes) -> Result<(Bytes, Option<(u32, u32)>)> {
-    let mut jpeg = Jpeg::from_bytes(input).map_err(|e| corrupt("JPEG", e))?;
-    let keep = |marker: u8, contents: &Bytes| {
-        let app = (markers::APP0..=markers::APP15).contains(&marker);
-        if app {
-            JPEG_KEEP_APP.iter().any(|p| contents.starts_with(p))
-        } else {
-            marker != markers::COM
-        }
-    };
-    jpeg.segments_mut()
-        .retain(|s| keep(s.marker(), s.contents()));
-    if jpeg
-        .segments()
-        .last()
-        .is_none_or(|s| s.marker() != markers::SOS)
-    {
-        return Err(Error::invalid(
-            "photo is a JPEG without image data; it may be corrupt or truncated",
-        ));
-    }
-    let dims = jpeg.dimensions().map(|(w, h)| (u32::from(w), u32::from(h)));
-    if dims.is_none() {
-        return Err(Error::invalid(
-            "photo is a JPEG without a frame header; it may be corrupt",
-        ));
-    }
-    let encoded = jpeg.encoder().bytes();
-    let end = jpeg_end(&encoded)?;
-    Ok((encoded.slice(..end), dims))
-}
-
-/// Where a JPEG's end-of-image marker ends, walking the markers after the first scan (later
-/// scans and tables of progressive JPEGs) so that nothing after it is kept. A file without an
-/// end marker is truncated.
-fn jpeg_end(b: &[u8]) -> Result<usize> {
-    // Skip the header segments img-parts already checked: find the first start-of-scan.
-    let mut i = 2;
-    while i + 4 <= b.len() {
-        if b[i] != 0xFF {
-            i += 1;
-            continue;
-        }
-        let m = b[i + 1];
-        if m == 0xFF {
-            i += 1;
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-        i += 2 + len;
-        if m == markers::SOS {
-            break;
-        }
-    }
-    // Entropy-coded data: 0xFF is followed by 0x00 (stuffing), a restart marker, or a marker.
-    while i + 1 < b.len() {
-        if b[i] != 0xFF {
-            i += 1;
-            continue;
-        }
-        match b[i + 1] {
-            0x00 | 0xFF | 0xD0..=0xD7 => i += 1,
-            markers::EOI => return Ok(i + 2),
-            _ if i + 3 < b.len() => {
-                i += 2 + usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
-            }
-            _ => break,
-        }
-    }
-    Err(Error::invalid(
-        "photo is a JPEG without its end marker; it is truncated",
-    ))
-}
-
+/// Where a JPEG's end-of-image marker ends: nothing after it is kept. A file without an end
+/// marker is truncated.
 #[cfg(test)]
 pub(crate) fn jpeg_end_for_tests(b: &[u8]) -> Result<usize> {
-    jpeg_end(b)
-}
-
-const PNG_KEEP: [&[u8; 4]; 14] = [
-    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT",
-    b"pHYs", b"acTL", b"fcTL", b"fdAT",
-];
-
-fn strip_png(input: Bytes) -> Result<(Bytes, Option<(u32, u32)>)> {
-    let mut png = Png::from_bytes(input).map_err(|e| corrupt("PNG", e))?;
-    let complete = png.chunks().first().map(|c| c.kind()) == Some(*b"IHDR")
-        && png.chunks().last().map(|c| c.kind()) == Some(*b"IEND")
-        && png.chunks().iter().any(|c| &c.kind() == b"IDAT");
-    if !complete {
-        return Err(Error::invalid(
-            "photo is a PNG without a header, image data or end chunk; it is corrupt or truncated",
-        ));
-    }
-    png.chunks_mut().retain(|c| PNG_KEEP.contains(&&c.kind()));
-    let dims = png.dimensions();
-    Ok((png.encoder().bytes(), dims))
-}
-
-const WEBP_KEEP: [[u8; 4]; 7] = [
-    webp::CHUNK_VP8X,
-    webp::CHUNK_VP8,
-    webp::CHUNK_VP8L,
-    webp::CHUNK_ALPH,
-    webp::CHUNK_ANIM,
-    webp::CHUNK_ANMF,
-    webp::CHUNK_ICCP,
-];
-
-fn strip_webp(input: Bytes) -> Result<(Bytes, Option<(u32, u32)>)> {
-    let mut webp = WebP::from_bytes(input).map_err(|e| corrupt("WebP", e))?;
-    let has_image = [webp::CHUNK_VP8, webp::CHUNK_VP8L, webp::CHUNK_ANMF]
-        .iter()
-        .any(|id| webp.has_chunk(*id));
-    if !has_image {
-        return Err(Error::invalid(
-            "photo is a WebP file without image data; it is corrupt or truncated",
-        ));
-    }
-    webp.chunks_mut().retain(|c| WEBP_KEEP.contains(&c.id()));
-    // Rewrites the VP8X flags so they no longer announce EXIF or XMP.
-    webp.set_exif(None);
-    let dims = webp.dimensions();
-    Ok((webp.encoder().bytes(), dims))
+    jpeg::strip(b).map(|j| j.end)
 }
 
 /// The media type of a JPEG, PNG or WebP file, by its signature (first bytes); `None` for
@@ -199,18 +90,25 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
 /// Recognises the format, strips every metadata block and describes the result. Refuses
 /// anything that is not a complete JPEG, PNG or WebP file.
 pub(crate) fn strip(input: &[u8]) -> Result<StrippedPhoto> {
-    let bytes = Bytes::copy_from_slice(input);
-    let (media_type, (out, dims)) = match image_type(input) {
-        Some(t @ "image/jpeg") => (t, strip_jpeg(bytes)?),
-        Some(t @ "image/png") => (t, strip_png(bytes)?),
-        Some(t) => (t, strip_webp(bytes)?),
+    let (media_type, out, dims, orientation) = match image_type(input) {
+        Some(t @ "image/jpeg") => {
+            let j = jpeg::strip(input)?;
+            (t, j.bytes, Some(j.dims), j.orientation)
+        }
+        Some(t @ "image/png") => {
+            let (out, dims, o) = png::strip(Bytes::copy_from_slice(input))?;
+            (t, out.to_vec(), dims, o)
+        }
+        Some(t) => {
+            let (out, dims, o) = webp::strip(Bytes::copy_from_slice(input))?;
+            (t, out.to_vec(), dims, o)
+        }
         None => {
             return Err(Error::invalid(
                 "photo is not a JPEG, PNG or WebP image (unrecognised file signature)",
             ));
         }
     };
-    let out = out.to_vec();
     let info = ReportPhoto {
         sha256: sha256_hex(&out),
         media_type: media_type.to_string(),
@@ -218,7 +116,11 @@ pub(crate) fn strip(input: &[u8]) -> Result<StrippedPhoto> {
         width: dims.map(|d| d.0),
         height: dims.map(|d| d.1),
     };
-    Ok(StrippedPhoto { bytes: out, info })
+    Ok(StrippedPhoto {
+        bytes: out,
+        info,
+        orientation,
+    })
 }
 
 /// The file of a stored photo. Refuses anything but a SHA-256 in lowercase hex.
@@ -282,18 +184,25 @@ impl crate::Waystation {
             Ok(())
         };
         room(&report)?;
-        store(self.data_dir(), &stripped)?;
         let now = self.now();
+        // The marker stays if anything below fails or the process dies: the photo may then be
+        // named by no draft, and the next sweep checks it (`sweep`'s rule).
+        let attaching = sweep::Attaching::begin(self.data_dir(), &info.sha256, now)?;
+        let path = store(self.data_dir(), &stripped)?;
+        // A stored file is as young as its last attach, so no sweep takes it meanwhile.
+        sweep::touch(&path, now)?;
         self.edit_report(&id, |doc, report| {
             require_draft(report, "edited")?;
             room(report)?;
             document::put_photo(doc, &info, now)
         })?;
+        attaching.named();
         Ok(info)
     }
 
-    /// Detaches a photo from a draft, durably. The stored file stays (another report may use
-    /// it). Refused when the draft has no such photo.
+    /// Detaches a photo from a draft, durably. The stored file stays for now (another report
+    /// may use it); a later sweep removes it if no document names it ([`sweep`]). Refused when
+    /// the draft has no such photo.
     pub fn remove_report_photo(&self, id: &str, sha256: &str) -> Result<Report> {
         let id = ReportId::parse(id)?;
         photo_path(self.data_dir(), sha256)?;
@@ -307,7 +216,17 @@ impl crate::Waystation {
                 )))
             }
         })?;
+        self.photos_maybe_unnamed([sha256]);
         self.report(id.as_str())
+    }
+
+    /// Records that the photos `shas` may be named by no document any more (a photo removed
+    /// from a draft, a draft deleted), so that a later sweep checks them. Best effort: the edit
+    /// is already durable, and a photo left unchecked only takes space.
+    pub(crate) fn photos_maybe_unnamed<'a>(&self, shas: impl IntoIterator<Item = &'a str>) {
+        for sha in shas {
+            let _ = sweep::mark_unnamed(self.data_dir(), sha, self.now());
+        }
     }
 
     /// The file holding a stored photo (metadata already stripped).
