@@ -372,12 +372,40 @@ fn the_server_enforces_who_may_write_and_read() {
         ),
         "{report:?}"
     );
+    // Refused, not pending: no sync sends it until the user acts, so it must not keep the
+    // status from saying "nothing pending" (issue 11, finding 15b).
     let status = mallory.ws.sync_status().unwrap();
-    assert_eq!((status.pending_documents, status.refused_documents), (1, 1));
+    assert_eq!((status.pending_documents, status.refused_documents), (0, 1));
+    assert_eq!(status.pending_photos, 0, "{status:?}");
     assert_eq!(mallory.ws.sync_refusals().unwrap().len(), 1);
     assert_eq!(net.server_docs("report"), 0);
-    // A refused document is not resent until it changes: the next sync is a no-op.
+    // A refused document is not resent until it changes: the next sync is a no-op, and the
+    // refusal stays visible with its reason.
+    let again = mallory.sync();
+    assert_eq!((again.requests, again.refused.len()), (1, 0), "{again:?}");
+    let status = mallory.ws.sync_status().unwrap();
+    assert_eq!((status.pending_documents, status.refused_documents), (0, 1));
+    let refusal = &mallory.ws.sync_refusals().unwrap()[0];
+    assert!(refusal.reason.contains("only its author"), "{refusal:?}");
+    // The user dismisses it: it leaves the status; the report keeps its refused state and
+    // reason, and nothing is sent.
+    mallory
+        .ws
+        .dismiss_sync_refusal(&format!("report:{forged}"))
+        .unwrap();
+    let status = mallory.ws.sync_status().unwrap();
+    assert_eq!((status.pending_documents, status.refused_documents), (0, 0));
+    assert!(mallory.ws.sync_refusals().unwrap().is_empty());
+    assert!(matches!(
+        mallory.ws.report(&forged).unwrap().outbox,
+        Some(waystation_core::reports::OutboxState::Refused { .. })
+    ));
     assert_eq!(mallory.sync().requests, 1);
+    assert!(matches!(
+        mallory.ws.dismiss_sync_refusal(&format!("report:{forged}")),
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(net.server_docs("report"), 0);
 
     // The victim's real report reaches Yanta staff, not Beilin staff.
     let victim = Device::new(&net, &victim_t);

@@ -1,0 +1,731 @@
+//! A device against whatever answers on its server's address: a captive portal that answers
+//! `200` and junk to everything, a server that streams endless bodies, and a real server whose
+//! replies a man in the middle (or the server's own compromised code) rewrites. Each gets a
+//! clean `Server` error and changes nothing the device stores; and the honest server on the same
+//! address afterwards finishes the job (issue 11, findings 6 and 14).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use automerge::sync::SyncDoc;
+use automerge::transaction::Transactable;
+use chrono::{DateTime, TimeDelta, Utc};
+use waystation_core::reports::{ReportPatch, ReportRules};
+use waystation_core::store::documents;
+use waystation_core::sync::protocol::{self, ChangedDoc, SyncResponse};
+use waystation_core::sync::{
+    HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
+    TransportError,
+};
+use waystation_core::reports::OutboxState;
+use waystation_core::{Clock, Config, Error, FixedClock, Waystation};
+use waystation_server::{Role, ServerHandle};
+use waystation_tests::SplitMix;
+use waystation_tests::reports::draft_at;
+
+const YANTA: &str = "610113";
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn http() -> ReqwestTransport {
+    ReqwestTransport::new(Duration::from_secs(20), None).unwrap()
+}
+
+/// A real server on loopback and its database.
+struct Net {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    server: Option<ServerHandle>,
+}
+
+impl Net {
+    fn start() -> Net {
+        Net::start_on("127.0.0.1:0".parse().unwrap())
+    }
+
+    /// A server on `addr`, retried while the port is still being released.
+    fn start_on(addr: SocketAddr) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let mut last = None;
+        for _ in 0..50 {
+            match waystation_server::spawn_on_thread(&db, addr) {
+                Ok(server) => {
+                    return Net {
+                        _dir: dir,
+                        db,
+                        server: Some(server),
+                    };
+                }
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server did not start on {addr}: {last:?}");
+    }
+
+    fn url(&self) -> String {
+        self.server.as_ref().unwrap().url()
+    }
+
+    fn user(&self, name: &str, role: Role, areas: &[&str]) -> String {
+        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
+        waystation_server::add_user(&self.db, name, role, &areas, chrono::Duration::days(30))
+            .unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn photos(&self) -> i64 {
+        self.count("SELECT count(*) FROM photos")
+    }
+}
+
+/// A device with a fixed clock.
+struct Device {
+    _dir: tempfile::TempDir,
+    ws: Waystation,
+    clock: Arc<FixedClock>,
+    settings: SyncSettings,
+}
+
+impl Device {
+    fn new(url: &str, token: &str) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::new(at("2026-11-29T08:00:00Z")));
+        let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock.clone()).unwrap();
+        let mut settings = SyncSettings::new(url, token).unwrap();
+        settings.retry = RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        };
+        Device {
+            _dir: dir,
+            ws,
+            clock,
+            settings,
+        }
+    }
+
+    fn sync_with(&self, t: &dyn HttpTransport) -> waystation_core::Result<waystation_core::sync::SyncReport> {
+        self.ws.sync_now(&self.settings, t)
+    }
+
+    fn sync(&self) -> waystation_core::sync::SyncReport {
+        let r = self.sync_with(&http()).unwrap();
+        assert!(r.complete, "{r:?}");
+        r
+    }
+
+    /// Everything sync may change on the device, to show that a refused reply changed none.
+    fn stored(&self) -> Vec<String> {
+        let conn = self.ws.store().read();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT doc_id || ' ' || hex(heads) || ' ' || dirty || ' ' || owner FROM documents",
+            "SELECT doc_id || ' ' || hex(shared_heads) || ' ' || ifnull(hex(refused_heads), '') \
+             FROM sync_docs",
+            // The row itself is written by any attempt; what it knows of the server is not.
+            "SELECT cursor || ' ' || ifnull(server_generation, '') || ' ' || \
+             ifnull(reoffered_at, '') FROM sync_meta \
+             WHERE cursor <> 0 OR server_generation IS NOT NULL OR reoffered_at IS NOT NULL",
+            "SELECT sha256 FROM photo_uploads",
+            "SELECT report_id || ' ' || state FROM report_outbox",
+            "SELECT report_id || ' ' || status FROM report_index",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let mut rows: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            rows.sort();
+            out.extend(rows);
+        }
+        out
+    }
+}
+
+/// A submitted food-safety report with one photo, in Yanta.
+fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
+    let id = draft_at(ws, author, "food.seal", 34.2225, 108.9480);
+    ws.update_report_draft(
+        &id,
+        &ReportPatch {
+            district: Some(YANTA.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    ws.attach_report_photo(
+        &id,
+        &waystation_tests::jpeg_with_metadata(q),
+        &ReportRules::default(),
+    )
+    .unwrap();
+    ws.submit_report(author, &id, &ReportRules::default())
+        .unwrap();
+    id
+}
+
+/// One request as a raw loopback server sees it.
+struct RawRequest {
+    method: String,
+    path: String,
+}
+
+/// A loopback HTTP/1.1 server that is not Waystation: each connection gets one request read
+/// and `answer` writes whatever it likes back, then the connection closes.
+struct RawServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RawServer {
+    fn start(
+        answer: impl Fn(&RawRequest, &mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let answer = Arc::new(answer);
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let answer = answer.clone();
+                std::thread::spawn(move || {
+                    if let Some(req) = read_request(&mut conn) {
+                        let _ = answer(&req, &mut conn);
+                        let _ = conn.flush();
+                    }
+                });
+            }
+        });
+        RawServer {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting and frees the port.
+    fn stop(mut self) -> SocketAddr {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        self.addr
+    }
+}
+
+/// Reads the request line, headers and `Content-Length` body.
+fn read_request(conn: &mut TcpStream) -> Option<RawRequest> {
+    conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut reader = BufReader::new(conn.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = h.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(RawRequest { method, path })
+}
+
+/// A captive portal: `200` with a few KB of random bytes to every request (and a `200` with
+/// no body to a `HEAD`), as the login pages of public Wi-Fi do.
+fn captive_portal(requests: Arc<Mutex<Vec<String>>>) -> RawServer {
+    let seed = AtomicUsize::new(1);
+    RawServer::start(move |req, conn| {
+        requests
+            .lock()
+            .unwrap()
+            .push(format!("{} {}", req.method, req.path));
+        let mut rng = SplitMix(seed.fetch_add(1, Ordering::SeqCst) as u64);
+        let body: Vec<u8> = (0..4096).map(|_| rng.next_u64() as u8).collect();
+        write!(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            body.len()
+        )?;
+        if req.method != "HEAD" {
+            conn.write_all(&body)?;
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn a_captive_portal_on_the_servers_address_loses_no_photo() {
+    // The rider files a report with a photo, then syncs on public Wi-Fi: a captive portal
+    // answers on the server's address.
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let portal = captive_portal(requests.clone());
+    let url = portal.url();
+    let rider = Device::new(&url, "wst_rider_token");
+    let id = report_with_photo(&rider.ws, "rider-1", 1);
+    let before = rider.stored();
+    let err = rider.sync_with(&http()).unwrap_err();
+    let Error::Server { message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("does not prove it was stored"), "{message}");
+    let seen = requests.lock().unwrap().clone();
+    assert!(seen.iter().any(|r| r.starts_with("HEAD /v1/photos/")), "{seen:?}");
+    assert!(seen.iter().any(|r| r.starts_with("PUT /v1/photos/")), "{seen:?}");
+    // The portal's 200s changed nothing: the photo and the report are still pending, and the
+    // status never says "nothing pending".
+    assert_eq!(rider.stored(), before);
+    let s = rider.ws.sync_status().unwrap();
+    assert_eq!((s.pending_documents, s.pending_photos), (1, 1), "{s:?}");
+
+    // The portal goes; the real server answers on the same address.
+    let addr = portal.stop();
+    let net = Net::start_on(addr);
+    assert_eq!(net.url(), url);
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device {
+        settings: SyncSettings {
+            token,
+            ..rider.settings.clone()
+        },
+        ..rider
+    };
+    let r = rider.sync();
+    assert_eq!((r.photos_uploaded, r.documents_sent), (1, 1), "{r:?}");
+    assert_eq!(net.photos(), 1, "the photo arrived");
+    let s = rider.ws.sync_status().unwrap();
+    assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
+    assert!(
+        matches!(rider.ws.report(&id).unwrap().outbox, Some(OutboxState::Sent { .. })),
+        "delivered"
+    );
+}
+
+/// Forwards to the real server, running `before_sync` just before each `POST /v1/sync`.
+struct Hooked<F: Fn() + Send + Sync> {
+    inner: ReqwestTransport,
+    before_sync: F,
+}
+
+impl<F: Fn() + Send + Sync> HttpTransport for Hooked<F> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        if request.url.ends_with("/v1/sync") {
+            (self.before_sync)();
+        }
+        self.inner.send(request)
+    }
+}
+
+#[test]
+fn a_photo_the_server_lacks_when_its_report_arrives_is_sent_again() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net.url(), &token);
+    report_with_photo(&rider.ws, "rider-1", 2);
+    // The photo upload succeeds, then the server loses the photo before the report arrives
+    // (a broken proxy that acknowledged it, a disk restored under it): the server accepts the
+    // report without its photo and says so in the reply.
+    let db = net.db.clone();
+    let lost = AtomicUsize::new(0);
+    let t = Hooked {
+        inner: http(),
+        before_sync: move || {
+            if lost.fetch_add(1, Ordering::SeqCst) == 0 {
+                let conn = rusqlite::Connection::open(&db).unwrap();
+                conn.execute("DELETE FROM photos", []).unwrap();
+            }
+        },
+    };
+    let r = rider.sync_with(&t).unwrap();
+    assert!(r.complete, "{r:?}");
+    assert_eq!(r.photos_uploaded, 2, "uploaded, then again when listed missing: {r:?}");
+    assert_eq!(net.photos(), 1, "the photo is on the server");
+    let s = rider.ws.sync_status().unwrap();
+    assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
+    // Nothing more to send.
+    assert_eq!(rider.sync().photos_uploaded, 0);
+}
+
+/// Forwards to the real server and rewrites every `200` sync response with `edit`.
+struct Rewriting<F: Fn(&mut SyncResponse) + Send + Sync> {
+    inner: ReqwestTransport,
+    edit: F,
+}
+
+impl<F: Fn(&mut SyncResponse) + Send + Sync> HttpTransport for Rewriting<F> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let is_sync = request.url.ends_with("/v1/sync");
+        let mut resp = self.inner.send(request)?;
+        if is_sync && resp.status == 200 {
+            let mut answer: SyncResponse = protocol::decode(&resp.body).unwrap();
+            (self.edit)(&mut answer);
+            resp.body = protocol::encode(&answer);
+        }
+        Ok(resp)
+    }
+}
+
+/// A rider with one report the server has, and one (without a photo, so that no upload
+/// changes what the device stores before the reply) it has not yet.
+fn rider_with_a_pending_report(net: &Net) -> (Device, String, String) {
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net.url(), &token);
+    let synced = report_with_photo(&rider.ws, "rider-1", 3);
+    rider.sync();
+    let pending = waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 4);
+    (rider, synced, pending)
+}
+
+#[test]
+fn every_kind_of_bad_sync_reply_is_a_server_error_that_changes_nothing() {
+    let net = Net::start();
+    let (rider, synced, _pending) = rider_with_a_pending_report(&net);
+    let synced_doc = format!("report:{synced}");
+    type Edit = Box<dyn Fn(&mut SyncResponse) + Send + Sync>;
+    let feed = |doc_id: &str, kind: &str, owner: &str| ChangedDoc {
+        doc_id: doc_id.into(),
+        kind: kind.into(),
+        owner: owner.into(),
+        heads: None,
+    };
+    let cases: Vec<(&str, Edit)> = vec![
+        ("0 documents for 1", Box::new(|r| r.docs.clear())),
+        (
+            "in place of",
+            Box::new(|r| r.docs[0].doc_id = "report:00000000-0000-4000-8000-000000000000".into()),
+        ),
+        ("cursor", Box::new(|r| r.cursor = u64::MAX)),
+        ("generation", Box::new(|r| r.generation = "<script>\n".into())),
+        (
+            "feed lists",
+            Box::new(move |r| r.changed = vec![feed("progress:x", "training-progress", "x"); 501]),
+        ),
+        (
+            "feed entry",
+            Box::new(move |r| r.changed = vec![feed("../../etc/passwd", "report", "x")]),
+        ),
+        (
+            "feed entry",
+            Box::new(move |r| r.changed = vec![feed("progress:rider-2", "training-progress", "rider-1")]),
+        ),
+        (
+            "another kind or owner",
+            Box::new(move |r| r.changed = vec![feed(&synced_doc, "report", "mallory")]),
+        ),
+        (
+            "missing photo",
+            Box::new(|r| r.missing_photos = vec!["../../photo".into()]),
+        ),
+        (
+            "Bloom filter",
+            Box::new(|r| {
+                // A reply message whose Bloom filter has entries but no bits.
+                let mut doc = automerge::AutoCommit::new();
+                doc.put(automerge::ROOT, "k", "v").unwrap();
+                let mut state = automerge::sync::State::new();
+                let mut m = doc.sync().generate_sync_message(&mut state).unwrap();
+                m.have[0].bloom = automerge::sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap();
+                r.docs[0].message = Some(m.encode());
+            }),
+        ),
+    ];
+    let before = rider.stored();
+    for (expected, edit) in cases {
+        let t = Rewriting {
+            inner: http(),
+            edit,
+        };
+        let err = rider.sync_with(&t).unwrap_err();
+        let Error::Server { message, .. } = &err else {
+            panic!("{expected}: {err:?}")
+        };
+        assert!(message.contains(expected), "{expected}: {message}");
+        assert_eq!(rider.stored(), before, "{expected}: something changed");
+    }
+    // An honest reply afterwards syncs.
+    rider.sync();
+    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+}
+
+/// A change by the server to `doc_id` on top of what the device holds, as a reply message.
+fn forged_reply(ws: &Waystation, doc_id: &str, edit: impl FnOnce(&mut automerge::AutoCommit)) -> Vec<u8> {
+    let mut doc = documents::load(&ws.store().read(), doc_id).unwrap().unwrap();
+    let heads = doc.get_heads();
+    edit(&mut doc);
+    doc.commit();
+    // A message from a peer that knows the device holds `heads`.
+    let mut state = automerge::sync::State::new();
+    state.shared_heads = heads.clone();
+    state.their_heads = Some(heads.clone());
+    state.their_need = Some(Vec::new());
+    state.their_have = Some(vec![automerge::sync::Have {
+        last_sync: heads,
+        bloom: automerge::sync::BloomFilter::default(),
+    }]);
+    doc.sync().generate_sync_message(&mut state).unwrap().encode()
+}
+
+#[test]
+fn a_server_cannot_edit_or_withdraw_a_riders_own_report() {
+    let net = Net::start();
+    let (rider, _synced, pending) = rider_with_a_pending_report(&net);
+    let doc_id = format!("report:{pending}");
+    let before = rider.stored();
+    let shown = rider.ws.report(&pending).unwrap();
+    for (what, field, value) in [
+        ("an edit", "category", "road.junction"),
+        ("a withdrawal", "withdraw_reason", "forged by the server"),
+    ] {
+        let message = forged_reply(&rider.ws, &doc_id, |d| {
+            d.put(automerge::ROOT, field, value).unwrap();
+            if field == "withdraw_reason" {
+                d.put(
+                    automerge::ROOT,
+                    "withdrawn_at",
+                    automerge::ScalarValue::Timestamp(1_796_000_000_000),
+                )
+                .unwrap();
+            }
+        });
+        let forged = automerge::sync::Message::decode(&message).unwrap();
+        assert_eq!(forged.changes.len(), 1, "{what}: the forged reply carries the change");
+        let target = doc_id.clone();
+        let t = Rewriting {
+            inner: http(),
+            edit: move |r: &mut SyncResponse| {
+                for d in &mut r.docs {
+                    if d.doc_id == target {
+                        d.message = Some(message.clone());
+                    }
+                }
+            },
+        };
+        let err = rider.sync_with(&t).unwrap_err();
+        let Error::Server { message, .. } = &err else {
+            panic!("{what}: {err:?}")
+        };
+        assert!(
+            message.contains(&doc_id) && message.contains("only this device changes it"),
+            "{what}: {message}"
+        );
+        assert_eq!(rider.stored(), before, "{what}");
+        assert_eq!(rider.ws.report(&pending).unwrap(), shown, "{what}");
+    }
+    rider.sync();
+    assert_eq!(rider.ws.report(&pending).unwrap().status, shown.status);
+}
+
+#[test]
+fn a_server_cannot_edit_a_report_it_delivers_to_a_follow_up_role() {
+    let net = Net::start();
+    let rider_t = net.user("rider-1", Role::Rider, &[]);
+    let staff_t = net.user("staff-1", Role::Station, &[YANTA]);
+    let rider = Device::new(&net.url(), &rider_t);
+    let id = report_with_photo(&rider.ws, "rider-1", 5);
+    rider.sync();
+    let staff = Device::new(&net.url(), &staff_t);
+    staff.sync();
+    let doc_id = format!("report:{id}");
+    let shown = staff.ws.report(&id).unwrap();
+    // The next time the station's device exchanges the report, the server slips in an edit
+    // of the rider's description. Only the author's withdrawal may change a submitted report.
+    let message = forged_reply(&staff.ws, &doc_id, |d| {
+        d.put(automerge::ROOT, "category", "road.hazard").unwrap();
+    });
+    let target = doc_id.clone();
+    let t = Rewriting {
+        inner: http(),
+        edit: move |r: &mut SyncResponse| {
+            r.changed = vec![ChangedDoc {
+                doc_id: target.clone(),
+                kind: "report".into(),
+                owner: "rider-1".into(),
+                heads: None,
+            }];
+            for d in &mut r.docs {
+                if d.doc_id == target {
+                    d.message = Some(message.clone());
+                }
+            }
+        },
+    };
+    // Exchanging the report checks its photo on the server (a HEAD), which the device may
+    // record: that is the server's honest answer, not the forged change.
+    let documents_only = |v: Vec<String>| -> Vec<String> {
+        v.into_iter()
+            .filter(|row| !(row.len() == 64 && row.bytes().all(|b| b.is_ascii_hexdigit())))
+            .collect()
+    };
+    let before = documents_only(staff.stored());
+    let err = staff.sync_with(&t).unwrap_err();
+    let Error::Server { message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("only withdrawal"), "{message}");
+    assert_eq!(staff.ws.report(&id).unwrap(), shown);
+    // The feed entry's cursor was not stored either: the honest feed lists nothing new.
+    assert_eq!(documents_only(staff.stored()), before);
+}
+
+/// Gives every sync response a new store generation, as a server that claims at every sync to
+/// have been restored from a backup.
+fn rotating_generation() -> Rewriting<impl Fn(&mut SyncResponse) + Send + Sync> {
+    let n = AtomicUsize::new(0);
+    Rewriting {
+        inner: http(),
+        edit: move |r: &mut SyncResponse| {
+            r.generation = format!("gen{:013}", n.fetch_add(1, Ordering::SeqCst));
+        },
+    }
+}
+
+#[test]
+fn a_server_cannot_force_a_full_upload_at_every_sync() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net.url(), &token);
+    for q in 0..3 {
+        report_with_photo(&rider.ws, "rider-1", 10 + q);
+    }
+    let t = rotating_generation();
+    // The first generation is recorded; the second one makes the device offer everything.
+    assert_eq!(rider.sync_with(&t).unwrap().documents_sent, 3);
+    let r = rider.sync_with(&t).unwrap();
+    assert_eq!(r.documents_sent, 3, "one full re-offer: {r:?}");
+    let s = rider.ws.sync_status().unwrap();
+    assert_eq!(s.last_reoffer, Some(rider.clock.now()));
+    assert_eq!(s.reoffer_held_back, None);
+    // Within 24 hours the server's claim is not acted on, and the status says so.
+    for hour in [1, 12, 23] {
+        rider
+            .clock
+            .set(at("2026-11-29T08:00:00Z") + TimeDelta::hours(hour));
+        let r = rider.sync_with(&t).unwrap();
+        assert_eq!((r.documents_sent, r.photos_uploaded), (0, 0), "hour {hour}: {r:?}");
+        let s = rider.ws.sync_status().unwrap();
+        assert_eq!(s.reoffer_held_back, Some(rider.clock.now()), "{s:?}");
+        assert_eq!((s.pending_documents, s.pending_photos), (0, 0));
+    }
+    // A day later the device does it once more.
+    let day = |h: i64| at("2026-11-29T08:00:00Z") + TimeDelta::hours(h);
+    rider.clock.set(day(25));
+    assert_eq!(rider.sync_with(&t).unwrap().documents_sent, 3);
+    // The honest server's generation differs from the last fake one: adopted at the next
+    // allowed re-offer, after which the held-back mark clears.
+    assert_eq!(rider.sync().documents_sent, 0);
+    assert!(rider.ws.sync_status().unwrap().reoffer_held_back.is_some());
+    rider.clock.set(day(50));
+    assert_eq!(rider.sync().documents_sent, 3);
+    rider.sync();
+    assert_eq!(rider.ws.sync_status().unwrap().reoffer_held_back, None);
+}
+
+/// A loopback server that answers sync with `200`, CBOR, and a body larger than any the device
+/// accepts: announced in `Content-Length`, or streamed without one.
+fn endless(announce: bool) -> RawServer {
+    RawServer::start(move |req, conn| {
+        let size: u64 = 17 * 1024 * 1024;
+        if announce {
+            write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/cbor\r\nContent-Length: {size}\r\n\r\n"
+            )?;
+            // Only the start: the device must give up on the announced length alone.
+            conn.write_all(&[0u8; 1024])?;
+            std::thread::sleep(Duration::from_millis(200));
+            return Ok(());
+        }
+        let _ = &req.path;
+        write!(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/cbor\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )?;
+        let chunk = vec![0u8; 64 * 1024];
+        let mut sent = 0u64;
+        while sent <= size {
+            write!(conn, "{:x}\r\n", chunk.len())?;
+            conn.write_all(&chunk)?;
+            conn.write_all(b"\r\n")?;
+            sent += chunk.len() as u64;
+        }
+        conn.write_all(b"0\r\n\r\n")
+    })
+}
+
+#[test]
+fn an_endless_reply_is_cut_at_the_limit_and_changes_nothing() {
+    for announce in [true, false] {
+        let server = endless(announce);
+        let rider = Device::new(&server.url(), "wst_t");
+        let _ = waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 1);
+        let before = rider.stored();
+        let err = rider.sync_with(&http()).unwrap_err();
+        let Error::Server { message, .. } = &err else {
+            panic!("announce {announce}: {err:?}")
+        };
+        assert!(message.contains("is over 16777216 bytes"), "{message}");
+        assert_eq!(rider.stored(), before);
+        server.stop();
+    }
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
+    let rider = Device::new("http://127.0.0.1:9", "wst_t");
+    let mut settings = rider.settings.clone();
+    settings.server = "http://sync.example.org".into();
+    let err = rider.ws.sync_now(&settings, &http()).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+    assert!(err.to_string().contains("unencrypted"), "{err}");
+    assert!(rider.ws.sync_status().unwrap().last_attempt.is_none(), "nothing was tried");
+    let err = rider
+        .ws
+        .fetch_packs(&settings, &http())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("https://"), "{err}");
+    let err = rider
+        .ws
+        .fetch_report_photo(&settings, &http(), &"ab".repeat(32))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("https://"), "{err}");
+}
