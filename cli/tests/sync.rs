@@ -162,3 +162,84 @@ fn sync_packs_fetches_lesson_images_and_read_shows_their_files() {
     assert!(text.contains(&format!("[完好的封签] {file}")), "{text}");
     server.shutdown();
 }
+
+#[test]
+fn a_refused_report_leaves_pending_and_stays_until_dismissed() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let db = server_dir.path().join("server.db");
+    let server = waystation_server::spawn_on_thread(&db, "127.0.0.1:0".parse().unwrap()).unwrap();
+    let token =
+        waystation_server::add_user(&db, "mallory", Role::Rider, &[], chrono::Duration::days(1))
+            .unwrap();
+    let (_t, data) = fresh();
+    ok(&waystation(&data, &["stations", "packs"]));
+    // A report in someone else's name: the server refuses it (only its author writes it).
+    let id = submitted_report(&data);
+    let url = server.url();
+    let out = json(&waystation(
+        &data,
+        &["sync", "--server", &url, "--token", &token, "--json"],
+    ));
+    assert_eq!(out["refused"].as_array().unwrap().len(), 1, "{out}");
+    // Refused, not pending: "nothing pending", and the refusal with its reason.
+    for _ in 0..2 {
+        let status = json(&waystation(&data, &["sync", "status", "--json"]));
+        assert_eq!(status["pending_documents"], 0, "{status}");
+        assert_eq!(status["refused_documents"], 1, "{status}");
+        let text = ok(&waystation(&data, &["sync", "status"]));
+        assert!(text.contains("nothing pending"), "{text}");
+        assert!(
+            text.contains(&format!("refused: report:{id}")) && text.contains("only its author"),
+            "{text}"
+        );
+        // Syncing again sends nothing and refuses nothing new.
+        let again = json(&waystation(
+            &data,
+            &["sync", "--server", &url, "--token", &token, "--json"],
+        ));
+        assert_eq!(again["requests"], 1, "{again}");
+        assert_eq!(again["refused"].as_array().unwrap().len(), 0, "{again}");
+    }
+    let doc = format!("report:{id}");
+    let text = ok(&waystation(&data, &["sync", "dismiss", &doc]));
+    assert!(text.contains("dismissed"), "{text}");
+    let status = json(&waystation(&data, &["sync", "status", "--json"]));
+    assert_eq!(status["refused_documents"], 0, "{status}");
+    assert_eq!(status["refusals"].as_array().unwrap().len(), 0, "{status}");
+    // The report keeps its refused state and reason.
+    let shown = json(&waystation(&data, &["report", "show", &id, "--json"]));
+    assert_eq!(shown["report"]["outbox"]["state"], "refused", "{shown}");
+    fails_with(&waystation(&data, &["sync", "dismiss", &doc]), "no refusal");
+    server.shutdown();
+}
+
+#[test]
+fn plain_http_to_another_machine_needs_the_loud_flag() {
+    let (_t, data) = fresh();
+    fails_with(
+        &waystation(
+            &data,
+            &["sync", "--server", "http://sync.example.org", "--token", "x"],
+        ),
+        "unencrypted",
+    );
+    // With the flag the URL is accepted and the sync fails on the network instead (a name
+    // under .invalid never resolves).
+    let out = waystation(
+        &data,
+        &[
+            "sync",
+            "--server",
+            "http://sync.example.invalid",
+            "--token",
+            "x",
+            "--timeout",
+            "2",
+            "--insecure-http-i-know",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("unencrypted"), "{err}");
+    assert!(err.contains("reach") || err.contains("network"), "{err}");
+}
