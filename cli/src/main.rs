@@ -480,7 +480,25 @@ fn pack(cli: &Cli, cmd: &PackCmd) -> Result<()> {
     Ok(())
 }
 
+/// Lets a reader that stops early (`waystation … | head -1`) end the command the way it ends
+/// `cat` or `grep`: killed by SIGPIPE, which shells report as exit status 141, with nothing
+/// printed. Rust's runtime ignores SIGPIPE, so a write to a closed pipe would instead fail with
+/// EPIPE and `println!` would panic ("failed printing to stdout", exit 101). Every socket write
+/// the command makes (sync, the demo's in-process server) goes through Rust's standard library,
+/// which passes MSG_NOSIGNAL on Linux and sets SO_NOSIGPIPE on Apple systems, so only pipes
+/// raise the signal. What the command stores is in SQLite transactions, so being ended there
+/// loses nothing, exactly as an interrupt would not.
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with SIG_DFL installs no handler code; it runs first thing in `main`,
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
+    end_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     if let Err(e) = run(&cli) {
         eprintln!("error: {e:#}");

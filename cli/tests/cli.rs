@@ -489,3 +489,59 @@ fn an_import_killed_midway_leaves_one_complete_version() {
         assert_eq!(check, "ok");
     }
 }
+
+/// Runs `cmd` with its stdout on a pipe, reads one line (as `head -1` does) and closes the
+/// pipe while the command still has far more to write; returns how it ended and its stderr.
+#[cfg(unix)]
+fn read_one_line_then_close(mut cmd: Command) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "the command printed something first");
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+/// `waystation … | head -1`: the reader stops after one line of a listing far longer than a
+/// pipe's buffer. The command ends as `cat` would, killed by SIGPIPE (a shell's exit status
+/// 141), without a panic or a word on stderr.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (_dir, d) = fresh();
+    // Install the sample pack first, so that the run below prints nothing but the listing.
+    ok(&waystation(&d, &["stations", "packs", "--json"]));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_waystation"));
+    cmd.arg("--data-dir")
+        .arg(&d)
+        .args([
+            "stations",
+            "within",
+            "--lat",
+            "34.25953",
+            "--lon",
+            "108.94235",
+            "--radius",
+            "100000",
+            "--json",
+        ])
+        .env("WAYSTATION_TEST_NOW", "2026-11-30T04:00:00Z");
+    let (status, stderr) = read_one_line_then_close(cmd);
+    assert_eq!(status.signal(), Some(13), "SIGPIPE; {status:?}: {stderr}");
+    assert_eq!(stderr, "", "nothing on stderr");
+}

@@ -416,8 +416,25 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// Lets a reader that stops early (`waystation-server user list … | head -1`) end an admin
+/// command the way it ends `cat`: killed by SIGPIPE (exit status 141 in a shell), with nothing
+/// printed, instead of a "failed printing to stdout" panic (exit 101). `serve` keeps Rust's
+/// default of ignoring SIGPIPE: a server must outlive whatever reads its output.
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with SIG_DFL installs no handler code; it runs before the command
+    // starts any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
-    if let Err(e) = run(Cli::parse()) {
+    let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        end_quietly_on_a_closed_pipe();
+    }
+    if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
