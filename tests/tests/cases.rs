@@ -565,3 +565,139 @@ fn duplicate_rules_and_reports_are_checked() {
             .is_empty()
     );
 }
+
+/// Issue 11, finding 15a: the core checks the writer of a case event against the account the
+/// device learned from its server (`GET /v1/me`, at the end of a sync), not the role its
+/// caller claims. Before the device has learned it, the claim stands and the server judges.
+#[test]
+fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
+    use waystation_core::sync::{ReqwestTransport, SyncSettings};
+    use waystation_server::{Role, ServerConfig};
+
+    let root = tempfile::tempdir().unwrap();
+    let server_clock = Arc::new(FixedClock::new(noon()));
+    let db = root.path().join("server.sqlite3");
+    let server = waystation_server::spawn_config_on_thread(ServerConfig {
+        clock: server_clock,
+        ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+    })
+    .unwrap();
+    let admin = waystation_server::Admin::open(&db)
+        .unwrap()
+        .with_clock(Arc::new(FixedClock::new(noon())));
+    let token = |user: &str, role: Role, areas: &[&str]| {
+        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
+        admin
+            .add_user(user, role, &areas, Duration::days(30))
+            .unwrap()
+    };
+    let district = waystation_tests::reports::DISTRICT;
+    let rider_t = token("rider-1", Role::Rider, &[]);
+    let staff_t = token("staff-1", Role::Station, &[district]);
+    let elsewhere_t = token("staff-2", Role::Station, &["610113"]);
+    let http = ReqwestTransport::new(std::time::Duration::from_secs(20), None).unwrap();
+    let device = |name: &str, token: &str| {
+        let (ws, _) = open_at(&root.path().join(name), noon());
+        let settings = SyncSettings::new(&server.url(), token).unwrap();
+        (ws, settings)
+    };
+    let sync = |ws: &Waystation, settings: &SyncSettings| {
+        let r = ws.sync_now(settings, &http).unwrap();
+        assert!(r.complete && r.refused.is_empty(), "{r:?}");
+    };
+
+    // The rider files a report and syncs: the device now knows it is a rider's.
+    let (rider, rider_s) = device("rider", &rider_t);
+    assert_eq!(rider.sync_account().unwrap(), None);
+    let id = submitted(&rider, "road.hazard");
+    sync(&rider, &rider_s);
+    let known = rider.sync_account().unwrap().expect("learned at the sync");
+    assert_eq!((known.user.as_str(), known.role), ("rider-1", Role::Rider));
+    // Claiming to be station staff is refused locally, with nothing stored.
+    invalid(
+        rider.record_case_event(
+            &id,
+            "rider-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "",
+        ),
+        "is a rider on the server",
+    );
+    assert!(rider.case(&id).unwrap().timeline.is_empty());
+    assert_eq!(rider.sync_status().unwrap().pending_documents, 0);
+
+    // Station staff of the report's district: its own role in its own name only.
+    let (staff, staff_s) = device("staff", &staff_t);
+    sync(&staff, &staff_s);
+    invalid(
+        staff.record_case_event(&id, "staff-1", CaseRole::Supervisor, reject("x"), ""),
+        "is a station_staff on the server, not a supervisor",
+    );
+    invalid(
+        staff.record_case_event(
+            &id,
+            "sup-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "",
+        ),
+        "not the account this device syncs as",
+    );
+    let v = staff
+        .record_case_event(
+            &id,
+            "staff-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "",
+        )
+        .unwrap();
+    assert_eq!(v.status, CaseStatus::Acknowledged);
+    sync(&staff, &staff_s);
+
+    // Staff of another district, with a report of this district on its device (filed there):
+    // refused locally, as the server would.
+    let (other, other_s) = device("other", &elsewhere_t);
+    sync(&other, &other_s);
+    let here = submitted(&other, "road.hazard");
+    invalid(
+        other.record_case_event(
+            &here,
+            "staff-2",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "",
+        ),
+        "outside the districts",
+    );
+
+    // A device that never synced believes its caller; the server judges at the first sync.
+    let (fresh, fresh_s) = device("fresh", &rider_t);
+    let own = submitted(&fresh, "road.hazard");
+    fresh
+        .record_case_event(
+            &own,
+            "rider-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Note,
+            "",
+        )
+        .unwrap();
+    let r = fresh.sync_now(&fresh_s, &http).unwrap();
+    assert_eq!(r.refused.len(), 1, "{r:?}");
+    assert!(
+        r.refused[0].reason.contains("cannot write case events"),
+        "{r:?}"
+    );
+    invalid(
+        fresh.record_case_event(
+            &own,
+            "rider-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Note,
+            "",
+        ),
+        "is a rider on the server",
+    );
+}

@@ -427,13 +427,14 @@ fn the_server_enforces_who_may_write_and_read() {
     let resp = post_sync(&net, &mallory_t, &raw);
     assert!(resp.docs[0].refused.is_some(), "{resp:?}");
 
-    // A rider cannot write a case, even of their own report: build one on a staff device and
-    // send it with the victim's token.
+    // A rider cannot write a case, even of their own report: build one on a staff device (in
+    // its own account's name: the core refuses any other once it knows its account) and send
+    // it with the victim's token.
     yanta
         .ws
         .record_case_event(
             &id,
-            "victim",
+            "staff-yanta",
             CaseRole::StationStaff,
             CaseEventKind::Acknowledge,
             "",
@@ -463,9 +464,10 @@ fn the_server_enforces_who_may_write_and_read() {
         "{resp:?}"
     );
     // An event claiming another actor: refused even inside the area.
+    let yanta2_t = net.user("staff-yanta-2", Role::Station, &[YANTA]);
     let resp = post_sync(
         &net,
-        &yanta_t,
+        &yanta2_t,
         &craft_sync(&case, &format!("case:{id}"), "case"),
     );
     assert!(

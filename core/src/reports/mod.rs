@@ -715,18 +715,16 @@ fn require_author(report: &Report, author: &str, verb: &str) -> Result<()> {
 // Case follow-up and nearby duplicates. The document model, rules and fold are in [`case`];
 // these are the device API over the document store.
 impl crate::Waystation {
-    /// The category, author and time (submission, else creation) of a report that has a case
-    /// (submitted or withdrawn): [`Error::NotFound`] for an unknown report,
-    /// [`Error::InvalidInput`] for a draft.
-    fn case_report(&self, id: &ReportId) -> Result<(Category, String, DateTime<Utc>)> {
+    /// A report that has a case (submitted or withdrawn): [`Error::NotFound`] for an unknown
+    /// report, [`Error::InvalidInput`] for a draft.
+    fn case_report(&self, id: &ReportId) -> Result<Report> {
         let report = load(&self.store().read(), id)?.ok_or_else(|| not_found(id))?;
         if report.status == ReportStatus::Draft {
             return Err(Error::invalid(format!(
                 "report '{id}' is a draft; only a submitted report has a case"
             )));
         }
-        let time = report.submitted_at.unwrap_or(report.created_at);
-        Ok((report.category, report.author, time))
+        Ok(report)
     }
 
     /// Records a follow-up event on a submitted report's case, durably, and returns the case.
@@ -735,8 +733,10 @@ impl crate::Waystation {
     /// rules do not allow for this event and category ([`case::role_may`]), an event the
     /// current status does not allow (e.g. resolving a resolved case: reopen it first), a
     /// reject without a reason, a duplicate of itself or of an unknown report, and text over
-    /// the limits. An unknown report is [`Error::NotFound`]; a draft is
-    /// [`Error::InvalidInput`]. `note` may be empty.
+    /// the limits. Once the device has learned its account from a sync
+    /// ([`crate::sync::account`]), also refused: an actor other than that account, a role it
+    /// does not hold, a report outside its districts. An unknown report is
+    /// [`Error::NotFound`]; a draft is [`Error::InvalidInput`]. `note` may be empty.
     pub fn record_case_event(
         &self,
         report_id: &str,
@@ -756,7 +756,14 @@ impl crate::Waystation {
         let note = note.trim();
         check_text("note", note, case::MAX_NOTE_CHARS, true)?;
         let kind = case::checked_kind(&id, kind)?;
-        let (category, author, report_time) = self.case_report(&id)?;
+        let report = self.case_report(&id)?;
+        // What the server would refuse of this device's account, once the device knows it
+        // (before, the caller's claim stands and the server judges: `sync::account`).
+        if let Some(account) = crate::sync::account::known(&self.store().read())? {
+            account.check_case_writer(actor, role, report.district.as_deref())?;
+        }
+        let (category, author) = (report.category, report.author);
+        let report_time = report.submitted_at.unwrap_or(report.created_at);
         if !case::role_may(role, &kind, category) {
             return Err(Error::invalid(format!(
                 "a {role} may not {} a case of category {}",
@@ -792,7 +799,7 @@ impl crate::Waystation {
     /// timeline. An unknown report is [`Error::NotFound`]; a draft is [`Error::InvalidInput`].
     pub fn case(&self, report_id: &str) -> Result<CaseView> {
         let id = ReportId::parse(report_id)?;
-        let (category, _, _) = self.case_report(&id)?;
+        let category = self.case_report(&id)?.category;
         let doc = documents::load(&self.store().read(), &case::case_doc_id(&id))?;
         Ok(case::view(doc.as_ref(), &id, category))
     }
@@ -815,7 +822,8 @@ impl crate::Waystation {
     pub fn merge_case_from(&self, report_id: &str, bytes: &[u8]) -> Result<CaseView> {
         let id = ReportId::parse(report_id)?;
         let mut incoming = case::load_foreign(bytes, &id)?;
-        let (category, author, _) = self.case_report(&id)?;
+        let report = self.case_report(&id)?;
+        let (category, author) = (report.category, report.author);
         let doc_id = case::case_doc_id(&id);
         documents::edit(
             &mut self.store().write(),

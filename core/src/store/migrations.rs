@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/v7.sql"),
     include_str!("sql/v8.sql"),
     include_str!("sql/v9.sql"),
+    include_str!("sql/v10.sql"),
 ];
 
 /// The schema version this build writes.

@@ -527,7 +527,11 @@ impl crate::Waystation {
         }
         rt.in_progress.store(true, Ordering::SeqCst);
         self.notify_sync_observer();
-        let result = self.sync_inner(settings, transport, true);
+        let mut result = self.sync_inner(settings, transport, true);
+        // Who this device is, for the core's own checks of case events (sync::account).
+        if let Ok(r) = &mut result {
+            self.learn_account(settings, transport, r);
+        }
         let recorded = {
             let conn = self.store().write();
             match &result {

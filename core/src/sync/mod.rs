@@ -3,6 +3,7 @@
 //!
 //! `docs/sync-protocol.md` describes the protocol end to end.
 
+pub mod account;
 pub mod bounds;
 pub mod client;
 pub mod exchange;
