@@ -64,10 +64,20 @@ if [ "${WAYSTATION_SKIP_FAKETIME:-0}" != 1 ]; then
     fi
     ahead=$(date -u -d '+365 days' '+%Y-%m-%d %H:%M:%S')
     echo "faking the clock: $ahead UTC (the clock then runs on)" >&2
+    # Only the test binaries run under the fake clock, through cargo's runner setting (cargo,
+    # rustc and rustdoc would not need it, and rustdoc deadlocks under libfaketime); the
+    # processes the tests start inherit it. Doc tests never read the clock and are skipped.
     # "@" starts the fake clock at that instant and lets it tick; monotonic clocks stay real so
     # timeouts and rate limits behave as they do on a real phone or server.
-    LD_PRELOAD="$faketime_lib" FAKETIME="@$ahead" FAKETIME_DONT_FAKE_MONOTONIC=1 DONT_FAKE_MONOTONIC=1 \
-        FAKETIME_DONT_RESET=1 cargo test --workspace 2>&1 | tee target/cargo-test-ahead.log
+    # The preload must really move the clock, or this run would prove nothing.
+    seen=$(env LD_PRELOAD="$faketime_lib" FAKETIME="@$ahead" date -u '+%Y-%m-%d')
+    if [ "$seen" != "${ahead%% *}" ]; then
+        echo "libfaketime did not move the clock (date says $seen, wanted ${ahead%% *})" >&2
+        exit 1
+    fi
+    host=$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')
+    env "CARGO_TARGET_${host}_RUNNER=env LD_PRELOAD=$faketime_lib FAKETIME_DONT_FAKE_MONOTONIC=1 DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_RESET=1" \
+        FAKETIME="@$ahead" cargo test --workspace --lib --bins --tests 2>&1 | tee target/cargo-test-ahead.log
     ahead_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' target/cargo-test-ahead.log | awk '{s+=$4} END {print s+0}')
     echo "rust, a year ahead: $ahead_passed tests passed" >&2
 fi
