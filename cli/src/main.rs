@@ -1,6 +1,7 @@
 //! `waystation`: the Waystation core from a terminal, for riders' app developers, publishers
 //! and operators. Every command goes through the same core API the apps use.
 
+mod case;
 mod demo;
 mod output;
 mod report;
@@ -66,6 +67,10 @@ enum Command {
     /// Hazard reports: drafts, photos, submission, case follow-up, duplicates, export.
     #[command(subcommand)]
     Report(report::ReportCmd),
+    /// Follow-up work lists for station, supervisor and grid accounts: the cases of their
+    /// districts, offline, as of the last sync.
+    #[command(subcommand)]
+    Case(case::CaseCmd),
     /// Sync with a Waystation server (`sync --server URL --token T`), or show the status.
     Sync(sync::SyncCmd),
     /// The whole story on a real server on loopback: a rider reports offline, syncs; station
@@ -332,6 +337,7 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Pack(cmd) => pack(cli, cmd),
         Command::Training(cmd) => training::run(&cli.open()?, !cli.no_demo_key, cmd),
         Command::Report(cmd) => report::run(&cli.open()?, cmd),
+        Command::Case(cmd) => case::run(&cli.open()?, cmd),
         Command::Sync(cmd) => sync::run(&cli.open()?, cmd),
         Command::Demo(args) => demo::run(args),
     }

@@ -531,3 +531,129 @@ fn export_gives_open311_and_geojson() {
     );
     drop(t);
 }
+
+/// `waystation` for `user`, with the clock stopped at `now` (debug builds honour it).
+fn at(d: &Path, now: &str, user: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_waystation"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(args)
+        .env_remove("WAYSTATION_DATA_DIR")
+        .env("WAYSTATION_USER", user)
+        .env("WAYSTATION_TEST_NOW", now)
+        .output()
+        .expect("waystation runs")
+}
+
+/// A road-hazard report by `user` in `district`, submitted at `now`.
+fn hazard_at(d: &Path, now: &str, user: &str, district: &str) -> String {
+    let id = ok(&at(
+        d,
+        now,
+        user,
+        &["report", "new", "--category", "road.hazard"],
+    ))
+    .trim()
+    .to_string();
+    ok(&at(
+        d,
+        now,
+        user,
+        &[
+            "report",
+            "set",
+            &id,
+            "--description",
+            "井盖缺失",
+            "--district",
+            district,
+            "--lat",
+            "34.25953",
+            "--lon",
+            "108.94235",
+            "--accuracy",
+            "10",
+        ],
+    ));
+    ok(&at(d, now, user, &["report", "submit", &id]));
+    id
+}
+
+#[test]
+fn case_list_shows_a_district_s_reports_by_everyone_newest_first_with_age() {
+    let (_t, d) = fresh();
+    let older = hazard_at(&d, "2026-11-30T04:00:00Z", "rider-1", "610103");
+    let elsewhere = hazard_at(&d, "2026-11-30T05:00:00Z", "rider-2", "610113");
+    let newer = hazard_at(&d, "2026-11-30T06:00:00Z", "rider-2", "610103");
+    let now = "2026-12-02T06:00:00Z";
+
+    // `report list` shows only the caller's own reports; `case list` shows the district's.
+    let cases = json(&at(
+        &d,
+        now,
+        "sup-1",
+        &["case", "list", "--district", "610103", "--json"],
+    ));
+    let cases = cases.as_array().unwrap();
+    let ids: Vec<&str> = cases
+        .iter()
+        .map(|c| c["report"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [newer.as_str(), older.as_str()]);
+    assert!(!ids.contains(&elsewhere.as_str()));
+    assert_eq!(cases[0]["status"], "open");
+    assert_eq!(cases[0]["open311_status"], "open");
+    assert_eq!(cases[0]["report"]["author"], "rider-2");
+    assert_eq!(cases[0]["age_seconds"], 2 * 86_400);
+    assert_eq!(cases[1]["age_seconds"], 2 * 86_400 + 2 * 3600);
+
+    // Both districts, open cases only; the text form shows the age.
+    let text = ok(&at(
+        &d,
+        now,
+        "sup-1",
+        &[
+            "case",
+            "list",
+            "--district",
+            "610103",
+            "--district",
+            "610113",
+            "--status",
+            "open",
+            "--status",
+            "in_progress",
+        ],
+    ));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with(&newer) && lines[0].contains("2d"),
+        "{text}"
+    );
+    assert!(lines[1].starts_with(&elsewhere), "{text}");
+    assert!(
+        lines[2].starts_with(&older) && lines[2].contains("2d 2h"),
+        "{text}"
+    );
+
+    let none = ok(&at(
+        &d,
+        now,
+        "sup-1",
+        &["case", "list", "--status", "resolved"],
+    ));
+    assert!(none.contains("No case matches"), "{none}");
+    fails_with(
+        &at(&d, now, "sup-1", &["case", "list", "--district", "999999"]),
+        "district '999999'",
+    );
+    // Not a case status (Open311's `closed` is several of them): clap names the choices.
+    let bad = at(&d, now, "sup-1", &["case", "list", "--status", "closed"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("'closed'") && err.contains("in_progress"),
+        "{err}"
+    );
+}

@@ -23,6 +23,9 @@ use crate::error::{Error, Result};
 use crate::geo::distance_m;
 use crate::store::documents;
 
+mod cases;
+pub use cases::{CaseQuery, CaseSummary};
+
 /// A report as listed: what a list screen shows, read from the index without loading the
 /// report's document.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -69,6 +72,56 @@ fn parse_status(s: &str) -> Result<ReportStatus> {
 fn ms_time(ms: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
         .ok_or_else(|| Error::Internal(format!("report index time {ms}")))
+}
+
+/// The columns a [`ReportSummary`] is read from, in [`SummaryRow::read`]'s order.
+const SUMMARY_COLUMNS: &str = "report_id, author, category, status, lat, lon, created_at, \
+    submitted_at, updated_at, district";
+
+/// One index row as SQLite gives it, before its values are checked.
+struct SummaryRow {
+    id: String,
+    author: String,
+    category: String,
+    status: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    created: i64,
+    submitted: Option<i64>,
+    updated: i64,
+    district: Option<String>,
+}
+
+impl SummaryRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<SummaryRow> {
+        Ok(SummaryRow {
+            id: r.get(0)?,
+            author: r.get(1)?,
+            category: r.get(2)?,
+            status: r.get(3)?,
+            lat: r.get(4)?,
+            lon: r.get(5)?,
+            created: r.get(6)?,
+            submitted: r.get(7)?,
+            updated: r.get(8)?,
+            district: r.get(9)?,
+        })
+    }
+
+    fn summary(self) -> Result<ReportSummary> {
+        Ok(ReportSummary {
+            id: ReportId::parse(&self.id)?,
+            author: self.author,
+            category: self.category.parse()?,
+            status: parse_status(&self.status)?,
+            lat: self.lat,
+            lon: self.lon,
+            created_at: ms_time(self.created)?,
+            submitted_at: self.submitted.map(ms_time).transpose()?,
+            updated_at: ms_time(self.updated)?,
+            district: self.district,
+        })
+    }
 }
 
 /// Writes (inserts or replaces) the row of `report`. `updated_at` is the document's.
@@ -225,43 +278,12 @@ impl crate::Waystation {
         check_author(author)?;
         self.ensure_report_index()?;
         let conn = self.store().read();
-        let mut stmt = conn.prepare_cached(
-            "SELECT report_id, author, category, status, lat, lon, created_at, submitted_at, \
-             updated_at, district FROM report_index WHERE author = ?1 AND (?2 IS NULL OR status = ?2) \
-             ORDER BY created_at DESC, report_id DESC",
-        )?;
-        let rows = stmt.query_map(params![author, status.map(status_str)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<f64>>(4)?,
-                r.get::<_, Option<f64>>(5)?,
-                r.get::<_, i64>(6)?,
-                r.get::<_, Option<i64>>(7)?,
-                r.get::<_, i64>(8)?,
-                r.get::<_, Option<String>>(9)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, author, category, status, lat, lon, created, submitted, updated, district) =
-                row?;
-            out.push(ReportSummary {
-                id: ReportId::parse(&id)?,
-                author,
-                category: category.parse()?,
-                status: parse_status(&status)?,
-                lat,
-                lon,
-                created_at: ms_time(created)?,
-                submitted_at: submitted.map(ms_time).transpose()?,
-                updated_at: ms_time(updated)?,
-                district,
-            });
-        }
-        Ok(out)
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM report_index WHERE author = ?1 \
+             AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, report_id DESC"
+        ))?;
+        let rows = stmt.query_map(params![author, status.map(status_str)], SummaryRow::read)?;
+        rows.map(|row| row?.summary()).collect()
     }
 
     /// Ids of `author`'s reports (optionally only those in `status`), newest first.

@@ -61,7 +61,7 @@ pub use evidence::{
     ReportProblem, ReportRules,
 };
 pub use export::{Open311Request, photo_uri};
-pub use index::ReportSummary;
+pub use index::{CaseQuery, CaseSummary, ReportSummary};
 pub use photo::{ReportPhoto, image_type};
 
 use chrono::{DateTime, SecondsFormat, Utc};
