@@ -270,7 +270,10 @@ fn print_status(s: &SyncStatus, refusals: &[SyncRefusal]) {
         println!("last error:   {e}");
     }
     if let Some(at) = s.last_reoffer {
-        println!("re-offered:   {} (the server said it lost data)", at.to_rfc3339());
+        println!(
+            "re-offered:   {} (the server said it lost data)",
+            at.to_rfc3339()
+        );
     }
     if let Some(at) = s.reoffer_held_back {
         println!(

@@ -219,7 +219,13 @@ fn plain_http_to_another_machine_needs_the_loud_flag() {
     fails_with(
         &waystation(
             &data,
-            &["sync", "--server", "http://sync.example.org", "--token", "x"],
+            &[
+                "sync",
+                "--server",
+                "http://sync.example.org",
+                "--token",
+                "x",
+            ],
         ),
         "unencrypted",
     );

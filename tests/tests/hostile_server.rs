@@ -14,6 +14,7 @@ use std::time::Duration;
 use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
 use chrono::{DateTime, TimeDelta, Utc};
+use waystation_core::reports::OutboxState;
 use waystation_core::reports::{ReportPatch, ReportRules};
 use waystation_core::store::documents;
 use waystation_core::sync::protocol::{self, ChangedDoc, SyncResponse};
@@ -21,7 +22,6 @@ use waystation_core::sync::{
     HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
     TransportError,
 };
-use waystation_core::reports::OutboxState;
 use waystation_core::{Clock, Config, Error, FixedClock, Waystation};
 use waystation_server::{Role, ServerHandle};
 use waystation_tests::SplitMix;
@@ -119,7 +119,10 @@ impl Device {
         }
     }
 
-    fn sync_with(&self, t: &dyn HttpTransport) -> waystation_core::Result<waystation_core::sync::SyncReport> {
+    fn sync_with(
+        &self,
+        t: &dyn HttpTransport,
+    ) -> waystation_core::Result<waystation_core::sync::SyncReport> {
         self.ws.sync_now(&self.settings, t)
     }
 
@@ -306,10 +309,19 @@ fn a_captive_portal_on_the_servers_address_loses_no_photo() {
     let Error::Server { message, .. } = &err else {
         panic!("{err:?}")
     };
-    assert!(message.contains("does not prove it was stored"), "{message}");
+    assert!(
+        message.contains("does not prove it was stored"),
+        "{message}"
+    );
     let seen = requests.lock().unwrap().clone();
-    assert!(seen.iter().any(|r| r.starts_with("HEAD /v1/photos/")), "{seen:?}");
-    assert!(seen.iter().any(|r| r.starts_with("PUT /v1/photos/")), "{seen:?}");
+    assert!(
+        seen.iter().any(|r| r.starts_with("HEAD /v1/photos/")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|r| r.starts_with("PUT /v1/photos/")),
+        "{seen:?}"
+    );
     // The portal's 200s changed nothing: the photo and the report are still pending, and the
     // status never says "nothing pending".
     assert_eq!(rider.stored(), before);
@@ -334,7 +346,10 @@ fn a_captive_portal_on_the_servers_address_loses_no_photo() {
     let s = rider.ws.sync_status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
     assert!(
-        matches!(rider.ws.report(&id).unwrap().outbox, Some(OutboxState::Sent { .. })),
+        matches!(
+            rider.ws.report(&id).unwrap().outbox,
+            Some(OutboxState::Sent { .. })
+        ),
         "delivered"
     );
 }
@@ -376,7 +391,10 @@ fn a_photo_the_server_lacks_when_its_report_arrives_is_sent_again() {
     };
     let r = rider.sync_with(&t).unwrap();
     assert!(r.complete, "{r:?}");
-    assert_eq!(r.photos_uploaded, 2, "uploaded, then again when listed missing: {r:?}");
+    assert_eq!(
+        r.photos_uploaded, 2,
+        "uploaded, then again when listed missing: {r:?}"
+    );
     assert_eq!(net.photos(), 1, "the photo is on the server");
     let s = rider.ws.sync_status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
@@ -433,7 +451,10 @@ fn every_kind_of_bad_sync_reply_is_a_server_error_that_changes_nothing() {
             Box::new(|r| r.docs[0].doc_id = "report:00000000-0000-4000-8000-000000000000".into()),
         ),
         ("cursor", Box::new(|r| r.cursor = u64::MAX)),
-        ("generation", Box::new(|r| r.generation = "<script>\n".into())),
+        (
+            "generation",
+            Box::new(|r| r.generation = "<script>\n".into()),
+        ),
         (
             "feed lists",
             Box::new(move |r| r.changed = vec![feed("progress:x", "training-progress", "x"); 501]),
@@ -444,7 +465,9 @@ fn every_kind_of_bad_sync_reply_is_a_server_error_that_changes_nothing() {
         ),
         (
             "feed entry",
-            Box::new(move |r| r.changed = vec![feed("progress:rider-2", "training-progress", "rider-1")]),
+            Box::new(move |r| {
+                r.changed = vec![feed("progress:rider-2", "training-progress", "rider-1")]
+            }),
         ),
         (
             "another kind or owner",
@@ -486,8 +509,14 @@ fn every_kind_of_bad_sync_reply_is_a_server_error_that_changes_nothing() {
 }
 
 /// A change by the server to `doc_id` on top of what the device holds, as a reply message.
-fn forged_reply(ws: &Waystation, doc_id: &str, edit: impl FnOnce(&mut automerge::AutoCommit)) -> Vec<u8> {
-    let mut doc = documents::load(&ws.store().read(), doc_id).unwrap().unwrap();
+fn forged_reply(
+    ws: &Waystation,
+    doc_id: &str,
+    edit: impl FnOnce(&mut automerge::AutoCommit),
+) -> Vec<u8> {
+    let mut doc = documents::load(&ws.store().read(), doc_id)
+        .unwrap()
+        .unwrap();
     let heads = doc.get_heads();
     edit(&mut doc);
     doc.commit();
@@ -500,7 +529,10 @@ fn forged_reply(ws: &Waystation, doc_id: &str, edit: impl FnOnce(&mut automerge:
         last_sync: heads,
         bloom: automerge::sync::BloomFilter::default(),
     }]);
-    doc.sync().generate_sync_message(&mut state).unwrap().encode()
+    doc.sync()
+        .generate_sync_message(&mut state)
+        .unwrap()
+        .encode()
 }
 
 #[test]
@@ -526,7 +558,11 @@ fn a_server_cannot_edit_or_withdraw_a_riders_own_report() {
             }
         });
         let forged = automerge::sync::Message::decode(&message).unwrap();
-        assert_eq!(forged.changes.len(), 1, "{what}: the forged reply carries the change");
+        assert_eq!(
+            forged.changes.len(),
+            1,
+            "{what}: the forged reply carries the change"
+        );
         let target = doc_id.clone();
         let t = Rewriting {
             inner: http(),
@@ -639,7 +675,11 @@ fn a_server_cannot_force_a_full_upload_at_every_sync() {
             .clock
             .set(at("2026-11-29T08:00:00Z") + TimeDelta::hours(hour));
         let r = rider.sync_with(&t).unwrap();
-        assert_eq!((r.documents_sent, r.photos_uploaded), (0, 0), "hour {hour}: {r:?}");
+        assert_eq!(
+            (r.documents_sent, r.photos_uploaded),
+            (0, 0),
+            "hour {hour}: {r:?}"
+        );
         let s = rider.ws.sync_status().unwrap();
         assert_eq!(s.reoffer_held_back, Some(rider.clock.now()), "{s:?}");
         assert_eq!((s.pending_documents, s.pending_photos), (0, 0));
@@ -715,7 +755,10 @@ fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     let err = rider.ws.sync_now(&settings, &http()).unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert!(err.to_string().contains("unencrypted"), "{err}");
-    assert!(rider.ws.sync_status().unwrap().last_attempt.is_none(), "nothing was tried");
+    assert!(
+        rider.ws.sync_status().unwrap().last_attempt.is_none(),
+        "nothing was tried"
+    );
     let err = rider
         .ws
         .fetch_packs(&settings, &http())

@@ -16,14 +16,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::policy;
-pub use super::settings::{RetryPolicy, SyncSettings};
-use super::protocol::{
-    self, ChangedDoc, DocMessage, MAX_DOCS_PER_REQUEST, SyncRequest,
-    SyncResponse,
-};
 use super::exchange::Client;
+use super::policy;
+use super::protocol::{
+    self, ChangedDoc, DocMessage, MAX_DOCS_PER_REQUEST, SyncRequest, SyncResponse,
+};
 use super::reply_check;
+pub use super::settings::{RetryPolicy, SyncSettings};
 use super::transport::HttpTransport;
 use crate::error::{Error, Result};
 use crate::reports::case::CASE_KIND;
@@ -671,12 +670,14 @@ impl crate::Waystation {
             let mut messages = Vec::with_capacity(response.docs.len());
             for (d, reply) in sent_docs.iter().zip(&mut response.docs) {
                 let message = match reply.message.take() {
-                    Some(bytes) => Some(protocol::decode_sync_message(&bytes).map_err(|e| {
-                        Error::Server {
-                            status: 200,
-                            message: format!("the server's reply for '{}': {e}", d.doc_id),
-                        }
-                    })?),
+                    Some(bytes) => {
+                        Some(
+                            protocol::decode_sync_message(&bytes).map_err(|e| Error::Server {
+                                status: 200,
+                                message: format!("the server's reply for '{}': {e}", d.doc_id),
+                            })?,
+                        )
+                    }
                     None => None,
                 };
                 messages.push(message);

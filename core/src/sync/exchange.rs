@@ -362,17 +362,41 @@ mod tests {
             body: b"<html>login</html>".to_vec(),
         };
         let etag = format!("\"{sha}\"");
-        assert!(photo_proof(&resp(&[("X-Waystation-Protocol", "1"), ("ETag", &etag)]), &sha).is_ok());
+        assert!(
+            photo_proof(
+                &resp(&[("X-Waystation-Protocol", "1"), ("ETag", &etag)]),
+                &sha
+            )
+            .is_ok()
+        );
         // A captive portal's 200, a proxy that passes an ETag but not the protocol, another
         // photo's ETag, a weak or unquoted one.
         assert!(photo_proof(&resp(&[]), &sha).is_err());
         assert!(photo_proof(&resp(&[("ETag", &etag)]), &sha).is_err());
         let other = format!("\"{}\"", "cd".repeat(32));
-        assert!(photo_proof(&resp(&[("x-waystation-protocol", "1"), ("etag", &other)]), &sha).is_err());
+        assert!(
+            photo_proof(
+                &resp(&[("x-waystation-protocol", "1"), ("etag", &other)]),
+                &sha
+            )
+            .is_err()
+        );
         for bad in [format!("W/{etag}"), sha.clone()] {
-            assert!(photo_proof(&resp(&[("x-waystation-protocol", "1"), ("etag", &bad)]), &sha).is_err());
+            assert!(
+                photo_proof(
+                    &resp(&[("x-waystation-protocol", "1"), ("etag", &bad)]),
+                    &sha
+                )
+                .is_err()
+            );
         }
-        assert!(photo_proof(&resp(&[("x-waystation-protocol", "2"), ("etag", &etag)]), &sha).is_err());
+        assert!(
+            photo_proof(
+                &resp(&[("x-waystation-protocol", "2"), ("etag", &etag)]),
+                &sha
+            )
+            .is_err()
+        );
     }
 
     #[test]

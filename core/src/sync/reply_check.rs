@@ -11,9 +11,7 @@
 use automerge::AutoCommit;
 
 use super::policy::{self, Account, DocRef, Role};
-use super::protocol::{
-    MAX_DOCS_PER_REQUEST, MAX_FEED_PER_RESPONSE, SyncResponse, is_sha256_hex,
-};
+use super::protocol::{MAX_DOCS_PER_REQUEST, MAX_FEED_PER_RESPONSE, SyncResponse, is_sha256_hex};
 use crate::error::{Error, Result};
 use crate::reports::DEFAULT_MAX_PHOTOS;
 use crate::reports::document::read_report_document;
@@ -78,8 +76,12 @@ pub(crate) fn check_response(response: &mut SyncResponse, sent: &[&str]) -> Resu
     for entry in &response.changed {
         let doc = DocRef::parse(&entry.doc_id, &entry.kind)
             .map_err(|e| bad(format_args!("a feed entry: {e}")))?;
-        policy::check_user_id(&entry.owner)
-            .map_err(|_| bad(format_args!("the feed entry '{}' names no valid owner", entry.doc_id)))?;
+        policy::check_user_id(&entry.owner).map_err(|_| {
+            bad(format_args!(
+                "the feed entry '{}' names no valid owner",
+                entry.doc_id
+            ))
+        })?;
         if let DocRef::Progress(user) = &doc
             && *user != entry.owner
         {
@@ -89,7 +91,7 @@ pub(crate) fn check_response(response: &mut SyncResponse, sent: &[&str]) -> Resu
             )));
         }
         if let Some(heads) = &entry.heads
-            && (heads.len() % 32 != 0 || heads.len() > 32 * MAX_FEED_HEADS)
+            && (!heads.len().is_multiple_of(32) || heads.len() > 32 * MAX_FEED_HEADS)
         {
             return Err(bad(format_args!(
                 "the feed entry '{}' has heads of {} bytes, not up to {MAX_FEED_HEADS} hashes of 32",
@@ -127,7 +129,9 @@ pub(crate) fn check_report_update(
 ) -> Result<()> {
     let refused = |why: String| Error::Server {
         status: 200,
-        message: format!("the server's changes to '{doc_id}' are refused, nothing was stored: {why}"),
+        message: format!(
+            "the server's changes to '{doc_id}' are refused, nothing was stored: {why}"
+        ),
     };
     let id = match DocRef::parse(doc_id, crate::reports::document::REPORT_KIND) {
         Ok(DocRef::Report(id)) => id,

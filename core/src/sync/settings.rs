@@ -83,8 +83,7 @@ impl SyncSettings {
                 shown()
             )));
         }
-        if self.server.starts_with("http://") && !self.allow_insecure_http && !is_loopback(rest)
-        {
+        if self.server.starts_with("http://") && !self.allow_insecure_http && !is_loopback(rest) {
             return Err(Error::invalid(format!(
                 "server URL '{}' uses plain http:// to another machine: the token and every \
                  report would cross the network unencrypted; use https:// (http:// is only for \
@@ -130,11 +129,12 @@ fn is_loopback(rest: &str) -> bool {
         return false;
     }
     if authority.starts_with('[') {
-        return host
-            .parse::<Ipv6Addr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
+        return host.parse::<Ipv6Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
     }
-    host.eq_ignore_ascii_case("localhost") || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Exponential backoff with full jitter for requests that got no answer, a 5xx or a 429.

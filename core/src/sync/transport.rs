@@ -110,7 +110,11 @@ fn describe(request: &HttpRequest) -> String {
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or("/");
     let path = path.split(['?', '#']).next().unwrap_or(path);
-    format!("{} {}", request.method, path.chars().take(120).collect::<String>())
+    format!(
+        "{} {}",
+        request.method,
+        path.chars().take(120).collect::<String>()
+    )
 }
 
 /// The built-in transport: reqwest's blocking client with rustls (ring provider) and the
@@ -207,8 +211,7 @@ impl HttpTransport for ReqwestTransport {
         resp.take(cap).read_to_end(&mut body).map_err(|e| {
             // reqwest wraps its own errors (a timeout, a reset) in the io::Error.
             let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-                || e
-                    .get_ref()
+                || e.get_ref()
                     .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
                     .is_some_and(reqwest::Error::is_timeout);
             if timed_out {
