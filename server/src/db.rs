@@ -13,10 +13,16 @@
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::error::AdminError;
+use crate::error::{AdminError, ApiError};
+use crate::quota::Quotas;
+
+mod gate;
+
+use gate::WriteGate;
+pub use gate::{DEFAULT_WRITE_QUEUE, WriteGuard, WriteQueue};
 
 /// The migrations in order; `MIGRATIONS[i]` brings the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -85,13 +91,15 @@ pub fn migrate(conn: &mut Connection) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// The database of one server process: a small pool of connections and a gate that queues
-/// this process's writers in order (writers of other processes queue on SQLite's lock).
+/// The database of one server process: a small pool of connections, a gate that queues
+/// this process's writers in order (writers of other processes queue on SQLite's lock), and
+/// the quotas this process enforces on what an account stores.
 #[derive(Debug)]
 pub struct Db {
     path: PathBuf,
     pool: Mutex<Vec<Connection>>,
-    write_gate: Mutex<()>,
+    gate: WriteGate,
+    quotas: Quotas,
 }
 
 /// A pooled connection, returned to the pool when dropped.
@@ -136,8 +144,32 @@ impl Db {
         Ok(Db {
             path: path.to_path_buf(),
             pool: Mutex::new(vec![conn]),
-            write_gate: Mutex::new(()),
+            gate: WriteGate::new(DEFAULT_WRITE_QUEUE),
+            quotas: Quotas::default(),
         })
+    }
+
+    /// This database with writers queued as `queue` says.
+    pub fn with_write_queue(self, queue: WriteQueue) -> Db {
+        Db {
+            gate: WriteGate::new(queue),
+            ..self
+        }
+    }
+
+    /// This database with `quotas` on what each account stores.
+    pub fn with_quotas(self, quotas: Quotas) -> Db {
+        Db { quotas, ..self }
+    }
+
+    /// The quotas on what each account stores.
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
+    }
+
+    /// How writers queue.
+    pub fn write_queue(&self) -> WriteQueue {
+        self.gate.queue()
     }
 
     /// Path of the database file.
@@ -165,10 +197,11 @@ impl Db {
     }
 
     /// Held by this process's writers for the length of one write transaction, so they take
-    /// SQLite's write lock one after the other instead of spinning on the busy handler.
-    pub fn write_gate(&self) -> MutexGuard<'_, ()> {
-        // The guarded value is `()`: a panic while holding it leaves nothing inconsistent.
-        self.write_gate.lock().unwrap_or_else(|p| p.into_inner())
+    /// SQLite's write lock one after the other, in arrival order, instead of spinning on the
+    /// busy handler. `503 busy` (with `Retry-After`) when the queue is full or the turn does
+    /// not come within the queue's wait ([`WriteQueue`]).
+    pub fn write_gate(&self) -> Result<WriteGuard<'_>, ApiError> {
+        self.gate.enter()
     }
 }
 

@@ -141,6 +141,60 @@ impl ApiError {
         }
     }
 
+    /// 503 `busy`: `waiting` writes are queued already, the most the server lets wait.
+    pub fn write_queue_full(waiting: usize, retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                format!(
+                    "the server is busy: {waiting} writes are queued ahead, the most it lets \
+                     wait; nothing was stored; retry in {retry_after_secs} s"
+                ),
+            )
+        }
+    }
+
+    /// 503 `busy`: the write waited `waited` for its turn and gave up.
+    pub fn write_wait_too_long(waited: std::time::Duration, retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                format!(
+                    "the server is busy: this write waited {:.1} s for its turn; nothing was \
+                     stored; retry in {retry_after_secs} s",
+                    waited.as_secs_f64()
+                ),
+            )
+        }
+    }
+
+    /// 429 `login_limited`: too many requests with bad tokens came from this address; every
+    /// request from it is refused, before its token is checked, for `retry_after_secs`.
+    pub fn login_limited(per_minute: u32, retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "login_limited",
+                format!(
+                    "more than {per_minute} requests with a missing, unknown, revoked or \
+                     expired token came from this address in a minute; retry in \
+                     {retry_after_secs} s"
+                ),
+            )
+        }
+    }
+
+    /// 403 with a quota's code (`quota_photos`, `quota_bytes`, `quota_documents`): the
+    /// account holds as much as the server lets one account hold; nothing was stored.
+    pub fn quota(code: &'static str, message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
     /// 500 `internal`: logs `what` on the server and tells the client nothing more.
     pub fn internal(what: impl std::fmt::Display) -> ApiError {
         eprintln!("waystation-server: internal error: {what}");

@@ -19,16 +19,17 @@ use crate::admin::PackKind;
 use crate::auth::{self, Authenticated, rfc3339};
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::limit::RateLimit;
+use crate::limit::{FailedLogins, RateLimit};
 use crate::{decode, photos, sync, training_images};
 
-/// What every handler shares: the database, the clock, and the per-account rate limit (the
-/// only per-client state, and only counts).
+/// What every handler shares: the database, the clock, the per-account rate limit and the
+/// per-address failed-login limit (the only per-client state, and only counts).
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub db: Arc<Db>,
     pub clock: Arc<dyn Clock>,
     pub limit: Option<Arc<RateLimit>>,
+    pub failed_logins: Option<Arc<FailedLogins>>,
     pub body_idle_timeout: std::time::Duration,
 }
 
@@ -43,9 +44,41 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/training/images/{*sha}", get(get_training_image))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_failed_logins,
+        ))
         .layer(axum::middleware::map_response(protocol_header))
         .layer(axum::middleware::map_response(nosniff))
         .with_state(state)
+}
+
+/// Refuses every request from an address that sent too many bad tokens (`429
+/// login_limited`, before the token is looked up), and counts each `401` against its address
+/// (`limit::FailedLogins`). `/healthz` takes no token and is never refused.
+async fn limit_failed_logins(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let (Some(limit), Some(peer)) = (state.failed_logins.clone(), peer) else {
+        return next.run(request).await;
+    };
+    if request.uri().path() == "/healthz" {
+        return next.run(request).await;
+    }
+    if let Err(e) = limit.check(peer, state.clock.now()) {
+        return e.into_response();
+    }
+    let response = next.run(request).await;
+    if response.status() == StatusCode::UNAUTHORIZED {
+        limit.record_failure(peer, state.clock.now());
+    }
+    response
 }
 
 /// Every answer carries `X-Content-Type-Options: nosniff`: a browser shown a photo's or an
@@ -73,7 +106,8 @@ async fn protocol_header(mut r: Response) -> Response {
 /// `ETag: "<sha256>"` for a content-addressed blob: with the protocol header, the proof a
 /// device needs that the server holds the photo.
 fn sha_etag(sha: &str) -> Result<HeaderValue, ApiError> {
-    HeaderValue::from_str(&format!("\"{sha}\"")).map_err(|_| ApiError::internal("ETag is not a header value"))
+    HeaderValue::from_str(&format!("\"{sha}\""))
+        .map_err(|_| ApiError::internal("ETag is not a header value"))
 }
 
 async fn healthz() -> &'static str {

@@ -33,8 +33,11 @@ pub mod error;
 #[cfg(feature = "serve")]
 mod http;
 #[cfg(feature = "serve")]
+mod idle;
+#[cfg(feature = "serve")]
 pub mod limit;
 pub mod photos;
+pub mod quota;
 pub mod reach;
 #[cfg(feature = "serve")]
 mod server;
@@ -48,9 +51,11 @@ pub use admin::{
 };
 pub use decode::{DecodedDoc, DecodedRequest, decode_sync_request};
 pub use error::{AdminError, ApiError, ServerError};
+pub use db::{DEFAULT_WRITE_QUEUE, WriteQueue};
+pub use quota::{DEFAULT_QUOTAS, Quotas};
 #[cfg(feature = "serve")]
 pub use server::{
-    DEFAULT_BODY_IDLE_TIMEOUT, SHUTDOWN_GRACE, ServerConfig, ServerHandle, TlsFiles, serve,
+    DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_PHOTO_SWEEP_EVERY, SHUTDOWN_GRACE, ServerConfig, ServerHandle, TlsFiles, serve,
     spawn_config_on_thread, spawn_on_thread,
 };
 pub use waystation_core::sync::policy::Role;

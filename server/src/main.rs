@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use waystation_core::SystemClock;
 use waystation_core::packs::{self, TrustedKey};
-use waystation_server::{Admin, PackKind, Role, ServerConfig, TlsFiles, UserChange, UserInfo};
+use waystation_server::{
+    Admin, PackKind, Quotas, Role, ServerConfig, TlsFiles, UserChange, UserInfo, WriteQueue,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -44,6 +46,31 @@ enum Command {
         /// is dropped (a body gets 408). Bounds the gaps, not the whole upload.
         #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         idle_timeout_secs: u64,
+        /// Requests with a missing or bad token per minute from one address (also its burst);
+        /// past it every request from that address gets 429 for a while. 0 turns the limit off
+        /// (behind a reverse proxy, where every client has the proxy's address).
+        #[arg(long, value_name = "N", default_value_t = waystation_server::limit::DEFAULT_FAILED_LOGINS_PER_MINUTE)]
+        failed_logins_per_minute: u32,
+        /// Most writes waiting for their turn at once; one more gets 503 busy with Retry-After.
+        #[arg(long, value_name = "N", default_value_t = waystation_server::DEFAULT_WRITE_QUEUE.max_waiting)]
+        write_queue: usize,
+        /// Longest a write waits for its turn before it gets 503 busy, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+        write_wait_ms: u64,
+        /// Most documents (reports, training progress) one account may keep. 0: no limit.
+        #[arg(long, value_name = "N", default_value_t = 20_000)]
+        quota_documents: u64,
+        /// Most MiB one account's documents and uploaded photos may take. 0: no limit.
+        #[arg(long, value_name = "MIB", default_value_t = 4096)]
+        quota_mib: u64,
+        /// Most uploaded photos one account may have that none of its reports names yet.
+        /// 0: no limit.
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        quota_unlinked_photos: u64,
+        /// Days an uploaded photo that no report of its uploader names is kept before the
+        /// server forgets it.
+        #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=365))]
+        unlinked_photo_grace_days: i64,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -274,6 +301,13 @@ fn run(cli: Cli) -> Result<()> {
             tls_key,
             requests_per_minute,
             idle_timeout_secs,
+            failed_logins_per_minute,
+            write_queue,
+            write_wait_ms,
+            quota_documents,
+            quota_mib,
+            quota_unlinked_photos,
+            unlinked_photo_grace_days,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert_pem), Some(key_pem)) => Some(TlsFiles { cert_pem, key_pem }),
@@ -284,6 +318,17 @@ fn run(cli: Cli) -> Result<()> {
                 clock: Arc::new(SystemClock),
                 requests_per_minute: std::num::NonZeroU32::new(requests_per_minute),
                 body_idle_timeout: std::time::Duration::from_secs(idle_timeout_secs),
+                failed_logins_per_minute: std::num::NonZeroU32::new(failed_logins_per_minute),
+                write_queue: WriteQueue {
+                    max_waiting: write_queue,
+                    max_wait: std::time::Duration::from_millis(write_wait_ms),
+                },
+                quotas: Quotas {
+                    documents: (quota_documents > 0).then_some(quota_documents),
+                    stored_bytes: (quota_mib > 0).then(|| quota_mib.saturating_mul(1024 * 1024)),
+                    unlinked_photos: (quota_unlinked_photos > 0).then_some(quota_unlinked_photos),
+                    unlinked_photo_grace: chrono::Duration::days(unlinked_photo_grace_days),
+                },
                 ..ServerConfig::new(&db, listen)
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -59,21 +59,24 @@ pub fn put(
     bytes: &[u8],
     now: &str,
 ) -> Result<bool, ApiError> {
-    let conn = db.conn()?;
+    let mut conn = db.conn()?;
     if is_uploader(&conn, &uploader.user, sha)? {
         return Ok(false);
     }
-    let _gate = db.write_gate();
-    conn.execute(
+    let _gate = db.write_gate()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    crate::quota::check_photo_upload(&tx, db.quotas(), &uploader.user, bytes.len() as u64)?;
+    tx.execute(
         "INSERT OR IGNORE INTO photos (sha256, bytes, mime, size, uploader, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![sha, bytes, mime, bytes.len() as i64, uploader.user, now],
     )?;
-    let n = conn.execute(
+    let n = tx.execute(
         "INSERT OR IGNORE INTO photo_uploaders (sha256, user_id, uploaded_at) \
          VALUES (?1, ?2, ?3)",
         params![sha, uploader.user, now],
     )?;
+    tx.commit()?;
     Ok(n == 1)
 }
 

@@ -1,6 +1,7 @@
 //! Running the server: binding, TLS, the serving task or thread, and stopping it.
 
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::accept::DefaultAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 use waystation_core::{Clock, SystemClock};
 
+use crate::db::{DEFAULT_WRITE_QUEUE, WriteQueue};
 use crate::error::ServerError;
-use crate::limit::{DEFAULT_REQUESTS_PER_MINUTE, RateLimit};
-use crate::{db, http};
+use crate::idle::IdleAcceptor;
+use crate::limit::{
+    DEFAULT_FAILED_LOGINS_PER_MINUTE, DEFAULT_REQUESTS_PER_MINUTE, FailedLogins, RateLimit,
+};
+use crate::quota::{DEFAULT_QUOTAS, Quotas};
+use crate::{db, http, quota};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How long a graceful shutdown lets requests in flight finish before closing connections.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -43,10 +50,27 @@ pub struct ServerConfig {
     pub requests_per_minute: Option<NonZeroU32>,
     /// How long a request body may stall, no byte arriving, before the request is answered
     /// `408 timeout` and dropped. It bounds the time between parts, not the whole upload, so a
-    /// slow but moving upload on a poor connection completes. [`ServerConfig::new`] sets
+    /// slow but moving upload on a poor connection completes. The same time bounds headers:
+    /// HTTP/1.1 headers that take longer, and any connection (HTTP/1.1 or HTTP/2) on which no
+    /// request starts for that long, are closed (`idle`). [`ServerConfig::new`] sets
     /// [`DEFAULT_BODY_IDLE_TIMEOUT`].
     pub body_idle_timeout: Duration,
+    /// Requests with a missing or bad token per minute from one address (also its burst),
+    /// past which every request from it is answered `429 login_limited` for a while; `None`
+    /// turns the limit off (behind a reverse proxy, where every client has its address).
+    /// [`ServerConfig::new`] sets [`crate::limit::DEFAULT_FAILED_LOGINS_PER_MINUTE`].
+    pub failed_logins_per_minute: Option<NonZeroU32>,
+    /// How writers queue for the database ([`WriteQueue`]); past it `503 busy`.
+    pub write_queue: WriteQueue,
+    /// What one account may store ([`Quotas`]).
+    pub quotas: Quotas,
+    /// How often the server sweeps photos no report links (`quota::sweep_unlinked_photos`),
+    /// starting when it starts.
+    pub photo_sweep_every: Duration,
 }
+
+/// The default [`ServerConfig::photo_sweep_every`]: hourly.
+pub const DEFAULT_PHOTO_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// The default [`ServerConfig::body_idle_timeout`]: 30 s.
 pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -59,6 +83,10 @@ impl std::fmt::Debug for ServerConfig {
             .field("tls", &self.tls)
             .field("requests_per_minute", &self.requests_per_minute)
             .field("body_idle_timeout", &self.body_idle_timeout)
+            .field("failed_logins_per_minute", &self.failed_logins_per_minute)
+            .field("write_queue", &self.write_queue)
+            .field("quotas", &self.quotas)
+            .field("photo_sweep_every", &self.photo_sweep_every)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +101,10 @@ impl ServerConfig {
             clock: Arc::new(SystemClock),
             requests_per_minute: NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE),
             body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
+            failed_logins_per_minute: NonZeroU32::new(DEFAULT_FAILED_LOGINS_PER_MINUTE),
+            write_queue: DEFAULT_WRITE_QUEUE,
+            quotas: DEFAULT_QUOTAS,
+            photo_sweep_every: DEFAULT_PHOTO_SWEEP_EVERY,
         }
     }
 }
@@ -89,6 +121,7 @@ enum Stop {
 pub struct ServerHandle {
     addr: SocketAddr,
     tls: bool,
+    sweeps: Arc<AtomicU64>,
     stop: watch::Sender<Stop>,
     thread: Option<std::thread::JoinHandle<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -98,6 +131,11 @@ impl ServerHandle {
     /// The address the server listens on (with the real port when port 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many sweeps of unlinked photos have finished since the server started.
+    pub fn photo_sweeps(&self) -> u64 {
+        self.sweeps.load(Ordering::Acquire)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
@@ -186,11 +224,12 @@ fn tls_config(files: &TlsFiles) -> Result<RustlsConfig, ServerError> {
 /// Returns once the server listens.
 pub async fn serve(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     let (stop, stopped) = watch::channel(Stop::Run);
-    let (addr, tls, server) = start(config, stopped).await?;
+    let (addr, tls, sweeps, server) = start(config, stopped).await?;
     let task = tokio::spawn(server);
     Ok(ServerHandle {
         addr,
         tls,
+        sweeps,
         stop,
         thread: None,
         task: Some(task),
@@ -205,6 +244,7 @@ async fn start(
     (
         SocketAddr,
         bool,
+        Arc<AtomicU64>,
         impl std::future::Future<Output = ()> + Send + 'static,
     ),
     ServerError,
@@ -212,7 +252,10 @@ async fn start(
     let db_path = config.db_path.clone();
     let db = tokio::task::spawn_blocking(move || db::Db::open(&db_path))
         .await
-        .map_err(|e| ServerError::Runtime(e.to_string()))??;
+        .map_err(|e| ServerError::Runtime(e.to_string()))??
+        .with_write_queue(config.write_queue)
+        .with_quotas(config.quotas);
+    let db = Arc::new(db);
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
     let listener =
         std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
@@ -224,13 +267,19 @@ async fn start(
         source,
     })?;
     let app = http::router(http::AppState {
-        db: Arc::new(db),
+        db: db.clone(),
         clock: config.clock.clone(),
         limit: config
             .requests_per_minute
             .map(|n| Arc::new(RateLimit::new(n))),
+        failed_logins: config
+            .failed_logins_per_minute
+            .map(|n| Arc::new(FailedLogins::new(n))),
         body_idle_timeout: config.body_idle_timeout,
     });
+    // Handlers see the peer's address (the failed-login limit is per address).
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    let idle = config.body_idle_timeout;
     let handle = axum_server::Handle::new();
     let bind_err = |source| ServerError::Bind {
         addr: config.listen,
@@ -240,22 +289,76 @@ async fn start(
     let server: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>> =
         match tls {
             None => {
-                let mut s = axum_server::from_tcp(listener).map_err(bind_err)?;
-                // Headers that stall as long as a body may are dropped too (a slowloris).
-                s.http_builder()
-                    .http1()
-                    .header_read_timeout(config.body_idle_timeout);
-                Box::pin(s.handle(handle.clone()).serve(app.into_make_service()))
+                let mut s = axum_server::from_tcp(listener)
+                    .map_err(bind_err)?
+                    .acceptor(IdleAcceptor::new(DefaultAcceptor::new(), idle));
+                // Headers that stall as long as a body may are dropped too (a slowloris);
+                // HTTP/2 has no such timeout in hyper, so connections that start no request
+                // for as long are closed (`idle`), whatever their protocol.
+                s.http_builder().http1().header_read_timeout(idle);
+                Box::pin(s.handle(handle.clone()).serve(app))
             }
             Some(tls) => {
-                let mut s = axum_server::from_tcp_rustls(listener, tls).map_err(bind_err)?;
-                s.http_builder()
-                    .http1()
-                    .header_read_timeout(config.body_idle_timeout);
-                Box::pin(s.handle(handle.clone()).serve(app.into_make_service()))
+                let acceptor = RustlsAcceptor::new(tls)
+                    .acceptor(IdleAcceptor::new(DefaultAcceptor::new(), idle));
+                let mut s = axum_server::from_tcp(listener)
+                    .map_err(bind_err)?
+                    .acceptor(acceptor);
+                s.http_builder().http1().header_read_timeout(idle);
+                Box::pin(s.handle(handle.clone()).serve(app))
             }
         };
-    Ok((addr, is_tls, run_until_stopped(server, handle, stopped)))
+    let sweeps = Arc::new(AtomicU64::new(0));
+    let sweeper = sweep_photos(
+        db,
+        config.clock.clone(),
+        config.quotas.unlinked_photo_grace,
+        config.photo_sweep_every,
+        sweeps.clone(),
+    );
+    let run = async move {
+        tokio::select! {
+            () = run_until_stopped(server, handle, stopped) => {}
+            () = sweeper => {}
+        }
+    };
+    Ok((addr, is_tls, sweeps, run))
+}
+
+/// Sweeps photos no report links, now and then every `every`, for as long as the server runs
+/// (`quota::sweep_unlinked_photos`). A sweep that fails is logged and tried again next time.
+async fn sweep_photos(
+    db: Arc<db::Db>,
+    clock: Arc<dyn Clock>,
+    grace: chrono::Duration,
+    every: Duration,
+    sweeps: Arc<AtomicU64>,
+) {
+    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let (db, now) = (db.clone(), clock.now());
+        let swept = tokio::task::spawn_blocking(move || {
+            let _gate = db.write_gate()?;
+            let mut conn = db.conn()?;
+            quota::sweep_unlinked_photos(&mut conn, grace, now)
+        })
+        .await;
+        match swept {
+            Ok(Ok(s)) if s.uploads > 0 || s.photos > 0 => eprintln!(
+                "waystation-server: forgot {} photo uploads no report linked for {} days; \
+                 deleted {} photos",
+                s.uploads,
+                grace.num_days(),
+                s.photos
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("waystation-server: photo sweep: {e}"),
+            Err(e) => eprintln!("waystation-server: photo sweep: {e}"),
+        }
+        sweeps.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 /// Runs the server until told to stop, then stops it the way it was told.
@@ -310,8 +413,8 @@ pub fn spawn_config_on_thread(config: ServerConfig) -> Result<ServerHandle, Serv
         .spawn(move || {
             runtime.block_on(async move {
                 match start(config, stopped).await {
-                    Ok((addr, tls, server)) => {
-                        let _ = ready_tx.send(Ok((addr, tls)));
+                    Ok((addr, tls, sweeps, server)) => {
+                        let _ = ready_tx.send(Ok((addr, tls, sweeps)));
                         server.await;
                     }
                     Err(e) => {
@@ -322,7 +425,7 @@ pub fn spawn_config_on_thread(config: ServerConfig) -> Result<ServerHandle, Serv
             runtime.shutdown_timeout(SHUTDOWN_GRACE);
         })
         .map_err(|e| ServerError::Runtime(format!("cannot start the server thread: {e}")))?;
-    let (addr, tls) = match ready_rx.recv() {
+    let (addr, tls, sweeps) = match ready_rx.recv() {
         Ok(Ok(started)) => started,
         Ok(Err(e)) => {
             let _ = thread.join();
@@ -336,6 +439,7 @@ pub fn spawn_config_on_thread(config: ServerConfig) -> Result<ServerHandle, Serv
     Ok(ServerHandle {
         addr,
         tls,
+        sweeps,
         stop,
         thread: Some(thread),
         task: None,

@@ -32,7 +32,7 @@ pub fn sync(
 ) -> Result<SyncResponse, ApiError> {
     let account = &who.account;
     let writes = request.carries_changes();
-    let _gate = writes.then(|| db.write_gate());
+    let _gate = writes.then(|| db.write_gate()).transpose()?;
     let mut conn = db.conn()?;
     let behavior = if writes {
         TransactionBehavior::Immediate
@@ -41,11 +41,12 @@ pub fn sync(
         TransactionBehavior::Deferred
     };
     let tx = conn.transaction_with_behavior(behavior)?;
+    let mut usage = crate::quota::Usage::new(db.quotas(), &account.user);
     let mut replies = Vec::with_capacity(request.docs.len());
     let mut own = HashSet::with_capacity(request.docs.len());
     for d in request.docs {
         own.insert(d.doc_id.clone());
-        replies.push(sync_doc(&tx, account, d, now)?);
+        replies.push(sync_doc(&tx, account, &mut usage, d, now)?);
     }
     let position = cursor_position(request.cursor, who.scope_epoch);
     let current = store::current_seq(&tx)?;
@@ -148,6 +149,7 @@ fn forged(doc_id: &str, e: impl std::fmt::Display) -> ApiError {
 fn sync_doc(
     conn: &Connection,
     account: &Account,
+    usage: &mut crate::quota::Usage<'_>,
     d: DecodedDoc,
     now: &str,
 ) -> Result<DocReply, ApiError> {
@@ -212,6 +214,13 @@ fn sync_doc(
             );
             return refused(d, stored, reason);
         }
+    }
+    // Per-account quotas, on the documents the account owns (a case is its report author's).
+    if facts.owner == account.user
+        && !matches!(d.doc, DocRef::Case(_))
+        && let Some(reason) = usage.admit(conn, stored.is_none(), new_bytes as u64)?
+    {
+        return refused(d, stored, reason);
     }
     store::store(
         conn,

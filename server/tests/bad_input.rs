@@ -10,8 +10,8 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ROOT};
 use common::*;
 use std::io::{Read, Write};
-use waystation_core::sync::protocol::{self, MAX_PHOTO_BYTES, MAX_SYNC_BODY_BYTES, SyncRequest};
 use waystation_core::reports::{CaseEventKind, CaseRole};
+use waystation_core::sync::protocol::{self, MAX_PHOTO_BYTES, MAX_SYNC_BODY_BYTES, SyncRequest};
 use waystation_server::Role;
 
 fn report_request(f: &Factory, author: &str) -> (String, SyncRequest) {
@@ -607,13 +607,20 @@ fn a_photo_hash_is_not_a_capability() {
             whole_answer(who.get(&never)),
             "GET of a forbidden and of a missing photo differ"
         );
-        assert_eq!(whole_answer(who.head(&path)), whole_answer(who.head(&never)));
+        assert_eq!(
+            whole_answer(who.head(&path)),
+            whole_answer(who.head(&never))
+        );
         assert_error(who.get(&path), 404, "not_found");
     }
 
     // rider-1's report, whose author uploaded the bytes, links them: the staff reads it.
     let mut device_1 = Device::new(rider_1);
-    device_1.put(&format!("report:{report_1}"), "report", f1.report_doc(&report_1));
+    device_1.put(
+        &format!("report:{report_1}"),
+        "report",
+        f1.report_doc(&report_1),
+    );
     device_1.sync();
     assert_eq!(staff.get(&path).bytes().unwrap().to_vec(), photo);
     assert_error(rider_2.get(&path), 404, "not_found");
@@ -763,5 +770,8 @@ fn probing_document_ids_tells_nothing() {
         assert!(!refused.contains(&district), "{refused}");
         assert_eq!(refused, answers[0].1.as_deref().unwrap());
     }
-    assert_eq!(server.count("SELECT count(*) FROM docs WHERE kind = 'case'"), 0);
+    assert_eq!(
+        server.count("SELECT count(*) FROM docs WHERE kind = 'case'"),
+        0
+    );
 }

@@ -302,7 +302,9 @@ fn the_command_adds_users_and_serves() {
     // No key is trusted by default, not even the demo key (its secret is public).
     let publish = |extra: &[&str]| {
         Command::new(bin)
-            .args(["pack", "publish", "--db", db_arg, "--kind", "stations", pack])
+            .args([
+                "pack", "publish", "--db", db_arg, "--kind", "stations", pack,
+            ])
             .args(extra)
             .output()
             .unwrap()
@@ -318,7 +320,10 @@ fn the_command_adds_users_and_serves() {
     assert!(!out.status.success(), "a demo-signed pack was published");
     assert_eq!(server_count(&db, "SELECT count(*) FROM packs"), 0);
     // Naming the demo key's file trusts it, with a warning.
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/keys/demo-publisher.json");
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/keys/demo-publisher.json"
+    );
     let out = publish(&["--trust-key", demo]);
     assert!(
         out.status.success(),
