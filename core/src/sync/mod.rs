@@ -7,6 +7,7 @@ pub mod account;
 pub mod bounds;
 pub mod client;
 pub mod exchange;
+pub mod fetch;
 pub mod policy;
 pub mod protocol;
 mod reply_check;
@@ -14,9 +15,10 @@ pub mod settings;
 pub mod transport;
 
 pub use client::{
-    MAX_REQUESTS_PER_SYNC, PackFetch, RetryPolicy, SyncObserver, SyncRefusal, SyncReport,
-    SyncSettings, SyncStatus,
+    MAX_REQUESTS_PER_SYNC, RetryPolicy, SyncObserver, SyncRefusal, SyncReport, SyncSettings,
+    SyncStatus,
 };
+pub use fetch::PackFetch;
 #[cfg(feature = "http")]
 pub use transport::ReqwestTransport;
 pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
