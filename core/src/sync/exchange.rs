@@ -400,6 +400,25 @@ mod tests {
     }
 
     #[test]
+    fn a_login_page_in_place_of_a_sync_answer_is_named() {
+        let body = protocol::encode(&SyncResponse::default());
+        let resp = |ct: &str| HttpResponse {
+            status: 200,
+            headers: vec![("Content-Type".to_string(), ct.to_string())],
+            body: body.clone(),
+        };
+        decode_cbor::<SyncResponse>(&resp("application/cbor"), "x").unwrap();
+        decode_cbor::<SyncResponse>(&resp("Application/CBOR; charset=binary"), "x").unwrap();
+        for ct in ["text/html; charset=utf-8", "application/json", ""] {
+            let Err(Error::Server { message, .. }) = decode_cbor::<SyncResponse>(&resp(ct), "x")
+            else {
+                panic!("{ct}")
+            };
+            assert!(message.contains("not CBOR"), "{message}");
+        }
+    }
+
+    #[test]
     fn error_text_from_the_network_is_bounded_and_printable() {
         let resp = HttpResponse {
             status: 502,
