@@ -35,7 +35,8 @@
 //!
 //! The last check and the removal happen under an exclusive lock on `photos/.lock`, which an
 //! attach holds shared from writing its marker until the draft names the photo; so an attach
-//! never races a removal.
+//! never races a removal. The sweep never waits for that lock: when an attach holds it, the
+//! removal is left to the next open.
 //!
 //! # Cost
 //!
@@ -332,9 +333,22 @@ pub(crate) fn run(
         stale_markers.extend(listing.markers.get(sha).into_iter().flatten().cloned());
     }
     let unnamed: Vec<&String> = candidates.difference(&named).collect();
-    if !unnamed.is_empty() {
+    // An attach holds the lock shared for a moment; rather than make opening wait for it,
+    // this sweep then leaves the removal to the next one.
+    let lock = if unnamed.is_empty() {
+        None
+    } else {
         let lock = lock_file(&dir)?;
-        lock.lock()?;
+        match lock.try_lock() {
+            Ok(()) => Some(lock),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                deferred = true;
+                None
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+    };
+    if lock.is_some() {
         // Under the lock, look again: an attach that began after the listing has a fresh
         // marker, and one that finished has touched the file.
         let again = list(&dir)?;

@@ -197,6 +197,13 @@ fn a_photo_being_attached_is_not_swept() {
     let ws2 = open_at(d, now);
     assert!(has_photo(d, &s.info.sha256), "a fresh marker protects it");
     drop((ws, ws2));
+    // While an attach holds the lock, even an old unnamed photo waits for the next open:
+    // opening never waits for an attach.
+    let later = now + GRACE + chrono::Duration::minutes(1);
+    let holding = Attaching::begin(d, &"cd".repeat(32), now).unwrap();
+    assert_eq!(open_at(d, later).sweep_photos().unwrap().photos_removed, 0);
+    assert!(has_photo(d, &s.info.sha256));
+    drop(holding);
     // …and dies: once its marker is old, the photo goes.
     drop(attaching);
     let ws = open_at(d, now + GRACE + chrono::Duration::minutes(1));
