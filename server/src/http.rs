@@ -30,6 +30,8 @@ pub(crate) struct AppState {
     pub clock: Arc<dyn Clock>,
     pub limit: Option<Arc<RateLimit>>,
     pub failed_logins: Option<Arc<FailedLogins>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
     pub body_idle_timeout: std::time::Duration,
 }
 
@@ -68,6 +70,11 @@ async fn limit_failed_logins(
     let (Some(limit), Some(peer)) = (state.failed_logins.clone(), peer) else {
         return next.run(request).await;
     };
+    let peer = if state.trusted_proxies.contains(&peer) {
+        forwarded_for(request.headers()).unwrap_or(peer)
+    } else {
+        peer
+    };
     if request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
@@ -79,6 +86,19 @@ async fn limit_failed_logins(
         limit.record_failure(peer, state.clock.now());
     }
     response
+}
+
+/// The client address a trusted proxy appended to `X-Forwarded-For` (the last one: those
+/// before it come from the client and prove nothing).
+fn forwarded_for(headers: &HeaderMap) -> Option<std::net::IpAddr> {
+    let last = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|s| !s.is_empty())?;
+    last.parse().ok()
 }
 
 /// Every answer carries `X-Content-Type-Options: nosniff`: a browser shown a photo's or an

@@ -50,12 +50,12 @@ pub use admin::{
     revoke_token,
 };
 pub use decode::{DecodedDoc, DecodedRequest, decode_sync_request};
-pub use error::{AdminError, ApiError, ServerError};
 pub use db::{DEFAULT_WRITE_QUEUE, WriteQueue};
+pub use error::{AdminError, ApiError, ServerError};
 pub use quota::{DEFAULT_QUOTAS, Quotas};
 #[cfg(feature = "serve")]
 pub use server::{
-    DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_PHOTO_SWEEP_EVERY, SHUTDOWN_GRACE, ServerConfig, ServerHandle, TlsFiles, serve,
-    spawn_config_on_thread, spawn_on_thread,
+    DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_PHOTO_SWEEP_EVERY, SHUTDOWN_GRACE, ServerConfig,
+    ServerHandle, TlsFiles, serve, spawn_config_on_thread, spawn_on_thread,
 };
 pub use waystation_core::sync::policy::Role;

@@ -116,8 +116,7 @@ impl FailedLogins {
 
     fn lock(
         &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::net::IpAddr, DateTime<Utc>>>
-    {
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::net::IpAddr, DateTime<Utc>>> {
         // Each update is one insert: a poisoned map holds no half-done change.
         self.tat.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -133,7 +132,7 @@ impl FailedLogins {
             return Ok(());
         }
         let wait = (allowed_at - now).num_milliseconds().max(0) as u64;
-        let secs = (wait / 1000 + u64::from(wait % 1000 > 0)).max(1);
+        let secs = (wait / 1000 + u64::from(!wait.is_multiple_of(1000))).max(1);
         Err(ApiError::login_limited(self.per_minute.get(), secs))
     }
 
@@ -180,9 +179,7 @@ mod tests {
         // 3 per minute: one more after 20 s.
         assert_eq!(e.retry_after_secs, Some(20));
         assert!(limit.check(ip, t0 + chrono::Duration::seconds(19)).is_err());
-        limit
-            .check(ip, t0 + chrono::Duration::seconds(20))
-            .unwrap();
+        limit.check(ip, t0 + chrono::Duration::seconds(20)).unwrap();
         // Another address is not affected; an IPv6 /64 counts as one address.
         limit.check("203.0.113.8".parse().unwrap(), t0).unwrap();
         let a: std::net::IpAddr = "2001:db8:1:2::1".parse().unwrap();

@@ -51,6 +51,11 @@ enum Command {
         /// (behind a reverse proxy, where every client has the proxy's address).
         #[arg(long, value_name = "N", default_value_t = waystation_server::limit::DEFAULT_FAILED_LOGINS_PER_MINUTE)]
         failed_logins_per_minute: u32,
+        /// A reverse proxy in front of the server (e.g. 127.0.0.1 for nginx on the same
+        /// machine): for its requests the failed-login limit counts the client address it
+        /// appends to X-Forwarded-For. Repeat for several.
+        #[arg(long = "trusted-proxy", value_name = "IP")]
+        trusted_proxies: Vec<std::net::IpAddr>,
         /// Most writes waiting for their turn at once; one more gets 503 busy with Retry-After.
         #[arg(long, value_name = "N", default_value_t = waystation_server::DEFAULT_WRITE_QUEUE.max_waiting)]
         write_queue: usize,
@@ -323,6 +328,7 @@ fn run(cli: Cli) -> Result<()> {
                     max_waiting: write_queue,
                     max_wait: std::time::Duration::from_millis(write_wait_ms),
                 },
+            trusted_proxies,
                 quotas: Quotas {
                     documents: (quota_documents > 0).then_some(quota_documents),
                     stored_bytes: (quota_mib > 0).then(|| quota_mib.saturating_mul(1024 * 1024)),
@@ -340,6 +346,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::User(UserCmd::Add {
             db,
             name,
+                trusted_proxies,
             role,
             areas,
             expires_days,

@@ -60,6 +60,11 @@ pub struct ServerConfig {
     /// turns the limit off (behind a reverse proxy, where every client has its address).
     /// [`ServerConfig::new`] sets [`crate::limit::DEFAULT_FAILED_LOGINS_PER_MINUTE`].
     pub failed_logins_per_minute: Option<NonZeroU32>,
+    /// Reverse proxies in front of the server (nginx on loopback): for requests from them,
+    /// the failed-login limit counts the client address they append to `X-Forwarded-For`
+    /// instead of their own. Empty by default: behind a proxy, name it, or every client counts
+    /// as the proxy's one address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How writers queue for the database ([`WriteQueue`]); past it `503 busy`.
     pub write_queue: WriteQueue,
     /// What one account may store ([`Quotas`]).
@@ -84,6 +89,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("requests_per_minute", &self.requests_per_minute)
             .field("body_idle_timeout", &self.body_idle_timeout)
             .field("failed_logins_per_minute", &self.failed_logins_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("write_queue", &self.write_queue)
             .field("quotas", &self.quotas)
             .field("photo_sweep_every", &self.photo_sweep_every)
@@ -102,6 +108,7 @@ impl ServerConfig {
             requests_per_minute: NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE),
             body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
             failed_logins_per_minute: NonZeroU32::new(DEFAULT_FAILED_LOGINS_PER_MINUTE),
+            trusted_proxies: Vec::new(),
             write_queue: DEFAULT_WRITE_QUEUE,
             quotas: DEFAULT_QUOTAS,
             photo_sweep_every: DEFAULT_PHOTO_SWEEP_EVERY,
@@ -275,6 +282,7 @@ async fn start(
         failed_logins: config
             .failed_logins_per_minute
             .map(|n| Arc::new(FailedLogins::new(n))),
+        trusted_proxies: config.trusted_proxies.clone().into(),
         body_idle_timeout: config.body_idle_timeout,
     });
     // Handlers see the peer's address (the failed-login limit is per address).

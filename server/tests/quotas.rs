@@ -81,7 +81,8 @@ fn photos_past_the_byte_or_unlinked_photo_quota_are_403_with_their_own_codes() {
         ..q
     });
     let rider = server.user("rider-1", Role::Rider, &[]);
-    let put = |api: &Api, png: &[u8]| api.put(&format!("/v1/photos/{}", sha256_hex(png)), png.to_vec());
+    let put =
+        |api: &Api, png: &[u8]| api.put(&format!("/v1/photos/{}", sha256_hex(png)), png.to_vec());
     assert_eq!(put(&rider, &png_variant(1)).status().as_u16(), 201);
     assert_eq!(put(&rider, &png_variant(2)).status().as_u16(), 201);
     let e = assert_error(put(&rider, &png_variant(3)), 403, "quota_photos");
@@ -150,7 +151,10 @@ fn the_server_forgets_photos_no_report_links_after_the_grace_period() {
     assert_eq!(put(&lone), 201);
     // The lone photo takes the account's one unlinked place.
     assert_error(
-        rider.put(&format!("/v1/photos/{}", sha256_hex(&png_variant(8))), png_variant(8)),
+        rider.put(
+            &format!("/v1/photos/{}", sha256_hex(&png_variant(8))),
+            png_variant(8),
+        ),
         403,
         "quota_photos",
     );
@@ -172,7 +176,11 @@ fn the_server_forgets_photos_no_report_links_after_the_grace_period() {
         404,
         "not_found",
     );
-    let staff = server.user("staff-1", Role::Station, &[&district_of(&f.report_doc(&report))]);
+    let staff = server.user(
+        "staff-1",
+        Role::Station,
+        &[&district_of(&f.report_doc(&report))],
+    );
     let got = staff.get(&format!("/v1/photos/{}", sha256_hex(&linked)));
     assert_eq!(got.bytes().unwrap().to_vec(), linked);
     // The account has its unlinked place back.
@@ -262,6 +270,37 @@ fn bad_tokens_from_one_address_are_429_and_then_every_request_from_it_waits() {
     assert_error(stranger.get("/v1/me"), 429, "login_limited");
 }
 
+#[test]
+fn behind_a_trusted_proxy_failed_logins_count_per_forwarded_client() {
+    let server = TestServer::start_with(|c| ServerConfig {
+        failed_logins_per_minute: std::num::NonZeroU32::new(2),
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..c
+    });
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    let me = |token: &str, forwarded: &str| {
+        rider
+            .http
+            .get(format!("{}/v1/me", server.url()))
+            .bearer_auth(token)
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .unwrap()
+    };
+    // The proxy appends the address it saw; what the client put before it proves nothing.
+    for _ in 0..2 {
+        assert_error(me("wst_bad", "10.9.9.9, 198.51.100.1"), 401, "unauthorized");
+    }
+    assert_error(me(&rider.token, "198.51.100.1"), 429, "login_limited");
+    // Another client behind the same proxy is not affected.
+    assert_eq!(
+        me(&rider.token, "198.51.100.1, 198.51.100.2")
+            .status()
+            .as_u16(),
+        200
+    );
+}
+
 /// An HTTP/2 frame header: length, type, flags, stream id.
 fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let len = payload.len() as u32;
@@ -304,7 +343,10 @@ fn an_http2_connection_that_starts_no_request_is_closed_after_the_idle_timeout()
     // A HEADERS frame whose header block never ends (END_STREAM, no END_HEADERS): `:method
     // GET` (HPACK index 2) and nothing more.
     let stalled_headers = h2_frame(0x1, 0x1, 1, &[0x82]);
-    for (what, bytes) in [("a header block that never ends", stalled_headers), ("nothing", vec![])] {
+    for (what, bytes) in [
+        ("a header block that never ends", stalled_headers),
+        ("nothing", vec![]),
+    ] {
         let closed = h2_closed_after(addr, &bytes)
             .unwrap_or_else(|| panic!("{what}: the connection stayed open"));
         assert!(closed >= idle, "{what}: closed after {closed:?}");
