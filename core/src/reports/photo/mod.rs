@@ -60,6 +60,10 @@ pub(crate) struct StrippedPhoto {
     pub orientation: u16,
 }
 
+/// A stripped PNG or WebP: its bytes, its size when the container says, and the orientation
+/// its new EXIF block holds (1 when it has none).
+type StrippedContainer = (Bytes, Option<(u32, u32)>, u16);
+
 fn corrupt(kind: &str, e: img_parts::Error) -> Error {
     Error::invalid(format!(
         "photo is not a readable {kind} file ({e}); it may be corrupt or truncated"

@@ -11,7 +11,7 @@
 use img_parts::Bytes;
 use img_parts::png::{Png, PngChunk};
 
-use super::{corrupt, exif};
+use super::{StrippedContainer, corrupt, exif};
 use crate::error::{Error, Result};
 
 const KEEP: [&[u8; 4]; 14] = [
@@ -23,7 +23,7 @@ const KEEP: [&[u8; 4]; 14] = [
 const ICC_NAME: &[u8] = b"ICC profile";
 
 /// A stripped PNG, its size, and the orientation its new `eXIf` chunk holds (1 for none).
-pub(super) fn strip(input: Bytes) -> Result<(Bytes, Option<(u32, u32)>, u16)> {
+pub(super) fn strip(input: Bytes) -> Result<StrippedContainer> {
     let mut png = Png::from_bytes(input).map_err(|e| corrupt("PNG", e))?;
     let chunks = png.chunks();
     let complete = chunks.first().map(|c| c.kind()) == Some(*b"IHDR")

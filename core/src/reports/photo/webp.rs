@@ -16,7 +16,7 @@ use img_parts::Bytes;
 use img_parts::riff::{RiffChunk, RiffContent};
 use img_parts::webp::{self, WebP};
 
-use super::{corrupt, exif};
+use super::{StrippedContainer, corrupt, exif};
 use crate::error::{Error, Result};
 
 const KEEP: [[u8; 4]; 7] = [
@@ -41,7 +41,7 @@ pub(super) const FLAG_ANIMATION: u8 = 0x02;
 const ANMF_HEADER: usize = 16;
 
 /// A stripped WebP, its size, and the orientation its new `EXIF` chunk holds (1 for none).
-pub(super) fn strip(input: Bytes) -> Result<(Bytes, Option<(u32, u32)>, u16)> {
+pub(super) fn strip(input: Bytes) -> Result<StrippedContainer> {
     let mut webp = WebP::from_bytes(input).map_err(|e| corrupt("WebP", e))?;
     let has_image = [webp::CHUNK_VP8, webp::CHUNK_VP8L, webp::CHUNK_ANMF]
         .iter()

@@ -76,7 +76,7 @@ pub fn jpeg_parts(b: &[u8]) -> Vec<Part> {
         let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
         let mut end = i + 2 + len;
         if marker == 0xDA {
-            while !(b[end] == 0xFF && !matches!(b[end + 1], 0x00 | 0xD0..=0xD7)) {
+            while b[end] != 0xFF || matches!(b[end + 1], 0x00 | 0xD0..=0xD7) {
                 end += 1;
             }
         }

@@ -18,7 +18,7 @@ fn open_at(dir: &Path, at: DateTime<Utc>) -> Waystation {
 
 /// A distinct, valid photo for each `n`.
 fn photo(n: u16) -> Vec<u8> {
-    jpeg_with_metadata_everywhere(&encode_jpeg(n % 2 == 0), n % 8 + 1)
+    jpeg_with_metadata_everywhere(&encode_jpeg(n.is_multiple_of(2)), n % 8 + 1)
 }
 
 fn names(dir: &Path) -> Vec<String> {
