@@ -152,8 +152,10 @@ impl crate::Waystation {
     }
 
     /// Attaches a photo (JPEG, PNG or WebP bytes as the camera wrote them) to a draft. All
-    /// metadata (EXIF with GPS, XMP, comments) is stripped first; the result is stored once
-    /// under its SHA-256, and attaching the same photo again changes nothing. Photos over
+    /// metadata (EXIF with GPS, XMP, comments, thumbnails), wherever it stands in the file, is
+    /// stripped first; only the EXIF orientation is kept, alone, so that a portrait photo stays
+    /// upright. The result is stored once under its SHA-256, and attaching the same photo
+    /// again changes nothing. Photos over
     /// `rules.max_photo_bytes`, beyond `rules.max_photos`, or that are not complete images are
     /// refused and the draft is left as it was.
     pub fn attach_report_photo(
