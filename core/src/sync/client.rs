@@ -975,9 +975,17 @@ impl crate::Waystation {
     /// Uploads the photos of a report the server does not have. A photo that cannot be read or
     /// uploaded ends the sync with that error, before the report is sent: the report stays
     /// pending until a later sync uploads its photos.
+    ///
+    /// Only a report with this device's news (dirty) has photos to upload: another reporter's
+    /// report, exchanged because the feed listed it, has none of this device's, so asking the
+    /// server about its photos would cost a request each and fail on a photo this device
+    /// never had.
     fn upload_photos(&self, client: &Client, d: &LocalDoc, report: &mut SyncReport) -> Result<()> {
         let pending = {
             let conn = self.store().read();
+            if !documents::info(&conn, &d.doc_id)?.is_some_and(|i| i.dirty) {
+                return Ok(());
+            }
             match documents::load(&conn, &d.doc_id)? {
                 Some(doc) => photos_to_upload(&conn, &doc)?,
                 None => return Ok(()),
