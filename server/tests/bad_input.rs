@@ -558,8 +558,11 @@ fn photos_are_checked_stored_once_and_read_only_by_who_may() {
     assert_error(other_rider.get(&path), 404, "not_found");
 }
 
+/// An answer's status, headers (name and value, sorted, but the date) and body.
+type WholeAnswer = (u16, Vec<(String, Vec<u8>)>, Vec<u8>);
+
 /// Status, headers (but the date) and body of an answer.
-fn whole_answer(r: reqwest::blocking::Response) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+fn whole_answer(r: reqwest::blocking::Response) -> WholeAnswer {
     let status = r.status().as_u16();
     let mut headers: Vec<(String, Vec<u8>)> = r
         .headers()
