@@ -44,7 +44,9 @@
 //! marker is older than the grace period. Documents are read only then, once for all
 //! candidates, and the markers go with the check: a device with thousands of reports and no
 //! leftovers never loads a document at open. [`PhotoSweep::documents_read`] says how many it
-//! read.
+//! read. Measured on 3,000 reports (debug build, the `sweep_at_open_…` test with `n = 3000`):
+//! 0.07 ms for a sweep with nothing to check; 0.7 s for the one open after a deletion that
+//! reads every document.
 
 use automerge::{ScalarValue, hydrate};
 use chrono::{DateTime, Duration, Utc};
