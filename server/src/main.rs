@@ -100,6 +100,16 @@ enum DbCmd {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Delete the reports withdrawn more than N days ago, with their cases and the photos no
+    /// other report names (a retention period; decision 0009). Run it daily, e.g. from cron.
+    PurgeWithdrawn {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The retention period, in days.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=36_500))]
+        older_than_days: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -131,6 +141,17 @@ enum UserCmd {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Erase an account's personal data on request (PIPL art. 47): the account, its tokens
+    /// and training progress, and its name on its reports and case events, which stay,
+    /// attributed to no one. Devices replace their copies at their next sync (decision 0009).
+    Erase {
+        /// The database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user id to erase.
+        #[arg(long)]
+        name: String,
     },
     /// Change an account's role or areas. Its devices get the reports of new areas at their
     /// next sync; documents of a removed area stay on them but get no more changes.
@@ -416,6 +437,40 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("warning: '{name}' has no area, so it sees no one's reports");
             }
             println!("{}", user_line(&after));
+        }
+        Command::User(UserCmd::Erase { db, name }) => {
+            let done = waystation_server::erasure::erase_user(
+                &db,
+                &name,
+                waystation_core::Clock::now(&SystemClock),
+            )?;
+            eprintln!(
+                "Erased '{name}': {} report(s) and {} case(s) rewritten without the account, \
+                 {} token(s) deleted{}. Devices replace their copies at their next sync.",
+                done.reports,
+                done.cases,
+                done.tokens,
+                if done.progress {
+                    ", its training progress deleted"
+                } else {
+                    ""
+                }
+            );
+        }
+        Command::Db(DbCmd::PurgeWithdrawn {
+            db,
+            older_than_days,
+        }) => {
+            let done = waystation_server::erasure::purge_withdrawn(
+                &db,
+                chrono::Duration::days(i64::from(older_than_days)),
+                waystation_core::Clock::now(&SystemClock),
+            )?;
+            eprintln!(
+                "Purged {} report(s) withdrawn more than {older_than_days} day(s) ago, with their \
+                 cases, and {} photo(s) no other report names.",
+                done.reports, done.photos
+            );
         }
         Command::Db(DbCmd::MarkRestored { db }) => {
             let generation = Admin::open(&db)?.mark_restored()?;
