@@ -117,6 +117,11 @@ impl Admin {
         expires_in: Duration,
     ) -> Result<String, AdminError> {
         policy::check_user_id(user).map_err(AdminError::Invalid)?;
+        if user == crate::erasure::ERASED_USER {
+            return Err(AdminError::Invalid(format!(
+                "'{user}' is reserved: erased accounts' reports name it (decision 0009)"
+            )));
+        }
         check_scope(role, areas)?;
         let token = auth::new_token().map_err(AdminError::Other)?;
         let now = self.now();

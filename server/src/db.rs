@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/v3.sql"),
     include_str!("sql/v4.sql"),
     include_str!("sql/v5.sql"),
+    include_str!("sql/v6.sql"),
 ];
 
 /// The schema version this build writes.

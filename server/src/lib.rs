@@ -29,6 +29,7 @@ pub mod admin;
 pub mod auth;
 pub mod db;
 pub mod decode;
+pub mod erasure;
 pub mod error;
 #[cfg(feature = "serve")]
 mod http;
@@ -49,8 +50,8 @@ pub use admin::{
     Admin, PackKind, PublishedPack, UserChange, UserInfo, add_user, issue_token, publish_pack,
     revoke_token,
 };
-pub use decode::{DecodedDoc, DecodedRequest, decode_sync_request};
 pub use db::{DEFAULT_WRITE_QUEUE, WriteQueue};
+pub use decode::{DecodedDoc, DecodedRequest, decode_sync_request};
 pub use error::{AdminError, ApiError, ServerError};
 pub use quota::{DEFAULT_QUOTAS, Quotas};
 #[cfg(feature = "serve")]

@@ -52,13 +52,16 @@ pub fn sync(
     let current = store::current_seq(&tx)?;
     // A cursor beyond the feed: this store is older than what the device saw acknowledged.
     let reset = position > current;
-    let (changed, next, more) = feed(
+    let (mut changed, next, more) = feed(
         &tx,
         account,
         if reset { 0 } else { position },
         current,
         &own,
     )?;
+    // A copy of an erased history is dropped by the device, which takes the new one from
+    // these entries (decision 0009).
+    crate::erasure::list_replaced(&tx, &replies, &mut changed)?;
     let cursor = cursor_at(next, who.scope_epoch)?;
     let generation = store::generation(&tx)?;
     // The accepted reports of this request whose photos the server lacks (finding 14).
@@ -106,6 +109,7 @@ pub fn reply(
         doc_id,
         message: message.map(Message::encode),
         refused: None,
+        replaced: None,
     })
 }
 
@@ -129,11 +133,13 @@ fn refused(d: DecodedDoc, stored: Option<StoredDoc>, reason: String) -> Result<D
             doc_id: d.doc_id,
             message: None,
             refused: None,
+            replaced: None,
         }),
         Err(_) => DocReply {
             doc_id: d.doc_id,
             message: None,
             refused: None,
+            replaced: None,
         },
     };
     r.refused = Some(reason);
@@ -160,6 +166,7 @@ fn sync_doc(
             doc_id: d.doc_id,
             message: None,
             refused: Some(reason.to_string()),
+            replaced: None,
         });
     }
     let stored = store::load(conn, &d.doc_id)?;
@@ -172,6 +179,7 @@ fn sync_doc(
             doc_id: d.doc_id,
             message: None,
             refused: Some(reason),
+            replaced: None,
         });
     }
     if d.message_bytes > MAX_MESSAGE_BYTES {
@@ -190,6 +198,17 @@ fn sync_doc(
         Err(e) => return refused(d, stored, e.message),
     };
     let new_changes: Vec<Change> = doc.get_changes(&before);
+    // A copy from before an erasure rewrote the document (decision 0009): refused, with no
+    // message (which would merge the histories on the device), telling it to fetch anew.
+    if let Some(replaced) = crate::erasure::refuse_old_history(
+        conn,
+        &d.doc_id,
+        &mut doc,
+        &d.message.heads,
+        &new_changes,
+    )? {
+        return Ok(replaced);
+    }
     if new_changes.is_empty() {
         return reply(d.doc_id, &mut doc, &mut state);
     }
@@ -368,7 +387,8 @@ fn feed(
     let (admin, follow_up) = readable_flags(account);
     let limit = MAX_FEED_PER_RESPONSE + 1 + own.len();
     let sql = format!(
-        "SELECT d.doc_id, d.kind, d.owner, d.district, d.seq, d.heads FROM docs d \
+        "SELECT d.doc_id, d.kind, d.owner, d.district, d.seq, d.heads, \
+         (SELECT r.base FROM replaced_docs r WHERE r.doc_id = d.doc_id) FROM docs d \
          WHERE d.seq > ?4 AND {READABLE} ORDER BY d.seq LIMIT ?5"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -402,6 +422,7 @@ fn feed(
                 kind,
                 owner,
                 heads: Some(row.get(5)?),
+                replaced: row.get(6)?,
             });
         }
         next = seq;

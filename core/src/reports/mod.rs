@@ -45,6 +45,7 @@ pub mod case;
 pub mod category;
 pub mod document;
 pub mod duplicates;
+pub mod erasure;
 pub mod evidence;
 pub mod export;
 pub mod index;

@@ -659,6 +659,11 @@ impl crate::Waystation {
             report.requests += 1;
             let sent_ids: Vec<&str> = sent_docs.iter().map(|d| d.doc_id.as_str()).collect();
             reply_check::check_response(&mut response, &sent_ids)?;
+            // Copies of a history an erasure replaced go first (decision 0009): the feed then
+            // lists the new documents as documents this device never had.
+            for doc_id in self.adopt_rewritten(&response)? {
+                states.insert(doc_id, starting_state(Vec::new()));
+            }
             self.check_feed_against_store(&response.changed)?;
             if self.server_lost_data(&response)? && may_reset && self.may_offer_again()? {
                 // This response's replies are dropped: every document goes again, from
@@ -766,6 +771,7 @@ impl crate::Waystation {
                     kind,
                     owner,
                     heads,
+                    ..
                 } in response.changed
                 {
                     // A document this device already holds exactly as the server does (it

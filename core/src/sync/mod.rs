@@ -6,6 +6,7 @@
 pub mod account;
 pub mod bounds;
 pub mod client;
+mod erasure;
 pub mod exchange;
 pub mod fetch;
 pub mod policy;

@@ -108,6 +108,17 @@ pub struct DocReply {
     /// client keeps its copy and shows this.
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
+    /// Set when the server rewrote the document with a new history (an erasure, decision
+    /// 0009) and the device's changes are from the old one: the hash of the change every copy
+    /// on the new history holds. The device drops its copy; the feed of the same response
+    /// lists the document, and the device fetches it anew.
+    #[serde(
+        rename = "x",
+        default,
+        with = "serde_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replaced: Option<Vec<u8>>,
 }
 
 /// A document the client may read that changed on the server.
@@ -132,6 +143,17 @@ pub struct ChangedDoc {
         skip_serializing_if = "Option::is_none"
     )]
     pub heads: Option<Vec<u8>>,
+    /// Set when the server rewrote the document with a new history (an erasure, decision
+    /// 0009): the hash of the change every copy on the new history holds. A device whose copy
+    /// lacks it drops the copy (it is of the old history, which names the erased person) and
+    /// fetches the document anew.
+    #[serde(
+        rename = "x",
+        default,
+        with = "serde_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replaced: Option<Vec<u8>>,
 }
 
 /// `GET /v1/me`: who the bearer token belongs to.
@@ -418,12 +440,14 @@ mod tests {
                 doc_id: "report:x".into(),
                 message: Some(vec![0x42, 1, 2]),
                 refused: Some("no".into()),
+                replaced: None,
             }],
             changed: vec![ChangedDoc {
                 doc_id: "case:x".into(),
                 kind: "case".into(),
                 owner: "u".into(),
                 heads: Some(vec![7; 32]),
+                replaced: Some(vec![9; 32]),
             }],
             more: true,
             generation: "0123456789abcdef".into(),

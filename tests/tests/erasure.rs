@@ -1,0 +1,308 @@
+//! Erasure end to end (PIPL art. 47, decision 0009): real devices and a real
+//! `waystation-server` on loopback, every clock fixed.
+//!
+//! A rider reports a hazard with a photo and does a lesson; station staff and a supervisor
+//! follow the case up. The admin erases the rider. Then: the rider's phone gets `401`; the
+//! server's database file holds the rider's id nowhere (documents, history, tables, freed
+//! pages, the write-ahead log); the follow-up devices replace their copies at their next sync
+//! and keep the hazard, its place, its photo and its case history, attributed to no one; a
+//! device that syncs a change built on the old history cannot bring it back; and the case goes
+//! on on the new history.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use waystation_core::reports::erasure::ERASED_USER;
+use waystation_core::reports::{CaseEventKind, CaseRole, ReportPatch, ReportRules};
+use waystation_core::store::documents;
+use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncSettings};
+use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_server::{Role, ServerConfig, ServerHandle};
+use waystation_tests::reports::{draft_at, noon};
+
+const YANTA: &str = "610113";
+const LAT: f64 = 34.2225;
+const LON: f64 = 108.9480;
+const RIDER: &str = "rider-1";
+
+struct Net {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    server: ServerHandle,
+}
+
+impl Net {
+    fn start() -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let server = waystation_server::spawn_config_on_thread(ServerConfig {
+            // Later than every event the devices write, which must not lie in its future.
+            clock: Arc::new(FixedClock::new(noon() + chrono::Duration::hours(3))),
+            ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+        })
+        .unwrap();
+        Net {
+            _dir: dir,
+            db,
+            server,
+        }
+    }
+
+    fn user(&self, name: &str, role: Role, areas: &[&str]) -> String {
+        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
+        waystation_server::Admin::open(&self.db)
+            .unwrap()
+            .with_clock(Arc::new(FixedClock::new(noon())))
+            .add_user(name, role, &areas, chrono::Duration::days(30))
+            .unwrap()
+    }
+}
+
+struct Device {
+    _dir: tempfile::TempDir,
+    ws: Waystation,
+    clock: Arc<FixedClock>,
+    settings: SyncSettings,
+}
+
+impl Device {
+    fn new(net: &Net, token: &str) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            trusted_keys: waystation_tests::trusted(),
+            ..Config::default()
+        };
+        let clock = Arc::new(FixedClock::new(noon()));
+        let ws = Waystation::open_with_clock(dir.path(), config, clock.clone()).unwrap();
+        let mut settings =
+            SyncSettings::new(&format!("http://{}", net.server.addr()), token).unwrap();
+        settings.retry = RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(50),
+        };
+        Device {
+            _dir: dir,
+            ws,
+            clock,
+            settings,
+        }
+    }
+
+    /// Moves this device's clock to `minutes` after noon.
+    fn at(&self, minutes: i64) -> &Self {
+        self.clock.set(noon() + chrono::Duration::minutes(minutes));
+        self
+    }
+
+    fn try_sync(&self) -> Result<waystation_core::sync::SyncReport, Error> {
+        let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
+        self.ws.sync_now(&self.settings, &http)
+    }
+
+    fn sync(&self) {
+        let r = self.try_sync().unwrap();
+        assert!(r.complete, "{r:?}");
+    }
+
+    /// Every string and actor in this device's copy of `doc_id`, with its whole history.
+    fn history_names(&self, doc_id: &str, user: &str) -> bool {
+        let mut doc = documents::load(&self.ws.store().read(), doc_id)
+            .unwrap()
+            .unwrap();
+        waystation_core::reports::erasure::names_user(&doc, user).unwrap()
+            || doc.get_changes(&[]).len() > 3
+    }
+}
+
+/// Whether `needle` appears anywhere in the server's database file or its write-ahead log.
+fn server_files_contain(db: &Path, needle: &[u8]) -> bool {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    [db.to_path_buf(), PathBuf::from(wal)].iter().any(|p| {
+        std::fs::read(p)
+            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            .unwrap_or(false)
+    })
+}
+
+fn erase(net: &Net, user: &str, at: DateTime<Utc>) -> waystation_server::erasure::Erasure {
+    waystation_server::erasure::erase_user(&net.db, user, at).unwrap()
+}
+
+#[test]
+fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
+    let net = Net::start();
+    let rider_t = net.user(RIDER, Role::Rider, &[]);
+    let staff_t = net.user("staff-1", Role::Station, &[YANTA]);
+    let sup_t = net.user("sup-1", Role::Supervisor, &[YANTA]);
+    let rider = Device::new(&net, &rider_t);
+    let staff = Device::new(&net, &staff_t);
+    let sup = Device::new(&net, &sup_t);
+
+    // The rider: a report with a photo, and a lesson done.
+    let id = draft_at(&rider.ws, RIDER, "food.seal", LAT, LON);
+    rider
+        .ws
+        .update_report_draft(
+            &id,
+            &ReportPatch {
+                district: Some(YANTA.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let photo = rider
+        .ws
+        .attach_report_photo(
+            &id,
+            &waystation_tests::jpeg_with_metadata(60),
+            &ReportRules::default(),
+        )
+        .unwrap();
+    rider
+        .ws
+        .submit_report(RIDER, &id, &ReportRules::default())
+        .unwrap();
+    rider
+        .ws
+        .import_training_pack(&waystation_tests::sign_training(
+            &waystation_tests::real_training_payload(),
+        ))
+        .unwrap();
+    rider
+        .ws
+        .complete_lesson(RIDER, "food-safety-delivery/seals")
+        .unwrap();
+    rider.sync();
+
+    // Follow-up: staff acknowledge, the supervisor notes.
+    staff.sync();
+    staff
+        .at(10)
+        .ws
+        .record_case_event(
+            &id,
+            "staff-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "",
+        )
+        .unwrap();
+    staff.sync();
+    sup.sync();
+    sup.at(20)
+        .ws
+        .record_case_event(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Note,
+            "已到现场",
+        )
+        .unwrap();
+    sup.sync();
+    staff.sync();
+    let report_doc = format!("report:{id}");
+    let case_doc = format!("case:{id}");
+    assert!(staff.ws.report(&id).unwrap().author == RIDER);
+    assert!(server_files_contain(&net.db, RIDER.as_bytes()));
+
+    // Before it syncs again, the supervisor writes on the old history.
+    sup.at(30)
+        .ws
+        .record_case_event(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Note,
+            "复查",
+        )
+        .unwrap();
+
+    let done = erase(&net, RIDER, noon() + chrono::Duration::hours(1));
+    assert_eq!((done.reports, done.cases, done.progress), (1, 1, true));
+    assert!(done.tokens >= 1);
+
+    // The rider's phone is signed out for good.
+    match rider.try_sync() {
+        Err(Error::Unauthorized(_)) => {}
+        other => panic!("expected 401, got {other:?}"),
+    }
+    // Nothing on the server names the rider: no row, no document, no history, no freed page.
+    assert!(
+        !server_files_contain(&net.db, RIDER.as_bytes()),
+        "the server's files still hold the erased user id"
+    );
+
+    // The staff device replaces its copies at its next sync.
+    staff.sync();
+    let report = staff.ws.report(&id).unwrap();
+    assert_eq!(report.author, ERASED_USER);
+    assert_eq!(report.district.as_deref(), Some(YANTA));
+    assert_eq!(report.photos[0].sha256, photo.sha256);
+    assert!((report.position.unwrap().lat - LAT).abs() < 1e-9);
+    let case = staff.ws.case(&id).unwrap();
+    let actors: Vec<(&str, &str)> = case
+        .timeline
+        .iter()
+        .map(|t| (t.event.actor.as_str(), t.event.kind.name()))
+        .collect();
+    assert_eq!(actors, [("staff-1", "acknowledge"), ("sup-1", "note")]);
+    assert!(!staff.history_names(&report_doc, RIDER));
+    assert!(!staff.history_names(&case_doc, RIDER));
+
+    // The supervisor's change on the old history is refused, its copy replaced: the erased
+    // history does not come back through it.
+    sup.sync();
+    assert_eq!(sup.ws.report(&id).unwrap().author, ERASED_USER);
+    assert!(!sup.history_names(&report_doc, RIDER));
+    assert!(!sup.history_names(&case_doc, RIDER));
+    assert_eq!(sup.ws.case(&id).unwrap().timeline.len(), 2);
+    assert!(!server_files_contain(&net.db, RIDER.as_bytes()));
+
+    // The case goes on, on the new history, and reaches every follow-up device.
+    sup.at(40)
+        .ws
+        .record_case_event(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Resolve,
+            "已整改",
+        )
+        .unwrap();
+    let r = sup.try_sync().unwrap();
+    assert!(r.complete && r.refused.is_empty(), "{r:?}");
+    staff.sync();
+    let kinds: Vec<&str> = staff
+        .ws
+        .case(&id)
+        .unwrap()
+        .timeline
+        .iter()
+        .map(|t| t.event.kind.name())
+        .collect();
+    assert_eq!(kinds, ["acknowledge", "note", "resolve"]);
+    assert_eq!(
+        staff.ws.sync_status().unwrap().pending_documents,
+        0,
+        "nothing left pending"
+    );
+
+    // A second erasure, of the staff account, rewrites the case again; devices adopt it too.
+    erase(&net, "staff-1", noon() + chrono::Duration::hours(2));
+    sup.sync();
+    let actors: Vec<String> = sup
+        .ws
+        .case(&id)
+        .unwrap()
+        .timeline
+        .into_iter()
+        .map(|t| t.event.actor)
+        .collect();
+    assert_eq!(actors, [ERASED_USER, "sup-1", "sup-1"]);
+    assert!(!server_files_contain(&net.db, b"staff-1"));
+}
