@@ -1,0 +1,184 @@
+//! The admin's side of erasure and retention (PIPL art. 47, decision 0009), through the
+//! `waystation-server` command as an operator runs it, with the test server's fixed clock
+//! (`WAYSTATION_TEST_NOW`). The devices' side is in `tests/tests/erasure.rs`.
+
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Duration, Utc};
+use waystation_core::store::documents::root_str;
+use waystation_server::Role;
+
+mod common;
+use common::*;
+
+fn server_cmd(args: &[&str], now: DateTime<Utc>) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_waystation-server"))
+        .args(args)
+        .env("WAYSTATION_TEST_NOW", now.to_rfc3339())
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn user_erase_removes_the_account_and_its_name_and_the_name_stays_reserved() {
+    let server = TestServer::start();
+    let db = server.db.to_str().unwrap().to_string();
+    let f = Factory::new();
+    let report = f.report("rider-1", "food.seal");
+    let report_id = format!("report:{report}");
+    let district = district_of(&f.report_doc(&report));
+    let rider_api = server.user("rider-1", Role::Rider, &[]);
+    let mut rider = Device::new(
+        rider_api.with_token(
+            &server
+                .admin()
+                .issue_token("rider-1", Duration::days(1))
+                .unwrap(),
+        ),
+    );
+    rider.put(&report_id, "report", f.report_doc(&report));
+    rider.put(
+        "progress:rider-1",
+        "training-progress",
+        progress_doc("rider-1", 2),
+    );
+    let replies = rider.sync();
+    assert!(replies[0].docs.iter().all(|d| d.refused.is_none()));
+    let mut staff = Device::new(server.user("staff-1", Role::Station, &[&district]));
+    staff.sync();
+    assert_eq!(
+        root_str(&staff.docs[&report_id].doc, "author").as_deref(),
+        Some("rider-1")
+    );
+
+    let out = server_cmd(&["user", "erase", "--db", &db, "--name", "rider-1"], noon());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("1 report(s)") && said.contains("training progress"),
+        "{said}"
+    );
+
+    // The account, its tokens (both of them), its progress: gone; its report names no one.
+    assert_eq!(
+        server.count("SELECT count(*) FROM users WHERE user_id = 'rider-1'"),
+        0
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM tokens WHERE user_id = 'rider-1'"),
+        0
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM docs WHERE kind = 'training-progress'"),
+        0
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM docs WHERE owner = 'erased' AND kind = 'report'"),
+        1
+    );
+    assert_eq!(server.count("SELECT count(*) FROM replaced_docs"), 1);
+    let r = rider_api.get("/v1/me");
+    assert_eq!(r.status().as_u16(), 401);
+
+    // The report reaches follow-up accounts as the new document, with its place, unattributed.
+    let mut late = Device::new(server.user("staff-2", Role::Station, &[&district]));
+    late.sync();
+    let doc = &late.docs[&report_id].doc;
+    assert_eq!(root_str(doc, "author").as_deref(), Some("erased"));
+    assert_eq!(district_of(doc), district);
+
+    // Erasing again: the account is unknown, and nothing changes.
+    let out = server_cmd(&["user", "erase", "--db", &db, "--name", "rider-1"], noon());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no account 'rider-1'"),
+        "{}",
+        stderr(&out)
+    );
+    // The tombstone is nobody's: it cannot be erased or made an account.
+    let out = server_cmd(&["user", "erase", "--db", &db, "--name", "erased"], noon());
+    assert_eq!(out.status.code(), Some(1));
+    let out = server_cmd(
+        &[
+            "user", "add", "--db", &db, "--name", "erased", "--role", "station", "--area",
+            &district,
+        ],
+        noon(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("reserved"), "{}", stderr(&out));
+}
+
+#[test]
+fn withdrawn_reports_are_purged_after_the_retention_period_with_their_photos() {
+    let server = TestServer::start();
+    let db = server.db.to_str().unwrap().to_string();
+    let f = Factory::new();
+    let (withdrawn, photo) = f.report_with_photo("rider-1");
+    f.ws.withdraw_report("rider-1", &withdrawn, "已自行处理")
+        .unwrap();
+    let kept = f.report("rider-1", "road.hazard");
+    let mut rider = Device::new(server.user("rider-1", Role::Rider, &[]));
+    let sha = sha256_hex(&photo);
+    assert_eq!(
+        rider
+            .api
+            .put(&format!("/v1/photos/{sha}"), photo)
+            .status()
+            .as_u16(),
+        201
+    );
+    for id in [&withdrawn, &kept] {
+        rider.put(&format!("report:{id}"), "report", f.report_doc(id));
+    }
+    rider.sync();
+    assert_eq!(
+        server.count("SELECT count(*) FROM docs WHERE kind = 'report'"),
+        2
+    );
+    let purge = |days_later: i64| {
+        let out = server_cmd(
+            &[
+                "db",
+                "purge-withdrawn",
+                "--db",
+                &db,
+                "--older-than-days",
+                "30",
+            ],
+            noon() + Duration::days(days_later),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+
+    // Withdrawn 29 days ago: within the retention period, kept.
+    assert!(purge(29).contains("Purged 0 report(s)"));
+    assert_eq!(
+        server.count("SELECT count(*) FROM docs WHERE kind = 'report'"),
+        2
+    );
+    // 31 days: purged with its photo; the report that was not withdrawn stays.
+    let said = purge(31);
+    assert!(
+        said.contains("Purged 1 report(s)") && said.contains("1 photo(s)"),
+        "{said}"
+    );
+    assert_eq!(
+        server.count(&format!(
+            "SELECT count(*) FROM docs WHERE doc_id = 'report:{withdrawn}'"
+        )),
+        0
+    );
+    assert_eq!(
+        server.count(&format!(
+            "SELECT count(*) FROM docs WHERE doc_id = 'report:{kept}'"
+        )),
+        1
+    );
+    assert_eq!(server.count("SELECT count(*) FROM photos"), 0);
+}
