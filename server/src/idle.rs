@@ -8,11 +8,14 @@
 //! keep arriving, so a read timeout alone would not end it.
 //!
 //! So every accepted connection is watched here, below TLS and below hyper: the connection is
-//! closed when, for the idle timeout, no request was in flight and none started or ended.
-//! A request is in flight from the moment its headers are complete (hyper hands it to the
-//! service) until its response body has been sent, so a slow upload or a slow download on a
-//! poor connection is never cut by this; bytes that arrive without making a request (a
-//! header block that never ends, pings) do not count.
+//! closed when, for the idle timeout, no request was in flight, none started or ended, and the
+//! server wrote no response data. A request is in flight from the moment its headers are
+//! complete (hyper hands it to the service) until its response body has been handed over, and
+//! HTTP/2 then sends what it buffered as the client's window allows, so a slow upload or a
+//! slow download on a poor connection is never cut by this. Bytes that arrive without making
+//! a request (a header block that never ends, pings) do not count, nor do the server's small
+//! control frames (a ping's answer): a client that stops reading for the idle timeout, or
+//! never asks for anything, loses its connection.
 
 use axum::body::{Body, HttpBody};
 use axum_server::accept::Accept;
@@ -130,7 +133,23 @@ pub(crate) struct IdleStream<T> {
     timer: Pin<Box<Sleep>>,
 }
 
+/// Writes of at least this many bytes count as activity: response data, which the client's
+/// flow-control window lets through as it reads. Control frames (a ping's answer is 17 bytes)
+/// do not, so a client that only pings still has its connection closed.
+const ACTIVE_WRITE_BYTES: usize = 512;
+
 impl<T> IdleStream<T> {
+    /// Counts a write of response data as activity: HTTP/2 takes a whole response body into
+    /// its send buffer (hundreds of KB) and sends it as the client's window allows, so a slow
+    /// download is still going when its request has ended.
+    fn wrote(&self, written: &Poll<io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = written
+            && *n >= ACTIVE_WRITE_BYTES
+        {
+            self.activity.touch();
+        }
+    }
+
     /// Polls the idle timer: `Ready` once the connection has been idle for the timeout.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
@@ -179,7 +198,10 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleStream<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.wrote(&written);
+        written
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -195,7 +217,10 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleStream<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.wrote(&written);
+        written
     }
 
     fn is_write_vectored(&self) -> bool {

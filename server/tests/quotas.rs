@@ -363,3 +363,81 @@ fn an_http2_connection_that_starts_no_request_is_closed_after_the_idle_timeout()
         200
     );
 }
+
+/// Reads HTTP/2 frames from `s` until `until` says stop or the connection ends: returns
+/// whether it ended (EOF or reset) and the DATA bytes received on stream 1.
+fn h2_read(s: &mut std::net::TcpStream, mut until: impl FnMut(usize) -> bool) -> (bool, usize) {
+    let mut data = 0usize;
+    loop {
+        let mut head = [0u8; 9];
+        match s.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return (false, data);
+            }
+            Err(_) => return (true, data),
+        }
+        let len = (usize::from(head[0]) << 16) | (usize::from(head[1]) << 8) | usize::from(head[2]);
+        let mut payload = vec![0u8; len];
+        if s.read_exact(&mut payload).is_err() {
+            return (true, data);
+        }
+        let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+        if head[3] == 0x0 && stream == 1 {
+            data += len;
+        }
+        if until(data) {
+            return (false, data);
+        }
+    }
+}
+
+#[test]
+fn a_slow_download_keeps_its_http2_connection_open() {
+    let idle = Duration::from_secs(1);
+    let server = TestServer::start_with(|c| ServerConfig {
+        body_idle_timeout: idle,
+        ..c
+    });
+    let rider = server.user("rider-1", Role::Rider, &[]);
+    // A photo larger than HTTP/2's initial flow-control window (65,535 bytes).
+    let mut photo = png_1x1();
+    photo.resize(200_000, 7);
+    let sha = sha256_hex(&photo);
+    let path = format!("/v1/photos/{sha}");
+    assert_eq!(rider.put(&path, photo.clone()).status().as_u16(), 201);
+
+    let mut s = std::net::TcpStream::connect(server.handle.as_ref().unwrap().addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+    s.write_all(&h2_frame(0x4, 0, 0, &[])).unwrap();
+    // GET path with the token: HPACK :method GET, :scheme http, then literal :path and
+    // authorization (indexed names 4 and 23, values not indexed).
+    let auth = format!("Bearer {}", rider.token);
+    let mut block = vec![0x82, 0x86, 0x04, path.len() as u8];
+    block.extend_from_slice(path.as_bytes());
+    block.extend_from_slice(&[0x0f, 0x08, auth.len() as u8]);
+    block.extend_from_slice(auth.as_bytes());
+    s.write_all(&h2_frame(0x1, 0x5, 1, &block)).unwrap();
+    // The first window, then 16 KB more every 0.3 s, a phone on a poor connection: the
+    // whole download takes longer than twice the idle timeout, and the server, its body long
+    // handed to HTTP/2's send buffer, keeps sending.
+    let started = Instant::now();
+    let (ended, mut got) = h2_read(&mut s, |n| n >= 65_535);
+    assert!(!ended, "closed after {got} bytes");
+    while got < photo.len() {
+        std::thread::sleep(Duration::from_millis(300));
+        let grant = 16_384u32.to_be_bytes();
+        s.write_all(&h2_frame(0x8, 0, 0, &grant)).unwrap();
+        s.write_all(&h2_frame(0x8, 0, 1, &grant)).unwrap();
+        let target = (got + 16_384).min(photo.len());
+        let (ended, n) = h2_read(&mut s, |n| got + n >= target);
+        got += n;
+        assert!(!ended, "closed after {got} bytes, {:?}", started.elapsed());
+    }
+    assert_eq!(got, photo.len());
+    assert!(started.elapsed() > idle * 2);
+}
