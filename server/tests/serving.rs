@@ -338,8 +338,18 @@ fn the_command_adds_users_and_serves() {
         // The resource limits parse (quotas.rs tests what they do).
         .args(["--write-queue", "8", "--write-wait-ms", "2000"])
         .args(["--quota-documents", "100", "--quota-mib", "0"])
-        .args(["--quota-unlinked-photos", "10", "--unlinked-photo-grace-days", "3"])
-        .args(["--failed-logins-per-minute", "5", "--trusted-proxy", "127.0.0.1"])
+        .args([
+            "--quota-unlinked-photos",
+            "10",
+            "--unlinked-photo-grace-days",
+            "3",
+        ])
+        .args([
+            "--failed-logins-per-minute",
+            "5",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
