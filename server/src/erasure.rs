@@ -211,7 +211,7 @@ pub fn purge_withdrawn(
         let Ok(report) = read_report_document(&stored.doc) else {
             continue;
         };
-        if !report.withdrawn_at.is_some_and(|w| w <= cutoff) {
+        if report.withdrawn_at.is_none_or(|w| w > cutoff) {
             continue;
         }
         let case = format!("case:{}", report.id);
