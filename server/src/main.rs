@@ -328,6 +328,7 @@ fn run(cli: Cli) -> Result<()> {
             requests_per_minute,
             idle_timeout_secs,
             failed_logins_per_minute,
+            trusted_proxies,
             write_queue,
             write_wait_ms,
             quota_documents,
@@ -345,11 +346,11 @@ fn run(cli: Cli) -> Result<()> {
                 requests_per_minute: std::num::NonZeroU32::new(requests_per_minute),
                 body_idle_timeout: std::time::Duration::from_secs(idle_timeout_secs),
                 failed_logins_per_minute: std::num::NonZeroU32::new(failed_logins_per_minute),
+                trusted_proxies,
                 write_queue: WriteQueue {
                     max_waiting: write_queue,
                     max_wait: std::time::Duration::from_millis(write_wait_ms),
                 },
-            trusted_proxies,
                 quotas: Quotas {
                     documents: (quota_documents > 0).then_some(quota_documents),
                     stored_bytes: (quota_mib > 0).then(|| quota_mib.saturating_mul(1024 * 1024)),
@@ -367,7 +368,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::User(UserCmd::Add {
             db,
             name,
-                trusted_proxies,
             role,
             areas,
             expires_days,
