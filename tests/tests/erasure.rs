@@ -260,7 +260,21 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     assert_eq!(sup.ws.report(&id).unwrap().author, ERASED_USER);
     assert!(!sup.history_names(&report_doc, RIDER));
     assert!(!sup.history_names(&case_doc, RIDER));
-    assert_eq!(sup.ws.case(&id).unwrap().timeline.len(), 2);
+    // The note it wrote offline on the old history is written again on the new one and sent.
+    let notes: Vec<Option<String>> = sup
+        .ws
+        .case(&id)
+        .unwrap()
+        .timeline
+        .into_iter()
+        .map(|t| t.event.note)
+        .collect();
+    assert_eq!(
+        notes,
+        [None, Some("已到现场".into()), Some("复查".into())],
+        "nothing the supervisor wrote is lost"
+    );
+    assert_eq!(sup.ws.sync_status().unwrap().pending_documents, 0);
     assert!(!server_files_contain(&net.db, RIDER.as_bytes()));
 
     // The case goes on, on the new history, and reaches every follow-up device.
@@ -285,7 +299,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         .iter()
         .map(|t| t.event.kind.name())
         .collect();
-    assert_eq!(kinds, ["acknowledge", "note", "resolve"]);
+    assert_eq!(kinds, ["acknowledge", "note", "note", "resolve"]);
     assert_eq!(
         staff.ws.sync_status().unwrap().pending_documents,
         0,
@@ -303,6 +317,6 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         .into_iter()
         .map(|t| t.event.actor)
         .collect();
-    assert_eq!(actors, [ERASED_USER, "sup-1", "sup-1"]);
+    assert_eq!(actors, [ERASED_USER, "sup-1", "sup-1", "sup-1"]);
     assert!(!server_files_contain(&net.db, b"staff-1"));
 }

@@ -592,6 +592,8 @@ impl crate::Waystation {
         let mut account: Option<String> = None;
         // Reports sent again in this sync because the server lacked their photos.
         let mut photo_retries: HashSet<String> = HashSet::new();
+        // Case events held from copies an erasure replaced, until the new copies arrive.
+        let mut held = Vec::new();
         loop {
             if !first && next.is_empty() && dirty.is_empty() && !more {
                 break;
@@ -661,9 +663,11 @@ impl crate::Waystation {
             reply_check::check_response(&mut response, &sent_ids)?;
             // Copies of a history an erasure replaced go first (decision 0009): the feed then
             // lists the new documents as documents this device never had.
-            for doc_id in self.adopt_rewritten(&response)? {
+            let adoption = self.adopt_rewritten(&response)?;
+            for doc_id in adoption.dropped {
                 states.insert(doc_id, starting_state(Vec::new()));
             }
+            held.extend(adoption.held);
             self.check_feed_against_store(&response.changed)?;
             if self.server_lost_data(&response)? && may_reset && self.may_offer_again()? {
                 // This response's replies are dropped: every document goes again, from
@@ -752,6 +756,17 @@ impl crate::Waystation {
                     }
                 }
                 tx.commit()?;
+            }
+            // Events written offline on a copy an erasure replaced go again on the new copy,
+            // in this sync (decision 0009).
+            if !held.is_empty() {
+                for (doc_id, owner) in self.write_held_events(&mut held)? {
+                    dirty.push_back(LocalDoc {
+                        doc_id,
+                        kind: crate::reports::case::CASE_KIND.to_string(),
+                        owner,
+                    });
+                }
             }
             // The documents this request carried for the previous feed page are applied.
             if let Some(c) = cursor_after_feed.take() {

@@ -5,18 +5,66 @@
 //! dropped (document, changes, sync state, the report's index row and outbox state), and the
 //! sync fetches the document anew from the feed, as a document it never had.
 //!
-//! Changes made on this device to such a copy and not yet synced go with it: the server would
-//! refuse them anyway, since they build on the erased history. This can only be a follow-up
-//! account's case event written offline in the minutes around an erasure, and the device
-//! writes it again on the new copy if it is still needed (see the decision).
+//! Nothing entered is lost on the way. The only writes another device makes to such a document
+//! are case events (a report has one writer, its author). A case copy with changes not yet
+//! synced has its events held in memory when it is dropped; once the new copy has arrived,
+//! every held event it lacks (by id) is written into it again, unchanged, under its writer's
+//! actor, and sent in the same sync ([`crate::Waystation::write_held_events`]). The server
+//! judges them as any new event.
 
-use automerge::{ChangeHash, ReadDoc};
+use automerge::transaction::Transactable;
+use automerge::{ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, Value, hydrate};
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::protocol::SyncResponse;
 use crate::error::{Error, Result};
+use crate::reports::case::integrity::writer_actor;
 use crate::reports::document::REPORT_KIND;
-use crate::store::documents;
+use crate::store::documents::{self, DocumentKey, automerge_error};
+
+/// The events of a dropped case copy that had changes not yet synced, by event id, to write
+/// again on the new copy.
+pub(crate) struct HeldEvents {
+    doc_id: String,
+    events: Vec<(String, hydrate::Value)>,
+}
+
+/// What [`crate::Waystation::adopt_rewritten`] did.
+pub(crate) struct Adoption {
+    /// Documents whose copy was dropped.
+    pub(crate) dropped: Vec<String>,
+    /// Events held from dropped case copies with unsynced changes.
+    pub(crate) held: Vec<HeldEvents>,
+}
+
+/// Every event of a case copy, as hydrated values by id.
+fn case_events(doc: &automerge::AutoCommit) -> Result<Vec<(String, hydrate::Value)>> {
+    let Some((Value::Object(ObjType::Map), events)) =
+        doc.get(ROOT, "events").map_err(automerge_error)?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for id in doc.keys(&events) {
+        if let Some((Value::Object(_), obj)) =
+            doc.get(&events, id.as_str()).map_err(automerge_error)?
+        {
+            out.push((id, doc.hydrate(obj, None).map_err(automerge_error)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The `actor` field of a hydrated event.
+fn event_actor(event: &hydrate::Value) -> Option<String> {
+    match event {
+        hydrate::Value::Map(m) => match m.get("actor") {
+            Some(hydrate::Value::Scalar(ScalarValue::Str(s))) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 /// Whether this device's copy of `doc_id` is of a history the server replaced by one based on
 /// `base` (it exists, and lacks the base change).
@@ -50,7 +98,7 @@ impl crate::Waystation {
     /// they are of the old history; returns their ids, whose sync state the caller forgets.
     /// Runs before anything else of the response is applied, so the new copies arrive as
     /// documents this device never had.
-    pub(crate) fn adopt_rewritten(&self, response: &SyncResponse) -> Result<Vec<String>> {
+    pub(crate) fn adopt_rewritten(&self, response: &SyncResponse) -> Result<Adoption> {
         let marked: Vec<(&str, &[u8])> = response
             .changed
             .iter()
@@ -62,23 +110,92 @@ impl crate::Waystation {
                     .filter_map(|d| Some((d.doc_id.as_str(), d.replaced.as_deref()?))),
             )
             .collect();
+        let mut adoption = Adoption {
+            dropped: Vec::new(),
+            held: Vec::new(),
+        };
         if marked.is_empty() {
-            return Ok(Vec::new());
+            return Ok(adoption);
         }
         let mut conn = self.store().write();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut dropped = Vec::new();
         for (doc_id, base) in marked {
-            if dropped.iter().any(|d| d == doc_id) || !is_old_history(&tx, doc_id, base)? {
+            if adoption.dropped.iter().any(|d| d == doc_id) || !is_old_history(&tx, doc_id, base)? {
                 continue;
             }
-            let kind = documents::info(&tx, doc_id)?
-                .map(|i| i.kind)
-                .unwrap_or_default();
-            drop_copy(&tx, doc_id, &kind)?;
-            dropped.push(doc_id.to_string());
+            let Some(info) = documents::info(&tx, doc_id)? else {
+                continue;
+            };
+            if info.kind == crate::reports::case::CASE_KIND
+                && info.dirty
+                && let Some(doc) = documents::load(&tx, doc_id)?
+            {
+                adoption.held.push(HeldEvents {
+                    doc_id: doc_id.to_string(),
+                    events: case_events(&doc)?,
+                });
+            }
+            drop_copy(&tx, doc_id, &info.kind)?;
+            adoption.dropped.push(doc_id.to_string());
         }
         tx.commit()?;
-        Ok(dropped)
+        Ok(adoption)
+    }
+
+    /// Writes the held events of every case whose new copy has arrived into it, those it lacks,
+    /// each under its writer's actor; forgets what it wrote. Returns the (id, owner) of the
+    /// cases it changed, which the caller sends.
+    pub(crate) fn write_held_events(
+        &self,
+        held: &mut Vec<HeldEvents>,
+    ) -> Result<Vec<(String, String)>> {
+        let mut changed = Vec::new();
+        let mut waiting = Vec::new();
+        for h in held.drain(..) {
+            let Some(info) = documents::info(&self.store().read(), &h.doc_id)? else {
+                waiting.push(h);
+                continue;
+            };
+            let have: Vec<String> = documents::load(&self.store().read(), &h.doc_id)?
+                .map(|d| case_events(&d))
+                .transpose()?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            let key = DocumentKey {
+                doc_id: &h.doc_id,
+                kind: &info.kind,
+                owner: &info.owner,
+            };
+            let mut wrote = false;
+            for (id, event) in h.events.iter().filter(|(id, _)| !have.contains(id)) {
+                let Some(actor) = event_actor(event) else {
+                    continue;
+                };
+                documents::edit(
+                    &mut self.store().write(),
+                    &key,
+                    self.now(),
+                    || Err(Error::Internal("the new case copy vanished".into())),
+                    |doc| {
+                        doc.set_actor(writer_actor(&actor));
+                        let events = match doc.get(ROOT, "events").map_err(automerge_error)? {
+                            Some((Value::Object(ObjType::Map), obj)) => obj,
+                            _ => return Err(Error::Internal("case copy without events".into())),
+                        };
+                        doc.batch_create_object(&events, id.as_str(), event, false)
+                            .map_err(automerge_error)?;
+                        Ok(())
+                    },
+                )?;
+                wrote = true;
+            }
+            if wrote {
+                changed.push((h.doc_id, info.owner));
+            }
+        }
+        *held = waiting;
+        Ok(changed)
     }
 }
