@@ -243,6 +243,13 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     assert_eq!(report.author, ERASED_USER);
     assert_eq!(report.district.as_deref(), Some(YANTA));
     assert_eq!(report.photos[0].sha256, photo.sha256);
+    // Its photo is still there for the follow-up accounts: the server still serves it.
+    let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
+    let path = staff
+        .ws
+        .fetch_report_photo(&staff.settings, &http, &photo.sha256)
+        .unwrap();
+    assert!(path.is_file());
     assert!((report.position.unwrap().lat - LAT).abs() < 1e-9);
     let case = staff.ws.case(&id).unwrap();
     let actors: Vec<(&str, &str)> = case
