@@ -99,7 +99,10 @@ fn malformed(what: impl Into<String>) -> BoundsError {
 
 /// Measures every chunk of a decoded sync message against `bounds`, before automerge parses
 /// any of them (`Message::decode` keeps chunks as raw bytes).
-pub fn check_message(message: &Message, bounds: &MessageBounds) -> Result<MessageSize, BoundsError> {
+pub fn check_message(
+    message: &Message,
+    bounds: &MessageBounds,
+) -> Result<MessageSize, BoundsError> {
     let mut budget = Budget::new(bounds);
     for entry in message.changes.iter() {
         let mut rest: &[u8] = entry;
@@ -198,7 +201,11 @@ fn check_chunk_prefix<'a>(bytes: &'a [u8], budget: &mut Budget) -> Result<&'a [u
             budget.add_bytes(inflated.len())?;
             check_change(&inflated, budget)?;
         }
-        3 => return Err(malformed("a bundle chunk; sync carries only documents and changes")),
+        3 => {
+            return Err(malformed(
+                "a bundle chunk; sync carries only documents and changes",
+            ));
+        }
         other => return Err(malformed(format!("unknown chunk type {other}"))),
     }
     Ok(r.rest())

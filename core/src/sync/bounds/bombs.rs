@@ -28,7 +28,10 @@ pub fn deflated_zeros(mib: usize) -> Vec<u8> {
     };
     let first = block(&zeros, FlushCompress::Full);
     let again = block(&zeros, FlushCompress::Full);
-    assert_eq!(first, again, "a full flush makes blocks of zeros compress alike");
+    assert_eq!(
+        first, again,
+        "a full flush makes blocks of zeros compress alike"
+    );
     let end = block(&[], FlushCompress::Finish);
     let mut stream = Vec::with_capacity(first.len() * mib + end.len());
     for _ in 0..mib {

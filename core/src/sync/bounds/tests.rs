@@ -8,7 +8,9 @@ fn doc_with_text(chars: usize) -> AutoCommit {
     let mut doc = AutoCommit::new();
     doc.put(ROOT, "schema", "report/1").unwrap();
     let text = doc.put_object(ROOT, "description", ObjType::Text).unwrap();
-    let words: String = (0..chars).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let words: String = (0..chars)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
     doc.splice_text(&text, 0, 0, &words).unwrap();
     doc.commit();
     doc.put(ROOT, "status", "submitted").unwrap();
@@ -60,7 +62,10 @@ fn real_changes_and_documents_pass_and_are_measured() {
     assert!(saved.len() < plain.len());
     // The same measure whatever the compression, give or take the LEB128 column lengths.
     assert_eq!(a.ops, b.ops);
-    assert!(a.inflated_bytes.abs_diff(b.inflated_bytes) < 8, "{a:?} {b:?}");
+    assert!(
+        a.inflated_bytes.abs_diff(b.inflated_bytes) < 8,
+        "{a:?} {b:?}"
+    );
     assert!(a.ops >= 5000, "{a:?}");
 
     // A small document's uncompressed changes pass too.
