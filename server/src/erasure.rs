@@ -219,6 +219,10 @@ pub fn purge_withdrawn(
             tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id])?;
             tx.execute("DELETE FROM report_photos WHERE report_id = ?1", [id])?;
             tx.execute("DELETE FROM docs WHERE doc_id = ?1", [id])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO purged_docs (doc_id, purged_at) VALUES (?1, ?2)",
+                params![id, rfc3339(now)],
+            )?;
         }
         done.reports += 1;
     }
@@ -237,7 +241,8 @@ pub fn purge_withdrawn(
     Ok(done)
 }
 
-/// During a sync: when `doc_id` was rewritten by an erasure and the device's copy is of the
+/// During a sync: when `doc_id` was purged after its retention period ([`purge_withdrawn`]),
+/// its refusal: it is not stored again. When it was rewritten by an erasure and the device's copy is of the
 /// old history (its heads, `their_heads`, are unknown here even after its message was
 /// received, because they build on changes the new history lacks, or the changes it sent do
 /// not descend from the new history's base), the refusal to send back: with no message, so
@@ -249,6 +254,20 @@ pub fn refuse_old_history(
     their_heads: &[ChangeHash],
     new_changes: &[automerge::Change],
 ) -> Result<Option<DocReply>, ApiError> {
+    let purged: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM purged_docs WHERE doc_id = ?1)")?
+        .query_row([doc_id], |r| r.get(0))?;
+    if purged && !new_changes.is_empty() {
+        return Ok(Some(DocReply {
+            doc_id: doc_id.to_string(),
+            message: None,
+            refused: Some(format!(
+                "document '{doc_id}' was withdrawn and deleted by the server after its retention \
+                 period; it is not stored again"
+            )),
+            replaced: None,
+        }));
+    }
     let base: Option<Vec<u8>> = conn
         .prepare_cached("SELECT base FROM replaced_docs WHERE doc_id = ?1")?
         .query_row([doc_id], |r| r.get(0))

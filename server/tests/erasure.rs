@@ -181,4 +181,20 @@ fn withdrawn_reports_are_purged_after_the_retention_period_with_their_photos() {
         1
     );
     assert_eq!(server.count("SELECT count(*) FROM photos"), 0);
+
+    // A phone that offers the purged report again (a re-offer after a restore) is refused.
+    let token = server
+        .admin()
+        .issue_token("rider-1", Duration::days(1))
+        .unwrap();
+    let mut again = Device::new(Api::new(&server.url(), &token));
+    let id = format!("report:{withdrawn}");
+    again.put(&id, "report", f.report_doc(&withdrawn));
+    let replies = again.sync();
+    let reason = replies[0].docs[0].refused.clone().unwrap_or_default();
+    assert!(reason.contains("retention period"), "{reason}");
+    assert_eq!(
+        server.count(&format!("SELECT count(*) FROM docs WHERE doc_id = '{id}'")),
+        0
+    );
 }

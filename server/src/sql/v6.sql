@@ -9,3 +9,11 @@ CREATE TABLE replaced_docs (
     base        BLOB NOT NULL,
     replaced_at TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+
+-- Reports (and their cases) `waystation-server db purge-withdrawn` deleted after the retention
+-- period. A device that offers one again (a rider's phone re-offering everything after a
+-- restore) is refused, so the purge sticks.
+CREATE TABLE purged_docs (
+    doc_id    TEXT PRIMARY KEY,
+    purged_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
