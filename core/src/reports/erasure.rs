@@ -150,3 +150,68 @@ pub fn descends_from(doc: &mut AutoCommit, base: &ChangeHash, new_changes: &[Cha
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::case::integrity::writer_actor;
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 4, 0, 0).unwrap()
+    }
+
+    fn report_doc(author: &str) -> AutoCommit {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "schema", "waystation/report").unwrap();
+        doc.put(ROOT, "author", author).unwrap();
+        doc.put(ROOT, "description", "rider-1 的外卖封签被撕开")
+            .unwrap();
+        doc.commit();
+        doc.put(ROOT, "district", "610103").unwrap();
+        doc.commit();
+        doc
+    }
+
+    #[test]
+    fn a_rewritten_report_has_one_change_and_names_the_user_nowhere_but_in_free_text() {
+        let old = report_doc("rider-1");
+        assert!(names_user(&old, "rider-1").unwrap());
+        let mut new = rewrite_report(&old, "rider-1", at()).unwrap();
+        assert!(!names_user(&new.doc, "rider-1").unwrap());
+        assert_eq!(new.doc.get_changes(&[]).len(), 1, "no history");
+        assert_eq!(new.doc.get_heads(), [new.base]);
+        assert_eq!(
+            crate::store::documents::root_str(&new.doc, "author").as_deref(),
+            Some(ERASED_USER)
+        );
+        // Free text is content, kept as written.
+        assert_eq!(
+            crate::store::documents::root_str(&new.doc, "description").as_deref(),
+            Some("rider-1 的外卖封签被撕开")
+        );
+    }
+
+    #[test]
+    fn only_changes_built_on_the_new_history_descend_from_its_base() {
+        let old = report_doc("rider-1");
+        let Rewritten { mut doc, base } = rewrite_report(&old, "rider-1", at()).unwrap();
+
+        // A change on the new history.
+        let mut on_new = doc.fork().with_actor(writer_actor("sup-1"));
+        on_new.put(ROOT, "district", "610113").unwrap();
+        on_new.commit();
+        let new_changes = on_new.get_changes(&doc.get_heads());
+        assert!(descends_from(&mut on_new, &base, &new_changes));
+
+        // A change on the old history, merged into the new: refused.
+        let mut on_old = old.clone();
+        on_old.put(ROOT, "district", "610113").unwrap();
+        on_old.commit();
+        let before = doc.get_heads();
+        doc.merge(&mut on_old).unwrap();
+        let merged = doc.get_changes(&before);
+        assert!(!merged.is_empty());
+        assert!(!descends_from(&mut doc, &base, &merged));
+    }
+}
