@@ -25,6 +25,8 @@ data class StationRow(
     val openStatus: OpenStatus,
     val services: String,
     val phone: String?,
+    /** Where it is, WGS-84: what the "navigate" hand-offs convert ([mapHandoffs]). */
+    val position: Coordinate,
 )
 
 /** What the station screen shows after a query. */
@@ -110,6 +112,7 @@ class StationsViewModel(
             openStatus = hit.status,
             services = s.services.joinToString(if (lang == Lang.ZH) "、" else ", ") { label(it) },
             phone = s.phone,
+            position = s.position,
         )
     }
 }

@@ -4,11 +4,10 @@ import android.app.Application
 import android.content.Context
 import android.content.SharedPreferences
 import java.io.File
-import java.util.Locale
+import java.time.Clock
 import java.util.UUID
 import org.waystation.demo.BackgroundSyncScheduler
 import org.waystation.demo.CoreSyncGateway
-import org.waystation.demo.Lang
 import org.waystation.demo.StringStore
 import org.waystation.demo.SyncCoordinator
 import org.waystation.demo.SyncGateway
@@ -34,7 +33,11 @@ object AppGraph {
         val core: Waystation,
         /** This install's rider id (a demo has no accounts). */
         val user: String,
-        val lang: Lang,
+        /**
+         * The time the screens show and judge by ("open now", "sent 10:42", a fix's age): the
+         * system clock, a fixed one under test. The core has its own (core/src/clock.rs).
+         */
+        val clock: Clock,
         val sync: SyncGateway,
         val coordinator: SyncCoordinator,
         private val prefs: SharedPreferences,
@@ -112,13 +115,12 @@ object AppGraph {
      * migrations and builds the station index from SQLite: milliseconds for the sample pack.
      */
     @Synchronized
-    fun init(app: Application, scheduler: BackgroundSyncScheduler): Graph {
+    fun init(app: Application, scheduler: BackgroundSyncScheduler, clock: Clock = Clock.systemUTC()): Graph {
         graph?.let { return it }
         val prefs = app.getSharedPreferences("waystation-demo", Context.MODE_PRIVATE)
         val user = prefs.getString(KEY_USER, null) ?: ("rider-" + UUID.randomUUID().toString().take(8)).also {
             prefs.edit().putString(KEY_USER, it).apply()
         }
-        val lang = if (Locale.getDefault().language == "zh") Lang.ZH else Lang.EN
         // The demo trusts the demo publisher key, whose secret is public: a real app ships
         // the city's key instead.
         val core = Waystation(File(app.filesDir, "waystation").path, WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
@@ -127,8 +129,21 @@ object AppGraph {
         val sync = CoreSyncGateway(core) { accounts.read() }
         lateinit var created: Graph
         val coordinator = SyncCoordinator(sync, scheduler) { created.syncPreferences }
-        created = Graph(app, core, user, lang, sync, coordinator, prefs, accounts)
+        created = Graph(app, core, user, clock, sync, coordinator, prefs, accounts)
         graph = created
         return created
+    }
+
+    /**
+     * Closes the core and forgets the graph, so that the next [init] opens it again. A phone
+     * never needs this (the graph lives as long as the process); the Robolectric tests do, since
+     * each test gets a new Application and data directory in the same JVM.
+     */
+    @Synchronized
+    fun release() {
+        val current = graph ?: return
+        graph = null
+        (current.sync as? AutoCloseable)?.close()
+        current.core.close()
     }
 }

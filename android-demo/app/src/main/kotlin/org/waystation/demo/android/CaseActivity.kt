@@ -14,7 +14,7 @@ class CaseActivity : Screen() {
         title = t("处理进度", "Case timeline")
         column = scrollingScreen()
         val id = intent.getStringExtra(EXTRA_REPORT_ID) ?: return finish()
-        val vm = OutboxViewModel(graph.core, graph.user, lang)
+        val vm = OutboxViewModel(graph.core, graph.user, lang, graph.clock)
         work({ vm.case(id) }, ::show)
     }
 

@@ -15,7 +15,7 @@ class OutboxActivity : Screen() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         title = t("发件箱", "Outbox")
-        vm = OutboxViewModel(graph.core, graph.user, lang)
+        vm = OutboxViewModel(graph.core, graph.user, lang, graph.clock)
         list = scrollingScreen()
     }
 

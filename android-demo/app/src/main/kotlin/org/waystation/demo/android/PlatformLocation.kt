@@ -10,7 +10,7 @@ import android.os.Build
 import android.os.Bundle
 import android.os.CancellationSignal
 import android.os.Looper
-import java.time.Instant
+import java.time.Clock
 import kotlin.coroutines.resume
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -25,7 +25,7 @@ import org.waystation.demo.chooseFix
  * fused provider: Google Play services are missing on most phones sold in China. Fixes are
  * WGS-84; each keeps its accuracy (or its absence) and the mock flag.
  */
-class PlatformLocation(private val context: Context) {
+class PlatformLocation(private val context: Context, private val clock: Clock = Clock.systemUTC()) {
     private val manager: LocationManager = context.getSystemService(LocationManager::class.java)
         ?: throw IllegalStateException("this device has no location service")
 
@@ -46,7 +46,7 @@ class PlatformLocation(private val context: Context) {
         val fresh = coroutineScope {
             providers.map { provider -> async { withTimeoutOrNull(timeoutMs) { current(provider) } } }.awaitAll()
         }
-        return chooseFix(known + fresh.filterNotNull(), Instant.now())
+        return chooseFix(known + fresh.filterNotNull(), clock.instant())
     }
 
     private fun lastKnown(provider: String): PlatformFix? = try {

@@ -18,7 +18,6 @@ import android.widget.Spinner
 import android.widget.TextView
 import java.io.File
 import java.time.Duration
-import java.time.Instant
 import kotlinx.coroutines.launch
 import org.waystation.demo.AutosavePolicy
 import org.waystation.demo.ReportField
@@ -47,7 +46,7 @@ class ReportActivity : Screen() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         title = t("隐患报告", "Hazard report")
-        form = ReportForm(graph.core, graph.user, lang)
+        form = ReportForm(graph.core, graph.user, lang, clock = graph.clock)
         content = scrollingScreen()
         pendingPhoto = savedInstanceState?.getString(STATE_PHOTO)?.let(::File)
         val id = savedInstanceState?.getString(STATE_ID) ?: intent.getStringExtra(EXTRA_REPORT_ID)
@@ -175,7 +174,7 @@ class ReportActivity : Screen() {
     /** Saves when the autosave policy says so: after a pause, or at the latest 5 s after the first edit. */
     private fun scheduleAutosave() {
         val due = form.autosaveDueAt(autosave) ?: return
-        val delay = Duration.between(Instant.now(), due).toMillis().coerceAtLeast(0)
+        val delay = Duration.between(now(), due).toMillis().coerceAtLeast(0)
         handler.removeCallbacks(autosaveTask)
         handler.postAtTime(autosaveTask, SystemClock.uptimeMillis() + delay)
     }
@@ -187,7 +186,7 @@ class ReportActivity : Screen() {
     }
 
     private fun locate() {
-        val location = PlatformLocation(this)
+        val location = PlatformLocation(this, graph.clock)
         if (!location.permitted()) {
             requestPermissions(arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION), REQUEST_LOCATION)
             return
@@ -202,7 +201,7 @@ class ReportActivity : Screen() {
                 fixText?.text = t("没有定位结果：请到开阔处再试", "No fix: try again in the open")
                 return@launch
             }
-            val description = describeFix(fix, form.rules, Instant.now(), lang)
+            val description = describeFix(fix, form.rules, now(), lang)
             fixText?.text = (listOf(description.summary) + description.warnings).joinToString("\n")
             // Stored even when imprecise or mock: the core flags it, and the check says whether
             // the report can be sent with it.

@@ -2,6 +2,7 @@ package org.waystation.demo.android
 
 import android.app.Activity
 import android.widget.Toast
+import java.util.Locale
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import kotlinx.coroutines.CancellationException
@@ -23,7 +24,13 @@ import org.waystation.demo.userMessage
  */
 abstract class Screen : Activity() {
     protected val graph: AppGraph.Graph get() = AppGraph.get()
-    protected val lang: Lang get() = graph.lang
+
+    /**
+     * The phone's language, read from this activity's configuration: Chinese for any `zh`
+     * locale, English otherwise. A language change recreates the activity, so each screen
+     * follows it.
+     */
+    protected val lang: Lang get() = langOf(resources.configuration.locales[0])
     protected val scope: CoroutineScope = MainScope()
     private val executor: ExecutorService = Executors.newSingleThreadExecutor()
     private val background = executor.asCoroutineDispatcher()
@@ -41,6 +48,9 @@ abstract class Screen : Activity() {
         }
     }
 
+    /** Now, by the app's clock ([AppGraph.Graph.clock]). */
+    protected fun now(): java.time.Instant = graph.clock.instant()
+
     protected fun toast(message: String) {
         Toast.makeText(this, message, Toast.LENGTH_LONG).show()
     }
@@ -51,3 +61,6 @@ abstract class Screen : Activity() {
         super.onDestroy()
     }
 }
+
+/** The interface language for a locale: Chinese for `zh` (any region or script), else English. */
+fun langOf(locale: Locale?): Lang = if (locale?.language == "zh") Lang.ZH else Lang.EN

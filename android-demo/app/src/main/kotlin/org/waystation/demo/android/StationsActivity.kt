@@ -1,20 +1,28 @@
 package org.waystation.demo.android
 
 import android.Manifest
+import android.content.ActivityNotFoundException
+import android.content.Intent
+import android.net.Uri
 import android.content.pm.PackageManager
 import android.os.Bundle
 import android.widget.HorizontalScrollView
 import android.widget.LinearLayout
 import android.widget.TextView
 import kotlinx.coroutines.launch
+import org.waystation.demo.MapHandoff
 import org.waystation.demo.StationsScreen
 import org.waystation.demo.StationsViewModel
 import org.waystation.demo.formatAccuracy
+import org.waystation.demo.mapHandoffs
 import uniffi.waystation_ffi.Coordinate
 import uniffi.waystation_ffi.Datum
 import uniffi.waystation_ffi.OpenStatus
 
-/** Nearest open stations: service filters, "open now", distance and bearing from the rider. */
+/**
+ * Nearest open stations: service filters, "open now", distance and bearing from the rider, and
+ * "navigate" to a station in Amap, Baidu Maps or any map app ([mapHandoffs]).
+ */
 class StationsActivity : Screen() {
     private lateinit var vm: StationsViewModel
     private lateinit var where: TextView
@@ -24,7 +32,7 @@ class StationsActivity : Screen() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         title = t("附近驿站", "Nearest stations")
-        vm = StationsViewModel(graph.core, lang)
+        vm = StationsViewModel(graph.core, lang, graph.clock)
         val column = scrollingScreen()
 
         column.text(t("需要的服务", "Services needed"), bold = true)
@@ -42,11 +50,11 @@ class StationsActivity : Screen() {
         }
         where = column.text(t("尚未定位", "No position yet"), sizeSp = 14f, color = Palette.MUTED)
         results = column.region()
-        if (savedInstanceState == null && PlatformLocation(this).permitted()) locate()
+        if (savedInstanceState == null && PlatformLocation(this, graph.clock).permitted()) locate()
     }
 
     private fun locate() {
-        val location = PlatformLocation(this)
+        val location = PlatformLocation(this, graph.clock)
         if (!location.permitted()) {
             requestPermissions(arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION), REQUEST_LOCATION)
             return
@@ -94,7 +102,29 @@ class StationsActivity : Screen() {
                 text(row.address, sizeSp = 14f, color = Palette.MUTED)
                 text(row.services, sizeSp = 13f, color = Palette.MUTED)
                 row.phone?.let { text("☎ $it", sizeSp = 14f) }
+                mapHandoffs(row.name, row.position, lang, ::installed).forEach { handoff ->
+                    button(handoff.label) { navigate(handoff) }
+                }
             }
+        }
+    }
+
+    /** Whether a map app is on the phone (the manifest's `<queries>` makes it visible). */
+    private fun installed(packageName: String): Boolean = try {
+        packageManager.getPackageInfo(packageName, 0)
+        true
+    } catch (e: PackageManager.NameNotFoundException) {
+        false
+    }
+
+    /** Hands the station to the map app; an app that cannot take it leaves the `geo:` URI. */
+    private fun navigate(handoff: MapHandoff) {
+        val intent = Intent(Intent.ACTION_VIEW, Uri.parse(handoff.uri))
+        handoff.app.packageName?.let { intent.setPackage(it) }
+        try {
+            startActivity(intent)
+        } catch (e: ActivityNotFoundException) {
+            toast(t("没有可以打开这个位置的地图应用", "No map app can open this place"))
         }
     }
 

@@ -5,7 +5,6 @@ import android.text.InputType
 import android.widget.Button
 import android.widget.LinearLayout
 import android.widget.TextView
-import java.time.Instant
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
@@ -93,7 +92,7 @@ class SyncActivity : Screen() {
     private fun refresh() = work({ graph.sync.status() }, ::show)
 
     private fun show(snapshot: SyncSnapshot) {
-        val screen = presentSync(snapshot, graph.sync.unavailableReason(), Instant.now(), lang, lastPacks)
+        val screen = presentSync(snapshot, graph.sync.unavailableReason(), now(), lang, lastPacks)
         headline.text = screen.headline
         headline.setTextColor(if (screen.attention) Palette.WARNING else Palette.OPEN)
         lines.removeAllViews()

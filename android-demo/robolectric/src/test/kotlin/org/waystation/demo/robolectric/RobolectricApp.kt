@@ -1,0 +1,42 @@
+package org.waystation.demo.robolectric
+
+import android.app.Application
+import java.time.Clock
+import java.time.Instant
+import java.time.ZoneOffset
+import java.util.concurrent.CopyOnWriteArrayList
+import org.waystation.demo.BackgroundSyncScheduler
+import org.waystation.demo.SyncPlan
+import org.waystation.demo.android.AppGraph
+
+/**
+ * The application class under test. The app's own (`WaystationDemoApp`, app/src/androidx)
+ * wires WorkManager, which cannot be fetched here; this one opens the same [AppGraph] on
+ * Robolectric's fresh data directory with the fixed clock and a scheduler that records the
+ * plans the shared sync policy makes, instead of handing them to WorkManager.
+ */
+class RobolectricApp : Application() {
+    override fun onCreate() {
+        super.onCreate()
+        // A previous test's graph (same JVM, same class loader) points at its data directory.
+        AppGraph.release()
+        AppGraph.init(this, scheduler, CLOCK)
+    }
+
+    /** What the app asked WorkManager to do, in order. */
+    val plans: MutableList<SyncPlan> = CopyOnWriteArrayList()
+
+    private val scheduler = BackgroundSyncScheduler { plan -> plans += plan }
+
+    companion object {
+        /**
+         * Wednesday 2 December 2026, 11:00 in Xi'an: most stations are open. The same instant
+         * as WAYSTATION_TEST_NOW, the core's clock in this JVM (robolectric/pom.xml).
+         */
+        val NOW: Instant = Instant.parse(
+            System.getenv("WAYSTATION_TEST_NOW") ?: error("WAYSTATION_TEST_NOW is not set: run through robolectric/pom.xml"),
+        )
+
+        val CLOCK: Clock = Clock.fixed(NOW, ZoneOffset.UTC)
+    }
+}
