@@ -1,6 +1,8 @@
 //! Unit tests of the case document, its fold and its integrity checks.
 
 use super::*;
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ObjType, ROOT, ReadDoc};
 
 fn at(s: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
