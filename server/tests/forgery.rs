@@ -355,3 +355,57 @@ fn a_document_that_does_not_apply_is_refused_alone_and_the_rest_of_the_request_i
     want.sort();
     assert_eq!(server_heads(&server.db, &second_id), want);
 }
+
+/// Issue 11, finding 5 (in part): a report or a case event carrying a top-level field the
+/// format does not have is refused, the field named; the server stores nothing of it.
+#[test]
+fn unknown_fields_in_reports_and_case_events_are_refused_and_named() {
+    let server = TestServer::start();
+    let rider = Phone::new(&server, "rider-1", waystation_server::Role::Rider);
+    let staff = Phone::new(&server, "staff-1", waystation_server::Role::Station);
+    let id = rider.report("rider-1");
+    let report_id = format!("report:{id}");
+    let mut doc = rider.f.doc(&report_id);
+    doc.put(ROOT, "rider_phone", "13800000000").unwrap();
+    doc.commit();
+    let mut hand = Device::new(rider.api.with_token(&rider.api.token));
+    hand.put(&report_id, "report", doc);
+    let r = hand.exchange(std::slice::from_ref(&report_id)).unwrap();
+    let why = r.docs[0].refused.as_deref().expect("refused");
+    assert!(why.contains("unknown field 'rider_phone'"), "{why}");
+    assert!(
+        !why.contains("13800000000"),
+        "the value is not echoed: {why}"
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM docs WHERE kind = 'report'"),
+        0
+    );
+
+    // The real report syncs; staff-1 acknowledges, with an extra field in the event.
+    rider.sync();
+    staff.sync();
+    staff.f.case_event(
+        &id,
+        "staff-1",
+        CaseRole::StationStaff,
+        CaseEventKind::Acknowledge,
+    );
+    let case_id = format!("case:{id}");
+    let mut case = staff.case_doc(&id);
+    let (_, events) = case.get(ROOT, "events").unwrap().unwrap();
+    let event_id = case.keys(&events).next().unwrap();
+    let (_, event) = case.get(&events, event_id.as_str()).unwrap().unwrap();
+    case.set_actor(integrity::writer_actor("staff-1"));
+    case.put(&event, "priority", "urgent").unwrap();
+    case.commit();
+    let mut hand = Device::new(staff.api.with_token(&staff.api.token));
+    hand.put(&case_id, "case", case);
+    let r = hand.exchange(std::slice::from_ref(&case_id)).unwrap();
+    let why = r.docs[0].refused.as_deref().expect("refused");
+    assert!(why.contains("'priority'"), "{why}");
+    assert_eq!(
+        server.count("SELECT count(*) FROM docs WHERE kind = 'case'"),
+        0
+    );
+}
