@@ -3,6 +3,7 @@
 
 mod case;
 mod demo;
+mod files;
 mod output;
 mod report;
 mod sync;
@@ -264,8 +265,7 @@ impl Cli {
             keys.push(packs::demo_trusted_key());
         }
         for path in &self.trust_key {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("cannot read key file {}", path.display()))?;
+            let bytes = files::read_bounded(path, "key file", files::MAX_KEY_FILE_BYTES)?;
             let key: TrustedKey = serde_json::from_slice(&bytes).with_context(|| {
                 format!(
                     "{} is not a key file with key_id and public_key",
@@ -347,8 +347,7 @@ fn stations(cli: &Cli, cmd: &StationsCmd) -> Result<()> {
     let ws = cli.open()?;
     match cmd {
         StationsCmd::Import { file } => {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = files::read_bounded(file, "pack", packs::DEFAULT_MAX_PACK_BYTES)?;
             let o = ws.import_station_pack(&bytes)?;
             if o.unchanged {
                 println!(
@@ -450,11 +449,12 @@ fn pack(cli: &Cli, cmd: &PackCmd) -> Result<()> {
             out,
             r#type,
         } => {
-            let kp = PublisherKeyPair::from_json(
-                &std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?,
-            )?;
-            let payload =
-                std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+            let kp = PublisherKeyPair::from_json(&files::read_bounded(
+                key,
+                "key file",
+                files::MAX_KEY_FILE_BYTES,
+            )?)?;
+            let payload = files::read_bounded(input, "payload", packs::DEFAULT_MAX_PACK_BYTES)?;
             serde_json::from_slice::<serde_json::Value>(&payload)
                 .with_context(|| format!("{} is not valid JSON", input.display()))?;
             let sealed = packs::seal(&payload, &payload_type(r#type), &kp)?;
@@ -469,8 +469,7 @@ fn pack(cli: &Cli, cmd: &PackCmd) -> Result<()> {
             );
         }
         PackCmd::Verify { file, r#type } => {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = files::read_bounded(file, "pack", packs::DEFAULT_MAX_PACK_BYTES)?;
             let v = packs::open(
                 &bytes,
                 &payload_type(r#type),

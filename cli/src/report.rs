@@ -338,8 +338,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             print_report(&report);
         }
         ReportCmd::Attach { id, photo, out } => {
-            let bytes = std::fs::read(photo)
-                .with_context(|| format!("cannot read photo {}", photo.display()))?;
+            let bytes = crate::files::read_bounded(photo, "photo", rules.max_photo_bytes)?;
             let info = ws.attach_report_photo(id, &bytes, &rules)?;
             if out.json {
                 return print_json(&info);

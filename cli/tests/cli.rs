@@ -350,7 +350,7 @@ fn bad_input_exits_non_zero_with_a_named_reason() {
     );
     fails_with(
         &waystation(&d, &["stations", "import", "/no/such/file"]),
-        "cannot read /no/such/file",
+        "cannot read pack /no/such/file",
     );
     // a data directory that is a file
     fails_with(
@@ -544,4 +544,99 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
     let (status, stderr) = read_one_line_then_close(cmd);
     assert_eq!(status.signal(), Some(13), "SIGPIPE; {status:?}: {stderr}");
     assert_eq!(stderr, "", "nothing on stderr");
+}
+
+/// Runs `waystation` with its address space capped at 1 GiB, so a command that reads an
+/// endless file whole dies of a failed allocation (and this test fails) instead of eating the
+/// machine's memory.
+#[cfg(unix)]
+fn waystation_in_1_gib(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_waystation"));
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("WAYSTATION_DATA_DIR")
+        .env_remove("WAYSTATION_USER")
+        .env("WAYSTATION_TEST_NOW", "2026-11-30T04:00:00Z");
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().expect("waystation runs")
+}
+
+/// Every file the command reads whole (packs, key files, payloads, photos) is refused once it
+/// passes the limit for its kind, so `/dev/zero` or a 10 GB file handed over by mistake is a
+/// named error (exit 1), not an out-of-memory crash; nothing stored changes.
+#[cfg(unix)]
+#[test]
+fn endless_and_oversized_files_are_refused_before_they_are_read_whole() {
+    let (dir, d) = fresh();
+    ok(&waystation(&d, &["stations", "packs"]));
+    let zero = "/dev/zero";
+    fails_with(
+        &waystation_in_1_gib(&d, &["stations", "import", zero]),
+        "pack /dev/zero is larger than the limit of 33554432 bytes",
+    );
+    fails_with(
+        &waystation_in_1_gib(&d, &["pack", "verify", zero]),
+        "pack /dev/zero is larger than the limit",
+    );
+    fails_with(
+        &waystation_in_1_gib(&d, &["--trust-key", zero, "stations", "packs"]),
+        "key file /dev/zero is larger than the limit of 65536 bytes",
+    );
+    let payload = dir.path().join("payload.json");
+    std::fs::write(&payload, b"{}").unwrap();
+    let out = dir.path().join("out.pack.json");
+    fails_with(
+        &waystation_in_1_gib(
+            &d,
+            &[
+                "pack",
+                "sign",
+                "--key",
+                zero,
+                "--in",
+                payload.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ),
+        "key file /dev/zero is larger than the limit",
+    );
+    // A regular file past the limit is refused by its size, before a byte is read: a sparse
+    // 40 MB file costs nothing on disk.
+    let big = dir.path().join("big.pack.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(40 << 20)
+        .unwrap();
+    fails_with(
+        &waystation_in_1_gib(&d, &["stations", "import", big.to_str().unwrap()]),
+        "is larger than the limit of 33554432 bytes",
+    );
+    let id = ok(&waystation(
+        &d,
+        &["report", "new", "--category", "food.seal"],
+    ));
+    fails_with(
+        &waystation_in_1_gib(&d, &["report", "attach", id.trim(), zero]),
+        "photo /dev/zero is larger than the limit of 10485760 bytes",
+    );
+    // Nothing stored changed.
+    let packs: Vec<Value> =
+        serde_json::from_str(&ok(&waystation(&d, &["stations", "packs", "--json"]))).unwrap();
+    assert_eq!(packs.len(), 1);
+    assert!(!out.exists());
 }
