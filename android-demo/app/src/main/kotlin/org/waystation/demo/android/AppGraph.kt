@@ -28,7 +28,8 @@ object AppGraph {
     const val TRAINING_PACK_ASSET = "packs/xian-training.pack.json"
 
     class Graph internal constructor(
-        private val context: Context,
+        /** Reads a bundled pack by its asset name. */
+        private val bundled: (String) -> ByteArray,
         /** One core for the app's lifetime; safe to call from any thread. */
         val core: Waystation,
         /** This install's rider id (a demo has no accounts). */
@@ -80,13 +81,11 @@ object AppGraph {
             synchronized(packLock) {
                 if (packsChecked) return
                 val kinds = core.installedPacks().map { it.kind }.toSet()
-                if ("stations" !in kinds) core.importStationPack(readAsset(STATION_PACK_ASSET))
-                if ("training" !in kinds) core.importTrainingPack(readAsset(TRAINING_PACK_ASSET))
+                if ("stations" !in kinds) core.importStationPack(bundled(STATION_PACK_ASSET))
+                if ("training" !in kinds) core.importTrainingPack(bundled(TRAINING_PACK_ASSET))
                 packsChecked = true
             }
         }
-
-        private fun readAsset(name: String): ByteArray = context.assets.open(name).use { it.readBytes() }
     }
 
     private const val KEY_BACKGROUND = "background_sync"
@@ -113,9 +112,16 @@ object AppGraph {
     /**
      * Opens the core on the app's private storage and wires sync to [scheduler]. Opening runs
      * migrations and builds the station index from SQLite: milliseconds for the sample pack.
+     * [bundled] reads the packs shipped with the app (its assets; the Robolectric tests, which
+     * have no APK, read them from data/).
      */
     @Synchronized
-    fun init(app: Application, scheduler: BackgroundSyncScheduler, clock: Clock = Clock.systemUTC()): Graph {
+    fun init(
+        app: Application,
+        scheduler: BackgroundSyncScheduler,
+        clock: Clock = Clock.systemUTC(),
+        bundled: (String) -> ByteArray = { name -> app.assets.open(name).use { it.readBytes() } },
+    ): Graph {
         graph?.let { return it }
         val prefs = app.getSharedPreferences("waystation-demo", Context.MODE_PRIVATE)
         val user = prefs.getString(KEY_USER, null) ?: ("rider-" + UUID.randomUUID().toString().take(8)).also {
@@ -129,7 +135,7 @@ object AppGraph {
         val sync = CoreSyncGateway(core) { accounts.read() }
         lateinit var created: Graph
         val coordinator = SyncCoordinator(sync, scheduler) { created.syncPreferences }
-        created = Graph(app, core, user, clock, sync, coordinator, prefs, accounts)
+        created = Graph(bundled, core, user, clock, sync, coordinator, prefs, accounts)
         graph = created
         return created
     }

@@ -1,6 +1,9 @@
 package org.waystation.demo.robolectric
 
 import android.app.Application
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.Paths
 import java.time.Clock
 import java.time.Instant
 import java.time.ZoneOffset
@@ -20,7 +23,7 @@ class RobolectricApp : Application() {
         super.onCreate()
         // A previous test's graph (same JVM, same class loader) points at its data directory.
         AppGraph.release()
-        AppGraph.init(this, scheduler, CLOCK)
+        AppGraph.init(this, scheduler, CLOCK) { asset -> Files.readAllBytes(bundledPack(asset)) }
     }
 
     /** What the app asked WorkManager to do, in order. */
@@ -38,5 +41,17 @@ class RobolectricApp : Application() {
         )
 
         val CLOCK: Clock = Clock.fixed(NOW, ZoneOffset.UTC)
+
+        private val repoRoot: Path = Paths.get(System.getProperty("waystation.repo.root") ?: error("waystation.repo.root is not set"))
+
+        /**
+         * The file under data/ that scripts/build-rust.sh copies to the app's assets as [asset]
+         * (Robolectric reads assets only from an APK, which this build has none of).
+         */
+        fun bundledPack(asset: String): Path = when (asset) {
+            AppGraph.STATION_PACK_ASSET -> repoRoot.resolve("data/stations/xian-sample.pack.json")
+            AppGraph.TRAINING_PACK_ASSET -> repoRoot.resolve("data/training/xian-training.pack.json")
+            else -> error("no bundled pack is called $asset")
+        }
     }
 }

@@ -1,0 +1,93 @@
+package org.waystation.demo.robolectric
+
+import android.app.Activity
+import android.content.Intent
+import java.awt.image.BufferedImage
+import java.io.ByteArrayOutputStream
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.Paths
+import java.util.concurrent.TimeUnit
+import javax.imageio.ImageIO
+import org.junit.After
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertTrue
+import org.robolectric.Robolectric
+import org.waystation.demo.android.AppGraph
+import uniffi.waystation_ffi.Coordinate
+import uniffi.waystation_ffi.Datum
+
+/**
+ * The base of the screen tests: Robolectric makes a new [RobolectricApp] (and so a new data
+ * directory and core) for each test; the graph is released after it.
+ */
+abstract class ScreenTest {
+    val graph: AppGraph.Graph get() = AppGraph.get()
+
+    @After
+    fun releaseGraph() = AppGraph.release()
+
+    /** Creates, starts and resumes [screen] (with [intent]'s extras), as the launcher would. */
+    fun <T : Activity> open(screen: Class<T>, intent: Intent? = null): T {
+        val controller = if (intent == null) Robolectric.buildActivity(screen) else Robolectric.buildActivity(screen, intent)
+        return controller.setup().get()
+    }
+
+    companion object {
+        /** The Bell Tower of Xi'an, WGS-84: the Stations screen's demo position. */
+        val BELL_TOWER = Coordinate(34.25953, 108.94235, Datum.WGS84)
+
+        /** A real JPEG (16×16, written by the JDK's encoder), as a camera app would save one. */
+        val JPEG: ByteArray by lazy {
+            val image = BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB)
+            for (x in 0 until 16) for (y in 0 until 16) image.setRGB(x, y, (x * 16) shl 16 or (y * 16))
+            ByteArrayOutputStream().also { assertTrue(ImageIO.write(image, "jpg", it)) }.toByteArray()
+        }
+    }
+}
+
+/**
+ * A real `waystation-server` on loopback (built next to the native library by
+ * `cargo build -p waystation-server`), on a database under [dir], sharing the test's fixed
+ * clock (WAYSTATION_TEST_NOW is in this JVM's environment, which the process inherits).
+ */
+class LoopbackServer(private val dir: Path) : AutoCloseable {
+    private val bin: String = Paths.get(System.getProperty("jna.library.path"), "waystation-server").toString()
+    private val db: Path = dir.resolve("server.db")
+    private var process: Process? = null
+
+    /** The server's URL once [start]ed. */
+    lateinit var url: String
+        private set
+
+    init {
+        Files.createDirectories(dir)
+    }
+
+    /** Adds an account and returns its token. */
+    fun addUser(name: String, role: String, vararg extra: String): String {
+        val p = ProcessBuilder(bin, "user", "add", "--db", db.toString(), "--name", name, "--role", role, *extra)
+            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
+        val out = p.inputStream.bufferedReader().readText()
+        assertEquals("user add failed: $out", 0, p.waitFor())
+        return out.trim().lines().last()
+    }
+
+    fun start(): LoopbackServer {
+        val p = ProcessBuilder(bin, "serve", "--db", db.toString(), "--listen", "127.0.0.1:0")
+            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
+        process = p
+        val line = p.inputStream.bufferedReader().readLine().orEmpty()
+        assertTrue(line, line.startsWith("listening on "))
+        url = line.substringAfterLast(' ')
+        return this
+    }
+
+    override fun close() {
+        process?.let {
+            it.destroy()
+            it.waitFor(10, TimeUnit.SECONDS)
+        }
+        process = null
+    }
+}
