@@ -12,7 +12,10 @@
 //!   the new one. Changes of the old history are refused ([`refuse_old_history`]), so no
 //!   device can bring the erased history back.
 //! - [`purge_withdrawn`] (`waystation-server db purge-withdrawn`) deletes reports withdrawn
-//!   more than a retention period ago, with their cases and the photos nothing else names.
+//!   more than a retention period ago, with their cases and their photos that no other report
+//!   names. Other photos no report names go only by the quota sweep's rule
+//!   (`crate::quota::sweep_unlinked_photos`, after its grace period): a photo is uploaded
+//!   before its report, so one uploaded an hour ago for a report still on its way stays.
 //!
 //! Both run with `secure_delete` on, so the freed pages are overwritten with zeros, and end
 //! with a WAL checkpoint, so the old pages leave the write-ahead log too.
@@ -50,7 +53,8 @@ pub struct Erasure {
 pub struct Purge {
     /// Withdrawn reports deleted (each with its case).
     pub reports: usize,
-    /// Photos deleted because no remaining report names them.
+    /// Photos deleted: the purged reports' photos that no remaining report names, and
+    /// uploads no report names that are older than the grace period (the quota sweep's rule).
     pub photos: usize,
 }
 
@@ -183,16 +187,29 @@ pub fn erase_user(db_path: &Path, user: &str, now: DateTime<Utc>) -> Result<Eras
     Ok(done)
 }
 
-/// Deletes every report withdrawn more than `older_than` before `now`, with its case, and the
-/// photos no remaining report names, in one transaction.
+/// Deletes every report withdrawn more than `older_than` before `now`, with its case and its
+/// author's uploads of its photos, then applies the quota sweep's rule with
+/// `unlinked_photo_grace` (the server's `--unlinked-photo-grace-days`): uploads no report of
+/// their uploader names are forgotten once older than the grace, and bytes no upload and no
+/// report name are deleted. One transaction.
+///
+/// Why not "every photo no report names": a device uploads a photo before the report that
+/// names it, so such a photo is often one whose report is still on its way, and deleting it
+/// would cost the rider the photo (or a second upload on a metered plan).
 pub fn purge_withdrawn(
     db_path: &Path,
     older_than: Duration,
+    unlinked_photo_grace: Duration,
     now: DateTime<Utc>,
 ) -> Result<Purge, AdminError> {
     if older_than < Duration::zero() {
         return Err(AdminError::Invalid(
             "the retention period cannot be negative".into(),
+        ));
+    }
+    if unlinked_photo_grace < Duration::zero() {
+        return Err(AdminError::Invalid(
+            "the grace period for photos no report names cannot be negative".into(),
         ));
     }
     let cutoff = now - older_than;
@@ -204,6 +221,8 @@ pub fn purge_withdrawn(
             .collect::<rusqlite::Result<_>>()?
     };
     let mut done = Purge::default();
+    // (author, photo) of every purged report: the uploads that went with it.
+    let mut uploads: Vec<(String, String)> = Vec::new();
     for doc_id in reports {
         let Some(stored) = store::load(&tx, &doc_id).map_err(|e| internal(e.message))? else {
             continue;
@@ -215,6 +234,14 @@ pub fn purge_withdrawn(
             continue;
         }
         let case = format!("case:{}", report.id);
+        let mut stmt = tx.prepare(
+            "SELECT d.owner, rp.sha256 FROM report_photos rp \
+             JOIN docs d ON d.doc_id = rp.report_id WHERE rp.report_id = ?1",
+        )?;
+        for row in stmt.query_map([&doc_id], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            uploads.push(row?);
+        }
+        drop(stmt);
         for id in [&doc_id, &case] {
             tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id])?;
             tx.execute("DELETE FROM report_photos WHERE report_id = ?1", [id])?;
@@ -226,16 +253,19 @@ pub fn purge_withdrawn(
         }
         done.reports += 1;
     }
-    if done.reports > 0 {
+    // The purged reports' uploads go with them, unless another report of the same author
+    // names the photo. Someone else's upload of the same bytes is theirs: it stays, and the
+    // sweep's rule below decides about it.
+    for (author, sha) in &uploads {
         tx.execute(
-            "DELETE FROM photo_uploaders WHERE sha256 NOT IN (SELECT sha256 FROM report_photos)",
-            [],
-        )?;
-        done.photos = tx.execute(
-            "DELETE FROM photos WHERE sha256 NOT IN (SELECT sha256 FROM report_photos)",
-            [],
+            "DELETE FROM photo_uploaders AS pu WHERE pu.user_id = ?1 AND pu.sha256 = ?2 \
+             AND NOT EXISTS (SELECT 1 FROM report_photos rp JOIN docs d \
+             ON d.doc_id = rp.report_id WHERE rp.sha256 = pu.sha256 AND d.owner = pu.user_id)",
+            params![author, sha],
         )?;
     }
+    let swept = crate::quota::sweep_in(&tx, unlinked_photo_grace, now)?;
+    done.photos = swept.photos as usize;
     tx.commit()?;
     checkpoint(&conn)?;
     Ok(done)

@@ -100,8 +100,9 @@ enum DbCmd {
         #[arg(long)]
         db: PathBuf,
     },
-    /// Delete the reports withdrawn more than N days ago, with their cases and the photos no
-    /// other report names (a retention period; decision 0009). Run it daily, e.g. from cron.
+    /// Delete the reports withdrawn more than N days ago, with their cases and their photos
+    /// no other report names (a retention period; decision 0009). Run it daily, e.g. from cron.
+    /// Photos uploaded for reports that have not arrived yet stay for the grace period.
     PurgeWithdrawn {
         /// The database file.
         #[arg(long)]
@@ -109,6 +110,10 @@ enum DbCmd {
         /// The retention period, in days.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=36_500))]
         older_than_days: u32,
+        /// Days an uploaded photo that no report of its uploader names is kept: give the
+        /// value `serve` runs with.
+        #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=365))]
+        unlinked_photo_grace_days: i64,
     },
 }
 
@@ -460,15 +465,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::Db(DbCmd::PurgeWithdrawn {
             db,
             older_than_days,
+            unlinked_photo_grace_days,
         }) => {
             let done = waystation_server::erasure::purge_withdrawn(
                 &db,
                 chrono::Duration::days(i64::from(older_than_days)),
+                chrono::Duration::days(unlinked_photo_grace_days),
                 waystation_core::Clock::now(&SystemClock),
             )?;
             eprintln!(
                 "Purged {} report(s) withdrawn more than {older_than_days} day(s) ago, with their \
-                 cases, and {} photo(s) no other report names.",
+                 cases, and {} photo(s) no other report names (uploads within the \
+                 {unlinked_photo_grace_days}-day grace period stay).",
                 done.reports, done.photos
             );
         }

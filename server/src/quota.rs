@@ -213,20 +213,33 @@ pub fn sweep_unlinked_photos(
     grace: Duration,
     now: DateTime<Utc>,
 ) -> Result<Swept, ApiError> {
-    let cutoff = rfc3339(now - grace);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let uploads = tx.execute(
+    let swept = sweep_in(&tx, grace, now)?;
+    tx.commit()?;
+    Ok(swept)
+}
+
+/// [`sweep_unlinked_photos`]'s rule, inside the caller's transaction: the one rule for what
+/// may go of the photos no report links, so that `db purge-withdrawn`
+/// (`crate::erasure::purge_withdrawn`) removes no upload the running server's sweep would
+/// keep (a photo uploaded an hour ago, whose report has not arrived yet).
+pub(crate) fn sweep_in(
+    conn: &Connection,
+    grace: Duration,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Swept> {
+    let cutoff = rfc3339(now - grace);
+    let uploads = conn.execute(
         "DELETE FROM photo_uploaders AS pu WHERE pu.uploaded_at < ?1 AND NOT EXISTS \
          (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
           WHERE rp.sha256 = pu.sha256 AND d.owner = pu.user_id)",
         params![cutoff],
     )? as u64;
-    let photos = tx.execute(
+    let photos = conn.execute(
         "DELETE FROM photos AS p WHERE \
          NOT EXISTS (SELECT 1 FROM photo_uploaders pu WHERE pu.sha256 = p.sha256) \
          AND NOT EXISTS (SELECT 1 FROM report_photos rp WHERE rp.sha256 = p.sha256)",
         [],
     )? as u64;
-    tx.commit()?;
     Ok(Swept { uploads, photos })
 }

@@ -198,3 +198,91 @@ fn withdrawn_reports_are_purged_after_the_retention_period_with_their_photos() {
         0
     );
 }
+
+/// A PNG whose bytes (and so SHA-256) differ with `n`: bytes after IEND are ignored.
+fn png_variant(n: u8) -> Vec<u8> {
+    let mut png = png_1x1();
+    png.extend(std::iter::repeat_n(n, usize::from(n) + 1));
+    png
+}
+
+#[test]
+fn a_purge_keeps_photos_uploaded_for_reports_still_on_their_way() {
+    let server = TestServer::start();
+    let db = server.db.to_str().unwrap().to_string();
+    let f = Factory::new();
+    let (withdrawn, photo) = f.report_with_photo("rider-1");
+    f.ws.withdraw_report("rider-1", &withdrawn, "已自行处理")
+        .unwrap();
+    let mut rider = Device::new(server.user("rider-1", Role::Rider, &[]));
+    let purged_sha = sha256_hex(&photo);
+    assert_eq!(
+        rider
+            .api
+            .put(&format!("/v1/photos/{purged_sha}"), photo)
+            .status()
+            .as_u16(),
+        201
+    );
+    rider.put(
+        &format!("report:{withdrawn}"),
+        "report",
+        f.report_doc(&withdrawn),
+    );
+    rider.sync();
+    // A photo uploaded at noon (the server's clock) for a report the phone has not sent yet:
+    // photos go before their report.
+    let waiting = png_variant(5);
+    let waiting_sha = sha256_hex(&waiting);
+    let path = format!("/v1/photos/{waiting_sha}");
+    assert_eq!(rider.api.put(&path, waiting).status().as_u16(), 201);
+    let photo_count = |sha: &str| {
+        server.count(&format!(
+            "SELECT count(*) FROM photos WHERE sha256 = '{sha}'"
+        ))
+    };
+
+    // An hour later, a purge with no retention: the withdrawn report goes with its photo; the
+    // photo whose report is still on its way stays, and its uploader may still read it.
+    let out = server_cmd(
+        &[
+            "db",
+            "purge-withdrawn",
+            "--db",
+            &db,
+            "--older-than-days",
+            "0",
+        ],
+        noon() + Duration::hours(1),
+    );
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("Purged 1 report(s)") && said.contains("1 photo(s)"),
+        "{said}"
+    );
+    assert_eq!(photo_count(&purged_sha), 0, "the purged report's photo");
+    assert_eq!(photo_count(&waiting_sha), 1, "the photo an hour old");
+    assert_eq!(rider.api.head(&path).status().as_u16(), 200);
+
+    // Past the grace period (7 days by default), the sweep's rule applies in a purge too.
+    let out = server_cmd(
+        &[
+            "db",
+            "purge-withdrawn",
+            "--db",
+            &db,
+            "--older-than-days",
+            "0",
+        ],
+        noon() + Duration::days(8),
+    );
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Purged 0 report(s)"), "{said}");
+    assert_eq!(
+        photo_count(&waiting_sha),
+        0,
+        "the upload past its grace period"
+    );
+}
