@@ -37,6 +37,26 @@ pub fn demo_trusted_key() -> TrustedKey {
 /// Largest pack accepted by default, in bytes. The Xi'an pack is about 0.6 MB.
 pub const DEFAULT_MAX_PACK_BYTES: usize = 32 * 1024 * 1024;
 
+/// Most signatures an envelope may carry. DSSE allows several (a publisher rotating keys signs
+/// with the old and the new one), but each one costs an Ed25519 verification: without a bound,
+/// a 32 MB pack holding a quarter of a million signatures under a trusted key id keeps a phone
+/// busy verifying for many seconds before it is refused.
+pub const MAX_SIGNATURES: usize = 8;
+
+/// At most `max` characters of `text` from a pack, control characters replaced: key ids and
+/// payload types are echoed in refusals, and a pack is untrusted until verified.
+fn shown(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// A DSSE envelope as it is stored in a `.pack.json` file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -304,7 +324,13 @@ pub fn open(
     if env.payload_type != expected_type {
         return Err(Error::pack(format!(
             "pack has payload type '{}', expected '{expected_type}'",
-            env.payload_type
+            shown(&env.payload_type, 80)
+        )));
+    }
+    if env.signatures.len() > MAX_SIGNATURES {
+        return Err(Error::pack(format!(
+            "pack has {} signatures, more than the limit of {MAX_SIGNATURES}",
+            env.signatures.len()
         )));
     }
     let payload = B64
@@ -316,19 +342,20 @@ pub fn open(
     let message = pae(&env.payload_type, &payload);
     let mut reasons = Vec::new();
     for s in &env.signatures {
+        let keyid = shown(&s.keyid, 80);
         let Some(key) = trusted.iter().find(|k| k.key_id == s.keyid) else {
-            reasons.push(format!("key '{}' is not a trusted publisher key", s.keyid));
+            reasons.push(format!("key '{keyid}' is not a trusted publisher key"));
             continue;
         };
         let sig_bytes = match B64.decode(s.sig.as_bytes()) {
             Ok(b) => b,
             Err(_) => {
-                reasons.push(format!("signature by '{}' is not valid base64", s.keyid));
+                reasons.push(format!("signature by '{keyid}' is not valid base64"));
                 continue;
             }
         };
         let Ok(sig_arr) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else {
-            reasons.push(format!("signature by '{}' is not 64 bytes long", s.keyid));
+            reasons.push(format!("signature by '{keyid}' is not 64 bytes long"));
             continue;
         };
         let sig = Signature::from_bytes(&sig_arr);
@@ -341,8 +368,7 @@ pub fn open(
                 });
             }
             Err(_) => reasons.push(format!(
-                "signature by '{}' does not match the payload (forged or tampered)",
-                s.keyid
+                "signature by '{keyid}' does not match the payload (forged or tampered)"
             )),
         }
     }
@@ -372,6 +398,63 @@ mod tests {
         assert_eq!(v.bytes, br#"{"hello":"world"}"#);
         assert_eq!(v.key_id, "test-key");
         assert_eq!(v.payload_sha256, sha256_hex(br#"{"hello":"world"}"#));
+    }
+
+    #[test]
+    fn a_pack_with_more_signatures_than_the_limit_is_refused_before_any_is_verified() {
+        let (kp, trusted) = setup();
+        let sealed = seal(b"{}", TYPE, &kp).unwrap();
+        let mut env: Envelope = serde_json::from_slice(&sealed).unwrap();
+        // 100,000 signatures under the trusted key id: each would cost a verification.
+        let bogus = EnvelopeSignature {
+            keyid: kp.key_id.clone(),
+            sig: B64.encode([1u8; 64]),
+        };
+        env.signatures = vec![bogus; 100_000];
+        let bytes = serde_json::to_vec(&env).unwrap();
+        let err = open(&bytes, TYPE, &trusted, DEFAULT_MAX_PACK_BYTES)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("100000 signatures, more than the limit of 8"),
+            "{}",
+            shown(&err, 200)
+        );
+        // Up to the limit, a good signature after bad ones still opens the pack.
+        let good = env.signatures[0].clone();
+        let mut env: Envelope = serde_json::from_slice(&sealed).unwrap();
+        let real = env.signatures.remove(0);
+        env.signatures = vec![good; MAX_SIGNATURES - 1];
+        env.signatures.push(real);
+        assert!(open(&serde_json::to_vec(&env).unwrap(), TYPE, &trusted, 1 << 20).is_ok());
+    }
+
+    #[test]
+    fn refusals_echo_at_most_80_characters_of_a_key_id_or_payload_type() {
+        let (kp, trusted) = setup();
+        let sealed = seal(b"{}", TYPE, &kp).unwrap();
+        let mut env: Envelope = serde_json::from_slice(&sealed).unwrap();
+        env.signatures[0].keyid = format!("{}\n", "k".repeat(1 << 20));
+        let err = open(&serde_json::to_vec(&env).unwrap(), TYPE, &trusted, 1 << 22)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a trusted publisher key"),
+            "{}",
+            shown(&err, 200)
+        );
+        assert!(err.len() < 300, "{} characters", err.len());
+        let mut env: Envelope = serde_json::from_slice(&sealed).unwrap();
+        env.payload_type = "t".repeat(1 << 20);
+        let err = open(&serde_json::to_vec(&env).unwrap(), TYPE, &trusted, 1 << 22)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected 'application/"),
+            "{}",
+            shown(&err, 200)
+        );
+        assert!(err.len() < 300, "{} characters", err.len());
     }
 
     #[test]
