@@ -234,7 +234,7 @@ impl From<rp::ReportPosition> for ReportPosition {
     }
 }
 
-/// A photo attached to a report, its metadata already stripped.
+/// A photo attached to a report, its metadata already stripped (all but its orientation).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ReportPhoto {
     /// SHA-256 of the stored bytes, lowercase hex; pass it to `reportPhotoPath`.
@@ -942,9 +942,11 @@ impl Waystation {
         Ok(self.inner.record_report_delivery(&id, &state.into())?)
     }
 
-    /// Attaches a photo (JPEG, PNG or WebP bytes as the camera wrote them) to a draft. All
-    /// metadata (EXIF with GPS, XMP, comments) is stripped before storing; the same photo
-    /// attached twice is stored once. Corrupt, truncated or non-image bytes, photos over
+    /// Attaches a photo (JPEG, PNG or WebP bytes as the camera wrote them) to a draft. Its
+    /// metadata (EXIF with GPS, camera and time, XMP, comments, thumbnails) is stripped before
+    /// storing, all but the orientation: a rotated photo keeps a minimal EXIF block holding
+    /// only its Orientation tag, so a portrait photo still displays upright (no pixel is
+    /// re-encoded). The same photo attached twice is stored once. Corrupt, truncated or non-image bytes, photos over
     /// `rules.maxPhotoBytes` and photos beyond `rules.maxPhotos` throw `InvalidInput`.
     pub fn attach_report_photo(
         &self,
@@ -964,7 +966,8 @@ impl Waystation {
         Ok(self.inner.remove_report_photo(&id, &sha256)?.into())
     }
 
-    /// The path of a stored photo (metadata already stripped), for display or upload.
+    /// The path of a stored photo (metadata stripped but for the orientation), for display or
+    /// upload.
     pub fn report_photo_path(&self, sha256: String) -> Result<String> {
         let path = self.inner.report_photo_path(&sha256)?;
         path.into_os_string()
