@@ -947,8 +947,8 @@ impl Waystation {
     /// storing, all but the orientation: a rotated photo keeps a minimal EXIF block holding
     /// only its Orientation tag, so a portrait photo still displays upright (no pixel is
     /// re-encoded). The same photo attached twice is stored once. Corrupt, truncated or
-    /// non-image bytes, photos over
-    /// `rules.maxPhotoBytes` and photos beyond `rules.maxPhotos` throw `InvalidInput`.
+    /// non-image bytes, photos over `rules.maxPhotoBytes` and photos beyond `rules.maxPhotos`
+    /// throw `InvalidInput`.
     pub fn attach_report_photo(
         &self,
         id: String,
