@@ -286,3 +286,102 @@ fn a_purge_keeps_photos_uploaded_for_reports_still_on_their_way() {
         "the upload past its grace period"
     );
 }
+
+/// Long options (`--name`) in `text`, `--help` left out.
+fn long_options(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, _) in text.match_indices("--") {
+        let name: String = text[i + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+            .collect();
+        if name.len() > 1 && name != "help" && !found.contains(&format!("--{name}")) {
+            found.push(format!("--{name}"));
+        }
+    }
+    found
+}
+
+/// `waystation-server <path> --help`, and the subcommands its `Commands:` section lists.
+fn help_of(path: &[&str]) -> (String, Vec<String>) {
+    let mut args = path.to_vec();
+    args.push("--help");
+    let out = server_cmd(&args, noon());
+    assert!(out.status.success(), "{path:?} --help: {}", stderr(&out));
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut subcommands = Vec::new();
+    let mut in_commands = false;
+    for line in help.lines() {
+        if line.starts_with("Commands:") {
+            in_commands = true;
+        } else if in_commands && line.starts_with("  ") {
+            let name = line.split_whitespace().next().unwrap().to_string();
+            if name != "help" {
+                subcommands.push(name);
+            }
+        } else {
+            in_commands = false;
+        }
+    }
+    (help, subcommands)
+}
+
+/// The server README says what every command takes, and nothing it does not: each option of
+/// `serve` is explained somewhere in it, and each admin command's rows in the "Admin commands"
+/// table name exactly the options its `--help` lists (README and binary checked together, so
+/// an option added to one and not the other fails here).
+#[test]
+fn the_server_readme_names_every_option_of_every_command() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    // Accepted for old scripts, hidden from --help, and documented as doing nothing.
+    let hidden = ["--no-demo-key"];
+    let (_, groups) = help_of(&[]);
+    assert!(groups.contains(&"serve".to_string()), "{groups:?}");
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for group in &groups {
+        let (_, subs) = help_of(&[group]);
+        if subs.is_empty() {
+            commands.push(vec![group.clone()]);
+        }
+        commands.extend(subs.into_iter().map(|s| vec![group.clone(), s]));
+    }
+    assert!(commands.len() >= 10, "{commands:?}");
+    let mut problems = Vec::new();
+    for command in &commands {
+        let path: Vec<&str> = command.iter().map(String::as_str).collect();
+        let (help, _) = help_of(&path);
+        let options = long_options(&help);
+        let name = command.join(" ");
+        if name == "serve" {
+            for o in &options {
+                if !readme.contains(o.as_str()) {
+                    problems.push(format!("serve {o} is not in the README"));
+                }
+            }
+            continue;
+        }
+        let rows: String = readme
+            .lines()
+            .filter(|l| l.starts_with(&format!("| `{name} ")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if rows.is_empty() {
+            problems.push(format!("no row for '{name}' in the admin commands table"));
+            continue;
+        }
+        for o in &options {
+            if !rows.contains(o.as_str()) {
+                problems.push(format!("'{name}' {o} is not in its README row"));
+            }
+        }
+        for o in long_options(&rows) {
+            if !options.contains(&o) && !hidden.contains(&o.as_str()) {
+                problems.push(format!(
+                    "the README row of '{name}' names {o}, which it lacks"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
