@@ -1301,3 +1301,115 @@ fn a_restore_marked_by_the_admin_is_noticed_even_after_the_feed_moved_on() {
     other.sync();
     assert_eq!(net.server_docs("report"), 5);
 }
+
+/// A device of `token` on a fixed clock (these tests never read the real one).
+fn fixed_device(net: &Net, token: &str) -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(waystation_core::FixedClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    ));
+    let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock).unwrap();
+    Device {
+        _dir: dir,
+        ws,
+        settings: net.settings(token),
+    }
+}
+
+/// Issue 11 follow-up (finding 1): a rider with two phones withdraws a report on one; the
+/// other applies the withdrawal (the author's, as the server's own rule allows) instead of
+/// refusing every server change to its account's reports and failing every sync.
+#[test]
+fn a_withdrawal_on_one_phone_of_a_rider_reaches_the_other() {
+    use waystation_core::reports::ReportStatus;
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let a = fixed_device(&net, &token);
+    let b = fixed_device(&net, &token);
+    let id = report_with_photo(&a.ws, "rider-1", 30);
+    let kept = report_with_photo(&a.ws, "rider-1", 31);
+    a.sync();
+    b.sync();
+    assert_eq!(b.ws.report(&id).unwrap().status, ReportStatus::Submitted);
+    b.ws.withdraw_report("rider-1", &id, "duplicate").unwrap();
+    b.sync();
+    let r = a.ws.sync_now(&a.settings, &http()).unwrap();
+    assert!(r.complete && r.refused.is_empty(), "{r:?}");
+    assert_eq!(r.documents_received, 1, "{r:?}");
+    let shown = a.ws.report(&id).unwrap();
+    assert_eq!(shown.status, ReportStatus::Withdrawn);
+    assert_eq!(shown.withdraw_reason.as_deref(), Some("duplicate"));
+    assert_eq!(a.ws.report(&kept).unwrap().status, ReportStatus::Submitted);
+    let s = a.ws.sync_status().unwrap();
+    assert_eq!(
+        (
+            s.pending_documents,
+            s.refused_documents,
+            s.last_error.clone()
+        ),
+        (0, 0, None),
+        "{s:?}"
+    );
+    assert!(a.ws.sync_refusals().unwrap().is_empty());
+    // Both phones agree, and the next sync has nothing to do.
+    assert_eq!(a.ws.report(&id).unwrap(), b.ws.report(&id).unwrap());
+    assert_eq!(a.sync().documents_received, 0);
+}
+
+/// Issue 11 follow-up (finding 4): a device with more unsent photos than the server's quota of
+/// photos no report links yet uploads them in batches with their reports, so the backlog
+/// drains instead of answering `quota_photos` at every sync.
+#[test]
+fn a_backlog_of_more_photos_than_the_quota_arrives_over_a_few_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let server = waystation_server::spawn_config_on_thread(ServerConfig {
+        quotas: waystation_server::Quotas {
+            unlinked_photos: Some(3),
+            ..waystation_server::DEFAULT_QUOTAS
+        },
+        ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+    })
+    .unwrap();
+    let net = Net {
+        _dir: dir,
+        db,
+        addr: server.addr(),
+        server: Some(server),
+    };
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = fixed_device(&net, &token);
+    let ids: Vec<String> = (0..8)
+        .map(|q| report_with_photo(&rider.ws, "rider-1", 40 + q))
+        .collect();
+    assert_eq!(rider.ws.sync_status().unwrap().pending_photos, 8);
+    let mut syncs = 0;
+    while rider.ws.sync_status().unwrap().pending_documents > 0 {
+        syncs += 1;
+        assert!(syncs <= 3, "still pending after 3 syncs");
+        if let Err(e) = rider.ws.sync_now(&rider.settings, &http()) {
+            panic!("sync {syncs}: {e}");
+        }
+    }
+    let s = rider.ws.sync_status().unwrap();
+    assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
+    assert_eq!(net.server_docs("report"), 8);
+    let conn = rusqlite::Connection::open(&net.db).unwrap();
+    let photos: i64 = conn
+        .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(photos, 8);
+    // A follow-up role can read each report's photo: every one is linked.
+    let staff_t = net.user("staff-1", Role::Station, &[YANTA]);
+    let staff = fixed_device(&net, &staff_t);
+    staff.sync();
+    for id in &ids {
+        let sha = staff.ws.report(id).unwrap().photos[0].sha256.clone();
+        staff
+            .ws
+            .fetch_report_photo(&staff.settings, &http(), &sha)
+            .unwrap();
+    }
+}

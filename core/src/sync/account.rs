@@ -13,6 +13,11 @@
 //! a day). A sync with nothing to do stays one round trip otherwise. Asking is best effort: a
 //! failure leaves what the device knew, and the next sync asks again.
 //!
+//! **One question per sync.** Other steps of a sync need the account too (offering everything
+//! again after a server lost data, refusing an erasure's new history for the account's own
+//! reports). They all go through one [`AccountQuery`], so `GET /v1/me` is asked at most once
+//! per sync, and only when a step needs it: a sync with nothing to do makes no extra request.
+//!
 //! **Before it is learned** (a new device that has never completed a sync), the core accepts
 //! what the caller claims, as before: an offline-first app must let a supervisor work on day
 //! one, and the server still refuses a wrong claim with a reason the device keeps and shows.
@@ -118,6 +123,24 @@ pub(crate) fn known(conn: &Connection) -> Result<Option<KnownAccount>> {
     }))
 }
 
+/// `GET /v1/me`, asked at most once per sync, by whichever step needs it first.
+#[derive(Default)]
+pub(crate) struct AccountQuery {
+    answer: Option<protocol::Me>,
+}
+
+impl AccountQuery {
+    /// What the server says this device's token belongs to; asked on the first call only.
+    pub(crate) fn get(&mut self, client: &Client, report: &mut SyncReport) -> Result<protocol::Me> {
+        if let Some(me) = &self.answer {
+            return Ok(me.clone());
+        }
+        let me = client.me(report)?;
+        self.answer = Some(me.clone());
+        Ok(me)
+    }
+}
+
 /// Whether the next sync should ask the server who this device is.
 fn needs_learning(conn: &Connection, settings: &SyncSettings, now: DateTime<Utc>) -> Result<bool> {
     let row: Option<(String, String, String)> = conn
@@ -180,24 +203,51 @@ impl crate::Waystation {
         known(&self.store().read())
     }
 
-    /// After a successful sync: asks `GET /v1/me` when the account is unknown for this server
-    /// and token, or stale, and stores the answer. Best effort (see the module docs).
+    /// The user id this device's token belongs to: the one stored for this server and token
+    /// (a token never changes hands, so its age does not matter), or else asked through
+    /// `query`.
+    pub(crate) fn account_user(
+        &self,
+        client: &Client,
+        report: &mut SyncReport,
+        query: &mut AccountQuery,
+    ) -> Result<String> {
+        let stored: Option<String> = self
+            .store()
+            .read()
+            .query_row(
+                "SELECT user_id FROM sync_account WHERE id = 1 AND server = ?1 \
+                 AND token_sha256 = ?2",
+                params![client.settings.server, token_sha256(&client.settings.token)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match stored {
+            Some(user) => Ok(user),
+            None => Ok(query.get(client, report)?.user),
+        }
+    }
+
+    /// After a successful sync: stores what `GET /v1/me` said when the account is unknown for
+    /// this server and token, or stale, or was asked anyway in this sync (`query`, which asks
+    /// only if no step of the sync did). Best effort (see the module docs).
     pub(crate) fn learn_account(
         &self,
         settings: &SyncSettings,
         transport: &dyn HttpTransport,
         report: &mut SyncReport,
+        query: &mut AccountQuery,
     ) {
         let now = self.now();
         let wanted = needs_learning(&self.store().read(), settings, now);
-        if !matches!(wanted, Ok(true)) {
+        if !matches!(wanted, Ok(true)) && query.answer.is_none() {
             return;
         }
         let client = Client {
             settings,
             transport,
         };
-        if let Ok(me) = client.me(report) {
+        if let Ok(me) = query.get(&client, report) {
             // Nothing to do on a failure: the next sync asks again.
             let _ = remember(&self.store().write(), settings, &me, now);
         }

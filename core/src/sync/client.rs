@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use super::account::AccountQuery;
 use super::exchange::Client;
 use super::policy;
 use super::protocol::{
@@ -152,6 +153,28 @@ fn starting_state(shared: Vec<ChangeHash>) -> State {
     state
 }
 
+/// Most photos uploaded for one sync request, the photos of the reports it carries. The
+/// server keeps a per-account quota of photos no report links yet (500 by default); uploading
+/// every photo of a long offline backlog before sending any report would exceed it on every
+/// sync, forever. Uploading a request's worth and sending those reports links each batch.
+pub const MAX_PHOTOS_PER_REQUEST: usize = 64;
+
+/// The photo uploads of one request: how many more fit, and the server's `quota_photos`
+/// answer once it came (then no more uploads in this request).
+struct PhotoBatch {
+    left: usize,
+    full: Option<Error>,
+}
+
+impl Default for PhotoBatch {
+    fn default() -> Self {
+        PhotoBatch {
+            left: MAX_PHOTOS_PER_REQUEST,
+            full: None,
+        }
+    }
+}
+
 /// A locally stored document to sync, with what sync knows about it.
 struct LocalDoc {
     doc_id: String,
@@ -279,22 +302,31 @@ pub(super) fn meta_for(conn: &mut Connection, server: &str) -> Result<u64> {
     Ok(cursor)
 }
 
+/// What applying the server's reply did to one document.
+enum Applied {
+    /// Nothing new.
+    Nothing,
+    /// New changes, stored.
+    New,
+    /// New changes the device refuses (the reason): nothing of them was stored.
+    Refused(String),
+}
+
 /// Applies the server's reply message for one document, durably, in one transaction: new
 /// changes are appended (a document the device did not have is created, clean), the report
-/// index follows report documents, and the shared heads are recorded. Returns whether the
-/// document got new changes.
+/// index follows report documents, and the shared heads are recorded.
 ///
 /// A report's new changes are checked first ([`reply_check::check_report_update`]): the server
-/// may deliver a report, or its author's withdrawal, but never edit one, and never change a
-/// report that `account` (the syncing account, when known) wrote.
+/// may deliver a report, or its author's withdrawal (made on another phone of the same
+/// account, or a follow-up role's copy), but never edit one. Changes that break this are
+/// [`Applied::Refused`], for this document alone.
 fn apply_reply(
     tx: &Connection,
     doc: &LocalDoc,
     state: &mut State,
     message: automerge::sync::Message,
-    account: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Applied> {
     // Measured before automerge reads it (sync::bounds): a hostile server's compressed change
     // or deflated column would otherwise inflate without limit and kill the app.
     super::bounds::check_message(&message, &super::bounds::MessageBounds::default()).map_err(
@@ -330,7 +362,11 @@ fn apply_reply(
         } else {
             None
         };
-        reply_check::check_report_update(&doc.doc_id, &doc.owner, stored.as_ref(), &am, account)?;
+        if let Err(why) =
+            reply_check::check_report_update(&doc.doc_id, &doc.owner, stored.as_ref(), &am)
+        {
+            return Ok(Applied::Refused(why));
+        }
     }
     if got_new {
         if !existed {
@@ -353,7 +389,46 @@ fn apply_reply(
             params![doc.doc_id, encode_heads(&state.shared_heads)],
         )?;
     }
-    Ok(got_new)
+    Ok(if got_new {
+        Applied::New
+    } else {
+        Applied::Nothing
+    })
+}
+
+/// Records that the device refused the server's changes to `d` (`reason`), inside the
+/// caller's transaction. A document with nothing of this device's to send is shown among the
+/// refusals ([`crate::Waystation::sync_refusals`]) until it changes or the user dismisses it;
+/// its report keeps its outbox state (the server did not refuse the report, the device
+/// refused the server). A document with this device's news is left pending: holding it back
+/// would keep the news from the server, and it goes again at the next sync.
+fn record_change_refused(
+    tx: &Connection,
+    d: &LocalDoc,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(info) = documents::info(tx, &d.doc_id)? else {
+        return Ok(());
+    };
+    if info.dirty {
+        return Ok(());
+    }
+    let reason: String = reason.chars().take(1000).collect();
+    tx.execute(
+        "INSERT INTO sync_docs (doc_id, shared_heads, refused_heads, refused_reason, \
+         refused_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT(doc_id) DO UPDATE SET refused_heads = excluded.refused_heads, \
+         refused_reason = excluded.refused_reason, refused_at = excluded.refused_at",
+        params![
+            d.doc_id,
+            encode_heads(&[]),
+            encode_heads(&info.heads),
+            reason,
+            rfc3339(now)
+        ],
+    )?;
+    Ok(())
 }
 
 /// How the exchange of one document stands after a reply.
@@ -530,10 +605,12 @@ impl crate::Waystation {
         }
         rt.in_progress.store(true, Ordering::SeqCst);
         self.notify_sync_observer();
-        let mut result = self.sync_inner(settings, transport, true);
+        // `GET /v1/me`, asked at most once in this sync, by whichever step needs it first.
+        let mut account = AccountQuery::default();
+        let mut result = self.sync_inner(settings, transport, true, &mut account);
         // Who this device is, for the core's own checks of case events (sync::account).
         if let Ok(r) = &mut result {
-            self.learn_account(settings, transport, r);
+            self.learn_account(settings, transport, r, &mut account);
         }
         let recorded = {
             let conn = self.store().write();
@@ -562,6 +639,7 @@ impl crate::Waystation {
         settings: &SyncSettings,
         transport: &dyn HttpTransport,
         may_reset: bool,
+        account: &mut AccountQuery,
     ) -> Result<SyncReport> {
         let client = Client {
             settings,
@@ -588,8 +666,6 @@ impl crate::Waystation {
         let mut cursor_after_feed: Option<u64> = None;
         let mut first = true;
         let mut more = false;
-        // The syncing account's user id, once `GET /v1/me` was asked (see `apply_reply`).
-        let mut account: Option<String> = None;
         // Reports sent again in this sync because the server lacked their photos.
         let mut photo_retries: HashSet<String> = HashSet::new();
         // Case events held from copies an erasure replaced, until the new copies arrive.
@@ -601,12 +677,19 @@ impl crate::Waystation {
             if report.requests >= MAX_REQUESTS_PER_SYNC {
                 return Ok(report);
             }
-            // Photos first: a report never counts as synced before its photos.
+            // Photos first: a report never counts as synced before its photos. The photos
+            // uploaded for a request are those of the reports it carries, so the request links
+            // them all (see `PhotoBatch`).
+            let mut batch = PhotoBatch::default();
             let mut docs: Vec<LocalDoc> = Vec::new();
+            let mut later: Vec<LocalDoc> = Vec::new();
             let mut queue = std::mem::take(&mut next).into_iter();
             for (_, d) in queue.by_ref() {
-                if d.kind == REPORT_KIND {
-                    self.upload_photos(&client, &d, &mut report)?;
+                if d.kind == REPORT_KIND
+                    && !self.upload_photos(&client, &d, &mut report, &mut batch, docs.is_empty())?
+                {
+                    later.push(d);
+                    continue;
                 }
                 docs.push(d);
                 if docs.len() >= per_request {
@@ -615,14 +698,35 @@ impl crate::Waystation {
             }
             // Over one request's worth: the rest go in the next request of this sync.
             next.extend(queue);
+            next.extend(later.into_iter().map(|d| (d.doc_id.clone(), d)));
             if first || feed_drained {
+                let mut later = Vec::new();
                 while docs.len() < per_request {
                     let Some(d) = dirty.pop_front() else { break };
-                    if d.kind == REPORT_KIND {
-                        self.upload_photos(&client, &d, &mut report)?;
+                    if d.kind == REPORT_KIND
+                        && !self.upload_photos(
+                            &client,
+                            &d,
+                            &mut report,
+                            &mut batch,
+                            docs.is_empty(),
+                        )?
+                    {
+                        later.push(d);
+                        continue;
                     }
                     docs.push(d);
                 }
+                for d in later.into_iter().rev() {
+                    dirty.push_front(d);
+                }
+            }
+            if docs.is_empty()
+                && let Some(full) = batch.full
+            {
+                // Not one report whose photos fit: the quota is taken by uploads this device
+                // has no pending report for. The server forgets those after its grace period.
+                return Err(full);
             }
             let mut messages = Vec::with_capacity(docs.len());
             let mut sent_docs = Vec::with_capacity(docs.len());
@@ -663,7 +767,7 @@ impl crate::Waystation {
             reply_check::check_response(&mut response, &sent_ids)?;
             // Copies of a history an erasure replaced go first (decision 0009): the feed then
             // lists the new documents as documents this device never had.
-            let adoption = self.adopt_rewritten(&response)?;
+            let adoption = self.adopt_rewritten(&response, &client, &mut report, account)?;
             for doc_id in adoption.dropped {
                 states.insert(doc_id, starting_state(Vec::new()));
             }
@@ -672,8 +776,8 @@ impl crate::Waystation {
             if self.server_lost_data(&response)? && may_reset && self.may_offer_again()? {
                 // This response's replies are dropped: every document goes again, from
                 // nothing shared, and Automerge sends the server exactly what it lacks.
-                self.offer_everything_again(&client, &response.generation, &mut report)?;
-                let mut again = self.sync_inner(settings, transport, false)?;
+                self.offer_everything_again(&client, &response.generation, &mut report, account)?;
+                let mut again = self.sync_inner(settings, transport, false, account)?;
                 again.requests += report.requests;
                 again.bytes_sent += report.bytes_sent;
                 again.bytes_received += report.bytes_received;
@@ -695,12 +799,6 @@ impl crate::Waystation {
                 };
                 messages.push(message);
             }
-            // Whether a report of this device's account is among those the server sent changes
-            // for: asked of `GET /v1/me` once per sync, and only then (a report's reply
-            // normally carries nothing new).
-            if account.is_none() && self.reports_changed_by(&sent_docs, &messages)? {
-                account = Some(client.me(&mut report)?.user);
-            }
             let missing: HashSet<&str> =
                 response.missing_photos.iter().map(String::as_str).collect();
             // Everything this response says is stored in one transaction: one fsync per
@@ -714,10 +812,25 @@ impl crate::Waystation {
                     let state = states
                         .get_mut(&d.doc_id)
                         .ok_or_else(|| Error::Internal("sync state vanished".into()))?;
-                    if let Some(message) = message
-                        && apply_reply(&tx, &d, state, message, account.as_deref(), now)?
-                    {
-                        report.documents_received += 1;
+                    let applied = match message {
+                        Some(message) => apply_reply(&tx, &d, state, message, now)?,
+                        None => Applied::Nothing,
+                    };
+                    match applied {
+                        Applied::New => report.documents_received += 1,
+                        Applied::Nothing => {}
+                        Applied::Refused(reason) => {
+                            // This document alone: the rest of the response is applied. Its
+                            // exchange starts over from what the device holds.
+                            *state = starting_state(shared_heads(&tx, &d.doc_id)?);
+                            record_change_refused(&tx, &d, &reason, now)?;
+                            report.refused.push(SyncRefusal {
+                                doc_id: d.doc_id,
+                                reason,
+                                at: now,
+                            });
+                            continue;
+                        }
                     }
                     if let Some(reason) = reply.refused {
                         // A refusal of what the user dismissed ([`crate::Waystation::
@@ -832,25 +945,6 @@ impl crate::Waystation {
         Ok(())
     }
 
-    /// Whether a report this device holds, submitted, gets changes from the server in these
-    /// replies: only then does applying them need to know the syncing account.
-    fn reports_changed_by(
-        &self,
-        sent: &[LocalDoc],
-        messages: &[Option<automerge::sync::Message>],
-    ) -> Result<bool> {
-        let conn = self.store().read();
-        for (d, m) in sent.iter().zip(messages) {
-            if d.kind == REPORT_KIND
-                && m.as_ref().is_some_and(|m| !m.changes.is_empty())
-                && documents::info(&conn, &d.doc_id)?.is_some()
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
     /// When the server lists photos of report `d` as missing (`SyncResponse::missing_photos`)
     /// and this device holds them: forgets that they were uploaded, so they go again before
     /// the report, and keeps the report pending. Returns whether it did.
@@ -957,8 +1051,9 @@ impl crate::Waystation {
         client: &Client,
         generation: &str,
         report: &mut SyncReport,
+        account: &mut AccountQuery,
     ) -> Result<()> {
-        let me = client.me(report)?;
+        let me = account.get(client, report)?;
         let follow_up = policy::Role::from_str(&me.role)
             .map(|r| r.case_role().is_some())
             .unwrap_or(false);
@@ -993,25 +1088,41 @@ impl crate::Waystation {
         Ok(())
     }
 
-    /// Uploads the photos of a report the server does not have. A photo that cannot be read or
-    /// uploaded ends the sync with that error, before the report is sent: the report stays
-    /// pending until a later sync uploads its photos.
+    /// Uploads the photos of a report the server does not have, within `batch`; returns
+    /// whether the report may go in this request (false: it waits for the next one). A photo
+    /// that cannot be read or uploaded ends the sync with that error, before the report is
+    /// sent: the report stays pending until a later sync uploads its photos. The server's
+    /// `quota_photos` answer is not such an error while the request carries other reports:
+    /// sending them links their photos, which frees the quota for the rest.
     ///
     /// Only a report with this device's news (dirty) has photos to upload: another reporter's
     /// report, exchanged because the feed listed it, has none of this device's, so asking the
     /// server about its photos would cost a request each and fail on a photo this device
     /// never had.
-    fn upload_photos(&self, client: &Client, d: &LocalDoc, report: &mut SyncReport) -> Result<()> {
+    fn upload_photos(
+        &self,
+        client: &Client,
+        d: &LocalDoc,
+        report: &mut SyncReport,
+        batch: &mut PhotoBatch,
+        first_in_request: bool,
+    ) -> Result<bool> {
         let pending = {
             let conn = self.store().read();
             if !documents::info(&conn, &d.doc_id)?.is_some_and(|i| i.dirty) {
-                return Ok(());
+                return Ok(true);
             }
             match documents::load(&conn, &d.doc_id)? {
                 Some(doc) => photos_to_upload(&conn, &doc)?,
-                None => return Ok(()),
+                None => return Ok(true),
             }
         };
+        if pending.is_empty() {
+            return Ok(true);
+        }
+        if batch.full.is_some() || (!first_in_request && pending.len() > batch.left) {
+            return Ok(false);
+        }
         for sha in pending {
             // Already there (a retry after a lost answer, a server restored from a backup):
             // a HEAD of a few hundred bytes saves sending the photo again on a metered plan.
@@ -1020,12 +1131,20 @@ impl crate::Waystation {
                 let bytes = std::fs::read(&path).map_err(|e| {
                     Error::Internal(format!("photo {sha} of '{}' cannot be read: {e}", d.doc_id))
                 })?;
-                client.put_photo(&sha, bytes, report)?;
+                match client.put_photo(&sha, bytes, report) {
+                    Ok(()) => {}
+                    Err(e) if super::exchange::is_photo_quota(&e) => {
+                        batch.full = Some(e);
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(e),
+                }
                 report.photos_uploaded += 1;
             }
             record_photo_on_server(&self.store().write(), &sha, self.now())?;
+            batch.left = batch.left.saturating_sub(1);
         }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -11,12 +11,32 @@
 //! every held event it lacks (by id) is written into it again, unchanged, under its writer's
 //! actor, and sent in the same sync ([`crate::Waystation::write_held_events`]). The server
 //! judges them as any new event.
+//!
+//! **What `x` may drop.** `x` lets whatever answers as the server make the device delete a
+//! copy, so it is bounded to what an erasure can really rewrite, as seen by a device that still
+//! syncs (its own account was not erased: an erased account's tokens are gone):
+//!
+//! - never a report the syncing account wrote (an erasure of that account would have ended its
+//!   tokens), and never a report with changes this device has not synced: that would delete
+//!   what a person entered;
+//! - never a training progress (erasure deletes those, it does not rewrite them; checked with
+//!   the response's other fields, `reply_check`);
+//! - a case with unsynced events only with those events held and written again (above);
+//! - anything else (another reporter's report, a case) may go, since the server holds it and
+//!   the feed brings the new copy.
+//!
+//! A claim outside these bounds is a `Server` error for the response, and nothing of it is
+//! stored. Photos the dropped copies named are handed to the photo sweep
+//! ([`crate::Waystation::photos_maybe_unnamed`]), which removes those nothing names any more.
 
 use automerge::transaction::Transactable;
 use automerge::{ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, Value, hydrate};
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::protocol::SyncResponse;
+use super::SyncReport;
+use super::account::AccountQuery;
+use super::exchange::Client;
+use super::protocol::{SyncResponse, is_sha256_hex};
 use crate::error::{Error, Result};
 use crate::reports::case::integrity::writer_actor;
 use crate::reports::document::REPORT_KIND;
@@ -79,6 +99,37 @@ fn is_old_history(conn: &Connection, doc_id: &str, base: &[u8]) -> Result<bool> 
     })
 }
 
+/// Every photo-like string (a SHA-256 in lowercase hex) anywhere in `doc`: the photos a report
+/// names, and any a case event names, for the photo sweep to check once the copy is gone.
+fn named_shas(doc: &automerge::AutoCommit) -> Vec<String> {
+    fn walk(v: &hydrate::Value, out: &mut Vec<String>) {
+        match v {
+            hydrate::Value::Scalar(ScalarValue::Str(s)) if is_sha256_hex(s) => {
+                out.push(s.to_string())
+            }
+            hydrate::Value::Map(m) => m.iter().for_each(|(_, v)| walk(&v.value, out)),
+            hydrate::Value::List(l) => l.iter().for_each(|v| walk(&v.value, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    // A copy that cannot be read names nothing the sweep could check: it keeps its photos.
+    if let Ok(root) = doc.hydrate(ROOT, None) {
+        walk(&root, &mut out);
+    }
+    out
+}
+
+fn refused(doc_id: &str, why: &str) -> Error {
+    Error::Server {
+        status: 200,
+        message: format!(
+            "the sync response is refused, nothing of it was stored: it says '{doc_id}' has a \
+             new history, but {why}"
+        ),
+    }
+}
+
 /// Deletes every trace of `doc_id` on this device, inside the caller's transaction.
 fn drop_copy(conn: &Connection, doc_id: &str, kind: &str) -> Result<()> {
     conn.execute("DELETE FROM sync_docs WHERE doc_id = ?1", [doc_id])?;
@@ -97,8 +148,15 @@ impl crate::Waystation {
     /// Drops this device's copies of the documents `response` says an erasure rewrote, when
     /// they are of the old history; returns their ids, whose sync state the caller forgets.
     /// Runs before anything else of the response is applied, so the new copies arrive as
-    /// documents this device never had.
-    pub(crate) fn adopt_rewritten(&self, response: &SyncResponse) -> Result<Adoption> {
+    /// documents this device never had. A claim outside the module's bounds is an error and
+    /// drops nothing; the account is asked of `account` only when a report is to be dropped.
+    pub(crate) fn adopt_rewritten(
+        &self,
+        response: &SyncResponse,
+        client: &Client,
+        report: &mut SyncReport,
+        account: &mut AccountQuery,
+    ) -> Result<Adoption> {
         let marked: Vec<(&str, &[u8])> = response
             .changed
             .iter()
@@ -117,6 +175,25 @@ impl crate::Waystation {
         if marked.is_empty() {
             return Ok(adoption);
         }
+        // Which reports would go: the account that syncs is asked only if there is one.
+        let mut reports = false;
+        {
+            let conn = self.store().read();
+            for (doc_id, base) in &marked {
+                if let Some(info) = documents::info(&conn, doc_id)?
+                    && info.kind == REPORT_KIND
+                    && is_old_history(&conn, doc_id, base)?
+                {
+                    reports = true;
+                }
+            }
+        }
+        let me = if reports {
+            Some(self.account_user(client, report, account)?)
+        } else {
+            None
+        };
+        let mut shas = Vec::new();
         let mut conn = self.store().write();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (doc_id, base) in marked {
@@ -126,6 +203,24 @@ impl crate::Waystation {
             let Some(info) = documents::info(&tx, doc_id)? else {
                 continue;
             };
+            if info.kind == REPORT_KIND && info.dirty {
+                return Err(refused(
+                    doc_id,
+                    "this device holds changes to that report the server does not have",
+                ));
+            }
+            if info.kind == REPORT_KIND && me.as_deref() == Some(info.owner.as_str()) {
+                return Err(refused(doc_id, "this device's account wrote that report"));
+            }
+            if info.kind != REPORT_KIND && info.kind != crate::reports::case::CASE_KIND {
+                return Err(refused(
+                    doc_id,
+                    "an erasure rewrites only reports and cases",
+                ));
+            }
+            if let Some(doc) = documents::load(&tx, doc_id)? {
+                shas.extend(named_shas(&doc));
+            }
             if info.kind == crate::reports::case::CASE_KIND
                 && info.dirty
                 && let Some(doc) = documents::load(&tx, doc_id)?
@@ -139,6 +234,9 @@ impl crate::Waystation {
             adoption.dropped.push(doc_id.to_string());
         }
         tx.commit()?;
+        drop(conn);
+        // The new copies usually name the same photos; the sweep keeps what anything names.
+        self.photos_maybe_unnamed(shas.iter().map(String::as_str));
         Ok(adoption)
     }
 

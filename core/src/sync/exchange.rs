@@ -305,6 +305,12 @@ fn shown(text: &str, max: usize) -> String {
 }
 
 /// The error for an unexpected status, with the server's `ErrorBody` message when it sent one.
+/// Whether `e` is the server's `403 quota_photos` to a photo upload (as [`status_error`]
+/// words it): the account holds as many photos no report links as the server allows.
+pub(crate) fn is_photo_quota(e: &Error) -> bool {
+    matches!(e, Error::Server { status: 403, message } if message.ends_with("(quota_photos)"))
+}
+
 fn status_error(resp: &HttpResponse, doing: &str) -> Error {
     let detail = protocol::decode::<ErrorBody>(&resp.body)
         .map(|b| format!("{} ({})", shown(&b.message, 300), shown(&b.code, 40)))

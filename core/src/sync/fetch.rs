@@ -55,6 +55,9 @@ impl crate::Waystation {
             });
         }
         let path = crate::reports::photo::store_bytes(self.data_dir(), sha256, &bytes)?;
+        // Dated by the device's clock, which the photo sweep compares with (as an attach
+        // does). Best effort: a file left with the system's time is only swept later.
+        let _ = crate::reports::photo::sweep::touch(&path, self.now());
         record_photo_on_server(&self.store().write(), sha256, self.now())?;
         Ok(path)
     }

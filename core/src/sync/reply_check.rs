@@ -1,12 +1,22 @@
 //! The device reads a sync response as the server reads a request: as data an attacker may have
 //! written. A compromised server, or anything that answers in its place, gets a `Server` error
-//! and changes nothing stored when a field is out of bounds ([`check_response`]), when a feed
-//! entry names a document unlike the one the device holds, or when a change would edit a
-//! report against the rules the server itself enforces ([`check_report_update`]).
+//! and changes nothing stored when a field is out of bounds ([`check_response`]) or when a feed
+//! entry names a document unlike the one the device holds.
+//!
+//! A change to one report that breaks the rules the server itself enforces
+//! ([`check_report_update`]) is refused for that document alone: it is not applied, the
+//! refusal is recorded and shown, and the rest of the response is applied. Failing the whole
+//! sync instead would let one bad document stop every sync of the device, forever (the
+//! poisoned document of issue 11, finding 4, seen from the device).
 //!
 //! A report has one writer, its author, and after submission only withdrawal may change it
-//! (`policy::check_report`). On the author's own device nobody else writes it at all: a change
-//! from the server to a report the syncing account wrote is refused whatever it does.
+//! (`policy::check_report`). The author may sync from several phones, so a withdrawal made on
+//! one reaches the others through the server: the device applies a server change to a report,
+//! its own included, exactly when the server's policy would accept it from the author. Report
+//! changes carry no account-bound actor (unlike case events, `reports::case::integrity`), and an
+//! actor tag is derived from a public user id anyway, so nothing in the protocol lets a device
+//! tell the author's withdrawal from one a compromised server forged; what it can refuse (an
+//! edit, a withdrawal changing anything else, another author) it refuses.
 
 use automerge::AutoCommit;
 
@@ -54,6 +64,7 @@ pub(crate) fn check_response(response: &mut SyncResponse, sent: &[&str]) -> Resu
         if let Some(reason) = &mut reply.refused {
             *reason = shown(reason, MAX_REFUSAL_CHARS);
         }
+        check_replaced(&reply.doc_id, reply.replaced.as_deref())?;
     }
     if response.cursor >= MAX_CURSOR {
         return Err(bad(format_args!(
@@ -99,6 +110,16 @@ pub(crate) fn check_response(response: &mut SyncResponse, sent: &[&str]) -> Resu
                 heads.len()
             )));
         }
+        check_replaced(&entry.doc_id, entry.replaced.as_deref())?;
+        // An erasure rewrites reports and cases (decision 0009); a training progress is deleted
+        // with its account, never rewritten. A new history for one would only make the device
+        // drop it (`sync::erasure` bounds what else `x` may drop).
+        if entry.replaced.is_some() && matches!(doc, DocRef::Progress(_)) {
+            return Err(bad(format_args!(
+                "the feed entry '{}' claims a new history for a training progress",
+                entry.doc_id
+            )));
+        }
     }
     let most_photos = MAX_DOCS_PER_REQUEST * DEFAULT_MAX_PHOTOS;
     if response.missing_photos.len() > most_photos {
@@ -116,22 +137,31 @@ pub(crate) fn check_response(response: &mut SyncResponse, sent: &[&str]) -> Resu
     Ok(())
 }
 
+/// Checks an erasure's new-history base (`x`, decision 0009): a change hash is 32 bytes.
+fn check_replaced(doc_id: &str, replaced: Option<&[u8]>) -> Result<()> {
+    match replaced {
+        Some(x) if x.len() != 32 => Err(bad(format_args!(
+            "'{}' is said to have a new history whose base is {} bytes, not a 32-byte change hash",
+            shown(doc_id, 80),
+            x.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Checks what the server's reply did to a report before it is stored: the result must be a
 /// submitted report with this id, written by `owner` (what the device holds, or what the feed
-/// said), within the content limits. A report the device held already may change only by
-/// withdrawal, and not at all when `account` (the syncing account, when known) wrote it.
+/// said), within the content limits. A report the device held already may change only by its
+/// author's withdrawal, whoever wrote it (see the module docs). The error is the reason the
+/// document is refused, for the caller to record; it refuses this document alone.
 pub(crate) fn check_report_update(
     doc_id: &str,
     owner: &str,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
-    account: Option<&str>,
-) -> Result<()> {
-    let refused = |why: String| Error::Server {
-        status: 200,
-        message: format!(
-            "the server's changes to '{doc_id}' are refused, nothing was stored: {why}"
-        ),
+) -> std::result::Result<(), String> {
+    let refused = |why: String| {
+        format!("the server's changes to '{doc_id}' are refused, nothing of them was stored: {why}")
     };
     let id = match DocRef::parse(doc_id, crate::reports::document::REPORT_KIND) {
         Ok(DocRef::Report(id)) => id,
@@ -143,11 +173,6 @@ pub(crate) fn check_report_update(
     if author != owner {
         return Err(refused(
             "the result names another author than the report's owner".into(),
-        ));
-    }
-    if before.is_some() && account == Some(author.as_str()) {
-        return Err(refused(
-            "this device's account wrote this report, and only this device changes it".into(),
         ));
     }
     // The server's own rule for a write by the author (`policy::check_report`): submitted,
@@ -238,6 +263,11 @@ mod tests {
             assert!(err.contains("feed entry"), "{id} {kind} {owner}: {err}");
         }
         assert!(refused(|r| r.changed[0].heads = Some(vec![0; 33])).contains("heads"));
+        assert!(refused(|r| r.changed[0].replaced = Some(vec![1; 31])).contains("32-byte"));
+        assert!(refused(|r| r.docs[0].replaced = Some(Vec::new())).contains("32-byte"));
+        assert!(
+            refused(|r| r.changed[0].replaced = Some(vec![1; 32])).contains("training progress")
+        );
         assert!(refused(|r| r.missing_photos = vec!["../x".into()]).contains("missing photo"));
         let many = vec!["ab".repeat(32); MAX_DOCS_PER_REQUEST * DEFAULT_MAX_PHOTOS + 1];
         assert!(refused(|r| r.missing_photos = many).contains("missing photos"));
