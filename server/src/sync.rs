@@ -310,7 +310,7 @@ fn check(
             })
         }
         DocRef::Progress(user) => {
-            policy::check_progress(account, user, after)?;
+            policy::check_progress(account, user, before, after)?;
             Ok(DocFacts {
                 kind: doc_ref.kind(),
                 owner: user.clone(),

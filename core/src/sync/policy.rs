@@ -444,8 +444,15 @@ pub fn check_case(
     case::integrity::check_authors(&writer.user, id, update.new_changes)
 }
 
-/// Checks a training progress document: only its owner writes it.
-pub fn check_progress(writer: &Account, user: &str, after: &AutoCommit) -> Result<(), String> {
+/// Checks a training progress document: only its owner writes it, its content keeps the
+/// progress layout within bounds, and a change only adds to what `before` (the stored
+/// document) records (`training::progress_check`).
+pub fn check_progress(
+    writer: &Account,
+    user: &str,
+    before: Option<&AutoCommit>,
+    after: &AutoCommit,
+) -> Result<(), String> {
     if writer.user != user {
         return Err("training progress is private to its owner".into());
     }
@@ -454,7 +461,7 @@ pub fn check_progress(writer: &Account, user: &str, after: &AutoCommit) -> Resul
     {
         return Err(format!("document is not the training progress of '{user}'"));
     }
-    Ok(())
+    crate::training::progress_check::check_progress_update(before, after)
 }
 
 /// Whether `reader` may read a document of `kind` owned by `owner` in `district` (the

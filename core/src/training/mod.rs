@@ -22,6 +22,7 @@ pub mod images;
 mod import;
 pub mod pack;
 pub mod progress;
+pub mod progress_check;
 pub mod quiz;
 pub mod reading;
 mod validate;

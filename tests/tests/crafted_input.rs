@@ -1,0 +1,226 @@
+//! Crafted input against the parts reviewed after issue 11's numbered findings: real devices
+//! and a real `waystation-server` on loopback, every clock fixed.
+//!
+//! A training progress has one writer, its owner, but the owner is every phone the account
+//! signs in on: an old or broken app, or a rider trying to turn a failed quiz into a pass. The
+//! server checks what the progress holds and that a change only adds to it
+//! (`training::progress_check`), so no phone can take a result from the rider's other phones or
+//! rewrite one.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use waystation_core::store::documents::{self, DocumentKey};
+use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncReport, SyncSettings};
+use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_server::{Role, ServerConfig, ServerHandle};
+use waystation_tests::reports::noon;
+use waystation_tests::{quiz_answers, real_training_payload, sign_training};
+
+const RIDER: &str = "rider-1";
+const PROGRESS: &str = "progress:rider-1";
+
+struct Net {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    server: ServerHandle,
+}
+
+impl Net {
+    fn start() -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let server = waystation_server::spawn_config_on_thread(ServerConfig {
+            clock: Arc::new(FixedClock::new(noon() + chrono::Duration::hours(1))),
+            ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
+        })
+        .unwrap();
+        Net {
+            _dir: dir,
+            db,
+            server,
+        }
+    }
+
+    fn user(&self, name: &str) -> String {
+        waystation_server::Admin::open(&self.db)
+            .unwrap()
+            .with_clock(Arc::new(FixedClock::new(noon())))
+            .add_user(name, Role::Rider, &[], chrono::Duration::days(30))
+            .unwrap()
+    }
+}
+
+struct Phone {
+    _dir: tempfile::TempDir,
+    ws: Waystation,
+    settings: SyncSettings,
+}
+
+impl Phone {
+    fn new(net: &Net, token: &str) -> Phone {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            trusted_keys: waystation_tests::trusted(),
+            ..Config::default()
+        };
+        let clock = Arc::new(FixedClock::new(noon()));
+        let ws = Waystation::open_with_clock(dir.path(), config, clock).unwrap();
+        ws.import_training_pack(&sign_training(&real_training_payload()))
+            .unwrap();
+        let mut settings =
+            SyncSettings::new(&format!("http://{}", net.server.addr()), token).unwrap();
+        settings.retry = RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(50),
+        };
+        Phone {
+            _dir: dir,
+            ws,
+            settings,
+        }
+    }
+
+    fn sync(&self) -> SyncReport {
+        let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
+        let r = self.ws.sync_now(&self.settings, &http).unwrap();
+        assert!(r.complete, "{r:?}");
+        r
+    }
+
+    /// Edits this phone's copy of the rider's progress behind the core's back, as a broken or
+    /// modified app would, and marks it for sending.
+    fn tamper(&self, edit: impl FnOnce(&mut automerge::AutoCommit)) {
+        let mut conn = self.ws.store().write();
+        let key = DocumentKey {
+            doc_id: PROGRESS,
+            kind: "training-progress",
+            owner: RIDER,
+        };
+        documents::edit(
+            &mut conn,
+            &key,
+            noon(),
+            || Err(Error::Internal("the progress is synced already".into())),
+            |doc| {
+                edit(doc);
+                Ok(())
+            },
+        )
+        .unwrap();
+    }
+}
+
+fn attempts_map(doc: &automerge::AutoCommit) -> automerge::ObjId {
+    match doc.get(ROOT, "attempts").unwrap() {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        other => panic!("no attempts map: {other:?}"),
+    }
+}
+
+fn refusal(report: &SyncReport) -> String {
+    report
+        .refused
+        .iter()
+        .find(|r| r.doc_id == PROGRESS)
+        .map(|r| r.reason.clone())
+        .unwrap_or_else(|| panic!("the progress was not refused: {report:?}"))
+}
+
+#[test]
+fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded() {
+    let net = Net::start();
+    let token = net.user(RIDER);
+    let payload = real_training_payload();
+
+    // The rider fails the quiz once on their phone, and syncs.
+    let honest = Phone::new(&net, &token);
+    let quiz = honest.ws.training_courses(RIDER).unwrap()[0]
+        .quiz_id
+        .clone()
+        .unwrap();
+    let failed = honest
+        .ws
+        .answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
+        .unwrap();
+    assert!(!failed.passed);
+    honest.sync();
+
+    // A second phone of the same account deletes the recorded attempt.
+    let deleting = Phone::new(&net, &token);
+    deleting.sync();
+    assert_eq!(
+        deleting.ws.training_progress(RIDER).unwrap().attempts.len(),
+        1
+    );
+    deleting.tamper(|doc| {
+        let map = attempts_map(doc);
+        let id = doc.keys(&map).next().unwrap();
+        doc.delete(&map, id.as_str()).unwrap();
+    });
+    let reason = refusal(&deleting.sync());
+    assert!(
+        reason.contains("removes a recorded quiz attempt"),
+        "{reason}"
+    );
+
+    // A third turns the failure into a pass.
+    let forging = Phone::new(&net, &token);
+    forging.sync();
+    forging.tamper(|doc| {
+        let map = attempts_map(doc);
+        let id = doc.keys(&map).next().unwrap();
+        let Some((_, attempt)) = doc.get(&map, id.as_str()).unwrap() else {
+            panic!("no attempt")
+        };
+        doc.put(&attempt, "score", ScalarValue::Uint(100)).unwrap();
+        doc.put(&attempt, "passed", true).unwrap();
+    });
+    let reason = refusal(&forging.sync());
+    assert!(
+        reason.contains("rewrites a recorded quiz attempt"),
+        "{reason}"
+    );
+
+    // A fourth records a new attempt scoring 250 percent.
+    let padding = Phone::new(&net, &token);
+    padding.sync();
+    padding.tamper(|doc| {
+        let map = attempts_map(doc);
+        let a = doc.put_object(&map, "forged.000001", ObjType::Map).unwrap();
+        doc.put(&a, "quiz", quiz.as_str()).unwrap();
+        doc.put(&a, "score", ScalarValue::Uint(250)).unwrap();
+        doc.put(&a, "passed", true).unwrap();
+        doc.put(&a, "at", ScalarValue::Timestamp(0)).unwrap();
+        doc.put(&a, "device", "forged").unwrap();
+        doc.put(&a, "answers", "").unwrap();
+    });
+    let reason = refusal(&padding.sync());
+    assert!(reason.contains("not a whole percent"), "{reason}");
+
+    // The server still holds the one failed attempt: a fresh phone and the first one agree.
+    honest.sync();
+    let fresh = Phone::new(&net, &token);
+    fresh.sync();
+    for p in [&honest, &fresh] {
+        let progress = p.ws.training_progress(RIDER).unwrap();
+        assert_eq!(progress.attempts.len(), 1, "the failed attempt is kept");
+        let best = progress.best(&quiz).unwrap();
+        assert_eq!(
+            (best.score_percent, best.passed),
+            (failed.score_percent, false)
+        );
+    }
+    // An honest new attempt from the first phone still syncs.
+    honest
+        .ws
+        .answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, true))
+        .unwrap();
+    assert!(honest.sync().refused.is_empty());
+    fresh.sync();
+    assert_eq!(fresh.ws.training_progress(RIDER).unwrap().attempts.len(), 2);
+}
