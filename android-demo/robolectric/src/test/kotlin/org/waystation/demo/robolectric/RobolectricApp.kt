@@ -11,12 +11,17 @@ import java.util.concurrent.CopyOnWriteArrayList
 import org.waystation.demo.BackgroundSyncScheduler
 import org.waystation.demo.SyncPlan
 import org.waystation.demo.android.AppGraph
+import org.waystation.demo.android.PhotoProvider
+import org.robolectric.Robolectric
+import android.content.pm.ProviderInfo
 
 /**
  * The application class under test. The app's own (`WaystationDemoApp`, app/src/androidx)
  * wires WorkManager, which cannot be fetched here; this one opens the same [AppGraph] on
  * Robolectric's fresh data directory with the fixed clock and a scheduler that records the
- * plans the shared sync policy makes, instead of handing them to WorkManager.
+ * plans the shared sync policy makes, instead of handing them to WorkManager. It also stands
+ * in for what Robolectric takes only from an APK, which this build has none of: the photo
+ * provider the manifest declares, and the packs in the assets.
  */
 class RobolectricApp : Application() {
     override fun onCreate() {
@@ -24,6 +29,9 @@ class RobolectricApp : Application() {
         // A previous test's graph (same JVM, same class loader) points at its data directory.
         AppGraph.release()
         AppGraph.init(this, scheduler, CLOCK) { asset -> Files.readAllBytes(bundledPack(asset)) }
+        // The manifest's <provider>, which Robolectric registers only from an APK.
+        Robolectric.buildContentProvider(PhotoProvider::class.java)
+            .create(ProviderInfo().apply { authority = PhotoProvider.authority(this@RobolectricApp) })
     }
 
     /** What the app asked WorkManager to do, in order. */

@@ -84,3 +84,12 @@ fun Activity.tap(label: String) {
 
 /** Whether a visible text contains [part] now. */
 fun Activity.showsText(part: String): Boolean = texts().any { it.contains(part) }
+
+/** Taps the card (the nearest clickable parent) that shows a text containing [part]. */
+fun Activity.tapCard(part: String) {
+    var view: View? = waitForText(part)
+    while (view != null && !view.isClickable) view = view.parent as? View
+    assertTrue("no tappable card shows \"$part\"", view != null)
+    view!!.performClick()
+    shadowOf(Looper.getMainLooper()).idle()
+}

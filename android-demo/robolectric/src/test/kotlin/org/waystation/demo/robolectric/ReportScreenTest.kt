@@ -1,0 +1,168 @@
+package org.waystation.demo.robolectric
+
+import android.Manifest
+import android.app.Activity
+import android.content.Intent
+import android.location.Location
+import android.location.LocationManager
+import android.net.Uri
+import android.provider.MediaStore
+import android.widget.EditText
+import android.widget.Spinner
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.robolectric.Robolectric
+import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Config
+import org.robolectric.shadows.ShadowToast
+import org.waystation.demo.android.CaseActivity
+import org.waystation.demo.android.OutboxActivity
+import org.waystation.demo.android.PhotoProvider
+import org.waystation.demo.android.ReportActivity
+import uniffi.waystation_ffi.ReportStatus
+import uniffi.waystation_ffi.reportCategories
+
+/**
+ * The report screen filled in through its views (category, description, a GPS fix from the
+ * platform's LocationManager, a photo the camera app writes through the app's content URI),
+ * the problems it lists before sending, submit; then the outbox and the case screen.
+ */
+@RunWith(RobolectricTestRunner::class)
+@Config(qualifiers = "en-rUS")
+class ReportScreenTest : ScreenTest() {
+    private val other = reportCategories().first { it.code == "other" }
+
+    /** A new report of category "other", started on the report screen. */
+    private fun startReport(): ReportActivity {
+        val screen = open(ReportActivity::class.java)
+        screen.waitForText("What is the problem?")
+        val spinner = screen.content.tree().filterIsInstance<Spinner>().single()
+        spinner.setSelection(reportCategories().indexOf(other))
+        screen.tap("Start the report")
+        screen.waitForText("Description")
+        return screen
+    }
+
+    private fun Activity.field(hint: String): EditText =
+        content.tree().filterIsInstance<EditText>().first { it.hint?.toString() == hint }
+
+    /** Problems the screen lists before sending (its "✗" lines). */
+    private fun Activity.problems(): List<String> = texts().filter { it.startsWith("✗ ") }
+
+    /** A GPS fix at the report's place, 8 m accuracy, taken at the fixed time. */
+    private fun gpsFixAtThePlace() {
+        val app = RuntimeEnvironment.getApplication()
+        shadowOf(app).grantPermissions(Manifest.permission.ACCESS_FINE_LOCATION)
+        val manager = app.getSystemService(LocationManager::class.java)
+        shadowOf(manager).setProviderEnabled(LocationManager.GPS_PROVIDER, true)
+        shadowOf(manager).setProviderEnabled(LocationManager.NETWORK_PROVIDER, false)
+        shadowOf(manager).simulateLocation(fix())
+    }
+
+    private fun fix() = Location(LocationManager.GPS_PROVIDER).apply {
+        latitude = 34.2230
+        longitude = 108.9530
+        accuracy = 8f
+        time = RobolectricApp.NOW.toEpochMilli()
+    }
+
+    /** Takes a photo: the camera app (this test) writes a JPEG to the URI the screen handed it. */
+    private fun takePhoto(screen: ReportActivity) {
+        screen.tap("Take a photo")
+        val request = shadowOf(screen).nextStartedActivityForResult
+        assertNotNull("no camera intent", request)
+        assertEquals(MediaStore.ACTION_IMAGE_CAPTURE, request.intent.action)
+        @Suppress("DEPRECATION")
+        val uri = request.intent.getParcelableExtra<Uri>(MediaStore.EXTRA_OUTPUT)!!
+        assertEquals("content", uri.scheme)
+        assertEquals(PhotoProvider.authority(screen), uri.authority)
+        screen.contentResolver.openOutputStream(uri)!!.use { it.write(JPEG) }
+        shadowOf(screen).receiveResult(request.intent, Activity.RESULT_OK, null)
+        screen.waitForText("Remove")
+    }
+
+    private fun fillIn(screen: ReportActivity) {
+        screen.field("Description").setText("Manhole cover missing at the corner, riders fall at night")
+        gpsFixAtThePlace()
+        screen.tap("Record my location")
+        shadowOf(RuntimeEnvironment.getApplication().getSystemService(LocationManager::class.java)).simulateLocation(fix())
+        screen.waitFor("the location to be stored") { !screen.showsText("No location yet") }
+        takePhoto(screen)
+        // No station pack is installed in this test (the home screen installs it), so no
+        // station names the district: the screen says so, and the rider types it.
+        screen.waitForText("✗ District")
+        screen.field("District code (e.g. 610113, Yanta)").setText("610103")
+        // A new fix stores what was typed and redraws the form with the problems left.
+        screen.tap("Record my location")
+        screen.waitFor("the district to be accepted") { !screen.showsText("✗ District") }
+    }
+
+    @Test
+    fun `a report is filled in, its problems listed until fixed, and submitted with a photo`() {
+        val screen = startReport()
+        assertEquals(other.labelEn, screen.texts().first())
+        val before = screen.problems()
+        assertTrue("an empty report lists its problems: ${screen.screenText()}", before.isNotEmpty())
+        assertFalse("Submit is disabled while problems remain", screen.control("Submit").isEnabled)
+
+        fillIn(screen)
+        screen.waitFor("the problems to clear") { screen.problems().isEmpty() }
+        assertTrue(screen.control("Submit").isEnabled)
+        assertTrue(screen.showsText("34.2230") || screen.showsText("34.223"))
+
+        screen.tap("Submit")
+        screen.waitFor("the report to be submitted") { screen.isFinishing }
+        assertEquals("Submitted: it is sent as soon as there is a connection", ShadowToast.getTextOfLatestToast())
+
+        val reports = graph.core.reportSummaries(graph.user, null)
+        assertEquals(1, reports.size)
+        assertEquals(ReportStatus.SUBMITTED, reports.single().status)
+        assertEquals("other", reports.single().category)
+        val report = graph.core.report(reports.single().id)
+        assertEquals(1, report.photos.size)
+        assertEquals(34.2230, report.position!!.lat, 1e-9)
+    }
+
+    @Test
+    fun `the outbox lists a draft left half-written and a submitted report, and opens its case`() {
+        // A draft: the description typed, then the rider leaves (onPause saves it).
+        val controller = Robolectric.buildActivity(ReportActivity::class.java).setup()
+        val draft = controller.get()
+        draft.waitForText("What is the problem?")
+        draft.tap("Start the report")
+        draft.waitForText("Description")
+        draft.field("Description").setText("Broken charger at the station")
+        controller.pause()
+        draft.waitFor("the draft to be saved") {
+            graph.core.reportSummaries(graph.user, null).any { graph.core.report(it.id).description.orEmpty().contains("Broken charger") }
+        }
+        controller.stop().destroy()
+
+        val report = startReport()
+        fillIn(report)
+        report.tap("Submit")
+        report.waitFor("the report to be submitted") { report.isFinishing }
+
+        val outbox = open(OutboxActivity::class.java)
+        outbox.waitForText("Submitted (1 waiting)")
+        assertTrue(outbox.showsText("Broken charger at the station"))
+        assertTrue(outbox.showsText("Manhole cover missing"))
+        assertFalse(outbox.showsText("No drafts"))
+        val submitted = graph.core.reportSummaries(graph.user, null).single { it.status == ReportStatus.SUBMITTED }
+        outbox.tapCard("Broken charger at the station")
+        assertEquals(ReportActivity::class.java.name, shadowOf(outbox).nextStartedActivity?.component?.className)
+        outbox.tapCard("Manhole cover missing")
+        val opened = shadowOf(outbox).nextStartedActivity
+        assertEquals(CaseActivity::class.java.name, opened?.component?.className)
+        assertEquals(submitted.id, opened.getStringExtra(CaseActivity.EXTRA_REPORT_ID))
+
+        val case = open(CaseActivity::class.java, Intent().putExtra(CaseActivity.EXTRA_REPORT_ID, submitted.id))
+        case.waitForText("Nobody has followed it up yet")
+    }
+}
