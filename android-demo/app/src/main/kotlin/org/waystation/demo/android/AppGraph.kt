@@ -14,6 +14,7 @@ import org.waystation.demo.SyncGateway
 import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncAccountStore
 import org.waystation.demo.SyncPreferences
+import org.waystation.demo.TokenKey
 import uniffi.waystation_ffi.Waystation
 import uniffi.waystation_ffi.WaystationConfig
 import uniffi.waystation_ffi.demoPublisherKey
@@ -113,7 +114,9 @@ object AppGraph {
      * Opens the core on the app's private storage and wires sync to [scheduler]. Opening runs
      * migrations and builds the station index from SQLite: milliseconds for the sample pack.
      * [bundled] reads the packs shipped with the app (its assets; the Robolectric tests, which
-     * have no APK, read them from data/).
+     * have no APK, read them from data/). [tokenKey] seals the sync token: the Android
+     * Keystore's key on a phone; the Robolectric tests, which have no Keystore, give a
+     * software key.
      */
     @Synchronized
     fun init(
@@ -121,6 +124,7 @@ object AppGraph {
         scheduler: BackgroundSyncScheduler,
         clock: Clock = Clock.systemUTC(),
         bundled: (String) -> ByteArray = { name -> app.assets.open(name).use { it.readBytes() } },
+        tokenKey: TokenKey = KeystoreTokenKey,
     ): Graph {
         graph?.let { return it }
         val prefs = app.getSharedPreferences("waystation-demo", Context.MODE_PRIVATE)
@@ -131,7 +135,7 @@ object AppGraph {
         // the city's key instead.
         val core = Waystation(File(app.filesDir, "waystation").path, WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
         // The core's sync; the account is read at each sync, so a change applies to the next.
-        val accounts = SyncAccountStore(PrefsStringStore(prefs), KeystoreTokenKey)
+        val accounts = SyncAccountStore(PrefsStringStore(prefs), tokenKey)
         val sync = CoreSyncGateway(core) { accounts.read() }
         lateinit var created: Graph
         val coordinator = SyncCoordinator(sync, scheduler) { created.syncPreferences }

@@ -8,6 +8,9 @@ import java.time.Clock
 import java.time.Instant
 import java.time.ZoneOffset
 import java.util.concurrent.CopyOnWriteArrayList
+import javax.crypto.KeyGenerator
+import javax.crypto.SecretKey
+import org.waystation.demo.TokenKey
 import org.waystation.demo.BackgroundSyncScheduler
 import org.waystation.demo.SyncPlan
 import org.waystation.demo.android.AppGraph
@@ -28,7 +31,7 @@ class RobolectricApp : Application() {
         super.onCreate()
         // A previous test's graph (same JVM, same class loader) points at its data directory.
         AppGraph.release()
-        AppGraph.init(this, scheduler, CLOCK) { asset -> Files.readAllBytes(bundledPack(asset)) }
+        AppGraph.init(this, scheduler, CLOCK, { asset -> Files.readAllBytes(bundledPack(asset)) }, softwareKey)
         // The manifest's <provider>, which Robolectric registers only from an APK.
         Robolectric.buildContentProvider(PhotoProvider::class.java)
             .create(ProviderInfo().apply { authority = PhotoProvider.authority(this@RobolectricApp) })
@@ -38,6 +41,16 @@ class RobolectricApp : Application() {
     val plans: MutableList<SyncPlan> = CopyOnWriteArrayList()
 
     private val scheduler = BackgroundSyncScheduler { plan -> plans += plan }
+
+    /**
+     * Seals the sync token in place of the Android Keystore's key, which Robolectric does not
+     * have (KeystoreTokenKey is compiled here, never run: android-demo/README.md).
+     */
+    private val softwareKey = object : TokenKey {
+        private val key: SecretKey = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+
+        override fun secretKey(): SecretKey = key
+    }
 
     companion object {
         /**
