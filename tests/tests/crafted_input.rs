@@ -224,3 +224,58 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
     fresh.sync();
     assert_eq!(fresh.ws.training_progress(RIDER).unwrap().attempts.len(), 2);
 }
+
+/// The same rules hold when a copy of the progress is handed over directly (another device's
+/// `progress_document_bytes`, e.g. through a file): a copy that deletes or rewrites a result is
+/// refused and changes nothing, and a copy whose columns inflate to gigabytes is refused
+/// before automerge inflates them.
+#[test]
+fn a_handed_over_progress_copy_cannot_delete_results_or_inflate_without_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        trusted_keys: waystation_tests::trusted(),
+        ..Config::default()
+    };
+    let ws =
+        Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
+    let payload = real_training_payload();
+    ws.import_training_pack(&sign_training(&payload)).unwrap();
+    let quiz = ws.training_courses(RIDER).unwrap()[0]
+        .quiz_id
+        .clone()
+        .unwrap();
+    ws.answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
+        .unwrap();
+    let before = ws.training_progress(RIDER).unwrap();
+    let stored = || documents::document_bytes(&ws.store().read(), PROGRESS).unwrap();
+    let bytes_before = stored();
+
+    // A copy of this very progress with the attempt deleted.
+    let mut copy =
+        automerge::AutoCommit::load(&ws.progress_document_bytes(RIDER).unwrap()).unwrap();
+    let map = attempts_map(&copy);
+    let id = copy.keys(&map).next().unwrap();
+    copy.delete(&map, id.as_str()).unwrap();
+    let err = ws.merge_progress_from(RIDER, &copy.save()).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput(m) if m.contains("removes a recorded quiz attempt")),
+        "{err:?}"
+    );
+
+    // A few kilobytes that inflate to 64 MiB.
+    let mut bomb = waystation_core::sync::bounds::bombs::document_with_deflated_column(64);
+    // A valid checksum (first 4 bytes of the SHA-256 of type, length and body), as an attacker
+    // would make it, so that automerge would go on to inflate the column.
+    let checksum = waystation_core::packs::sha256_hex(&bomb[8..]);
+    for i in 0..4 {
+        bomb[4 + i] = u8::from_str_radix(&checksum[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let err = ws.merge_progress_from(RIDER, &bomb).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput(m) if m.contains("inflates to more than")),
+        "{err:?}"
+    );
+
+    assert_eq!(ws.training_progress(RIDER).unwrap(), before);
+    assert_eq!(stored(), bytes_before, "nothing stored changed");
+}

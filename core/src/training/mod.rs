@@ -234,7 +234,9 @@ impl crate::Waystation {
 
     /// Merges another device's copy of `user_id`'s progress document into this one, durably,
     /// and returns the merged progress. Refuses bytes that are not that user's progress
-    /// document. Merging is idempotent and order-independent.
+    /// document, that would inflate past the sync limits, or whose merge would delete or
+    /// rewrite a recorded result (nothing is stored then). Merging is idempotent and
+    /// order-independent.
     pub fn merge_progress_from(&self, user_id: &str, bytes: &[u8]) -> Result<TrainingProgress> {
         check_user(user_id)?;
         let mut incoming = progress::load_foreign(bytes, user_id)?;
@@ -246,8 +248,14 @@ impl crate::Waystation {
             now,
             || progress::genesis(user_id),
             |doc| {
+                // The server's rules for a change to progress (`progress_check`): another
+                // device's copy may add completions and attempts, never delete or rewrite one.
+                let before = doc.clone();
                 doc.merge(&mut incoming).map_err(|e| {
                     Error::invalid(format!("progress document does not merge: {e}"))
+                })?;
+                progress_check::check_progress_update(Some(&before), doc).map_err(|why| {
+                    Error::invalid(format!("progress document is refused: {why}"))
                 })?;
                 Ok(progress::read(doc))
             },

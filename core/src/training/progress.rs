@@ -161,7 +161,14 @@ fn time_from_ms(ms: i64) -> Option<DateTime<Utc>> {
 /// Checks that bytes from elsewhere are this user's progress document, and loads them.
 pub(crate) fn load_foreign(bytes: &[u8], user_id: &str) -> Result<AutoCommit> {
     crate::store::documents::check_foreign_size("progress", bytes)?;
-    let doc = AutoCommit::load(bytes)
+    // Measured before automerge reads it: 4 MB of deflated columns can inflate to gigabytes,
+    // and automerge 0.12 inflates them with no cap (`sync::bounds`).
+    crate::sync::bounds::check_chunks(bytes, &crate::sync::bounds::MessageBounds::default())
+        .map_err(|e| Error::invalid(format!("progress document is refused: {e}")))?;
+    // automerge 0.12 panics on some malformed input its decoder accepts (found by the server's
+    // fuzz target); bytes from another device are data, so a panic is a refusal like any other.
+    let doc = std::panic::catch_unwind(|| AutoCommit::load(bytes))
+        .map_err(|_| Error::invalid("not an Automerge progress document: it does not decode"))?
         .map_err(|e| Error::invalid(format!("not an Automerge progress document: {e}")))?;
     let root_str = |k: &str| crate::store::documents::root_str(&doc, k);
     if root_str("schema").as_deref() != Some(PROGRESS_SCHEMA) {
@@ -414,6 +421,22 @@ mod tests {
         let big = vec![0u8; crate::store::documents::MAX_FOREIGN_DOCUMENT_BYTES + 1];
         let err = load_foreign(&big, "u1").unwrap_err().to_string();
         assert!(err.contains("at most"), "{err}");
+    }
+
+    #[test]
+    fn a_foreign_document_bomb_is_refused_before_it_is_inflated() {
+        // A 64 MiB column (about 64 KB on the wire): over the 8 MiB limit, small enough that
+        // this test does not hurt the machine if the check is missing.
+        let mut bomb = crate::sync::bounds::bombs::document_with_deflated_column(64);
+        // With a valid checksum (the first 4 bytes of the SHA-256 of type, length and body),
+        // as an attacker would make it: automerge would otherwise refuse it before inflating.
+        let checksum = sha256_hex(&bomb[8..]);
+        for i in 0..4 {
+            bomb[4 + i] = u8::from_str_radix(&checksum[2 * i..2 * i + 2], 16).unwrap();
+        }
+        assert!(bomb.len() < crate::store::documents::MAX_FOREIGN_DOCUMENT_BYTES);
+        let err = load_foreign(&bomb, "u1").unwrap_err().to_string();
+        assert!(err.contains("inflates to more than"), "{err}");
     }
 
     #[test]
