@@ -774,6 +774,13 @@ fn photos_of_a_copy_dropped_for_a_new_history_are_swept_when_nothing_names_them(
         .ws
         .fetch_report_photo(&staff.settings, &http(), &sha)
         .unwrap();
+    // The folder's one full check, done once the photo is past the grace period: from now on
+    // only photos marked as maybe unnamed are candidates.
+    let grace = waystation_core::reports::photo::sweep::GRACE;
+    staff.clock.set(staff.clock.now() + grace * 2);
+    assert_eq!(staff.ws.sweep_photos().unwrap().photos_removed, 0);
+    staff.clock.set(staff.clock.now() + grace * 2);
+    assert_eq!(staff.ws.sweep_photos().unwrap().documents_read, 0);
     let doc_id = format!("report:{id}");
     let target = doc_id.clone();
     let once = AtomicBool::new(true);
@@ -797,9 +804,7 @@ fn photos_of_a_copy_dropped_for_a_new_history_are_swept_when_nothing_names_them(
     // Within the sweep's grace period the photo stays; after it, nothing names it.
     assert_eq!(staff.ws.sweep_photos().unwrap().photos_removed, 0);
     assert!(path.is_file());
-    staff
-        .clock
-        .set(staff.clock.now() + waystation_core::reports::photo::sweep::GRACE * 2);
+    staff.clock.set(staff.clock.now() + grace * 2);
     assert_eq!(staff.ws.sweep_photos().unwrap().photos_removed, 1);
     assert!(!path.is_file());
 }

@@ -99,15 +99,23 @@ fn is_old_history(conn: &Connection, doc_id: &str, base: &[u8]) -> Result<bool> 
     })
 }
 
-/// Every photo-like string (a SHA-256 in lowercase hex) anywhere in `doc`: the photos a report
-/// names, and any a case event names, for the photo sweep to check once the copy is gone.
+/// Every photo-like string or map key (a SHA-256 in lowercase hex) anywhere in `doc`: the
+/// photos a report names, and any a case event names, for the photo sweep to check once the copy is gone.
 fn named_shas(doc: &automerge::AutoCommit) -> Vec<String> {
     fn walk(v: &hydrate::Value, out: &mut Vec<String>) {
         match v {
             hydrate::Value::Scalar(ScalarValue::Str(s)) if is_sha256_hex(s) => {
                 out.push(s.to_string())
             }
-            hydrate::Value::Map(m) => m.iter().for_each(|(_, v)| walk(&v.value, out)),
+            hydrate::Value::Map(m) => {
+                for (key, v) in m.iter() {
+                    // A report keys its photos by SHA-256.
+                    if is_sha256_hex(key) {
+                        out.push(key.clone());
+                    }
+                    walk(&v.value, out);
+                }
+            }
             hydrate::Value::List(l) => l.iter().for_each(|v| walk(&v.value, out)),
             _ => {}
         }
