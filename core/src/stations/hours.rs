@@ -35,6 +35,13 @@ static CN_CONTEXT: LazyLock<Context> = LazyLock::new(|| {
 /// How far ahead [`Hours::state_at`] looks for the next change.
 pub const NEXT_CHANGE_HORIZON_DAYS: i64 = 400;
 
+/// Longest opening-hours string evaluated, in characters: OpenStreetMap's limit for a tag
+/// value, and the station pack's. Evaluating grows faster than the string (in a debug build a
+/// 12,000-character list of ranges takes half a second and a 190,000-character one 15 s), and
+/// the FFI's `hours_status` and the CLI's `hours check` take strings from anywhere; a longer
+/// string is unparseable, so its status is unknown.
+pub const MAX_OPENING_HOURS_CHARS: usize = 255;
+
 /// Whether a station is open at a moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +91,11 @@ impl Hours {
         let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty()) else {
             return Hours::Missing;
         };
+        if spec.chars().nth(MAX_OPENING_HOURS_CHARS).is_some() {
+            return Hours::Unparseable(format!(
+                "opening hours are longer than {MAX_OPENING_HOURS_CHARS} characters"
+            ));
+        }
         match spec.parse::<OpeningHours>() {
             Ok(oh) => Hours::Parsed(Box::new(oh.with_context(CN_CONTEXT.clone()))),
             Err(e) => Hours::Unparseable(e.to_string()),
@@ -169,6 +181,35 @@ mod tests {
             Hours::parse(Some("garbage 99:99")),
             Hours::Unparseable(_)
         ));
+    }
+
+    #[test]
+    fn hours_longer_than_osm_allows_are_unknown_without_being_evaluated() {
+        // 12,000 characters of valid ranges: evaluating them took half a second.
+        let ranges: Vec<String> = (0..1000)
+            .map(|i| {
+                format!(
+                    "{:02}:{:02}-{:02}:{:02}",
+                    (i / 60) % 24,
+                    i % 60,
+                    (i / 60) % 24,
+                    i % 60
+                )
+            })
+            .collect();
+        let long = format!("Mo-Su {}", ranges.join(","));
+        let h = Hours::parse(Some(&long));
+        match &h {
+            Hours::Unparseable(why) => assert!(why.contains("longer than 255"), "{why}"),
+            other => panic!("parsed: {}", other.is_parsed()),
+        }
+        assert_eq!(h.status_at(at("2026-11-30T04:00:00Z")), OpenStatus::Unknown);
+        // 255 characters still parse.
+        let mut edge = String::from("Mo-Su 10:00-11:00");
+        while edge.chars().count() + 12 <= MAX_OPENING_HOURS_CHARS {
+            edge.push_str(",12:00-13:00");
+        }
+        assert!(Hours::parse(Some(&edge)).is_parsed(), "{}", edge.len());
     }
 
     #[test]
