@@ -89,7 +89,12 @@ class OutboxViewModel(
         return CaseScreen(
             reportId = reportId,
             status = caseStatusLabel(case.status, lang),
-            open311 = "Open311: $open311 — ${case.statusNotes}",
+            // The core's notes are English; in Chinese the status heading says the rest.
+            open311 = if (zh) {
+                "Open311 状态：$open311（${if (case.open311Status == Open311Status.OPEN) "未结案" else "已结案"}）"
+            } else {
+                "Open311: $open311 — ${case.statusNotes}"
+            },
             grid = case.gridId?.let { if (zh) "网格 $it" else "Grid $it" },
             rows = case.timeline.map { entry ->
                 val e = entry.event

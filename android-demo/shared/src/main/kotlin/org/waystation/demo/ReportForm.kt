@@ -258,7 +258,7 @@ class ReportForm(
         )
     }
 
-    private fun message(field: String, text: String) = FieldMessage(field, fieldLabel(field, lang), text)
+    private fun message(field: String, text: String) = FieldMessage(field, fieldLabel(field, lang), fieldProblem(field, text, lang))
 
     private fun requireId(): String = id ?: throw IllegalStateException("no draft: call start() or open() first")
 }
@@ -277,6 +277,26 @@ fun fieldLabel(field: String, lang: Lang): String {
         "category" -> if (zh) "类别" else "Category"
         "district" -> if (zh) "所属区县" else "District"
         else -> field
+    }
+}
+
+/**
+ * A problem the core found with a field, in the interface language. The core explains in
+ * English; in Chinese the app says, per field, what the rider must do (the core's checks on a
+ * field are few and each asks for the same fix). A field without a Chinese text keeps the
+ * core's English, which the Robolectric language test (LanguageTest) catches.
+ */
+fun fieldProblem(field: String, coreMessage: String, lang: Lang): String {
+    if (lang != Lang.ZH) return coreMessage
+    return when (field) {
+        "description" -> "请描述问题"
+        "merchant_name", "merchant_address", "merchant" -> "食品安全类报告需要填写商户名称或地址"
+        "address" -> "请用文字说明问题地点"
+        "position" -> "缺少位置：每份报告都需要记录发现问题的地点"
+        "photos" -> "照片有问题：请重新拍摄或移除"
+        "category" -> "请选择问题类别"
+        "district" -> "区县未知：请填写区县代码，或记录位置（取附近驿站所在区县）"
+        else -> coreMessage
     }
 }
 

@@ -110,8 +110,11 @@ class TrainingViewModel(
         images = v.images.map { LessonPicture(it.sha256, it.alt.pick(lang), core.trainingImagePath(it.sha256)) },
         sources = v.sources.map { s ->
             val title = if (zh) s.title else s.titleEn ?: s.title
-            val note = if (zh) s.note else s.noteEn ?: s.note
-            listOfNotNull(title, s.article, note).joinToString(" · ")
+            // In English, a note the publisher did not translate is left out rather than shown
+            // in Chinese, and "第三十三条" reads "Article 33".
+            val note = if (zh) s.note else s.noteEn
+            val article = if (zh) s.article else s.article?.let(::articleInEnglish)
+            listOfNotNull(title, article, note).joinToString(" · ")
         },
         previousId = v.previousLessonId,
         nextId = v.nextLessonId,
@@ -222,4 +225,20 @@ fun markdownToPlainText(markdown: String): String {
         line.replace("`", "")
     }
     return lines.joinToString("\n").replace(Regex("\n{3,}"), "\n\n").trim()
+}
+
+/** "第三十三条" as "Article 33"; anything else unchanged. */
+fun articleInEnglish(article: String): String {
+    val match = Regex("^第([零一二三四五六七八九十百]+)条$").find(article) ?: return article
+    val digits = mapOf('零' to 0, '一' to 1, '二' to 2, '三' to 3, '四' to 4, '五' to 5, '六' to 6, '七' to 7, '八' to 8, '九' to 9)
+    var total = 0
+    var current = 0
+    for (c in match.groupValues[1]) {
+        when (c) {
+            '百' -> { total += (if (current == 0) 1 else current) * 100; current = 0 }
+            '十' -> { total += (if (current == 0) 1 else current) * 10; current = 0 }
+            else -> current = digits.getValue(c)
+        }
+    }
+    return "Article ${total + current}"
 }

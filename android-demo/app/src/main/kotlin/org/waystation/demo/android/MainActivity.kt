@@ -32,7 +32,14 @@ class MainActivity : Screen() {
             val synthetic = packs.any { it.synthetic }
             info.text = buildString {
                 append(t("用户 $user · 驿站 $stations 个", "User $user · $stations stations"))
-                packs.forEach { append("\n${it.kind}: ${it.packId} v${it.version}") }
+                packs.forEach { pack ->
+                    val kind = when (pack.kind) {
+                        "stations" -> t("驿站目录", "Stations")
+                        "training" -> t("培训课程", "Training")
+                        else -> pack.kind
+                    }
+                    append(t("\n$kind：${pack.packId} 第 ${pack.version} 版", "\n$kind: ${pack.packId} v${pack.version}"))
+                }
                 if (synthetic) append(t("\n示例数据：位置和名称为虚构", "\nSample data: positions and names are synthetic"))
             }
         }

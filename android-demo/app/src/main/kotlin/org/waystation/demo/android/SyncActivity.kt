@@ -92,7 +92,9 @@ class SyncActivity : Screen() {
     private fun refresh() = work({ graph.sync.status() }, ::show)
 
     private fun show(snapshot: SyncSnapshot) {
-        val screen = presentSync(snapshot, graph.sync.unavailableReason(), now(), lang, lastPacks)
+        // The gateway's only reason is "not set up", in English.
+        val unavailable = graph.sync.unavailableReason()?.let { t("尚未设置同步服务器", it) }
+        val screen = presentSync(snapshot, unavailable, now(), lang, lastPacks)
         headline.text = screen.headline
         headline.setTextColor(if (screen.attention) Palette.WARNING else Palette.OPEN)
         lines.removeAllViews()
@@ -110,7 +112,7 @@ class SyncActivity : Screen() {
                 // What the packs brought is in the screen's lines (lastPacks).
                 is SyncOutcome.Synced -> t("同步完成", "Synced")
                 is SyncOutcome.Failed -> t("同步失败：", "Sync failed: ") + outcome.reason
-                is SyncOutcome.Unavailable -> t("无法同步：", "Sync unavailable: ") + outcome.reason
+                is SyncOutcome.Unavailable -> t("无法同步：尚未设置同步服务器", "Sync unavailable: " + outcome.reason)
             }
             toast(message)
             refresh()

@@ -1,0 +1,95 @@
+package org.waystation.demo.robolectric
+
+import android.app.Activity
+import android.content.Intent
+import android.widget.Button
+import org.robolectric.RuntimeEnvironment
+import org.waystation.demo.Lang
+import org.waystation.demo.PlatformFix
+import org.waystation.demo.ReportField
+import org.waystation.demo.ReportForm
+import org.waystation.demo.SubmitResult
+import org.waystation.demo.android.CaseActivity
+import org.waystation.demo.android.CourseActivity
+import org.waystation.demo.android.LessonActivity
+import org.waystation.demo.android.MainActivity
+import org.waystation.demo.android.OutboxActivity
+import org.waystation.demo.android.QuizActivity
+import org.waystation.demo.android.ReportActivity
+import org.waystation.demo.android.StationsActivity
+import org.waystation.demo.android.SyncActivity
+import org.waystation.demo.android.TrainingActivity
+import org.waystation.demo.android.langOf
+
+/**
+ * Every rider screen, opened in the phone's language with something to show: the home
+ * screen after the packs are installed, stations from the Bell Tower, a report draft with its
+ * problems, the outbox with a draft and a submitted report, that report's case, the training
+ * list, a course, a lesson, a quiz, and the sync screen. The language and screenshot tests
+ * walk it.
+ */
+class Tour(private val test: ScreenTest) {
+    /** The phone's language, as the screens read it. */
+    val lang: Lang = langOf(RuntimeEnvironment.getApplication().resources.configuration.locales[0])
+
+    private fun t(zh: String, en: String) = if (lang == Lang.ZH) zh else en
+
+    /** Calls [visit] with each screen's name and activity, once its content is shown. */
+    fun walk(visit: (String, Activity) -> Unit) {
+        val graph = test.graph
+        val home = test.open(MainActivity::class.java)
+        home.waitFor("the packs") { !home.showsText(t("正在准备离线数据…", "Preparing offline data…")) }
+        visit("home", home)
+
+        val stations = test.open(StationsActivity::class.java)
+        stations.tap(t("以钟楼为中心（演示）", "Search from the Bell Tower (demo)"))
+        stations.waitFor("the stations") { stations.content.tree().count { it is Button } > 4 }
+        visit("stations", stations)
+
+        // A food-safety report (merchant fields) with its problems, and a submitted one.
+        val form = ReportForm(graph.core, graph.user, lang, clock = RobolectricApp.CLOCK)
+        val draft = form.start(uniffi.waystation_ffi.reportCategories().first { it.group == "food" }.code).id
+        form.edit(ReportField.DESCRIPTION, t("外卖没有食品安全封签", "No food-safety seal on the bag"))
+        form.save()
+        val sent = ReportForm(graph.core, graph.user, lang, clock = RobolectricApp.CLOCK)
+        val submittedId = sent.start("other").id
+        sent.edit(ReportField.DESCRIPTION, t("井盖缺失", "Manhole cover missing"))
+        sent.setLocation(PlatformFix(34.2230, 108.9530, 8.0, RobolectricApp.NOW.toEpochMilli(), false, "gps"))
+        sent.attachPhoto(ScreenTest.JPEG)
+        check(sent.submit() is SubmitResult.Submitted)
+
+        val report = test.open(ReportActivity::class.java, Intent().putExtra(ReportActivity.EXTRA_REPORT_ID, draft))
+        report.waitFor("the form") { report.showsText("✗ ") }
+        visit("report", report)
+
+        val outbox = test.open(OutboxActivity::class.java)
+        outbox.waitForText(t("已提交", "Submitted"))
+        visit("outbox", outbox)
+
+        val case = test.open(CaseActivity::class.java, Intent().putExtra(CaseActivity.EXTRA_REPORT_ID, submittedId))
+        case.waitForText(t("还没有人跟进", "Nobody has followed it up yet"))
+        visit("case", case)
+
+        val course = graph.core.trainingCourses(graph.user).first { it.quizId != null }
+        val training = test.open(TrainingActivity::class.java)
+        training.waitForText(course.title.zh.takeIf { lang == Lang.ZH } ?: (course.title.en ?: course.title.zh))
+        visit("training", training)
+
+        val courseScreen = test.open(CourseActivity::class.java, Intent().putExtra(CourseActivity.EXTRA_COURSE_ID, course.id))
+        val lesson = graph.core.trainingCourse(graph.user, course.id).lessons.first()
+        courseScreen.waitForText(if (lang == Lang.ZH) lesson.title.zh else lesson.title.en ?: lesson.title.zh)
+        visit("course", courseScreen)
+
+        val lessonScreen = test.open(LessonActivity::class.java, Intent().putExtra(LessonActivity.EXTRA_LESSON_ID, lesson.id))
+        lessonScreen.waitForText(t("学完了", "Done"))
+        visit("lesson", lessonScreen)
+
+        val quiz = test.open(QuizActivity::class.java, Intent().putExtra(QuizActivity.EXTRA_QUIZ_ID, course.quizId))
+        quiz.waitForText(t("提交答案", "Submit answers"))
+        visit("quiz", quiz)
+
+        val sync = test.open(SyncActivity::class.java)
+        sync.waitForText(t("尚未同步过", "Never synced"))
+        visit("sync", sync)
+    }
+}
