@@ -329,9 +329,12 @@ mod tests {
         assert!(err.contains("conflicting values"), "{err}");
     }
 
+    /// What the refusal must say, and the edit that breaks the rule.
+    type Breach = (&'static str, fn(&mut AutoCommit));
+
     #[test]
     fn malformed_values_are_refused_each_with_its_rule() {
-        let cases: [(&str, fn(&mut AutoCommit)); 8] = [
+        let cases: [Breach; 8] = [
             ("'attempts' is not a map", |d| {
                 d.put(ROOT, "attempts", 100u64).unwrap();
             }),
