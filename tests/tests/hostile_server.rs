@@ -1,8 +1,11 @@
 //! A device against whatever answers on its server's address: a captive portal that answers
 //! `200` and junk to everything, a server that streams endless bodies, and a real server whose
 //! replies a man in the middle (or the server's own compromised code) rewrites. Each gets a
-//! clean `Server` error and changes nothing the device stores; and the honest server on the same
-//! address afterwards finishes the job (issue 11, findings 6 and 14).
+//! clean `Server` error and changes nothing the device stores, or, for a forged change to one
+//! report, a refusal of that document alone while the rest syncs; and the honest server on the
+//! same address afterwards finishes the job (issue 11, findings 6 and 14, and the follow-ups:
+//! per-document refusals, one `GET /v1/me` per sync, bounds on an erasure's `x`, and the photo
+//! sweep after a dropped copy).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
