@@ -640,3 +640,29 @@ fn endless_and_oversized_files_are_refused_before_they_are_read_whole() {
     assert_eq!(packs.len(), 1);
     assert!(!out.exists());
 }
+
+/// A file argument that is not UTF-8 (any byte string is a valid Unix path) is read like any
+/// other, and a missing one is named (lossily) in a clear error, never a panic.
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_utf8_is_named_in_the_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, d) = fresh();
+    let name = std::ffi::OsStr::from_bytes(b"pack-\xff\xfe.json");
+    let missing = dir.path().join(name);
+    let run = |path: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_waystation"))
+            .arg("--data-dir")
+            .arg(&d)
+            .args(["stations", "import"])
+            .arg(path)
+            .env_remove("WAYSTATION_DATA_DIR")
+            .env_remove("WAYSTATION_USER")
+            .env("WAYSTATION_TEST_NOW", "2026-11-30T04:00:00Z")
+            .output()
+            .unwrap()
+    };
+    fails_with(&run(&missing), "cannot read pack");
+    std::fs::write(&missing, b"{\"payloadType\": \"x\", \"payl").unwrap();
+    fails_with(&run(&missing), "truncated");
+}
