@@ -39,6 +39,7 @@ class QuizActivity : Screen() {
                 q.choices.forEachIndexed { i, choice ->
                     column.addView(CheckBox(this).apply {
                         text = choice
+                        minHeight = dp(TOUCH_DP)
                         isChecked = i.toUInt() in q.chosen
                         setOnCheckedChangeListener { _, _ -> quiz.choose(q.id, i.toUInt()) }
                     })
@@ -49,6 +50,7 @@ class QuizActivity : Screen() {
                     group.addView(RadioButton(this).apply {
                         id = View.generateViewId()
                         text = choice
+                        minHeight = dp(TOUCH_DP)
                         isChecked = i.toUInt() in q.chosen
                         setOnClickListener { quiz.choose(q.id, i.toUInt()) }
                     })

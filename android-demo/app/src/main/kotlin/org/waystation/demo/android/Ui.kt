@@ -115,6 +115,7 @@ fun ViewGroup.checkBox(label: String, checked: Boolean, onChange: (Boolean) -> U
     val view = CheckBox(context).apply {
         text = label
         isChecked = checked
+        minHeight = context.dp(TOUCH_DP)
         setOnCheckedChangeListener { _, isChecked -> onChange(isChecked) }
     }
     addView(view, fullWidth())
@@ -131,7 +132,8 @@ fun ViewGroup.field(hint: String, initial: String, multiline: Boolean = false, o
         } else {
             InputType.TYPE_CLASS_TEXT
         }
-        if (multiline) minLines = 3
+        // After inputType: a single-line type sets the minimum to one line, replacing a height.
+        if (multiline) minLines = 3 else minHeight = context.dp(TOUCH_DP)
         addTextChangedListener(object : TextWatcher {
             override fun beforeTextChanged(s: CharSequence?, start: Int, count: Int, after: Int) {}
             override fun onTextChanged(s: CharSequence?, start: Int, before: Int, count: Int) {}
@@ -172,6 +174,12 @@ fun ViewGroup.region(): LinearLayout {
     addView(view, fullWidth())
     return view
 }
+
+/**
+ * The smallest touch target, in dp (Android's accessibility guidance). Buttons have it from
+ * the theme; check boxes and radio buttons are 32 dp tall, and one-line text fields 45, unless told.
+ */
+const val TOUCH_DP = 48
 
 fun View.show(visible: Boolean) {
     visibility = if (visible) View.VISIBLE else View.GONE
