@@ -186,7 +186,10 @@ fn a_forged_value_under_an_existing_event_id_is_refused_and_every_device_keeps_t
     let seen_by_attacker = grid.f.ws.merge_case_from(&id, &doc.save()).unwrap();
     // The device is not fooled either: the disputed event is shown as neither value.
     assert_eq!(seen_by_attacker.status, CaseStatus::Open);
-    assert_eq!(seen_by_attacker.disputed_events, std::slice::from_ref(&ack.id));
+    assert_eq!(
+        seen_by_attacker.disputed_events,
+        std::slice::from_ref(&ack.id)
+    );
     let r = grid.try_sync().expect("the sync itself succeeds");
     let refusal = r
         .refused
