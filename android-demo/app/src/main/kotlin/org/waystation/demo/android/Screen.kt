@@ -1,6 +1,7 @@
 package org.waystation.demo.android
 
 import android.app.Activity
+import android.os.Bundle
 import android.widget.Toast
 import java.util.Locale
 import java.util.concurrent.ExecutorService
@@ -36,6 +37,16 @@ abstract class Screen : Activity() {
     private val background = executor.asCoroutineDispatcher()
 
     protected fun t(zh: String, en: String): String = lang.t(zh, en)
+
+    /**
+     * The manifest's theme, set again here: the screens are drawn for a light theme (dark text
+     * on light cards), and a window without the manifest (Robolectric, which has no APK here)
+     * would otherwise get the framework's dark default and draw white text on white.
+     */
+    override fun onCreate(savedInstanceState: Bundle?) {
+        setTheme(android.R.style.Theme_Material_Light_DarkActionBar)
+        super.onCreate(savedInstanceState)
+    }
 
     protected fun <T> work(task: () -> T, onDone: (T) -> Unit): Job = scope.launch {
         try {

@@ -61,7 +61,8 @@ fun ViewGroup.text(value: String, sizeSp: Float = 16f, bold: Boolean = false, co
         text = value
         setTextSize(TypedValue.COMPLEX_UNIT_SP, sizeSp)
         if (bold) typeface = Typeface.DEFAULT_BOLD
-        color?.let { setTextColor(it) }
+        // Near-black unless a meaning colours it: the theme's grey is too faint in sunlight.
+        setTextColor(color ?: Palette.TEXT)
         setTextIsSelectable(false)
     }
     addView(view, fullWidth())
@@ -192,4 +193,7 @@ object Palette {
     val UNKNOWN: Int = Color.rgb(110, 110, 110)
     val WARNING: Int = Color.rgb(170, 95, 0)
     val MUTED: Int = Color.rgb(90, 90, 90)
+
+    /** Body text and headings: near-black, readable in sunlight on the light cards. */
+    val TEXT: Int = Color.rgb(25, 25, 25)
 }

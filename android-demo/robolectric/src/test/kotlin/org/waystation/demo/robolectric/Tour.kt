@@ -2,7 +2,6 @@ package org.waystation.demo.robolectric
 
 import android.app.Activity
 import android.content.Intent
-import android.widget.Button
 import org.robolectric.RuntimeEnvironment
 import org.waystation.demo.Lang
 import org.waystation.demo.PlatformFix
@@ -43,7 +42,7 @@ class Tour(private val test: ScreenTest) {
 
         val stations = test.open(StationsActivity::class.java)
         stations.tap(t("以钟楼为中心（演示）", "Search from the Bell Tower (demo)"))
-        stations.waitFor("the stations") { stations.content.tree().count { it is Button } > 4 }
+        stations.waitForText(t("在地图应用中打开", "Open in a map app"))
         visit("stations", stations)
 
         // A food-safety report (merchant fields) with its problems, and a submitted one.
