@@ -1,4 +1,5 @@
 import SwiftUI
+import UIKit
 import waystation_ffi
 
 /// Nearest open stations: service filters, "open now", distance and bearing.
@@ -47,6 +48,14 @@ struct StationsView: View {
                         Text(L.zh ? hit.station.addressZh : (hit.station.addressEn ?? hit.station.addressZh))
                             .font(.footnote).foregroundStyle(.secondary)
                         if let phone = hit.station.phone { Text("☎ \(phone)").font(.footnote) }
+                        // "Navigate": Amap (GCJ-02), Baidu Maps (BD-09) or Apple Maps (Navigation.swift).
+                        ForEach(mapHandoffs(name: L.zh ? hit.station.nameZh : (hit.station.nameEn ?? hit.station.nameZh),
+                                            position: hit.station.position,
+                                            canOpen: { UIApplication.shared.canOpenURL($0) }), id: \.url) { handoff in
+                            Button(handoff.label) { UIApplication.shared.open(handoff.url) }
+                                .buttonStyle(.bordered)
+                                .frame(minHeight: 44)
+                        }
                     }
                 }
             }

@@ -188,7 +188,9 @@ def check_sources(api: Api, files: dict) -> list:
         code = code_only(text)
         for m in re.finditer(r"\benum (\w+)\b[^{]*\{", code):
             body = code[m.end():matching(code, m.end() - 1)]
-            demo_enums[m.group(1)] = set(re.findall(r"\bcase\s+(\w+)", body))
+            # `case a, b, c` declares three cases.
+            lists = re.findall(r"\bcase\s+(\w+(?:\s*,\s*\w+)*)", body)
+            demo_enums[m.group(1)] = {n.strip() for names in lists for n in names.split(",")}
     known_cases = set().union(*api.enums.values(), *demo_enums.values(), PLATFORM_CASES)
 
     for name, text in files.items():
