@@ -284,7 +284,12 @@ fn apply_reply(
 ) -> Result<Applied> {
     // Measured before automerge reads it (sync::bounds): a hostile server's compressed change
     // or deflated column would otherwise inflate without limit and kill the app.
-    // TEMP: fix disabled
+    super::bounds::check_message(&message, &super::bounds::MessageBounds::default()).map_err(
+        |e| Error::Server {
+            status: 200,
+            message: format!("the server's changes to '{}' are refused: {e}", doc.doc_id),
+        },
+    )?;
     let stored = documents::load(tx, &doc.doc_id)?;
     let existed = stored.is_some();
     let mut am = stored.unwrap_or_default();
