@@ -102,7 +102,7 @@ fn the_byte_limit_counts_every_chunk_of_the_message() {
         max_ops: 10,
     };
     let one = bombs::compressed_change(1);
-    let size = check_message(&message(&[one.clone()]), &bounds).unwrap();
+    let size = check_message(&message(std::slice::from_ref(&one)), &bounds).unwrap();
     assert_eq!(size.inflated_bytes, 1 << 20);
     let e = check_message(&message(&[one.clone(), one.clone(), one]), &bounds).unwrap_err();
     assert_eq!(e, BoundsError::TooLarge { limit: 5 << 19 });
@@ -111,7 +111,11 @@ fn the_byte_limit_counts_every_chunk_of_the_message() {
 #[test]
 fn a_document_with_a_deflated_column_bomb_is_refused() {
     let bomb = bombs::document_with_deflated_column(1024);
-    let e = check_message(&message(&[bomb.clone()]), &MessageBounds::default()).unwrap_err();
+    let e = check_message(
+        &message(std::slice::from_ref(&bomb)),
+        &MessageBounds::default(),
+    )
+    .unwrap_err();
     assert!(matches!(e, BoundsError::TooLarge { .. }), "{e}");
     let e = check_chunks(&bomb, &MessageBounds::default()).unwrap_err();
     assert!(matches!(e, BoundsError::TooLarge { .. }), "{e}");
