@@ -547,7 +547,17 @@ fn forging(
     owner: &str,
     message: Vec<u8>,
 ) -> Rewriting<impl Fn(&mut SyncResponse) + Send + Sync> {
-    let (target, owner) = (doc_id.to_string(), owner.to_string());
+    forging_kind(doc_id, "report", owner, message)
+}
+
+/// [`forging`] for a document of any `kind`.
+fn forging_kind(
+    doc_id: &str,
+    kind: &str,
+    owner: &str,
+    message: Vec<u8>,
+) -> Rewriting<impl Fn(&mut SyncResponse) + Send + Sync> {
+    let (target, kind, owner) = (doc_id.to_string(), kind.to_string(), owner.to_string());
     Rewriting {
         inner: http(),
         edit: move |r: &mut SyncResponse| {
@@ -561,7 +571,7 @@ fn forging(
             if !carried {
                 r.changed.push(ChangedDoc {
                     doc_id: target.clone(),
-                    kind: "report".into(),
+                    kind: kind.clone(),
                     owner: owner.clone(),
                     heads: None,
                     replaced: None,
@@ -637,6 +647,150 @@ fn a_forged_edit_of_a_riders_own_report_is_refused_for_that_report_alone() {
     let r = rider.sync();
     assert!(r.refused.is_empty(), "{r:?}");
     assert_eq!(rider.ws.report(&synced).unwrap(), shown);
+}
+
+/// Issue 11 follow-up: a server's change to the rider's training progress passes the server's
+/// own progress rule (`training::progress_check`) on the device, or it is refused for that
+/// document alone: a reply deleting a quiz result, or rewriting one alongside the rider's new
+/// attempt, stores nothing of it, and the rest of the sync goes on.
+#[test]
+fn a_server_cannot_delete_or_rewrite_a_riders_quiz_results() {
+    const PROGRESS: &str = "progress:rider-1";
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at("2026-11-29T08:00:00Z")));
+    let config = Config {
+        trusted_keys: waystation_tests::trusted(),
+        ..Config::default()
+    };
+    let ws = Waystation::open_with_clock(dir.path(), config, clock.clone()).unwrap();
+    let payload = waystation_tests::real_training_payload();
+    ws.import_training_pack(&waystation_tests::sign_training(&payload))
+        .unwrap();
+    let quiz = ws.training_courses("rider-1").unwrap()[0]
+        .quiz_id
+        .clone()
+        .unwrap();
+    ws.answer_quiz(
+        "rider-1",
+        &quiz,
+        &waystation_tests::quiz_answers(&payload, 0, false),
+    )
+    .unwrap();
+    let mut settings = SyncSettings::new(&net.url(), &token).unwrap();
+    settings.retry.attempts = 1;
+    let rider = Device {
+        _dir: dir,
+        ws,
+        clock,
+        settings,
+    };
+    rider.sync();
+    let attempts_map = |doc: &automerge::AutoCommit| match automerge::ReadDoc::get(
+        doc,
+        automerge::ROOT,
+        "attempts",
+    ) {
+        Ok(Some((automerge::Value::Object(automerge::ObjType::Map), id))) => id,
+        other => panic!("no attempts map: {other:?}"),
+    };
+    let bytes = || {
+        documents::document_bytes(&rider.ws.store().read(), PROGRESS)
+            .unwrap()
+            .unwrap()
+    };
+
+    // 1. The progress is synced; the server lists it in the feed with a change deleting the
+    //    failed attempt, while a new report of the rider's goes up in the same sync.
+    let progress = rider.ws.training_progress("rider-1").unwrap();
+    assert_eq!(progress.attempts.len(), 1);
+    let stored = bytes();
+    let report = waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 30);
+    let message = forged_reply(&rider.ws, PROGRESS, |d| {
+        let map = attempts_map(d);
+        let id = automerge::ReadDoc::keys(d, &map).next().unwrap();
+        d.delete(&map, id.as_str()).unwrap();
+    });
+    let r = rider
+        .sync_with(&forging_kind(
+            PROGRESS,
+            "training-progress",
+            "rider-1",
+            message,
+        ))
+        .unwrap();
+    assert!(r.complete, "{r:?}");
+    assert_eq!(r.refused.len(), 1, "{r:?}");
+    assert_eq!(r.refused[0].doc_id, PROGRESS);
+    assert!(
+        r.refused[0]
+            .reason
+            .contains("removes a recorded quiz attempt"),
+        "{}",
+        r.refused[0].reason
+    );
+    assert_eq!(rider.ws.training_progress("rider-1").unwrap(), progress);
+    assert_eq!(bytes(), stored, "nothing of the change was stored");
+    assert_eq!(
+        rider.ws.sync_refusals().unwrap()[0].doc_id,
+        PROGRESS,
+        "shown"
+    );
+    // The rest of the sync went on: the report reached the server.
+    assert_eq!(
+        rider.ws.report(&report).unwrap().outbox,
+        Some(OutboxState::Sent {
+            at: rider.clock.now()
+        })
+    );
+    rider.ws.dismiss_sync_refusal(PROGRESS).unwrap();
+
+    // 2. A new attempt on the phone; the server's reply turns the failed one into a pass.
+    rider
+        .ws
+        .answer_quiz(
+            "rider-1",
+            &quiz,
+            &waystation_tests::quiz_answers(&payload, 0, true),
+        )
+        .unwrap();
+    let progress = rider.ws.training_progress("rider-1").unwrap();
+    let stored = bytes();
+    let message = forged_reply(&rider.ws, PROGRESS, |d| {
+        let map = attempts_map(d);
+        for id in automerge::ReadDoc::keys(d, &map).collect::<Vec<_>>() {
+            let Some((_, a)) = automerge::ReadDoc::get(d, &map, id.as_str()).unwrap() else {
+                panic!("no attempt")
+            };
+            d.put(&a, "score", automerge::ScalarValue::Uint(100))
+                .unwrap();
+            d.put(&a, "passed", true).unwrap();
+        }
+    });
+    let r = rider
+        .sync_with(&forging_kind(
+            PROGRESS,
+            "training-progress",
+            "rider-1",
+            message,
+        ))
+        .unwrap();
+    assert!(r.complete, "{r:?}");
+    assert!(
+        r.refused
+            .iter()
+            .any(|f| f.doc_id == PROGRESS && f.reason.contains("rewrites a recorded quiz attempt")),
+        "{r:?}"
+    );
+    assert_eq!(rider.ws.training_progress("rider-1").unwrap(), progress);
+    assert_eq!(bytes(), stored, "nothing of the change was stored");
+
+    // The honest server afterwards gets the new attempt, and the results stand.
+    rider.sync();
+    let s = rider.ws.sync_status().unwrap();
+    assert_eq!((s.pending_documents, s.refused_documents), (0, 0), "{s:?}");
+    assert_eq!(rider.ws.training_progress("rider-1").unwrap(), progress);
 }
 
 /// Counts `GET /v1/me` requests on their way to `inner`.

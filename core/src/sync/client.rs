@@ -274,7 +274,9 @@ enum Applied {
 /// A report's new changes are checked first ([`reply_check::check_report_update`]): the server
 /// may deliver a report, or its author's withdrawal (made on another phone of the same
 /// account, or a follow-up role's copy), but never edit one. Changes that break this are
-/// [`Applied::Refused`], for this document alone.
+/// [`Applied::Refused`], for this document alone. So are a training progress's new changes
+/// that delete or rewrite a recorded result, or break its layout
+/// ([`reply_check::check_progress_update`], the server's own rule).
 fn apply_reply(
     tx: &Connection,
     doc: &LocalDoc,
@@ -310,16 +312,19 @@ fn apply_reply(
         .map_err(|e| failed(e.to_string()))?;
     let new_changes = am.get_changes(&before);
     let got_new = !new_changes.is_empty();
-    if got_new && doc.kind == REPORT_KIND {
+    if got_new && (doc.kind == REPORT_KIND || doc.kind == PROGRESS_KIND) {
         // Loaded again only in this rare case: `am` has the server's changes in it now.
         let stored = if existed {
             documents::load(tx, &doc.doc_id)?
         } else {
             None
         };
-        if let Err(why) =
+        let checked = if doc.kind == REPORT_KIND {
             reply_check::check_report_update(&doc.doc_id, &doc.owner, stored.as_ref(), &am)
-        {
+        } else {
+            reply_check::check_progress_update(&doc.doc_id, stored.as_ref(), &am)
+        };
+        if let Err(why) = checked {
             return Ok(Applied::Refused(why));
         }
     }

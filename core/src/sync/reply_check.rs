@@ -3,8 +3,8 @@
 //! and changes nothing stored when a field is out of bounds ([`check_response`]) or when a feed
 //! entry names a document unlike the one the device holds.
 //!
-//! A change to one report that breaks the rules the server itself enforces
-//! ([`check_report_update`]) is refused for that document alone: it is not applied, the
+//! A change to one report or training progress that breaks the rules the server itself
+//! enforces ([`check_report_update`], [`check_progress_update`]) is refused for that document alone: it is not applied, the
 //! refusal is recorded and shown, and the rest of the response is applied. Failing the whole
 //! sync instead would let one bad document stop every sync of the device, forever (the
 //! poisoned document of issue 11, finding 4, seen from the device).
@@ -184,6 +184,32 @@ pub(crate) fn check_report_update(
     };
     policy::check_report(&writer, &id, before, after).map_err(refused)?;
     Ok(())
+}
+
+/// Checks what the server's reply did to a training progress before it is stored, with the
+/// server's own rule for a write by the owner (`policy::check_progress`, so
+/// `training::progress_check`): the result is this user's progress, well-formed, and holds
+/// every completion and quiz result the device held (`before`), unchanged. A server that
+/// deletes or rewrites a rider's results gets this document refused alone, as a report edit
+/// is ([`check_report_update`]); the error is the reason, for the caller to record.
+pub(crate) fn check_progress_update(
+    doc_id: &str,
+    before: Option<&AutoCommit>,
+    after: &AutoCommit,
+) -> std::result::Result<(), String> {
+    let refused = |why: String| {
+        format!("the server's changes to '{doc_id}' are refused, nothing of them was stored: {why}")
+    };
+    let user = match DocRef::parse(doc_id, crate::training::progress::PROGRESS_KIND) {
+        Ok(DocRef::Progress(user)) => user,
+        _ => return Err(refused("not a training progress id".into())),
+    };
+    let owner = Account {
+        user: user.clone(),
+        role: Role::Rider,
+        areas: Vec::new(),
+    };
+    policy::check_progress(&owner, &user, before, after).map_err(refused)
 }
 
 /// At most `max` characters of `text` from the network, control characters replaced.
