@@ -37,8 +37,11 @@ pub struct Quotas {
 
 /// The default quotas: 20,000 documents (a rider reporting 20 a day for three years), 4 GiB
 /// (400 photos of the largest size, far more of the usual 100–500 KB ones), 500 photos waiting
-/// for their report (a device that was offline for weeks uploads every photo before it sends
-/// the reports), kept for 7 days.
+/// for their report, kept for 7 days. A device sends its photos in batches tied to the reports
+/// of one sync request, at most 64 a request
+/// (`waystation_core::sync::client::MAX_PHOTOS_PER_REQUEST`), so an honest backlog keeps far
+/// fewer than 500 unlinked at a time; the margin covers requests that failed after their
+/// photos went up, whose photos wait for the retry.
 pub const DEFAULT_QUOTAS: Quotas = Quotas {
     documents: Some(20_000),
     stored_bytes: Some(4 * 1024 * 1024 * 1024),
