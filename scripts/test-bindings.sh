@@ -65,27 +65,38 @@ for decl in 'open class Waystation' 'func nearestStations(query: NearestQuery)' 
 done
 echo "swift: module waystation_ffi (C module waystation_ffiFFI) generated in $swift_dir; compile it on macOS" >&2
 
-step "android demo: shared logic (JUnit on the JVM, real library) and UI compiled against android-all"
+step "android demo: shared logic (JUnit on the JVM, real library), UI compiled against android-all, and the screens under Robolectric"
 # android-demo/pom.xml: shared/ (view models, formatting, sync policy) tested against the real
 # bindings and library; platform-check/ compiles app/src/main/kotlin against Robolectric's
-# android-all (Android 15 framework jar, from Maven Central). app/src/androidx (WorkManager)
-# needs Google's Maven repository and is compiled only by the Gradle build (android-demo/README.md).
+# android-all (Android 15 framework jar, from Maven Central); robolectric/ runs those screens
+# under Robolectric 4.17 (created, laid out, clicked; a real waystation-server on loopback for
+# the sync screen) and renders them to android-demo/robolectric/target/screenshots/.
+# app/src/androidx (WorkManager) needs Google's Maven repository and is compiled only by the
+# Gradle build (android-demo/README.md).
 demo_reports=android-demo/shared/target/surefire-reports
-rm -rf "$demo_reports" android-demo/platform-check/target/classes
+robo_reports=android-demo/robolectric/target/surefire-reports
+rm -rf "$demo_reports" "$robo_reports" android-demo/platform-check/target/classes \
+    android-demo/robolectric/target/screenshots
 mvn -B -q -Dstyle.color=never -f android-demo/pom.xml verify \
     -Dwaystation.repo.root="$repo_root" \
     -Dwaystation.lib.dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"
-python3 - "$demo_reports" <<'EOF'
+for reports in "$demo_reports" "$robo_reports"; do
+    python3 - "$reports" <<'EOF'
 import glob, sys, xml.etree.ElementTree as ET
-totals = dict(tests=0, failures=0, errors=0, skipped=0)
+totals = dict(tests=0, failures=0, errors=0, skipped=0, time=0.0)
 for path in glob.glob(f"{sys.argv[1]}/TEST-*.xml"):
     suite = ET.parse(path).getroot()
     for key in totals:
-        totals[key] += int(suite.get(key, 0))
+        totals[key] += type(totals[key])(suite.get(key, 0))
 if totals["tests"] == 0:
-    sys.exit("android demo: Surefire ran no test")
-print("Tests run: {tests}, Failures: {failures}, Errors: {errors}, Skipped: {skipped}".format(**totals))
+    sys.exit(f"android demo: Surefire ran no test in {sys.argv[1]}")
+print("{0}: Tests run: {tests}, Failures: {failures}, Errors: {errors}, Skipped: {skipped}, {time:.0f} s".format(sys.argv[1].split("/")[1], **totals))
 EOF
+done
+test -s android-demo/robolectric/target/screenshots/index.md || {
+    echo "android demo: the Robolectric run wrote no screenshots" >&2
+    exit 1
+}
 test -s android-demo/platform-check/target/classes/org/waystation/demo/android/MainActivity.class || {
     echo "android demo: the UI was not compiled against android-all" >&2
     exit 1

@@ -65,10 +65,12 @@ fun mapHandoff(app: MapApp, name: String, position: Coordinate, lang: Lang): Map
             "amapuri://route/plan/?sourceApplication=$MAP_SOURCE&dlat=$lat&dlon=$lon&dname=$n&dev=0&t=3",
             if (zh) "用高德地图导航" else "Navigate with Amap (高德)",
         )
-        // mode=riding: Baidu's cycling route.
+        // mode=riding: Baidu's cycling route. The '|' between the position and the name is
+        // percent-encoded (%7C): a raw '|' is not legal in a URI (RFC 3986), and Baidu decodes
+        // the parameter.
         MapApp.BAIDU -> MapHandoff(
             app,
-            "baidumap://map/direction?destination=latlng:$lat,$lon|name:$n&coord_type=bd09ll&mode=riding&src=$MAP_SOURCE",
+            "baidumap://map/direction?destination=latlng:$lat,$lon%7Cname:$n&coord_type=bd09ll&mode=riding&src=$MAP_SOURCE",
             if (zh) "用百度地图导航" else "Navigate with Baidu Maps (百度)",
         )
         MapApp.GEO -> MapHandoff(
