@@ -35,7 +35,10 @@ class QuizActivity : Screen() {
         quiz.questions().forEachIndexed { index, q ->
             column.text("${index + 1}. ${q.prompt}", bold = true)
             if (q.multiple) {
-                column.text(t("（多选）", "(choose all that apply)"), sizeSp = 13f, color = Palette.MUTED)
+                // Only when the prompt does not say it already (the renders showed it twice).
+                if (!q.prompt.contains(t("多选", "all that apply"))) {
+                    column.text(t("（多选）", "(choose all that apply)"), sizeSp = 13f, color = Palette.MUTED)
+                }
                 q.choices.forEachIndexed { i, choice ->
                     column.addView(CheckBox(this).apply {
                         text = choice
