@@ -369,17 +369,23 @@ fn a_change_reusing_an_actor_and_sequence_number_is_refused() {
     let mut alice = Device::new(server.user("alice", Role::Rider, &[]));
     let actor = ActorId::from(&[7u8; 16][..]);
     let mut doc = progress_doc("alice", 0).with_actor(actor.clone());
-    doc.put(ROOT, "a", 1).unwrap();
+    // Lesson completions: the progress check allows no other root field.
+    let completed = match automerge::ReadDoc::get(&doc, ROOT, "completed").unwrap() {
+        Some((_, id)) => id,
+        None => panic!("progress_doc has a completed map"),
+    };
+    let done = |ms: i64| automerge::ScalarValue::Timestamp(1_800_000_000_000 + ms);
+    doc.put(&completed, "a", done(1)).unwrap();
     doc.commit();
     alice.put("progress:alice", "training-progress", doc.clone());
     alice.sync();
     let shared = alice.heads("progress:alice");
     // Same actor, same next sequence number, twice with different content.
     let mut one = doc.fork().with_actor(actor.clone());
-    one.put(ROOT, "b", 1).unwrap();
+    one.put(&completed, "b", done(1)).unwrap();
     one.commit();
     let mut two = doc.fork().with_actor(actor);
-    two.put(ROOT, "b", 2).unwrap();
+    two.put(&completed, "b", done(2)).unwrap();
     two.commit();
     let send = |d: &mut AutoCommit| {
         alice.api.sync(&SyncRequest {

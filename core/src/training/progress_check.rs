@@ -8,9 +8,9 @@
 //! phone of the rider folds must stay well-formed, and nothing a rider once earned may vanish:
 //!
 //! - **Shape**: `schema` and `user` have one value each; whatever is under `completed` and
-//!   `attempts` is a map. Other root fields are ignored by every reader and left alone (the
-//!   server's tests store hand-made progress documents with extra fields; the quota bounds
-//!   their size).
+//!   `attempts` is a map; no other root field (named in the refusal, cut to 40 characters), as
+//!   for reports and cases: a field no reader folds would be storage the rules do not bound
+//!   and a channel between phones that nothing shows.
 //! - **Completions** are keyed by a pack id (1-128 letters, digits, `-_./`), and every value is
 //!   a timestamp. Two values under one lesson are allowed: two phones completing a lesson
 //!   offline is the normal case, and the fold keeps the earliest.
@@ -48,6 +48,8 @@ pub const MAX_DEVICE_CHARS: usize = 64;
 pub const MAX_ANSWERS_CHARS: usize = 16_000;
 
 const ATTEMPT_KEYS: [&str; 6] = ["quiz", "score", "passed", "at", "device", "answers"];
+/// Every root field a progress document may have (`training::progress`'s layout).
+const ROOT_KEYS: [&str; 4] = ["schema", "user", "completed", "attempts"];
 
 /// Checks `after`, the progress document as it would be stored, against `before`, the stored
 /// one (`None` for a new document). The error says which rule was broken.
@@ -93,6 +95,17 @@ fn maps_under(doc: &AutoCommit, key: &str) -> Result<Vec<ObjId>, String> {
 
 fn check_shape(doc: &AutoCommit) -> Result<(), String> {
     let at = "the progress document";
+    if let Some(field) = doc.keys(ROOT).find(|k| !ROOT_KEYS.contains(&k.as_str())) {
+        let shown: String = field
+            .chars()
+            .take(40)
+            .flat_map(char::escape_debug)
+            .collect();
+        return Err(format!(
+            "{at} has an unknown field '{shown}'; it holds only {}",
+            ROOT_KEYS.join(", ")
+        ));
+    }
     match one_scalar(doc, &ROOT, "schema", at)? {
         ScalarValue::Str(s) if s.as_str() == PROGRESS_SCHEMA => {}
         _ => return Err(format!("{at}'s schema is not '{PROGRESS_SCHEMA}'")),
@@ -334,7 +347,13 @@ mod tests {
 
     #[test]
     fn malformed_values_are_refused_each_with_its_rule() {
-        let cases: [Breach; 8] = [
+        let cases: [Breach; 9] = [
+            (
+                "unknown field 'k0'; it holds only schema, user, completed, attempts",
+                |d| {
+                    d.put(ROOT, "k0", 1u64).unwrap();
+                },
+            ),
             ("'attempts' is not a map", |d| {
                 d.put(ROOT, "attempts", 100u64).unwrap();
             }),

@@ -397,15 +397,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     waystation_core::packs::sha256_hex(bytes)
 }
 
-/// A training progress document for `user`, made by hand (schema and owner, plus `n` keys).
+/// A training progress document for `user`, made by hand: schema and owner, plus `n` lesson
+/// completions (`lesson-<i>`), one change each, inside the layout the server's progress check
+/// allows (no other root field).
 pub fn progress_doc(user: &str, n: usize) -> AutoCommit {
     let mut doc = AutoCommit::new();
     doc.put(ROOT, "schema", "waystation/training-progress")
         .unwrap();
     doc.put(ROOT, "user", user).unwrap();
+    let completed = doc
+        .put_object(ROOT, "completed", automerge::ObjType::Map)
+        .unwrap();
     doc.commit();
     for i in 0..n {
-        doc.put(ROOT, format!("k{i}"), i as i64).unwrap();
+        let at = automerge::ScalarValue::Timestamp(1_800_000_000_000 + i as i64);
+        doc.put(&completed, format!("lesson-{i}"), at).unwrap();
         doc.commit();
     }
     doc
