@@ -52,6 +52,10 @@ pub enum SyncSub {
     },
 }
 
+/// Largest `--ca-cert` file: a PEM bundle of a few certificates is kilobytes (Mozilla's whole
+/// root store is about 200 KB), and the file is read whole before it is parsed.
+pub const MAX_CA_CERT_BYTES: usize = 1024 * 1024;
+
 #[derive(Args, Debug, Clone)]
 pub struct ServerArgs {
     /// Server base URL, e.g. http://127.0.0.1:8080 [env: WAYSTATION_SERVER].
@@ -91,9 +95,11 @@ impl ServerArgs {
             SyncSettings::new(&server, &token)?
         };
         let pem = match &self.ca_cert {
-            Some(p) => {
-                Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?)
-            }
+            Some(p) => Some(crate::files::read_bounded(
+                p,
+                "CA certificate",
+                MAX_CA_CERT_BYTES,
+            )?),
             None => None,
         };
         if self.timeout == 0 {

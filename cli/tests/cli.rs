@@ -634,6 +634,21 @@ fn endless_and_oversized_files_are_refused_before_they_are_read_whole() {
         &waystation_in_1_gib(&d, &["report", "attach", id.trim(), zero]),
         "photo /dev/zero is larger than the limit of 10485760 bytes",
     );
+    fails_with(
+        &waystation_in_1_gib(
+            &d,
+            &[
+                "sync",
+                "--server",
+                "http://127.0.0.1:9",
+                "--token",
+                "wst_t",
+                "--ca-cert",
+                zero,
+            ],
+        ),
+        "CA certificate /dev/zero is larger than the limit of 1048576 bytes",
+    );
     // Nothing stored changed.
     let packs: Vec<Value> =
         serde_json::from_str(&ok(&waystation(&d, &["stations", "packs", "--json"]))).unwrap();
