@@ -2,7 +2,8 @@
 //! `200` and junk to everything, a server that streams endless bodies, and a real server whose
 //! replies a man in the middle (or the server's own compromised code) rewrites. Each gets a
 //! clean `Server` error and changes nothing the device stores, or, for a forged change to one
-//! report, a refusal of that document alone while the rest syncs; and the honest server on the
+//! report or to the rider's training progress, a refusal of that document alone while the rest
+//! syncs; and the honest server on the
 //! same address afterwards finishes the job (issue 11, findings 6 and 14, and the follow-ups:
 //! per-document refusals, one `GET /v1/me` per sync, bounds on an erasure's `x`, and the photo
 //! sweep after a dropped copy).
