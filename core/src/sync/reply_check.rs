@@ -299,6 +299,39 @@ mod tests {
         assert!(refused(|r| r.missing_photos = many).contains("missing photos"));
     }
 
+    #[test]
+    fn a_progress_change_must_pass_the_servers_progress_rule() {
+        use crate::training::progress::{complete, genesis};
+        let at = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+        let mut before = genesis("rider-1").unwrap();
+        complete(&mut before, "food-safety/l1", at(10)).unwrap();
+        let mut grown = before.fork();
+        complete(&mut grown, "food-safety/l2", at(20)).unwrap();
+        assert_eq!(
+            check_progress_update("progress:rider-1", Some(&before), &grown),
+            Ok(())
+        );
+        assert_eq!(
+            check_progress_update("progress:rider-1", None, &grown),
+            Ok(())
+        );
+        let mut moved = before.fork();
+        let map = match automerge::ReadDoc::get(&moved, automerge::ROOT, "completed") {
+            Ok(Some((_, id))) => id,
+            other => panic!("{other:?}"),
+        };
+        automerge::transaction::Transactable::delete(&mut moved, &map, "food-safety/l1").unwrap();
+        let err = check_progress_update("progress:rider-1", Some(&before), &moved).unwrap_err();
+        assert!(err.contains("removes a completed lesson"), "{err}");
+        assert!(err.contains("nothing of them was stored"), "{err}");
+        // Another user's progress under this id, and an id that is no progress.
+        let other = genesis("rider-2").unwrap();
+        let err = check_progress_update("progress:rider-1", None, &other).unwrap_err();
+        assert!(err.contains("not the training progress of"), "{err}");
+        let err = check_progress_update(REPORT, None, &grown).unwrap_err();
+        assert!(err.contains("not a training progress id"), "{err}");
+    }
+
     fn r_changed(n: usize) -> Vec<ChangedDoc> {
         vec![response().changed[0].clone(); n]
     }
