@@ -11,8 +11,10 @@ use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, Change};
 use rusqlite::{Connection, TransactionBehavior};
 use std::collections::HashSet;
+use waystation_core::sync::bounds;
 use waystation_core::sync::policy::{
-    self, Account, DocRef, MAX_DOCUMENT_BYTES, MAX_MESSAGE_BYTES, Role,
+    self, Account, DocRef, MAX_DOCUMENT_BYTES, MAX_INFLATED_DOCUMENT_BYTES, MAX_MESSAGE_BYTES,
+    MAX_OPS_PER_DOCUMENT, Role,
 };
 use waystation_core::sync::protocol::{ChangedDoc, DocReply, MAX_FEED_PER_RESPONSE, SyncResponse};
 
@@ -223,16 +225,27 @@ fn sync_doc(
         Err(reason) => return refused(d, stored, reason),
     };
     let new_bytes: usize = new_changes.iter().map(|c| c.raw_bytes().len()).sum();
-    let estimate = stored.as_ref().map_or(0, |s| s.stored_bytes) + new_bytes;
-    if estimate > MAX_DOCUMENT_BYTES {
-        // The estimate counts uncompressed changes; the saved size is what counts.
-        let saved = doc.save().len();
-        if saved > MAX_DOCUMENT_BYTES {
-            let reason = format!(
-                "the document would be {saved} bytes; at most {MAX_DOCUMENT_BYTES} are kept"
-            );
-            return refused(d, stored, reason);
-        }
+    // The saved (compressed) size is what is kept; the inflated size and the operation count
+    // of the whole document are what every device pays when it loads it, and many messages,
+    // each within its own bounds, could add up past them.
+    let saved = doc.save();
+    if saved.len() > MAX_DOCUMENT_BYTES {
+        let reason = format!(
+            "the document would be {} bytes; at most {MAX_DOCUMENT_BYTES} are kept",
+            saved.len()
+        );
+        return refused(d, stored, reason);
+    }
+    let whole = bounds::MessageBounds {
+        max_inflated_bytes: MAX_INFLATED_DOCUMENT_BYTES,
+        max_ops: MAX_OPS_PER_DOCUMENT,
+    };
+    if let Err(e) = bounds::check_chunks(&saved, &whole) {
+        return refused(
+            d,
+            stored,
+            format!("the whole document would be too large: {e}"),
+        );
     }
     // Per-account quotas, on the documents the account owns (a case is its report author's).
     if facts.owner == account.user

@@ -412,3 +412,92 @@ fn unknown_fields_in_reports_and_case_events_are_refused_and_named() {
         0
     );
 }
+
+/// Many messages, each within the per-message bounds, must not add up to a document that
+/// every device inflates past the whole-document bound. A station account (a modified app,
+/// under its own tagged actors) adds 500 well-formed notes of 2,000 characters a sync: 1 MB
+/// inflated each time (within the 2 MiB message bound), a few KB deflated. Once the case would pass
+/// `MAX_INFLATED_DOCUMENT_BYTES` (16 MiB) it is refused, for that case alone, and the stored
+/// case stays within the bound (issue 11, finding 5: sizes measured after decompression).
+#[test]
+fn a_case_grown_past_the_inflated_document_bound_over_many_syncs_is_refused() {
+    use waystation_core::sync::bounds::{MessageBounds, check_chunks};
+    use waystation_core::sync::policy::{MAX_INFLATED_DOCUMENT_BYTES, MAX_OPS_PER_DOCUMENT};
+
+    let server = TestServer::start();
+    let rider = Phone::new(&server, "rider-1", waystation_server::Role::Rider);
+    let report = rider.report("rider-1");
+    rider.sync();
+    let staff = Phone::new(&server, "staff-1", waystation_server::Role::Station);
+    staff.sync();
+    let note = "x".repeat(waystation_core::reports::case::MAX_NOTE_CHARS);
+    staff
+        .f
+        .ws
+        .record_case_event(
+            &report,
+            "staff-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Note,
+            &note,
+        )
+        .expect("note recorded");
+    staff.sync();
+    // The one honest note's fields, as the device wrote them.
+    let doc = staff.case_doc(&report);
+    let (_, events) = doc.get(ROOT, "events").unwrap().expect("an events map");
+    let first = doc.keys(&events).next().expect("one event");
+    let (_, event) = doc.get(&events, &first).unwrap().expect("the event");
+    let fields: Vec<(String, ScalarValue)> = doc
+        .keys(&event)
+        .map(|k| {
+            let (value, _) = doc.get(&event, &k).unwrap().expect("a field");
+            (k, value.into_scalar().expect("a scalar field"))
+        })
+        .collect();
+    let case_id = format!("case:{report}");
+    let mut refused_at = None;
+    for round in 0..24u32 {
+        let mut doc = staff.case_doc(&report);
+        doc.set_actor(integrity::writer_actor("staff-1"));
+        for i in 0..500u32 {
+            let id = format!("{round:08x}-0000-4000-8000-{i:012x}");
+            let borrowed: Vec<(&str, ScalarValue)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            let (_, events) = doc.get(ROOT, "events").unwrap().expect("an events map");
+            let obj = doc.put_object(&events, id.as_str(), ObjType::Map).unwrap();
+            for (k, v) in borrowed {
+                doc.put(&obj, k, v).unwrap();
+            }
+        }
+        doc.commit();
+        staff
+            .f
+            .ws
+            .merge_case_from(&report, &doc.save())
+            .expect("merged on the device");
+        let r = staff.try_sync().expect("the sync itself succeeds");
+        if let Some(refusal) = r.refused.iter().find(|x| x.doc_id == case_id) {
+            assert!(refusal.reason.contains("too large"), "{}", refusal.reason);
+            refused_at = Some(round);
+            break;
+        }
+    }
+    let round = refused_at.expect("the case was refused before 24 rounds (24 MB)");
+    assert!(round >= 12, "refused at round {round}: the bound is 16 MiB");
+    let stored: Vec<u8> = rusqlite::Connection::open(&server.db)
+        .unwrap()
+        .query_row(
+            "SELECT snapshot FROM docs WHERE doc_id = ?1",
+            [&case_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let whole = MessageBounds {
+        max_inflated_bytes: MAX_INFLATED_DOCUMENT_BYTES,
+        max_ops: MAX_OPS_PER_DOCUMENT,
+    };
+    check_chunks(&stored, &whole).expect("the stored snapshot is within the whole-document bound");
+}

@@ -40,6 +40,12 @@ pub const MAX_INFLATED_MESSAGE_BYTES: usize = 2 * MAX_DOCUMENT_BYTES;
 /// automerge expands them ([`super::bounds`]). A report is tens of operations, a text field
 /// one per character; this leaves a hundredfold margin over the largest real document.
 pub const MAX_OPS_PER_MESSAGE: u64 = 250_000;
+/// Most bytes a whole stored document may hold once every deflated part is inflated, whatever
+/// number of messages built it. Its compressed size says little: 50 million equal characters
+/// deflate to about 100 KB, and every device that loads the document inflates them.
+pub const MAX_INFLATED_DOCUMENT_BYTES: usize = 4 * MAX_DOCUMENT_BYTES;
+/// Most operations a whole stored document may hold (see [`MAX_INFLATED_DOCUMENT_BYTES`]).
+pub const MAX_OPS_PER_DOCUMENT: u64 = 1_000_000;
 /// Longest user id, in bytes.
 pub const MAX_USER_ID_BYTES: usize = 64;
 
