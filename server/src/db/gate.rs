@@ -24,10 +24,12 @@ pub struct WriteQueue {
     pub max_wait: Duration,
 }
 
-/// The default queue: 64 writers, 5 s. A write transaction takes milliseconds, so a full queue
-/// drains in well under the wait, and the wait stays under SQLite's busy timeout.
+/// The default queue: 256 writers, 5 s. A first sync's write transaction took about 11 ms in
+/// the load test (200 first syncs at once drained in 2.3 s), so a full queue drains in about
+/// 3 s, under the wait, which stays under SQLite's busy timeout. A smaller count turned that
+/// burst into 503s for most of it (64: 831 of 1,129 syncs refused, docs/benchmarks.md).
 pub const DEFAULT_WRITE_QUEUE: WriteQueue = WriteQueue {
-    max_waiting: 64,
+    max_waiting: 256,
     max_wait: Duration::from_secs(5),
 };
 
