@@ -106,12 +106,15 @@ pub fn generation(conn: &Connection) -> Result<String, ApiError> {
 
 /// Stores an accepted document: a new document as one snapshot; an existing one by appending
 /// `new_changes` (folding them into a new snapshot past [`COMPACT_AFTER_CHANGES`]). Gives it
-/// the next feed sequence number. Runs inside the caller's write transaction.
+/// the next feed sequence number. `saved` is `doc.save()`, which the caller already made to
+/// measure the document. Runs inside the caller's write transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn store(
     conn: &Connection,
     doc_id: &str,
     existed: bool,
     doc: &mut AutoCommit,
+    saved: &[u8],
     new_changes: &[Change],
     facts: &DocFacts,
     now: &str,
@@ -149,7 +152,7 @@ pub fn store(
             |r| r.get(0),
         )?;
         if count > COMPACT_AFTER_CHANGES {
-            compact(conn, doc_id, doc)?;
+            compact(conn, doc_id, doc, saved)?;
         }
     } else {
         conn.execute(
@@ -161,7 +164,7 @@ pub fn store(
                 facts.owner,
                 facts.district,
                 facts.category,
-                doc.save(),
+                saved,
                 heads,
                 seq,
                 now,
@@ -180,11 +183,15 @@ pub fn store(
     Ok(())
 }
 
-/// Replaces the snapshot by a save of `doc` (the stored document) and deletes the folded
-/// changes, after checking that the new snapshot loads with the same heads.
-fn compact(conn: &Connection, doc_id: &str, doc: &mut AutoCommit) -> Result<(), ApiError> {
-    let snapshot = doc.save();
-    let mut check = AutoCommit::load(&snapshot)
+/// Replaces the snapshot by `snapshot`, a save of `doc` (the stored document), and deletes the
+/// folded changes, after checking that the new snapshot loads with the same heads.
+fn compact(
+    conn: &Connection,
+    doc_id: &str,
+    doc: &mut AutoCommit,
+    snapshot: &[u8],
+) -> Result<(), ApiError> {
+    let mut check = AutoCommit::load(snapshot)
         .map_err(|e| ApiError::internal(format!("compacted '{doc_id}' does not load: {e}")))?;
     if encode_heads(&check.get_heads()) != encode_heads(&doc.get_heads()) {
         return Err(ApiError::internal(format!(

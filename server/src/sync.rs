@@ -259,6 +259,7 @@ fn sync_doc(
         &d.doc_id,
         stored.is_some(),
         &mut doc,
+        &saved,
         &new_changes,
         &facts,
         now,
