@@ -17,6 +17,12 @@ pub mod stations;
 pub mod store;
 pub mod sync;
 pub mod training;
+#[cfg(feature = "uniffi")]
+mod uniffi_support;
+
+// The core's own uniffi component: its plain types, for the FFI crate (uniffi_support).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("waystation_core");
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};

@@ -6,36 +6,7 @@ use waystation_core as core;
 
 use crate::{Result, WaystationError};
 
-/// A geodetic datum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum Datum {
-    /// WGS-84 (GPS, OpenStreetMap).
-    Wgs84,
-    /// GCJ-02 (Amap/Gaode, Tencent).
-    Gcj02,
-    /// BD-09 (Baidu).
-    Bd09,
-}
-
-impl From<Datum> for core::geo::Datum {
-    fn from(d: Datum) -> Self {
-        match d {
-            Datum::Wgs84 => core::geo::Datum::Wgs84,
-            Datum::Gcj02 => core::geo::Datum::Gcj02,
-            Datum::Bd09 => core::geo::Datum::Bd09,
-        }
-    }
-}
-
-impl From<core::geo::Datum> for Datum {
-    fn from(d: core::geo::Datum) -> Self {
-        match d {
-            core::geo::Datum::Wgs84 => Datum::Wgs84,
-            core::geo::Datum::Gcj02 => Datum::Gcj02,
-            core::geo::Datum::Bd09 => Datum::Bd09,
-        }
-    }
-}
+pub use core::geo::Datum;
 
 /// Latitude and longitude in degrees, in a datum.
 #[derive(Clone, Copy, Debug, PartialEq, uniffi::Record)]

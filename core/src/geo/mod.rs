@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 
 /// A geodetic datum (coordinate system) a latitude/longitude pair can be expressed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "lowercase")]
 pub enum Datum {
     /// WGS-84: GPS, OpenStreetMap, Open311. Waystation's internal datum.
