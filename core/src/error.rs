@@ -70,6 +70,11 @@ pub enum Error {
         message: String,
     },
 
+    /// The caller cancelled the operation ([`crate::CancelToken`]). It stopped at a safe point:
+    /// what was stored before stays, nothing half-done was kept, and it can simply run again.
+    #[error("cancelled")]
+    Cancelled,
+
     /// A bug or broken invariant inside the core.
     #[error("internal error: {0}")]
     Internal(String),

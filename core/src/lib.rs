@@ -8,6 +8,7 @@
 //! Start with [`Waystation::open`], import a signed station pack with
 //! [`Waystation::import_station_pack`], then ask [`Waystation::nearest`].
 
+pub mod cancel;
 pub mod clock;
 pub mod error;
 pub mod geo;
@@ -24,6 +25,7 @@ mod uniffi_support;
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("waystation_core");
 
+pub use cancel::{CancelOnDrop, CancelToken};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};
 

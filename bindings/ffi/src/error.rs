@@ -33,6 +33,10 @@ pub enum WaystationError {
     /// The sync server answered with an error.
     #[error("server error: {reason}")]
     Server { reason: String },
+    /// The call was cancelled (its coroutine, task or future was cancelled). Nothing half-done
+    /// was kept; run it again when wanted.
+    #[error("cancelled")]
+    Cancelled,
     /// A bug inside Waystation. Please report it.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -62,6 +66,7 @@ impl From<CoreError> for WaystationError {
             e @ CoreError::Server { .. } => WaystationError::Server {
                 reason: e.to_string(),
             },
+            CoreError::Cancelled => WaystationError::Cancelled,
             CoreError::Internal(reason) => WaystationError::Internal { reason },
         }
     }

@@ -7,6 +7,7 @@
 //! `panic = "unwind"` so uniffi can catch it), never a crash.
 
 mod error;
+mod executor;
 mod reports;
 mod sync;
 mod training;

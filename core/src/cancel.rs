@@ -1,0 +1,159 @@
+//! Cancellation: a token the caller keeps and the long operations (sync, pack fetch and
+//! import, photo attach and fetch, exports) check at their safe points.
+//!
+//! A safe point is a place where stopping leaves nothing half-done: between two documents of a
+//! sync, before a pack is installed, before a photo is written. An operation that sees the
+//! token cancelled returns [`Error::Cancelled`] and releases every lock it holds on the way
+//! out. Work already committed stays committed (a sync that stored three documents keeps them;
+//! the next sync goes on from there).
+//!
+//! The FFI cancels the token when the foreign future is dropped: a cancelled Kotlin coroutine
+//! or Swift task. Waiting code (an HTTP request in flight) registers a waker with
+//! [`CancelToken::on_cancel`] so that it is interrupted at once instead of at its timeout.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+
+type Callback = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct Inner {
+    cancelled: AtomicBool,
+    callbacks: Mutex<Vec<Callback>>,
+}
+
+/// A cancellation flag shared between the caller and a running operation. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct CancelToken(Arc<Inner>);
+
+impl std::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelToken")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+impl CancelToken {
+    /// A token nobody has cancelled yet.
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// A token that is never cancelled, for callers without a way to cancel (the CLI, tests).
+    pub fn never() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Cancels: every later [`Self::check`] fails, and the registered callbacks run now (once).
+    pub fn cancel(&self) {
+        if self.0.cancelled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let callbacks = std::mem::take(&mut *lock(&self.0.callbacks));
+        for callback in callbacks {
+            callback();
+        }
+    }
+
+    /// Whether [`Self::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// A safe point: `Err(Error::Cancelled)` once cancelled.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs `callback` when the token is cancelled, or at once if it already is. Used to
+    /// interrupt a wait (an HTTP request in flight) instead of polling.
+    pub fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) {
+        {
+            let mut callbacks = lock(&self.0.callbacks);
+            if !self.is_cancelled() {
+                callbacks.push(Box::new(callback));
+                return;
+            }
+        }
+        callback();
+    }
+
+    /// A guard that cancels the token when dropped (unless [`CancelOnDrop::disarm`]ed): the FFI
+    /// holds one inside the future it hands to Kotlin or Swift.
+    pub fn cancel_on_drop(&self) -> CancelOnDrop {
+        CancelOnDrop(Some(self.clone()))
+    }
+}
+
+/// Cancels its token when dropped. See [`CancelToken::cancel_on_drop`].
+#[derive(Debug)]
+pub struct CancelOnDrop(Option<CancelToken>);
+
+impl CancelOnDrop {
+    /// The operation finished: dropping the guard no longer cancels.
+    pub fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(token) = self.0.take() {
+            token.cancel();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn check_fails_only_after_cancel() {
+        let t = CancelToken::new();
+        assert!(t.check().is_ok());
+        t.clone().cancel();
+        assert!(matches!(t.check(), Err(Error::Cancelled)));
+    }
+
+    #[test]
+    fn callbacks_run_once_on_cancel_or_at_once_when_already_cancelled() {
+        let t = CancelToken::new();
+        let n = Arc::new(AtomicUsize::new(0));
+        let n1 = n.clone();
+        t.on_cancel(move || {
+            n1.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(n.load(Ordering::SeqCst), 0);
+        t.cancel();
+        t.cancel();
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        let n2 = n.clone();
+        t.on_cancel(move || {
+            n2.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(n.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn the_guard_cancels_on_drop_unless_disarmed() {
+        let t = CancelToken::new();
+        drop(t.cancel_on_drop());
+        assert!(t.is_cancelled());
+        let t = CancelToken::new();
+        t.cancel_on_drop().disarm();
+        assert!(!t.is_cancelled());
+    }
+}
