@@ -1,7 +1,7 @@
 //! `waystation case list`: the follow-up view for station, supervisor and grid accounts. It
 //! lists the cases of the reports this device holds (what the account's last sync brought:
 //! the reports of its districts), newest problem first, with each one's age and status,
-//! offline. The query is the core's (`Waystation::case_summaries`), so the apps share it.
+//! offline. The query is the core's (`ws.cases().list`), so the apps share it.
 
 use anyhow::Result;
 use clap::{Subcommand, ValueEnum};
@@ -73,7 +73,7 @@ pub fn run(ws: &Waystation, cmd: &CaseCmd) -> Result<()> {
                 statuses: statuses.iter().map(|s| CaseStatus::from(*s)).collect(),
                 include_withdrawn: *withdrawn,
             };
-            let cases = ws.case_summaries(&query)?;
+            let cases = ws.cases().list(&query)?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&cases)?);
                 return Ok(());

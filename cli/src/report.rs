@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use waystation_core::Waystation;
 use waystation_core::geo::{Datum, District};
 use waystation_core::reports::{
-    CaseEventKind, CaseRole, CaseView, DuplicateCandidate, DuplicateRules, Report, ReportId,
-    ReportPatch, ReportRules, ReportStatus,
+    CaseEventKind, CaseRole, CaseView, DuplicateCandidate, DuplicateRules, PositionFix, Report,
+    ReportId, ReportPatch, ReportRules, ReportStatus,
 };
 use waystation_core::stations::hours::china_offset;
 
@@ -240,7 +240,7 @@ pub enum ReportCmd {
         radius: f64,
         /// How many days back.
         #[arg(long, default_value_t = 7)]
-        days: u32,
+        days: i32,
         #[command(flatten)]
         out: JsonArg,
     },
@@ -268,14 +268,14 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             user,
             out,
         } => {
-            let id = ws.create_report_draft(&user.resolve(), category)?;
+            let id = ws.reports().create_draft(&user.resolve(), category)?;
             let report = match description {
                 Some(d) => {
                     let patch = ReportPatch {
                         description: Some(d.clone()),
                         ..ReportPatch::default()
                     };
-                    match ws.update_report_draft(id.as_str(), &patch) {
+                    match ws.reports().update_draft(id.as_str(), &patch) {
                         Ok(r) => r,
                         Err(e) => {
                             // The draft exists; say so, so nothing typed seems lost.
@@ -283,7 +283,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                         }
                     }
                 }
-                None => ws.report(id.as_str())?,
+                None => ws.reports().get(id.as_str())?,
             };
             if out.json {
                 return print_json(&report);
@@ -316,7 +316,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             };
             let mut report = None;
             if patch != ReportPatch::default() {
-                report = Some(ws.update_report_draft(id, &patch)?);
+                report = Some(ws.reports().update_draft(id, &patch)?);
             }
             if let (Some(lat), Some(lon)) = (lat, lon) {
                 let datum: Datum = datum.parse()?;
@@ -324,7 +324,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                     Some(t) => parse_time(t)?,
                     None => ws.now(),
                 };
-                report = Some(ws.set_report_position(id, *lat, *lon, datum, *accuracy, at, *mock)?);
+                report = Some(ws.reports().set_position(id, &PositionFix { lat: *lat, lon: *lon, datum, accuracy_m: *accuracy, fix_time: at, mock: *mock })?);
             }
             let report = match report {
                 Some(r) => r,
@@ -338,8 +338,10 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             print_report(&report);
         }
         ReportCmd::Attach { id, photo, out } => {
-            let bytes = crate::files::read_bounded(photo, "photo", rules.max_photo_bytes)?;
-            let info = ws.attach_report_photo(id, &bytes, &rules)?;
+            // The default rules' limit (10 MiB), as a read bound: never read a file whole first.
+            let max = usize::try_from(rules.max_photo_bytes.max(0)).unwrap_or(usize::MAX);
+            let bytes = crate::files::read_bounded(photo, "photo", max)?;
+            let info = ws.reports().attach_photo(id, &bytes, &rules)?;
             if out.json {
                 return print_json(&info);
             }
@@ -349,9 +351,9 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             );
         }
         ReportCmd::Submit { id, user, out } => {
-            let report = ws.report(id)?;
+            let report = ws.reports().get(id)?;
             if report.status == ReportStatus::Draft {
-                let check = ws.check_report(id, &rules)?;
+                let check = ws.reports().check(id, &rules)?;
                 if !check.can_submit() {
                     let lines: Vec<String> = check
                         .problems
@@ -367,8 +369,8 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                     );
                 }
             }
-            let warnings = ws.check_report(id, &rules)?.warnings;
-            let report = ws.submit_report(&user.resolve(), id, &rules)?;
+            let warnings = ws.reports().check(id, &rules)?.warnings;
+            let report = ws.reports().submit(&user.resolve(), id, &rules)?;
             if out.json {
                 return print_json(&json!({ "report": report, "warnings": warnings }));
             }
@@ -383,7 +385,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             user,
             out,
         } => {
-            let report = ws.withdraw_report(&user.resolve(), id, reason)?;
+            let report = ws.reports().withdraw(&user.resolve(), id, reason)?;
             if out.json {
                 return print_json(&report);
             }
@@ -392,9 +394,9 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
         ReportCmd::List { drafts, user, out } => {
             let user = user.resolve();
             let reports = if *drafts {
-                ws.list_report_drafts(&user)?
+                ws.reports().drafts(&user)?
             } else {
-                ws.reports_by(&user)?
+                ws.reports().by_author(&user)?
             };
             if out.json {
                 return print_json(&reports);
@@ -414,11 +416,11 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             }
         }
         ReportCmd::Show { id, out } => {
-            let report = ws.report(id)?;
+            let report = ws.reports().get(id)?;
             let (case, check) = if report.status == ReportStatus::Draft {
-                (None, Some(ws.check_report(id, &rules)?))
+                (None, Some(ws.reports().check(id, &rules)?))
             } else {
-                (Some(ws.case(id)?), None)
+                (Some(ws.cases().get(id)?), None)
             };
             if out.json {
                 return print_json(&json!({ "report": report, "case": case, "check": check }));
@@ -448,7 +450,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             out,
         } => {
             let kind = event_kind(*kind, grid, of, reason)?;
-            let case = ws.record_case_event(id, &user.resolve(), (*role).into(), kind, note)?;
+            let case = ws.cases().record(id, &user.resolve(), (*role).into(), kind, note)?;
             if out.json {
                 return print_json(&case);
             }
@@ -464,7 +466,7 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                 radius_m: *radius,
                 max_age_days: *days,
             };
-            let found = ws.nearby_duplicates(id, &rules)?;
+            let found = ws.reports().nearby_duplicates(id, &rules)?;
             if out.json {
                 return print_json(&found);
             }
@@ -476,14 +478,14 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                 ExportFormat::Open311 => {
                     let requests = ids
                         .iter()
-                        .map(|id| ws.export_open311(id))
+                        .map(|id| ws.reports().export_open311(id))
                         .collect::<waystation_core::Result<Vec<_>>>()?;
                     match requests.as_slice() {
                         [one] => print_json(one)?,
                         many => print_json(&many)?,
                     }
                 }
-                ExportFormat::Geojson => print_json(&ws.export_geojson(ids)?)?,
+                ExportFormat::Geojson => print_json(&ws.reports().export_geojson(ids)?)?,
             }
         }
     }

@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use waystation_core::geo::Datum;
-use waystation_core::reports::{ALL_CATEGORIES, DuplicateRules, ReportPatch, ReportRules};
+use waystation_core::reports::{ALL_CATEGORIES, DuplicateRules, PositionFix, ReportPatch, ReportRules};
 use waystation_core::store::documents;
 use waystation_core::{Config, FixedClock, Waystation};
 use waystation_tests::SplitMix;
@@ -185,17 +185,17 @@ fn bench(c: &mut Criterion) {
         clock.set(now() - Duration::seconds((LIST_REPORTS - n) as i64));
         let category = ALL_CATEGORIES[n % ALL_CATEGORIES.len()].code();
         let id = ws
-            .create_report_draft(AUTHOR, category)
+            .reports().create_draft(AUTHOR, category)
             .unwrap()
             .to_string();
         if n < size_reports {
             for i in 0..EDITS - 1 {
-                ws.update_report_draft(&id, &patch(i)).unwrap();
+                ws.reports().update_draft(&id, &patch(i)).unwrap();
             }
             let lat = CENTRE.0 + rng.range(-0.2, 0.2);
             let lon = CENTRE.1 + rng.range(-0.3, 0.3);
             let r = ws
-                .set_report_position(&id, lat, lon, Datum::Wgs84, Some(8.0), ws.now(), false)
+                .reports().set_position(&id, &PositionFix { lat, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
                 .unwrap();
             json_bytes += serde_json::to_vec(&r).unwrap().len();
         }
@@ -232,23 +232,15 @@ fn bench(c: &mut Criterion) {
         black_box(&doc);
         (stored, live)
     };
-    let memory_id = ws.create_report_draft("rider-memory", "food.seal").unwrap();
+    let memory_id = ws.reports().create_draft("rider-memory", "food.seal").unwrap();
     for i in 0..EDITS - 1 {
-        ws.update_report_draft(memory_id.as_str(), &patch(i))
+        ws.reports().update_draft(memory_id.as_str(), &patch(i))
             .unwrap();
     }
-    ws.set_report_position(
-        memory_id.as_str(),
-        CENTRE.0,
-        CENTRE.1,
-        Datum::Wgs84,
-        Some(8.0),
-        ws.now(),
-        false,
-    )
+    ws.reports().set_position(memory_id.as_str(), &PositionFix { lat: CENTRE.0, lon: CENTRE.1, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
     .unwrap();
     let (draft_stored, draft_live) = stored_and_heap(&memory_id.doc_id());
-    ws.submit_report("rider-memory", memory_id.as_str(), &rules)
+    ws.reports().submit("rider-memory", memory_id.as_str(), &rules)
         .unwrap();
     let (sent_stored, sent_live) = stored_and_heap(&memory_id.doc_id());
     // A bench document through the same store, holding one integer or nothing.
@@ -304,7 +296,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             black_box(
-                ws.update_report_draft(typed, &patch(EDITS + i % 7))
+                ws.reports().update_draft(typed, &patch(EDITS + i % 7))
                     .unwrap(),
             )
         })
@@ -314,11 +306,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             let id = &ids[i % size_reports];
-            black_box(ws.update_report_draft(id, &patch(EDITS + i % 7)).unwrap())
+            black_box(ws.reports().update_draft(id, &patch(EDITS + i % 7)).unwrap())
         })
     });
     // What the edit cache holds between autosaves: the typed draft, against its stored size.
-    ws.update_report_draft(typed, &patch(EDITS)).unwrap();
+    ws.reports().update_draft(typed, &patch(EDITS)).unwrap();
     let cached_stored = stored_bytes(&ws.store().read(), &format!("report:{typed}"));
     let before = LIVE.load(Ordering::Relaxed);
     ws.store().edit_cache().clear();
@@ -337,7 +329,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             black_box(
-                ws.update_report_draft(typed, &patch(EDITS + i % 7))
+                ws.reports().update_draft(typed, &patch(EDITS + i % 7))
                     .unwrap(),
             )
         })
@@ -348,13 +340,13 @@ fn bench(c: &mut Criterion) {
         .unwrap();
 
     let t = Instant::now();
-    let full = ws.reports_by(AUTHOR).unwrap().len();
+    let full = ws.reports().by_author(AUTHOR).unwrap().len();
     eprintln!(
         "reports_by (full documents) of {full} reports: {:.1} ms, once",
         t.elapsed().as_secs_f64() * 1e3
     );
     group.bench_function("list_10k_summaries", |b| {
-        b.iter(|| black_box(ws.report_summaries(AUTHOR, None).unwrap()))
+        b.iter(|| black_box(ws.reports().summaries(AUTHOR, None).unwrap()))
     });
 
     // The duplicate check: a few real neighbours, then 100,000 index-only rows.
@@ -362,37 +354,21 @@ fn bench(c: &mut Criterion) {
     clock.set(now() - Duration::days(1));
     let (lat, lon) = CENTRE;
     for k in 1..=3 {
-        let id = ws.create_report_draft(AUTHOR, "road.hazard").unwrap();
+        let id = ws.reports().create_draft(AUTHOR, "road.hazard").unwrap();
         let district = ReportPatch {
             district: Some(DISTRICT.into()),
             ..Default::default()
         };
-        ws.update_report_draft(id.as_str(), &district).unwrap();
-        ws.set_report_position(
-            id.as_str(),
-            lat + f64::from(k) * 10.0 / 111_000.0,
-            lon,
-            Datum::Wgs84,
-            Some(8.0),
-            ws.now(),
-            false,
-        )
+        ws.reports().update_draft(id.as_str(), &district).unwrap();
+        ws.reports().set_position(id.as_str(), &PositionFix { lat + f64::from(k) * 10.0 / 111_000.0, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
         .unwrap();
-        ws.submit_report(AUTHOR, id.as_str(), &rules).unwrap();
+        ws.reports().submit(AUTHOR, id.as_str(), &rules).unwrap();
     }
     clock.set(now());
     let mine = ws
-        .create_report_draft("rider-other", "road.hazard")
+        .reports().create_draft("rider-other", "road.hazard")
         .unwrap();
-    ws.set_report_position(
-        mine.as_str(),
-        lat,
-        lon,
-        Datum::Wgs84,
-        Some(8.0),
-        now(),
-        false,
-    )
+    ws.reports().set_position(mine.as_str(), &PositionFix { lat, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: now(), mock: false })
     .unwrap();
     {
         let mut conn = ws.store().write();
@@ -425,7 +401,7 @@ fn bench(c: &mut Criterion) {
         conn.execute_batch("ANALYZE").unwrap();
     }
     let hits = ws
-        .nearby_duplicates(mine.as_str(), &DuplicateRules::default())
+        .reports().nearby_duplicates(mine.as_str(), &DuplicateRules::default())
         .unwrap();
     eprintln!(
         "nearby: {} candidates among {} reports (setup {:.1} s)",
@@ -437,7 +413,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("nearby_duplicates_100k", |b| {
         b.iter(|| {
             black_box(
-                ws.nearby_duplicates(mine.as_str(), &DuplicateRules::default())
+                ws.reports().nearby_duplicates(mine.as_str(), &DuplicateRules::default())
                     .unwrap(),
             )
         })

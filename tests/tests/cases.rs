@@ -10,7 +10,7 @@ use std::sync::Arc;
 use waystation_core::reports::{
     CaseEventKind, CaseRole, CaseStatus, CaseView, DuplicateRules, Open311Status,
 };
-use waystation_core::{Clock, Error, FixedClock, Waystation};
+use waystation_core::{CancelToken, Clock, Error, FixedClock, Waystation};
 use waystation_tests::reports::{self, draft_at, invalid, noon, not_found, open_at};
 
 const BELL_TOWER: (f64, f64) = (34.25953, 108.94235);
@@ -32,7 +32,7 @@ fn event(
     role: CaseRole,
     kind: CaseEventKind,
 ) -> Result<CaseView, Error> {
-    ws.record_case_event(id, "user-1", role, kind, "")
+    ws.cases().record(id, "user-1", role, kind, "")
 }
 
 fn dispatch(g: &str) -> CaseEventKind {
@@ -87,7 +87,7 @@ fn every_role_rule_is_enforced_for_every_event() {
                     // Reopening needs a closed case.
                     event(&ws, &id, CaseRole::Supervisor, CaseEventKind::Resolve).unwrap();
                 }
-                let before = ws.case(&id).unwrap();
+                let before = ws.cases().get(&id).unwrap();
                 let name = kind.name();
                 let result = event(&ws, &id, role, kind);
                 let want = expected_allowed(role, name, category.starts_with("station."));
@@ -105,7 +105,7 @@ fn every_role_rule_is_enforced_for_every_event() {
                         } else {
                             assert!(msg.contains("may not"), "{msg}");
                         }
-                        assert_eq!(ws.case(&id).unwrap(), before, "a refusal stores nothing");
+                        assert_eq!(ws.cases().get(&id).unwrap(), before, "a refusal stores nothing");
                     }
                     Err(e) => panic!("{role} {name}: unexpected {e}"),
                 }
@@ -127,8 +127,8 @@ fn events_on_unknown_draft_and_bad_input_are_refused_and_store_nothing() {
         CaseRole::Supervisor,
         CaseEventKind::Note,
     ));
-    not_found(ws.case(unknown));
-    not_found(ws.case_document_bytes(unknown));
+    not_found(ws.cases().get(unknown));
+    not_found(ws.cases().document_bytes(unknown));
     invalid(
         event(&ws, "nope", CaseRole::Supervisor, CaseEventKind::Note),
         "not a report id",
@@ -144,7 +144,7 @@ fn events_on_unknown_draft_and_bad_input_are_refused_and_store_nothing() {
         ),
         "draft",
     );
-    invalid(ws.case(&draft), "draft");
+    invalid(ws.cases().get(&draft), "draft");
 
     let id = submitted(&ws, "road.hazard");
     let sup = CaseRole::Supervisor;
@@ -170,16 +170,16 @@ fn events_on_unknown_draft_and_bad_input_are_refused_and_store_nothing() {
     invalid(event(&ws, &id, sup, reject("  ")), "needs a reason");
     invalid(event(&ws, &id, sup, dispatch("")), "grid id");
     invalid(
-        ws.record_case_event(&id, "", sup, CaseEventKind::Note, ""),
+        ws.cases().record(&id, "", sup, CaseEventKind::Note, ""),
         "author is empty",
     );
     invalid(
-        ws.record_case_event(&id, "u", sup, CaseEventKind::Note, &"长".repeat(2001)),
+        ws.cases().record(&id, "u", sup, CaseEventKind::Note, &"长".repeat(2001)),
         "note is 2001 characters",
     );
     // A state the case is not in: nothing to reopen, nothing to resolve twice.
     invalid(event(&ws, &id, sup, CaseEventKind::Reopen), "not closed");
-    let view = ws.case(&id).unwrap();
+    let view = ws.cases().get(&id).unwrap();
     assert_eq!(view.status, CaseStatus::Open);
     assert!(view.timeline.is_empty());
     event(&ws, &id, sup, CaseEventKind::Resolve).unwrap();
@@ -187,7 +187,7 @@ fn events_on_unknown_draft_and_bad_input_are_refused_and_store_nothing() {
         event(&ws, &id, sup, CaseEventKind::Resolve),
         "already resolved",
     );
-    assert_eq!(ws.case(&id).unwrap().timeline.len(), 1);
+    assert_eq!(ws.cases().get(&id).unwrap().timeline.len(), 1);
 }
 
 #[test]
@@ -198,10 +198,10 @@ fn status_follows_the_fold_and_maps_to_open311_with_reasons() {
     let other = submitted(&ws, "food.seal");
     let step = |role, kind, note: &str| {
         clock.set(clock.now() + Duration::minutes(1));
-        ws.record_case_event(&id, "user-1", role, kind, note)
+        ws.cases().record(&id, "user-1", role, kind, note)
             .unwrap()
     };
-    let fresh = ws.case(&id).unwrap();
+    let fresh = ws.cases().get(&id).unwrap();
     assert_eq!(
         (fresh.status, fresh.open311_status),
         (CaseStatus::Open, Open311Status::Open)
@@ -277,7 +277,7 @@ fn status_follows_the_fold_and_maps_to_open311_with_reasons() {
     // Durable: the same case after reopening the data directory.
     drop(ws);
     let (ws, _) = open_at(dir.path(), clock.now());
-    assert_eq!(ws.case(&id).unwrap(), v);
+    assert_eq!(ws.cases().get(&id).unwrap(), v);
 }
 
 /// Device A holds a submitted report; device B is a copy of A's data directory (the report
@@ -315,7 +315,7 @@ fn concurrent_resolve_and_reject_converge_in_both_merge_orders_and_the_first_clo
     let (id, a, b, ca, cb) = two_devices(root.path(), "road.hazard");
     // Offline: a supervisor resolves at 12:10 on A, a grid worker rejects at 12:20 on B.
     ca.set(noon() + Duration::minutes(10));
-    a.record_case_event(
+    a.cases().record(
         &id,
         "sup-1",
         CaseRole::Supervisor,
@@ -324,15 +324,15 @@ fn concurrent_resolve_and_reject_converge_in_both_merge_orders_and_the_first_clo
     )
     .unwrap();
     cb.set(noon() + Duration::minutes(20));
-    b.record_case_event(&id, "grid-7", CaseRole::GridWorker, reject("不属实"), "")
+    b.cases().record(&id, "grid-7", CaseRole::GridWorker, reject("不属实"), "")
         .unwrap();
 
-    let a_bytes = a.case_document_bytes(&id).unwrap();
-    let b_bytes = b.case_document_bytes(&id).unwrap();
-    let on_a = a.merge_case_from(&id, &b_bytes).unwrap();
-    let on_b = b.merge_case_from(&id, &a_bytes).unwrap();
+    let a_bytes = a.cases().document_bytes(&id).unwrap();
+    let b_bytes = b.cases().document_bytes(&id).unwrap();
+    let on_a = a.cases().merge_from(&id, &b_bytes).unwrap();
+    let on_b = b.cases().merge_from(&id, &a_bytes).unwrap();
     assert_eq!(on_a, on_b, "both orders give the same status and timeline");
-    assert_eq!(on_a, a.case(&id).unwrap());
+    assert_eq!(on_a, a.cases().get(&id).unwrap());
     assert_eq!(on_a.status, CaseStatus::Resolved, "the earlier close wins");
     assert_eq!(on_a.open311_status, Open311Status::Closed);
     // No event is lost: the later reject is shown, not applied, with why.
@@ -352,10 +352,10 @@ fn concurrent_resolve_and_reject_converge_in_both_merge_orders_and_the_first_clo
     );
 
     // Merging again is idempotent, and survives reopening the data directory.
-    assert_eq!(a.merge_case_from(&id, &b_bytes).unwrap(), on_a);
+    assert_eq!(a.cases().merge_from(&id, &b_bytes).unwrap(), on_a);
     drop(a);
     let (a, _) = open_at(&root.path().join("a"), noon() + Duration::hours(1));
-    assert_eq!(a.case(&id).unwrap(), on_a);
+    assert_eq!(a.cases().get(&id).unwrap(), on_a);
 }
 
 #[test]
@@ -363,7 +363,7 @@ fn when_the_reject_comes_first_it_wins_on_both_devices() {
     let root = tempfile::tempdir().unwrap();
     let (id, a, b, ca, cb) = two_devices(root.path(), "road.hazard");
     ca.set(noon() + Duration::minutes(30));
-    a.record_case_event(
+    a.cases().record(
         &id,
         "sup-1",
         CaseRole::Supervisor,
@@ -372,7 +372,7 @@ fn when_the_reject_comes_first_it_wins_on_both_devices() {
     )
     .unwrap();
     cb.set(noon() + Duration::minutes(5));
-    b.record_case_event(
+    b.cases().record(
         &id,
         "grid-7",
         CaseRole::GridWorker,
@@ -381,12 +381,12 @@ fn when_the_reject_comes_first_it_wins_on_both_devices() {
     )
     .unwrap();
     cb.set(noon() + Duration::minutes(6));
-    b.record_case_event(&id, "grid-7", CaseRole::GridWorker, reject("重复上报"), "")
+    b.cases().record(&id, "grid-7", CaseRole::GridWorker, reject("重复上报"), "")
         .unwrap();
-    let a_bytes = a.case_document_bytes(&id).unwrap();
-    let b_bytes = b.case_document_bytes(&id).unwrap();
-    let on_b = b.merge_case_from(&id, &a_bytes).unwrap();
-    let on_a = a.merge_case_from(&id, &b_bytes).unwrap();
+    let a_bytes = a.cases().document_bytes(&id).unwrap();
+    let b_bytes = b.cases().document_bytes(&id).unwrap();
+    let on_b = b.cases().merge_from(&id, &a_bytes).unwrap();
+    let on_a = a.cases().merge_from(&id, &b_bytes).unwrap();
     assert_eq!(on_a, on_b);
     assert_eq!(on_a.status, CaseStatus::Rejected);
     assert!(
@@ -403,7 +403,7 @@ fn an_event_made_after_seeing_another_sorts_after_it_even_with_a_clock_behind() 
     let root = tempfile::tempdir().unwrap();
     let (id, a, b, ca, cb) = two_devices(root.path(), "station.charger_broken");
     ca.set(noon() + Duration::minutes(20));
-    a.record_case_event(
+    a.cases().record(
         &id,
         "sup-1",
         CaseRole::Supervisor,
@@ -411,12 +411,12 @@ fn an_event_made_after_seeing_another_sorts_after_it_even_with_a_clock_behind() 
         "",
     )
     .unwrap();
-    b.merge_case_from(&id, &a.case_document_bytes(&id).unwrap())
+    b.cases().merge_from(&id, &a.cases().document_bytes(&id).unwrap())
         .unwrap();
     // B's clock is 15 minutes behind A's, but B reopens what it has seen resolved.
     cb.set(noon() + Duration::minutes(5));
     let v = b
-        .record_case_event(
+        .cases().record(
             &id,
             "staff-2",
             CaseRole::StationStaff,
@@ -428,7 +428,7 @@ fn an_event_made_after_seeing_another_sorts_after_it_even_with_a_clock_behind() 
     assert!(v.timeline.iter().all(|t| t.applied));
     assert!(v.timeline[1].event.at > v.timeline[0].event.at);
     let on_a = a
-        .merge_case_from(&id, &b.case_document_bytes(&id).unwrap())
+        .cases().merge_from(&id, &b.cases().document_bytes(&id).unwrap())
         .unwrap();
     assert_eq!(on_a, v);
 }
@@ -438,13 +438,13 @@ fn merge_refuses_foreign_bytes_and_changes_nothing() {
     let root = tempfile::tempdir().unwrap();
     let (id, a, _b, _, _) = two_devices(root.path(), "road.hazard");
     let other = submitted(&a, "road.hazard");
-    a.record_case_event(&id, "sup-1", CaseRole::Supervisor, CaseEventKind::Note, "x")
+    a.cases().record(&id, "sup-1", CaseRole::Supervisor, CaseEventKind::Note, "x")
         .unwrap();
-    let before = a.case(&id).unwrap();
-    invalid(a.merge_case_from(&id, b"not automerge"), "not an Automerge");
-    let other_case = a.case_document_bytes(&other).unwrap();
-    invalid(a.merge_case_from(&id, &other_case), "another report");
-    assert_eq!(a.case(&id).unwrap(), before);
+    let before = a.cases().get(&id).unwrap();
+    invalid(a.cases().merge_from(&id, b"not automerge"), "not an Automerge");
+    let other_case = a.cases().document_bytes(&other).unwrap();
+    invalid(a.cases().merge_from(&id, &other_case), "another report");
+    assert_eq!(a.cases().get(&id).unwrap(), before);
 }
 
 #[test]
@@ -460,14 +460,14 @@ fn duplicates_are_same_category_within_radius_and_window_nearest_first() {
     let far_80 = submitted_at(&ws, "road.hazard", lat + 80.0 * M, lon);
     let other_category = submitted_at(&ws, "road.junction", lat + 5.0 * M, lon);
     let withdrawn = submitted_at(&ws, "road.hazard", lat + 5.0 * M, lon);
-    ws.withdraw_report("rider-1", &withdrawn, "误报").unwrap();
+    ws.reports().withdraw("rider-1", &withdrawn, "误报").unwrap();
     let other_draft = draft_at(&ws, "rider-2", "road.hazard", lat + 5.0 * M, lon);
     // Someone else's report, on this device after sync, counts like one's own.
     clock.set(noon());
     let mine = draft_at(&ws, "rider-2", "road.hazard", lat, lon);
 
     let ids = |rules: &DuplicateRules| -> Vec<(String, f64)> {
-        ws.nearby_duplicates(&mine, rules)
+        ws.reports().nearby_duplicates(&mine, rules)
             .unwrap()
             .into_iter()
             .map(|c| (c.report.id.to_string(), c.distance_m))
@@ -515,7 +515,7 @@ fn duplicates_are_same_category_within_radius_and_window_nearest_first() {
     // Works for a submitted report too, never listing itself, and shows the case status.
     event(&ws, &near_30, CaseRole::Supervisor, CaseEventKind::Resolve).unwrap();
     let from_submitted = ws
-        .nearby_duplicates(&near_10, &DuplicateRules::default())
+        .reports().nearby_duplicates(&near_10, &DuplicateRules::default())
         .unwrap();
     assert_eq!(from_submitted.len(), 1);
     assert_eq!(from_submitted[0].report.id.as_str(), near_30);
@@ -530,7 +530,7 @@ fn duplicate_rules_and_reports_are_checked() {
     let id = submitted(&ws, "road.hazard");
     for radius_m in [f64::NAN, -1.0, f64::INFINITY] {
         invalid(
-            ws.nearby_duplicates(
+            ws.reports().nearby_duplicates(
                 &id,
                 &DuplicateRules {
                     radius_m,
@@ -541,7 +541,7 @@ fn duplicate_rules_and_reports_are_checked() {
         );
     }
     invalid(
-        ws.nearby_duplicates(
+        ws.reports().nearby_duplicates(
             &id,
             &DuplicateRules {
                 radius_m: 50.0,
@@ -550,17 +550,17 @@ fn duplicate_rules_and_reports_are_checked() {
         ),
         "window",
     );
-    not_found(ws.nearby_duplicates(
+    not_found(ws.reports().nearby_duplicates(
         "01900000-0000-7000-8000-00000000abcd",
         &DuplicateRules::default(),
     ));
-    let no_position = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let no_position = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     invalid(
-        ws.nearby_duplicates(no_position.as_str(), &DuplicateRules::default()),
+        ws.reports().nearby_duplicates(no_position.as_str(), &DuplicateRules::default()),
         "no position",
     );
     assert!(
-        ws.nearby_duplicates(&id, &DuplicateRules::default())
+        ws.reports().nearby_duplicates(&id, &DuplicateRules::default())
             .unwrap()
             .is_empty()
     );
@@ -602,20 +602,20 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
         (ws, settings)
     };
     let sync = |ws: &Waystation, settings: &SyncSettings| {
-        let r = ws.sync_now(settings, &http).unwrap();
+        let r = ws.sync().run(settings, &http, &CancelToken::never()).unwrap();
         assert!(r.complete && r.refused.is_empty(), "{r:?}");
     };
 
     // The rider files a report and syncs: the device now knows it is a rider's.
     let (rider, rider_s) = device("rider", &rider_t);
-    assert_eq!(rider.sync_account().unwrap(), None);
+    assert_eq!(rider.sync().account().unwrap(), None);
     let id = submitted(&rider, "road.hazard");
     sync(&rider, &rider_s);
-    let known = rider.sync_account().unwrap().expect("learned at the sync");
+    let known = rider.sync().account().unwrap().expect("learned at the sync");
     assert_eq!((known.user.as_str(), known.role), ("rider-1", Role::Rider));
     // Claiming to be station staff is refused locally, with nothing stored.
     invalid(
-        rider.record_case_event(
+        rider.cases().record(
             &id,
             "rider-1",
             CaseRole::StationStaff,
@@ -624,18 +624,18 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
         ),
         "is a rider on the server",
     );
-    assert!(rider.case(&id).unwrap().timeline.is_empty());
-    assert_eq!(rider.sync_status().unwrap().pending_documents, 0);
+    assert!(rider.cases().get(&id).unwrap().timeline.is_empty());
+    assert_eq!(rider.sync().status().unwrap().pending_documents, 0);
 
     // Station staff of the report's district: its own role in its own name only.
     let (staff, staff_s) = device("staff", &staff_t);
     sync(&staff, &staff_s);
     invalid(
-        staff.record_case_event(&id, "staff-1", CaseRole::Supervisor, reject("x"), ""),
+        staff.cases().record(&id, "staff-1", CaseRole::Supervisor, reject("x"), ""),
         "is a station_staff on the server, not a supervisor",
     );
     invalid(
-        staff.record_case_event(
+        staff.cases().record(
             &id,
             "sup-1",
             CaseRole::StationStaff,
@@ -645,7 +645,7 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
         "not the account this device syncs as",
     );
     let v = staff
-        .record_case_event(
+        .cases().record(
             &id,
             "staff-1",
             CaseRole::StationStaff,
@@ -662,7 +662,7 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
     sync(&other, &other_s);
     let here = submitted(&other, "road.hazard");
     invalid(
-        other.record_case_event(
+        other.cases().record(
             &here,
             "staff-2",
             CaseRole::StationStaff,
@@ -676,7 +676,7 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
     let (fresh, fresh_s) = device("fresh", &rider_t);
     let own = submitted(&fresh, "road.hazard");
     fresh
-        .record_case_event(
+        .cases().record(
             &own,
             "rider-1",
             CaseRole::Supervisor,
@@ -684,14 +684,14 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
             "",
         )
         .unwrap();
-    let r = fresh.sync_now(&fresh_s, &http).unwrap();
+    let r = fresh.sync().run(&fresh_s, &http, &CancelToken::never()).unwrap();
     assert_eq!(r.refused.len(), 1, "{r:?}");
     assert!(
         r.refused[0].reason.contains("cannot write case events"),
         "{r:?}"
     );
     invalid(
-        fresh.record_case_event(
+        fresh.cases().record(
             &own,
             "rider-1",
             CaseRole::Supervisor,

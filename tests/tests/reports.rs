@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde_json::json;
 use waystation_core::geo::Datum;
 use waystation_core::reports::{
-    ALL_CATEGORIES, CaseEventKind, CaseRole, Category, MAX_DESCRIPTION_CHARS, OutboxState, Report,
-    ReportPatch, ReportRules, ReportStatus,
+    ALL_CATEGORIES, CaseEventKind, CaseRole, Category, MAX_DESCRIPTION_CHARS, OutboxState,
+    PositionFix, Report, ReportPatch, ReportRules, ReportStatus,
 };
 use waystation_core::{Config, Error, FixedClock, Waystation};
 use waystation_tests::reports::{DISTRICT, invalid, noon, not_found};
@@ -35,22 +35,14 @@ fn text(s: &str) -> Option<String> {
 
 /// Bell Tower, WGS-84, 8 m accuracy, fixed a minute ago.
 fn place(ws: &Waystation, id: &str) -> Report {
-    ws.set_report_position(
-        id,
-        34.25953,
-        108.94235,
-        Datum::Wgs84,
-        Some(8.0),
-        noon() - Duration::minutes(1),
-        false,
-    )
+    ws.reports().set_position(id, &PositionFix { lat: 34.25953, lon: 108.94235, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: noon() - Duration::minutes(1), mock: false })
     .unwrap()
 }
 
 /// A food-safety draft that can be submitted.
 fn ready_food_report(ws: &Waystation, author: &str) -> String {
-    let id = ws.create_report_draft(author, "food.seal").unwrap();
-    ws.update_report_draft(
+    let id = ws.reports().create_draft(author, "food.seal").unwrap();
+    ws.reports().update_draft(
         id.as_str(),
         &ReportPatch {
             merchant_name: text("老孙家泡馍"),
@@ -78,11 +70,11 @@ fn every_category_has_labels_and_a_stable_code() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     for c in ALL_CATEGORIES {
-        let id = ws.create_report_draft("rider-1", c.code()).unwrap();
-        assert_eq!(ws.report(id.as_str()).unwrap().category, c);
+        let id = ws.reports().create_draft("rider-1", c.code()).unwrap();
+        assert_eq!(ws.reports().get(id.as_str()).unwrap().category, c);
         assert!(!c.label_zh().is_empty() && !c.label_en().is_empty());
     }
-    assert_eq!(ws.list_report_drafts("rider-1").unwrap().len(), 17);
+    assert_eq!(ws.reports().drafts("rider-1").unwrap().len(), 17);
     assert_eq!("food.seal".parse::<Category>().unwrap(), Category::FoodSeal);
 }
 
@@ -91,15 +83,15 @@ fn unknown_category_is_refused_naming_it_and_the_draft_stays_intact() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     invalid(
-        ws.create_report_draft("rider-1", "food.poisoning"),
+        ws.reports().create_draft("rider-1", "food.poisoning"),
         "'food.poisoning'",
     );
-    invalid(ws.create_report_draft("rider-1", "nope"), "food.seal, ");
-    assert!(ws.list_report_drafts("rider-1").unwrap().is_empty());
+    invalid(ws.reports().create_draft("rider-1", "nope"), "food.seal, ");
+    assert!(ws.reports().drafts("rider-1").unwrap().is_empty());
 
-    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     let before = ws
-        .update_report_draft(
+        .reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 description: text("井盖缺失"),
@@ -108,7 +100,7 @@ fn unknown_category_is_refused_naming_it_and_the_draft_stays_intact() {
         )
         .unwrap();
     invalid(
-        ws.update_report_draft(
+        ws.reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 category: text("road.pothole"),
@@ -118,9 +110,9 @@ fn unknown_category_is_refused_naming_it_and_the_draft_stays_intact() {
         ),
         "unknown report category 'road.pothole'",
     );
-    assert_eq!(ws.report(id.as_str()).unwrap(), before);
+    assert_eq!(ws.reports().get(id.as_str()).unwrap(), before);
     let after = ws
-        .update_report_draft(
+        .reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 category: text("road.junction"),
@@ -140,12 +132,12 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
     {
         let ws = open_at(dir.path(), clock.clone());
         a = ws
-            .create_report_draft("rider-1", "access.no_parking")
+            .reports().create_draft("rider-1", "access.no_parking")
             .unwrap();
         clock.set(noon() + Duration::seconds(1));
-        b = ws.create_report_draft("rider-1", "food.hygiene").unwrap();
-        ws.create_report_draft("rider-2", "other").unwrap();
-        ws.update_report_draft(
+        b = ws.reports().create_draft("rider-1", "food.hygiene").unwrap();
+        ws.reports().create_draft("rider-2", "other").unwrap();
+        ws.reports().update_draft(
             a.as_str(),
             &ReportPatch {
                 address: text("小寨东路 1 号"),
@@ -154,7 +146,7 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
             },
         )
         .unwrap();
-        ws.update_report_draft(
+        ws.reports().update_draft(
             b.as_str(),
             &ReportPatch {
                 merchant_name: text("某餐馆"),
@@ -164,7 +156,7 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
         )
         .unwrap();
         // An empty string clears a field; None leaves it alone.
-        ws.update_report_draft(
+        ws.reports().update_draft(
             b.as_str(),
             &ReportPatch {
                 merchant_address: text(""),
@@ -174,7 +166,7 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
         .unwrap();
     }
     let ws = open(dir.path());
-    let drafts = ws.list_report_drafts("rider-1").unwrap();
+    let drafts = ws.reports().drafts("rider-1").unwrap();
     let ids: Vec<&str> = drafts.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, [b.as_str(), a.as_str()], "newest first");
     assert_eq!(drafts[1].address.as_deref(), Some("小寨东路 1 号"));
@@ -183,7 +175,7 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
     assert_eq!(drafts[0].merchant_address, None);
     assert!(drafts.iter().all(|r| r.status == ReportStatus::Draft));
     assert!(drafts.iter().all(|r| r.outbox.is_none()));
-    assert_eq!(ws.list_report_drafts("rider-2").unwrap().len(), 1);
+    assert_eq!(ws.reports().drafts("rider-2").unwrap().len(), 1);
     integrity_ok(dir.path());
 }
 
@@ -195,7 +187,7 @@ fn two_handles_on_one_data_directory_autosave_one_draft_in_turn() {
     let dir = tempfile::tempdir().unwrap();
     let app = open(dir.path());
     let widget = open(dir.path());
-    let id = app.create_report_draft("rider-1", "food.seal").unwrap();
+    let id = app.reports().create_draft("rider-1", "food.seal").unwrap();
     // Enough turns to pass the draft's compaction several times.
     for i in 0..30 {
         let (writer, field) = if i % 2 == 0 {
@@ -214,7 +206,7 @@ fn two_handles_on_one_data_directory_autosave_one_draft_in_turn() {
                 ..Default::default()
             }
         };
-        let seen = writer.update_report_draft(id.as_str(), &patch).unwrap();
+        let seen = writer.reports().update_draft(id.as_str(), &patch).unwrap();
         if i > 0 {
             // The other handle's last edit is in what this one saved and returned.
             let (desc, merchant) = if i % 2 == 0 {
@@ -229,7 +221,7 @@ fn two_handles_on_one_data_directory_autosave_one_draft_in_turn() {
                 "turn {i}"
             );
             for ws in [&app, &widget] {
-                let listed = ws.list_report_drafts("rider-1").unwrap();
+                let listed = ws.reports().drafts("rider-1").unwrap();
                 assert_eq!(listed[0].description.as_deref(), Some(desc.as_str()));
                 assert_eq!(listed[0].merchant_name.as_deref(), Some(merchant.as_str()));
             }
@@ -237,7 +229,7 @@ fn two_handles_on_one_data_directory_autosave_one_draft_in_turn() {
     }
     drop((app, widget));
     let ws = open(dir.path());
-    let r = ws.report(id.as_str()).unwrap();
+    let r = ws.reports().get(id.as_str()).unwrap();
     assert_eq!(r.description.as_deref(), Some("seal torn, turn 28"));
     assert_eq!(r.merchant_name.as_deref(), Some("老孙家 29"));
     integrity_ok(dir.path());
@@ -274,8 +266,8 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
     let ws = device_with_stations(dir.path());
     let rules = ReportRules::default();
     let draft = |district: Option<&str>| {
-        let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
-        ws.update_report_draft(
+        let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
+        ws.reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 district: district.map(str::to_string),
@@ -289,19 +281,19 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
     // At the Bell Tower: the nearest station's code is not Xi'an's, so the next one's is used.
     let near = draft(None);
     place(&ws, &near);
-    assert!(ws.check_report(&near, &rules).unwrap().can_submit());
+    assert!(ws.reports().check(&near, &rules).unwrap().can_submit());
     assert_eq!(
-        ws.report(&near).unwrap().district,
+        ws.reports().get(&near).unwrap().district,
         None,
         "not filled before submission"
     );
-    let sent = ws.submit_report("rider-1", &near, &rules).unwrap();
+    let sent = ws.reports().submit("rider-1", &near, &rules).unwrap();
     assert_eq!(sent.district.as_deref(), Some("610102"));
     let row = ws
-        .report_summaries("rider-1", Some(ReportStatus::Submitted))
+        .reports().summaries("rider-1", Some(ReportStatus::Submitted))
         .unwrap();
     assert_eq!(row[0].district.as_deref(), Some("610102"));
-    ws.record_case_event(
+    ws.cases().record(
         &near,
         "staff-1",
         CaseRole::StationStaff,
@@ -310,7 +302,7 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
     )
     .unwrap();
     assert_eq!(
-        ws.export_open311(&near)
+        ws.reports().export_open311(&near)
             .unwrap()
             .agency_responsible
             .as_deref(),
@@ -320,34 +312,26 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
     // A district the author set wins over the stations.
     let chosen = draft(Some(DISTRICT));
     place(&ws, &chosen);
-    let sent = ws.submit_report("rider-1", &chosen, &rules).unwrap();
+    let sent = ws.reports().submit("rider-1", &chosen, &rules).unwrap();
     assert_eq!(sent.district.as_deref(), Some(DISTRICT));
 
     // In Zhouzhi, far from every station: the district is listed with every other problem,
     // and the draft stays as it was.
-    let far = ws.create_report_draft("rider-1", "food.hygiene").unwrap();
+    let far = ws.reports().create_draft("rider-1", "food.hygiene").unwrap();
     let before = ws
-        .set_report_position(
-            far.as_str(),
-            34.16,
-            108.22,
-            Datum::Wgs84,
-            Some(8.0),
-            noon(),
-            false,
-        )
+        .reports().set_position(far.as_str(), &PositionFix { lat: 34.16, lon: 108.22, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: noon(), mock: false })
         .unwrap();
-    let check = ws.check_report(far.as_str(), &rules).unwrap();
+    let check = ws.reports().check(far.as_str(), &rules).unwrap();
     let fields: Vec<&str> = check.problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(fields, ["merchant_name", "district"]);
     invalid(
-        ws.submit_report("rider-1", far.as_str(), &rules),
+        ws.reports().submit("rider-1", far.as_str(), &rules),
         "merchant_name: a 'food.hygiene' report needs the merchant's name or address; \
          district: unknown: no installed red station within 5 km of the position names one; \
          set the district",
     );
-    assert_eq!(ws.report(far.as_str()).unwrap(), before);
-    ws.update_report_draft(
+    assert_eq!(ws.reports().get(far.as_str()).unwrap(), before);
+    ws.reports().update_draft(
         far.as_str(),
         &ReportPatch {
             merchant_name: text("无名小吃"),
@@ -356,12 +340,12 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
         },
     )
     .unwrap();
-    let sent = ws.submit_report("rider-1", far.as_str(), &rules).unwrap();
+    let sent = ws.reports().submit("rider-1", far.as_str(), &rules).unwrap();
     assert_eq!(sent.district.as_deref(), Some("610124"));
 
     // Without a position there is nothing to take the district from.
     let nowhere = draft(None);
-    let check = ws.check_report(&nowhere, &rules).unwrap();
+    let check = ws.reports().check(&nowhere, &rules).unwrap();
     let district = check
         .problems
         .iter()
@@ -376,7 +360,7 @@ fn an_unknown_district_is_refused_naming_it_and_the_draft_stays_intact() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     let id = ready_food_report(&ws, "rider-1");
-    let before = ws.report(&id).unwrap();
+    let before = ws.reports().get(&id).unwrap();
     assert_eq!(before.district.as_deref(), Some(DISTRICT));
     for (bad, shown) in [
         ("610199", "'610199'"),
@@ -384,7 +368,7 @@ fn an_unknown_district_is_refused_naming_it_and_the_draft_stays_intact() {
         ("6101", "'6101'"),
     ] {
         invalid(
-            ws.update_report_draft(
+            ws.reports().update_draft(
                 &id,
                 &ReportPatch {
                     district: text(bad),
@@ -394,13 +378,13 @@ fn an_unknown_district_is_refused_naming_it_and_the_draft_stays_intact() {
             ),
             &format!("district {shown} is not a GB/T 2260 code of a district of Xi'an"),
         );
-        assert_eq!(ws.report(&id).unwrap(), before);
+        assert_eq!(ws.reports().get(&id).unwrap(), before);
     }
     let sent = ws
-        .submit_report("rider-1", &id, &ReportRules::default())
+        .reports().submit("rider-1", &id, &ReportRules::default())
         .unwrap();
     invalid(
-        ws.update_report_draft(
+        ws.reports().update_draft(
             &id,
             &ReportPatch {
                 district: text("610113"),
@@ -409,17 +393,17 @@ fn an_unknown_district_is_refused_naming_it_and_the_draft_stays_intact() {
         ),
         "was submitted and cannot be edited",
     );
-    assert_eq!(ws.report(&id).unwrap(), sent);
+    assert_eq!(ws.reports().get(&id).unwrap(), sent);
 }
 
 #[test]
 fn over_limit_text_is_refused_naming_the_field_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    let id = ws.create_report_draft("rider-1", "food.spoiled").unwrap();
+    let id = ws.reports().create_draft("rider-1", "food.spoiled").unwrap();
     let max = "字".repeat(MAX_DESCRIPTION_CHARS);
     let ok = ws
-        .update_report_draft(
+        .reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 description: Some(max.clone()),
@@ -467,12 +451,12 @@ fn over_limit_text_is_refused_naming_the_field_and_nothing_changes() {
         ),
     ];
     for (patch, want) in &cases {
-        invalid(ws.update_report_draft(id.as_str(), patch), want);
-        assert_eq!(ws.report(id.as_str()).unwrap(), ok);
+        invalid(ws.reports().update_draft(id.as_str(), patch), want);
+        assert_eq!(ws.reports().get(id.as_str()).unwrap(), ok);
     }
-    invalid(ws.create_report_draft("", "other"), "author is empty");
+    invalid(ws.reports().create_draft("", "other"), "author is empty");
     invalid(
-        ws.create_report_draft(&"a".repeat(129), "other"),
+        ws.reports().create_draft(&"a".repeat(129), "other"),
         "author is longer",
     );
 }
@@ -482,7 +466,7 @@ fn invalid_coordinates_are_refused_and_the_draft_stays_intact() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     let id = ws
-        .create_report_draft("rider-1", "road.traffic_light")
+        .reports().create_draft("rider-1", "road.traffic_light")
         .unwrap();
     let placed = place(&ws, id.as_str());
     let fix = noon();
@@ -505,14 +489,14 @@ fn invalid_coordinates_are_refused_and_the_draft_stays_intact() {
     ];
     for (lat, lon, acc, at, want) in bad {
         invalid(
-            ws.set_report_position(id.as_str(), lat, lon, Datum::Wgs84, acc, at, false),
+            ws.reports().set_position(id.as_str(), &PositionFix { lat, lon, datum: Datum::Wgs84, accuracy_m: acc, fix_time: at, mock: false }),
             want,
         );
-        assert_eq!(ws.report(id.as_str()).unwrap(), placed);
+        assert_eq!(ws.reports().get(id.as_str()).unwrap(), placed);
     }
     // A BD-09 fix is stored in WGS-84 with its source datum; a mock fix is kept and flagged.
     let r = ws
-        .set_report_position(id.as_str(), 34.2650, 108.9560, Datum::Bd09, None, fix, true)
+        .reports().set_position(id.as_str(), &PositionFix { lat: 34.2650, lon: 108.9560, datum: Datum::Bd09, accuracy_m: None, fix_time: fix, mock: true })
         .unwrap();
     let p = r.position.unwrap();
     assert_eq!(p.datum, Datum::Bd09);
@@ -528,26 +512,26 @@ fn accuracy_gate_warns_refuses_and_is_configurable() {
     let id = ready_food_report(&ws, "rider-1");
     let rules = ReportRules::default();
     let set = |acc: Option<f64>| {
-        ws.set_report_position(&id, 34.25, 108.94, Datum::Wgs84, acc, noon(), false)
+        ws.reports().set_position(&id, &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: acc, fix_time: noon(), mock: false })
             .unwrap();
     };
     set(Some(3000.0));
-    let check = ws.check_report(&id, &rules).unwrap();
+    let check = ws.reports().check(&id, &rules).unwrap();
     assert!(!check.can_submit());
     assert!(check.problems[0].message.contains("worse than 500 m"));
-    invalid(ws.submit_report("rider-1", &id, &rules), "worse than 500 m");
+    invalid(ws.reports().submit("rider-1", &id, &rules), "worse than 500 m");
     let lax = ReportRules {
         warn_accuracy_m: 100.0,
         max_accuracy_m: 5000.0,
         ..ReportRules::default()
     };
-    assert!(ws.check_report(&id, &lax).unwrap().can_submit());
+    assert!(ws.reports().check(&id, &lax).unwrap().can_submit());
     set(Some(120.0));
-    let check = ws.check_report(&id, &rules).unwrap();
+    let check = ws.reports().check(&id, &rules).unwrap();
     assert!(check.can_submit());
     assert!(check.warnings[0].message.contains("worse than 50 m"));
     set(None);
-    let check = ws.check_report(&id, &rules).unwrap();
+    let check = ws.reports().check(&id, &rules).unwrap();
     assert!(check.can_submit());
     assert_eq!(check.warnings[0].message, "accuracy unknown");
     let broken = ReportRules {
@@ -555,7 +539,7 @@ fn accuracy_gate_warns_refuses_and_is_configurable() {
         max_accuracy_m: 10.0,
         ..ReportRules::default()
     };
-    invalid(ws.check_report(&id, &broken), "thresholds");
+    invalid(ws.reports().check(&id, &broken), "thresholds");
 }
 
 #[test]
@@ -563,27 +547,27 @@ fn submit_lists_every_problem_then_freezes_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     let rules = ReportRules::default();
-    let id = ws.create_report_draft("rider-1", "food.other").unwrap();
+    let id = ws.reports().create_draft("rider-1", "food.other").unwrap();
     invalid(
-        ws.submit_report("rider-1", id.as_str(), &rules),
+        ws.reports().submit("rider-1", id.as_str(), &rules),
         "position: missing; every report needs where it was made; merchant_name: a 'food.other' \
          report needs the merchant's name or address; description: a 'food.other' report needs \
          a description",
     );
-    assert_eq!(ws.report(id.as_str()).unwrap().status, ReportStatus::Draft);
+    assert_eq!(ws.reports().get(id.as_str()).unwrap().status, ReportStatus::Draft);
 
     let id = ready_food_report(&ws, "rider-1");
-    invalid(ws.submit_report("rider-2", &id, &rules), "another author");
-    let r = ws.submit_report("rider-1", &id, &rules).unwrap();
+    invalid(ws.reports().submit("rider-2", &id, &rules), "another author");
+    let r = ws.reports().submit("rider-1", &id, &rules).unwrap();
     assert_eq!(r.status, ReportStatus::Submitted);
     assert_eq!(r.submitted_at, Some(noon()));
     assert_eq!(r.outbox, Some(OutboxState::Pending));
     invalid(
-        ws.submit_report("rider-1", &id, &rules),
+        ws.reports().submit("rider-1", &id, &rules),
         "already submitted",
     );
     invalid(
-        ws.update_report_draft(
+        ws.reports().update_draft(
             &id,
             &ReportPatch {
                 description: text("later"),
@@ -593,26 +577,26 @@ fn submit_lists_every_problem_then_freezes_the_report() {
         "was submitted and cannot be edited",
     );
     invalid(
-        ws.set_report_position(&id, 34.2, 108.9, Datum::Wgs84, None, noon(), false),
+        ws.reports().set_position(&id, &PositionFix { lat: 34.2, lon: 108.9, datum: Datum::Wgs84, accuracy_m: None, fix_time: noon(), mock: false }),
         "cannot be edited",
     );
-    assert_eq!(ws.report(&id).unwrap(), r);
-    assert!(ws.list_report_drafts("rider-1").unwrap().len() == 1);
-    assert_eq!(ws.reports_by("rider-1").unwrap().len(), 2);
+    assert_eq!(ws.reports().get(&id).unwrap(), r);
+    assert!(ws.reports().drafts("rider-1").unwrap().len() == 1);
+    assert_eq!(ws.reports().by_author("rider-1").unwrap().len(), 2);
 
-    invalid(ws.withdraw_report("rider-2", &id, "x"), "another author");
-    let w = ws.withdraw_report("rider-1", &id, "拍错了").unwrap();
+    invalid(ws.reports().withdraw("rider-2", &id, "x"), "another author");
+    let w = ws.reports().withdraw("rider-1", &id, "拍错了").unwrap();
     assert_eq!(w.status, ReportStatus::Withdrawn);
     assert_eq!(w.withdraw_reason.as_deref(), Some("拍错了"));
     assert_eq!(w.description, r.description);
-    invalid(ws.withdraw_report("rider-1", &id, ""), "already withdrawn");
+    invalid(ws.reports().withdraw("rider-1", &id, ""), "already withdrawn");
     invalid(
-        ws.withdraw_report("rider-1", id.as_str(), &"x".repeat(1001)),
+        ws.reports().withdraw("rider-1", id.as_str(), &"x".repeat(1001)),
         "reason is 1001",
     );
-    let draft = ws.list_report_drafts("rider-1").unwrap()[0].id.clone();
+    let draft = ws.reports().drafts("rider-1").unwrap()[0].id.clone();
     invalid(
-        ws.withdraw_report("rider-1", draft.as_str(), ""),
+        ws.reports().withdraw("rider-1", draft.as_str(), ""),
         "delete it instead",
     );
 }
@@ -621,27 +605,27 @@ fn submit_lists_every_problem_then_freezes_the_report() {
 fn only_a_draft_and_only_by_its_author_can_be_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    let mine = ws.create_report_draft("rider-1", "access.signage").unwrap();
+    let mine = ws.reports().create_draft("rider-1", "access.signage").unwrap();
     invalid(
-        ws.delete_report_draft("rider-2", mine.as_str()),
+        ws.reports().delete_draft("rider-2", mine.as_str()),
         "belongs to another author",
     );
-    assert_eq!(ws.list_report_drafts("rider-1").unwrap().len(), 1);
+    assert_eq!(ws.reports().drafts("rider-1").unwrap().len(), 1);
 
     let sent = ready_food_report(&ws, "rider-1");
-    ws.submit_report("rider-1", &sent, &ReportRules::default())
+    ws.reports().submit("rider-1", &sent, &ReportRules::default())
         .unwrap();
     invalid(
-        ws.delete_report_draft("rider-1", &sent),
+        ws.reports().delete_draft("rider-1", &sent),
         "was submitted and cannot be deleted",
     );
-    assert_eq!(ws.report(&sent).unwrap().status, ReportStatus::Submitted);
+    assert_eq!(ws.reports().get(&sent).unwrap().status, ReportStatus::Submitted);
 
-    ws.delete_report_draft("rider-1", mine.as_str()).unwrap();
-    not_found(ws.report(mine.as_str()));
-    not_found(ws.delete_report_draft("rider-1", mine.as_str()));
-    assert!(ws.list_report_drafts("rider-1").unwrap().is_empty());
-    assert_eq!(ws.reports_by("rider-1").unwrap().len(), 1);
+    ws.reports().delete_draft("rider-1", mine.as_str()).unwrap();
+    not_found(ws.reports().get(mine.as_str()));
+    not_found(ws.reports().delete_draft("rider-1", mine.as_str()));
+    assert!(ws.reports().drafts("rider-1").unwrap().is_empty());
+    assert_eq!(ws.reports().by_author("rider-1").unwrap().len(), 1);
     integrity_ok(dir.path());
 }
 
@@ -650,18 +634,18 @@ fn unknown_and_malformed_report_ids_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     let ghost = "0190f5c0-0000-7000-8000-000000000000";
-    not_found(ws.report(ghost));
-    not_found(ws.update_report_draft(ghost, &ReportPatch::default()));
-    not_found(ws.set_report_position(ghost, 34.2, 108.9, Datum::Wgs84, None, noon(), false));
-    not_found(ws.delete_report_draft("rider-1", ghost));
-    not_found(ws.submit_report("rider-1", ghost, &ReportRules::default()));
-    not_found(ws.withdraw_report("rider-1", ghost, ""));
-    not_found(ws.check_report(ghost, &ReportRules::default()));
-    not_found(ws.record_report_delivery(ghost, &OutboxState::Pending));
-    invalid(ws.report("XA-0001"), "not a report id");
-    invalid(ws.report(""), "not a report id");
+    not_found(ws.reports().get(ghost));
+    not_found(ws.reports().update_draft(ghost, &ReportPatch::default()));
+    not_found(ws.reports().set_position(ghost, &PositionFix { lat: 34.2, lon: 108.9, datum: Datum::Wgs84, accuracy_m: None, fix_time: noon(), mock: false }));
+    not_found(ws.reports().delete_draft("rider-1", ghost));
+    not_found(ws.reports().submit("rider-1", ghost, &ReportRules::default()));
+    not_found(ws.reports().withdraw("rider-1", ghost, ""));
+    not_found(ws.reports().check(ghost, &ReportRules::default()));
+    not_found(ws.reports().record_delivery(ghost, &OutboxState::Pending));
+    invalid(ws.reports().get("XA-0001"), "not a report id");
+    invalid(ws.reports().get(""), "not a report id");
     // A station or progress document is never mistaken for a report.
-    assert!(ws.reports_by("rider-1").unwrap().is_empty());
+    assert!(ws.reports().by_author("rider-1").unwrap().is_empty());
 }
 
 #[test]
@@ -673,14 +657,14 @@ fn many_edits_compact_and_every_acknowledged_edit_survives_reopen() {
         let ids: Vec<String> = (0..5)
             .map(|i| {
                 clock.set(noon() + Duration::seconds(i));
-                ws.create_report_draft("rider-1", "road.hazard")
+                ws.reports().create_draft("rider-1", "road.hazard")
                     .unwrap()
                     .to_string()
             })
             .collect();
         for round in 0..40 {
             for id in &ids {
-                ws.update_report_draft(
+                ws.reports().update_draft(
                     id,
                     &ReportPatch {
                         description: Some(format!("{id} edit {round}")),
@@ -694,7 +678,7 @@ fn many_edits_compact_and_every_acknowledged_edit_survives_reopen() {
     };
     let ws = open(dir.path());
     for id in &ids {
-        let r = ws.report(id).unwrap();
+        let r = ws.reports().get(id).unwrap();
         assert_eq!(r.description, Some(format!("{id} edit 39")));
         let info =
             waystation_core::store::documents::info(&ws.store().read(), &format!("report:{id}"))
@@ -713,20 +697,20 @@ const CHILD_ENV: &str = "WAYSTATION_REPORTS_AUTOSAVE_CHILD";
 /// and then submit a report (a draft compacted in one transaction, then submitted in another).
 fn autosave_forever(dir: &Path) {
     let ws = open(dir);
-    let main = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let main = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     println!("\n@draft {main}");
     for i in 0u64.. {
         if i % 4 == 0 {
-            let id = ws.create_report_draft("rider-1", "other").unwrap();
+            let id = ws.reports().create_draft("rider-1", "other").unwrap();
             println!("@draft {id}");
         }
         if i % 7 == 0 {
             let id = ready_food_report(&ws, "rider-1");
-            ws.submit_report("rider-1", &id, &ReportRules::default())
+            ws.reports().submit("rider-1", &id, &ReportRules::default())
                 .unwrap();
             println!("@sent {id}");
         }
-        ws.update_report_draft(
+        ws.reports().update_draft(
             main.as_str(),
             &ReportPatch {
                 description: Some(format!("edit {i}")),
@@ -780,7 +764,7 @@ fn killing_the_process_mid_autosave_loses_no_acknowledged_edit() {
     let last_ack = last_ack.expect("the child acknowledged edits");
 
     let ws = open(dir.path());
-    let main = ws.report(&drafts[0]).unwrap();
+    let main = ws.reports().get(&drafts[0]).unwrap();
     let n: u64 = main
         .description
         .unwrap()
@@ -790,11 +774,11 @@ fn killing_the_process_mid_autosave_loses_no_acknowledged_edit() {
         .unwrap();
     assert!(n >= last_ack, "edit {last_ack} was acknowledged, found {n}");
     for id in &drafts {
-        assert_eq!(ws.report(id).unwrap().status, ReportStatus::Draft);
+        assert_eq!(ws.reports().get(id).unwrap().status, ReportStatus::Draft);
     }
     assert!(sent.len() >= 8, "{} reports were submitted", sent.len());
     for id in &sent {
-        let r = ws.report(id).unwrap();
+        let r = ws.reports().get(id).unwrap();
         assert_eq!(r.status, ReportStatus::Submitted);
         assert_eq!(r.district.as_deref(), Some(DISTRICT));
         assert_eq!(r.description.as_deref(), Some("外卖封签被撕开"));
@@ -829,7 +813,7 @@ fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
     let rules = ReportRules::default();
     let id = {
         let ws = open(dir.path());
-        let id = ws.create_report_draft("rider-1", "food.hygiene").unwrap();
+        let id = ws.reports().create_draft("rider-1", "food.hygiene").unwrap();
         let cases: [(Vec<u8>, &str, &[u8]); 3] = [
             (jpeg(1), "image/jpeg", &[0xFF, 0xD8]),
             (png(), "image/png", b"\x89PNG"),
@@ -837,56 +821,56 @@ fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
         ];
         for (input, media_type, magic) in &cases {
             assert!(contains(input, SECRET));
-            let p = ws.attach_report_photo(id.as_str(), input, &rules).unwrap();
+            let p = ws.reports().attach_photo(id.as_str(), input, &rules).unwrap();
             assert_eq!(p.media_type, *media_type);
             assert_eq!(p.sha256.len(), 64);
-            let path = ws.report_photo_path(&p.sha256).unwrap();
+            let path = ws.reports().photo_path(&p.sha256).unwrap();
             assert!(path.starts_with(dir.path().join("photos")));
             let stored = std::fs::read(&path).unwrap();
             assert!(stored.starts_with(magic), "{media_type}");
             assert!(!contains(&stored, SECRET), "{media_type} kept metadata");
-            assert_eq!(stored.len() as u64, p.size_bytes);
+            assert_eq!(stored.len() as i64, p.size_bytes);
             assert_eq!((p.width, p.height), (Some(1), Some(1)), "{media_type}");
         }
         // The JPEG keeps everything a decoder needs, and ends at its end marker.
         let stored = std::fs::read(
-            ws.report_photo_path(&ws.report(id.as_str()).unwrap().photos[0].sha256)
+            ws.reports().photo_path(&ws.reports().get(id.as_str()).unwrap().photos[0].sha256)
                 .unwrap(),
         )
         .unwrap();
         assert!(stored.ends_with(&[0x3F, 0xFF, 0xD9]));
         assert!(contains(&stored, b"JFIF"));
         // The WebP no longer announces EXIF or XMP.
-        let webp_sha = &ws.report(id.as_str()).unwrap().photos[2].sha256;
-        let stored = std::fs::read(ws.report_photo_path(webp_sha).unwrap()).unwrap();
+        let webp_sha = &ws.reports().get(id.as_str()).unwrap().photos[2].sha256;
+        let stored = std::fs::read(ws.reports().photo_path(webp_sha).unwrap()).unwrap();
         assert!(!contains(&stored, b"EXIF") && !contains(&stored, b"XMP "));
 
         // The same photo again, to this report or another: stored once, listed once.
         let again = ws
-            .attach_report_photo(id.as_str(), &jpeg(1), &rules)
+            .reports().attach_photo(id.as_str(), &jpeg(1), &rules)
             .unwrap();
-        let other = ws.create_report_draft("rider-1", "food.seal").unwrap();
+        let other = ws.reports().create_draft("rider-1", "food.seal").unwrap();
         let there = ws
-            .attach_report_photo(other.as_str(), &jpeg(1), &rules)
+            .reports().attach_photo(other.as_str(), &jpeg(1), &rules)
             .unwrap();
         assert_eq!(again, there);
-        assert_eq!(ws.report(id.as_str()).unwrap().photos.len(), 3);
+        assert_eq!(ws.reports().get(id.as_str()).unwrap().photos.len(), 3);
         assert_eq!(photo_files(dir.path()), 3);
         id
     };
     let ws = open(dir.path());
-    let photos = ws.report(id.as_str()).unwrap().photos;
+    let photos = ws.reports().get(id.as_str()).unwrap().photos;
     let types: Vec<&str> = photos.iter().map(|p| p.media_type.as_str()).collect();
     assert_eq!(types, ["image/jpeg", "image/png", "image/webp"]);
     let r = ws
-        .remove_report_photo(id.as_str(), &photos[1].sha256)
+        .reports().remove_photo(id.as_str(), &photos[1].sha256)
         .unwrap();
     assert_eq!(r.photos.len(), 2);
     assert!(matches!(
-        ws.remove_report_photo(id.as_str(), &photos[1].sha256),
+        ws.reports().remove_photo(id.as_str(), &photos[1].sha256),
         Err(Error::NotFound(_))
     ));
-    invalid(ws.report_photo_path("../../etc/passwd"), "SHA-256");
+    invalid(ws.reports().photo_path("../../etc/passwd"), "SHA-256");
     integrity_ok(dir.path());
 }
 
@@ -895,10 +879,10 @@ fn bad_photos_are_refused_and_the_draft_stays_intact() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     let rules = ReportRules::default();
-    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
-    ws.attach_report_photo(id.as_str(), &jpeg(1), &rules)
+    let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
+    ws.reports().attach_photo(id.as_str(), &jpeg(1), &rules)
         .unwrap();
-    let before = ws.report(id.as_str()).unwrap();
+    let before = ws.reports().get(id.as_str()).unwrap();
 
     let full = jpeg(2);
     let eoi = full
@@ -922,8 +906,8 @@ fn bad_photos_are_refused_and_the_draft_stays_intact() {
         (webp()[..30].to_vec(), "WebP"),
     ];
     for (bytes, want) in &cases {
-        invalid(ws.attach_report_photo(id.as_str(), bytes, &rules), want);
-        assert_eq!(ws.report(id.as_str()).unwrap(), before);
+        invalid(ws.reports().attach_photo(id.as_str(), bytes, &rules), want);
+        assert_eq!(ws.reports().get(id.as_str()).unwrap(), before);
     }
 
     let small = ReportRules {
@@ -931,28 +915,28 @@ fn bad_photos_are_refused_and_the_draft_stays_intact() {
         ..ReportRules::default()
     };
     invalid(
-        ws.attach_report_photo(id.as_str(), &jpeg(3), &small),
+        ws.reports().attach_photo(id.as_str(), &jpeg(3), &small),
         "at most 100 bytes are allowed per photo",
     );
     let two = ReportRules {
         max_photos: 2,
         ..ReportRules::default()
     };
-    ws.attach_report_photo(id.as_str(), &jpeg(4), &two).unwrap();
+    ws.reports().attach_photo(id.as_str(), &jpeg(4), &two).unwrap();
     invalid(
-        ws.attach_report_photo(id.as_str(), &jpeg(5), &two),
+        ws.reports().attach_photo(id.as_str(), &jpeg(5), &two),
         "already has 2 photos; at most 2",
     );
     // Attaching one it already has is not a new photo.
-    ws.attach_report_photo(id.as_str(), &jpeg(4), &two).unwrap();
-    assert_eq!(ws.report(id.as_str()).unwrap().photos.len(), 2);
+    ws.reports().attach_photo(id.as_str(), &jpeg(4), &two).unwrap();
+    assert_eq!(ws.reports().get(id.as_str()).unwrap().photos.len(), 2);
     assert_eq!(photo_files(dir.path()), 2);
 
     let sent = ready_food_report(&ws, "rider-1");
-    ws.submit_report("rider-1", &sent, &rules).unwrap();
+    ws.reports().submit("rider-1", &sent, &rules).unwrap();
     invalid(
-        ws.attach_report_photo(&sent, &jpeg(1), &rules),
+        ws.reports().attach_photo(&sent, &jpeg(1), &rules),
         "cannot be edited",
     );
-    not_found(ws.attach_report_photo("0190f5c0-0000-7000-8000-000000000000", &jpeg(1), &rules));
+    not_found(ws.reports().attach_photo("0190f5c0-0000-7000-8000-000000000000", &jpeg(1), &rules));
 }

@@ -18,8 +18,8 @@ const M: f64 = 1.0 / 111_000.0;
 
 /// The index must say exactly what the documents say.
 fn assert_index_matches_documents(ws: &Waystation, author: &str) {
-    let summaries = ws.report_summaries(author, None).unwrap();
-    let reports = ws.reports_by(author).unwrap();
+    let summaries = ws.reports().summaries(author, None).unwrap();
+    let reports = ws.reports().by_author(author).unwrap();
     assert_eq!(summaries.len(), reports.len());
     for (s, r) in summaries.iter().zip(&reports) {
         assert_eq!(s.id, r.id);
@@ -33,13 +33,13 @@ fn assert_index_matches_documents(ws: &Waystation, author: &str) {
         assert_eq!(s.district, r.district);
     }
     let drafts: Vec<_> = ws
-        .report_summaries(author, Some(ReportStatus::Draft))
+        .reports().summaries(author, Some(ReportStatus::Draft))
         .unwrap()
         .into_iter()
         .map(|s| s.id)
         .collect();
     let want: Vec<_> = ws
-        .list_report_drafts(author)
+        .reports().drafts(author)
         .unwrap()
         .into_iter()
         .map(|r| r.id)
@@ -48,7 +48,7 @@ fn assert_index_matches_documents(ws: &Waystation, author: &str) {
 }
 
 fn summary(ws: &Waystation, author: &str, id: &str) -> ReportSummary {
-    ws.report_summaries(author, None)
+    ws.reports().summaries(author, None)
         .unwrap()
         .into_iter()
         .find(|s| s.id.as_str() == id)
@@ -66,13 +66,13 @@ fn index_follows_every_edit_delete_withdrawal_and_reopen() {
     clock.set(noon() + Duration::seconds(2));
     let c = submitted_at(&ws, "rider-1", "road.hazard", lat + 200.0 * M, lon);
     clock.set(noon() + Duration::seconds(3));
-    let gone = ws.create_report_draft("rider-1", "other").unwrap();
-    let bare = ws.create_report_draft("rider-1", "other").unwrap();
-    let theirs = ws.create_report_draft("rider-2", "other").unwrap();
+    let gone = ws.reports().create_draft("rider-1", "other").unwrap();
+    let bare = ws.reports().create_draft("rider-1", "other").unwrap();
+    let theirs = ws.reports().create_draft("rider-2", "other").unwrap();
 
     assert_eq!(summary(&ws, "rider-1", bare.as_str()).lat, None);
     assert_eq!(summary(&ws, "rider-1", &b).status, ReportStatus::Submitted);
-    ws.update_report_draft(
+    ws.reports().update_draft(
         &a,
         &ReportPatch {
             category: Some("food.hygiene".into()),
@@ -81,20 +81,20 @@ fn index_follows_every_edit_delete_withdrawal_and_reopen() {
     )
     .unwrap();
     assert_eq!(summary(&ws, "rider-1", &a).category.code(), "food.hygiene");
-    ws.withdraw_report("rider-1", &c, "误报").unwrap();
+    ws.reports().withdraw("rider-1", &c, "误报").unwrap();
     assert_eq!(summary(&ws, "rider-1", &c).status, ReportStatus::Withdrawn);
-    ws.delete_report_draft("rider-1", gone.as_str()).unwrap();
+    ws.reports().delete_draft("rider-1", gone.as_str()).unwrap();
     assert_index_matches_documents(&ws, "rider-1");
     assert_index_matches_documents(&ws, "rider-2");
-    assert_eq!(ws.report_summaries("rider-1", None).unwrap().len(), 4);
+    assert_eq!(ws.reports().summaries("rider-1", None).unwrap().len(), 4);
     assert_eq!(
-        ws.report_summaries("rider-2", None).unwrap()[0].id.as_str(),
+        ws.reports().summaries("rider-2", None).unwrap()[0].id.as_str(),
         theirs.as_str()
     );
 
     // A refused edit changes neither the document nor the index.
     invalid(
-        ws.update_report_draft(
+        ws.reports().update_draft(
             &b,
             &ReportPatch {
                 category: Some("other".into()),
@@ -108,7 +108,7 @@ fn index_follows_every_edit_delete_withdrawal_and_reopen() {
     drop(ws);
     let (ws, _) = open_at(dir.path(), noon() + Duration::seconds(10));
     assert_index_matches_documents(&ws, "rider-1");
-    assert_eq!(ws.report_summaries("rider-1", None).unwrap().len(), 4);
+    assert_eq!(ws.reports().summaries("rider-1", None).unwrap().len(), 4);
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn index_is_rebuilt_from_the_documents_after_an_upgrade() {
     let (lat, lon) = BELL_TOWER;
     let a = submitted_at(&ws, "rider-1", "road.hazard", lat, lon);
     let b = draft_at(&ws, "rider-1", "food.seal", lat, lon);
-    let before = ws.report_summaries("rider-1", None).unwrap();
+    let before = ws.reports().summaries("rider-1", None).unwrap();
     drop(ws);
     {
         // What a v5 database looks like after the v6 migration: documents, no index rows,
@@ -130,13 +130,13 @@ fn index_is_rebuilt_from_the_documents_after_an_upgrade() {
         .unwrap();
     }
     let (ws, _) = open_at(dir.path(), noon());
-    assert_eq!(ws.report_summaries("rider-1", None).unwrap(), before);
+    assert_eq!(ws.reports().summaries("rider-1", None).unwrap(), before);
     let ids: Vec<String> = before.iter().map(|s| s.id.to_string()).collect();
     assert!(ids.contains(&a) && ids.contains(&b));
     // Nearby duplicates also see the rebuilt index.
     let mine = draft_at(&ws, "rider-2", "road.hazard", lat + 5.0 * M, lon);
     let hits = ws
-        .nearby_duplicates(&mine, &DuplicateRules::default())
+        .reports().nearby_duplicates(&mine, &DuplicateRules::default())
         .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].report.id.as_str(), a);
@@ -147,8 +147,8 @@ fn index_is_unchanged_by_case_events_and_merges() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, clock) = open_at(dir.path(), noon());
     let id = submitted_at(&ws, "rider-1", "road.hazard", BELL_TOWER.0, BELL_TOWER.1);
-    let before = ws.report_summaries("rider-1", None).unwrap();
-    ws.record_case_event(
+    let before = ws.reports().summaries("rider-1", None).unwrap();
+    ws.cases().record(
         &id,
         "sup-1",
         CaseRole::Supervisor,
@@ -156,9 +156,9 @@ fn index_is_unchanged_by_case_events_and_merges() {
         "",
     )
     .unwrap();
-    let early = ws.case_document_bytes(&id).unwrap();
+    let early = ws.cases().document_bytes(&id).unwrap();
     clock.set(noon() + Duration::minutes(5));
-    ws.record_case_event(
+    ws.cases().record(
         &id,
         "sup-1",
         CaseRole::Supervisor,
@@ -166,9 +166,9 @@ fn index_is_unchanged_by_case_events_and_merges() {
         "",
     )
     .unwrap();
-    let merged = ws.merge_case_from(&id, &early).unwrap();
+    let merged = ws.cases().merge_from(&id, &early).unwrap();
     assert_eq!(merged.open311_status, Open311Status::Closed);
-    assert_eq!(ws.report_summaries("rider-1", None).unwrap(), before);
+    assert_eq!(ws.reports().summaries("rider-1", None).unwrap(), before);
     assert_index_matches_documents(&ws, "rider-1");
 }
 
@@ -183,10 +183,10 @@ fn nearby_duplicates_use_the_index_and_stay_exact() {
     let east_55 = submitted_at(&ws, "rider-1", "road.hazard", lat, lon + 55.0 * lon_m);
     let north_20 = submitted_at(&ws, "rider-1", "road.hazard", lat + 20.0 * M, lon);
     let withdrawn = submitted_at(&ws, "rider-1", "road.hazard", lat, lon + lon_m);
-    ws.withdraw_report("rider-1", &withdrawn, "误报").unwrap();
+    ws.reports().withdraw("rider-1", &withdrawn, "误报").unwrap();
     let mine = draft_at(&ws, "rider-2", "road.hazard", lat, lon);
     let hits = ws
-        .nearby_duplicates(&mine, &DuplicateRules::default())
+        .reports().nearby_duplicates(&mine, &DuplicateRules::default())
         .unwrap();
     let got: Vec<&str> = hits.iter().map(|c| c.report.id.as_str()).collect();
     assert_eq!(got, [north_20.as_str(), east_45.as_str()]);
@@ -205,12 +205,12 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
     let (lat, lon) = BELL_TOWER;
     let id = draft_at(&ws, "rider-1", "food.seal", lat, lon);
     let photo = ws
-        .attach_report_photo(&id, &jpeg(80), &ReportRules::default())
+        .reports().attach_photo(&id, &jpeg(80), &ReportRules::default())
         .unwrap();
-    ws.submit_report("rider-1", &id, &ReportRules::default())
+    ws.reports().submit("rider-1", &id, &ReportRules::default())
         .unwrap();
 
-    let open = ws.export_open311(&id).unwrap();
+    let open = ws.reports().export_open311(&id).unwrap();
     assert_eq!(open.service_request_id, id);
     assert_eq!(open.service_code, "food.seal");
     assert!(!open.service_name.is_empty());
@@ -230,7 +230,7 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
     assert_eq!(open.media_urls, std::slice::from_ref(&uri));
 
     clock.set(noon() + Duration::hours(1));
-    ws.record_case_event(
+    ws.cases().record(
         &id,
         "staff-1",
         CaseRole::StationStaff,
@@ -241,7 +241,7 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
     )
     .unwrap();
     clock.set(noon() + Duration::hours(2));
-    ws.record_case_event(
+    ws.cases().record(
         &id,
         "grid-1",
         CaseRole::GridWorker,
@@ -249,7 +249,7 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
         "商户已整改",
     )
     .unwrap();
-    let closed = ws.export_open311(&id).unwrap();
+    let closed = ws.reports().export_open311(&id).unwrap();
     assert_eq!(closed.status, Open311Status::Closed);
     assert!(
         closed.status_notes.contains("resolved"),
@@ -273,7 +273,7 @@ fn rejected_and_withdrawn_reports_export_as_closed_with_notes() {
     let (ws, _) = open_at(dir.path(), noon());
     let (lat, lon) = BELL_TOWER;
     let rejected = submitted_at(&ws, "rider-1", "road.hazard", lat, lon);
-    ws.record_case_event(
+    ws.cases().record(
         &rejected,
         "sup-1",
         CaseRole::Supervisor,
@@ -283,14 +283,14 @@ fn rejected_and_withdrawn_reports_export_as_closed_with_notes() {
         "",
     )
     .unwrap();
-    let r = ws.export_open311(&rejected).unwrap();
+    let r = ws.reports().export_open311(&rejected).unwrap();
     assert_eq!(r.status, Open311Status::Closed);
     assert!(r.status_notes.contains("不在辖区"), "{}", r.status_notes);
 
     let withdrawn = submitted_at(&ws, "rider-1", "road.hazard", lat, lon);
-    ws.withdraw_report("rider-1", &withdrawn, "已自行处理")
+    ws.reports().withdraw("rider-1", &withdrawn, "已自行处理")
         .unwrap();
-    let w = ws.export_open311(&withdrawn).unwrap();
+    let w = ws.reports().export_open311(&withdrawn).unwrap();
     assert_eq!(w.status, Open311Status::Closed);
     assert!(w.status_notes.contains("withdrawn"), "{}", w.status_notes);
     assert!(w.status_notes.contains("已自行处理"));
@@ -302,17 +302,17 @@ fn drafts_are_not_exportable() {
     let (ws, _) = open_at(dir.path(), noon());
     let draft = draft_at(&ws, "rider-1", "food.seal", BELL_TOWER.0, BELL_TOWER.1);
     let sent = submitted_at(&ws, "rider-1", "road.hazard", BELL_TOWER.0, BELL_TOWER.1);
-    invalid(ws.export_open311(&draft), "is a draft");
+    invalid(ws.reports().export_open311(&draft), "is a draft");
     invalid(
-        ws.export_geojson(&[sent.clone(), draft.clone()]),
+        ws.reports().export_geojson(&[sent.clone(), draft.clone()]),
         "is a draft",
     );
-    match ws.export_open311("0190a000-0000-7000-8000-000000000000") {
+    match ws.reports().export_open311("0190a000-0000-7000-8000-000000000000") {
         Err(Error::NotFound(_)) => {}
         other => panic!("expected not found, got {other:?}"),
     }
     // The author-wide export leaves drafts out.
-    let all = ws.export_geojson_by("rider-1").unwrap();
+    let all = ws.reports().export_geojson_by("rider-1").unwrap();
     let features = all["features"].as_array().unwrap();
     assert_eq!(features.len(), 1);
     assert_eq!(features[0]["id"], sent);
@@ -325,7 +325,7 @@ fn geojson_is_lon_lat_with_category_status_and_times() {
     let a = submitted_at(&ws, "rider-1", "road.hazard", 34.25, 108.94);
     clock.set(noon() + Duration::minutes(1));
     let b = submitted_at(&ws, "rider-1", "station.closed", 34.26, 108.95);
-    let fc = ws.export_geojson(&[a.clone(), b.clone()]).unwrap();
+    let fc = ws.reports().export_geojson(&[a.clone(), b.clone()]).unwrap();
     assert_eq!(fc["type"], "FeatureCollection");
     let f = &fc["features"][0];
     assert_eq!(f["type"], "Feature");
@@ -347,6 +347,6 @@ fn geojson_is_lon_lat_with_category_status_and_times() {
         serde_json::json!([108.95, 34.26])
     );
     // By author: newest first.
-    let by = ws.export_geojson_by("rider-1").unwrap();
+    let by = ws.reports().export_geojson_by("rider-1").unwrap();
     assert_eq!(by["features"][0]["id"], b);
 }

@@ -67,6 +67,7 @@ pub fn case_doc_id(report: &ReportId) -> String {
 
 /// Who writes a case event. The snake_case name ([`CaseRole::as_str`]) is stored and stable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum CaseRole {
     /// A rider. Riders report; they never write case events.
@@ -123,6 +124,7 @@ impl FromStr for CaseRole {
 
 /// What a case event does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaseEventKind {
     /// Someone has seen the report and takes it on.
@@ -171,6 +173,7 @@ impl CaseEventKind {
 
 /// Where a case stands, derived by [`fold`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     /// Nobody has taken it on yet (or it was reopened).
@@ -220,6 +223,7 @@ impl CaseStatus {
 
 /// Open311 GeoReport v2 has only two statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "lowercase")]
 pub enum Open311Status {
     /// `open`.
@@ -230,6 +234,7 @@ pub enum Open311Status {
 
 /// One event, as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseEvent {
     /// Unique id (a UUIDv7).
     pub id: String,
@@ -247,6 +252,7 @@ pub struct CaseEvent {
 
 /// An event in the timeline, with whether the fold applied it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TimelineEntry {
     /// The event.
     pub event: CaseEvent,
@@ -259,6 +265,7 @@ pub struct TimelineEntry {
 
 /// A report's case, folded from every event this device holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseView {
     /// The report followed.
     pub report_id: ReportId,

@@ -10,7 +10,9 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 
-/// What a report is about. The code ([`Category::code`]) is the stable form.
+/// What a report is about. The code ([`Category::code`]) is the stable form, and the form in
+/// which a category crosses the FFI: a string such as `food.seal` (a uniffi custom type; an
+/// unknown code is refused with the list of valid ones).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
     /// A food business operating without a licence.
@@ -218,6 +220,12 @@ impl FromStr for Category {
             })
     }
 }
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(Category, String, {
+    lower: |c| c.code().to_string(),
+    try_lift: |s| Ok(s.parse::<Category>()?),
+});
 
 impl Serialize for Category {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {

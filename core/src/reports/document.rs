@@ -423,7 +423,7 @@ fn read_photos(doc: &impl ReadDoc) -> Vec<ReportPhoto> {
                 (added, seq),
                 ReportPhoto {
                     media_type: str_at(doc, &obj, "media_type")?,
-                    size_bytes: f64_at(doc, &obj, "size_bytes")? as u64,
+                    size_bytes: f64_at(doc, &obj, "size_bytes")? as i64,
                     width: dim("width"),
                     height: dim("height"),
                     sha256: sha,
@@ -460,7 +460,7 @@ pub(crate) fn put_photo(doc: &mut AutoCommit, p: &ReportPhoto, at: DateTime<Utc>
         .map_err(automerge_error)?;
     doc.put(&obj, "media_type", p.media_type.as_str())
         .map_err(automerge_error)?;
-    doc.put(&obj, "size_bytes", ScalarValue::Uint(p.size_bytes))
+    doc.put(&obj, "size_bytes", ScalarValue::Uint(p.size_bytes.max(0) as u64))
         .map_err(automerge_error)?;
     if let Some(w) = p.width {
         doc.put(&obj, "width", ScalarValue::Uint(u64::from(w)))

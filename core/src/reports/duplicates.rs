@@ -19,21 +19,26 @@ use serde::Serialize;
 
 use super::case::{self, CaseStatus, case_doc_id};
 use super::index::{self, NearbyQuery};
-use super::{Report, ReportId, not_found};
+use super::handle::load;
+use super::model::not_found;
+use super::{Report, ReportId, Reports};
 use crate::error::{Error, Result};
 use crate::store::documents;
 
 /// Longest window accepted, in days (ten years).
-pub const MAX_DUPLICATE_AGE_DAYS: u32 = 3650;
+pub const MAX_DUPLICATE_AGE_DAYS: i32 = 3650;
 
 /// How far and how far back to look for duplicates.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DuplicateRules {
-    /// Largest distance, in metres (finite, >= 0).
+    /// Largest distance, in metres (finite, >= 0; default 50 m).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 50.0))]
     pub radius_m: f64,
     /// Oldest submission considered, in days before now (at most
     /// [`MAX_DUPLICATE_AGE_DAYS`]).
-    pub max_age_days: u32,
+    #[cfg_attr(feature = "uniffi", uniffi(default = 7))]
+    pub max_age_days: i32,
 }
 
 impl Default for DuplicateRules {
@@ -54,9 +59,9 @@ impl DuplicateRules {
                 self.radius_m
             )));
         }
-        if self.max_age_days > MAX_DUPLICATE_AGE_DAYS {
+        if !(0..=MAX_DUPLICATE_AGE_DAYS).contains(&self.max_age_days) {
             return Err(Error::invalid(format!(
-                "duplicate window must be at most {MAX_DUPLICATE_AGE_DAYS} days, got {}",
+                "duplicate window must be 0 to {MAX_DUPLICATE_AGE_DAYS} days, got {}",
                 self.max_age_days
             )));
         }
@@ -66,6 +71,7 @@ impl DuplicateRules {
 
 /// A report that may be the same problem.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DuplicateCandidate {
     /// The existing report.
     pub report: Report,
@@ -75,7 +81,7 @@ pub struct DuplicateCandidate {
     pub case_status: CaseStatus,
 }
 
-impl crate::Waystation {
+impl Reports<'_> {
     /// Reports that may duplicate `report_id`: same category, submitted and not withdrawn,
     /// within `rules.radius_m` of it, submitted within the last `rules.max_age_days`, nearest
     /// first (ties by id). The report must have a position. An unknown report is
@@ -87,9 +93,9 @@ impl crate::Waystation {
     ) -> Result<Vec<DuplicateCandidate>> {
         rules.check()?;
         let id = ReportId::parse(report_id)?;
-        self.ensure_report_index()?;
+        self.ws.ensure_report_index()?;
         let conn = self.store().read();
-        let report = super::load(&conn, &id)?.ok_or_else(|| not_found(&id))?;
+        let report = load(&conn, &id)?.ok_or_else(|| not_found(&id))?;
         let Some(here) = report.position else {
             return Err(Error::invalid(format!(
                 "report '{id}' has no position yet; set one to look for duplicates"
@@ -106,7 +112,7 @@ impl crate::Waystation {
         };
         let mut out = Vec::new();
         for (other_id, d) in index::nearby(&conn, &query)? {
-            let Some(other) = super::load(&conn, &other_id)? else {
+            let Some(other) = load(&conn, &other_id)? else {
                 continue;
             };
             let doc = documents::load(&conn, &case_doc_id(&other_id))?;

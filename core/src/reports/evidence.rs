@@ -18,6 +18,7 @@ pub const MAX_FIX_TIME_AHEAD_SECS: i64 = 600;
 
 /// Where a report was made, as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportPosition {
     /// Latitude, WGS-84.
     pub lat: f64,
@@ -45,15 +46,20 @@ pub const DEFAULT_MAX_PHOTOS: usize = 6;
 
 /// The thresholds a report is judged by. Applications may tighten or loosen them.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportRules {
-    /// Above this accuracy (metres) the report gets a warning.
+    /// Above this accuracy (metres) the report gets a warning (default 50 m).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 50.0))]
     pub warn_accuracy_m: f64,
-    /// Above this accuracy (metres) the report cannot be submitted.
+    /// Above this accuracy (metres) the report cannot be submitted (default 500 m).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 500.0))]
     pub max_accuracy_m: f64,
-    /// Largest photo accepted, in bytes, as the camera wrote it.
-    pub max_photo_bytes: usize,
-    /// Most photos one report can carry.
-    pub max_photos: usize,
+    /// Largest photo accepted, in bytes, as the camera wrote it (default 10 MiB).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 10485760))]
+    pub max_photo_bytes: i64,
+    /// Most photos one report can carry (default 6).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 6))]
+    pub max_photos: i32,
 }
 
 impl Default for ReportRules {
@@ -61,8 +67,8 @@ impl Default for ReportRules {
         ReportRules {
             warn_accuracy_m: 50.0,
             max_accuracy_m: 500.0,
-            max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,
-            max_photos: DEFAULT_MAX_PHOTOS,
+            max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES as i64,
+            max_photos: DEFAULT_MAX_PHOTOS as i32,
         }
     }
 }
@@ -76,8 +82,11 @@ impl ReportRules {
                 "accuracy thresholds must be finite numbers of metres > 0",
             ));
         }
-        if self.max_photo_bytes == 0 || self.max_photos == 0 {
-            return Err(Error::invalid("photo limits must be greater than 0"));
+        if self.max_photo_bytes <= 0 || self.max_photos <= 0 {
+            return Err(Error::invalid(format!(
+                "photo limits must be greater than 0, got {} bytes and {} photos",
+                self.max_photo_bytes, self.max_photos
+            )));
         }
         if self.warn_accuracy_m > self.max_accuracy_m {
             return Err(Error::invalid(format!(
@@ -101,6 +110,7 @@ impl ReportRules {
 
 /// How a fix's accuracy is judged by [`ReportRules`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum AccuracyVerdict {
     /// Within the warning threshold.
@@ -156,6 +166,7 @@ pub(crate) fn checked_position(
 
 /// One finding about a report: which field, and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportProblem {
     /// The field, e.g. `position`, `merchant_name`, `description`, `district`.
     pub field: String,
@@ -165,6 +176,7 @@ pub struct ReportProblem {
 
 /// Everything that stops a report being submitted, and everything worth a warning.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportCheck {
     /// Problems that stop submission. Empty means the report can be submitted.
     pub problems: Vec<ReportProblem>,

@@ -7,14 +7,14 @@
 //!
 //! Photos are not embedded. Each is referred to by a content address,
 //! `waystation-photo:sha256:<64 hex digits>` ([`photo_uri`]), which a receiver resolves through
-//! the Waystation blob store (or [`crate::Waystation::report_photo_path`] on the device).
+//! the Waystation blob store (or [`crate::reports::Reports::photo_path`] on the device).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::case::{CaseView, Open311Status};
-use super::{Report, ReportId, ReportStatus};
+use super::{Report, ReportId, ReportStatus, Reports};
 use crate::error::{Error, Result};
 
 /// Scheme prefix of a photo reference in exports.
@@ -28,6 +28,7 @@ pub fn photo_uri(sha256: &str) -> String {
 /// A report and its case as an Open311 GeoReport v2 service request (the JSON form of one
 /// element of `GET /requests`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Open311Request {
     /// The report id (a UUID).
     pub service_request_id: String,
@@ -170,13 +171,13 @@ fn feature(report: &Report, case: &CaseView) -> Value {
     })
 }
 
-impl crate::Waystation {
+impl Reports<'_> {
     /// A submitted or withdrawn report and its case as an Open311 GeoReport v2 service request.
     /// A draft is refused ([`Error::InvalidInput`]); an unknown report is [`Error::NotFound`].
     pub fn export_open311(&self, report_id: &str) -> Result<Open311Request> {
-        let report = self.report(report_id)?;
+        let report = self.get(report_id)?;
         refuse_draft(&report)?;
-        let case = self.case(report.id.as_str())?;
+        let case = self.ws.cases().get(report.id.as_str())?;
         Ok(open311(&report, &case))
     }
 
@@ -186,9 +187,9 @@ impl crate::Waystation {
         let mut features = Vec::with_capacity(report_ids.len());
         for id in report_ids {
             let id = ReportId::parse(id)?;
-            let report = self.report(id.as_str())?;
+            let report = self.get(id.as_str())?;
             refuse_draft(&report)?;
-            let case = self.case(id.as_str())?;
+            let case = self.ws.cases().get(id.as_str())?;
             features.push(feature(&report, &case));
         }
         Ok(json!({ "type": "FeatureCollection", "features": features }))
@@ -198,7 +199,7 @@ impl crate::Waystation {
     /// first. Drafts are left out.
     pub fn export_geojson_by(&self, author: &str) -> Result<Value> {
         let ids: Vec<String> = self
-            .report_summaries(author, None)?
+            .summaries(author, None)?
             .into_iter()
             .filter(|s| s.status != ReportStatus::Draft)
             .map(|s| s.id.to_string())
@@ -211,7 +212,7 @@ impl crate::Waystation {
 mod tests {
     use super::*;
     use crate::geo::Datum;
-    use crate::reports::{ReportPatch, ReportPhoto, ReportRules};
+    use crate::reports::{PositionFix, ReportPatch, ReportPhoto, ReportRules};
     use crate::{Config, FixedClock, Waystation};
     use chrono::TimeZone;
     use std::sync::Arc;
@@ -251,8 +252,8 @@ mod tests {
     }
 
     fn submitted(ws: &Waystation, description: &str) -> Report {
-        let id = ws.create_report_draft("rider-1", "food.seal").unwrap();
-        ws.update_report_draft(
+        let id = ws.reports().create_draft("rider-1", "food.seal").unwrap();
+        ws.reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 merchant_name: Some("老孙家泡馍".into()),
@@ -263,17 +264,9 @@ mod tests {
             },
         )
         .unwrap();
-        ws.set_report_position(
-            id.as_str(),
-            34.25953,
-            108.94235,
-            Datum::Wgs84,
-            Some(8.0),
-            ws.now(),
-            false,
-        )
+        ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25953, lon: 108.94235, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
         .unwrap();
-        ws.submit_report("rider-1", id.as_str(), &ReportRules::default())
+        ws.reports().submit("rider-1", id.as_str(), &ReportRules::default())
             .unwrap()
     }
 
@@ -296,7 +289,7 @@ mod tests {
             width: Some(1),
             height: Some(1),
         });
-        let case = ws.case(report.id.as_str()).unwrap();
+        let case = ws.cases().get(report.id.as_str()).unwrap();
         let json = serde_json::to_value(open311(&report, &case)).unwrap();
         let fields = json.as_object().unwrap();
         for (name, value) in fields {
@@ -333,14 +326,14 @@ mod tests {
         let (_dir, ws) = open();
         // The report's own limit is 4,000 characters; the merchant's name goes in front.
         let report = submitted(&ws, &"封".repeat(crate::reports::MAX_DESCRIPTION_CHARS));
-        let case = ws.case(report.id.as_str()).unwrap();
+        let case = ws.cases().get(report.id.as_str()).unwrap();
         let d = open311(&report, &case).description.unwrap();
         assert_eq!(d.chars().count(), OPEN311_DESCRIPTION_CHARS);
         assert!(d.starts_with("老孙家泡馍: 封"), "{}", &d[..30]);
         assert!(d.ends_with('…'));
 
         let short = submitted(&ws, "外卖封签被撕开");
-        let case = ws.case(short.id.as_str()).unwrap();
+        let case = ws.cases().get(short.id.as_str()).unwrap();
         assert_eq!(
             open311(&short, &case).description.as_deref(),
             Some("老孙家泡馍: 外卖封签被撕开")

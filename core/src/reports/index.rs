@@ -14,11 +14,12 @@
 
 use automerge::{AutoCommit, ReadDoc};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::document::{self, REPORT_KIND};
-use super::{Category, Report, ReportId, ReportStatus, check_author};
+use super::model::check_author;
+use super::{Category, Report, ReportId, ReportStatus, Reports};
 use crate::error::{Error, Result};
 use crate::geo::distance_m;
 use crate::store::documents;
@@ -29,6 +30,7 @@ pub use cases::{CaseQuery, CaseSummary};
 /// A report as listed: what a list screen shows, read from the index without loading the
 /// report's document.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportSummary {
     /// The id.
     pub id: ReportId,
@@ -223,7 +225,20 @@ pub(crate) fn write_row_from_doc(conn: &Connection, doc: &AutoCommit) -> Result<
     write_row(conn, &report, updated_at)
 }
 
-/// Deletes a report's row (only ever for a deleted draft), inside the caller's transaction.
+/// The status the index holds for a report, or `None` when it has no row.
+pub(crate) fn status_of(conn: &Connection, id: &ReportId) -> Result<Option<ReportStatus>> {
+    let status: Option<String> = conn
+        .query_row(
+            "SELECT status FROM report_index WHERE report_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    status.as_deref().map(parse_status).transpose()
+}
+
+/// Deletes a report's row (a deleted draft, a copy sync drops), inside the caller's
+/// transaction.
 pub(crate) fn delete_row(conn: &Connection, id: &ReportId) -> Result<()> {
     conn.execute(
         "DELETE FROM report_index WHERE report_id = ?1",
@@ -266,17 +281,19 @@ impl crate::Waystation {
         }
         Ok(())
     }
+}
 
+impl Reports<'_> {
     /// `author`'s reports as lightweight summaries, newest first, read from the index without
     /// loading any document: the call for list screens. `status` keeps only reports in that
     /// state; `None` lists all of them.
-    pub fn report_summaries(
+    pub fn summaries(
         &self,
         author: &str,
         status: Option<ReportStatus>,
     ) -> Result<Vec<ReportSummary>> {
         check_author(author)?;
-        self.ensure_report_index()?;
+        self.ws.ensure_report_index()?;
         let conn = self.store().read();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM report_index WHERE author = ?1 \
@@ -287,13 +304,13 @@ impl crate::Waystation {
     }
 
     /// Ids of `author`'s reports (optionally only those in `status`), newest first.
-    pub(super) fn indexed_report_ids(
+    pub(super) fn indexed_ids(
         &self,
         author: &str,
         status: Option<ReportStatus>,
     ) -> Result<Vec<ReportId>> {
         Ok(self
-            .report_summaries(author, status)?
+            .summaries(author, status)?
             .into_iter()
             .map(|s| s.id)
             .collect())

@@ -1,5 +1,8 @@
 use super::*;
+use crate::error::Error;
+use crate::geo::Datum;
 use crate::store::documents;
+use chrono::{DateTime, Utc};
 use crate::{Config, FixedClock, Waystation};
 use chrono::TimeZone;
 use std::sync::Arc;
@@ -54,17 +57,9 @@ fn accuracy_gate_and_rules_checks() {
 fn gcj02_position_is_stored_as_wgs84_with_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = open(dir.path());
-    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     let r = ws
-        .set_report_position(
-            id.as_str(),
-            34.2230,
-            108.9530,
-            Datum::Gcj02,
-            Some(8.0),
-            t0(),
-            false,
-        )
+        .reports().set_position(id.as_str(), &PositionFix { lat: 34.2230, lon: 108.9530, datum: Datum::Gcj02, accuracy_m: Some(8.0), fix_time: t0(), mock: false })
         .unwrap();
     let p = r.position.unwrap();
     assert_eq!(p.datum, Datum::Gcj02);
@@ -78,9 +73,9 @@ fn gcj02_position_is_stored_as_wgs84_with_its_source() {
 fn check_lists_every_problem_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = open(dir.path());
-    let id = ws.create_report_draft("rider-1", "food.other").unwrap();
+    let id = ws.reports().create_draft("rider-1", "food.other").unwrap();
     let check = ws
-        .check_report(id.as_str(), &ReportRules::default())
+        .reports().check(id.as_str(), &ReportRules::default())
         .unwrap();
     let fields: Vec<&str> = check.problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
@@ -89,18 +84,18 @@ fn check_lists_every_problem_at_once() {
     );
     assert!(!check.can_submit());
 
-    ws.set_report_position(id.as_str(), 34.25, 108.94, Datum::Wgs84, None, t0(), true)
+    ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: None, fix_time: t0(), mock: true })
         .unwrap();
     // No station is installed, so the district cannot come from one.
     let check = ws
-        .check_report(id.as_str(), &ReportRules::default())
+        .reports().check(id.as_str(), &ReportRules::default())
         .unwrap();
     let district = check.problems.iter().find(|p| p.field == "district");
     assert!(
         district.unwrap().message.contains("within 5 km"),
         "{check:?}"
     );
-    ws.update_report_draft(
+    ws.reports().update_draft(
         id.as_str(),
         &ReportPatch {
             merchant_address: Some("某路 1 号".into()),
@@ -111,7 +106,7 @@ fn check_lists_every_problem_at_once() {
     )
     .unwrap();
     let check = ws
-        .check_report(id.as_str(), &ReportRules::default())
+        .reports().check(id.as_str(), &ReportRules::default())
         .unwrap();
     assert!(check.can_submit(), "{check:?}");
     let warnings: Vec<&str> = check.warnings.iter().map(|p| p.message.as_str()).collect();
@@ -123,22 +118,14 @@ fn check_lists_every_problem_at_once() {
 fn outbox_moves_from_pending_to_refused_to_sent() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, clock) = open(dir.path());
-    let id = ws.create_report_draft("rider-1", "station.closed").unwrap();
+    let id = ws.reports().create_draft("rider-1", "station.closed").unwrap();
     let err = ws
-        .record_report_delivery(id.as_str(), &OutboxState::Pending)
+        .reports().record_delivery(id.as_str(), &OutboxState::Pending)
         .unwrap_err();
     assert!(err.to_string().contains("draft"), "{err}");
-    ws.set_report_position(
-        id.as_str(),
-        34.25,
-        108.94,
-        Datum::Wgs84,
-        Some(10.0),
-        t0(),
-        false,
-    )
+    ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: Some(10.0), fix_time: t0(), mock: false })
     .unwrap();
-    ws.update_report_draft(
+    ws.reports().update_draft(
         id.as_str(),
         &ReportPatch {
             district: Some("610113".into()),
@@ -147,7 +134,7 @@ fn outbox_moves_from_pending_to_refused_to_sent() {
     )
     .unwrap();
     let r = ws
-        .submit_report("rider-1", id.as_str(), &ReportRules::default())
+        .reports().submit("rider-1", id.as_str(), &ReportRules::default())
         .unwrap();
     assert_eq!(r.outbox, Some(OutboxState::Pending));
     clock.set(t0() + chrono::Duration::minutes(5));
@@ -155,11 +142,11 @@ fn outbox_moves_from_pending_to_refused_to_sent() {
         reason: "schema".into(),
         at: ws.now(),
     };
-    ws.record_report_delivery(id.as_str(), &refused).unwrap();
-    assert_eq!(ws.report(id.as_str()).unwrap().outbox, Some(refused));
+    ws.reports().record_delivery(id.as_str(), &refused).unwrap();
+    assert_eq!(ws.reports().get(id.as_str()).unwrap().outbox, Some(refused));
     let sent = OutboxState::Sent { at: ws.now() };
-    ws.record_report_delivery(id.as_str(), &sent).unwrap();
-    assert_eq!(ws.report(id.as_str()).unwrap().outbox, Some(sent));
+    ws.reports().record_delivery(id.as_str(), &sent).unwrap();
+    assert_eq!(ws.reports().get(id.as_str()).unwrap().outbox, Some(sent));
 }
 
 fn seg(marker: u8, contents: &[u8]) -> Vec<u8> {
@@ -202,11 +189,11 @@ fn stored_photo_file_is_named_by_the_sha256_of_its_bytes() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = open(dir.path());
-    let id = ws.create_report_draft("rider-1", "other").unwrap();
+    let id = ws.reports().create_draft("rider-1", "other").unwrap();
     let p = ws
-        .attach_report_photo(id.as_str(), &png, &ReportRules::default())
+        .reports().attach_photo(id.as_str(), &png, &ReportRules::default())
         .unwrap();
-    let path = ws.report_photo_path(&p.sha256).unwrap();
+    let path = ws.reports().photo_path(&p.sha256).unwrap();
     let stored = std::fs::read(&path).unwrap();
     assert_eq!(crate::packs::sha256_hex(&stored), p.sha256);
     assert_eq!(path.file_name().unwrap().to_str().unwrap(), p.sha256);
@@ -217,9 +204,9 @@ fn stored_photo_file_is_named_by_the_sha256_of_its_bytes() {
 fn district_is_checked_cleared_and_indexed() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = open(dir.path());
-    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     let set = |code: &str| {
-        ws.update_report_draft(
+        ws.reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 district: Some(code.into()),
@@ -236,10 +223,10 @@ fn district_is_checked_cleared_and_indexed() {
         assert!(matches!(err, Error::InvalidInput(_)), "{msg}");
         assert!(msg.contains("district '"), "{msg}");
         assert!(msg.contains("610102, 610103"), "{msg}");
-        assert_eq!(ws.report(id.as_str()).unwrap(), r, "the draft is intact");
+        assert_eq!(ws.reports().get(id.as_str()).unwrap(), r, "the draft is intact");
     }
     assert!(set("610199").unwrap_err().to_string().contains("'610199'"));
-    let summary = |ws: &Waystation| ws.report_summaries("rider-1", None).unwrap()[0].clone();
+    let summary = |ws: &Waystation| ws.reports().summaries("rider-1", None).unwrap()[0].clone();
     assert_eq!(summary(&ws).district.as_deref(), Some("610113"));
     let r = set("").unwrap();
     assert_eq!(r.district, None);
@@ -250,7 +237,7 @@ fn district_is_checked_cleared_and_indexed() {
 fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirty() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = open(dir.path());
-    let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+    let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     let info = |ws: &Waystation| {
         documents::info(&ws.store().read(), &id.doc_id())
             .unwrap()
@@ -265,7 +252,7 @@ fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirt
     };
     assert!(!info(&ws).dirty);
     for i in 0..=index::REPORT_COMPACT_AFTER_CHANGES {
-        ws.update_report_draft(
+        ws.reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 description: Some(format!("edit {i}")),
@@ -278,7 +265,7 @@ fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirt
     // The ninth stored change compacted the draft into one change, without history.
     assert_eq!(info(&ws).pending_changes, 0);
     assert_eq!(history(&ws), 1);
-    ws.update_report_draft(
+    ws.reports().update_draft(
         id.as_str(),
         &ReportPatch {
             district: Some("610104".into()),
@@ -286,20 +273,12 @@ fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirt
         },
     )
     .unwrap();
-    ws.set_report_position(
-        id.as_str(),
-        34.25,
-        108.94,
-        Datum::Wgs84,
-        Some(5.0),
-        t0(),
-        false,
-    )
+    ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: Some(5.0), fix_time: t0(), mock: false })
     .unwrap();
     assert_eq!(history(&ws), 3);
-    let draft = ws.report(id.as_str()).unwrap();
+    let draft = ws.reports().get(id.as_str()).unwrap();
     let r = ws
-        .submit_report("rider-1", id.as_str(), &ReportRules::default())
+        .reports().submit("rider-1", id.as_str(), &ReportRules::default())
         .unwrap();
     // Rebuilt just before the submission change: what sync sends is two changes.
     assert_eq!(history(&ws), 2);
@@ -323,7 +302,7 @@ fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirt
         draft
     );
     // A submitted report keeps its history when it compacts.
-    ws.withdraw_report("rider-1", id.as_str(), "拍错了")
+    ws.reports().withdraw("rider-1", id.as_str(), "拍错了")
         .unwrap();
     assert_eq!(history(&ws), 3);
 }

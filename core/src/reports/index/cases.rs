@@ -14,24 +14,30 @@ use serde::Serialize;
 use super::{SUMMARY_COLUMNS, SummaryRow};
 use crate::error::Result;
 use crate::reports::case::{self, CaseStatus, Open311Status};
-use crate::reports::{ReportStatus, ReportSummary, check_district};
+use crate::reports::model::check_district;
+use crate::reports::{Cases, ReportStatus, ReportSummary};
 use crate::store::documents;
 
-/// Which cases [`crate::Waystation::case_summaries`] lists. The default lists every
+/// Which cases [`Cases::list`] lists. The default lists every
 /// submitted report the device holds, whatever its case status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseQuery {
     /// Only reports in these districts (GB/T 2260 codes of Xi'an); empty means every district.
+    #[cfg_attr(feature = "uniffi", uniffi(default = []))]
     pub districts: Vec<String>,
     /// Only cases in one of these statuses; empty means every status.
+    #[cfg_attr(feature = "uniffi", uniffi(default = []))]
     pub statuses: Vec<CaseStatus>,
     /// Also list reports their reporter withdrew (their case is closed for Open311 whatever
     /// its events say, and they need no follow-up, so they are left out by default).
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub include_withdrawn: bool,
 }
 
 /// One case as a follow-up list shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseSummary {
     /// The report, as the index holds it.
     pub report: ReportSummary,
@@ -48,19 +54,19 @@ pub struct CaseSummary {
     pub age_seconds: i64,
 }
 
-impl crate::Waystation {
-    /// The cases of the reports this device holds, newest submission first, filtered by
+impl Cases<'_> {
+    /// The inbox: the cases of the reports this device holds, newest submission first, filtered by
     /// `query`: a follow-up account's work list, offline, as of its last sync. Every district
     /// code is checked first; an unknown one is [`crate::Error::InvalidInput`] naming it.
-    pub fn case_summaries(&self, query: &CaseQuery) -> Result<Vec<CaseSummary>> {
+    pub fn list(&self, query: &CaseQuery) -> Result<Vec<CaseSummary>> {
         for d in &query.districts {
             check_district(d)?;
         }
-        self.ensure_report_index()?;
-        let now = self.now();
+        self.ws.ensure_report_index()?;
+        let now = self.ws.now();
         let districts = serde_json::to_string(&query.districts)
             .map_err(|e| crate::Error::Internal(format!("district list: {e}")))?;
-        let conn = self.store().read();
+        let conn = self.ws.store().read();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM report_index \
              WHERE (status = 'submitted' OR (?1 AND status = 'withdrawn')) \
@@ -102,7 +108,7 @@ impl crate::Waystation {
 mod tests {
     use super::*;
     use crate::geo::Datum;
-    use crate::reports::{CaseEventKind, CaseRole, ReportPatch, ReportRules};
+    use crate::reports::{CaseEventKind, CaseRole, PositionFix, ReportPatch, ReportRules};
     use crate::{Config, Error, FixedClock, Waystation};
     use chrono::{Duration, TimeZone};
     use std::sync::Arc;
@@ -115,8 +121,8 @@ mod tests {
     }
 
     fn submitted(ws: &Waystation, author: &str, district: &str) -> String {
-        let id = ws.create_report_draft(author, "road.hazard").unwrap();
-        ws.update_report_draft(
+        let id = ws.reports().create_draft(author, "road.hazard").unwrap();
+        ws.reports().update_draft(
             id.as_str(),
             &ReportPatch {
                 description: Some("井盖缺失".into()),
@@ -125,17 +131,9 @@ mod tests {
             },
         )
         .unwrap();
-        ws.set_report_position(
-            id.as_str(),
-            34.25953,
-            108.94235,
-            Datum::Wgs84,
-            Some(8.0),
-            ws.now(),
-            false,
-        )
+        ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25953, lon: 108.94235, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
         .unwrap();
-        ws.submit_report(author, id.as_str(), &ReportRules::default())
+        ws.reports().submit(author, id.as_str(), &ReportRules::default())
             .unwrap();
         id.to_string()
     }
@@ -155,10 +153,10 @@ mod tests {
         clock.set(t0() + Duration::hours(2));
         let c = submitted(&ws, "rider-3", BEILIN);
         let withdrawn = submitted(&ws, "rider-1", BEILIN);
-        ws.withdraw_report("rider-1", &withdrawn, "已自行处理")
+        ws.reports().withdraw("rider-1", &withdrawn, "已自行处理")
             .unwrap();
-        let draft = ws.create_report_draft("rider-1", "road.hazard").unwrap();
-        ws.record_case_event(
+        let draft = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
+        ws.cases().record(
             &c,
             "sup-1",
             CaseRole::Supervisor,
@@ -169,12 +167,12 @@ mod tests {
         clock.set(t0() + Duration::hours(3));
 
         // Every author's reports, not only the caller's; drafts and withdrawn ones left out.
-        let all = ws.case_summaries(&CaseQuery::default()).unwrap();
+        let all = ws.cases().list(&CaseQuery::default()).unwrap();
         assert_eq!(ids(&all), [c.as_str(), b.as_str(), a.as_str()]);
         assert!(!ids(&all).contains(&draft.as_str()));
 
         let beilin = ws
-            .case_summaries(&CaseQuery {
+            .cases().list(&CaseQuery {
                 districts: vec![BEILIN.into()],
                 ..Default::default()
             })
@@ -188,7 +186,7 @@ mod tests {
         assert_eq!(beilin[1].report.author, "rider-1");
 
         let open = ws
-            .case_summaries(&CaseQuery {
+            .cases().list(&CaseQuery {
                 districts: vec![BEILIN.into(), YANTA.into()],
                 statuses: vec![CaseStatus::Open, CaseStatus::InProgress],
                 ..Default::default()
@@ -197,7 +195,7 @@ mod tests {
         assert_eq!(ids(&open), [b.as_str(), a.as_str()]);
 
         let with_withdrawn = ws
-            .case_summaries(&CaseQuery {
+            .cases().list(&CaseQuery {
                 districts: vec![BEILIN.into()],
                 include_withdrawn: true,
                 ..Default::default()
@@ -210,7 +208,7 @@ mod tests {
         assert_eq!(w.report.status, ReportStatus::Withdrawn);
         assert_eq!(w.open311_status, Open311Status::Closed);
 
-        match ws.case_summaries(&CaseQuery {
+        match ws.cases().list(&CaseQuery {
             districts: vec!["999999".into()],
             ..Default::default()
         }) {

@@ -26,7 +26,8 @@ use img_parts::Bytes;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-use super::{Report, ReportId, ReportRules, document, require_draft};
+use super::model::require_draft;
+use super::{Report, ReportId, ReportRules, Reports, document};
 use crate::error::{Error, Result};
 use crate::packs::sha256_hex;
 
@@ -37,13 +38,14 @@ pub const PHOTO_DIR: &str = "photos";
 
 /// A photo attached to a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportPhoto {
     /// SHA-256 of the stored (stripped) bytes, lowercase hex; also the file name.
     pub sha256: String,
     /// `image/jpeg`, `image/png` or `image/webp`.
     pub media_type: String,
     /// Size of the stored file in bytes.
-    pub size_bytes: u64,
+    pub size_bytes: i64,
     /// Width in pixels, when the container says.
     pub width: Option<u32>,
     /// Height in pixels, when the container says.
@@ -116,7 +118,7 @@ pub(crate) fn strip(input: &[u8]) -> Result<StrippedPhoto> {
     let info = ReportPhoto {
         sha256: sha256_hex(&out),
         media_type: media_type.to_string(),
-        size_bytes: out.len() as u64,
+        size_bytes: i64::try_from(out.len()).unwrap_or(i64::MAX),
         width: dims.map(|d| d.0),
         height: dims.map(|d| d.1),
     };
@@ -151,6 +153,18 @@ impl crate::Waystation {
             .unwrap_or_else(|| Path::new("."))
     }
 
+
+    /// Records that the photos `shas` may be named by no document any more (a photo removed
+    /// from a draft, a draft deleted), so that a later sweep checks them. Best effort: the edit
+    /// is already durable, and a photo left unchecked only takes space.
+    pub(crate) fn photos_maybe_unnamed<'a>(&self, shas: impl IntoIterator<Item = &'a str>) {
+        for sha in shas {
+            let _ = sweep::mark_unnamed(self.data_dir(), sha, self.now());
+        }
+    }
+}
+
+impl Reports<'_> {
     /// Attaches a photo (JPEG, PNG or WebP bytes as the camera wrote them) to a draft. All
     /// metadata (EXIF with GPS, XMP, comments, thumbnails), wherever it stands in the file, is
     /// stripped first; only the EXIF orientation is kept, alone, so that a portrait photo stays
@@ -158,7 +172,7 @@ impl crate::Waystation {
     /// again changes nothing. Photos over
     /// `rules.max_photo_bytes`, beyond `rules.max_photos`, or that are not complete images are
     /// refused and the draft is left as it was.
-    pub fn attach_report_photo(
+    pub fn attach_photo(
         &self,
         id: &str,
         bytes: &[u8],
@@ -166,20 +180,20 @@ impl crate::Waystation {
     ) -> Result<ReportPhoto> {
         rules.check()?;
         let id = ReportId::parse(id)?;
-        if bytes.len() > rules.max_photo_bytes {
+        if i64::try_from(bytes.len()).unwrap_or(i64::MAX) > rules.max_photo_bytes {
             return Err(Error::invalid(format!(
                 "photo is {} bytes; at most {} bytes are allowed per photo",
                 bytes.len(),
                 rules.max_photo_bytes
             )));
         }
-        let report = self.report(id.as_str())?;
+        let report = self.get(id.as_str())?;
         require_draft(&report, "edited")?;
         let stripped = strip(bytes)?;
         let info = stripped.info.clone();
         let room = |r: &Report| -> Result<()> {
             if !r.photos.iter().any(|p| p.sha256 == info.sha256)
-                && r.photos.len() >= rules.max_photos
+                && i64::try_from(r.photos.len()).unwrap_or(i64::MAX) >= i64::from(rules.max_photos)
             {
                 return Err(Error::invalid(format!(
                     "report '{id}' already has {} photos; at most {} are allowed",
@@ -197,7 +211,7 @@ impl crate::Waystation {
         let path = store(self.data_dir(), &stripped)?;
         // A stored file is as young as its last attach, so no sweep takes it meanwhile.
         sweep::touch(&path, now)?;
-        self.edit_report(&id, |doc, report| {
+        self.edit(&id, |doc, report| {
             require_draft(report, "edited")?;
             room(report)?;
             document::put_photo(doc, &info, now)
@@ -209,10 +223,10 @@ impl crate::Waystation {
     /// Detaches a photo from a draft, durably. The stored file stays for now (another report
     /// may use it); a later sweep removes it if no document names it ([`sweep`]). Refused when
     /// the draft has no such photo.
-    pub fn remove_report_photo(&self, id: &str, sha256: &str) -> Result<Report> {
+    pub fn remove_photo(&self, id: &str, sha256: &str) -> Result<Report> {
         let id = ReportId::parse(id)?;
         photo_path(self.data_dir(), sha256)?;
-        self.edit_report(&id, |doc, report| {
+        self.edit(&id, |doc, report| {
             require_draft(report, "edited")?;
             if document::remove_photo(doc, sha256)? {
                 Ok(())
@@ -222,21 +236,12 @@ impl crate::Waystation {
                 )))
             }
         })?;
-        self.photos_maybe_unnamed([sha256]);
-        self.report(id.as_str())
-    }
-
-    /// Records that the photos `shas` may be named by no document any more (a photo removed
-    /// from a draft, a draft deleted), so that a later sweep checks them. Best effort: the edit
-    /// is already durable, and a photo left unchecked only takes space.
-    pub(crate) fn photos_maybe_unnamed<'a>(&self, shas: impl IntoIterator<Item = &'a str>) {
-        for sha in shas {
-            let _ = sweep::mark_unnamed(self.data_dir(), sha, self.now());
-        }
+        self.ws.photos_maybe_unnamed([sha256]);
+        self.get(id.as_str())
     }
 
     /// The file holding a stored photo (metadata already stripped).
-    pub fn report_photo_path(&self, sha256: &str) -> Result<PathBuf> {
+    pub fn photo_path(&self, sha256: &str) -> Result<PathBuf> {
         let path = photo_path(self.data_dir(), sha256)?;
         if !path.is_file() {
             return Err(Error::NotFound(format!("no stored photo {sha256}")));

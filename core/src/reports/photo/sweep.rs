@@ -376,7 +376,7 @@ pub(crate) fn run(
     Ok(outcome)
 }
 
-impl crate::Waystation {
+impl crate::reports::Reports<'_> {
     /// Removes temporary files a crash left in the data directory and photos that no document
     /// on the device names any more, by the rule of [`crate::reports::photo::sweep`]. Runs when
     /// the data directory is opened; cheap when there is nothing to remove.

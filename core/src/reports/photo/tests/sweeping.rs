@@ -91,25 +91,25 @@ fn open_sweeps_crash_leftovers_and_unnamed_photos_but_never_a_named_one() {
     let (named, shared, removed, deleted, crashed, followed, inspected, temp);
     {
         let ws = open_at(d, t0());
-        let a = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+        let a = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
         named = ws
-            .attach_report_photo(a.as_str(), &photo(1), &rules)
+            .reports().attach_photo(a.as_str(), &photo(1), &rules)
             .unwrap();
         shared = ws
-            .attach_report_photo(a.as_str(), &photo(2), &rules)
+            .reports().attach_photo(a.as_str(), &photo(2), &rules)
             .unwrap();
         removed = ws
-            .attach_report_photo(a.as_str(), &photo(3), &rules)
+            .reports().attach_photo(a.as_str(), &photo(3), &rules)
             .unwrap();
-        ws.remove_report_photo(a.as_str(), &removed.sha256).unwrap();
+        ws.reports().remove_photo(a.as_str(), &removed.sha256).unwrap();
         // A deleted draft: one photo only it named, one also named by draft `a`.
-        let c = ws.create_report_draft("rider-1", "road.hazard").unwrap();
+        let c = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
         deleted = ws
-            .attach_report_photo(c.as_str(), &photo(4), &rules)
+            .reports().attach_photo(c.as_str(), &photo(4), &rules)
             .unwrap();
-        ws.attach_report_photo(c.as_str(), &photo(2), &rules)
+        ws.reports().attach_photo(c.as_str(), &photo(2), &rules)
             .unwrap();
-        ws.delete_report_draft("rider-1", c.as_str()).unwrap();
+        ws.reports().delete_draft("rider-1", c.as_str()).unwrap();
         // A crash between storing a photo and naming it in the draft.
         let s = strip(&photo(5)).unwrap();
         let attaching = Attaching::begin(d, &s.info.sha256, t0()).unwrap();
@@ -119,12 +119,12 @@ fn open_sweeps_crash_leftovers_and_unnamed_photos_but_never_a_named_one() {
         crashed = s.info;
         // A report received for follow-up, and its photo fetched; an inspection photo.
         let other = open_at(other_dir.path(), t0());
-        let r = other.create_report_draft("rider-9", "food.seal").unwrap();
+        let r = other.reports().create_draft("rider-9", "food.seal").unwrap();
         followed = other
-            .attach_report_photo(r.as_str(), &photo(6), &rules)
+            .reports().attach_photo(r.as_str(), &photo(6), &rules)
             .unwrap();
         receive(&ws, &other, r.as_str(), t0());
-        let bytes = std::fs::read(other.report_photo_path(&followed.sha256).unwrap()).unwrap();
+        let bytes = std::fs::read(other.reports().photo_path(&followed.sha256).unwrap()).unwrap();
         store_bytes(d, &followed.sha256, &bytes).unwrap();
         inspected = strip(&encode_png()).unwrap();
         store(d, &inspected).unwrap();
@@ -170,7 +170,7 @@ fn open_sweeps_crash_leftovers_and_unnamed_photos_but_never_a_named_one() {
         &inspected.info.sha256,
     ] {
         assert!(has_photo(d, sha), "named photo {sha} stays");
-        ws.report_photo_path(sha).unwrap();
+        ws.reports().photo_path(sha).unwrap();
     }
     let left = names(d);
     assert!(
@@ -179,7 +179,7 @@ fn open_sweeps_crash_leftovers_and_unnamed_photos_but_never_a_named_one() {
         "no marker or temporary file is left: {left:?}"
     );
     // Nothing left to check: the next open reads no document.
-    let again = ws.sweep_photos().unwrap();
+    let again = ws.reports().sweep_photos().unwrap();
     assert_eq!(again, PhotoSweep::default());
 }
 
@@ -201,7 +201,7 @@ fn a_photo_being_attached_is_not_swept() {
     // opening never waits for an attach.
     let later = now + GRACE + chrono::Duration::minutes(1);
     let holding = Attaching::begin(d, &"cd".repeat(32), now).unwrap();
-    assert_eq!(open_at(d, later).sweep_photos().unwrap().photos_removed, 0);
+    assert_eq!(open_at(d, later).reports().sweep_photos().unwrap().photos_removed, 0);
     assert!(has_photo(d, &s.info.sha256));
     drop(holding);
     // …and dies: once its marker is old, the photo goes.
@@ -218,8 +218,8 @@ fn a_photo_folder_from_before_markers_is_checked_once() {
     let rules = ReportRules::default();
     let kept = {
         let ws = open_at(d, t0());
-        let id = ws.create_report_draft("rider-1", "road.hazard").unwrap();
-        ws.attach_report_photo(id.as_str(), &photo(1), &rules)
+        let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
+        ws.reports().attach_photo(id.as_str(), &photo(1), &rules)
             .unwrap()
     };
     // What an older build left: an orphan without a marker, and no `.swept` yet.
@@ -233,7 +233,7 @@ fn a_photo_folder_from_before_markers_is_checked_once() {
     assert!(has_photo(d, &kept.sha256));
     assert!(!has_photo(d, &orphan.info.sha256));
     assert!(d.join(PHOTO_DIR).join(".swept").is_file());
-    assert_eq!(ws.sweep_photos().unwrap().documents_read, 0);
+    assert_eq!(ws.reports().sweep_photos().unwrap().documents_read, 0);
 }
 
 /// The cost at open: with many reports and no leftovers, the sweep reads no document; with a
@@ -246,11 +246,11 @@ fn sweep_at_open_reads_no_document_unless_something_was_left() {
     let n = 300;
     {
         let ws = open_at(d, t0());
-        let p = ws.create_report_draft("rider-1", "road.hazard").unwrap();
-        ws.attach_report_photo(p.as_str(), &photo(1), &rules)
+        let p = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
+        ws.reports().attach_photo(p.as_str(), &photo(1), &rules)
             .unwrap();
         for _ in 1..n {
-            ws.create_report_draft("rider-1", "road.hazard").unwrap();
+            ws.reports().create_draft("rider-1", "road.hazard").unwrap();
         }
     }
     let later = t0() + GRACE * 2;
@@ -258,7 +258,7 @@ fn sweep_at_open_reads_no_document_unless_something_was_left() {
     let ws = open_at(d, later);
     let first = started.elapsed();
     let started = std::time::Instant::now();
-    let quiet = ws.sweep_photos().unwrap();
+    let quiet = ws.reports().sweep_photos().unwrap();
     let quiet_took = started.elapsed();
     assert_eq!(quiet.documents_read, 0, "{quiet:?}");
     // One removal leaves a marker: the next sweep reads the documents once.
@@ -272,7 +272,7 @@ fn sweep_at_open_reads_no_document_unless_something_was_left() {
     let checking = started.elapsed();
     assert!(!has_photo(d, &orphan.info.sha256));
     let started = std::time::Instant::now();
-    assert_eq!(ws.sweep_photos().unwrap().documents_read, 0);
+    assert_eq!(ws.reports().sweep_photos().unwrap().documents_read, 0);
     eprintln!(
         "{n} reports: open with the first full check {first:?}; a sweep with nothing to do \
          {quiet_took:?}; open with one unnamed photo to check (reads every document) \
