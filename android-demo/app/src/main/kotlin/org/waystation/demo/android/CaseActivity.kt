@@ -1,34 +1,71 @@
 package org.waystation.demo.android
 
+import android.graphics.Bitmap
 import android.os.Bundle
+import android.widget.Button
 import android.widget.LinearLayout
-import org.waystation.demo.CaseScreen
-import org.waystation.demo.OutboxViewModel
+import kotlinx.coroutines.launch
+import org.waystation.demo.CaseAction
+import org.waystation.demo.CaseDetail
+import org.waystation.demo.CaseViewModel
+import org.waystation.demo.CasePhoto
+import org.waystation.demo.hint
+import org.waystation.demo.label
+import org.waystation.demo.userMessage
 
-/** A submitted report's case: the derived status and every event, oldest first. */
+/**
+ * A submitted report's case: the report (category, description, merchant, place, photos,
+ * fetched from the server when tapped), the derived status and every event, oldest first.
+ *
+ * A rider (from the outbox) reads it. A station, supervisor or grid account (from the inbox;
+ * the role is the one the server told the phone at its last sync) also gets the actions its
+ * role may take in the case's status: acknowledge, dispatch to a grid, note, inspection note,
+ * resolve, reject with a reason. Each is saved on the phone at once and sent at the next sync;
+ * the screen says what is still waiting.
+ */
 class CaseActivity : Screen() {
     private lateinit var column: LinearLayout
+    private lateinit var vm: CaseViewModel
+    private lateinit var reportId: String
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         title = t("处理进度", "Case timeline")
         column = scrollingScreen()
-        val id = intent.getStringExtra(EXTRA_REPORT_ID) ?: return finish()
-        val vm = OutboxViewModel(graph.core, graph.user, lang, graph.clock)
-        work({ vm.case(id) }, ::show)
+        reportId = intent.getStringExtra(EXTRA_REPORT_ID) ?: return finish()
+        vm = CaseViewModel(graph.core, lang, graph.pendingActions, graph.clock)
+        load()
     }
 
-    private fun show(case: CaseScreen) {
+    /** The case, and the photos the phone has, decoded off the main thread. */
+    private fun load() {
+        val width = resources.displayMetrics.widthPixels
+        work({
+            val detail = vm.load(reportId)
+            detail to detail.report.photos.mapNotNull { p -> p.path?.let { path -> decodeImageFile(path, width)?.let { p.sha256 to it } } }.toMap()
+        }) { (detail, bitmaps) -> show(detail, bitmaps) }
+    }
+
+    private fun show(detail: CaseDetail, bitmaps: Map<String, Bitmap>) {
         column.removeAllViews()
+        val case = detail.case
         column.heading(case.status)
         column.text(case.open311, sizeSp = 14f, color = Palette.MUTED)
         case.grid?.let { column.text(it) }
-        if (case.rows.isEmpty()) column.text(t("还没有人跟进", "Nobody has followed it up yet"), color = Palette.MUTED)
-        case.rows.forEach { row ->
+        detail.waiting?.let { column.text(it, bold = true, color = if (detail.refused || detail.waitingCount > 0) Palette.WARNING else Palette.OPEN) }
+
+        showReport(detail, bitmaps)
+        showActions(detail)
+
+        column.heading(t("处理记录", "Timeline"))
+        if (detail.events.isEmpty()) column.text(t("还没有人跟进", "Nobody has followed it up yet"), color = Palette.MUTED)
+        detail.events.forEach { event ->
+            val row = event.row
             column.card {
                 text("${row.time} · ${row.who}", sizeSp = 13f, color = Palette.MUTED)
                 text(row.what, bold = true)
                 row.note?.let { text(it, sizeSp = 14f) }
+                if (event.waiting) text(t("保存在手机上，等待发送", "Saved on this phone, waiting to be sent"), sizeSp = 13f, color = Palette.WARNING)
                 if (!row.applied) {
                     text(t("未生效：", "Not applied: ") + row.notAppliedBecause.orEmpty(), sizeSp = 13f, color = Palette.WARNING)
                 }
@@ -40,6 +77,82 @@ class CaseActivity : Screen() {
                 color = Palette.WARNING,
             )
         }
+    }
+
+    private fun showReport(detail: CaseDetail, bitmaps: Map<String, Bitmap>) {
+        val report = detail.report
+        column.heading(t("报告", "Report"))
+        column.card {
+            text(report.category, bold = true)
+            report.description?.let { text(it) }
+            report.merchant?.let { text(it, sizeSp = 14f) }
+            report.place?.let { text(it, sizeSp = 14f) }
+            text(report.reported, sizeSp = 13f, color = Palette.MUTED)
+        }
+        if (report.photos.isEmpty()) column.text(t("没有照片", "No photos"), sizeSp = 14f, color = Palette.MUTED)
+        report.photos.forEach { photo -> showPhoto(photo, bitmaps[photo.sha256]) }
+    }
+
+    /** The photo when the phone has it; otherwise a button that fetches it from the server. */
+    private fun showPhoto(photo: CasePhoto, bitmap: Bitmap?) {
+        if (photo.path != null) {
+            if (bitmap != null) {
+                column.image(bitmap, photo.label)
+            } else {
+                column.text(photo.label + t("（无法显示）", " (cannot be shown)"), sizeSp = 14f, color = Palette.WARNING)
+            }
+            return
+        }
+        val account = graph.syncAccount
+        val fetch = column.button(t("下载", "Fetch ") + photo.label) { fetchPhoto(photo) }
+        if (account == null) {
+            fetch.isEnabled = false
+            column.text(t("设置同步服务器后可下载照片", "Set up the sync server to fetch photos"), sizeSp = 13f, color = Palette.MUTED)
+        }
+    }
+
+    private fun fetchPhoto(photo: CasePhoto) {
+        val account = graph.syncAccount ?: return
+        scope.launch {
+            try {
+                vm.fetchPhoto(photo.sha256, account)
+                load()
+            } catch (e: kotlinx.coroutines.CancellationException) {
+                throw e
+            } catch (e: Exception) {
+                toast(t("照片下载失败：", "The photo could not be fetched: ") + userMessage(e, lang))
+            }
+        }
+    }
+
+    /** The account's actions, each with the text it needs; nothing for a rider. */
+    private fun showActions(detail: CaseDetail) {
+        detail.actionsNotice?.let { column.text(it, color = Palette.WARNING) }
+        if (detail.actions.isEmpty()) return
+        column.heading(t("处理", "Follow up"))
+        detail.actions.forEach { action ->
+            if (!action.needsText) {
+                column.button(action.label(lang)) { act(action, "") }
+                return@forEach
+            }
+            column.card {
+                var typed = ""
+                lateinit var button: Button
+                field(action.hint(lang), "", multiline = action != CaseAction.DISPATCH) { value ->
+                    typed = value
+                    button.isEnabled = value.isNotBlank()
+                }
+                button = button(action.label(lang)) { act(action, typed) }
+                button.isEnabled = false
+            }
+        }
+    }
+
+    private fun act(action: CaseAction, text: String) = work({
+        vm.act(reportId, action, text).also { graph.coordinator.onLocalChange() }
+    }) { message ->
+        toast(message)
+        load()
     }
 
     companion object {

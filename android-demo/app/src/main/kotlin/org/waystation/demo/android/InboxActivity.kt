@@ -1,0 +1,81 @@
+package org.waystation.demo.android
+
+import android.content.Intent
+import android.os.Bundle
+import android.widget.Button
+import android.widget.LinearLayout
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import org.waystation.demo.InboxScreen
+import org.waystation.demo.InboxViewModel
+import org.waystation.demo.SyncOutcome
+
+/**
+ * The follow-up inbox of a station, supervisor or grid account: its districts' cases by status
+ * (new, in progress, dispatched, resolved, rejected), newest problem first, each with its age
+ * and what this phone has not sent yet. Offline it shows what the last sync brought; "Sync
+ * now" fetches what changed. A case opens in [CaseActivity], with the account's actions.
+ */
+class InboxActivity : Screen() {
+    private lateinit var vm: InboxViewModel
+    private lateinit var list: LinearLayout
+    private lateinit var syncNow: Button
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        title = t("案件待办", "Case inbox")
+        vm = InboxViewModel(graph.core, lang, graph.pendingActions, graph.clock)
+        val column = scrollingScreen()
+        syncNow = column.button(t("立即同步", "Sync now")) { runSync() }
+        list = column.region()
+    }
+
+    override fun onResume() {
+        super.onResume()
+        load()
+    }
+
+    private fun load() = work({ vm.load() }, ::show)
+
+    private fun show(screen: InboxScreen) {
+        syncNow.isEnabled = graph.sync.unavailableReason() == null
+        list.removeAllViews()
+        list.heading(t("辖区案件", "Cases in your districts"))
+        screen.account?.let { list.text(it, bold = true) }
+        screen.notice?.let { list.text(it, color = Palette.WARNING) }
+        if (screen.counts.isNotEmpty()) list.text(screen.counts, sizeSp = 14f)
+        list.text(screen.asOf, sizeSp = 13f, color = Palette.MUTED)
+        screen.empty?.let { list.text(it, color = Palette.MUTED) }
+        screen.sections.forEach { section ->
+            list.heading(section.title)
+            section.rows.forEach { row ->
+                list.card({ openCase(row.reportId) }) {
+                    text(row.category, bold = true)
+                    text(row.summary, sizeSp = 14f)
+                    text(listOfNotNull(row.status, row.grid).joinToString(" · "), sizeSp = 14f)
+                    text(listOfNotNull(row.place, row.age).joinToString(" · "), sizeSp = 13f, color = Palette.MUTED)
+                    row.waiting?.let { text(it, sizeSp = 13f, color = Palette.WARNING) }
+                }
+            }
+        }
+    }
+
+    private fun runSync() {
+        syncNow.isEnabled = false
+        scope.launch {
+            val outcome = withContext(Dispatchers.IO) { graph.coordinator.syncNow() }
+            toast(
+                when (outcome) {
+                    is SyncOutcome.Synced -> t("同步完成", "Synced")
+                    is SyncOutcome.Failed -> t("同步失败：", "Sync failed: ") + outcome.reason
+                    is SyncOutcome.Unavailable -> t("无法同步：尚未设置同步服务器", "Sync unavailable: " + outcome.reason)
+                },
+            )
+            load()
+        }
+    }
+
+    private fun openCase(id: String) =
+        startActivity(Intent(this, CaseActivity::class.java).putExtra(CaseActivity.EXTRA_REPORT_ID, id))
+}
