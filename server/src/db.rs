@@ -11,7 +11,7 @@
 //! `sql/` runs in its own transaction with its version bump. A database written by a newer
 //! build is refused.
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -68,28 +68,17 @@ pub fn connect(path: &Path) -> Result<Connection, AdminError> {
     Ok(conn)
 }
 
-/// Brings `conn` up to [`LATEST_VERSION`]. Refuses a database from a newer build.
+/// Brings `conn` up to [`LATEST_VERSION`] with the core's migration runner (one runner for the
+/// device's store and the server's). Refuses a database from a newer build.
 pub fn migrate(conn: &mut Connection) -> Result<(), AdminError> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > LATEST_VERSION {
-        return Err(AdminError::SchemaTooNew {
-            found: current,
-            supported: LATEST_VERSION,
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-        let version = i as i64 + 1;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Re-checked under the write lock: another process may have migrated meanwhile.
-        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if now >= version {
-            continue;
+    use waystation_core::store::{MigrationError, run_migrations};
+    run_migrations(conn, MIGRATIONS).map_err(|e| match e {
+        MigrationError::TooNew { found, supported } => {
+            AdminError::SchemaTooNew { found, supported }
         }
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
-        tx.commit()?;
-    }
-    Ok(())
+        MigrationError::Sqlite(e) => AdminError::Database(e),
+        other => AdminError::Other(other.to_string()),
+    })
 }
 
 /// The database of one server process: a small pool of connections, a gate that queues

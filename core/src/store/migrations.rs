@@ -3,6 +3,9 @@
 //! Migrations are append-only: a released migration is never edited. Each one runs in its own
 //! `BEGIN IMMEDIATE` transaction with its `user_version` bump, so the database is always at
 //! exactly one known version.
+//!
+//! The runner ([`run_migrations`]) takes the list of migrations, so the sync server's SQLite
+//! store runs its own schema through the same code instead of a copy of it.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -25,21 +28,46 @@ pub const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Brings `conn` up to [`LATEST_VERSION`]. Refuses a database from a newer build.
-pub fn migrate(conn: &mut Connection) -> Result<()> {
+/// Why [`run_migrations`] stopped. Whatever it is, the database is left at the last version
+/// that was fully applied.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// The file was written by a newer build: it is refused, never downgraded.
+    #[error("the database has schema version {found}; this build knows up to {supported}")]
+    TooNew {
+        /// Version found in the file.
+        found: i64,
+        /// Newest version the list of migrations reaches.
+        supported: i64,
+    },
+    /// `user_version` holds a negative number, which no build writes.
+    #[error("negative schema version {0}")]
+    Negative(i64),
+    /// SQLite failed, or a migration's SQL did.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Brings `conn` up to version `migrations.len()`, where `migrations[i]` brings the schema
+/// from version `i` to `i + 1`. Each migration runs in its own `BEGIN IMMEDIATE` transaction
+/// with its `user_version` bump, and the version is read again under the write lock, so
+/// several processes opening one file at once migrate it once.
+pub fn run_migrations(
+    conn: &mut Connection,
+    migrations: &[&str],
+) -> std::result::Result<(), MigrationError> {
+    let latest = migrations.len() as i64;
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > LATEST_VERSION {
-        return Err(Error::SchemaTooNew {
+    if current > latest {
+        return Err(MigrationError::TooNew {
             found: current,
-            supported: LATEST_VERSION,
+            supported: latest,
         });
     }
     if current < 0 {
-        return Err(Error::Internal(format!(
-            "negative schema version {current}"
-        )));
+        return Err(MigrationError::Negative(current));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
         let version = i as i64 + 1;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Re-check under the write lock: another process may have migrated meanwhile.
@@ -52,6 +80,15 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Brings `conn` up to [`LATEST_VERSION`]. Refuses a database from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    run_migrations(conn, MIGRATIONS).map_err(|e| match e {
+        MigrationError::TooNew { found, supported } => Error::SchemaTooNew { found, supported },
+        MigrationError::Negative(v) => Error::Internal(format!("negative schema version {v}")),
+        MigrationError::Sqlite(e) => Error::from(e),
+    })
 }
 
 #[cfg(test)]
@@ -172,5 +209,38 @@ mod tests {
             )
             .unwrap();
         assert_eq!(half, 0);
+    }
+
+    #[test]
+    fn the_runner_takes_any_list_of_migrations() {
+        // The server's SQLite store runs its own list through this runner.
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("other.sqlite3")).unwrap();
+        let list = [
+            "CREATE TABLE a (x INTEGER);",
+            "ALTER TABLE a ADD COLUMN y TEXT;",
+        ];
+        run_migrations(&mut conn, &list[..1]).unwrap();
+        run_migrations(&mut conn, &list).unwrap();
+        run_migrations(&mut conn, &list).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2);
+        conn.execute("INSERT INTO a (x, y) VALUES (1, 'y')", [])
+            .unwrap();
+        assert!(matches!(
+            run_migrations(&mut conn, &list[..1]).unwrap_err(),
+            MigrationError::TooNew {
+                found: 2,
+                supported: 1
+            }
+        ));
+        let err = run_migrations(&mut conn, &[list[0], list[1], "NOT SQL"]).unwrap_err();
+        assert!(matches!(err, MigrationError::Sqlite(_)), "{err}");
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2, "a failed migration leaves the version it found");
     }
 }
