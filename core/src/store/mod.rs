@@ -12,7 +12,7 @@ pub(crate) mod blobs;
 pub mod documents;
 mod migrations;
 
-pub use migrations::{LATEST_VERSION, MIGRATIONS, migrate};
+pub use migrations::{LATEST_VERSION, MIGRATIONS, MigrationError, migrate, run_migrations};
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
