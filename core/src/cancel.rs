@@ -12,7 +12,8 @@
 //! [`CancelToken::on_cancel`] so that it is interrupted at once instead of at its timeout.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -22,6 +23,8 @@ type Callback = Box<dyn FnOnce() + Send>;
 struct Inner {
     cancelled: AtomicBool,
     callbacks: Mutex<Vec<Callback>>,
+    /// Wakes [`CancelToken::sleep`] on cancel.
+    woken: Condvar,
 }
 
 /// A cancellation flag shared between the caller and a running operation. Cloning shares it.
@@ -53,6 +56,7 @@ impl CancelToken {
             return;
         }
         let callbacks = std::mem::take(&mut *lock(&self.0.callbacks));
+        self.0.woken.notify_all();
         for callback in callbacks {
             callback();
         }
@@ -83,6 +87,26 @@ impl CancelToken {
             }
         }
         callback();
+    }
+
+    /// Waits `duration` (a retry's backoff), or less when the token is cancelled meanwhile:
+    /// then `Err(Error::Cancelled)` at once.
+    pub fn sleep(&self, duration: Duration) -> Result<()> {
+        let deadline = Instant::now() + duration;
+        let mut guard = lock(&self.0.callbacks);
+        loop {
+            self.check()?;
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            guard = self
+                .0
+                .woken
+                .wait_timeout(guard, deadline - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
     }
 
     /// A guard that cancels the token when dropped (unless [`CancelOnDrop::disarm`]ed): the FFI
@@ -145,6 +169,24 @@ mod tests {
             n2.fetch_add(1, Ordering::SeqCst);
         });
         assert_eq!(n.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_sleep_ends_at_once_when_cancelled() {
+        let t = CancelToken::new();
+        assert!(t.sleep(Duration::from_millis(1)).is_ok());
+        let canceller = t.clone();
+        let started = Instant::now();
+        let handle = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            canceller.cancel();
+        });
+        assert!(matches!(
+            t.sleep(Duration::from_secs(60)),
+            Err(Error::Cancelled)
+        ));
+        assert!(started.elapsed() < Duration::from_secs(30));
+        handle.join().unwrap();
     }
 
     #[test]

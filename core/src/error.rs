@@ -90,7 +90,66 @@ impl Error {
     pub fn pack(msg: impl Into<String>) -> Self {
         Error::PackRejected(msg.into())
     }
+
+    /// What a storage failure ([`Error::Sqlite`], [`Error::Io`]) was, for a debug log line:
+    /// SQLite's error code and message, or the file system's error kind. Never a statement's
+    /// text nor a value read or bound, which can be the user's data; the apps see only a fixed
+    /// message. Any other error is described by its `Display`.
+    pub fn storage_detail(&self) -> String {
+        use rusqlite::Error as E;
+        match self {
+            Error::Sqlite(E::SqliteFailure(code, message)) => format!(
+                "SQLite {:?} (extended code {}){}",
+                code.code,
+                code.extended_code,
+                message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
+            Error::Sqlite(E::SqlInputError { msg, offset, .. }) => {
+                format!("SQLite refused a statement at offset {offset}: {msg}")
+            }
+            Error::Sqlite(E::FromSqlConversionFailure(column, ty, _)) => {
+                format!("SQLite column {column} could not be read as {ty}")
+            }
+            Error::Sqlite(E::InvalidColumnType(column, name, ty)) => {
+                format!("SQLite column {column} ({name}) has type {ty}")
+            }
+            Error::Sqlite(E::QueryReturnedNoRows) => "SQLite: a query returned no rows".into(),
+            Error::Sqlite(E::ToSqlConversionFailure(_)) => {
+                "SQLite: a value could not be bound".into()
+            }
+            Error::Sqlite(_) => "SQLite failed (another kind of rusqlite error)".into(),
+            Error::Io(e) => format!("file system: {:?}", e.kind()),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_detail_never_quotes_a_statement_or_a_value() {
+        let e = Error::Sqlite(rusqlite::Error::SqlInputError {
+            error: rusqlite::ffi::Error::new(1),
+            msg: "near \"x\": syntax error".into(),
+            sql: "INSERT INTO t VALUES ('Zhang San')".into(),
+            offset: 3,
+        });
+        let detail = e.storage_detail();
+        assert!(!detail.contains("Zhang") && !detail.contains("INSERT"), "{detail}");
+        assert!(detail.contains("offset 3"), "{detail}");
+        let e = Error::Sqlite(rusqlite::Error::FromSqlConversionFailure(
+            2,
+            rusqlite::types::Type::Text,
+            "Zhang San".into(),
+        ));
+        assert!(!e.storage_detail().contains("Zhang"));
+    }
+}

@@ -78,7 +78,7 @@ pub struct Waystation {
     index: RwLock<Arc<StationIndex>>,
     config: Config,
     clock: Arc<dyn Clock>,
-    sync: sync::client::SyncRuntime,
+    sync: sync::SyncRuntime,
 }
 
 impl std::fmt::Debug for Waystation {
@@ -243,7 +243,12 @@ impl Waystation {
         self.index()
     }
 
-    pub(crate) fn sync_runtime(&self) -> &sync::client::SyncRuntime {
+    /// Sync with a server: run, status, refusals, subscriptions ([`sync::SyncHandle`]).
+    pub fn sync(&self) -> sync::SyncHandle<'_> {
+        sync::SyncHandle::new(self)
+    }
+
+    pub(crate) fn sync_runtime(&self) -> &sync::SyncRuntime {
         &self.sync
     }
 

@@ -28,9 +28,9 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::str::FromStr;
 
-use super::exchange::Client;
+use super::http::Client;
 use super::policy::Role;
-use super::{HttpTransport, SyncReport, SyncSettings, protocol};
+use super::{SyncReport, SyncSettings, protocol};
 use crate::error::{Error, Result};
 use crate::packs::sha256_hex;
 use crate::reports::CaseRole;
@@ -40,6 +40,7 @@ pub const RELEARN_AFTER: Duration = Duration::days(1);
 
 /// The account this device syncs as, as its server described it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct KnownAccount {
     /// User id.
     pub user: String,
@@ -197,12 +198,6 @@ fn remember(
 }
 
 impl crate::Waystation {
-    /// The account this device syncs as, as its server last described it; `None` before the
-    /// first complete sync (see the module docs for what that changes).
-    pub fn sync_account(&self) -> Result<Option<KnownAccount>> {
-        known(&self.store().read())
-    }
-
     /// The user id this device's token belongs to: the one stored for this server and token
     /// (a token never changes hands, so its age does not matter), or else asked through
     /// `query`.
@@ -233,23 +228,24 @@ impl crate::Waystation {
     /// only if no step of the sync did). Best effort (see the module docs).
     pub(crate) fn learn_account(
         &self,
-        settings: &SyncSettings,
-        transport: &dyn HttpTransport,
+        client: &Client,
         report: &mut SyncReport,
         query: &mut AccountQuery,
     ) {
         let now = self.now();
+        let settings = client.settings;
         let wanted = needs_learning(&self.store().read(), settings, now);
         if !matches!(wanted, Ok(true)) && query.answer.is_none() {
             return;
         }
-        let client = Client {
-            settings,
-            transport,
-        };
-        if let Ok(me) = query.get(&client, report) {
+        match query.get(client, report) {
+            Ok(me) => {
+                if let Err(e) = remember(&self.store().write(), settings, &me, now) {
+                    log::debug!(target: "waystation::sync", "the account could not be stored: {e}");
+                }
+            }
             // Nothing to do on a failure: the next sync asks again.
-            let _ = remember(&self.store().write(), settings, &me, now);
+            Err(e) => log::debug!(target: "waystation::sync", "GET /v1/me failed: {e}"),
         }
     }
 }

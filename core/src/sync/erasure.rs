@@ -35,7 +35,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::SyncReport;
 use super::account::AccountQuery;
-use super::exchange::Client;
+use super::http::Client;
 use super::protocol::{SyncResponse, is_sha256_hex};
 use crate::error::{Error, Result};
 use crate::reports::case::integrity::writer_actor;
@@ -140,14 +140,11 @@ fn refused(doc_id: &str, why: &str) -> Error {
 
 /// Deletes every trace of `doc_id` on this device, inside the caller's transaction.
 fn drop_copy(conn: &Connection, doc_id: &str, kind: &str) -> Result<()> {
-    conn.execute("DELETE FROM sync_docs WHERE doc_id = ?1", [doc_id])?;
+    super::ledger::forget_doc(conn, doc_id)?;
     conn.execute("DELETE FROM document_changes WHERE doc_id = ?1", [doc_id])?;
     conn.execute("DELETE FROM documents WHERE doc_id = ?1", [doc_id])?;
-    if kind == REPORT_KIND
-        && let Some(report) = doc_id.strip_prefix("report:")
-    {
-        conn.execute("DELETE FROM report_index WHERE report_id = ?1", [report])?;
-        conn.execute("DELETE FROM report_outbox WHERE report_id = ?1", [report])?;
+    if kind == REPORT_KIND {
+        crate::reports::outbox::forget(conn, doc_id)?;
     }
     Ok(())
 }

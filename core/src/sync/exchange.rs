@@ -1,328 +1,634 @@
-//! HTTP with the protocol's conventions, for the device: bearer token, CBOR bodies, retries
-//! with backoff, a size cap on every response, and clear errors. [`Client`] is what
-//! [`super::client`] talks to the server through.
+//! The exchange: one sync's requests to the server, and applying what comes back.
 //!
-//! Whatever answers on the server's address is not trusted to be the server: on public Wi-Fi a
-//! captive portal answers every request with `200` and a login page. So every response body is
-//! read with a cap ([`HttpTransport::send_limited`]), a sync or `/v1/me` answer must be CBOR,
-//! and a photo counts as stored on the server only on an answer that proves it
-//! ([`photo_proof`]): the Waystation protocol header and an `ETag` naming the photo's SHA-256.
+//! See `docs/sync-protocol.md` for the protocol. In short, one sync is a few `POST /v1/sync`
+//! requests: the first carries every dirty document (each as an Automerge sync message that
+//! already holds all changes since the heads last shared with the server), the next ones the
+//! documents the server's change feed listed. Everything the device learns is stored durably
+//! before it moves on, and the feed cursor only after the documents it covers, so killing the
+//! app anywhere in a sync and syncing again converges with no duplicates.
+//!
+//! [`Exchange`] holds one sync's state; each request is one [`Exchange::round`] of named steps:
+//! choose the documents (with their photos), make their messages, send, adopt an erasure's
+//! new histories, apply the replies, write held case events again, follow the feed. A
+//! cancelled token stops it between two rounds, between two photos, or in a request's wait;
+//! what earlier rounds stored stays stored.
 
+use automerge::sync::{BloomFilter, Capability, Have, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
 use chrono::{DateTime, Utc};
-use std::time::Duration;
+use rusqlite::{Connection, TransactionBehavior};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::str::FromStr;
 
-use super::client::SyncReport;
+use super::account::AccountQuery;
+use super::erasure::HeldEvents;
+use super::http::Client;
+use super::ledger::{self, LocalDoc, pending_docs, shared_heads};
+use super::photos::PhotoBatch;
 use super::protocol::{
-    self, CBOR_CONTENT_TYPE, ErrorBody, MAX_PHOTO_BYTES, MAX_SYNC_BODY_BYTES, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, SyncRequest, SyncResponse,
+    self, ChangedDoc, DocMessage, DocReply, MAX_DOCS_PER_REQUEST, SyncRequest, SyncResponse,
 };
-use super::settings::SyncSettings;
-use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use super::status::{self, SyncRefusal, SyncReport};
+use super::{policy, reply_check};
+use crate::Waystation;
 use crate::error::{Error, Result};
-use crate::training::MAX_TRAINING_IMAGE_BYTES;
+use crate::reports::case::CASE_KIND;
+use crate::reports::document::REPORT_KIND;
+use crate::store::documents::{self, DocumentKey, encode_heads};
+use crate::training::progress::PROGRESS_KIND;
 
-/// Largest body the device reads from an answer that carries no data of its own: `/v1/me`, a
-/// photo `HEAD` or `PUT`, and any error body.
-pub const MAX_SMALL_RESPONSE_BYTES: usize = 64 * 1024;
+/// Most sync requests in one sync; the next sync carries on.
+pub const MAX_REQUESTS_PER_SYNC: i32 = 16;
 
-/// HTTP with the protocol's conventions: bearer token, CBOR, retries, capped bodies, clear
-/// errors.
-pub(crate) struct Client<'a> {
-    pub(crate) settings: &'a SyncSettings,
-    pub(crate) transport: &'a dyn HttpTransport,
+/// Shortest time between two full re-offers (everything this device writes, sent again because
+/// the server said it lost data; decision 0008). A real restore from a backup happens rarely;
+/// a server that claims one at every sync would otherwise make a phone upload everything it
+/// holds every time. [`super::SyncStatus::reoffer_held_back`] says when a claim was not acted
+/// on.
+pub const REOFFER_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// The sync state to start a document's exchange from: we assume the server holds exactly the
+/// heads we last shared, so the first message already carries every change since.
+fn starting_state(shared: Vec<ChangeHash>) -> State {
+    let mut state = State::new();
+    state.shared_heads = shared.clone();
+    state.their_heads = Some(shared.clone());
+    state.their_need = Some(Vec::new());
+    state.their_have = Some(vec![Have {
+        last_sync: shared,
+        bloom: BloomFilter::from_hashes(std::iter::empty::<ChangeHash>()),
+    }]);
+    state.their_capabilities = Some(vec![Capability::MessageV2, Capability::SyncReset]);
+    state
 }
 
-impl Client<'_> {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.settings.server)
+/// What one round ended with.
+enum Round {
+    /// More to exchange: another round.
+    Again,
+    /// Nothing left.
+    Done,
+    /// The server lost what it had acknowledged; everything was marked to be offered again,
+    /// and the sync starts over.
+    StartOver,
+}
+
+/// One sync's exchange with the server.
+pub(super) struct Exchange<'a> {
+    ws: &'a Waystation,
+    client: &'a Client<'a>,
+    account: &'a mut AccountQuery,
+    /// Documents per request.
+    per_request: usize,
+    report: SyncReport,
+    /// The feed cursor the server knows this device by.
+    cursor: u64,
+    /// In memory for this sync only: each document's exchange state.
+    states: HashMap<String, State>,
+    /// This device's news, sent up to a request's worth at a time.
+    dirty: VecDeque<LocalDoc>,
+    /// Documents the feed listed, and documents not converged yet, for the next request.
+    next: BTreeMap<String, LocalDoc>,
+    /// The feed has nothing more for the cursor. Only then does a request carry more of this
+    /// device's news: documents stored on the server while the feed is still paging would come
+    /// back in its later pages.
+    feed_drained: bool,
+    /// The server has another feed page.
+    more: bool,
+    /// The cursor to store once the documents of the last feed page are applied.
+    cursor_after_feed: Option<u64>,
+    /// Reports sent again in this sync because the server lacked their photos.
+    photo_retries: HashSet<String>,
+    /// Case events held from copies an erasure replaced, until the new copies arrive.
+    held: Vec<HeldEvents>,
+}
+
+impl<'a> Exchange<'a> {
+    /// A sync from what the ledger and the store hold now.
+    pub(super) fn new(
+        ws: &'a Waystation,
+        client: &'a Client<'a>,
+        account: &'a mut AccountQuery,
+    ) -> Result<Exchange<'a>> {
+        let per_request = client
+            .settings
+            .max_docs_per_request
+            .clamp(1, MAX_DOCS_PER_REQUEST);
+        let cursor = ledger::meta_for(&mut ws.store().write(), &client.settings.server)?;
+        let dirty = pending_docs(&ws.store().read())?
+            .into_iter()
+            .filter(|p| !p.refused)
+            .map(|p| p.doc)
+            .collect();
+        Ok(Exchange {
+            ws,
+            client,
+            account,
+            per_request,
+            report: SyncReport::default(),
+            cursor,
+            states: HashMap::new(),
+            dirty,
+            next: BTreeMap::new(),
+            feed_drained: true,
+            more: false,
+            cursor_after_feed: None,
+            photo_retries: HashSet::new(),
+            held: Vec::new(),
+        })
     }
 
-    /// Sends with retries on no answer, 5xx, 429 and 408. Returns the last response otherwise.
-    /// A `Retry-After` on a 5xx or 429 is honoured: the next try waits at least that long, and
-    /// one that asks for more than the policy's `max_delay` ends the retries at once (the
-    /// caller reports the server's answer; the next sync tries again).
-    ///
-    /// A body over `max_body` is a `Server` error at once, not retried: whatever answered
-    /// would most likely answer the same way again.
-    fn send(
-        &self,
-        request: HttpRequest,
-        max_body: usize,
-        report: &mut SyncReport,
-    ) -> Result<HttpResponse> {
-        let attempts = self.settings.retry.attempts.max(1);
-        let mut last_error: Option<TransportError> = None;
-        let mut asked_wait = Duration::ZERO;
-        for attempt in 1..=attempts {
-            if attempt > 1 {
-                let backoff = self.settings.retry.delay(attempt - 1);
-                std::thread::sleep(backoff.max(asked_wait));
-                asked_wait = Duration::ZERO;
+    /// Exchanges until nothing is left or [`MAX_REQUESTS_PER_SYNC`] requests were made. When
+    /// the server turns out to have lost what it acknowledged (`may_start_over`, once per
+    /// sync), everything is offered again and the sync starts over.
+    pub(super) fn run(mut self, may_start_over: bool) -> Result<SyncReport> {
+        // The first request always goes: it asks the feed what changed, even with no news.
+        let mut first = true;
+        loop {
+            self.client.cancel.check()?;
+            if !first && self.nothing_left() {
+                break;
             }
-            report.bytes_sent += request.body.len() as u64;
-            match self.transport.send_limited(request.clone(), max_body) {
-                Ok(resp) => {
-                    // A transport that ignores the limit is held to it here.
-                    if resp.body.len() > max_body {
-                        return Err(too_large(&request, max_body));
+            if self.report.requests >= MAX_REQUESTS_PER_SYNC {
+                log::info!(target: "waystation::sync", "request limit reached; the next sync carries on");
+                return Ok(self.report);
+            }
+            match self.round(first, may_start_over)? {
+                Round::Again => first = false,
+                Round::Done => break,
+                Round::StartOver => {
+                    let done = self.report;
+                    let mut again = Exchange::new(self.ws, self.client, self.account)?.run(false)?;
+                    again.add_counts(&done);
+                    return Ok(again);
+                }
+            }
+        }
+        self.report.complete = true;
+        Ok(self.report)
+    }
+
+    fn nothing_left(&self) -> bool {
+        self.next.is_empty() && self.dirty.is_empty() && !self.more
+    }
+
+    /// One request and what follows from its answer.
+    fn round(&mut self, first: bool, may_start_over: bool) -> Result<Round> {
+        let mut batch = PhotoBatch::default();
+        let docs = self.choose(first, &mut batch)?;
+        if docs.is_empty()
+            && let Some(full) = batch.full
+        {
+            // Not one report whose photos fit: the quota is taken by uploads this device has
+            // no pending report for. The server forgets those after its grace period.
+            return Err(full);
+        }
+        let (messages, sent) = self.messages(docs)?;
+        if !first && messages.is_empty() && !self.more && self.dirty.is_empty() {
+            if let Some(c) = self.cursor_after_feed.take() {
+                ledger::store_cursor(&self.ws.store().write(), c)?;
+            }
+            return Ok(Round::Done);
+        }
+        let mut response = self.send(messages, &sent)?;
+        // Copies of a history an erasure replaced go first (decision 0009): the feed then
+        // lists the new documents as documents this device never had.
+        self.adopt_rewritten(&response)?;
+        self.check_feed_against_store(&response.changed)?;
+        if self.server_lost_data(&response)? && may_start_over && self.may_offer_again()? {
+            // This response's replies are dropped: every document goes again, from nothing
+            // shared, and Automerge sends the server exactly what it lacks.
+            self.offer_everything_again(&response.generation)?;
+            return Ok(Round::StartOver);
+        }
+        let replies = std::mem::take(&mut response.docs);
+        let missing: HashSet<String> = std::mem::take(&mut response.missing_photos)
+            .into_iter()
+            .collect();
+        self.apply(sent, replies, &missing)?;
+        self.write_held_events()?;
+        self.follow_feed(response)?;
+        status::notify(self.ws);
+        Ok(Round::Again)
+    }
+
+    /// The documents for the next request: those the feed listed or that have not converged,
+    /// then (on the first request, or once the feed is drained) this device's news, up to a
+    /// request's worth. Photos go first: a report never counts as synced before its photos,
+    /// and the photos uploaded for a request are those of the reports it carries, so the
+    /// request links them all ([`PhotoBatch`]).
+    fn choose(&mut self, first: bool, batch: &mut PhotoBatch) -> Result<Vec<LocalDoc>> {
+        let mut docs: Vec<LocalDoc> = Vec::new();
+        let mut later: Vec<LocalDoc> = Vec::new();
+        let mut queue = std::mem::take(&mut self.next).into_iter();
+        for (_, d) in queue.by_ref() {
+            if d.kind == REPORT_KIND && !self.photos_fit(&d, batch, docs.is_empty())? {
+                later.push(d);
+                continue;
+            }
+            docs.push(d);
+            if docs.len() >= self.per_request {
+                break;
+            }
+        }
+        // Over one request's worth: the rest go in the next request of this sync.
+        self.next.extend(queue);
+        self.next
+            .extend(later.into_iter().map(|d| (d.doc_id.clone(), d)));
+        if first || self.feed_drained {
+            let mut later = Vec::new();
+            while docs.len() < self.per_request {
+                let Some(d) = self.dirty.pop_front() else {
+                    break;
+                };
+                if d.kind == REPORT_KIND && !self.photos_fit(&d, batch, docs.is_empty())? {
+                    later.push(d);
+                    continue;
+                }
+                docs.push(d);
+            }
+            for d in later.into_iter().rev() {
+                self.dirty.push_front(d);
+            }
+        }
+        Ok(docs)
+    }
+
+    fn photos_fit(&mut self, d: &LocalDoc, batch: &mut PhotoBatch, first: bool) -> Result<bool> {
+        self.ws
+            .upload_photos(self.client, d, &mut self.report, batch, first)
+    }
+
+    /// Each document's sync message; a document with nothing to say is left out.
+    fn messages(&mut self, docs: Vec<LocalDoc>) -> Result<(Vec<DocMessage>, Vec<LocalDoc>)> {
+        let mut messages = Vec::with_capacity(docs.len());
+        let mut sent = Vec::with_capacity(docs.len());
+        let conn = self.ws.store().read();
+        for d in docs {
+            let mut am = documents::load(&conn, &d.doc_id)?.unwrap_or_default();
+            let state = match self.states.entry(d.doc_id.clone()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(starting_state(shared_heads(&conn, &d.doc_id)?))
+                }
+            };
+            if let Some(m) = am.sync().generate_sync_message(state) {
+                messages.push(DocMessage {
+                    doc_id: d.doc_id.clone(),
+                    kind: d.kind.clone(),
+                    message: m.encode(),
+                });
+                sent.push(d);
+            }
+        }
+        Ok((messages, sent))
+    }
+
+    /// `POST /v1/sync` with `messages`, from the cursor; the response checked against what was
+    /// sent.
+    fn send(&mut self, messages: Vec<DocMessage>, sent: &[LocalDoc]) -> Result<SyncResponse> {
+        let request = SyncRequest {
+            cursor: self.cursor_after_feed.unwrap_or(self.cursor),
+            docs: messages,
+        };
+        let mut response = self.client.sync(&request, &mut self.report)?;
+        self.report.requests += 1;
+        let sent_ids: Vec<&str> = sent.iter().map(|d| d.doc_id.as_str()).collect();
+        reply_check::check_response(&mut response, &sent_ids)?;
+        Ok(response)
+    }
+
+    fn adopt_rewritten(&mut self, response: &SyncResponse) -> Result<()> {
+        let adoption =
+            self.ws
+                .adopt_rewritten(response, self.client, &mut self.report, self.account)?;
+        for doc_id in adoption.dropped {
+            self.states.insert(doc_id, starting_state(Vec::new()));
+        }
+        self.held.extend(adoption.held);
+        Ok(())
+    }
+
+    /// Refuses a feed that lists a document this device holds under another kind or owner: the
+    /// server never changes either, so only a forged feed does.
+    fn check_feed_against_store(&self, changed: &[ChangedDoc]) -> Result<()> {
+        let conn = self.ws.store().read();
+        for entry in changed {
+            if let Some(info) = documents::info(&conn, &entry.doc_id)?
+                && (info.kind != entry.kind || info.owner != entry.owner)
+            {
+                return Err(Error::Server {
+                    status: 200,
+                    message: format!(
+                        "the sync response is refused, nothing of it was stored: its feed lists \
+                         '{}' with another kind or owner than the document this device holds",
+                        entry.doc_id
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `response` says the server lost what it had acknowledged: it asks for a reset
+    /// (the cursor lies beyond its feed), or its store generation changed (an administrator
+    /// marked the database as restored from a backup). The first generation seen is recorded.
+    fn server_lost_data(&self, response: &SyncResponse) -> Result<bool> {
+        if response.reset {
+            return Ok(true);
+        }
+        ledger::generation_changed(&self.ws.store().write(), &response.generation)
+    }
+
+    /// Whether this device may offer everything again now: not within [`REOFFER_INTERVAL`] of
+    /// the last time. A server that changes its generation at every sync (broken, or hostile
+    /// to a metered data plan) gets one full upload a day; the request held back is recorded
+    /// for the sync status, and granted once the interval has passed if the server still
+    /// makes it.
+    fn may_offer_again(&self) -> Result<bool> {
+        ledger::may_offer_again(&self.ws.store().write(), self.ws.now(), REOFFER_INTERVAL)
+    }
+
+    /// After the server lost data: forgets everything this device believed the server held
+    /// and marks for sending every document this account writes: its reports (which also go
+    /// back to pending in the outbox) and training progress, and the cases when it is a
+    /// follow-up role (asked of `GET /v1/me`). Documents others wrote are fetched again through
+    /// the feed; their writers' devices offer them.
+    fn offer_everything_again(&mut self, generation: &str) -> Result<()> {
+        log::warn!(target: "waystation::sync", "the server lost data it had acknowledged; offering everything again");
+        let me = self.account.get(self.client, &mut self.report)?;
+        let follow_up = policy::Role::from_str(&me.role)
+            .map(|r| r.case_role().is_some())
+            .unwrap_or(false);
+        let mut conn = self.ws.store().write();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ledger::forget_server_state(&tx, generation, self.ws.now())?;
+        crate::reports::outbox::resend_all_of(&tx, &me.user)?;
+        ledger::mark_to_offer_again(&tx, &me.user, follow_up)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Applies every reply of a response in one transaction: one fsync per request, not per
+    /// document.
+    fn apply(
+        &mut self,
+        sent: Vec<LocalDoc>,
+        replies: Vec<DocReply>,
+        missing: &HashSet<String>,
+    ) -> Result<()> {
+        let mut messages = Vec::with_capacity(replies.len());
+        for (d, reply) in sent.iter().zip(&replies) {
+            let message = match &reply.message {
+                Some(bytes) => Some(protocol::decode_sync_message(bytes).map_err(|e| {
+                    Error::Server {
+                        status: 200,
+                        message: format!("the server's reply for '{}': {e}", d.doc_id),
                     }
-                    report.bytes_received += resp.body.len() as u64;
-                    // 408: the server gave up on a body that stalled on a poor connection.
-                    let retryable = resp.status >= 500 || resp.status == 429 || resp.status == 408;
-                    if retryable && attempt < attempts {
-                        match retry_after(&resp, Utc::now()) {
-                            Some(wait) if wait > self.settings.retry.max_delay => return Ok(resp),
-                            Some(wait) => asked_wait = wait,
-                            None => {}
+                })?),
+                None => None,
+            };
+            messages.push(message);
+        }
+        let now = self.ws.now();
+        let mut conn = self.ws.store().write();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for ((d, reply), message) in sent.into_iter().zip(replies).zip(messages) {
+            let state = self
+                .states
+                .get_mut(&d.doc_id)
+                .ok_or_else(|| Error::Internal("sync state vanished".into()))?;
+            let applied = match message {
+                Some(message) => apply_reply(&tx, &d, state, message, now)?,
+                None => Applied::Nothing,
+            };
+            match applied {
+                Applied::New => self.report.documents_received += 1,
+                Applied::Nothing => {}
+                Applied::Refused(reason) => {
+                    // This document alone: the rest of the response is applied. Its exchange
+                    // starts over from what the device holds.
+                    *state = starting_state(shared_heads(&tx, &d.doc_id)?);
+                    ledger::record_change_refused(&tx, &d, &reason, now)?;
+                    log::info!(target: "waystation::sync", "refused the server's changes to {}", d.doc_id);
+                    self.report.refused.push(SyncRefusal {
+                        doc_id: d.doc_id,
+                        reason,
+                        at: now,
+                    });
+                    continue;
+                }
+            }
+            if let Some(reason) = reply.refused {
+                // A refusal of what the user dismissed and has not edited since stays
+                // dismissed.
+                if documents::info(&tx, &d.doc_id)?.is_some_and(|i| i.dirty) {
+                    ledger::record_refusal(&tx, &d, &reason, now)?;
+                    log::info!(target: "waystation::sync", "the server refused {}", d.doc_id);
+                    self.report.refused.push(SyncRefusal {
+                        doc_id: d.doc_id,
+                        reason,
+                        at: now,
+                    });
+                }
+                continue;
+            }
+            match converged(&tx, &d.doc_id, state)? {
+                Some(heads) => {
+                    if d.kind == REPORT_KIND
+                        && !missing.is_empty()
+                        && self.ws.photos_went_missing(&tx, &d, missing)?
+                    {
+                        // Sent again in this sync, once, after its photos; otherwise it stays
+                        // pending for the next one.
+                        if self.photo_retries.insert(d.doc_id.clone()) {
+                            self.states.remove(&d.doc_id);
+                            self.next.insert(d.doc_id.clone(), d);
                         }
                         continue;
                     }
-                    return Ok(resp);
+                    if ledger::record_accepted(&tx, &d, &heads, now)? {
+                        self.report.documents_sent += 1;
+                    }
                 }
-                Err(TransportError::TooLarge { .. }) => {
-                    return Err(too_large(&request, max_body));
+                None => {
+                    self.next.insert(d.doc_id.clone(), d);
                 }
-                Err(e) => last_error = Some(e),
             }
         }
-        Err(Error::Network(format!(
-            "{} (after {attempts} attempts)",
-            last_error.map(|e| e.to_string()).unwrap_or_default()
-        )))
+        tx.commit()?;
+        Ok(())
     }
 
-    fn request(&self, method: &str, path: &str, body: Vec<u8>) -> HttpRequest {
-        let mut headers = vec![(
-            "authorization".to_string(),
-            format!("Bearer {}", self.settings.token),
-        )];
-        if !body.is_empty() {
-            let ct = if method == "PUT" {
-                "application/octet-stream"
-            } else {
-                CBOR_CONTENT_TYPE
+    /// Events written offline on a copy an erasure replaced go again on the new copy, in this
+    /// sync (decision 0009).
+    fn write_held_events(&mut self) -> Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        for (doc_id, owner) in self.ws.write_held_events(&mut self.held)? {
+            self.dirty.push_back(LocalDoc {
+                doc_id,
+                kind: CASE_KIND.to_string(),
+                owner,
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores the cursor the applied documents cover, and queues the documents the feed lists
+    /// for the next request.
+    fn follow_feed(&mut self, response: SyncResponse) -> Result<()> {
+        // The documents this request carried for the previous feed page are applied.
+        if let Some(c) = self.cursor_after_feed.take() {
+            ledger::store_cursor(&self.ws.store().write(), c)?;
+            self.cursor = c;
+        }
+        self.more = response.more;
+        self.feed_drained = !response.more && response.changed.is_empty();
+        if response.changed.is_empty() {
+            ledger::store_cursor(&self.ws.store().write(), response.cursor)?;
+            self.cursor = response.cursor;
+            return Ok(());
+        }
+        self.cursor_after_feed = Some(response.cursor);
+        let conn = self.ws.store().read();
+        for ChangedDoc {
+            doc_id,
+            kind,
+            owner,
+            heads,
+            ..
+        } in response.changed
+        {
+            // A document this device already holds exactly as the server does (it sent it in
+            // an earlier request of this sync) needs no exchange.
+            let local = documents::info(&conn, &doc_id)?;
+            let same = match (&heads, &local) {
+                (Some(h), Some(info)) => *h == encode_heads(&info.heads) && !info.dirty,
+                _ => false,
             };
-            headers.push(("content-type".to_string(), ct.to_string()));
-        }
-        HttpRequest {
-            method: method.to_string(),
-            url: self.url(path),
-            headers,
-            body,
-        }
-    }
-
-    pub(crate) fn sync(
-        &self,
-        request: &SyncRequest,
-        report: &mut SyncReport,
-    ) -> Result<SyncResponse> {
-        let req = self.request("POST", "/v1/sync", protocol::encode(request));
-        let resp = self.send(req, MAX_SYNC_BODY_BYTES, report)?;
-        if resp.status != 200 {
-            return Err(status_error(&resp, "sync"));
-        }
-        decode_cbor(&resp, "the sync response")
-    }
-
-    /// Whether the server proves it holds the photo: a `HEAD` answered `200` with
-    /// [`photo_proof`]. Anything else counts as "not known to be there", and the idempotent
-    /// upload follows.
-    pub(crate) fn photo_on_server(&self, sha256: &str, report: &mut SyncReport) -> Result<bool> {
-        let req = self.request("HEAD", &format!("/v1/photos/{sha256}"), Vec::new());
-        let resp = self.send(req, MAX_SMALL_RESPONSE_BYTES, report)?;
-        Ok(resp.status == 200 && photo_proof(&resp, sha256).is_ok())
-    }
-
-    /// `GET /v1/me`: the account the token belongs to.
-    pub(crate) fn me(&self, report: &mut SyncReport) -> Result<protocol::Me> {
-        let req = self.request("GET", "/v1/me", Vec::new());
-        let resp = self.send(req, MAX_SMALL_RESPONSE_BYTES, report)?;
-        if resp.status != 200 {
-            return Err(status_error(&resp, "asking the server who this account is"));
-        }
-        let me: protocol::Me = decode_cbor(&resp, "the /v1/me response")?;
-        super::policy::check_user_id(&me.user).map_err(|e| Error::Server {
-            status: resp.status,
-            message: format!("the /v1/me response names no valid account: {e}"),
-        })?;
-        Ok(me)
-    }
-
-    /// Uploads a photo. Succeeds only on an answer that proves the server stored it
-    /// ([`photo_proof`]); a `200` from anything else (a captive portal) is a `Server` error,
-    /// and the photo stays pending.
-    pub(crate) fn put_photo(
-        &self,
-        sha256: &str,
-        bytes: Vec<u8>,
-        report: &mut SyncReport,
-    ) -> Result<()> {
-        let req = self.request("PUT", &format!("/v1/photos/{sha256}"), bytes);
-        let resp = self.send(req, MAX_SMALL_RESPONSE_BYTES, report)?;
-        match resp.status {
-            200 | 201 | 204 => photo_proof(&resp, sha256).map_err(|why| Error::Server {
-                status: resp.status,
-                message: format!(
-                    "uploading photo {sha256}: the answer does not prove it was stored ({why});                      something other than the Waystation server answered (a captive portal or                      proxy?), so the photo stays pending"
-                ),
-            }),
-            _ => Err(status_error(&resp, &format!("uploading photo {sha256}"))),
-        }
-    }
-
-    pub(crate) fn get_photo(&self, sha256: &str) -> Result<Vec<u8>> {
-        self.get_blob("/v1/photos", "photo", sha256, MAX_PHOTO_BYTES)
-    }
-
-    pub(crate) fn get_training_image(&self, sha256: &str) -> Result<Vec<u8>> {
-        self.get_blob(
-            "/v1/training/images",
-            "training image",
-            sha256,
-            MAX_TRAINING_IMAGE_BYTES,
-        )
-    }
-
-    /// GET `{base}/{sha256}`: the bytes (at most `max` of them), or `NotFound` naming the
-    /// `what`.
-    fn get_blob(&self, base: &str, what: &str, sha256: &str, max: usize) -> Result<Vec<u8>> {
-        let mut scratch = SyncReport::default();
-        let req = self.request("GET", &format!("{base}/{sha256}"), Vec::new());
-        let resp = self.send(req, max, &mut scratch)?;
-        match resp.status {
-            200 => Ok(resp.body),
-            404 => Err(Error::NotFound(format!(
-                "the server has no {what} {sha256}"
-            ))),
-            _ => Err(status_error(&resp, &format!("downloading {what} {sha256}"))),
-        }
-    }
-
-    /// The pack bytes (at most `max_bytes`) and ETag when the server's pack differs from
-    /// `etag`; `None` when not modified or none is published.
-    pub(crate) fn get_pack(
-        &self,
-        kind: &str,
-        etag: Option<&str>,
-        max_bytes: usize,
-    ) -> Result<Option<(Vec<u8>, Option<String>)>> {
-        let mut scratch = SyncReport::default();
-        let mut req = self.request("GET", &format!("/v1/packs/{kind}"), Vec::new());
-        if let Some(etag) = etag {
-            req.headers
-                .push(("if-none-match".to_string(), etag.to_string()));
-        }
-        let resp = self.send(req, max_bytes, &mut scratch)?;
-        match resp.status {
-            200 => {
-                // Stored and sent back as a header: a printable, bounded value only.
-                let etag = resp
-                    .header("etag")
-                    .filter(|e| e.len() <= 200 && e.bytes().all(|b| b.is_ascii_graphic()))
-                    .map(str::to_string);
-                Ok(Some((resp.body, etag)))
+            if !same {
+                self.next.entry(doc_id.clone()).or_insert(LocalDoc {
+                    doc_id,
+                    kind,
+                    owner,
+                });
             }
-            304 | 404 => Ok(None),
-            _ => Err(status_error(&resp, &format!("fetching the {kind} pack"))),
+        }
+        Ok(())
+    }
+}
+
+/// What applying the server's reply did to one document.
+enum Applied {
+    /// Nothing new.
+    Nothing,
+    /// New changes, stored.
+    New,
+    /// New changes the device refuses (the reason): nothing of them was stored.
+    Refused(String),
+}
+
+/// Applies the server's reply message for one document, durably, in the caller's transaction:
+/// new changes are appended (a document the device did not have is created, clean), the report
+/// index follows report documents, and the shared heads are recorded.
+///
+/// A report's new changes are checked first ([`reply_check::check_report_update`]): the server
+/// may deliver a report, or its author's withdrawal (made on another phone of the same
+/// account, or a follow-up role's copy), but never edit one. Changes that break this are
+/// [`Applied::Refused`], for this document alone. So are a training progress's new changes
+/// that delete or rewrite a recorded result, or break its layout
+/// ([`reply_check::check_progress_update`], the server's own rule).
+fn apply_reply(
+    tx: &Connection,
+    doc: &LocalDoc,
+    state: &mut State,
+    message: automerge::sync::Message,
+    now: DateTime<Utc>,
+) -> Result<Applied> {
+    // Measured before automerge reads it (sync::bounds): a hostile server's compressed change
+    // or deflated column would otherwise inflate without limit and kill the app.
+    super::bounds::check_message(&message, &super::bounds::MessageBounds::default()).map_err(
+        |e| Error::Server {
+            status: 200,
+            message: format!("the server's changes to '{}' are refused: {e}", doc.doc_id),
+        },
+    )?;
+    let stored = documents::load(tx, &doc.doc_id)?;
+    let existed = stored.is_some();
+    let mut am = stored.unwrap_or_default();
+    let before = am.get_heads();
+    // automerge 0.12 panics on some malformed input that its decoder accepts (found by the
+    // server's fuzz target, `docs/sync-protocol.md`). A server's reply is data from the
+    // network, so a panic is an error like a reply that does not apply; the transaction rolls
+    // back and the document stays as it was.
+    let received = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        am.sync().receive_sync_message(state, message)
+    }));
+    let failed = |e: String| Error::Server {
+        status: 200,
+        message: format!("the server's changes to '{}' do not apply: {e}", doc.doc_id),
+    };
+    received
+        .map_err(|_| failed("automerge could not process them".into()))?
+        .map_err(|e| failed(e.to_string()))?;
+    let new_changes = am.get_changes(&before);
+    let got_new = !new_changes.is_empty();
+    if got_new && (doc.kind == REPORT_KIND || doc.kind == PROGRESS_KIND) {
+        // Loaded again only in this rare case: `am` has the server's changes in it now.
+        let stored = if existed {
+            documents::load(tx, &doc.doc_id)?
+        } else {
+            None
+        };
+        let checked = if doc.kind == REPORT_KIND {
+            reply_check::check_report_update(&doc.doc_id, &doc.owner, stored.as_ref(), &am)
+        } else {
+            reply_check::check_progress_update(&doc.doc_id, stored.as_ref(), &am)
+        };
+        if let Err(why) = checked {
+            return Ok(Applied::Refused(why));
         }
     }
-}
-
-fn too_large(request: &HttpRequest, limit: usize) -> Error {
-    let path = request
-        .url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .unwrap_or("/");
-    Error::Server {
-        status: 200,
-        message: format!(
-            "the answer to {} {path} is over {limit} bytes; it was not read and nothing changed",
-            request.method
-        ),
+    if got_new {
+        if !existed {
+            let key = DocumentKey {
+                doc_id: &doc.doc_id,
+                kind: &doc.kind,
+                owner: &doc.owner,
+            };
+            documents::insert(tx, &key, &mut AutoCommit::new(), now, false)?;
+        }
+        documents::append_changes(tx, &doc.doc_id, &mut am, &new_changes, now, false)?;
+        if doc.kind == REPORT_KIND {
+            crate::reports::index::write_row_from_doc(tx, &am)?;
+        }
     }
-}
-
-/// Decodes a `200` CBOR answer; an answer of another content type (a captive portal's HTML
-/// page) or one that does not decode is a `Server` error naming it.
-fn decode_cbor<T: serde::de::DeserializeOwned>(resp: &HttpResponse, what: &str) -> Result<T> {
-    let content_type = resp.header("content-type").unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    if !media.eq_ignore_ascii_case(CBOR_CONTENT_TYPE) {
-        let shown: String = media.chars().take(60).collect();
-        return Err(Error::Server {
-            status: resp.status,
-            message: format!(
-                "{what} is not CBOR (content type '{shown}'): something other than the                  Waystation server answered (a captive portal or proxy?)"
-            ),
-        });
+    if existed || got_new {
+        ledger::record_shared_heads(tx, &doc.doc_id, &state.shared_heads)?;
     }
-    protocol::decode(&resp.body).map_err(|e| Error::Server {
-        status: resp.status,
-        message: format!("{what} does not decode: {e}"),
+    Ok(if got_new {
+        Applied::New
+    } else {
+        Applied::Nothing
     })
 }
 
-/// Checks that `resp` proves the server holds the photo `sha256`: it carries the protocol
-/// header ([`PROTOCOL_HEADER`]) with this protocol's version, and `ETag: "<sha256>"`. A
-/// captive portal or a proxy that answers `200` to everything sends neither; the reason why
-/// not is returned.
-pub fn photo_proof(resp: &HttpResponse, sha256: &str) -> std::result::Result<(), String> {
-    let version = resp.header(PROTOCOL_HEADER).map(str::trim);
-    if version != Some(PROTOCOL_VERSION.to_string().as_str()) {
-        return Err(format!("no '{PROTOCOL_HEADER}: {PROTOCOL_VERSION}' header"));
-    }
-    let etag = resp.header("etag").map(str::trim);
-    let expected = format!("\"{sha256}\"");
-    if etag != Some(expected.as_str()) {
-        return Err("no ETag naming the photo's SHA-256".to_string());
-    }
-    Ok(())
-}
-
-/// How long a response's `Retry-After` asks to wait: delay-seconds, or an HTTP date (RFC 9110
-/// §10.2.3) compared with `now`. `None` when there is none or it cannot be read; a date in the
-/// past is no wait.
-fn retry_after(resp: &HttpResponse, now: DateTime<Utc>) -> Option<Duration> {
-    let value = resp.header("retry-after")?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
-}
-
-/// At most `max` characters of text from the network, control characters replaced: it ends
-/// up in error messages, logs and a status screen.
-fn shown(text: &str, max: usize) -> String {
-    text.chars()
-        .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// The error for an unexpected status, with the server's `ErrorBody` message when it sent one.
-/// Whether `e` is the server's `403 quota_photos` to a photo upload (as [`status_error`]
-/// words it): the account holds as many photos no report links as the server allows.
-pub(crate) fn is_photo_quota(e: &Error) -> bool {
-    matches!(e, Error::Server { status: 403, message } if message.ends_with("(quota_photos)"))
-}
-
-fn status_error(resp: &HttpResponse, doing: &str) -> Error {
-    let detail = protocol::decode::<ErrorBody>(&resp.body)
-        .map(|b| format!("{} ({})", shown(&b.message, 300), shown(&b.code, 40)))
-        .unwrap_or_else(|_| shown(&String::from_utf8_lossy(&resp.body), 200));
-    if resp.status == 401 {
-        Error::Unauthorized(format!("{doing}: {detail}"))
-    } else {
-        Error::Server {
-            status: resp.status,
-            message: format!("{doing}: {detail}"),
-        }
-    }
+/// How the exchange of one document stands after a reply: the heads both sides hold once
+/// they agree, `None` while they do not.
+fn converged(conn: &Connection, doc_id: &str, state: &State) -> Result<Option<Vec<ChangeHash>>> {
+    let Some(info) = documents::info(conn, doc_id)? else {
+        // The server has nothing either (an empty document): nothing to do.
+        return Ok(state
+            .their_heads
+            .as_ref()
+            .filter(|h| h.is_empty())
+            .map(|_| Vec::new()));
+    };
+    let mut theirs = state.their_heads.clone().unwrap_or_default();
+    theirs.sort();
+    Ok((theirs == info.heads).then_some(info.heads))
 }
 
 #[cfg(test)]
@@ -330,111 +636,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let resp = |value: Option<&str>| HttpResponse {
-            status: 429,
-            headers: value
-                .map(|v| vec![("Retry-After".to_string(), v.to_string())])
-                .unwrap_or_default(),
-            body: Vec::new(),
-        };
-        let secs = |v: &str| retry_after(&resp(Some(v)), now);
-        assert_eq!(secs("7"), Some(Duration::from_secs(7)));
-        assert_eq!(secs(" 0 "), Some(Duration::ZERO));
+    fn a_starting_state_sends_everything_since_the_shared_heads() {
+        use automerge::transaction::Transactable;
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "a", 1).unwrap();
+        doc.commit();
+        let shared = doc.get_heads();
+        doc.put(automerge::ROOT, "b", 2).unwrap();
+        doc.commit();
+        let mut server = doc.fork_at(&shared).unwrap();
+        let mut state = starting_state(shared);
+        let msg = doc.sync().generate_sync_message(&mut state).unwrap();
         assert_eq!(
-            secs("Sun, 29 Nov 2026 08:00:30 GMT"),
-            Some(Duration::from_secs(30))
+            msg.changes.len(),
+            1,
+            "the change since the shared heads goes at once"
         );
-        // A date already past is no wait; what cannot be read is ignored.
-        assert_eq!(secs("Sun, 29 Nov 2026 07:59:00 GMT"), Some(Duration::ZERO));
-        for bad in ["soon", "-5", "1.5", ""] {
-            assert_eq!(secs(bad), None, "{bad}");
-        }
-        assert_eq!(retry_after(&resp(None), now), None);
-    }
-
-    #[test]
-    fn only_an_answer_naming_the_photo_proves_it_stored() {
-        let sha = "ab".repeat(32);
-        let resp = |headers: &[(&str, &str)]| HttpResponse {
-            status: 200,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: b"<html>login</html>".to_vec(),
-        };
-        let etag = format!("\"{sha}\"");
-        assert!(
-            photo_proof(
-                &resp(&[("X-Waystation-Protocol", "1"), ("ETag", &etag)]),
-                &sha
-            )
-            .is_ok()
-        );
-        // A captive portal's 200, a proxy that passes an ETag but not the protocol, another
-        // photo's ETag, a weak or unquoted one.
-        assert!(photo_proof(&resp(&[]), &sha).is_err());
-        assert!(photo_proof(&resp(&[("ETag", &etag)]), &sha).is_err());
-        let other = format!("\"{}\"", "cd".repeat(32));
-        assert!(
-            photo_proof(
-                &resp(&[("x-waystation-protocol", "1"), ("etag", &other)]),
-                &sha
-            )
-            .is_err()
-        );
-        for bad in [format!("W/{etag}"), sha.clone()] {
-            assert!(
-                photo_proof(
-                    &resp(&[("x-waystation-protocol", "1"), ("etag", &bad)]),
-                    &sha
-                )
-                .is_err()
-            );
-        }
-        assert!(
-            photo_proof(
-                &resp(&[("x-waystation-protocol", "2"), ("etag", &etag)]),
-                &sha
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn a_login_page_in_place_of_a_sync_answer_is_named() {
-        let body = protocol::encode(&SyncResponse::default());
-        let resp = |ct: &str| HttpResponse {
-            status: 200,
-            headers: vec![("Content-Type".to_string(), ct.to_string())],
-            body: body.clone(),
-        };
-        decode_cbor::<SyncResponse>(&resp("application/cbor"), "x").unwrap();
-        decode_cbor::<SyncResponse>(&resp("Application/CBOR; charset=binary"), "x").unwrap();
-        for ct in ["text/html; charset=utf-8", "application/json", ""] {
-            let Err(Error::Server { message, .. }) = decode_cbor::<SyncResponse>(&resp(ct), "x")
-            else {
-                panic!("{ct}")
-            };
-            assert!(message.contains("not CBOR"), "{message}");
-        }
-    }
-
-    #[test]
-    fn error_text_from_the_network_is_bounded_and_printable() {
-        let resp = HttpResponse {
-            status: 502,
-            headers: Vec::new(),
-            body: [b"bad\x1b[31m gateway\n".as_slice(), &[b'x'; 5000]].concat(),
-        };
-        let Error::Server { message, .. } = status_error(&resp, "sync") else {
-            panic!()
-        };
-        assert!(message.len() < 300, "{message}");
-        assert!(!message.chars().any(char::is_control), "{message}");
+        let mut server_state = State::new();
+        server
+            .sync()
+            .receive_sync_message(&mut server_state, msg)
+            .unwrap();
+        assert_eq!(server.get_heads(), doc.get_heads());
     }
 }

@@ -1,25 +1,39 @@
 //! Sync with a Waystation server: the `/v1` protocol's messages ([`protocol`]), the access
-//! rules the server enforces ([`policy`]), and the device's side of a sync.
+//! rules the server enforces ([`policy`]), and the device's side of a sync, reached through
+//! [`crate::Waystation::sync`] ([`SyncHandle`]).
+//!
+//! The device's side, one job per module: [`settings`] (where and as whom), [`transport`]
+//! and `http` (HTTP with the protocol's conventions), `ledger` (what the device records about
+//! the server), `exchange` (one sync's requests and applying the replies), `photos` (the
+//! photos a sync uploads), [`status`] (status, refusals, observers), and `handle` (the API).
 //!
 //! `docs/sync-protocol.md` describes the protocol end to end.
 
 pub mod account;
 pub mod bounds;
-pub mod client;
 mod erasure;
-pub mod exchange;
+mod exchange;
 pub mod fetch;
+mod handle;
+pub(crate) mod http;
+pub(crate) mod ledger;
+mod photos;
 pub mod policy;
 pub mod protocol;
 mod reply_check;
 pub mod settings;
+pub mod status;
 pub mod transport;
 
-pub use client::{
-    MAX_REQUESTS_PER_SYNC, RetryPolicy, SyncObserver, SyncRefusal, SyncReport, SyncSettings,
-    SyncStatus,
-};
+pub use account::KnownAccount;
+pub use exchange::{MAX_REQUESTS_PER_SYNC, REOFFER_INTERVAL};
 pub use fetch::PackFetch;
+pub use handle::SyncHandle;
+pub use http::MAX_SMALL_RESPONSE_BYTES;
+pub use photos::MAX_PHOTOS_PER_REQUEST;
+pub use settings::{RetryPolicy, SyncSettings};
+pub(crate) use status::SyncRuntime;
+pub use status::{SyncObserver, SyncRefusal, SyncReport, SyncStatus, Subscription};
 #[cfg(feature = "http")]
 pub use transport::ReqwestTransport;
 pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};

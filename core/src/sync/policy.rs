@@ -51,6 +51,7 @@ pub const MAX_USER_ID_BYTES: usize = 64;
 
 /// A server account's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Role {
     /// Files reports, reads their cases.
     Rider,

@@ -1,9 +1,17 @@
-//! How sync reaches the server: an [`HttpTransport`] trait, so a shell can later supply its
+//! How sync reaches the server: an [`HttpTransport`] trait, so a shell can supply its
 //! platform's HTTP stack (OkHttp, URLSession), and the built-in transport on reqwest with
 //! rustls and the ring crypto provider (small on a phone).
+//!
+//! The built-in transport runs reqwest's async client on one shared tokio runtime (one worker
+//! thread, `waystation-http`, for the whole process) rather than reqwest's blocking client,
+//! which starts a thread per client. The calling thread waits for the answer; a cancelled
+//! [`CancelToken`] wakes it at once and drops the request in flight, so a cancelled sync
+//! releases its lock without waiting for a slow server's answer or the request's timeout.
 
 #[cfg(feature = "http")]
 use std::time::Duration;
+
+use crate::cancel::CancelToken;
 
 /// One HTTP request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +70,10 @@ pub enum TransportError {
     /// Anything else that went wrong on the way.
     #[error("HTTP transport failed: {0}")]
     Other(String),
+    /// The caller cancelled ([`CancelToken`]) before the answer arrived; the request was
+    /// dropped.
+    #[error("cancelled")]
+    Cancelled,
     /// The response body was longer than the caller accepts; what arrived was dropped.
     #[error("the response to {what} is over {limit} bytes; it was not read")]
     TooLarge {
@@ -79,19 +91,30 @@ pub trait HttpTransport: Send + Sync {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 
     /// Like [`Self::send`], but a body over `max_body_bytes` is an error
-    /// ([`TransportError::TooLarge`]). Sync always calls this: a server (or whatever answers
-    /// in its place) must not make the phone hold an unbounded reply in memory.
+    /// ([`TransportError::TooLarge`]), and a cancelled `cancel` ends it with
+    /// [`TransportError::Cancelled`]. Sync always calls this: a server (or whatever answers
+    /// in its place) must not make the phone hold an unbounded reply in memory, nor keep a
+    /// cancelled sync (and its lock) waiting for a slow answer.
     ///
-    /// The default checks the length after [`Self::send`] returned the whole body, which a
-    /// shell's own HTTP stack can only do; the built-in transport overrides it to stop
-    /// reading at the limit, whatever `Content-Length` claims.
+    /// The default checks the length after [`Self::send`] returned the whole body, and the
+    /// token before and after it: a shell's own blocking HTTP stack cannot be interrupted from
+    /// here, so a cancelled request's answer is dropped when it arrives. The built-in
+    /// transport overrides it to stop reading at the limit, whatever `Content-Length` claims,
+    /// and to drop the request in flight at once when the token is cancelled.
     fn send_limited(
         &self,
         request: HttpRequest,
         max_body_bytes: usize,
+        cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
+        if cancel.is_cancelled() {
+            return Err(TransportError::Cancelled);
+        }
         let what = describe(&request);
         let resp = self.send(request)?;
+        if cancel.is_cancelled() {
+            return Err(TransportError::Cancelled);
+        }
         if resp.body.len() > max_body_bytes {
             return Err(TransportError::TooLarge {
                 what,
@@ -117,12 +140,31 @@ fn describe(request: &HttpRequest) -> String {
     )
 }
 
-/// The built-in transport: reqwest's blocking client with rustls (ring provider) and the
-/// platform's certificate verifier.
+/// The built-in transport: reqwest's async client with rustls (ring provider) and the
+/// platform's certificate verifier, driven by the one shared runtime ([`runtime`]).
 #[cfg(feature = "http")]
 #[derive(Debug)]
 pub struct ReqwestTransport {
-    client: reqwest::blocking::Client,
+    client: reqwest::Client,
+}
+
+/// The process's one HTTP runtime: a tokio runtime with a single worker thread, made on the
+/// first request. Every [`ReqwestTransport`] shares it (and so its connection handling);
+/// no request starts a thread.
+#[cfg(feature = "http")]
+fn runtime() -> Result<&'static tokio::runtime::Runtime, TransportError> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("waystation-http")
+        .enable_all()
+        .build()
+        .map_err(|e| TransportError::Other(format!("starting the HTTP runtime: {e}")))?;
+    // Two first requests at once: one runtime is kept, the other dropped unused.
+    Ok(RUNTIME.get_or_init(|| rt))
 }
 
 #[cfg(feature = "http")]
@@ -136,7 +178,7 @@ impl ReqwestTransport {
         // reqwest is built without a default crypto provider; ring keeps the library small.
         // Installing fails only when the process already has one, which is then used.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("waystation/", env!("CARGO_PKG_VERSION")))
@@ -158,77 +200,107 @@ impl ReqwestTransport {
 #[cfg(feature = "http")]
 impl HttpTransport for ReqwestTransport {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.send_limited(request, usize::MAX)
+        self.send_limited(request, usize::MAX, &CancelToken::never())
     }
 
-    /// Reads the body as it streams in and stops past `max_body_bytes`. A `Content-Length`
-    /// over the limit ends the request before any of the body is read; one under it is not
-    /// believed, the count of bytes read is what counts.
+    /// Runs the request on the shared runtime and waits for it here; a cancel ends the wait
+    /// at once and drops the request.
     fn send_limited(
         &self,
         request: HttpRequest,
         max_body_bytes: usize,
+        cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
-        use std::io::Read;
-        let what = describe(&request);
-        let too_large = || TransportError::TooLarge {
-            what: what.clone(),
-            limit: max_body_bytes,
-        };
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|e| TransportError::Other(format!("method '{}': {e}", request.method)))?;
-        let mut req = self.client.request(method, &request.url);
-        for (name, value) in &request.headers {
-            req = req.header(name, value);
+        cancel.check().map_err(|_| TransportError::Cancelled)?;
+        let rt = runtime()?;
+        let (cancelled_tx, cancelled_rx) = tokio::sync::oneshot::channel::<()>();
+        cancel.on_cancel(move || {
+            let _ = cancelled_tx.send(());
+        });
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+        let client = self.client.clone();
+        // Spawned, not `block_on`: this also works from a thread that is inside another tokio
+        // runtime (a server's test), where `block_on` would panic.
+        rt.spawn(async move {
+            let result = tokio::select! {
+                r = fetch(client, request, max_body_bytes) => r,
+                _ = cancelled_rx => Err(TransportError::Cancelled),
+            };
+            let _ = done_tx.send(result);
+        });
+        done_rx.recv().unwrap_or_else(|_| {
+            Err(TransportError::Other(
+                "the HTTP runtime dropped the request".into(),
+            ))
+        })
+    }
+}
+
+/// One request on the async client: reads the body as it streams in and stops past
+/// `max_body_bytes`. A `Content-Length` over the limit ends the request before any of the body
+/// is read; one under it is not believed, the count of bytes read is what counts.
+#[cfg(feature = "http")]
+async fn fetch(
+    client: reqwest::Client,
+    request: HttpRequest,
+    max_body_bytes: usize,
+) -> Result<HttpResponse, TransportError> {
+    let what = describe(&request);
+    let too_large = || TransportError::TooLarge {
+        what: what.clone(),
+        limit: max_body_bytes,
+    };
+    let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        .map_err(|e| TransportError::Other(format!("method '{}': {e}", request.method)))?;
+    let mut req = client.request(method, &request.url);
+    for (name, value) in &request.headers {
+        req = req.header(name, value);
+    }
+    if !request.body.is_empty() {
+        req = req.body(request.body);
+    }
+    let classify = |e: reqwest::Error| {
+        if e.is_timeout() {
+            TransportError::Timeout(e.to_string())
+        } else if e.is_connect() {
+            TransportError::Connect(format!("{e}: {}", source_chain(&e)))
+        } else {
+            TransportError::Other(format!("{e}: {}", source_chain(&e)))
         }
-        if !request.body.is_empty() {
-            req = req.body(request.body);
-        }
-        let classify = |e: reqwest::Error| {
+    };
+    let mut resp = req.send().await.map_err(classify)?;
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    if resp
+        .content_length()
+        .is_some_and(|len| len > max_body_bytes as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| {
             if e.is_timeout() {
-                TransportError::Timeout(e.to_string())
-            } else if e.is_connect() {
-                TransportError::Connect(format!("{e}: {}", source_chain(&e)))
-            } else {
-                TransportError::Other(format!("{e}: {}", source_chain(&e)))
-            }
-        };
-        let resp = req.send().map_err(classify)?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
-        if resp
-            .content_length()
-            .is_some_and(|len| len > max_body_bytes as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        let cap = (max_body_bytes as u64).saturating_add(1);
-        resp.take(cap).read_to_end(&mut body).map_err(|e| {
-            // reqwest wraps its own errors (a timeout, a reset) in the io::Error.
-            let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-                || e.get_ref()
-                    .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                    .is_some_and(reqwest::Error::is_timeout);
-            if timed_out {
                 TransportError::Timeout(format!("reading the response to {what}: {e}"))
             } else {
                 TransportError::Other(format!("reading the response to {what}: {e}"))
             }
         })?;
-        if body.len() > max_body_bytes {
+        let Some(chunk) = chunk else { break };
+        if body.len().saturating_add(chunk.len()) > max_body_bytes {
             return Err(too_large());
         }
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        body.extend_from_slice(&chunk);
     }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 #[cfg(feature = "http")]

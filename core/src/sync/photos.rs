@@ -2,14 +2,14 @@
 //! tied to the reports of one request, and what to do when the server says one went missing.
 
 use automerge::AutoCommit;
-use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use std::collections::HashSet;
 
-use super::{LocalDoc, SyncReport, rfc3339};
+use super::SyncReport;
+use super::http::{Client, is_photo_quota};
+use super::ledger::{self, LocalDoc, record_photo_on_server};
 use crate::error::{Error, Result};
 use crate::store::documents;
-use crate::sync::exchange::Client;
 
 /// Most photos uploaded for one sync request, the photos of the reports it carries. The
 /// server keeps a per-account quota of photos no report links yet (500 by default); uploading
@@ -33,33 +33,12 @@ impl Default for PhotoBatch {
     }
 }
 
-/// Records that the server holds the photo `sha256` (uploaded, or downloaded from it).
-pub(in crate::sync) fn record_photo_on_server(
-    conn: &Connection,
-    sha256: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO photo_uploads (sha256, uploaded_at) VALUES (?1, ?2)",
-        params![sha256, rfc3339(now)],
-    )?;
-    Ok(())
-}
-
 /// Photos of the report document `doc_id` that the server does not have yet.
 pub(super) fn photos_to_upload(conn: &Connection, doc: &AutoCommit) -> Result<Vec<String>> {
     let report = crate::reports::document::read(doc)?;
     let mut out = Vec::new();
     for p in report.photos {
-        let known: bool = conn
-            .query_row(
-                "SELECT 1 FROM photo_uploads WHERE sha256 = ?1",
-                [&p.sha256],
-                |_| Ok(true),
-            )
-            .optional()?
-            .unwrap_or(false);
-        if !known {
+        if !ledger::photo_on_server(conn, &p.sha256)? {
             out.push(p.sha256);
         }
     }
@@ -74,7 +53,7 @@ impl crate::Waystation {
         &self,
         tx: &Connection,
         d: &LocalDoc,
-        missing: &HashSet<&str>,
+        missing: &HashSet<String>,
     ) -> Result<bool> {
         let Some(doc) = documents::load(tx, &d.doc_id)? else {
             return Ok(false);
@@ -83,10 +62,7 @@ impl crate::Waystation {
         for photo in crate::reports::document::read(&doc)?.photos {
             let held = crate::reports::photo::photo_path(self.data_dir(), &photo.sha256)?.is_file();
             if held && missing.contains(photo.sha256.as_str()) {
-                tx.execute(
-                    "DELETE FROM photo_uploads WHERE sha256 = ?1",
-                    [&photo.sha256],
-                )?;
+                ledger::forget_photo_on_server(tx, &photo.sha256)?;
                 any = true;
             }
         }
@@ -135,6 +111,7 @@ impl crate::Waystation {
             return Ok(false);
         }
         for sha in pending {
+            client.cancel.check()?;
             // Already there (a retry after a lost answer, a server restored from a backup):
             // a HEAD of a few hundred bytes saves sending the photo again on a metered plan.
             if !client.photo_on_server(&sha, report)? {
@@ -144,7 +121,7 @@ impl crate::Waystation {
                 })?;
                 match client.put_photo(&sha, bytes, report) {
                     Ok(()) => {}
-                    Err(e) if crate::sync::exchange::is_photo_quota(&e) => {
+                    Err(e) if is_photo_quota(&e) => {
                         batch.full = Some(e);
                         return Ok(false);
                     }
