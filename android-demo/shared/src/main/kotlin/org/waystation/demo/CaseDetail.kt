@@ -13,8 +13,10 @@ import org.waystation.reportCategories
 /** A photo of the report: on the phone already, or to fetch from the server on demand. */
 data class CasePhoto(
     val sha256: String,
-    /** `Photo 1 · 120 KB`. */
+    /** `Photo 1 · 120 KB`: what a screen reader says of the image. */
     val label: String,
+    /** The button that fetches it: `Fetch photo 1 (120 KB)`. */
+    val fetchLabel: String,
     /** The file, when the phone has it (the reporter's phone, or after a fetch). */
     val path: String?,
 )
@@ -163,7 +165,12 @@ class CaseViewModel(
             photos = report.photos.mapIndexed { i, photo ->
                 val path = core.reports().photoPath(photo.sha256).takeIf { File(it).isFile }
                 val size = formatBytes(photo.sizeBytes)
-                CasePhoto(photo.sha256, if (zh) "照片 ${i + 1} · $size" else "Photo ${i + 1} · $size", path)
+                CasePhoto(
+                    sha256 = photo.sha256,
+                    label = if (zh) "照片 ${i + 1} · $size" else "Photo ${i + 1} · $size",
+                    fetchLabel = if (zh) "下载照片 ${i + 1}（$size）" else "Fetch photo ${i + 1} ($size)",
+                    path = path,
+                )
             },
         )
     }

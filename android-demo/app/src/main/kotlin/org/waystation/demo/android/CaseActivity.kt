@@ -104,7 +104,7 @@ class CaseActivity : Screen() {
             return
         }
         val account = graph.syncAccount
-        val fetch = column.button(t("下载", "Fetch ") + photo.label) { fetchPhoto(photo) }
+        val fetch = column.button(photo.fetchLabel) { fetchPhoto(photo) }
         if (account == null) {
             fetch.isEnabled = false
             column.text(t("设置同步服务器后可下载照片", "Set up the sync server to fetch photos"), sizeSp = 13f, color = Palette.MUTED)
