@@ -3,7 +3,7 @@ use crate::error::Error;
 use crate::geo::Datum;
 use crate::store::documents;
 use chrono::{DateTime, Utc};
-use crate::{Config, FixedClock, Waystation};
+use crate::{Options, FixedClock, Waystation};
 use chrono::TimeZone;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ fn t0() -> DateTime<Utc> {
 
 fn open(dir: &std::path::Path) -> (Waystation, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(t0()));
-    let ws = Waystation::open_with_clock(dir, Config::default(), clock.clone()).unwrap();
+    let ws = Waystation::open_with_clock(dir, Options::default(), clock.clone()).unwrap();
     (ws, clock)
 }
 
@@ -305,4 +305,80 @@ fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirt
     ws.reports().withdraw("rider-1", id.as_str(), "拍错了")
         .unwrap();
     assert_eq!(history(&ws), 3);
+}
+
+/// A road-hazard draft by `rider-1` with everything submission needs.
+fn ready_draft(ws: &Waystation) -> ReportId {
+    let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
+    let patch = ReportPatch {
+        description: Some("井盖缺失".into()),
+        district: Some("610103".into()),
+        ..ReportPatch::default()
+    };
+    ws.reports().update_draft(id.as_str(), &patch).unwrap();
+    let fix = PositionFix {
+        lat: 34.2595,
+        lon: 108.9424,
+        datum: Datum::Wgs84,
+        accuracy_m: Some(8.0),
+        fix_time: t0(),
+        mock: false,
+    };
+    ws.reports().set_position(id.as_str(), &fix).unwrap();
+    id
+}
+
+#[test]
+fn the_outbox_functions_sync_calls_keep_drafts_and_other_documents_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, clock) = open(dir.path());
+    let id = ready_draft(&ws);
+    let doc_id = id.doc_id();
+    let outbox_of = |ws: &Waystation| ws.reports().get(id.as_str()).unwrap().outbox;
+    {
+        let conn = ws.store().read();
+        // A draft never leaves the phone, and sync's answers cannot give it an outbox state.
+        assert!(!outbox::is_sendable(&conn, &doc_id).unwrap());
+        assert!(outbox::is_sendable(&conn, "case:whatever").unwrap());
+        outbox::record_accepted(&conn, &doc_id, true, t0()).unwrap();
+        outbox::record_refused(&conn, "progress:rider-1", "no", t0()).unwrap();
+    }
+    assert_eq!(outbox_of(&ws), None);
+
+    ws.reports()
+        .submit("rider-1", id.as_str(), &ReportRules::default())
+        .unwrap();
+    assert!(outbox::is_sendable(&ws.store().read(), &doc_id).unwrap());
+    assert_eq!(outbox_of(&ws), Some(OutboxState::Pending));
+    outbox::record_refused(&ws.store().write(), &doc_id, "district closed", t0()).unwrap();
+    let refused = OutboxState::Refused {
+        reason: "district closed".into(),
+        at: t0(),
+    };
+    assert_eq!(outbox_of(&ws), Some(refused));
+
+    // Accepted: sent, and a later acceptance of a copy without news keeps the first time.
+    outbox::record_accepted(&ws.store().write(), &doc_id, false, t0()).unwrap();
+    assert_eq!(outbox_of(&ws), Some(OutboxState::Sent { at: t0() }));
+    clock.set(t0() + chrono::Duration::minutes(5));
+    let later = ws.now();
+    outbox::record_accepted(&ws.store().write(), &doc_id, false, later).unwrap();
+    assert_eq!(outbox_of(&ws), Some(OutboxState::Sent { at: t0() }));
+    outbox::record_accepted(&ws.store().write(), &doc_id, true, later).unwrap();
+    assert_eq!(outbox_of(&ws), Some(OutboxState::Sent { at: later }));
+
+    // A restore sends its author's reports again; another author's are left alone.
+    outbox::resend_all_of(&ws.store().write(), "rider-2").unwrap();
+    assert_eq!(outbox_of(&ws), Some(OutboxState::Sent { at: later }));
+    outbox::resend_all_of(&ws.store().write(), "rider-1").unwrap();
+    assert_eq!(outbox_of(&ws), Some(OutboxState::Pending));
+
+    // Forgetting the copy (an erasure drops it) leaves no index row to list it by.
+    outbox::record_refused(&ws.store().write(), &doc_id, "again", later).unwrap();
+    outbox::forget(&ws.store().write(), &doc_id).unwrap();
+    assert!(ws.reports().summaries("rider-1", None).unwrap().is_empty());
+    assert_eq!(outbox::state(&ws.store().read(), &id).unwrap(), OutboxState::Pending);
+    // A malformed report id is refused, naming it as not a report id.
+    let err = outbox::record_refused(&ws.store().write(), "report:nope", "x", later).unwrap_err();
+    assert!(err.to_string().contains("not a report id"), "{err}");
 }
