@@ -4,8 +4,9 @@
 #
 #   scripts/build-xcframework.sh [--debug] [--macos]
 #
-#   bindings/swift/generated/                    waystation_ffi.swift, header, module map
-#   bindings/swift/build/waystation_ffiFFI.xcframework
+#   bindings/swift/generated/        Waystation.swift, WaystationCore.swift, headers, module maps
+#   bindings/swift/build/WaystationFFI.xcframework   libwaystation_ffi.a, and in Headers/WaystationFFI/
+#                                    both headers with one module.modulemap (both C modules)
 #       ios-arm64/                               aarch64-apple-ios
 #       ios-arm64_x86_64-simulator/              aarch64-apple-ios-sim + x86_64-apple-ios (lipo)
 #       macos-arm64_x86_64/                      with --macos: aarch64/x86_64-apple-darwin
@@ -25,7 +26,7 @@ for arg in "$@"; do
         --debug) profile=debug ;;
         --macos) macos=1 ;;
         -h | --help)
-            sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -50,7 +51,7 @@ for t in "${targets[@]}"; do
     }
 done
 
-# The Swift source, header and module map come from the host library (uniffi reads the
+# The Swift sources, headers and module maps come from the host library (uniffi reads the
 # interface from its symbols); they are the same for every target built from this checkout.
 scripts/gen-bindings.sh swift
 
@@ -70,13 +71,18 @@ work="$out/work"
 rm -rf "$out"
 mkdir -p "$work/ios-sim" "$work/macos"
 
-# Headers in a folder named after the C module, with the module map renamed to
-# module.modulemap: clang finds it by the module's name, and it does not collide with another
-# XCFramework's module map in the app's include path.
+# The library holds two uniffi components, so two C modules: WaystationFFI (the FFI's objects)
+# and WaystationCoreFFI (the core's plain types). Both headers go in one folder named after the
+# first, with one module.modulemap declaring both modules: clang finds it by that name, and it
+# does not collide with another XCFramework's module map in the app's include path. The Swift
+# package compiles both generated Swift files into its one module, Waystation.
 headers="$work/headers"
-mkdir -p "$headers/waystation_ffiFFI"
-cp bindings/swift/generated/waystation_ffiFFI.h "$headers/waystation_ffiFFI/"
-cp bindings/swift/generated/waystation_ffiFFI.modulemap "$headers/waystation_ffiFFI/module.modulemap"
+mkdir -p "$headers/WaystationFFI"
+for m in WaystationFFI WaystationCoreFFI; do
+    cp "bindings/swift/generated/$m.h" "$headers/WaystationFFI/"
+    cat "bindings/swift/generated/$m.modulemap" >>"$headers/WaystationFFI/module.modulemap"
+    echo >>"$headers/WaystationFFI/module.modulemap"
+done
 
 lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$work/ios-sim/libwaystation_ffi.a"
 args=(
@@ -87,6 +93,6 @@ if [ "$macos" = 1 ]; then
     lipo -create "$(lib aarch64-apple-darwin)" "$(lib x86_64-apple-darwin)" -output "$work/macos/libwaystation_ffi.a"
     args+=(-library "$work/macos/libwaystation_ffi.a" -headers "$headers")
 fi
-xcodebuild -create-xcframework "${args[@]}" -output "$out/waystation_ffiFFI.xcframework"
+xcodebuild -create-xcframework "${args[@]}" -output "$out/WaystationFFI.xcframework"
 rm -rf "$work"
-echo "build-xcframework: bindings/swift/build/waystation_ffiFFI.xcframework" >&2
+echo "build-xcframework: bindings/swift/build/WaystationFFI.xcframework" >&2

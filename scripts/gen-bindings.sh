@@ -5,11 +5,18 @@
 #
 # With no language given, generates all three. Runs from any working directory.
 #
-#   python -> bindings/python/waystation/waystation_ffi.py, plus libwaystation_ffi.so beside it
-#   kotlin -> bindings/kotlin/target/generated-sources/uniffi/uniffi/waystation_ffi/waystation_ffi.kt
-#             (package uniffi.waystation_ffi; loads libwaystation_ffi.so through JNA)
-#   swift  -> bindings/swift/generated/{waystation_ffi.swift, waystation_ffiFFI.h,
-#             waystation_ffiFFI.modulemap} (Swift module waystation_ffi, C module waystation_ffiFFI)
+#   python -> bindings/python/waystation/{waystation_ffi.py, waystation_core.py} (the FFI's
+#             objects, functions and errors; the core's plain types), plus libwaystation_ffi.so
+#   kotlin -> bindings/kotlin/target/generated-sources/uniffi/org/waystation/waystation_ffi.kt
+#             (package org.waystation) and .../org/waystation/core/waystation_core.kt (package
+#             org.waystation.core); both load libwaystation_ffi.so through JNA
+#   swift  -> bindings/swift/generated/{Waystation.swift, WaystationCore.swift} (both compiled
+#             into the Swift module Waystation), WaystationFFI.h and WaystationCoreFFI.h (C
+#             modules WaystationFFI and WaystationCoreFFI, one module map each)
+#
+# Two uniffi components live in the one library: the core's plain types (core/uniffi.toml) and
+# the FFI crate's objects (bindings/ffi/uniffi.toml). uniffi writes one file per component and
+# language.
 #
 # Why two builds with --release: uniffi's library mode reads the interface from the library's
 # symbol table, and the release profile strips it (strip = true). The metadata (and so the
@@ -90,31 +97,44 @@ for lang in "${langs[@]}"; do
             generate python "$gen_dir"
             mkdir -p "$pkg_dir"
             # The package directory holds hand-written files too (__init__.py), so replace
-            # only the generated module and the library.
-            cp "$gen_dir/waystation_ffi.py" "$pkg_dir/waystation_ffi.py"
+            # only the generated modules and the library. waystation_ffi imports its sibling
+            # (`from . import waystation_core`), so both stay in the package.
+            for module in waystation_ffi.py waystation_core.py; do
+                if [ ! -s "$gen_dir/$module" ]; then
+                    echo "gen-bindings: python output $module is missing or empty" >&2
+                    exit 1
+                fi
+                cp "$gen_dir/$module" "$pkg_dir/$module"
+            done
             rm -rf "$gen_dir"
             # Copy to a temporary name and rename, so that a Python process that has the old
             # library mapped keeps a valid file.
             cp "$shipped_lib" "$pkg_dir/.$lib_file.tmp"
             mv -f "$pkg_dir/.$lib_file.tmp" "$pkg_dir/$lib_file"
-            echo "gen-bindings: python -> bindings/python/waystation/waystation_ffi.py ($profile library)" >&2
+            echo "gen-bindings: python -> bindings/python/waystation/{waystation_ffi,waystation_core}.py ($profile library)" >&2
             ;;
         kotlin)
             out="$repo_root/bindings/kotlin/target/generated-sources/uniffi"
             generate kotlin "$out"
-            test -f "$out/uniffi/waystation_ffi/waystation_ffi.kt"
-            echo "gen-bindings: kotlin -> bindings/kotlin/target/generated-sources/uniffi (package uniffi.waystation_ffi)" >&2
+            for f in org/waystation/waystation_ffi.kt org/waystation/core/waystation_core.kt; do
+                if [ ! -s "$out/$f" ]; then
+                    echo "gen-bindings: kotlin output $f is missing or empty" >&2
+                    exit 1
+                fi
+            done
+            echo "gen-bindings: kotlin -> bindings/kotlin/target/generated-sources/uniffi (packages org.waystation, org.waystation.core)" >&2
             ;;
         swift)
             out="$repo_root/bindings/swift/generated"
             generate swift "$out"
-            for f in waystation_ffi.swift waystation_ffiFFI.h waystation_ffiFFI.modulemap; do
+            for f in Waystation.swift WaystationFFI.h WaystationFFI.modulemap \
+                WaystationCore.swift WaystationCoreFFI.h WaystationCoreFFI.modulemap; do
                 if [ ! -s "$out/$f" ]; then
                     echo "gen-bindings: swift output $f is missing or empty" >&2
                     exit 1
                 fi
             done
-            echo "gen-bindings: swift -> bindings/swift/generated (module waystation_ffi, C module waystation_ffiFFI)" >&2
+            echo "gen-bindings: swift -> bindings/swift/generated (Swift module Waystation; C modules WaystationFFI, WaystationCoreFFI)" >&2
             ;;
     esac
 done

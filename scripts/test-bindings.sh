@@ -49,21 +49,37 @@ print("Tests run: {tests}, Failures: {failures}, Errors: {errors}, Skipped: {ski
 EOF
 
 step "swift: generated sources"
+# Two uniffi components, both compiled into the one Swift module Waystation (Package.swift):
+# Waystation.swift (the FFI's objects, functions, errors) over the C module WaystationFFI, and
+# WaystationCore.swift (the core's plain types) over the C module WaystationCoreFFI.
 swift_dir=bindings/swift/generated
-for f in waystation_ffi.swift waystation_ffiFFI.h waystation_ffiFFI.modulemap; do
+for f in Waystation.swift WaystationFFI.h WaystationFFI.modulemap \
+    WaystationCore.swift WaystationCoreFFI.h WaystationCoreFFI.modulemap; do
     if [ ! -s "$swift_dir/$f" ]; then
         echo "swift: $swift_dir/$f is missing or empty" >&2
         exit 1
     fi
 done
-for decl in 'open class Waystation' 'func nearestStations(query: NearestQuery)' \
-    'public func convertCoordinate(' 'enum WaystationError: Swift.Error'; do
-    grep -qF "$decl" "$swift_dir/waystation_ffi.swift" || {
-        echo "swift: $swift_dir/waystation_ffi.swift lacks '$decl'" >&2
+swift_has() { # file, declarations...
+    local file="$swift_dir/$1"
+    shift
+    for decl in "$@"; do
+        grep -qF "$decl" "$file" || {
+            echo "swift: $file lacks '$decl'" >&2
+            exit 1
+        }
+    done
+}
+swift_has Waystation.swift 'import WaystationFFI' 'open class Waystation' \
+    'public func convertCoordinate(' 'enum WaystationError: Swift.Error'
+swift_has WaystationCore.swift 'import WaystationCoreFFI' 'public enum Datum'
+for m in WaystationFFI WaystationCoreFFI; do
+    grep -qE "^module $m \{" "$swift_dir/$m.modulemap" || {
+        echo "swift: $swift_dir/$m.modulemap does not declare module $m" >&2
         exit 1
     }
 done
-echo "swift: module waystation_ffi (C module waystation_ffiFFI) generated in $swift_dir; compile it on macOS" >&2
+echo "swift: module Waystation (C modules WaystationFFI, WaystationCoreFFI) generated in $swift_dir; compile it on macOS" >&2
 
 step "android demo: shared logic (JUnit on the JVM, real library), UI compiled against android-all, and the screens under Robolectric"
 # android-demo/pom.xml: shared/ (view models, formatting, sync policy) tested against the real

@@ -4,7 +4,8 @@
 #   android-demo/scripts/build-rust.sh [--debug] [--abi ABI]... [--skip-native]
 #
 #   waystation/src/main/jniLibs/<ABI>/libwaystation_ffi.so   (cargo-ndk, release profile)
-#   waystation/src/generated/kotlin/uniffi/waystation_ffi/waystation_ffi.kt
+#   waystation/src/generated/kotlin/org/waystation/waystation_ffi.kt          (package org.waystation)
+#   waystation/src/generated/kotlin/org/waystation/core/waystation_core.kt    (org.waystation.core)
 #   app/src/generated/assets/packs/xian-sample.pack.json, xian-training.pack.json
 #
 # ABIs: arm64-v8a, armeabi-v7a and x86_64 (the emulator) unless --abi is given. --debug builds
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
             abis+=("${1:?--abi needs an ABI}")
             ;;
         -h | --help)
-            sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -109,10 +110,12 @@ fi
 # API checksums depend on the source only, so they match the Android libraries built above
 # from the same checkout.
 "$repo_root/scripts/gen-bindings.sh" kotlin
-generated="$repo_root/bindings/kotlin/target/generated-sources/uniffi/uniffi/waystation_ffi/waystation_ffi.kt"
+generated="$repo_root/bindings/kotlin/target/generated-sources/uniffi"
 rm -rf "$kotlin_dir"
-mkdir -p "$kotlin_dir/uniffi/waystation_ffi"
-cp "$generated" "$kotlin_dir/uniffi/waystation_ffi/waystation_ffi.kt"
+for f in org/waystation/waystation_ffi.kt org/waystation/core/waystation_core.kt; do
+    mkdir -p "$kotlin_dir/$(dirname "$f")"
+    cp "$generated/$f" "$kotlin_dir/$f"
+done
 
 mkdir -p "$assets_dir"
 cp "$repo_root/data/stations/xian-sample.pack.json" "$assets_dir/xian-sample.pack.json"

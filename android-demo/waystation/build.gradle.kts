@@ -21,7 +21,9 @@ android {
 
     sourceSets {
         getByName("main") {
-            // uniffi/waystation_ffi/waystation_ffi.kt, package uniffi.waystation_ffi.
+            // org/waystation/waystation_ffi.kt (package org.waystation: objects, functions,
+            // errors) and org/waystation/core/waystation_core.kt (package org.waystation.core:
+            // the core's plain types).
             kotlin.srcDir("src/generated/kotlin")
             // <abi>/libwaystation_ffi.so for arm64-v8a, armeabi-v7a and x86_64.
             jniLibs.srcDir("src/main/jniLibs")

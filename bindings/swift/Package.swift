@@ -1,33 +1,43 @@
 // swift-tools-version:5.9
-// The Waystation core for Swift: the uniffi-generated module `waystation_ffi` over the C
-// module `waystation_ffiFFI`, whose static library ships as an XCFramework.
+// The Waystation core for Swift: one Swift module, `Waystation`, over the C modules
+// `WaystationFFI` and `WaystationCoreFFI`, whose static library ships as an XCFramework.
 //
 //   scripts/gen-bindings.sh swift      # writes generated/ (any OS)
-//   scripts/build-xcframework.sh       # writes build/waystation_ffiFFI.xcframework (macOS, Xcode)
+//   scripts/build-xcframework.sh       # writes build/WaystationFFI.xcframework (macOS, Xcode)
 //
 // Neither output is checked in. Add this folder to an app as a local package
-// (ios-demo/project.yml does) and `import waystation_ffi`.
+// (ios-demo/project.yml does) and `import Waystation`: that is all an app needs.
+//
+// The library holds two uniffi components: the FFI's objects, functions and errors
+// (generated/Waystation.swift) and the core's plain types, records and enums
+// (generated/WaystationCore.swift). uniffi writes one Swift file per component and expects the
+// files of one library to be compiled together, so both go into the one target below; the core's
+// types are then members of the module `Waystation` and need no re-export. Hand-written Swift
+// (extensions over the generated API) lives in Sources/Waystation/.
 import PackageDescription
 
 let package = Package(
     name: "Waystation",
     platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
-        .library(name: "Waystation", targets: ["waystation_ffi"]),
+        .library(name: "Waystation", targets: ["Waystation"]),
     ],
     targets: [
-        // libwaystation_ffi.a for iOS devices and simulators (and macOS with --macos), with the
-        // C header and its module map.
+        // libwaystation_ffi.a for iOS devices and simulators (and macOS with --macos), with both
+        // C headers and one module map declaring both C modules.
         .binaryTarget(
-            name: "waystation_ffiFFI",
-            path: "build/waystation_ffiFFI.xcframework"
+            name: "WaystationFFI",
+            path: "build/WaystationFFI.xcframework"
         ),
         .target(
-            name: "waystation_ffi",
-            dependencies: ["waystation_ffiFFI"],
-            path: "generated",
-            exclude: ["waystation_ffiFFI.h", "waystation_ffiFFI.modulemap"],
-            sources: ["waystation_ffi.swift"],
+            name: "Waystation",
+            dependencies: ["WaystationFFI"],
+            path: ".",
+            sources: [
+                "generated/Waystation.swift",
+                "generated/WaystationCore.swift",
+                "Sources/Waystation",
+            ],
             linkerSettings: [
                 // Proxy detection of the HTTP client that sync uses.
                 .linkedFramework("SystemConfiguration"),

@@ -1,5 +1,5 @@
 import Foundation
-import waystation_ffi
+import Waystation
 
 /// The app's core and what every screen shares. Core calls block on SQLite, so they run on
 /// one serial background queue through `run`, never on the main thread.

@@ -1,5 +1,5 @@
 import Foundation
-import waystation_ffi
+import Waystation
 
 /// The interface language: Chinese when the phone prefers it, else English.
 enum L {

@@ -1,6 +1,6 @@
 import CoreLocation
 import Foundation
-import waystation_ffi
+import Waystation
 
 /// One fix at a time from Core Location (WGS-84), with its accuracy and whether iOS says it
 /// was simulated (iOS 15+), ready for `setReportPosition`.

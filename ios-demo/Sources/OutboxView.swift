@@ -1,5 +1,5 @@
 import SwiftUI
-import waystation_ffi
+import Waystation
 
 /// Drafts to finish, and submitted reports with their delivery state and case status.
 struct OutboxView: View {

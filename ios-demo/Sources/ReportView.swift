@@ -1,6 +1,6 @@
 import SwiftUI
 import UIKit
-import waystation_ffi
+import Waystation
 
 /// A hazard report draft: category, description, location with accuracy and the simulated
 /// flag, camera photos, every problem before sending, nearby duplicates, submit. Text is

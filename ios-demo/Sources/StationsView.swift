@@ -1,6 +1,6 @@
 import SwiftUI
 import UIKit
-import waystation_ffi
+import Waystation
 
 /// Nearest open stations: service filters, "open now", distance and bearing.
 struct StationsView: View {

@@ -1,7 +1,7 @@
 import BackgroundTasks
 import Foundation
 import Security
-import waystation_ffi
+import Waystation
 
 /*
  * Sync as the demo sees it, mirroring the Android demo's SyncGateway (android-demo/shared,

@@ -1,5 +1,5 @@
 import SwiftUI
-import waystation_ffi
+import Waystation
 
 /// Sync status: what waits, the last success and error, what the last "Sync now" fetched (new
 /// packs, lesson images); "Sync now"; background sync choice.

@@ -1,6 +1,6 @@
 import SwiftUI
 import UIKit
-import waystation_ffi
+import Waystation
 
 /// The installed safety courses with the rider's progress.
 struct CoursesView: View {

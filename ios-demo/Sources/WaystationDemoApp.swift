@@ -1,5 +1,5 @@
 import SwiftUI
-import waystation_ffi
+import Waystation
 
 /// The Waystation demo: the same five screens as the Android demo, on the same core.
 @main

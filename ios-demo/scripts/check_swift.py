@@ -4,7 +4,9 @@
     python3 ios-demo/scripts/check_swift.py            # after scripts/gen-bindings.sh swift
     python3 ios-demo/scripts/check_swift.py --self-test
 
-Against bindings/swift/generated/waystation_ffi.swift, it checks that the demo's Swift sources
+Against the generated Swift (bindings/swift/generated/Waystation.swift, the FFI's objects and
+functions, and WaystationCore.swift, the core's plain types: both compiled into the module
+`Waystation`), it checks that the demo's Swift sources
 call only what the bindings declare, with the right argument labels:
   - every `core.method(label: ...)` is a method of Waystation, with exactly its labels;
   - every `Struct(label: ...)` of a generated record passes known labels, in order, and every
@@ -13,7 +15,8 @@ call only what the bindings declare, with the right argument labels:
   - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists.
 It checks that the sync token is kept only in the Keychain, as AfterFirstUnlockThisDeviceOnly
 (Sync.swift), and never written to UserDefaults. It also checks that bindings/swift/Package.swift
-points at files that exist (or that the build script writes), that the C module names agree,
+points at files that exist (or that the build script writes), that the C module names agree
+(each generated file's C module has its module map, and the XCFramework gets both),
 and that ios-demo/project.yml's paths exist and its background task identifier is the one the
 code registers.
 
@@ -25,7 +28,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERATED = ROOT / "bindings/swift/generated/waystation_ffi.swift"
+GENERATED_DIR = ROOT / "bindings/swift/generated"
+# The generated Swift files: the FFI's component first (it declares Waystation), then the core's.
+GENERATED = [GENERATED_DIR / "Waystation.swift", GENERATED_DIR / "WaystationCore.swift"]
+# The Swift module an app imports.
+MODULE = "Waystation"
 PACKAGE = ROOT / "bindings/swift/Package.swift"
 XCFRAMEWORK_SCRIPT = ROOT / "scripts/build-xcframework.sh"
 DEMO = ROOT / "ios-demo"
@@ -199,8 +206,8 @@ def check_sources(api: Api, files: dict) -> list:
         def where(pos):
             return f"{name}:{code.count(chr(10), 0, pos) + 1}"
 
-        if "import waystation_ffi" not in code and re.search(r"\bcore\.", code):
-            errors.append(f"{name}: uses the core without `import waystation_ffi`")
+        if f"import {MODULE}" not in code and re.search(r"\bcore\.", code):
+            errors.append(f"{name}: uses the core without `import {MODULE}`")
         for m in re.finditer(r"\bcore\.(\w+)\(", code):
             method = m.group(1)
             if method not in api.methods:
@@ -261,7 +268,8 @@ def check_token_storage(files: dict) -> list:
     return errors
 
 
-def check_package(api_swift: str) -> list:
+def check_package(generated: dict) -> list:
+    """generated: {file name: text} of the generated Swift files."""
     errors = []
     package = code_only(PACKAGE.read_text(), keep_strings=True)
     script = XCFRAMEWORK_SCRIPT.read_text()
@@ -273,23 +281,44 @@ def check_package(api_swift: str) -> list:
     out_dir = re.search(r'out="\$repo_root/([^"]+)"', script)
     if not built or not out_dir or f"{out_dir.group(1)}/{built.group(1)}" != f"bindings/swift/{path}":
         errors.append(f"Package.swift: binaryTarget path {path} is not what scripts/build-xcframework.sh writes")
-    modulemap = (GENERATED.parent / "waystation_ffiFFI.modulemap").read_text()
-    module = re.search(r"module (\w+)", modulemap).group(1)
-    if name != module or f"{path}".split("/")[-1] != f"{module}.xcframework":
-        errors.append(f"Package.swift: binary target {name} is not the C module {module}")
-    if f"import {module}" not in api_swift:
-        errors.append(f"generated Swift does not import {module}")
-    if f'"$headers/{module}"' not in script and f"$headers/{module}/" not in script:
-        errors.append(f"build-xcframework.sh: headers are not in a folder named {module}")
+    if path.split("/")[-1] != f"{name}.xcframework":
+        errors.append(f"Package.swift: binary target {name} is not built as {name}.xcframework")
+    # Each generated file imports its C module; the XCFramework's one module.modulemap (in a
+    # folder named after the binary target) declares all of them.
+    headers = re.search(r'mkdir -p "\$headers/(\w+)"', script)
+    if not headers or headers.group(1) != name:
+        errors.append(f"build-xcframework.sh: headers are not in a folder named {name}")
+    modules_in_script = re.search(r"for m in ([\w ]+); do", script)
+    modules_in_script = set(modules_in_script.group(1).split()) if modules_in_script else set()
+    for fname, text in generated.items():
+        imported = re.search(r"^#if canImport\((\w+)\)\s*\nimport \1\b", text, re.M)
+        if not imported:
+            errors.append(f"generated {fname} imports no C module")
+            continue
+        module = imported.group(1)
+        modulemap = GENERATED_DIR / f"{module}.modulemap"
+        if not modulemap.is_file() or not re.search(rf"^module {module} \{{", modulemap.read_text(), re.M):
+            errors.append(f"generated {fname} imports {module}, but {modulemap.relative_to(ROOT)} does not declare it")
+        if module not in modules_in_script:
+            errors.append(f"build-xcframework.sh: the module map lacks {module} (imported by {fname})")
+    if name not in modules_in_script:
+        errors.append(f"Package.swift: binary target {name} is not a C module of the XCFramework")
     target = re.search(r'\.target\(\s*name:\s*"(\w+)"(.*?)\n        \)', package, re.S)
     if not target:
         return errors + ["Package.swift: no Swift target"]
     tname, body = target.groups()
+    if tname != MODULE:
+        errors.append(f"Package.swift: the Swift target is {tname}, not {MODULE}")
     tpath = re.search(r'path:\s*"([^"]+)"', body).group(1)
     base = PACKAGE.parent / tpath
-    for f in re.findall(r'"([^"]+\.(?:swift|h|modulemap))"', body):
-        if not (base / f).is_file():
+    sources = re.search(r"sources:\s*\[([^\]]*)\]", body)
+    listed = re.findall(r'"([^"]+)"', sources.group(1)) if sources else []
+    for f in listed:
+        if not (base / f).exists():
             errors.append(f"Package.swift: {tpath}/{f} does not exist (run scripts/gen-bindings.sh swift)")
+    for fname in generated:
+        if not any((base / f).resolve() == (GENERATED_DIR / fname).resolve() for f in listed):
+            errors.append(f"Package.swift: target {tname} does not compile generated/{fname}")
     if f'"{name}"' not in body:
         errors.append(f"Package.swift: target {tname} does not depend on {name}")
     product = re.search(r'\.library\(\s*name:\s*"(\w+)"\s*,\s*targets:\s*\["(\w+)"\]', package)
@@ -300,8 +329,9 @@ def check_package(api_swift: str) -> list:
         if f"product: {product.group(1)}" not in project:
             errors.append(f"project.yml: the app does not use the product {product.group(1)}")
     for f in SOURCES.glob("*.swift"):
-        if re.search(r"^import waystation_ffi\b", f.read_text(), re.M) and tname != "waystation_ffi":
-            errors.append(f"{f.name} imports waystation_ffi but the package's module is {tname}")
+        m = re.search(r"^import (waystation\w*|Waystation\w+)\b", f.read_text(), re.M)
+        if m:
+            errors.append(f"{f.name} imports {m.group(1)}, but the package's module is {tname}")
     return errors
 
 
@@ -360,16 +390,17 @@ def self_test(api: Api, files: dict) -> list:
 
 
 def main() -> int:
-    if not GENERATED.is_file():
-        print(f"check_swift: {GENERATED.relative_to(ROOT)} is missing: run scripts/gen-bindings.sh swift", file=sys.stderr)
-        return 1
-    swift = GENERATED.read_text()
-    api = Api(swift)
+    for f in GENERATED:
+        if not f.is_file():
+            print(f"check_swift: {f.relative_to(ROOT)} is missing: run scripts/gen-bindings.sh swift", file=sys.stderr)
+            return 1
+    generated = {f.name: f.read_text() for f in GENERATED}
+    api = Api("\n".join(generated.values()))
     files = {f.name: f.read_text() for f in sorted(SOURCES.glob("*.swift"))}
     if "--self-test" in sys.argv:
         errors = self_test(api, files)
     else:
-        errors = check_sources(api, files) + check_package(swift) + check_project()
+        errors = check_sources(api, files) + check_package(generated) + check_project()
     for e in errors:
         print(f"check_swift: {e}", file=sys.stderr)
     if errors:

@@ -15,27 +15,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import uniffi.waystation_ffi.CaseEventKind
-import uniffi.waystation_ffi.CaseRole
-import uniffi.waystation_ffi.CaseStatus
-import uniffi.waystation_ffi.Coordinate
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.DuplicateRules
-import uniffi.waystation_ffi.LocationFix
-import uniffi.waystation_ffi.NearestQuery
-import uniffi.waystation_ffi.Open311Status
-import uniffi.waystation_ffi.OutboxState
-import uniffi.waystation_ffi.ReportPatch
-import uniffi.waystation_ffi.ReportRules
-import uniffi.waystation_ffi.ReportStatus
-import uniffi.waystation_ffi.StationFilter
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.WaystationConfig
-import uniffi.waystation_ffi.WaystationException
-import uniffi.waystation_ffi.defaultReportRules
-import uniffi.waystation_ffi.demoPublisherKey
-import uniffi.waystation_ffi.reportCategories
-import uniffi.waystation_ffi.xianDistricts
+import org.waystation.core.*
 
 /**
  * Hazard reports through the Kotlin bindings: drafts, evidence, photos, submission, cases,

@@ -16,13 +16,7 @@ import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.CsvSource
-import uniffi.waystation_ffi.QuestionKind
-import uniffi.waystation_ffi.QuizAnswer
-import uniffi.waystation_ffi.QuizResult
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.WaystationConfig
-import uniffi.waystation_ffi.WaystationException
-import uniffi.waystation_ffi.demoPublisherKey
+import org.waystation.core.*
 
 /**
  * Safety training through the Kotlin bindings, on the signed training pack in `data/training`.

@@ -20,26 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.CsvSource
 import org.junit.jupiter.params.provider.NullSource
 import org.junit.jupiter.params.provider.ValueSource
-import uniffi.waystation_ffi.Coordinate
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.InternalException
-import uniffi.waystation_ffi.NearestQuery
-import uniffi.waystation_ffi.OpenStatus
-import uniffi.waystation_ffi.Service
-import uniffi.waystation_ffi.StationFilter
-import uniffi.waystation_ffi.StationHit
-import uniffi.waystation_ffi.TrustedPublisherKey
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.WaystationConfig
-import uniffi.waystation_ffi.WaystationException
-import uniffi.waystation_ffi.allServices
-import uniffi.waystation_ffi.convertCoordinate
-import uniffi.waystation_ffi.demoPublisherKey
-import uniffi.waystation_ffi.diagnosticsForcePanic
-import uniffi.waystation_ffi.geodesicDistance
-import uniffi.waystation_ffi.hoursStatus
-import uniffi.waystation_ffi.parseDatum
-import uniffi.waystation_ffi.parseService
+import org.waystation.core.*
 
 /**
  * The Kotlin bindings against the real library (loaded by JNA from `jna.library.path`) and the

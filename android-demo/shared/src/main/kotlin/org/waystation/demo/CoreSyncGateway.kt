@@ -1,12 +1,8 @@
 package org.waystation.demo
 
 import java.util.concurrent.CopyOnWriteArrayList
-import uniffi.waystation_ffi.PackFetch
-import uniffi.waystation_ffi.SyncConfig
-import uniffi.waystation_ffi.SyncObserver
-import uniffi.waystation_ffi.SyncStatus
-import uniffi.waystation_ffi.WaystationException
-import uniffi.waystation_ffi.WaystationInterface
+import org.waystation.*
+import org.waystation.core.*
 
 /** Where and as whom to sync: the server's URL and the token an administrator issued. */
 data class SyncAccount(val server: String, val token: String) {

@@ -6,8 +6,8 @@ import java.time.ZoneId
 import java.time.format.TextStyle
 import java.util.Locale
 import kotlin.math.roundToLong
-import uniffi.waystation_ffi.LocalizedText
-import uniffi.waystation_ffi.OpenStatus
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * Formatting of what the screens show: distances, bearings, opening status, accuracy and

@@ -2,9 +2,8 @@ package org.waystation.demo
 
 import java.time.Duration
 import java.time.Instant
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.LocationFix
-import uniffi.waystation_ffi.ReportRules
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * A position as the platform's location API gave it, before it reaches the core: Android's
@@ -27,7 +26,7 @@ data class PlatformFix(
     val provider: String?,
     val datum: Datum = Datum.WGS84,
 ) {
-    /** The fix for [uniffi.waystation_ffi.WaystationInterface.setReportPosition]. */
+    /** The fix for [org.waystation.WaystationInterface.setReportPosition]. */
     fun toLocationFix(): LocationFix = LocationFix(
         lat = lat,
         lon = lon,

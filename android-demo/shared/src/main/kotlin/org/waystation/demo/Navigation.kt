@@ -2,9 +2,8 @@ package org.waystation.demo
 
 import java.net.URLEncoder
 import java.util.Locale
-import uniffi.waystation_ffi.Coordinate
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.convertCoordinate
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * "Go there": handing a station to the map apps riders in China actually use, each in the

@@ -2,15 +2,8 @@ package org.waystation.demo
 
 import java.time.Clock
 import java.time.Instant
-import uniffi.waystation_ffi.CaseEventKind
-import uniffi.waystation_ffi.CaseRole
-import uniffi.waystation_ffi.CaseStatus
-import uniffi.waystation_ffi.Open311Status
-import uniffi.waystation_ffi.OutboxState
-import uniffi.waystation_ffi.Report
-import uniffi.waystation_ffi.ReportStatus
-import uniffi.waystation_ffi.WaystationInterface
-import uniffi.waystation_ffi.reportCategories
+import org.waystation.*
+import org.waystation.core.*
 
 /** Where a submitted report is on its way to the server. */
 enum class Delivery { DRAFT, WAITING, SENT, REFUSED, WITHDRAWN }

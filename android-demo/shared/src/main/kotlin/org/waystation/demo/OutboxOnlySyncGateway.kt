@@ -1,9 +1,8 @@
 package org.waystation.demo
 
 import java.util.concurrent.CopyOnWriteArrayList
-import uniffi.waystation_ffi.OutboxState
-import uniffi.waystation_ffi.ReportStatus
-import uniffi.waystation_ffi.WaystationInterface
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * A [SyncGateway] for a core without sync: the status counts what waits in the local outbox

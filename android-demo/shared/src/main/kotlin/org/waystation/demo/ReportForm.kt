@@ -3,15 +3,8 @@ package org.waystation.demo
 import java.time.Clock
 import java.time.Duration
 import java.time.Instant
-import uniffi.waystation_ffi.DuplicateRules
-import uniffi.waystation_ffi.Report
-import uniffi.waystation_ffi.ReportPatch
-import uniffi.waystation_ffi.ReportRules
-import uniffi.waystation_ffi.ReportStatus
-import uniffi.waystation_ffi.WaystationException
-import uniffi.waystation_ffi.WaystationInterface
-import uniffi.waystation_ffi.defaultReportRules
-import uniffi.waystation_ffi.reportCategories
+import org.waystation.*
+import org.waystation.core.*
 
 /** The free-text fields of a report draft. */
 enum class ReportField(val coreName: String) {

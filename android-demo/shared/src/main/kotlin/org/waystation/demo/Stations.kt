@@ -1,14 +1,8 @@
 package org.waystation.demo
 
 import java.time.Clock
-import uniffi.waystation_ffi.Coordinate
-import uniffi.waystation_ffi.NearestQuery
-import uniffi.waystation_ffi.OpenStatus
-import uniffi.waystation_ffi.Service
-import uniffi.waystation_ffi.StationFilter
-import uniffi.waystation_ffi.StationHit
-import uniffi.waystation_ffi.WaystationInterface
-import uniffi.waystation_ffi.allServices
+import org.waystation.*
+import org.waystation.core.*
 
 /** A service the rider can filter on, with its label in the interface language. */
 data class ServiceChoice(val service: Service, val label: String, val selected: Boolean)

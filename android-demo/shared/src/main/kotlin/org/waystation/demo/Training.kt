@@ -1,10 +1,7 @@
 package org.waystation.demo
 
-import uniffi.waystation_ffi.LessonView
-import uniffi.waystation_ffi.QuestionKind
-import uniffi.waystation_ffi.QuizAnswer
-import uniffi.waystation_ffi.QuizView
-import uniffi.waystation_ffi.WaystationInterface
+import org.waystation.*
+import org.waystation.core.*
 
 /** A course in the course list. */
 data class CourseRow(

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import uniffi.waystation_ffi.OutboxState
-import uniffi.waystation_ffi.Waystation
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The sync screen, the coordinator and the background worker's decisions on the core's real

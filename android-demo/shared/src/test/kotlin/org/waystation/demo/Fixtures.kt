@@ -10,11 +10,8 @@ import java.time.ZoneOffset
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
-import uniffi.waystation_ffi.Coordinate
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.WaystationConfig
-import uniffi.waystation_ffi.demoPublisherKey
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * What the tests share: the real library (JNA loads it from `jna.library.path`), a fresh data

@@ -6,8 +6,8 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.CsvSource
-import uniffi.waystation_ffi.LocalizedText
-import uniffi.waystation_ffi.OpenStatus
+import org.waystation.*
+import org.waystation.core.*
 
 class FormattingTest {
     @ParameterizedTest

@@ -6,8 +6,8 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.defaultReportRules
+import org.waystation.*
+import org.waystation.core.*
 
 class LocationTest {
     private val now = Instant.parse("2026-12-02T03:00:00Z")

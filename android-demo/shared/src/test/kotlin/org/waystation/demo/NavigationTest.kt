@@ -5,8 +5,8 @@ import java.net.URLDecoder
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.convertCoordinate
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The "navigate" hand-offs as plain data: which apps are offered, and every URI's coordinates

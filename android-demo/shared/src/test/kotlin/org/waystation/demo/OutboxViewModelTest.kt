@@ -9,11 +9,8 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
-import uniffi.waystation_ffi.CaseEventKind
-import uniffi.waystation_ffi.CaseRole
-import uniffi.waystation_ffi.OutboxState
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.reportCategories
+import org.waystation.*
+import org.waystation.core.*
 
 /** The outbox and case timelines over the real core. */
 class OutboxViewModelTest {
@@ -105,7 +102,7 @@ class OutboxViewModelTest {
 
     @Test
     fun `labels exist in both languages for every status, role and event`() {
-        uniffi.waystation_ffi.CaseStatus.entries.forEach {
+        org.waystation.core.CaseStatus.entries.forEach {
             assertFalse(caseStatusLabel(it, Lang.ZH).isBlank()); assertFalse(caseStatusLabel(it, Lang.EN).isBlank())
         }
         CaseRole.entries.forEach { assertFalse(roleLabel(it, Lang.ZH) == roleLabel(it, Lang.EN)) }

@@ -13,11 +13,8 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import uniffi.waystation_ffi.OutboxState
-import uniffi.waystation_ffi.ReportStatus
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.WaystationException
-import uniffi.waystation_ffi.reportCategories
+import org.waystation.*
+import org.waystation.core.*
 
 /** The report draft form over the real core: autosave, location, photo, check, submit. */
 class ReportFormTest {

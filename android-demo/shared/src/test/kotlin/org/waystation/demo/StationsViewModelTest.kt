@@ -9,12 +9,8 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
-import uniffi.waystation_ffi.NearestQuery
-import uniffi.waystation_ffi.OpenStatus
-import uniffi.waystation_ffi.Service
-import uniffi.waystation_ffi.StationFilter
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.allServices
+import org.waystation.*
+import org.waystation.core.*
 
 /** The station screen over the real core and the signed Xi'an sample pack. */
 class StationsViewModelTest {

@@ -14,9 +14,8 @@ import org.junit.jupiter.api.Assertions.assertInstanceOf
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
-import uniffi.waystation_ffi.OutboxState
-import uniffi.waystation_ffi.ReportStatus
-import uniffi.waystation_ffi.Waystation
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The coordinator with the real core underneath: the status comes from the real outbox.

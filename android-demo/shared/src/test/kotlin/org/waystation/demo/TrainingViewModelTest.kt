@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import uniffi.waystation_ffi.Waystation
+import org.waystation.*
+import org.waystation.core.*
 
 /** Training screens over the real core and the signed training pack. */
 class TrainingViewModelTest {

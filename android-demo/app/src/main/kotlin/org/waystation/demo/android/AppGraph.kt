@@ -15,9 +15,8 @@ import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncAccountStore
 import org.waystation.demo.SyncPreferences
 import org.waystation.demo.TokenKey
-import uniffi.waystation_ffi.Waystation
-import uniffi.waystation_ffi.WaystationConfig
-import uniffi.waystation_ffi.demoPublisherKey
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The app's long-lived objects, made once by the Application class (WaystationDemoApp, in

@@ -15,9 +15,8 @@ import org.waystation.demo.StationsScreen
 import org.waystation.demo.StationsViewModel
 import org.waystation.demo.formatAccuracy
 import org.waystation.demo.mapHandoffs
-import uniffi.waystation_ffi.Coordinate
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.OpenStatus
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * Nearest open stations: service filters, "open now", distance and bearing from the rider, and

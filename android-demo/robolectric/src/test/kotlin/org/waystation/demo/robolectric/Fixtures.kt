@@ -14,8 +14,8 @@ import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.robolectric.Robolectric
 import org.waystation.demo.android.AppGraph
-import uniffi.waystation_ffi.Coordinate
-import uniffi.waystation_ffi.Datum
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The base of the screen tests: Robolectric makes a new [RobolectricApp] (and so a new data

@@ -25,8 +25,8 @@ import org.waystation.demo.android.CaseActivity
 import org.waystation.demo.android.OutboxActivity
 import org.waystation.demo.android.PhotoProvider
 import org.waystation.demo.android.ReportActivity
-import uniffi.waystation_ffi.ReportStatus
-import uniffi.waystation_ffi.reportCategories
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The report screen filled in through its views (category, description, a GPS fix from the

@@ -18,12 +18,8 @@ import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import org.waystation.demo.android.StationsActivity
-import uniffi.waystation_ffi.Datum
-import uniffi.waystation_ffi.NearestQuery
-import uniffi.waystation_ffi.StationFilter
-import uniffi.waystation_ffi.StationHit
-import uniffi.waystation_ffi.allServices
-import uniffi.waystation_ffi.convertCoordinate
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The Stations screen, in English: the nearest stations from the demo position, the service
@@ -35,7 +31,7 @@ import uniffi.waystation_ffi.convertCoordinate
 @Config(qualifiers = "en-rUS")
 class StationsScreenTest : ScreenTest() {
     /** What the core answers for the screen's query from the Bell Tower at the fixed time. */
-    private fun expected(openOnly: Boolean, services: List<uniffi.waystation_ffi.Service> = emptyList()): List<StationHit> =
+    private fun expected(openOnly: Boolean, services: List<org.waystation.core.Service> = emptyList()): List<StationHit> =
         graph.also { it.ensurePacks() }.core.nearestStations(
             NearestQuery(BELL_TOWER, 10u, StationFilter(services = services, openOnly = openOnly), RobolectricApp.NOW),
         )

@@ -20,7 +20,8 @@ import org.waystation.demo.ReportField
 import org.waystation.demo.ReportForm
 import org.waystation.demo.SubmitResult
 import org.waystation.demo.android.SyncActivity
-import uniffi.waystation_ffi.OutboxState
+import org.waystation.*
+import org.waystation.core.*
 
 /**
  * The sync screen with a submitted report waiting: not set up, then a failure with the server

@@ -47,7 +47,7 @@ class Tour(private val test: ScreenTest) {
 
         // A food-safety report (merchant fields) with its problems, and a submitted one.
         val form = ReportForm(graph.core, graph.user, lang, clock = RobolectricApp.CLOCK)
-        val draft = form.start(uniffi.waystation_ffi.reportCategories().first { it.group == "food" }.code).id
+        val draft = form.start(org.waystation.reportCategories().first { it.group == "food" }.code).id
         form.edit(ReportField.DESCRIPTION, t("外卖没有食品安全封签", "No food-safety seal on the bag"))
         form.save()
         val sent = ReportForm(graph.core, graph.user, lang, clock = RobolectricApp.CLOCK)
