@@ -20,6 +20,7 @@ pub mod sync;
 pub mod training;
 #[cfg(feature = "uniffi")]
 mod uniffi_support;
+pub mod util;
 
 // The core's own uniffi component: its plain types, for the FFI crate (uniffi_support).
 #[cfg(feature = "uniffi")]

@@ -1,10 +1,25 @@
-//! Content-addressed files in the data directory: report photos (`photos/`) and training
-//! images (`training-images/`), each named by the SHA-256 of its bytes.
+//! Content-addressed files in the data directory: report photos ([`PHOTO_DIR`]) and training
+//! images ([`TRAINING_IMAGE_DIR`]), each named by the SHA-256 of its bytes.
+//!
+//! The folder names live here, with the writer, rather than in reports and training: the
+//! photo sweep (reports) clears the temporary files of both folders, and training must not
+//! depend on reports for that, nor reports on training.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::util::hash::is_sha256_hex;
+
+/// Folder of report photos in the data directory.
+pub const PHOTO_DIR: &str = "photos";
+
+/// Folder of training images in the data directory.
+pub const TRAINING_IMAGE_DIR: &str = "training-images";
+
+/// Every folder [`write_blob`] writes to: the ones whose leftover temporary files a sweep
+/// clears.
+pub const BLOB_DIRS: [&str; 2] = [PHOTO_DIR, TRAINING_IMAGE_DIR];
 
 /// The file `data_dir/folder/sha256`. Refuses anything but a SHA-256 in lowercase hex, naming
 /// the `what` it was given as.
@@ -14,7 +29,7 @@ pub(crate) fn blob_path(
     sha256: &str,
     what: &str,
 ) -> Result<PathBuf> {
-    if !crate::sync::protocol::is_sha256_hex(sha256) {
+    if !is_sha256_hex(sha256) {
         return Err(Error::invalid(format!(
             "{what} id must be a SHA-256 in lowercase hex (64 characters)"
         )));
@@ -31,6 +46,12 @@ pub(crate) fn write_blob(
     sha256: &str,
     bytes: &[u8],
 ) -> Result<PathBuf> {
+    // The photo sweep clears leftover temporary files in BLOB_DIRS only.
+    if !BLOB_DIRS.contains(&folder) {
+        return Err(Error::Internal(format!(
+            "blob folder {folder:?} is not one of {BLOB_DIRS:?}"
+        )));
+    }
     let path = blob_path(data_dir, folder, sha256, "stored file")?;
     let dir = data_dir.join(folder);
     if path.exists() {
@@ -68,4 +89,39 @@ pub(crate) fn write_blob(
         return Err(e.into());
     }
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blob_is_written_once_under_its_hash_in_a_known_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let sha = crate::util::hash::sha256_hex(b"photo");
+        let path = write_blob(dir.path(), PHOTO_DIR, &sha, b"photo").unwrap();
+        assert_eq!(path, dir.path().join(PHOTO_DIR).join(&sha));
+        assert_eq!(std::fs::read(&path).unwrap(), b"photo");
+        // Written again: the file there is kept, no temporary file is left.
+        write_blob(dir.path(), PHOTO_DIR, &sha, b"photo").unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path().join(PHOTO_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(&sha)]);
+    }
+
+    #[test]
+    fn a_name_that_is_not_a_sha256_or_a_folder_the_sweep_does_not_know_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = blob_path(dir.path(), PHOTO_DIR, "../../etc/passwd", "photo").unwrap_err();
+        assert!(
+            err.to_string().contains("photo id must be a SHA-256"),
+            "{err}"
+        );
+        let sha = crate::util::hash::sha256_hex(b"x");
+        let err = write_blob(dir.path(), "elsewhere", &sha, b"x").unwrap_err();
+        assert!(err.to_string().contains("\"elsewhere\""), "{err}");
+        assert!(!dir.path().join("elsewhere").exists());
+    }
 }
