@@ -109,7 +109,7 @@ impl Device {
     fn sync(&self, http: &ReqwestTransport) -> Result<SyncReport> {
         let r = self
             .ws
-            .sync_now(&self.settings, http)
+            .sync().run(&self.settings, http, &waystation_core::CancelToken::never())
             .with_context(|| format!("{} could not sync", self.name))?;
         say(
             self.name,
@@ -285,7 +285,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             report.district.as_deref().unwrap_or("?")
         ),
     );
-    let s = rider.ws.sync_status()?;
+    let s = rider.ws.sync().status()?;
     say(
         rider.name,
         format!(

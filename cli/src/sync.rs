@@ -113,8 +113,8 @@ impl ServerArgs {
 pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
     match &cmd.sub {
         Some(SyncSub::Status { json }) => {
-            let status = ws.sync_status()?;
-            let refusals = ws.sync_refusals()?;
+            let status = ws.sync().status()?;
+            let refusals = ws.sync().refusals()?;
             if *json {
                 println!(
                     "{}",
@@ -126,7 +126,7 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             Ok(())
         }
         Some(SyncSub::Dismiss { doc_id }) => {
-            ws.dismiss_sync_refusal(doc_id)?;
+            ws.sync().dismiss(doc_id)?;
             println!("dismissed: {doc_id}");
             Ok(())
         }
@@ -136,7 +136,7 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             json,
         }) => {
             let (settings, transport) = server.connect()?;
-            let path = ws.fetch_report_photo(&settings, &transport, sha256)?;
+            let path = ws.reports().fetch_photo(&settings, &transport, sha256, &waystation_core::CancelToken::never())?;
             if *json {
                 println!("{}", json!({ "sha256": sha256, "path": path }));
             } else {
@@ -147,15 +147,19 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
         None => {
             let (settings, transport) = cmd.server.connect()?;
             let packs = if cmd.packs {
-                Some(ws.fetch_packs(&settings, &transport)?)
+                Some(ws.packs().fetch(
+                    &settings,
+                    &transport,
+                    &waystation_core::CancelToken::never(),
+                )?)
             } else {
                 None
             };
-            let report = ws.sync_now(&settings, &transport)?;
-            let status = ws.sync_status()?;
+            let report = ws.sync().run(&settings, &transport, &waystation_core::CancelToken::never())?;
+            let status = ws.sync().status()?;
             if cmd.json {
                 let mut v = report_json(&report);
-                v["status"] = status_json(&status, &ws.sync_refusals()?);
+                v["status"] = status_json(&status, &ws.sync().refusals()?);
                 if let Some(p) = packs {
                     v["packs"] = json!({
                         "stations": p.stations,

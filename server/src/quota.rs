@@ -39,7 +39,7 @@ pub struct Quotas {
 /// (400 photos of the largest size, far more of the usual 100–500 KB ones), 500 photos waiting
 /// for their report, kept for 7 days. A device sends its photos in batches tied to the reports
 /// of one sync request, at most 64 a request
-/// (`waystation_core::sync::client::MAX_PHOTOS_PER_REQUEST`), so an honest backlog keeps far
+/// (`waystation_core::sync::MAX_PHOTOS_PER_REQUEST`), so an honest backlog keeps far
 /// fewer than 500 unlinked at a time; the margin covers requests that failed after their
 /// photos went up, whose photos wait for the retry.
 pub const DEFAULT_QUOTAS: Quotas = Quotas {

@@ -84,7 +84,7 @@ impl Phone {
     }
 
     fn try_sync(&self) -> waystation_core::Result<SyncReport> {
-        self.f.ws.sync_now(&self.settings, &Loopback(http_client()))
+        self.f.ws.sync().run(&self.settings, &Loopback(http_client()), &waystation_core::CancelToken::never())
     }
 
     fn sync(&self) -> SyncReport {

@@ -4,7 +4,7 @@
 //! submitted reports. All start together (a barrier); each makes 5 syncs: the first sends its
 //! reports, the next ones find nothing or little to do (a new report before the 3rd). Bounded:
 //! 200 × 5 syncs, and the run fails after 180 s. Prints p50, p99 and max latency of one
-//! `sync_now` (end to end: local store, HTTP, server), the throughput, and the errors, which
+//! `ws.sync().run` (end to end: local store, HTTP, server), the throughput, and the errors, which
 //! must be 0.
 //!
 //! `cargo bench -p waystation-tests --bench sync_load` (`LOAD_CLIENTS`, `LOAD_SYNCS` change the
@@ -14,7 +14,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use waystation_core::sync::{ReqwestTransport, SyncSettings};
-use waystation_core::{Config, Waystation};
+use waystation_core::{Options, Waystation};
 use waystation_server::Role;
 use waystation_tests::reports::submitted_road_report;
 
@@ -53,7 +53,7 @@ fn main() {
     let devices: Vec<(tempfile::TempDir, Waystation)> = (0..clients)
         .map(|i| {
             let d = tempfile::tempdir().unwrap();
-            let ws = Waystation::open(d.path(), Config::default()).unwrap();
+            let ws = Waystation::open(d.path(), Options::default()).unwrap();
             for k in 0..3 {
                 submitted_road_report(&ws, &format!("rider-{i}"), k);
             }
@@ -90,7 +90,7 @@ fn main() {
                         submitted_road_report(ws, &format!("rider-{i}"), 10 + s);
                     }
                     let t = Instant::now();
-                    match ws.sync_now(&settings, &http) {
+                    match ws.sync().run(&settings, &http, &waystation_core::CancelToken::never()) {
                         Ok(r) if r.complete => latencies.lock().unwrap().push(t.elapsed()),
                         Ok(r) => errors
                             .lock()
@@ -99,7 +99,7 @@ fn main() {
                         Err(e) => errors.lock().unwrap().push(format!("client {i}: {e}")),
                     }
                 }
-                let left = ws.sync_status().unwrap().pending_documents;
+                let left = ws.sync().status().unwrap().pending_documents;
                 if left != 0 {
                     errors
                         .lock()

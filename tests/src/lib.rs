@@ -362,6 +362,8 @@ pub fn webp_with_metadata() -> Vec<u8> {
 }
 
 /// Fixtures shared by the hazard-report test files.
+pub mod net;
+
 pub mod reports {
     use chrono::{DateTime, Utc};
     use std::path::Path;

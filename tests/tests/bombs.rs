@@ -22,7 +22,7 @@ use waystation_core::sync::protocol::{self, SyncResponse};
 use waystation_core::sync::{
     HttpRequest, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
 };
-use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_core::{Options, Error, FixedClock, Waystation};
 use waystation_server::{Admin, Role, ServerConfig};
 
 /// Memory growth allowed while the device refuses a bomb.
@@ -190,7 +190,7 @@ fn device_refuses(bomb: Vec<u8>) {
         .unwrap();
     let data = dir.path().join("device");
     std::fs::create_dir(&data).unwrap();
-    let ws = Waystation::open_with_clock(&data, Config::default(), clock.clone()).unwrap();
+    let ws = Waystation::open_with_clock(&data, Options::default(), clock.clone()).unwrap();
     let id = waystation_tests::reports::submitted_road_report(&ws, "rider-1", 1);
 
     let relay = hostile_relay(server.url(), bombs::sync_message(&[bomb]));
@@ -203,11 +203,11 @@ fn device_refuses(bomb: Vec<u8>) {
         };
         s
     };
-    let report_before = ws.report(&id).unwrap();
+    let report_before = ws.reports().get(&id).unwrap();
     let stored_before = everything_stored(&data);
     let before = reset_peak_memory();
     let err = ws
-        .sync_now(&settings(&format!("http://{relay}")), &http())
+        .sync().run(&settings(&format!("http://{relay}")), &http(), &waystation_core::CancelToken::never())
         .unwrap_err();
     let growth = peak_memory().saturating_sub(before);
     let Error::Server { message, .. } = &err else {
@@ -220,7 +220,7 @@ fn device_refuses(bomb: Vec<u8>) {
         "memory grew by {} MB refusing a bomb",
         growth >> 20
     );
-    assert_eq!(ws.report(&id).unwrap(), report_before);
+    assert_eq!(ws.reports().get(&id).unwrap(), report_before);
     let stored_after = everything_stored(&data);
     // The sync's own bookkeeping (when it last ran, its last error) may change; no document,
     // report, outbox entry or shared-heads record does.
@@ -233,9 +233,9 @@ fn device_refuses(bomb: Vec<u8>) {
     assert_eq!(data_rows(&stored_after), data_rows(&stored_before));
 
     // The real server, honestly: the report syncs.
-    let r = ws.sync_now(&settings(&server.url()), &http()).unwrap();
+    let r = ws.sync().run(&settings(&server.url()), &http(), &waystation_core::CancelToken::never()).unwrap();
     assert!(r.complete, "{r:?}");
-    assert_eq!(ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(ws.sync().status().unwrap().pending_documents, 0);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use waystation_core::store::documents::{self, DocumentKey};
 use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncReport, SyncSettings};
-use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_core::{Options, Error, FixedClock, Waystation};
 use waystation_server::{Role, ServerConfig, ServerHandle};
 use waystation_tests::reports::noon;
 use waystation_tests::{quiz_answers, real_training_payload, sign_training};
@@ -63,13 +63,13 @@ struct Phone {
 impl Phone {
     fn new(net: &Net, token: &str) -> Phone {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let config = Options {
             trusted_keys: waystation_tests::trusted(),
-            ..Config::default()
+            ..Options::default()
         };
         let clock = Arc::new(FixedClock::new(noon()));
         let ws = Waystation::open_with_clock(dir.path(), config, clock).unwrap();
-        ws.import_training_pack(&sign_training(&real_training_payload()))
+        ws.packs().import_training(&sign_training(&real_training_payload()))
             .unwrap();
         let mut settings =
             SyncSettings::new(&format!("http://{}", net.server.addr()), token).unwrap();
@@ -87,7 +87,7 @@ impl Phone {
 
     fn sync(&self) -> SyncReport {
         let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
-        let r = self.ws.sync_now(&self.settings, &http).unwrap();
+        let r = self.ws.sync().run(&self.settings, &http, &waystation_core::CancelToken::never()).unwrap();
         assert!(r.complete, "{r:?}");
         r
     }
@@ -139,13 +139,13 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
 
     // The rider fails the quiz once on their phone, and syncs.
     let honest = Phone::new(&net, &token);
-    let quiz = honest.ws.training_courses(RIDER).unwrap()[0]
+    let quiz = honest.ws.training().courses(RIDER).unwrap()[0]
         .quiz_id
         .clone()
         .unwrap();
     let failed = honest
         .ws
-        .answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
+        .training().answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
         .unwrap();
     assert!(!failed.passed);
     honest.sync();
@@ -154,7 +154,7 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
     let deleting = Phone::new(&net, &token);
     deleting.sync();
     assert_eq!(
-        deleting.ws.training_progress(RIDER).unwrap().attempts.len(),
+        deleting.ws.training().progress(RIDER).unwrap().attempts.len(),
         1
     );
     deleting.tamper(|doc| {
@@ -207,7 +207,7 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
     let fresh = Phone::new(&net, &token);
     fresh.sync();
     for p in [&honest, &fresh] {
-        let progress = p.ws.training_progress(RIDER).unwrap();
+        let progress = p.ws.training().progress(RIDER).unwrap();
         assert_eq!(progress.attempts.len(), 1, "the failed attempt is kept");
         let best = progress.best(&quiz).unwrap();
         assert_eq!(
@@ -218,11 +218,11 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
     // An honest new attempt from the first phone still syncs.
     honest
         .ws
-        .answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, true))
+        .training().answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, true))
         .unwrap();
     assert!(honest.sync().refused.is_empty());
     fresh.sync();
-    assert_eq!(fresh.ws.training_progress(RIDER).unwrap().attempts.len(), 2);
+    assert_eq!(fresh.ws.training().progress(RIDER).unwrap().attempts.len(), 2);
 }
 
 /// The same rules hold when a copy of the progress is handed over directly (another device's
@@ -232,31 +232,31 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
 #[test]
 fn a_handed_over_progress_copy_cannot_delete_results_or_inflate_without_bound() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let config = Options {
         trusted_keys: waystation_tests::trusted(),
-        ..Config::default()
+        ..Options::default()
     };
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
     let payload = real_training_payload();
-    ws.import_training_pack(&sign_training(&payload)).unwrap();
-    let quiz = ws.training_courses(RIDER).unwrap()[0]
+    ws.packs().import_training(&sign_training(&payload)).unwrap();
+    let quiz = ws.training().courses(RIDER).unwrap()[0]
         .quiz_id
         .clone()
         .unwrap();
-    ws.answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
+    ws.training().answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
         .unwrap();
-    let before = ws.training_progress(RIDER).unwrap();
+    let before = ws.training().progress(RIDER).unwrap();
     let stored = || documents::document_bytes(&ws.store().read(), PROGRESS).unwrap();
     let bytes_before = stored();
 
     // A copy of this very progress with the attempt deleted.
     let mut copy =
-        automerge::AutoCommit::load(&ws.progress_document_bytes(RIDER).unwrap()).unwrap();
+        automerge::AutoCommit::load(&ws.training().progress_document_bytes(RIDER).unwrap()).unwrap();
     let map = attempts_map(&copy);
     let id = copy.keys(&map).next().unwrap();
     copy.delete(&map, id.as_str()).unwrap();
-    let err = ws.merge_progress_from(RIDER, &copy.save()).unwrap_err();
+    let err = ws.training().merge_progress_from(RIDER, &copy.save()).unwrap_err();
     assert!(
         matches!(&err, Error::InvalidInput(m) if m.contains("removes a recorded quiz attempt")),
         "{err:?}"
@@ -270,12 +270,12 @@ fn a_handed_over_progress_copy_cannot_delete_results_or_inflate_without_bound() 
     for i in 0..4 {
         bomb[4 + i] = u8::from_str_radix(&checksum[2 * i..2 * i + 2], 16).unwrap();
     }
-    let err = ws.merge_progress_from(RIDER, &bomb).unwrap_err();
+    let err = ws.training().merge_progress_from(RIDER, &bomb).unwrap_err();
     assert!(
         matches!(&err, Error::InvalidInput(m) if m.contains("inflates to more than")),
         "{err:?}"
     );
 
-    assert_eq!(ws.training_progress(RIDER).unwrap(), before);
+    assert_eq!(ws.training().progress(RIDER).unwrap(), before);
     assert_eq!(stored(), bytes_before, "nothing stored changed");
 }

@@ -18,7 +18,7 @@ use waystation_core::reports::erasure::ERASED_USER;
 use waystation_core::reports::{CaseEventKind, CaseRole, ReportPatch, ReportRules};
 use waystation_core::store::documents;
 use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncSettings};
-use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_core::{Options, Error, FixedClock, Waystation};
 use waystation_server::{Role, ServerConfig, ServerHandle};
 use waystation_tests::reports::{draft_at, noon};
 
@@ -70,9 +70,9 @@ struct Device {
 impl Device {
     fn new(net: &Net, token: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let config = Options {
             trusted_keys: waystation_tests::trusted(),
-            ..Config::default()
+            ..Options::default()
         };
         let clock = Arc::new(FixedClock::new(noon()));
         let ws = Waystation::open_with_clock(dir.path(), config, clock.clone()).unwrap();
@@ -99,7 +99,7 @@ impl Device {
 
     fn try_sync(&self) -> Result<waystation_core::sync::SyncReport, Error> {
         let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
-        self.ws.sync_now(&self.settings, &http)
+        self.ws.sync().run(&self.settings, &http, &waystation_core::CancelToken::never())
     }
 
     fn sync(&self) {
@@ -146,7 +146,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     let id = draft_at(&rider.ws, RIDER, "food.seal", LAT, LON);
     rider
         .ws
-        .update_report_draft(
+        .reports().update_draft(
             &id,
             &ReportPatch {
                 district: Some(YANTA.into()),
@@ -156,7 +156,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         .unwrap();
     let photo = rider
         .ws
-        .attach_report_photo(
+        .reports().attach_photo(
             &id,
             &waystation_tests::jpeg_with_metadata(60),
             &ReportRules::default(),
@@ -164,17 +164,17 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         .unwrap();
     rider
         .ws
-        .submit_report(RIDER, &id, &ReportRules::default())
+        .reports().submit(RIDER, &id, &ReportRules::default())
         .unwrap();
     rider
         .ws
-        .import_training_pack(&waystation_tests::sign_training(
+        .packs().import_training(&waystation_tests::sign_training(
             &waystation_tests::real_training_payload(),
         ))
         .unwrap();
     rider
         .ws
-        .complete_lesson(RIDER, "food-safety-delivery/seals")
+        .training().complete_lesson(RIDER, "food-safety-delivery/seals")
         .unwrap();
     rider.sync();
 
@@ -183,7 +183,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     staff
         .at(10)
         .ws
-        .record_case_event(
+        .cases().record(
             &id,
             "staff-1",
             CaseRole::StationStaff,
@@ -195,7 +195,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     sup.sync();
     sup.at(20)
         .ws
-        .record_case_event(
+        .cases().record(
             &id,
             "sup-1",
             CaseRole::Supervisor,
@@ -207,13 +207,13 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     staff.sync();
     let report_doc = format!("report:{id}");
     let case_doc = format!("case:{id}");
-    assert!(staff.ws.report(&id).unwrap().author == RIDER);
+    assert!(staff.ws.reports().get(&id).unwrap().author == RIDER);
     assert!(server_files_contain(&net.db, RIDER.as_bytes()));
 
     // Before it syncs again, the supervisor writes on the old history.
     sup.at(30)
         .ws
-        .record_case_event(
+        .cases().record(
             &id,
             "sup-1",
             CaseRole::Supervisor,
@@ -239,7 +239,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
 
     // The staff device replaces its copies at its next sync.
     staff.sync();
-    let report = staff.ws.report(&id).unwrap();
+    let report = staff.ws.reports().get(&id).unwrap();
     assert_eq!(report.author, ERASED_USER);
     assert_eq!(report.district.as_deref(), Some(YANTA));
     assert_eq!(report.photos[0].sha256, photo.sha256);
@@ -247,11 +247,11 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
     let path = staff
         .ws
-        .fetch_report_photo(&staff.settings, &http, &photo.sha256)
+        .reports().fetch_photo(&staff.settings, &http, &photo.sha256, &waystation_core::CancelToken::never())
         .unwrap();
     assert!(path.is_file());
     assert!((report.position.unwrap().lat - LAT).abs() < 1e-9);
-    let case = staff.ws.case(&id).unwrap();
+    let case = staff.ws.cases().get(&id).unwrap();
     let actors: Vec<(&str, &str)> = case
         .timeline
         .iter()
@@ -264,13 +264,13 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     // The supervisor's change on the old history is refused, its copy replaced: the erased
     // history does not come back through it.
     sup.sync();
-    assert_eq!(sup.ws.report(&id).unwrap().author, ERASED_USER);
+    assert_eq!(sup.ws.reports().get(&id).unwrap().author, ERASED_USER);
     assert!(!sup.history_names(&report_doc, RIDER));
     assert!(!sup.history_names(&case_doc, RIDER));
     // The note it wrote offline on the old history is written again on the new one and sent.
     let notes: Vec<Option<String>> = sup
         .ws
-        .case(&id)
+        .cases().get(&id)
         .unwrap()
         .timeline
         .into_iter()
@@ -281,13 +281,13 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         [None, Some("已到现场".into()), Some("复查".into())],
         "nothing the supervisor wrote is lost"
     );
-    assert_eq!(sup.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(sup.ws.sync().status().unwrap().pending_documents, 0);
     assert!(!server_files_contain(&net.db, RIDER.as_bytes()));
 
     // The case goes on, on the new history, and reaches every follow-up device.
     sup.at(40)
         .ws
-        .record_case_event(
+        .cases().record(
             &id,
             "sup-1",
             CaseRole::Supervisor,
@@ -300,7 +300,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     staff.sync();
     let kinds: Vec<&str> = staff
         .ws
-        .case(&id)
+        .cases().get(&id)
         .unwrap()
         .timeline
         .iter()
@@ -308,7 +308,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         .collect();
     assert_eq!(kinds, ["acknowledge", "note", "note", "resolve"]);
     assert_eq!(
-        staff.ws.sync_status().unwrap().pending_documents,
+        staff.ws.sync().status().unwrap().pending_documents,
         0,
         "nothing left pending"
     );
@@ -318,7 +318,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     sup.sync();
     let actors: Vec<String> = sup
         .ws
-        .case(&id)
+        .cases().get(&id)
         .unwrap()
         .timeline
         .into_iter()

@@ -26,7 +26,7 @@ use waystation_core::sync::{
     HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
     TransportError,
 };
-use waystation_core::{Clock, Config, Error, FixedClock, Waystation};
+use waystation_core::{Clock, Options, Error, FixedClock, Waystation};
 use waystation_server::{Role, ServerHandle};
 use waystation_tests::SplitMix;
 use waystation_tests::reports::draft_at;
@@ -108,7 +108,7 @@ impl Device {
     fn new(url: &str, token: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(FixedClock::new(at("2026-11-29T08:00:00Z")));
-        let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock.clone()).unwrap();
+        let ws = Waystation::open_with_clock(dir.path(), Options::default(), clock.clone()).unwrap();
         let mut settings = SyncSettings::new(url, token).unwrap();
         settings.retry = RetryPolicy {
             attempts: 2,
@@ -127,7 +127,7 @@ impl Device {
         &self,
         t: &dyn HttpTransport,
     ) -> waystation_core::Result<waystation_core::sync::SyncReport> {
-        self.ws.sync_now(&self.settings, t)
+        self.ws.sync().run(&self.settings, t, &waystation_core::CancelToken::never())
     }
 
     fn sync(&self) -> waystation_core::sync::SyncReport {
@@ -168,7 +168,7 @@ impl Device {
 /// A submitted food-safety report with one photo, in Yanta.
 fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
     let id = draft_at(ws, author, "food.seal", 34.2225, 108.9480);
-    ws.update_report_draft(
+    ws.reports().update_draft(
         &id,
         &ReportPatch {
             district: Some(YANTA.into()),
@@ -176,13 +176,13 @@ fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
         },
     )
     .unwrap();
-    ws.attach_report_photo(
+    ws.reports().attach_photo(
         &id,
         &waystation_tests::jpeg_with_metadata(q),
         &ReportRules::default(),
     )
     .unwrap();
-    ws.submit_report(author, &id, &ReportRules::default())
+    ws.reports().submit(author, &id, &ReportRules::default())
         .unwrap();
     id
 }
@@ -329,7 +329,7 @@ fn a_captive_portal_on_the_servers_address_loses_no_photo() {
     // The portal's 200s changed nothing: the photo and the report are still pending, and the
     // status never says "nothing pending".
     assert_eq!(rider.stored(), before);
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (1, 1), "{s:?}");
 
     // The portal goes; the real server answers on the same address.
@@ -347,11 +347,11 @@ fn a_captive_portal_on_the_servers_address_loses_no_photo() {
     let r = rider.sync();
     assert_eq!((r.photos_uploaded, r.documents_sent), (1, 1), "{r:?}");
     assert_eq!(net.photos(), 1, "the photo arrived");
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
     assert!(
         matches!(
-            rider.ws.report(&id).unwrap().outbox,
+            rider.ws.reports().get(&id).unwrap().outbox,
             Some(OutboxState::Sent { .. })
         ),
         "delivered"
@@ -400,7 +400,7 @@ fn a_photo_the_server_lacks_when_its_report_arrives_is_sent_again() {
         "uploaded, then again when listed missing: {r:?}"
     );
     assert_eq!(net.photos(), 1, "the photo is on the server");
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
     // Nothing more to send.
     assert_eq!(rider.sync().photos_uploaded, 0);
@@ -510,7 +510,7 @@ fn every_kind_of_bad_sync_reply_is_a_server_error_that_changes_nothing() {
     }
     // An honest reply afterwards syncs.
     rider.sync();
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 0);
 }
 
 /// A change by the server to `doc_id` on top of what the device holds, as a reply message.
@@ -592,7 +592,7 @@ fn a_forged_edit_of_a_riders_own_report_is_refused_for_that_report_alone() {
     let other = waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 5);
     // 1. A pending report, in the same request as another one.
     let doc_id = format!("report:{pending}");
-    let shown = rider.ws.report(&pending).unwrap();
+    let shown = rider.ws.reports().get(&pending).unwrap();
     let message = forged_reply(&rider.ws, &doc_id, |d| {
         d.put(automerge::ROOT, "category", "road.junction").unwrap();
     });
@@ -607,24 +607,24 @@ fn a_forged_edit_of_a_riders_own_report_is_refused_for_that_report_alone() {
         "{}",
         r.refused[0].reason
     );
-    assert_eq!(rider.ws.report(&pending).unwrap(), shown, "nothing applied");
+    assert_eq!(rider.ws.reports().get(&pending).unwrap(), shown, "nothing applied");
     // The other report of the request reached the server.
     assert_eq!(
-        rider.ws.report(&other).unwrap().outbox,
+        rider.ws.reports().get(&other).unwrap().outbox,
         Some(OutboxState::Sent {
             at: rider.clock.now()
         })
     );
     // The refused one is still this device's news: the honest server gets it next time.
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 1);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 1);
     rider.sync();
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.refused_documents), (0, 0), "{s:?}");
-    assert_eq!(rider.ws.report(&pending).unwrap().category, shown.category);
+    assert_eq!(rider.ws.reports().get(&pending).unwrap().category, shown.category);
 
     // 2. A report the device holds synced: refused, and shown until dismissed.
     let doc_id = format!("report:{synced}");
-    let shown = rider.ws.report(&synced).unwrap();
+    let shown = rider.ws.reports().get(&synced).unwrap();
     let message = forged_reply(&rider.ws, &doc_id, |d| {
         d.put(automerge::ROOT, "category", "road.junction").unwrap();
     });
@@ -638,16 +638,16 @@ fn a_forged_edit_of_a_riders_own_report_is_refused_for_that_report_alone() {
             .collect::<Vec<_>>(),
         [doc_id.as_str()]
     );
-    assert_eq!(rider.ws.report(&synced).unwrap(), shown);
-    let refusals = rider.ws.sync_refusals().unwrap();
+    assert_eq!(rider.ws.reports().get(&synced).unwrap(), shown);
+    let refusals = rider.ws.sync().refusals().unwrap();
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert!(refusals[0].reason.contains("only withdrawal"));
-    rider.ws.dismiss_sync_refusal(&doc_id).unwrap();
-    assert!(rider.ws.sync_refusals().unwrap().is_empty());
+    rider.ws.sync().dismiss(&doc_id).unwrap();
+    assert!(rider.ws.sync().refusals().unwrap().is_empty());
     // The next honest sync has nothing to do, and the report never changed.
     let r = rider.sync();
     assert!(r.refused.is_empty(), "{r:?}");
-    assert_eq!(rider.ws.report(&synced).unwrap(), shown);
+    assert_eq!(rider.ws.reports().get(&synced).unwrap(), shown);
 }
 
 /// Issue 11 follow-up: a server's change to the rider's training progress passes the server's
@@ -661,19 +661,19 @@ fn a_server_cannot_delete_or_rewrite_a_riders_quiz_results() {
     let token = net.user("rider-1", Role::Rider, &[]);
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at("2026-11-29T08:00:00Z")));
-    let config = Config {
+    let config = Options {
         trusted_keys: waystation_tests::trusted(),
-        ..Config::default()
+        ..Options::default()
     };
     let ws = Waystation::open_with_clock(dir.path(), config, clock.clone()).unwrap();
     let payload = waystation_tests::real_training_payload();
-    ws.import_training_pack(&waystation_tests::sign_training(&payload))
+    ws.packs().import_training(&waystation_tests::sign_training(&payload))
         .unwrap();
-    let quiz = ws.training_courses("rider-1").unwrap()[0]
+    let quiz = ws.training().courses("rider-1").unwrap()[0]
         .quiz_id
         .clone()
         .unwrap();
-    ws.answer_quiz(
+    ws.training().answer_quiz(
         "rider-1",
         &quiz,
         &waystation_tests::quiz_answers(&payload, 0, false),
@@ -704,7 +704,7 @@ fn a_server_cannot_delete_or_rewrite_a_riders_quiz_results() {
 
     // 1. The progress is synced; the server lists it in the feed with a change deleting the
     //    failed attempt, while a new report of the rider's goes up in the same sync.
-    let progress = rider.ws.training_progress("rider-1").unwrap();
+    let progress = rider.ws.training().progress("rider-1").unwrap();
     assert_eq!(progress.attempts.len(), 1);
     let stored = bytes();
     let report = waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 30);
@@ -731,32 +731,32 @@ fn a_server_cannot_delete_or_rewrite_a_riders_quiz_results() {
         "{}",
         r.refused[0].reason
     );
-    assert_eq!(rider.ws.training_progress("rider-1").unwrap(), progress);
+    assert_eq!(rider.ws.training().progress("rider-1").unwrap(), progress);
     assert_eq!(bytes(), stored, "nothing of the change was stored");
     assert_eq!(
-        rider.ws.sync_refusals().unwrap()[0].doc_id,
+        rider.ws.sync().refusals().unwrap()[0].doc_id,
         PROGRESS,
         "shown"
     );
     // The rest of the sync went on: the report reached the server.
     assert_eq!(
-        rider.ws.report(&report).unwrap().outbox,
+        rider.ws.reports().get(&report).unwrap().outbox,
         Some(OutboxState::Sent {
             at: rider.clock.now()
         })
     );
-    rider.ws.dismiss_sync_refusal(PROGRESS).unwrap();
+    rider.ws.sync().dismiss(PROGRESS).unwrap();
 
     // 2. A new attempt on the phone; the server's reply turns the failed one into a pass.
     rider
         .ws
-        .answer_quiz(
+        .training().answer_quiz(
             "rider-1",
             &quiz,
             &waystation_tests::quiz_answers(&payload, 0, true),
         )
         .unwrap();
-    let progress = rider.ws.training_progress("rider-1").unwrap();
+    let progress = rider.ws.training().progress("rider-1").unwrap();
     let stored = bytes();
     let message = forged_reply(&rider.ws, PROGRESS, |d| {
         let map = attempts_map(d);
@@ -784,14 +784,14 @@ fn a_server_cannot_delete_or_rewrite_a_riders_quiz_results() {
             .any(|f| f.doc_id == PROGRESS && f.reason.contains("rewrites a recorded quiz attempt")),
         "{r:?}"
     );
-    assert_eq!(rider.ws.training_progress("rider-1").unwrap(), progress);
+    assert_eq!(rider.ws.training().progress("rider-1").unwrap(), progress);
     assert_eq!(bytes(), stored, "nothing of the change was stored");
 
     // The honest server afterwards gets the new attempt, and the results stand.
     rider.sync();
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.refused_documents), (0, 0), "{s:?}");
-    assert_eq!(rider.ws.training_progress("rider-1").unwrap(), progress);
+    assert_eq!(rider.ws.training().progress("rider-1").unwrap(), progress);
 }
 
 /// Counts `GET /v1/me` requests on their way to `inner`.
@@ -835,7 +835,7 @@ fn the_account_is_asked_at_most_once_per_sync_and_not_on_a_no_op_sync() {
     assert_eq!(r.documents_sent, 1, "{r:?}");
     assert_eq!(t.me.load(Ordering::SeqCst), 2, "one question in that sync");
     assert_eq!(
-        rider.ws.sync_account().unwrap().unwrap().learned_at,
+        rider.ws.sync().account().unwrap().unwrap().learned_at,
         rider.clock.now()
     );
     // With nothing to do: one request, no question.
@@ -909,9 +909,9 @@ fn a_server_cannot_make_a_device_drop_its_own_reports_with_a_new_history_mark() 
         assert!(message.contains(expected), "{expected}: {message}");
         assert_eq!(rider.stored(), before, "{expected}: something changed");
     }
-    assert!(rider.ws.report(&pending).is_ok() && rider.ws.report(&synced).is_ok());
+    assert!(rider.ws.reports().get(&pending).is_ok() && rider.ws.reports().get(&synced).is_ok());
     rider.sync();
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 0);
 }
 
 /// Issue 11 follow-up (finding 5): a copy that an erasure's mark drops hands its photos to the
@@ -927,18 +927,18 @@ fn photos_of_a_copy_dropped_for_a_new_history_are_swept_when_nothing_names_them(
     rider.sync();
     let staff = Device::new(&net.url(), &staff_t);
     staff.sync();
-    let sha = staff.ws.report(&id).unwrap().photos[0].sha256.clone();
+    let sha = staff.ws.reports().get(&id).unwrap().photos[0].sha256.clone();
     let path = staff
         .ws
-        .fetch_report_photo(&staff.settings, &http(), &sha)
+        .reports().fetch_photo(&staff.settings, &http(), &sha, &waystation_core::CancelToken::never())
         .unwrap();
     // The folder's one full check, done once the photo is past the grace period: from now on
     // only photos marked as maybe unnamed are candidates.
     let grace = waystation_core::reports::photo::sweep::GRACE;
     staff.clock.set(staff.clock.now() + grace * 2);
-    assert_eq!(staff.ws.sweep_photos().unwrap().photos_removed, 0);
+    assert_eq!(staff.ws.reports().sweep_photos().unwrap().photos_removed, 0);
     staff.clock.set(staff.clock.now() + grace * 2);
-    assert_eq!(staff.ws.sweep_photos().unwrap().documents_read, 0);
+    assert_eq!(staff.ws.reports().sweep_photos().unwrap().documents_read, 0);
     let doc_id = format!("report:{id}");
     let target = doc_id.clone();
     let once = AtomicBool::new(true);
@@ -958,12 +958,12 @@ fn photos_of_a_copy_dropped_for_a_new_history_are_swept_when_nothing_names_them(
         },
     };
     staff.sync_with(&t).unwrap();
-    assert!(staff.ws.report(&id).is_err(), "the copy was dropped");
+    assert!(staff.ws.reports().get(&id).is_err(), "the copy was dropped");
     // Within the sweep's grace period the photo stays; after it, nothing names it.
-    assert_eq!(staff.ws.sweep_photos().unwrap().photos_removed, 0);
+    assert_eq!(staff.ws.reports().sweep_photos().unwrap().photos_removed, 0);
     assert!(path.is_file());
     staff.clock.set(staff.clock.now() + grace * 2);
-    assert_eq!(staff.ws.sweep_photos().unwrap().photos_removed, 1);
+    assert_eq!(staff.ws.reports().sweep_photos().unwrap().photos_removed, 1);
     assert!(!path.is_file());
 }
 
@@ -978,7 +978,7 @@ fn a_server_cannot_edit_a_report_it_delivers_to_a_follow_up_role() {
     let staff = Device::new(&net.url(), &staff_t);
     staff.sync();
     let doc_id = format!("report:{id}");
-    let shown = staff.ws.report(&id).unwrap();
+    let shown = staff.ws.reports().get(&id).unwrap();
     // The next time the station's device exchanges the report, the server slips in an edit
     // of the rider's description. Only the author's withdrawal may change a submitted report.
     let message = forged_reply(&staff.ws, &doc_id, |d| {
@@ -990,11 +990,11 @@ fn a_server_cannot_edit_a_report_it_delivers_to_a_follow_up_role() {
     let r = staff.sync_with(&t).unwrap();
     assert_eq!(r.refused.len(), 1, "{r:?}");
     assert!(r.refused[0].reason.contains("only withdrawal"), "{r:?}");
-    assert_eq!(staff.ws.report(&id).unwrap(), shown);
-    assert_eq!(staff.ws.sync_refusals().unwrap()[0].doc_id, doc_id);
+    assert_eq!(staff.ws.reports().get(&id).unwrap(), shown);
+    assert_eq!(staff.ws.sync().refusals().unwrap()[0].doc_id, doc_id);
     // The next sync is not blocked by it.
     assert!(staff.sync().refused.is_empty());
-    assert_eq!(staff.ws.report(&id).unwrap(), shown);
+    assert_eq!(staff.ws.reports().get(&id).unwrap(), shown);
 }
 
 #[test]
@@ -1009,7 +1009,7 @@ fn a_follow_up_device_neither_uploads_nor_asks_for_others_photos() {
     // server loses the photo.
     rider
         .ws
-        .withdraw_report("rider-1", &id, "duplicate")
+        .reports().withdraw("rider-1", &id, "duplicate")
         .unwrap();
     rider.sync();
     rusqlite::Connection::open(&net.db)
@@ -1021,7 +1021,7 @@ fn a_follow_up_device_neither_uploads_nor_asks_for_others_photos() {
     let r = staff.sync();
     assert_eq!((r.documents_received, r.photos_uploaded), (1, 0), "{r:?}");
     assert_eq!(
-        staff.ws.report(&id).unwrap().status,
+        staff.ws.reports().get(&id).unwrap().status,
         waystation_core::reports::ReportStatus::Withdrawn
     );
 }
@@ -1051,7 +1051,7 @@ fn a_server_cannot_force_a_full_upload_at_every_sync() {
     assert_eq!(rider.sync_with(&t).unwrap().documents_sent, 3);
     let r = rider.sync_with(&t).unwrap();
     assert_eq!(r.documents_sent, 3, "one full re-offer: {r:?}");
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert_eq!(s.last_reoffer, Some(rider.clock.now()));
     assert_eq!(s.reoffer_held_back, None);
     // Within 24 hours the server's claim is not acted on, and the status says so.
@@ -1065,7 +1065,7 @@ fn a_server_cannot_force_a_full_upload_at_every_sync() {
             (0, 0),
             "hour {hour}: {r:?}"
         );
-        let s = rider.ws.sync_status().unwrap();
+        let s = rider.ws.sync().status().unwrap();
         assert_eq!(s.reoffer_held_back, Some(rider.clock.now()), "{s:?}");
         assert_eq!((s.pending_documents, s.pending_photos), (0, 0));
     }
@@ -1076,11 +1076,11 @@ fn a_server_cannot_force_a_full_upload_at_every_sync() {
     // The honest server's generation differs from the last fake one: adopted at the next
     // allowed re-offer, after which the held-back mark clears.
     assert_eq!(rider.sync().documents_sent, 0);
-    assert!(rider.ws.sync_status().unwrap().reoffer_held_back.is_some());
+    assert!(rider.ws.sync().status().unwrap().reoffer_held_back.is_some());
     rider.clock.set(day(50));
     assert_eq!(rider.sync().documents_sent, 3);
     rider.sync();
-    assert_eq!(rider.ws.sync_status().unwrap().reoffer_held_back, None);
+    assert_eq!(rider.ws.sync().status().unwrap().reoffer_held_back, None);
 }
 
 /// A loopback server that answers sync with `200`, CBOR, and a body larger than any the device
@@ -1137,22 +1137,22 @@ fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     let rider = Device::new("http://127.0.0.1:9", "wst_t");
     let mut settings = rider.settings.clone();
     settings.server = "http://sync.example.org".into();
-    let err = rider.ws.sync_now(&settings, &http()).unwrap_err();
+    let err = rider.ws.sync().run(&settings, &http(), &waystation_core::CancelToken::never()).unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert!(err.to_string().contains("unencrypted"), "{err}");
     assert!(
-        rider.ws.sync_status().unwrap().last_attempt.is_none(),
+        rider.ws.sync().status().unwrap().last_attempt.is_none(),
         "nothing was tried"
     );
     let err = rider
         .ws
-        .fetch_packs(&settings, &http())
+        .packs().fetch(&settings, &http(), &waystation_core::CancelToken::never())
         .unwrap_err()
         .to_string();
     assert!(err.contains("https://"), "{err}");
     let err = rider
         .ws
-        .fetch_report_photo(&settings, &http(), &"ab".repeat(32))
+        .reports().fetch_photo(&settings, &http(), &"ab".repeat(32), &waystation_core::CancelToken::never())
         .unwrap_err()
         .to_string();
     assert!(err.contains("https://"), "{err}");

@@ -24,7 +24,7 @@ use waystation_core::sync::{
     HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, RetryPolicy, SyncObserver,
     SyncSettings, SyncStatus, TransportError,
 };
-use waystation_core::{Config, Error, Waystation};
+use waystation_core::{Options, Error, Waystation};
 use waystation_server::{Role, ServerConfig, ServerHandle, UserChange};
 use waystation_tests::reports::draft_at;
 
@@ -133,7 +133,7 @@ struct Device {
 impl Device {
     fn new(net: &Net, token: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
-        let ws = Waystation::open(dir.path(), Config::default()).unwrap();
+        let ws = Waystation::open(dir.path(), Options::default()).unwrap();
         Device {
             _dir: dir,
             ws,
@@ -142,7 +142,7 @@ impl Device {
     }
 
     fn sync(&self) -> waystation_core::sync::SyncReport {
-        let r = self.ws.sync_now(&self.settings, &http()).unwrap();
+        let r = self.ws.sync().run(&self.settings, &http(), &waystation_core::CancelToken::never()).unwrap();
         assert!(r.complete, "{r:?}");
         r
     }
@@ -151,7 +151,7 @@ impl Device {
 /// A submitted food-safety report by `author` in Yanta, with a photo.
 fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
     let id = draft_at(ws, author, "food.seal", LAT, LON);
-    ws.update_report_draft(
+    ws.reports().update_draft(
         &id,
         &ReportPatch {
             district: Some(YANTA.into()),
@@ -159,13 +159,13 @@ fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
         },
     )
     .unwrap();
-    ws.attach_report_photo(
+    ws.reports().attach_photo(
         &id,
         &waystation_tests::jpeg_with_metadata(q),
         &ReportRules::default(),
     )
     .unwrap();
-    ws.submit_report(author, &id, &ReportRules::default())
+    ws.reports().submit(author, &id, &ReportRules::default())
         .unwrap();
     id
 }
@@ -179,7 +179,7 @@ fn case_doc_heads(ws: &Waystation, report: &str) -> Vec<automerge::ChangeHash> {
 }
 
 fn timeline(ws: &Waystation, report: &str) -> BTreeSet<(String, String)> {
-    ws.case(report)
+    ws.cases().get(report)
         .unwrap()
         .timeline
         .into_iter()
@@ -199,17 +199,17 @@ fn story(order: &[usize]) -> CaseStatus {
 
     // Offline: the rider files a report with a photo.
     let id = report_with_photo(&rider.ws, "rider-1", 80);
-    let status = rider.ws.sync_status().unwrap();
+    let status = rider.ws.sync().status().unwrap();
     assert_eq!((status.pending_documents, status.pending_photos), (1, 1));
     let r = rider.sync();
     assert_eq!((r.documents_sent, r.photos_uploaded), (1, 1), "{r:?}");
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 0);
 
     // Both follow-up devices receive it; the staff acknowledges and dispatches offline.
     assert_eq!(staff.sync().documents_received, 1);
     assert_eq!(sup.sync().documents_received, 1);
     let ack = |d: &Device, actor: &str, role: CaseRole, kind: CaseEventKind, note: &str| {
-        d.ws.record_case_event(&id, actor, role, kind, note)
+        d.ws.cases().record(&id, actor, role, kind, note)
             .unwrap();
     };
     ack(
@@ -264,28 +264,28 @@ fn story(order: &[usize]) -> CaseStatus {
     }
     let heads = case_doc_heads(&staff.ws, &id);
     assert!(!heads.is_empty());
-    let want = staff.ws.case(&id).unwrap();
+    let want = staff.ws.cases().get(&id).unwrap();
     for d in devices {
         assert_eq!(case_doc_heads(&d.ws, &id), heads, "case documents differ");
-        let got = d.ws.case(&id).unwrap();
+        let got = d.ws.cases().get(&id).unwrap();
         assert_eq!(got.status, want.status);
         assert_eq!(got.timeline.len(), 5, "no event is lost");
         assert_eq!(timeline(&d.ws, &id), timeline(&staff.ws, &id));
         assert_eq!(
-            d.ws.report(&id).unwrap().status,
-            rider.ws.report(&id).unwrap().status
+            d.ws.reports().get(&id).unwrap().status,
+            rider.ws.reports().get(&id).unwrap().status
         );
-        let s = d.ws.sync_status().unwrap();
+        let s = d.ws.sync().status().unwrap();
         assert_eq!(s.pending_documents, 0, "{s:?}");
         assert_eq!(s.last_error, None);
     }
     // The staff downloads the photo on demand; it is the rider's bytes.
-    let sha = rider.ws.report(&id).unwrap().photos[0].sha256.clone();
+    let sha = rider.ws.reports().get(&id).unwrap().photos[0].sha256.clone();
     let path = staff
         .ws
-        .fetch_report_photo(&staff.settings, &http(), &sha)
+        .reports().fetch_photo(&staff.settings, &http(), &sha, &waystation_core::CancelToken::never())
         .unwrap();
-    let rider_path = rider.ws.report_photo_path(&sha).unwrap();
+    let rider_path = rider.ws.reports().photo_path(&sha).unwrap();
     assert_eq!(
         std::fs::read(path).unwrap(),
         std::fs::read(rider_path).unwrap()
@@ -360,11 +360,11 @@ fn the_server_enforces_who_may_write_and_read() {
     // Mallory's device writes a report in the victim's name and syncs with her own token.
     let mallory = Device::new(&net, &mallory_t);
     let forged = report_with_photo(&mallory.ws, "victim", 30);
-    let r = mallory.ws.sync_now(&mallory.settings, &http()).unwrap();
+    let r = mallory.ws.sync().run(&mallory.settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!(r.refused.len(), 1, "{r:?}");
     assert!(r.refused[0].reason.contains("only its author"), "{r:?}");
     // Kept locally, shown as refused, not dropped.
-    let report = mallory.ws.report(&forged).unwrap();
+    let report = mallory.ws.reports().get(&forged).unwrap();
     assert!(
         matches!(
             report.outbox,
@@ -374,35 +374,35 @@ fn the_server_enforces_who_may_write_and_read() {
     );
     // Refused, not pending: no sync sends it until the user acts, so it must not keep the
     // status from saying "nothing pending" (issue 11, finding 15b).
-    let status = mallory.ws.sync_status().unwrap();
+    let status = mallory.ws.sync().status().unwrap();
     assert_eq!((status.pending_documents, status.refused_documents), (0, 1));
     assert_eq!(status.pending_photos, 0, "{status:?}");
-    assert_eq!(mallory.ws.sync_refusals().unwrap().len(), 1);
+    assert_eq!(mallory.ws.sync().refusals().unwrap().len(), 1);
     assert_eq!(net.server_docs("report"), 0);
     // A refused document is not resent until it changes: the next sync is a no-op, and the
     // refusal stays visible with its reason.
     let again = mallory.sync();
     assert_eq!((again.requests, again.refused.len()), (1, 0), "{again:?}");
-    let status = mallory.ws.sync_status().unwrap();
+    let status = mallory.ws.sync().status().unwrap();
     assert_eq!((status.pending_documents, status.refused_documents), (0, 1));
-    let refusal = &mallory.ws.sync_refusals().unwrap()[0];
+    let refusal = &mallory.ws.sync().refusals().unwrap()[0];
     assert!(refusal.reason.contains("only its author"), "{refusal:?}");
     // The user dismisses it: it leaves the status; the report keeps its refused state and
     // reason, and nothing is sent.
     mallory
         .ws
-        .dismiss_sync_refusal(&format!("report:{forged}"))
+        .sync().dismiss(&format!("report:{forged}"))
         .unwrap();
-    let status = mallory.ws.sync_status().unwrap();
+    let status = mallory.ws.sync().status().unwrap();
     assert_eq!((status.pending_documents, status.refused_documents), (0, 0));
-    assert!(mallory.ws.sync_refusals().unwrap().is_empty());
+    assert!(mallory.ws.sync().refusals().unwrap().is_empty());
     assert!(matches!(
-        mallory.ws.report(&forged).unwrap().outbox,
+        mallory.ws.reports().get(&forged).unwrap().outbox,
         Some(waystation_core::reports::OutboxState::Refused { .. })
     ));
     assert_eq!(mallory.sync().requests, 1);
     assert!(matches!(
-        mallory.ws.dismiss_sync_refusal(&format!("report:{forged}")),
+        mallory.ws.sync().dismiss(&format!("report:{forged}")),
         Err(Error::NotFound(_))
     ));
     assert_eq!(net.server_docs("report"), 0);
@@ -413,7 +413,7 @@ fn the_server_enforces_who_may_write_and_read() {
     victim.sync();
     let beilin = Device::new(&net, &beilin_t);
     assert_eq!(beilin.sync().documents_received, 0);
-    assert!(beilin.ws.report(&id).is_err());
+    assert!(beilin.ws.reports().get(&id).is_err());
     let yanta = Device::new(&net, &yanta_t);
     assert_eq!(yanta.sync().documents_received, 1);
 
@@ -432,7 +432,7 @@ fn the_server_enforces_who_may_write_and_read() {
     // it with the victim's token.
     yanta
         .ws
-        .record_case_event(
+        .cases().record(
             &id,
             "staff-yanta",
             CaseRole::StationStaff,
@@ -484,19 +484,19 @@ fn the_server_enforces_who_may_write_and_read() {
     let tdir = tempfile::tempdir().unwrap();
     let tws = Waystation::open(
         tdir.path(),
-        Config {
+        Options {
             trusted_keys: vec![waystation_core::packs::demo_trusted_key()],
-            ..Config::default()
+            ..Options::default()
         },
     )
     .unwrap();
-    tws.import_training_pack(&waystation_tests::real_training_pack())
+    tws.packs().import_training(&waystation_tests::real_training_pack())
         .unwrap();
-    let course = tws.training_courses("victim").unwrap()[0].id.clone();
-    let lesson = tws.training_course("victim", &course).unwrap().lessons[0]
+    let course = tws.training().courses("victim").unwrap()[0].id.clone();
+    let lesson = tws.training().course("victim", &course).unwrap().lessons[0]
         .id
         .clone();
-    tws.complete_lesson("victim", &lesson).unwrap();
+    tws.training().complete_lesson("victim", &lesson).unwrap();
     let progress = documents::document_bytes(&tws.store().read(), "progress:victim")
         .unwrap()
         .unwrap();
@@ -516,10 +516,10 @@ fn the_server_enforces_who_may_write_and_read() {
     );
 }
 
-fn waystation_tests_config() -> Config {
-    Config {
+fn waystation_tests_config() -> Options {
+    Options {
         trusted_keys: waystation_tests::trusted(),
-        ..Config::default()
+        ..Options::default()
     }
 }
 
@@ -641,8 +641,8 @@ fn a_reply_that_makes_automerge_panic_is_an_error_and_the_device_keeps_its_repor
         inner: http(),
         message,
     };
-    let before = rider.ws.report(&id).unwrap();
-    let err = rider.ws.sync_now(&rider.settings, &tampering).unwrap_err();
+    let before = rider.ws.reports().get(&id).unwrap();
+    let err = rider.ws.sync().run(&rider.settings, &tampering, &waystation_core::CancelToken::never()).unwrap_err();
     let Error::Server { message, .. } = &err else {
         panic!("{err:?}")
     };
@@ -651,11 +651,11 @@ fn a_reply_that_makes_automerge_panic_is_an_error_and_the_device_keeps_its_repor
         message.contains("do not apply") || message.contains("are refused"),
         "{message}"
     );
-    assert_eq!(rider.ws.report(&id).unwrap(), before);
-    assert!(rider.ws.sync_status().unwrap().pending_documents >= 1);
+    assert_eq!(rider.ws.reports().get(&id).unwrap(), before);
+    assert!(rider.ws.sync().status().unwrap().pending_documents >= 1);
     // An honest exchange afterwards completes.
     rider.sync();
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 0);
 }
 
 #[test]
@@ -673,15 +673,15 @@ fn lost_responses_and_replayed_requests_create_no_duplicates() {
         let t = Faulty::new(fail_at, None);
         let mut settings = rider.settings.clone();
         settings.retry.attempts = 1;
-        let _ = rider.ws.sync_now(&settings, &t);
+        let _ = rider.ws.sync().run(&settings, &t, &waystation_core::CancelToken::never());
     }
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert!(s.last_error.is_some() || s.pending_documents == 0, "{s:?}");
     // Syncing again converges.
     let t = Faulty::new(usize::MAX, None);
-    let r = rider.ws.sync_now(&rider.settings, &t).unwrap();
+    let r = rider.ws.sync().run(&rider.settings, &t, &waystation_core::CancelToken::never()).unwrap();
     assert!(r.complete);
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 0);
     assert_eq!(net.server_docs("report"), 12);
     // Replay every request this device ever sent: nothing new on the server.
     let bodies = t.bodies.lock().unwrap().clone();
@@ -694,9 +694,9 @@ fn lost_responses_and_replayed_requests_create_no_duplicates() {
     let staff = Device::new(&net, &staff_t);
     assert_eq!(staff.sync().documents_received, 12);
     for id in &ids {
-        assert_eq!(staff.ws.report(id).unwrap(), {
-            let mut r = rider.ws.report(id).unwrap();
-            r.outbox = staff.ws.report(id).unwrap().outbox;
+        assert_eq!(staff.ws.reports().get(id).unwrap(), {
+            let mut r = rider.ws.reports().get(id).unwrap();
+            r.outbox = staff.ws.reports().get(id).unwrap().outbox;
             r
         });
     }
@@ -723,9 +723,9 @@ fn a_server_restart_in_the_middle_of_a_sync_loses_nothing() {
             }
         })),
     );
-    let err = rider.ws.sync_now(&rider.settings, &t).unwrap_err();
+    let err = rider.ws.sync().run(&rider.settings, &t, &waystation_core::CancelToken::never()).unwrap_err();
     assert!(matches!(err, Error::Network(_)), "{err:?}");
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert!(s.last_error.unwrap().contains("network"), "error recorded");
     assert_eq!(s.pending_documents, 8);
     // The server comes back on the same address and database.
@@ -734,7 +734,7 @@ fn a_server_restart_in_the_middle_of_a_sync_loses_nothing() {
     let r = rider.sync();
     assert_eq!(r.documents_sent, 8, "{r:?}");
     assert_eq!(net.server_docs("report"), 8);
-    assert!(rider.ws.sync_status().unwrap().last_error.is_none());
+    assert!(rider.ws.sync().status().unwrap().last_error.is_none());
 }
 
 #[test]
@@ -745,10 +745,10 @@ fn bad_tokens_are_unauthorized_and_nothing_changes() {
     report_with_photo(&rider.ws, "rider-1", 20);
     let mut wrong = rider.settings.clone();
     wrong.token = "wst_not-a-real-token".into();
-    let err = rider.ws.sync_now(&wrong, &http()).unwrap_err();
+    let err = rider.ws.sync().run(&wrong, &http(), &waystation_core::CancelToken::never()).unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     waystation_server::revoke_token(&net.db, &token).unwrap();
-    let err = rider.ws.sync_now(&rider.settings, &http()).unwrap_err();
+    let err = rider.ws.sync().run(&rider.settings, &http(), &waystation_core::CancelToken::never()).unwrap_err();
     assert!(
         matches!(err, Error::Unauthorized(ref m) if m.contains("revoked")),
         "{err:?}"
@@ -758,13 +758,13 @@ fn bad_tokens_are_unauthorized_and_nothing_changes() {
     std::thread::sleep(Duration::from_millis(1100));
     let mut e = rider.settings.clone();
     e.token = expired;
-    let err = rider.ws.sync_now(&e, &http()).unwrap_err();
+    let err = rider.ws.sync().run(&e, &http(), &waystation_core::CancelToken::never()).unwrap_err();
     assert!(
         matches!(err, Error::Unauthorized(ref m) if m.contains("expired")),
         "{err:?}"
     );
     assert_eq!(net.server_docs("report"), 0);
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 1);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 1);
 }
 
 #[derive(Default)]
@@ -783,13 +783,119 @@ fn the_observer_sees_a_sync_start_and_end() {
     let rider = Device::new(&net, &token);
     report_with_photo(&rider.ws, "rider-1", 21);
     let rec = Arc::new(Recorder::default());
-    rider.ws.set_sync_observer(Some(rec.clone()));
+    let _subscription = rider.ws.sync().subscribe(rec.clone());
     rider.sync();
     let seen = rec.0.lock().unwrap().clone();
     assert!(seen.len() >= 2, "{seen:?}");
     assert!(seen.first().unwrap().in_progress);
     let last = seen.last().unwrap();
     assert!(!last.in_progress && last.pending_documents == 0 && last.last_success.is_some());
+}
+
+/// A sync cancelled while the server holds its answer back stops at once (the request in
+/// flight is dropped, not waited for until its timeout), keeps what it had stored, records no
+/// failure, and releases the sync lock: the next sync starts straight away and succeeds.
+#[test]
+fn a_cancelled_sync_stops_at_once_and_releases_the_lock() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let proxy = waystation_tests::net::HoldingProxy::start(net.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Arc::new(Waystation::open(dir.path(), Options::default()).unwrap());
+    report_with_photo(&ws, "rider-1", 23);
+    let mut settings = net.settings(&token);
+    settings.server = proxy.url();
+    // Without cancellation this sync would wait the transport's whole timeout, per attempt.
+    let slow = ReqwestTransport::new(Duration::from_secs(60), None).unwrap();
+    proxy.hold();
+    let cancel = waystation_core::CancelToken::new();
+    let syncing = {
+        let (ws, settings, cancel) = (ws.clone(), settings.clone(), cancel.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let r = ws.sync().run(&settings, &slow, &cancel);
+            (r, started.elapsed())
+        })
+    };
+    assert!(proxy.wait_for_held_request(Duration::from_secs(30)));
+    assert!(ws.sync().status().unwrap().in_progress);
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let (result, _) = syncing.join().unwrap();
+    let stopped_after = cancelled_at.elapsed();
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert!(stopped_after < Duration::from_secs(5), "{stopped_after:?}");
+    let status = ws.sync().status().unwrap();
+    assert!(!status.in_progress, "{status:?}");
+    assert_eq!(status.last_error, None, "a cancel is not a failure");
+    assert_eq!(status.pending_documents, 1);
+    // The lock is free: the next sync (the server answering again) runs at once.
+    proxy.release();
+    let started = Instant::now();
+    let r = ws.sync().run(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    assert!(r.complete && r.documents_sent == 1, "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(ws.sync().status().unwrap().pending_documents, 0);
+    assert_eq!(net.server_docs("report"), 1);
+}
+
+/// A sync waiting for another one to finish gives up when its own token is cancelled.
+#[test]
+fn a_sync_waiting_for_the_lock_can_be_cancelled() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let proxy = waystation_tests::net::HoldingProxy::start(net.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Arc::new(Waystation::open(dir.path(), Options::default()).unwrap());
+    let mut settings = net.settings(&token);
+    settings.server = proxy.url();
+    proxy.hold();
+    let first_cancel = waystation_core::CancelToken::new();
+    let first = {
+        let (ws, settings, cancel) = (ws.clone(), settings.clone(), first_cancel.clone());
+        std::thread::spawn(move || ws.sync().run(&settings, &http(), &cancel))
+    };
+    assert!(proxy.wait_for_held_request(Duration::from_secs(30)));
+    let second_cancel = waystation_core::CancelToken::new();
+    let second = {
+        let (ws, settings, cancel) = (ws.clone(), settings.clone(), second_cancel.clone());
+        std::thread::spawn(move || ws.sync().run(&settings, &http(), &cancel))
+    };
+    second_cancel.cancel();
+    assert!(matches!(second.join().unwrap(), Err(Error::Cancelled)));
+    assert!(ws.sync().status().unwrap().in_progress, "the first still runs");
+    proxy.release();
+    let r = first.join().unwrap().unwrap();
+    assert!(r.complete, "{r:?}");
+    drop(first_cancel);
+}
+
+#[test]
+fn several_observers_listen_until_their_subscription_is_closed_or_dropped() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let rider = Device::new(&net, &token);
+    let (a, b, c) = (
+        Arc::new(Recorder::default()),
+        Arc::new(Recorder::default()),
+        Arc::new(Recorder::default()),
+    );
+    let sub_a = rider.ws.sync().subscribe(a.clone());
+    let sub_b = rider.ws.sync().subscribe(b.clone());
+    let sub_c = rider.ws.sync().subscribe(c.clone());
+    rider.sync();
+    let count = |r: &Recorder| r.0.lock().unwrap().len();
+    let after_first = (count(&a), count(&b), count(&c));
+    assert!(after_first.0 >= 2 && after_first == (after_first.0, after_first.0, after_first.0));
+    sub_b.close();
+    drop(sub_c);
+    report_with_photo(&rider.ws, "rider-1", 22);
+    rider.sync();
+    assert!(count(&a) > after_first.0, "the open subscription still listens");
+    assert_eq!(count(&b), after_first.1, "closed");
+    assert_eq!(count(&c), after_first.2, "dropped");
+    assert!(!a.0.lock().unwrap().last().unwrap().in_progress);
+    drop(sub_a);
 }
 
 #[test]
@@ -807,25 +913,25 @@ fn packs_come_with_etags_and_go_through_the_verified_import() {
     let dir = tempfile::tempdir().unwrap();
     let ws = Waystation::open(dir.path(), waystation_tests_config()).unwrap();
     let settings = net.settings(&token);
-    let got = ws.fetch_packs(&settings, &http()).unwrap();
+    let got = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!(got.stations, Some(3));
-    assert_eq!(ws.station_count(), 50);
+    assert_eq!(ws.stations().count(), 50);
     // A device that already holds that pack (imported from a file, no ETag stored yet)
     // downloads it once and reports nothing new.
     let dir_had = tempfile::tempdir().unwrap();
     let had = Waystation::open(dir_had.path(), waystation_tests_config()).unwrap();
-    had.import_station_pack(&pack).unwrap();
-    let got = had.fetch_packs(&settings, &http()).unwrap();
+    had.packs().import_stations(&pack).unwrap();
+    let got = had.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!((got.stations, got.training), (None, None), "{got:?}");
     // Unchanged: a 304, nothing installed.
-    let again = ws.fetch_packs(&settings, &http()).unwrap();
+    let again = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!((again.stations, again.training), (None, None));
     // A device that does not trust the publisher refuses the pack, keeping what it has.
     let dir2 = tempfile::tempdir().unwrap();
-    let untrusting = Waystation::open(dir2.path(), Config::default()).unwrap();
-    let err = untrusting.fetch_packs(&settings, &http()).unwrap_err();
+    let untrusting = Waystation::open(dir2.path(), Options::default()).unwrap();
+    let err = untrusting.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap_err();
     assert!(matches!(err, Error::PackRejected(_)), "{err:?}");
-    assert_eq!(untrusting.station_count(), 0);
+    assert_eq!(untrusting.stations().count(), 0);
 }
 
 #[test]
@@ -839,29 +945,29 @@ fn training_progress_syncs_between_a_users_devices_and_stays_private() {
     let phone = |t: &str| {
         let d = Device::new(&net, t);
         let ws = Waystation::open(d._dir.path(), waystation_tests_config()).unwrap();
-        ws.import_training_pack(&pack).unwrap();
+        ws.packs().import_training(&pack).unwrap();
         Device { ws, ..d }
     };
     let a = phone(&token);
     let b = phone(&token);
-    let courses = a.ws.training_courses("rider-1").unwrap();
+    let courses = a.ws.training().courses("rider-1").unwrap();
     let quiz = courses[0].quiz_id.clone().unwrap();
     let lessons =
-        a.ws.training_course("rider-1", &courses[0].id)
+        a.ws.training().course("rider-1", &courses[0].id)
             .unwrap()
             .lessons;
     // Offline on two phones: different lessons, a failed and a perfect attempt.
-    a.ws.complete_lesson("rider-1", &lessons[0].id).unwrap();
-    b.ws.complete_lesson("rider-1", &lessons[1].id).unwrap();
-    b.ws.answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, true))
+    a.ws.training().complete_lesson("rider-1", &lessons[0].id).unwrap();
+    b.ws.training().complete_lesson("rider-1", &lessons[1].id).unwrap();
+    b.ws.training().answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, true))
         .unwrap();
-    a.ws.answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, false))
+    a.ws.training().answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, false))
         .unwrap();
     a.sync();
     b.sync();
     a.sync();
-    let pa = a.ws.training_progress("rider-1").unwrap();
-    let pb = b.ws.training_progress("rider-1").unwrap();
+    let pa = a.ws.training().progress("rider-1").unwrap();
+    let pb = b.ws.training().progress("rider-1").unwrap();
     assert_eq!(pa, pb);
     assert_eq!(pa.completed_lessons.len(), 2, "no completion lost");
     assert_eq!(pa.attempts.len(), 2, "every attempt kept");
@@ -939,7 +1045,7 @@ fn a_rate_limited_device_keeps_its_reports_and_is_told_when_to_retry() {
             waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 10 + i);
         }
         let watching = Watching::new(0, 0, "");
-        match rider.ws.sync_now(&rider.settings, &watching) {
+        match rider.ws.sync().run(&rider.settings, &watching, &waystation_core::CancelToken::never()) {
             Ok(r) => assert!(r.complete, "{r:?}"),
             Err(e) => {
                 outcome = Some((e, watching));
@@ -959,10 +1065,10 @@ fn a_rate_limited_device_keeps_its_reports_and_is_told_when_to_retry() {
     // Nothing is lost: the reports are on the device, the unsent ones pending, and the status
     // says why.
     assert_eq!(
-        rider.ws.report(&first).unwrap().status,
+        rider.ws.reports().get(&first).unwrap().status,
         waystation_core::reports::ReportStatus::Submitted
     );
-    let status = rider.ws.sync_status().unwrap();
+    let status = rider.ws.sync().status().unwrap();
     assert!(status.pending_documents >= 1, "{status:?}");
     assert!(
         status
@@ -983,7 +1089,7 @@ fn a_short_retry_after_is_waited_out_and_the_sync_completes() {
     waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 1);
     // An overloaded server (or proxy) answers the first try 503 with Retry-After: 1.
     let watching = Watching::new(1, 503, "1");
-    let r = rider.ws.sync_now(&rider.settings, &watching).unwrap();
+    let r = rider.ws.sync().run(&rider.settings, &watching, &waystation_core::CancelToken::never()).unwrap();
     assert!(r.complete, "{r:?}");
     let sent = watching.sent_at.lock().unwrap().clone();
     assert!(sent.len() >= 2, "{}", sent.len());
@@ -994,7 +1100,7 @@ fn a_short_retry_after_is_waited_out_and_the_sync_completes() {
         sent[1] - sent[0]
     );
     assert_eq!(net.server_docs("report"), 1);
-    assert_eq!(rider.ws.sync_status().unwrap().pending_documents, 0);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 0);
 }
 
 #[test]
@@ -1005,7 +1111,7 @@ fn a_body_timeout_on_a_poor_connection_is_retried() {
     report_with_photo(&rider.ws, "rider-1", 63);
     // The server gave up on the first upload, which stalled: 408, without Retry-After.
     let watching = Watching::new(1, 408, "");
-    let r = rider.ws.sync_now(&rider.settings, &watching).unwrap();
+    let r = rider.ws.sync().run(&rider.settings, &watching, &waystation_core::CancelToken::never()).unwrap();
     assert!(r.complete, "{r:?}");
     assert_eq!(r.photos_uploaded, 1, "{r:?}");
     assert_eq!(net.server_docs("report"), 1);
@@ -1036,7 +1142,7 @@ fn a_supervisor_given_a_district_receives_its_earlier_reports_and_loses_it_again
         .unwrap();
     let r = supervisor.sync();
     assert_eq!(r.documents_received, 1, "{r:?}");
-    assert_eq!(supervisor.ws.report(&earlier).unwrap().author, "rider-1");
+    assert_eq!(supervisor.ws.reports().get(&earlier).unwrap().author, "rider-1");
     let noop = supervisor.sync();
     assert_eq!((noop.requests, noop.documents_received), (1, 0), "{noop:?}");
 
@@ -1047,15 +1153,15 @@ fn a_supervisor_given_a_district_receives_its_earlier_reports_and_loses_it_again
     rider.sync();
     assert_eq!(supervisor.sync().documents_received, 0);
     assert!(matches!(
-        supervisor.ws.report(&later),
+        supervisor.ws.reports().get(&later),
         Err(Error::NotFound(_))
     ));
-    assert!(supervisor.ws.report(&earlier).is_ok());
+    assert!(supervisor.ws.reports().get(&earlier).is_ok());
 }
 
 #[test]
 fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() {
-    use waystation_core::training::pack::Image;
+    use waystation_core::training::LessonImage;
     let net = Net::start();
     let token = net.user("rider-1", Role::Rider, &[]);
     let png = waystation_tests::png_with_metadata();
@@ -1107,7 +1213,7 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     let dir = tempfile::tempdir().unwrap();
     let ws = Waystation::open(dir.path(), waystation_tests_config()).unwrap();
     let settings = net.settings(&token);
-    let got = ws.fetch_packs(&settings, &http()).unwrap();
+    let got = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!(got.training, Some(1));
     assert_eq!(
         (
@@ -1117,13 +1223,13 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
         (2, 0),
         "{got:?}"
     );
-    let lesson = ws.training_lesson(&first_lesson).unwrap();
+    let lesson = ws.training().lesson(&first_lesson).unwrap();
     let path = ws
-        .training_image_path(&lesson.images[0].sha256)
+        .training().image_path(&lesson.images[0].sha256)
         .unwrap()
         .expect("stored");
     assert_eq!(std::fs::read(path).unwrap(), png, "stored as served");
-    let again = ws.fetch_packs(&settings, &http()).unwrap();
+    let again = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!(again.training_images_fetched, 0, "{again:?}");
 
     // A server that sends other bytes than the hash names: the image is refused, named, and
@@ -1139,7 +1245,7 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     corrupt(&waystation_tests::jpeg_with_metadata(71));
     let dir2 = tempfile::tempdir().unwrap();
     let second = Waystation::open(dir2.path(), waystation_tests_config()).unwrap();
-    let got = second.fetch_packs(&settings, &http()).unwrap();
+    let got = second.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!(
         (
             got.training,
@@ -1154,8 +1260,8 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
         "{got:?}"
     );
     assert_eq!(
-        second.missing_training_images().unwrap(),
-        vec![Image {
+        second.training().missing_images().unwrap(),
+        vec![LessonImage {
             sha256: sha(&jpeg),
             alt: waystation_core::training::LocalizedText {
                 zh: "封签".into(),
@@ -1164,10 +1270,10 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
             media_type: Some("image/jpeg".into()),
         }]
     );
-    assert!(second.training_image_path(&sha(&jpeg)).unwrap().is_none());
-    assert!(second.training_lesson(&first_lesson).is_ok());
+    assert!(second.training().image_path(&sha(&jpeg)).unwrap().is_none());
+    assert!(second.training().lesson(&first_lesson).is_ok());
     corrupt(&jpeg);
-    let got = second.fetch_packs(&settings, &http()).unwrap();
+    let got = second.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert_eq!(
         (
             got.training,
@@ -1177,7 +1283,7 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
         (None, 1, 0),
         "the pack is unchanged (304), the image is fetched: {got:?}"
     );
-    assert!(second.missing_training_images().unwrap().is_empty());
+    assert!(second.training().missing_images().unwrap().is_empty());
 }
 
 impl Net {
@@ -1224,7 +1330,7 @@ fn phones_give_back_what_a_server_restored_from_a_backup_lost() {
     staff.sync();
     staff
         .ws
-        .record_case_event(
+        .cases().record(
             &first,
             "staff-1",
             CaseRole::StationStaff,
@@ -1255,9 +1361,9 @@ fn phones_give_back_what_a_server_restored_from_a_backup_lost() {
     let fresh = Device::new(&net, &net.user("staff-2", Role::Station, &[YANTA]));
     fresh.sync();
     assert_eq!(case_doc_heads(&fresh.ws, &first), case_heads);
-    assert!(fresh.ws.report(&second).is_ok());
+    assert!(fresh.ws.reports().get(&second).is_ok());
     for ws in [&rider.ws, &staff.ws] {
-        assert_eq!(ws.sync_status().unwrap().pending_documents, 0);
+        assert_eq!(ws.sync().status().unwrap().pending_documents, 0);
     }
 }
 
@@ -1288,7 +1394,7 @@ fn a_restore_marked_by_the_admin_is_noticed_even_after_the_feed_moved_on() {
     let r = rider.sync();
     assert_eq!(r.photos_uploaded, 1, "{r:?}");
     assert_eq!(net.server_docs("report"), 5);
-    let shown = rider.ws.report(&lost).unwrap();
+    let shown = rider.ws.reports().get(&lost).unwrap();
     assert!(
         matches!(
             shown.outbox,
@@ -1310,7 +1416,7 @@ fn fixed_device(net: &Net, token: &str) -> Device {
             .unwrap()
             .with_timezone(&chrono::Utc),
     ));
-    let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock).unwrap();
+    let ws = Waystation::open_with_clock(dir.path(), Options::default(), clock).unwrap();
     Device {
         _dir: dir,
         ws,
@@ -1332,17 +1438,17 @@ fn a_withdrawal_on_one_phone_of_a_rider_reaches_the_other() {
     let kept = report_with_photo(&a.ws, "rider-1", 31);
     a.sync();
     b.sync();
-    assert_eq!(b.ws.report(&id).unwrap().status, ReportStatus::Submitted);
-    b.ws.withdraw_report("rider-1", &id, "duplicate").unwrap();
+    assert_eq!(b.ws.reports().get(&id).unwrap().status, ReportStatus::Submitted);
+    b.ws.reports().withdraw("rider-1", &id, "duplicate").unwrap();
     b.sync();
-    let r = a.ws.sync_now(&a.settings, &http()).unwrap();
+    let r = a.ws.sync().run(&a.settings, &http(), &waystation_core::CancelToken::never()).unwrap();
     assert!(r.complete && r.refused.is_empty(), "{r:?}");
     assert_eq!(r.documents_received, 1, "{r:?}");
-    let shown = a.ws.report(&id).unwrap();
+    let shown = a.ws.reports().get(&id).unwrap();
     assert_eq!(shown.status, ReportStatus::Withdrawn);
     assert_eq!(shown.withdraw_reason.as_deref(), Some("duplicate"));
-    assert_eq!(a.ws.report(&kept).unwrap().status, ReportStatus::Submitted);
-    let s = a.ws.sync_status().unwrap();
+    assert_eq!(a.ws.reports().get(&kept).unwrap().status, ReportStatus::Submitted);
+    let s = a.ws.sync().status().unwrap();
     assert_eq!(
         (
             s.pending_documents,
@@ -1352,9 +1458,9 @@ fn a_withdrawal_on_one_phone_of_a_rider_reaches_the_other() {
         (0, 0, None),
         "{s:?}"
     );
-    assert!(a.ws.sync_refusals().unwrap().is_empty());
+    assert!(a.ws.sync().refusals().unwrap().is_empty());
     // Both phones agree, and the next sync has nothing to do.
-    assert_eq!(a.ws.report(&id).unwrap(), b.ws.report(&id).unwrap());
+    assert_eq!(a.ws.reports().get(&id).unwrap(), b.ws.reports().get(&id).unwrap());
     assert_eq!(a.sync().documents_received, 0);
 }
 
@@ -1384,16 +1490,16 @@ fn a_backlog_of_more_photos_than_the_quota_arrives_over_a_few_syncs() {
     let ids: Vec<String> = (0..8)
         .map(|q| report_with_photo(&rider.ws, "rider-1", 40 + q))
         .collect();
-    assert_eq!(rider.ws.sync_status().unwrap().pending_photos, 8);
+    assert_eq!(rider.ws.sync().status().unwrap().pending_photos, 8);
     let mut syncs = 0;
-    while rider.ws.sync_status().unwrap().pending_documents > 0 {
+    while rider.ws.sync().status().unwrap().pending_documents > 0 {
         syncs += 1;
         assert!(syncs <= 3, "still pending after 3 syncs");
-        if let Err(e) = rider.ws.sync_now(&rider.settings, &http()) {
+        if let Err(e) = rider.ws.sync().run(&rider.settings, &http(), &waystation_core::CancelToken::never()) {
             panic!("sync {syncs}: {e}");
         }
     }
-    let s = rider.ws.sync_status().unwrap();
+    let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
     assert_eq!(net.server_docs("report"), 8);
     let conn = rusqlite::Connection::open(&net.db).unwrap();
@@ -1406,10 +1512,10 @@ fn a_backlog_of_more_photos_than_the_quota_arrives_over_a_few_syncs() {
     let staff = fixed_device(&net, &staff_t);
     staff.sync();
     for id in &ids {
-        let sha = staff.ws.report(id).unwrap().photos[0].sha256.clone();
+        let sha = staff.ws.reports().get(id).unwrap().photos[0].sha256.clone();
         staff
             .ws
-            .fetch_report_photo(&staff.settings, &http(), &sha)
+            .reports().fetch_photo(&staff.settings, &http(), &sha, &waystation_core::CancelToken::never())
             .unwrap();
     }
 }
