@@ -5,9 +5,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
 use waystation_core::packs::{self, TrustedKey};
 use waystation_core::stations::{STATION_PACK_TYPE, StationPack};
-use waystation_core::training::pack::Image;
+use waystation_core::training::LessonImage;
 use waystation_core::training::{TRAINING_PACK_TYPE, TrainingPack};
-use waystation_core::{Config, Waystation};
+use waystation_core::{Options, Waystation};
 
 use super::Admin;
 use crate::auth::rfc3339;
@@ -100,7 +100,7 @@ impl Admin {
         )
         .map_err(|e| AdminError::Invalid(e.to_string()))?;
         // (lesson id, image) for every image a training pack's lessons show.
-        let mut images: Vec<(String, Image)> = Vec::new();
+        let mut images: Vec<(String, LessonImage)> = Vec::new();
         let (pack_id, version) = match kind {
             PackKind::Stations => {
                 let p = StationPack::from_json(&verified.bytes)
@@ -184,7 +184,7 @@ impl Admin {
 
 /// Checks that the server has every image the lessons show, of the media type each lesson
 /// declares: devices download them from here, so a pack is refused while one is missing.
-fn check_images(conn: &Connection, images: &[(String, Image)]) -> Result<(), AdminError> {
+fn check_images(conn: &Connection, images: &[(String, LessonImage)]) -> Result<(), AdminError> {
     // Each image once, with the lessons that show it.
     let mut by_sha: BTreeMap<&str, Vec<(&str, Option<&str>)>> = BTreeMap::new();
     for (lesson, image) in images {
@@ -240,15 +240,15 @@ fn check_installs(
         .map_err(|e| AdminError::Other(format!("no scratch directory to check the pack: {e}")))?;
     let device = Waystation::open(
         scratch.path(),
-        Config {
+        Options {
             trusted_keys: trusted.to_vec(),
-            ..Config::default()
+            ..Options::default()
         },
     )
     .map_err(|e| AdminError::Other(format!("scratch device for the pack check: {e}")))?;
     let result = match kind {
-        PackKind::Stations => device.import_station_pack(envelope).map(|_| ()),
-        PackKind::Training => device.import_training_pack(envelope).map(|_| ()),
+        PackKind::Stations => device.packs().import_stations(envelope).map(|_| ()),
+        PackKind::Training => device.packs().import_training(envelope).map(|_| ()),
     };
     result.map_err(|e| AdminError::Invalid(format!("a device would refuse this pack: {e}")))
 }
