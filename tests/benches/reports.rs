@@ -43,7 +43,7 @@ use std::time::Instant;
 use waystation_core::geo::Datum;
 use waystation_core::reports::{ALL_CATEGORIES, DuplicateRules, PositionFix, ReportPatch, ReportRules};
 use waystation_core::store::documents;
-use waystation_core::{Config, FixedClock, Waystation};
+use waystation_core::{Options, FixedClock, Waystation};
 use waystation_tests::SplitMix;
 
 /// Counts live heap bytes, to measure what loading a document costs.
@@ -149,7 +149,7 @@ fn bench(c: &mut Criterion) {
     let setup = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(now()));
-    let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock.clone()).unwrap();
+    let ws = Waystation::open_with_clock(dir.path(), Options::default(), clock.clone()).unwrap();
     let rules = ReportRules::default();
     let mut rng = SplitMix(7);
 
@@ -360,7 +360,7 @@ fn bench(c: &mut Criterion) {
             ..Default::default()
         };
         ws.reports().update_draft(id.as_str(), &district).unwrap();
-        ws.reports().set_position(id.as_str(), &PositionFix { lat + f64::from(k) * 10.0 / 111_000.0, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
+        ws.reports().set_position(id.as_str(), &PositionFix { lat: lat + f64::from(k) * 10.0 / 111_000.0, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
         .unwrap();
         ws.reports().submit(AUTHOR, id.as_str(), &rules).unwrap();
     }
