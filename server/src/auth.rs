@@ -7,11 +7,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use waystation_core::sync::policy::{Account, Role};
 
 use crate::error::ApiError;
+use crate::store::StoreTx;
 
 /// Prefix of every token, so a leaked one is easy to recognise (and to scan for).
 pub const TOKEN_PREFIX: &str = "wst_";
@@ -71,33 +71,25 @@ pub fn bearer(header: Option<&[u8]>) -> Result<&str, ApiError> {
 
 /// Looks the token up: unknown, revoked and expired tokens are refused, each with its reason.
 pub fn authenticate(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Authenticated, ApiError> {
     // The epoch is read before the areas: an admin's change landing between the two reads
     // pairs the old epoch with the new areas, and the next request (new epoch) reads the feed
     // again from the start, so nothing is missed.
-    let row: Option<(String, String, i64, Option<i64>, i64)> = conn
-        .prepare_cached(
-            "SELECT u.user_id, u.role, t.expires_at, t.revoked_at, u.scope_epoch \
-             FROM tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = ?1",
-        )?
-        .query_row([&token_hash(token)[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()?;
-    let Some((user, role, expires_at, revoked_at, scope_epoch)) = row else {
+    let row = tx.token(&token_hash(token))?;
+    let Some(row) = row else {
         return Err(ApiError::unauthorized(
             "unknown token: ask an administrator for a new one",
         ));
     };
-    if revoked_at.is_some() {
+    if row.revoked_at.is_some() {
         return Err(ApiError::unauthorized(
             "this token was revoked: ask an administrator for a new one",
         ));
     }
-    let expires_at = DateTime::from_timestamp(expires_at, 0)
+    let expires_at = DateTime::from_timestamp(row.expires_at, 0)
         .ok_or_else(|| ApiError::internal("token expiry out of range"))?;
     if expires_at <= now {
         return Err(ApiError::unauthorized(format!(
@@ -105,22 +97,20 @@ pub fn authenticate(
             rfc3339(expires_at)
         )));
     }
-    let role: Role = role
+    let role: Role = row
+        .role
         .parse()
         .map_err(|e| ApiError::internal(format!("stored role: {e}")))?;
-    let areas = user_areas(conn, &user)?;
+    let areas = tx.user_areas(&row.user)?;
     Ok(Authenticated {
-        account: Account { user, role, areas },
+        account: Account {
+            user: row.user,
+            role,
+            areas,
+        },
         expires_at,
-        scope_epoch: scope_epoch.max(0) as u64,
+        scope_epoch: row.scope_epoch,
     })
-}
-
-/// The district codes `user` follows up, sorted.
-pub(crate) fn user_areas(conn: &Connection, user: &str) -> rusqlite::Result<Vec<String>> {
-    conn.prepare_cached("SELECT district FROM user_areas WHERE user_id = ?1 ORDER BY district")?
-        .query_map([user], |r| r.get(0))?
-        .collect()
 }
 
 #[cfg(test)]

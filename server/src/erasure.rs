@@ -17,12 +17,12 @@
 //!   (`crate::quota::sweep_unlinked_photos`, after its grace period): a photo is uploaded
 //!   before its report, so one uploaded an hour ago for a report still on its way stays.
 //!
-//! Both run with `secure_delete` on, so the freed pages are overwritten with zeros, and end
-//! with a WAL checkpoint, so the old pages leave the write-ahead log too.
+//! Both run in the store's erasing write transaction and end with its clean-up
+//! (`Store::write_erasing`, `Store::finish_erasure`): on SQLite, `secure_delete` overwrites the
+//! freed pages with zeros and a WAL checkpoint moves the old pages out of the write-ahead log.
 
 use automerge::ChangeHash;
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 
 use waystation_core::reports::erasure::{self, Rewritten};
@@ -31,9 +31,10 @@ use waystation_core::sync::protocol::{ChangedDoc, DocReply};
 
 pub use waystation_core::reports::erasure::ERASED_USER;
 
-use crate::db;
+use crate::db::Db;
+use crate::documents as store;
 use crate::error::{AdminError, ApiError};
-use crate::store;
+use crate::store::{ReplacedDoc, StoreTx};
 
 /// What [`erase_user`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,52 +67,26 @@ fn internal(e: impl std::fmt::Display) -> AdminError {
     AdminError::Other(e.to_string())
 }
 
-/// Opens `db_path` for an erasure or a purge: freed pages are zeroed.
-fn open(db_path: &Path) -> Result<Connection, AdminError> {
-    let mut conn = db::connect(db_path)?;
-    db::migrate(&mut conn)?;
-    conn.pragma_update(None, "secure_delete", true)?;
-    Ok(conn)
-}
-
-/// Moves the write-ahead log into the database and empties it, so the pages an erasure freed
-/// (zeroed in the database by `secure_delete`) leave the log too.
-fn checkpoint(conn: &Connection) -> Result<(), AdminError> {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    Ok(())
-}
-
 /// Replaces a stored document by `rewritten` (a new history): its changes deleted, its
 /// snapshot, heads and owner replaced, the next feed position given, the base recorded.
 fn replace(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     doc_id: &str,
     owner: &str,
     mut rewritten: Rewritten,
     now: &str,
 ) -> Result<(), AdminError> {
-    let mut heads = rewritten.doc.get_heads();
-    heads.sort();
-    let heads: Vec<u8> = heads.iter().flat_map(|h| h.0).collect();
-    conn.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [doc_id])?;
-    let seq: i64 = conn.query_row(
-        "UPDATE meta SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1",
-        [],
-        |r| r.get(0),
-    )?;
-    conn.execute(
-        "UPDATE docs SET snapshot = ?2, heads = ?3, change_count = 0, seq = ?4, updated_at = ?5, \
-         owner = ?6 WHERE doc_id = ?1",
-        params![doc_id, rewritten.doc.save(), heads, seq, now, owner],
-    )?;
-    conn.execute(
-        "INSERT INTO replaced_docs (doc_id, base, replaced_at) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (doc_id) DO UPDATE SET base = excluded.base, replaced_at = excluded.replaced_at",
-        params![doc_id, rewritten.base.0.to_vec(), now],
-    )?;
+    let heads = store::stored_heads(&rewritten.doc.get_heads());
+    tx.replace_doc(&ReplacedDoc {
+        doc_id,
+        owner,
+        snapshot: &rewritten.doc.save(),
+        heads: &heads,
+        base: &rewritten.base.0,
+        now,
+    })?;
     Ok(())
 }
-
 /// Erases `user`'s personal data (see the module docs), in one transaction. An unknown user
 /// is [`AdminError::NotFound`]; nothing is changed then.
 pub fn erase_user(db_path: &Path, user: &str, now: DateTime<Utc>) -> Result<Erasure, AdminError> {
@@ -120,36 +95,25 @@ pub fn erase_user(db_path: &Path, user: &str, now: DateTime<Utc>) -> Result<Eras
             "'{ERASED_USER}' stands for erased accounts; it is no account"
         )));
     }
-    let mut conn = open(db_path)?;
+    let db = Db::open(db_path)?;
     let at = rfc3339(now);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let exists: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE user_id = ?1)",
-        [user],
-        |r| r.get(0),
-    )?;
-    if !exists {
+    let txn = db.store().write_erasing()?;
+    let tx = txn.as_ref();
+    if tx.user(user)?.is_none() {
         return Err(AdminError::NotFound(format!("no account '{user}'")));
     }
     let mut done = Erasure {
-        tokens: tx.execute("DELETE FROM tokens WHERE user_id = ?1", [user])?,
+        tokens: tx.delete_tokens(user)? as usize,
         ..Erasure::default()
     };
     let progress = format!("progress:{user}");
-    tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [&progress])?;
-    done.progress = tx.execute("DELETE FROM docs WHERE doc_id = ?1", [&progress])? > 0;
+    done.progress = tx.delete_doc(&progress)?;
 
     // Every report and case, read once: a case names the account when it follows one of its
     // reports (the case's owner) or holds an event it wrote (an event's actor).
-    let docs: Vec<(String, String, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT doc_id, kind, owner FROM docs WHERE kind IN ('report', 'case') ORDER BY seq",
-        )?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?
-    };
+    let docs = tx.reports_and_cases()?;
     for (doc_id, kind, owner) in docs {
-        let Some(stored) = store::load(&tx, &doc_id).map_err(|e| internal(e.message))? else {
+        let Some(stored) = store::load(tx, &doc_id).map_err(|e| internal(e.message))? else {
             continue;
         };
         let named = erasure::names_user(&stored.doc, user).map_err(internal)?;
@@ -166,24 +130,15 @@ pub fn erase_user(db_path: &Path, user: &str, now: DateTime<Utc>) -> Result<Eras
             done.cases += 1;
             erasure::rewrite_case(&stored.doc, &report, user, now).map_err(internal)?
         };
-        replace(&tx, &doc_id, new_owner, rewritten, &at)?;
+        replace(tx, &doc_id, new_owner, rewritten, &at)?;
     }
 
     // Photos stay with their reports (the hazard's evidence, stripped of all metadata on the
     // phone), but no longer say who uploaded them.
-    tx.execute(
-        "UPDATE photos SET uploader = ?2 WHERE uploader = ?1",
-        params![user, ERASED_USER],
-    )?;
-    tx.execute(
-        "UPDATE OR IGNORE photo_uploaders SET user_id = ?2 WHERE user_id = ?1",
-        params![user, ERASED_USER],
-    )?;
-    tx.execute("DELETE FROM photo_uploaders WHERE user_id = ?1", [user])?;
-    tx.execute("DELETE FROM user_areas WHERE user_id = ?1", [user])?;
-    tx.execute("DELETE FROM users WHERE user_id = ?1", [user])?;
-    tx.commit()?;
-    checkpoint(&conn)?;
+    tx.hand_over_uploads(user, ERASED_USER)?;
+    tx.delete_user(user)?;
+    txn.commit()?;
+    db.store().finish_erasure()?;
     Ok(done)
 }
 
@@ -213,18 +168,15 @@ pub fn purge_withdrawn(
         ));
     }
     let cutoff = now - older_than;
-    let mut conn = open(db_path)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let reports: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT doc_id FROM docs WHERE kind = 'report'")?;
-        stmt.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
+    let db = Db::open(db_path)?;
+    let txn = db.store().write_erasing()?;
+    let tx = txn.as_ref();
+    let reports = tx.report_ids()?;
     let mut done = Purge::default();
     // (author, photo) of every purged report: the uploads that went with it.
     let mut uploads: Vec<(String, String)> = Vec::new();
     for doc_id in reports {
-        let Some(stored) = store::load(&tx, &doc_id).map_err(|e| internal(e.message))? else {
+        let Some(stored) = store::load(tx, &doc_id).map_err(|e| internal(e.message))? else {
             continue;
         };
         let Ok(report) = read_report_document(&stored.doc) else {
@@ -234,22 +186,10 @@ pub fn purge_withdrawn(
             continue;
         }
         let case = format!("case:{}", report.id);
-        let mut stmt = tx.prepare(
-            "SELECT d.owner, rp.sha256 FROM report_photos rp \
-             JOIN docs d ON d.doc_id = rp.report_id WHERE rp.report_id = ?1",
-        )?;
-        for row in stmt.query_map([&doc_id], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            uploads.push(row?);
-        }
-        drop(stmt);
+        uploads.extend(tx.report_photo_authors(&doc_id)?);
         for id in [&doc_id, &case] {
-            tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [id])?;
-            tx.execute("DELETE FROM report_photos WHERE report_id = ?1", [id])?;
-            tx.execute("DELETE FROM docs WHERE doc_id = ?1", [id])?;
-            tx.execute(
-                "INSERT OR IGNORE INTO purged_docs (doc_id, purged_at) VALUES (?1, ?2)",
-                params![id, rfc3339(now)],
-            )?;
+            tx.delete_doc(id)?;
+            tx.mark_purged(id, &rfc3339(now))?;
         }
         done.reports += 1;
     }
@@ -257,17 +197,12 @@ pub fn purge_withdrawn(
     // names the photo. Someone else's upload of the same bytes is theirs: it stays, and the
     // sweep's rule below decides about it.
     for (author, sha) in &uploads {
-        tx.execute(
-            "DELETE FROM photo_uploaders AS pu WHERE pu.user_id = ?1 AND pu.sha256 = ?2 \
-             AND NOT EXISTS (SELECT 1 FROM report_photos rp JOIN docs d \
-             ON d.doc_id = rp.report_id WHERE rp.sha256 = pu.sha256 AND d.owner = pu.user_id)",
-            params![author, sha],
-        )?;
+        tx.forget_upload_unless_linked(author, sha)?;
     }
-    let swept = crate::quota::sweep_in(&tx, unlinked_photo_grace, now)?;
+    let swept = crate::quota::sweep_in(tx, unlinked_photo_grace, now)?;
     done.photos = swept.photos as usize;
-    tx.commit()?;
-    checkpoint(&conn)?;
+    txn.commit()?;
+    db.store().finish_erasure()?;
     Ok(done)
 }
 
@@ -278,15 +213,13 @@ pub fn purge_withdrawn(
 /// not descend from the new history's base), the refusal to send back: with no message, so
 /// that the device's copy does not merge the new history into the old, and naming the base.
 pub fn refuse_old_history(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     doc_id: &str,
     doc: &mut automerge::AutoCommit,
     their_heads: &[ChangeHash],
     new_changes: &[automerge::Change],
 ) -> Result<Option<DocReply>, ApiError> {
-    let purged: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM purged_docs WHERE doc_id = ?1)")?
-        .query_row([doc_id], |r| r.get(0))?;
+    let purged = tx.is_purged(doc_id)?;
     if purged && !new_changes.is_empty() {
         return Ok(Some(DocReply {
             doc_id: doc_id.to_string(),
@@ -298,10 +231,7 @@ pub fn refuse_old_history(
             replaced: None,
         }));
     }
-    let base: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT base FROM replaced_docs WHERE doc_id = ?1")?
-        .query_row([doc_id], |r| r.get(0))
-        .optional()?;
+    let base = tx.replaced_base(doc_id)?;
     let Some(base) = base else {
         return Ok(None);
     };
@@ -328,7 +258,7 @@ pub fn refuse_old_history(
 /// an erased history that the feed does not list already, whatever the request's cursor: the
 /// device drops its copy and fetches the document anew from this entry, with its new owner.
 pub fn list_replaced(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     replies: &[DocReply],
     changed: &mut Vec<ChangedDoc>,
 ) -> Result<(), ApiError> {
@@ -337,17 +267,11 @@ pub fn list_replaced(
         if changed.iter().any(|c| c.doc_id == r.doc_id) {
             continue;
         }
-        let row: Option<(String, String, Vec<u8>)> = conn
-            .prepare_cached("SELECT kind, owner, heads FROM docs WHERE doc_id = ?1")?
-            .query_row([&r.doc_id], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .optional()?;
-        if let Some((kind, owner, heads)) = row {
+        if let Some((access, heads)) = tx.doc_heads(&r.doc_id)? {
             changed.push(ChangedDoc {
                 doc_id: r.doc_id.clone(),
-                kind,
-                owner,
+                kind: access.kind,
+                owner: access.owner,
                 heads: Some(heads),
                 replaced: Some(base.clone()),
             });

@@ -9,6 +9,8 @@
 use http::StatusCode;
 use waystation_core::sync::protocol::ErrorBody;
 
+use crate::store::StoreError;
+
 /// An error answered to a client: HTTP status, a stable code and a message for a human.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
@@ -214,21 +216,14 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> ApiError {
-        if is_busy(&e) {
-            return ApiError::busy();
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Busy(_) => ApiError::busy(),
+            StoreError::Queue(e) => e,
+            other => ApiError::internal(format!("database: {other}")),
         }
-        ApiError::internal(format!("database: {e}"))
     }
-}
-
-/// Whether a SQLite error means "locked by another writer for longer than the busy timeout".
-pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
 }
 
 #[cfg(feature = "serve")]
@@ -266,7 +261,7 @@ pub enum AdminError {
     NotFound(String),
     /// The database could not be opened or written.
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(StoreError),
     /// The database was written by a newer server.
     #[error("the database has schema version {found}; this server reads up to {supported}")]
     SchemaTooNew {
@@ -278,6 +273,17 @@ pub enum AdminError {
     /// Anything else (I/O, the pack check's scratch directory).
     #[error("{0}")]
     Other(String),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> AdminError {
+        match e {
+            StoreError::SchemaTooNew { found, supported } => {
+                AdminError::SchemaTooNew { found, supported }
+            }
+            other => AdminError::Database(other),
+        }
+    }
 }
 
 /// A server that could not start.

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use rusqlite::OptionalExtension;
 use std::sync::Arc;
 use waystation_core::Clock;
 use waystation_core::sync::protocol::{
@@ -166,11 +165,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authentic
     let token = auth::bearer(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))?.to_string();
     let db = state.db.clone();
     let now = state.clock.now();
-    let who = blocking(move || {
-        let conn = db.conn()?;
-        auth::authenticate(&conn, &token, now)
-    })
-    .await?;
+    let who = blocking(move || auth::authenticate(db.read()?.as_ref(), &token, now)).await?;
     if let Some(limit) = &state.limit {
         limit.check(&who.account.user)?;
     }
@@ -362,25 +357,17 @@ async fn get_pack(
     let db = state.db.clone();
     let inm = headers.get(header::IF_NONE_MATCH).cloned();
     let found = blocking(move || {
-        let conn = db.conn()?;
-        let etag: Option<String> = conn
-            .query_row(
-                "SELECT etag FROM packs WHERE kind = ?1",
-                [kind.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(etag) = etag else {
+        let tx = db.read()?;
+        let Some(pack) = tx.pack(kind.as_str())? else {
             return Ok(None);
         };
+        let etag = pack.etag;
         if etag_matches(inm.as_ref(), &etag) {
             return Ok(Some((etag, None)));
         }
-        let bytes: Vec<u8> = conn.query_row(
-            "SELECT bytes FROM packs WHERE kind = ?1",
-            [kind.as_str()],
-            |r| r.get(0),
-        )?;
+        let bytes = tx
+            .pack_bytes(kind.as_str())?
+            .ok_or_else(|| ApiError::internal("a published pack lost its bytes"))?;
         Ok(Some((etag, Some(bytes))))
     })
     .await?;

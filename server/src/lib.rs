@@ -6,7 +6,7 @@
 //!
 //! It keeps nothing about a client in memory between requests but its rate-limit count
 //! (`limit`): every fact is in its SQLite database, so several processes can serve one
-//! database file.
+//! database file. The store is a trait (`store`); SQLite is the embedded default.
 //!
 //! The HTTP server (and the `waystation-server` command) are behind the default `serve`
 //! feature; without it the crate is the store, the access checks and the request decoding,
@@ -29,6 +29,7 @@ pub mod admin;
 pub mod auth;
 pub mod db;
 pub mod decode;
+pub mod documents;
 pub mod erasure;
 pub mod error;
 #[cfg(feature = "serve")]

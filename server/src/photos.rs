@@ -3,13 +3,13 @@
 //! leaks (reports, feeds, Open311 `media_url`s), so naming it in one's own report links only
 //! bytes one uploaded, and a photo one may not read is answered exactly like a missing one.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use waystation_core::sync::policy::Account;
 use waystation_core::sync::protocol::{MAX_PHOTO_BYTES, is_sha256_hex};
 
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::sync::{READABLE, readable_flags};
+use crate::store::{NewPhoto, StoreTx};
+use crate::sync::reader;
 
 pub use waystation_core::reports::image_type;
 
@@ -59,34 +59,20 @@ pub fn put(
     bytes: &[u8],
     now: &str,
 ) -> Result<bool, ApiError> {
-    let mut conn = db.conn()?;
-    if is_uploader(&conn, &uploader.user, sha)? {
+    if db.read()?.is_uploader(&uploader.user, sha)? {
         return Ok(false);
     }
-    let _gate = db.write_gate()?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    crate::quota::check_photo_upload(&tx, db.quotas(), &uploader.user, bytes.len() as u64)?;
-    tx.execute(
-        "INSERT OR IGNORE INTO photos (sha256, bytes, mime, size, uploader, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![sha, bytes, mime, bytes.len() as i64, uploader.user, now],
-    )?;
-    let n = tx.execute(
-        "INSERT OR IGNORE INTO photo_uploaders (sha256, user_id, uploaded_at) \
-         VALUES (?1, ?2, ?3)",
-        params![sha, uploader.user, now],
-    )?;
+    let tx = db.write()?;
+    crate::quota::check_photo_upload(tx.as_ref(), db.quotas(), &uploader.user, bytes.len() as u64)?;
+    let n = tx.insert_photo(&NewPhoto {
+        sha,
+        bytes,
+        mime,
+        uploader: &uploader.user,
+        now,
+    })?;
     tx.commit()?;
-    Ok(n == 1)
-}
-
-/// Whether `user` uploaded the photo `sha`.
-fn is_uploader(conn: &Connection, user: &str, sha: &str) -> Result<bool, ApiError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM photo_uploaders WHERE sha256 = ?1 AND user_id = ?2)",
-        )?
-        .query_row([sha, user], |r| r.get(0))?)
+    Ok(n)
 }
 
 /// The photos that `reports` (document ids) name and `author` has not uploaded, for reports
@@ -96,22 +82,13 @@ fn is_uploader(conn: &Connection, user: &str, sha: &str) -> Result<bool, ApiErro
 /// lists them, so a device that believed a photo uploaded sends it again
 /// (`SyncResponse::missing_photos`).
 pub fn missing_for_reports<'a>(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     author: &Account,
     reports: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<String>, ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT rp.sha256 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-         WHERE rp.report_id = ?1 AND d.owner = ?2 \
-         AND NOT EXISTS (SELECT 1 FROM photo_uploaders pu \
-         WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner) ORDER BY rp.sha256",
-    )?;
     let mut missing = Vec::new();
     for report in reports {
-        let rows = stmt.query_map(params![report, author.user], |r| r.get::<_, String>(0))?;
-        for sha in rows {
-            missing.push(sha?);
-        }
+        missing.extend(tx.missing_photos(report, &author.user)?);
     }
     missing.sort();
     missing.dedup();
@@ -123,18 +100,15 @@ pub fn missing_for_reports<'a>(
 /// `HEAD` answers, without reading the bytes.
 pub fn head(db: &Db, reader: &Account, sha: &str) -> Result<(String, u64), ApiError> {
     check_path(sha)?;
-    let conn = db.conn()?;
-    readable(&conn, reader, sha)
+    readable(db.read()?.as_ref(), reader, sha)
 }
 
 /// A photo's bytes and media type, for `reader`, with [`head`]'s checks.
 pub fn get(db: &Db, reader: &Account, sha: &str) -> Result<(Vec<u8>, String), ApiError> {
     check_path(sha)?;
-    let conn = db.conn()?;
-    let (mime, _) = readable(&conn, reader, sha)?;
-    let bytes: Vec<u8> = conn
-        .prepare_cached("SELECT bytes FROM photos WHERE sha256 = ?1")?
-        .query_row([sha], |r| r.get(0))?;
+    let tx = db.read()?;
+    let (mime, _) = readable(tx.as_ref(), reader, sha)?;
+    let bytes = tx.photo_bytes(sha)?.ok_or_else(unreadable)?;
     Ok((bytes, mime))
 }
 
@@ -145,36 +119,18 @@ fn unreadable() -> ApiError {
     ApiError::not_found("no photo with this SHA-256 that this account may read")
 }
 
-/// Which photos a report links, as SQL over `report_photos rp` joined to its report `docs d`:
-/// those its author uploaded. Naming a hash in one's own report links nothing one did not
-/// upload, so a hash is not a capability.
-pub(crate) const LINKED: &str = "EXISTS (SELECT 1 FROM photo_uploaders pu \
-     WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner)";
-
 /// The media type and size of a photo `reader` may read: one it uploaded, or one linked by a
-/// report it may read ([`LINKED`]). Anything else is [`unreadable`].
-fn readable(conn: &Connection, reader: &Account, sha: &str) -> Result<(String, u64), ApiError> {
-    let row: Option<(String, i64)> = conn
-        .prepare_cached("SELECT mime, size FROM photos WHERE sha256 = ?1")?
-        .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((mime, size)) = row else {
+/// report it may read (the author uploaded it). Anything else is [`unreadable`].
+fn readable(tx: &dyn StoreTx, reader_: &Account, sha: &str) -> Result<(String, u64), ApiError> {
+    let Some((mime, size)) = tx.photo_meta(sha)? else {
         return Err(unreadable());
     };
-    if !is_uploader(conn, &reader.user, sha)? {
-        let (admin, follow_up) = readable_flags(reader);
-        let sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-             WHERE rp.sha256 = ?4 AND {READABLE} AND {LINKED})"
-        );
-        let allowed: bool = conn
-            .prepare_cached(&sql)?
-            .query_row(params![reader.user, admin, follow_up, sha], |r| r.get(0))?;
-        if !allowed {
-            return Err(unreadable());
-        }
+    if !tx.is_uploader(&reader_.user, sha)?
+        && !tx.photo_readable_through_reports(&reader(reader_), sha)?
+    {
+        return Err(unreadable());
     }
-    Ok((mime, size.max(0) as u64))
+    Ok((mime, size))
 }
 
 #[cfg(test)]

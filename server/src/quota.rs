@@ -17,10 +17,10 @@
 //! uploader and no report name any more are deleted. Bytes a report names are never deleted.
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, params};
 
 use crate::auth::rfc3339;
 use crate::error::ApiError;
+use crate::store::StoreTx;
 
 /// What one account may hold. `None` turns a limit off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,39 +55,6 @@ impl Default for Quotas {
     }
 }
 
-/// Documents `user` owns that count against its quota (not cases).
-fn documents(conn: &Connection, user: &str) -> rusqlite::Result<u64> {
-    conn.prepare_cached("SELECT count(*) FROM docs WHERE owner = ?1 AND kind != 'case'")?
-        .query_row([user], |r| r.get::<_, i64>(0))
-        .map(|n| n.max(0) as u64)
-}
-
-/// Bytes `user`'s documents (snapshots and changes, not cases) and uploaded photos take.
-fn stored_bytes(conn: &Connection, user: &str) -> rusqlite::Result<u64> {
-    conn.prepare_cached(
-        "SELECT \
-           (SELECT COALESCE(SUM(length(d.snapshot)), 0) FROM docs d \
-            WHERE d.owner = ?1 AND d.kind != 'case') \
-         + (SELECT COALESCE(SUM(length(c.change)), 0) FROM doc_changes c \
-            JOIN docs d ON d.doc_id = c.doc_id WHERE d.owner = ?1 AND d.kind != 'case') \
-         + (SELECT COALESCE(SUM(p.size), 0) FROM photo_uploaders pu \
-            JOIN photos p ON p.sha256 = pu.sha256 WHERE pu.user_id = ?1)",
-    )?
-    .query_row([user], |r| r.get::<_, i64>(0))
-    .map(|n| n.max(0) as u64)
-}
-
-/// Photos `user` uploaded that no report of theirs links.
-fn unlinked_photos(conn: &Connection, user: &str) -> rusqlite::Result<u64> {
-    conn.prepare_cached(
-        "SELECT count(*) FROM photo_uploaders pu WHERE pu.user_id = ?1 AND NOT EXISTS \
-         (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-          WHERE rp.sha256 = pu.sha256 AND d.owner = pu.user_id)",
-    )?
-    .query_row([user], |r| r.get::<_, i64>(0))
-    .map(|n| n.max(0) as u64)
-}
-
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
@@ -95,13 +62,13 @@ fn mib(bytes: u64) -> String {
 /// Checks a new upload of `size` bytes by `user` against the photo and byte quotas. Runs in
 /// the write gate, before the upload is recorded.
 pub fn check_photo_upload(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     quotas: &Quotas,
     user: &str,
     size: u64,
 ) -> Result<(), ApiError> {
     if let Some(max) = quotas.unlinked_photos {
-        let n = unlinked_photos(conn, user)?;
+        let n = tx.unlinked_photos(user)?;
         if n >= max {
             return Err(ApiError::quota(
                 "quota_photos",
@@ -115,7 +82,7 @@ pub fn check_photo_upload(
         }
     }
     if let Some(max) = quotas.stored_bytes {
-        let used = stored_bytes(conn, user)?;
+        let used = tx.stored_bytes(user)?;
         if used.saturating_add(size) > max {
             return Err(ApiError::quota(
                 "quota_bytes",
@@ -157,7 +124,7 @@ impl<'a> Usage<'a> {
     /// the document alone; the reason starts with the quota's code.
     pub fn admit(
         &mut self,
-        conn: &Connection,
+        tx: &dyn StoreTx,
         new_document: bool,
         new_bytes: u64,
     ) -> Result<Option<String>, ApiError> {
@@ -166,7 +133,7 @@ impl<'a> Usage<'a> {
         }
         let (documents, bytes) = match self.counted {
             Some(c) => c,
-            None => (documents(conn, self.user)?, stored_bytes(conn, self.user)?),
+            None => (tx.owned_documents(self.user)?, tx.stored_bytes(self.user)?),
         };
         self.counted = Some((documents, bytes));
         if let Some(max) = self.quotas.documents
@@ -209,40 +176,25 @@ pub struct Swept {
 
 /// Forgets uploads that no report of their uploader has linked for `grace`, then deletes the
 /// bytes that no uploader and no report name any more. Bytes any report names are kept (the
-/// report's author may still upload them). One write transaction; the caller holds the write
-/// gate.
+/// report's author may still upload them). One write transaction.
 pub fn sweep_unlinked_photos(
-    conn: &mut Connection,
+    db: &crate::db::Db,
     grace: Duration,
     now: DateTime<Utc>,
 ) -> Result<Swept, ApiError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let swept = sweep_in(&tx, grace, now)?;
+    let tx = db.write()?;
+    let swept = sweep_in(tx.as_ref(), grace, now)?;
     tx.commit()?;
     Ok(swept)
 }
-
 /// [`sweep_unlinked_photos`]'s rule, inside the caller's transaction: the one rule for what
 /// may go of the photos no report links, so that `db purge-withdrawn`
 /// (`crate::erasure::purge_withdrawn`) removes no upload the running server's sweep would
 /// keep (a photo uploaded an hour ago, whose report has not arrived yet).
 pub(crate) fn sweep_in(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     grace: Duration,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Swept> {
-    let cutoff = rfc3339(now - grace);
-    let uploads = conn.execute(
-        "DELETE FROM photo_uploaders AS pu WHERE pu.uploaded_at < ?1 AND NOT EXISTS \
-         (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-          WHERE rp.sha256 = pu.sha256 AND d.owner = pu.user_id)",
-        params![cutoff],
-    )? as u64;
-    let photos = conn.execute(
-        "DELETE FROM photos AS p WHERE \
-         NOT EXISTS (SELECT 1 FROM photo_uploaders pu WHERE pu.sha256 = p.sha256) \
-         AND NOT EXISTS (SELECT 1 FROM report_photos rp WHERE rp.sha256 = p.sha256)",
-        [],
-    )? as u64;
-    Ok(Swept { uploads, photos })
+) -> Result<Swept, crate::store::StoreError> {
+    tx.sweep_unlinked_photos(&rfc3339(now - grace))
 }

@@ -7,10 +7,10 @@
 //! progress, and the case of a report this account may not read (or that is not on the
 //! server), are refused with a fixed reason and no sync message.
 
-use rusqlite::{Connection, OptionalExtension};
 use waystation_core::sync::policy::{self, Account, DocRef};
 
 use crate::error::ApiError;
+use crate::store::StoreTx;
 
 /// The refusal for another account's training progress, existing or not.
 pub const PROGRESS_OF_ANOTHER: &str = "training progress is private to its owner";
@@ -23,19 +23,15 @@ pub const CASE_OUT_OF_REACH: &str = "the report this case follows is not on the 
 /// The fixed refusal for `doc` when it is out of `account`'s reach, `None` otherwise (the
 /// usual checks then decide).
 pub fn out_of_reach(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     account: &Account,
     doc: &DocRef,
 ) -> Result<Option<&'static str>, ApiError> {
     match doc {
         DocRef::Progress(user) if *user != account.user => Ok(Some(PROGRESS_OF_ANOTHER)),
         DocRef::Case(id) => {
-            let report: Option<(String, String, Option<String>)> = conn
-                .prepare_cached("SELECT kind, owner, district FROM docs WHERE doc_id = ?1")?
-                .query_row([id.doc_id()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            let readable = report.is_some_and(|(kind, owner, district)| {
-                policy::may_read(account, &kind, &owner, district.as_deref())
+            let readable = tx.doc_access(&id.doc_id())?.is_some_and(|a| {
+                policy::may_read(account, &a.kind, &a.owner, a.district.as_deref())
             });
             Ok((!readable).then_some(CASE_OUT_OF_REACH))
         }

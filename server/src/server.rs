@@ -257,10 +257,10 @@ async fn start(
     ServerError,
 > {
     let db_path = config.db_path.clone();
-    let db = tokio::task::spawn_blocking(move || db::Db::open(&db_path))
+    let queue = config.write_queue;
+    let db = tokio::task::spawn_blocking(move || db::Db::open_with(&db_path, queue))
         .await
         .map_err(|e| ServerError::Runtime(e.to_string()))??
-        .with_write_queue(config.write_queue)
         .with_quotas(config.quotas);
     let db = Arc::new(db);
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
@@ -347,12 +347,9 @@ async fn sweep_photos(
     loop {
         ticks.tick().await;
         let (db, now) = (db.clone(), clock.now());
-        let swept = tokio::task::spawn_blocking(move || {
-            let _gate = db.write_gate()?;
-            let mut conn = db.conn()?;
-            quota::sweep_unlinked_photos(&mut conn, grace, now)
-        })
-        .await;
+        let swept =
+            tokio::task::spawn_blocking(move || quota::sweep_unlinked_photos(&db, grace, now))
+                .await;
         match swept {
             Ok(Ok(s)) if s.uploads > 0 || s.photos > 0 => eprintln!(
                 "waystation-server: forgot {} photo uploads no report linked for {} days; \

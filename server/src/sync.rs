@@ -9,7 +9,6 @@
 
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, Change};
-use rusqlite::{Connection, TransactionBehavior};
 use std::collections::HashSet;
 use waystation_core::sync::bounds;
 use waystation_core::sync::policy::{
@@ -21,11 +20,12 @@ use waystation_core::sync::protocol::{ChangedDoc, DocReply, MAX_FEED_PER_RESPONS
 use crate::auth::Authenticated;
 use crate::db::Db;
 use crate::decode::{DecodedDoc, DecodedRequest};
+use crate::documents::{self as store, DocFacts, StoredDoc};
 use crate::error::ApiError;
-use crate::store::{self, DocFacts, StoredDoc};
+use crate::store::{Reader, StoreTx};
 
-/// Answers a decoded sync request for `account`, in one transaction: a write transaction
-/// (`BEGIN IMMEDIATE`) only when some message carries changes.
+/// Answers a decoded sync request for `account`, in one transaction: a write transaction only
+/// when some message carries changes.
 pub fn sync(
     db: &Db,
     who: &Authenticated,
@@ -33,49 +33,41 @@ pub fn sync(
     now: &str,
 ) -> Result<SyncResponse, ApiError> {
     let account = &who.account;
-    let writes = request.carries_changes();
-    let _gate = writes.then(|| db.write_gate()).transpose()?;
-    let mut conn = db.conn()?;
-    let behavior = if writes {
-        TransactionBehavior::Immediate
+    // A read transaction is one snapshot, so the feed and the documents agree.
+    let txn = if request.carries_changes() {
+        db.write()?
     } else {
-        // Deferred: a read snapshot, so the feed and the documents agree.
-        TransactionBehavior::Deferred
+        db.read()?
     };
-    let tx = conn.transaction_with_behavior(behavior)?;
+    let tx = txn.as_ref();
     let mut usage = crate::quota::Usage::new(db.quotas(), &account.user);
     let mut replies = Vec::with_capacity(request.docs.len());
     let mut own = HashSet::with_capacity(request.docs.len());
     for d in request.docs {
         own.insert(d.doc_id.clone());
-        replies.push(sync_doc(&tx, account, &mut usage, d, now)?);
+        replies.push(sync_doc(tx, account, &mut usage, d, now)?);
     }
     let position = cursor_position(request.cursor, who.scope_epoch);
-    let current = store::current_seq(&tx)?;
+    let current = tx.feed_position()?;
     // A cursor beyond the feed: this store is older than what the device saw acknowledged.
     let reset = position > current;
-    let (mut changed, next, more) = feed(
-        &tx,
-        account,
-        if reset { 0 } else { position },
-        current,
-        &own,
-    )?;
+    let (mut changed, next, more) =
+        feed(tx, account, if reset { 0 } else { position }, current, &own)?;
     // A copy of an erased history is dropped by the device, which takes the new one from
     // these entries (decision 0009).
-    crate::erasure::list_replaced(&tx, &replies, &mut changed)?;
+    crate::erasure::list_replaced(tx, &replies, &mut changed)?;
     let cursor = cursor_at(next, who.scope_epoch)?;
-    let generation = store::generation(&tx)?;
+    let generation = tx.generation()?;
     // The accepted reports of this request whose photos the server lacks (finding 14).
     let missing_photos = crate::photos::missing_for_reports(
-        &tx,
+        tx,
         account,
         replies
             .iter()
             .filter(|r| r.refused.is_none() && r.doc_id.starts_with("report:"))
             .map(|r| r.doc_id.as_str()),
     )?;
-    tx.commit()?;
+    txn.commit()?;
     Ok(SyncResponse {
         cursor,
         docs: replies,
@@ -155,7 +147,7 @@ fn forged(doc_id: &str, e: impl std::fmt::Display) -> ApiError {
 }
 
 fn sync_doc(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     account: &Account,
     usage: &mut crate::quota::Usage<'_>,
     d: DecodedDoc,
@@ -163,7 +155,7 @@ fn sync_doc(
 ) -> Result<DocReply, ApiError> {
     // Out of reach (another's progress, the case of an unreadable report): one answer whether
     // the document exists or not, before it is loaded (`reach`).
-    if let Some(reason) = crate::reach::out_of_reach(conn, account, &d.doc)? {
+    if let Some(reason) = crate::reach::out_of_reach(tx, account, &d.doc)? {
         return Ok(DocReply {
             doc_id: d.doc_id,
             message: None,
@@ -171,7 +163,7 @@ fn sync_doc(
             replaced: None,
         });
     }
-    let stored = store::load(conn, &d.doc_id)?;
+    let stored = store::load(tx, &d.doc_id)?;
     if let Some(s) = &stored
         && !policy::may_read(account, &s.kind, &s.owner, s.district.as_deref())
     {
@@ -202,13 +194,9 @@ fn sync_doc(
     let new_changes: Vec<Change> = doc.get_changes(&before);
     // A copy from before an erasure rewrote the document (decision 0009): refused, with no
     // message (which would merge the histories on the device), telling it to fetch anew.
-    if let Some(replaced) = crate::erasure::refuse_old_history(
-        conn,
-        &d.doc_id,
-        &mut doc,
-        &d.message.heads,
-        &new_changes,
-    )? {
+    if let Some(replaced) =
+        crate::erasure::refuse_old_history(tx, &d.doc_id, &mut doc, &d.message.heads, &new_changes)?
+    {
         return Ok(replaced);
     }
     if new_changes.is_empty() {
@@ -220,7 +208,7 @@ fn sync_doc(
         new_changes: &new_changes,
         now,
     };
-    let facts = match check(conn, account, &d.doc, stored.as_ref(), change) {
+    let facts = match check(tx, account, &d.doc, stored.as_ref(), change) {
         Ok(facts) => facts,
         Err(reason) => return refused(d, stored, reason),
     };
@@ -250,12 +238,12 @@ fn sync_doc(
     // Per-account quotas, on the documents the account owns (a case is its report author's).
     if facts.owner == account.user
         && !matches!(d.doc, DocRef::Case(_))
-        && let Some(reason) = usage.admit(conn, stored.is_none(), new_bytes as u64)?
+        && let Some(reason) = usage.admit(tx, stored.is_none(), new_bytes as u64)?
     {
         return refused(d, stored, reason);
     }
     store::store(
-        conn,
+        tx,
         &d.doc_id,
         stored.is_some(),
         &mut doc,
@@ -278,7 +266,7 @@ struct Update<'a> {
 /// Checks a document that the message changed, returning what to store beside it, or the
 /// reason it is refused.
 fn check(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     account: &Account,
     doc_ref: &DocRef,
     stored: Option<&StoredDoc>,
@@ -298,7 +286,7 @@ fn check(
             })
         }
         DocRef::Case(id) => {
-            let report = store::load(conn, &id.doc_id()).map_err(|e| e.message)?;
+            let report = store::load(tx, &id.doc_id()).map_err(|e| e.message)?;
             let Some(report) = report else {
                 return Err(format!(
                     "report '{id}' is not on the server yet; sync the report first"
@@ -336,18 +324,13 @@ fn check(
     }
 }
 
-/// What `account` may read, as SQL over `docs` (mirrors `policy::may_read`; rows are checked
-/// with it again): the account's own documents, and for follow-up roles the reports and cases
-/// of their districts (all of them for admins). Parameters: ?1 user, ?2 admin, ?3 follow-up.
-pub(crate) const READABLE: &str = "(d.owner = ?1 OR (d.kind IN ('report', 'case') AND \
-     (?2 OR (?3 AND d.district IN (SELECT district FROM user_areas WHERE user_id = ?1)))))";
-
-/// The `READABLE` flags of an account: (admin, follow-up role).
-pub(crate) fn readable_flags(account: &Account) -> (bool, bool) {
-    (
-        account.role == Role::Admin,
-        account.role.case_role().is_some(),
-    )
+/// `account` as a reader of the feed and of photos (mirrors `policy::may_read`).
+pub(crate) fn reader(account: &Account) -> Reader<'_> {
+    Reader {
+        user: &account.user,
+        admin: account.role == Role::Admin,
+        follow_up: account.role.case_role().is_some(),
+    }
 }
 
 /// Bits of the feed position in a cursor; the account's scope epoch is above them.
@@ -392,54 +375,36 @@ pub fn cursor_at(position: u64, epoch: u64) -> Result<u64, ApiError> {
 /// to which every readable document was listed. The caller starts a cursor beyond the
 /// current position (a client of a database that was since restored or replaced) from 0.
 fn feed(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     account: &Account,
     cursor: u64,
     current: u64,
     own: &HashSet<String>,
 ) -> Result<(Vec<ChangedDoc>, u64, bool), ApiError> {
-    let (admin, follow_up) = readable_flags(account);
     let limit = MAX_FEED_PER_RESPONSE + 1 + own.len();
-    let sql = format!(
-        "SELECT d.doc_id, d.kind, d.owner, d.district, d.seq, d.heads, \
-         (SELECT r.base FROM replaced_docs r WHERE r.doc_id = d.doc_id) FROM docs d \
-         WHERE d.seq > ?4 AND {READABLE} ORDER BY d.seq LIMIT ?5"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(rusqlite::params![
-        account.user,
-        admin,
-        follow_up,
-        cursor as i64,
-        limit as i64
-    ])?;
+    let rows = tx.feed(&reader(account), cursor, limit)?;
+    let fetched = rows.len();
     let mut changed = Vec::new();
     let mut next = cursor;
     let mut more = false;
-    let mut fetched = 0;
-    while let Some(row) = rows.next()? {
-        fetched += 1;
-        let doc_id: String = row.get(0)?;
-        let kind: String = row.get(1)?;
-        let owner: String = row.get(2)?;
-        let district: Option<String> = row.get(3)?;
-        let seq = row.get::<_, i64>(4)?.max(0) as u64;
-        let listed =
-            !own.contains(&doc_id) && policy::may_read(account, &kind, &owner, district.as_deref());
+    for row in rows {
+        let a = &row.access;
+        let listed = !own.contains(&row.doc_id)
+            && policy::may_read(account, &a.kind, &a.owner, a.district.as_deref());
         if listed {
             if changed.len() == MAX_FEED_PER_RESPONSE {
                 more = true;
                 break;
             }
             changed.push(ChangedDoc {
-                doc_id,
-                kind,
-                owner,
-                heads: Some(row.get(5)?),
-                replaced: row.get(6)?,
+                doc_id: row.doc_id,
+                kind: row.access.kind,
+                owner: row.access.owner,
+                heads: Some(row.heads),
+                replaced: row.replaced,
             });
         }
-        next = seq;
+        next = row.position;
     }
     if !more && fetched == limit {
         // Every row read was listed or skipped, but the query stopped at its limit.

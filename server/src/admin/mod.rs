@@ -56,13 +56,10 @@ impl Admin {
     /// again (their reports and photos, their progress, the cases they write), so what the
     /// backup lacks comes back from the phones. Returns the new generation.
     pub fn mark_restored(&self) -> Result<String, AdminError> {
-        let conn = self.db.conn()?;
-        Ok(conn.query_row(
-            "UPDATE meta SET generation = lower(hex(randomblob(8))) WHERE id = 1 \
-             RETURNING generation",
-            [],
-            |r| r.get(0),
-        )?)
+        let tx = self.db.write()?;
+        let generation = tx.mark_restored()?;
+        tx.commit()?;
+        Ok(generation)
     }
 }
 

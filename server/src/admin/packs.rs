@@ -1,7 +1,5 @@
 //! Signed packs (stations, training) and the lesson images training packs show.
 
-use rusqlite::params;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
 use waystation_core::packs::{self, TrustedKey};
 use waystation_core::stations::{STATION_PACK_TYPE, StationPack};
@@ -12,6 +10,7 @@ use waystation_core::{Options, Waystation};
 use super::Admin;
 use crate::auth::rfc3339;
 use crate::error::AdminError;
+use crate::store::{NewPack, StoreTx};
 use crate::training_images;
 
 /// Which pack a device fetches from `GET /v1/packs/{kind}`.
@@ -78,8 +77,9 @@ impl Admin {
     /// Returns its SHA-256, the reference a lesson uses, and whether it was new.
     pub fn add_training_image(&self, bytes: &[u8]) -> Result<(String, bool), AdminError> {
         let (sha, mime) = training_images::check(bytes)?;
-        let conn = self.db.conn()?;
-        let new = training_images::put(&conn, &sha, mime, bytes, &rfc3339(self.now()))?;
+        let tx = self.db.write()?;
+        let new = training_images::put(tx.as_ref(), &sha, mime, bytes, &rfc3339(self.now()))?;
+        tx.commit()?;
         Ok((sha, new))
     }
 
@@ -128,16 +128,11 @@ impl Admin {
         };
         check_installs(kind, envelope, trusted)?;
 
-        let mut conn = self.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        check_images(&tx, &images)?;
-        let current: Option<(String, String, i64)> = tx
-            .query_row(
-                "SELECT etag, pack_id, version FROM packs WHERE kind = ?1",
-                [kind.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+        let tx = self.db.write()?;
+        check_images(tx.as_ref(), &images)?;
+        let current = tx
+            .pack(kind.as_str())?
+            .map(|p| (p.etag, p.pack_id, p.version));
         if let Some((etag, cur_id, cur_version)) = &current {
             if *etag == verified.payload_sha256 {
                 return Ok(PublishedPack {
@@ -149,27 +144,21 @@ impl Admin {
                     changed: false,
                 });
             }
-            if *cur_id == pack_id && version <= *cur_version as u64 {
+            if *cur_id == pack_id && version <= *cur_version {
                 return Err(AdminError::Invalid(format!(
                     "pack '{pack_id}' version {version} is not newer than the published \
                      version {cur_version}; devices would refuse it"
                 )));
             }
         }
-        tx.execute(
-            "INSERT INTO packs (kind, bytes, etag, pack_id, version, published_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (kind) DO UPDATE SET \
-             bytes = excluded.bytes, etag = excluded.etag, pack_id = excluded.pack_id, \
-             version = excluded.version, published_at = excluded.published_at",
-            params![
-                kind.as_str(),
-                envelope,
-                verified.payload_sha256,
-                pack_id,
-                version as i64,
-                rfc3339(self.now()),
-            ],
-        )?;
+        tx.put_pack(&NewPack {
+            kind: kind.as_str(),
+            bytes: envelope,
+            etag: &verified.payload_sha256,
+            pack_id: &pack_id,
+            version,
+            published_at: &rfc3339(self.now()),
+        })?;
         tx.commit()?;
         Ok(PublishedPack {
             kind,
@@ -184,7 +173,7 @@ impl Admin {
 
 /// Checks that the server has every image the lessons show, of the media type each lesson
 /// declares: devices download them from here, so a pack is refused while one is missing.
-fn check_images(conn: &Connection, images: &[(String, LessonImage)]) -> Result<(), AdminError> {
+fn check_images(tx: &dyn StoreTx, images: &[(String, LessonImage)]) -> Result<(), AdminError> {
     // Each image once, with the lessons that show it.
     let mut by_sha: BTreeMap<&str, Vec<(&str, Option<&str>)>> = BTreeMap::new();
     for (lesson, image) in images {
@@ -199,7 +188,7 @@ fn check_images(conn: &Connection, images: &[(String, LessonImage)]) -> Result<(
             let names: Vec<String> = shown.iter().map(|(l, _)| format!("'{l}'")).collect();
             names.join(", ")
         };
-        match training_images::stored_type(conn, sha)? {
+        match training_images::stored_type(tx, sha)? {
             None => problems.push(format!(
                 "image {sha} (lesson {}) is not on the server",
                 lessons()

@@ -1,30 +1,24 @@
 //! Bearer tokens: issuing and revoking them. Only a token's hash is stored.
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{TransactionBehavior, params};
 
 use super::Admin;
 use super::users::user_info;
 use crate::auth;
 use crate::error::AdminError;
+use crate::store::StoreTx;
 
 impl Admin {
     /// Issues another bearer token for an existing account.
     pub fn issue_token(&self, user: &str, expires_in: Duration) -> Result<String, AdminError> {
         let token = auth::new_token().map_err(AdminError::Other)?;
         let now = self.now();
-        let mut conn = self.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE user_id = ?1)",
-            [user],
-            |r| r.get(0),
-        )?;
-        if !exists {
+        let tx = self.db.write()?;
+        if tx.user(user)?.is_none() {
             let shown: String = user.chars().take(64).collect();
             return Err(AdminError::NotFound(format!("no user '{shown}'")));
         }
-        insert_token(&tx, user, &token, now, expires_in)?;
+        insert_token(tx.as_ref(), user, &token, now, expires_in)?;
         tx.commit()?;
         Ok(token)
     }
@@ -33,25 +27,18 @@ impl Admin {
     /// returning how many were revoked. The account stays; `issue_token` gives it a new one.
     pub fn revoke_user_tokens(&self, user: &str) -> Result<u64, AdminError> {
         let now = self.now().timestamp();
-        let mut conn = self.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        user_info(&tx, user, self.now())?;
-        let n = tx.execute(
-            "UPDATE tokens SET revoked_at = ?2 \
-             WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
-            params![user, now],
-        )?;
+        let tx = self.db.write()?;
+        user_info(tx.as_ref(), user, self.now())?;
+        let n = tx.revoke_user_tokens(user, now)?;
         tx.commit()?;
-        Ok(n as u64)
+        Ok(n)
     }
 
     /// Revokes a token: every later request with it gets `401`. Revoking twice is fine.
     pub fn revoke_token(&self, token: &str) -> Result<(), AdminError> {
-        let conn = self.db.conn()?;
-        let n = conn.execute(
-            "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE token_hash = ?1",
-            params![&auth::token_hash(token)[..], self.now().timestamp()],
-        )?;
+        let tx = self.db.write()?;
+        let n = tx.revoke_token(&auth::token_hash(token), self.now().timestamp())?;
+        tx.commit()?;
         if n == 0 {
             return Err(AdminError::NotFound("no such token".into()));
         }
@@ -60,7 +47,7 @@ impl Admin {
 }
 
 pub(super) fn insert_token(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &dyn StoreTx,
     user: &str,
     token: &str,
     now: DateTime<Utc>,
@@ -69,14 +56,11 @@ pub(super) fn insert_token(
     let expires = now
         .checked_add_signed(expires_in)
         .ok_or_else(|| AdminError::Invalid("token lifetime out of range".into()))?;
-    tx.execute(
-        "INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            &auth::token_hash(token)[..],
-            user,
-            now.timestamp(),
-            expires.timestamp()
-        ],
+    tx.insert_token(
+        &auth::token_hash(token),
+        user,
+        now.timestamp(),
+        expires.timestamp(),
     )?;
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! Accounts: creating them, listing them, and changing their role and areas.
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use waystation_core::sync::policy::{self, Role};
 
 use super::Admin;
 use super::tokens::insert_token;
 use crate::auth::{self, rfc3339};
 use crate::error::AdminError;
+use crate::store::StoreTx;
 
 impl Admin {
     /// Creates an account and returns its first bearer token (shown once; only its hash is
@@ -29,49 +29,30 @@ impl Admin {
         check_scope(role, areas)?;
         let token = auth::new_token().map_err(AdminError::Other)?;
         let now = self.now();
-        let mut conn = self.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE user_id = ?1)",
-            [user],
-            |r| r.get(0),
-        )?;
-        if exists {
+        let tx = self.db.write()?;
+        if tx.user(user)?.is_some() {
             return Err(AdminError::Invalid(format!(
                 "user '{user}' exists already; use 'token issue' for a new token"
             )));
         }
-        tx.execute(
-            "INSERT INTO users (user_id, role, created_at) VALUES (?1, ?2, ?3)",
-            params![user, role.as_str(), rfc3339(now)],
-        )?;
-        for a in areas {
-            tx.execute(
-                "INSERT OR IGNORE INTO user_areas (user_id, district) VALUES (?1, ?2)",
-                params![user, a],
-            )?;
-        }
-        insert_token(&tx, user, &token, now, expires_in)?;
+        tx.insert_user(user, role.as_str(), &rfc3339(now), areas)?;
+        insert_token(tx.as_ref(), user, &token, now, expires_in)?;
         tx.commit()?;
         Ok(token)
     }
 
     /// Every account, by user id, with its role, areas and how many of its tokens are live.
     pub fn users(&self) -> Result<Vec<UserInfo>, AdminError> {
-        let conn = self.db.conn()?;
-        let ids = conn
-            .prepare("SELECT user_id FROM users ORDER BY user_id")?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let tx = self.db.read()?;
+        let ids = tx.user_ids()?;
         ids.iter()
-            .map(|id| user_info(&conn, id, self.now()))
+            .map(|id| user_info(tx.as_ref(), id, self.now()))
             .collect()
     }
 
     /// One account, or [`AdminError::NotFound`].
     pub fn user(&self, user: &str) -> Result<UserInfo, AdminError> {
-        let conn = self.db.conn()?;
-        user_info(&conn, user, self.now())
+        user_info(self.db.read()?.as_ref(), user, self.now())
     }
 
     /// Changes an account's role, its areas, or both, and returns it as it now is.
@@ -88,9 +69,8 @@ impl Admin {
             ));
         }
         let now = self.now();
-        let mut conn = self.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = user_info(&tx, user, now)?;
+        let tx = self.db.write()?;
+        let before = user_info(tx.as_ref(), user, now)?;
         let role = change.role.unwrap_or(before.role);
         let mut areas = change.areas.clone().unwrap_or_else(|| before.areas.clone());
         areas.sort();
@@ -105,18 +85,8 @@ impl Admin {
         if role == before.role && areas == before.areas {
             return Ok(before);
         }
-        tx.execute(
-            "UPDATE users SET role = ?2, scope_epoch = scope_epoch + 1 WHERE user_id = ?1",
-            params![user, role.as_str()],
-        )?;
-        tx.execute("DELETE FROM user_areas WHERE user_id = ?1", [user])?;
-        for a in &areas {
-            tx.execute(
-                "INSERT INTO user_areas (user_id, district) VALUES (?1, ?2)",
-                params![user, a],
-            )?;
-        }
-        let after = user_info(&tx, user, now)?;
+        tx.set_user_scope(user, role.as_str(), &areas)?;
+        let after = user_info(tx.as_ref(), user, now)?;
         tx.commit()?;
         Ok(after)
     }
@@ -162,37 +132,27 @@ fn check_scope(role: Role, areas: &[String]) -> Result<(), AdminError> {
 
 /// The account `user`, or [`AdminError::NotFound`].
 pub(super) fn user_info(
-    conn: &Connection,
+    tx: &dyn StoreTx,
     user: &str,
     now: DateTime<Utc>,
 ) -> Result<UserInfo, AdminError> {
-    let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT role, created_at FROM users WHERE user_id = ?1",
-            [user],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((role, created_at)) = row else {
+    let row = tx.user(user)?;
+    let Some(row) = row else {
         let shown: String = user.chars().take(64).collect();
         return Err(AdminError::NotFound(format!("no user '{shown}'")));
     };
-    let role: Role = role
+    let role: Role = row
+        .role
         .parse()
         .map_err(|e| AdminError::Other(format!("stored role of '{user}': {e}")))?;
-    let areas = auth::user_areas(conn, user)?;
-    let live_tokens: i64 = conn.query_row(
-        "SELECT count(*) FROM tokens WHERE user_id = ?1 AND revoked_at IS NULL \
-         AND expires_at > ?2",
-        params![user, now.timestamp()],
-        |r| r.get(0),
-    )?;
+    let areas = tx.user_areas(user)?;
+    let live_tokens = tx.live_tokens(user, now.timestamp())?;
     Ok(UserInfo {
         user: user.to_string(),
         role,
         areas,
-        live_tokens: live_tokens.max(0) as u64,
-        created_at,
+        live_tokens,
+        created_at: row.created_at,
     })
 }
 
@@ -201,16 +161,7 @@ mod tests {
     use super::*;
 
     fn epoch(admin: &Admin, user: &str) -> i64 {
-        admin
-            .db
-            .conn()
-            .unwrap()
-            .query_row(
-                "SELECT scope_epoch FROM users WHERE user_id = ?1",
-                [user],
-                |r| r.get(0),
-            )
-            .unwrap()
+        admin.db.read().unwrap().scope_epoch(user).unwrap().unwrap() as i64
     }
 
     #[test]

@@ -92,10 +92,6 @@ impl WriteGate {
         }
     }
 
-    pub(crate) fn queue(&self) -> WriteQueue {
-        self.queue
-    }
-
     fn lock(&self) -> MutexGuard<'_, Tickets> {
         // The counters are updated before anything can panic: a poisoned lock holds no
         // half-done change.
