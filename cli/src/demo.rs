@@ -18,7 +18,8 @@ use waystation_core::stations::hours::china_offset;
 use waystation_core::stations::{OpenStatus, Service, StationFilter};
 use waystation_core::store::documents;
 use waystation_core::sync::{ReqwestTransport, SyncReport, SyncSettings};
-use waystation_core::{Config, NearestQuery, Waystation};
+use waystation_core::stations::NearestQuery;
+use waystation_core::{Options, Waystation};
 use waystation_server::Role;
 
 #[derive(Args, Debug)]
@@ -93,9 +94,9 @@ impl Device {
     ) -> Result<Device> {
         let ws = Waystation::open(
             &dir.join(user),
-            Config {
+            Options {
                 trusted_keys: vec![waystation_core::packs::demo_trusted_key()],
-                ..Config::default()
+                ..Options::default()
             },
         )?;
         Ok(Device {
@@ -195,7 +196,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     )?;
     let sup = Device::open(dir, "[supervisor 李老师]", "supervisor-li", &url, &sup_t)?;
     for d in [&rider, &station, &sup] {
-        d.ws.import_station_pack(crate::SAMPLE_PACK)?;
+        d.ws.packs().import_stations(crate::SAMPLE_PACK)?;
     }
 
     // 1. Offline: the nearest open station with water and charging.
@@ -206,7 +207,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         open_only: true,
         max_distance_m: None,
     };
-    let mut hits = rider.ws.nearest(&NearestQuery {
+    let mut hits = rider.ws.stations().nearest(&NearestQuery {
         position: here,
         limit: 3,
         filter: filter.clone(),
@@ -218,7 +219,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             "no station with water and charging is open now; nearest of any:",
         );
         filter.open_only = false;
-        hits = rider.ws.nearest(&NearestQuery {
+        hits = rider.ws.stations().nearest(&NearestQuery {
             position: here,
             limit: 3,
             filter,

@@ -17,8 +17,10 @@ use std::path::{Path, PathBuf};
 
 use waystation_core::geo::{Datum, Position};
 use waystation_core::packs::{self, PublisherKeyPair, TrustedKey};
-use waystation_core::stations::{Hours, STATION_PACK_TYPE, ServiceSet, StationFilter};
-use waystation_core::{Config, NearestQuery, Waystation};
+use waystation_core::stations::{
+    Hours, NearestQuery, STATION_PACK_TYPE, ServiceSet, StationFilter, WithinQuery,
+};
+use waystation_core::{Options, Waystation};
 
 /// The Xi'an sample pack, signed with the demo key, installed into fresh data directories.
 pub(crate) const SAMPLE_PACK: &[u8] = include_bytes!("../../data/stations/xian-sample.pack.json");
@@ -126,7 +128,7 @@ enum StationsCmd {
         filter: FilterArgs,
         /// How many stations.
         #[arg(long, default_value_t = 5)]
-        limit: usize,
+        limit: i32,
     },
     /// Every station within a radius, nearest first.
     Within {
@@ -152,7 +154,7 @@ enum StationsCmd {
         text: String,
         /// Most results.
         #[arg(long, default_value_t = 20)]
-        limit: usize,
+        limit: i32,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -280,14 +282,14 @@ impl Cli {
     fn open(&self) -> Result<Waystation> {
         let dir = self.data_dir.clone().unwrap_or_else(default_data_dir);
         let fresh = !dir.join(waystation_core::store::DB_FILE).exists();
-        let config = Config {
+        let options = Options {
             trusted_keys: self.trusted_keys()?,
-            ..Config::default()
+            ..Options::default()
         };
-        let ws = Waystation::open(&dir, config)?;
-        if fresh && !self.no_demo_key && ws.installed_packs()?.is_empty() {
+        let ws = Waystation::open(&dir, options)?;
+        if fresh && !self.no_demo_key && ws.packs().installed()?.is_empty() {
             let outcome = ws
-                .import_station_pack(SAMPLE_PACK)
+                .packs().import_stations(SAMPLE_PACK)
                 .context("installing the bundled sample pack")?;
             eprintln!(
                 "New data directory {}: installed the bundled Xi'an sample pack ({} stations, synthetic positions).",
@@ -348,7 +350,7 @@ fn stations(cli: &Cli, cmd: &StationsCmd) -> Result<()> {
     match cmd {
         StationsCmd::Import { file } => {
             let bytes = files::read_bounded(file, "pack", packs::DEFAULT_MAX_PACK_BYTES)?;
-            let o = ws.import_station_pack(&bytes)?;
+            let o = ws.packs().import_stations(&bytes)?;
             if o.unchanged {
                 println!(
                     "{} version {} is already installed; nothing changed.",
@@ -386,7 +388,7 @@ fn stations(cli: &Cli, cmd: &StationsCmd) -> Result<()> {
                 filter,
                 at,
             };
-            let hits = ws.nearest(&q)?;
+            let hits = ws.stations().nearest(&q)?;
             output::hits(&hits, fargs.json, at.unwrap_or_else(|| ws.now()))?;
         }
         StationsCmd::Within {
@@ -395,18 +397,23 @@ fn stations(cli: &Cli, cmd: &StationsCmd) -> Result<()> {
             filter,
         } => {
             let (f, at) = filter_from(filter)?;
-            let hits = ws.within_radius(position_from(position)?, *radius, &f, at)?;
+            let hits = ws.stations().within(&WithinQuery {
+                center: position_from(position)?,
+                radius_m: *radius,
+                filter: f,
+                at,
+            })?;
             output::hits(&hits, filter.json, at.unwrap_or_else(|| ws.now()))?;
         }
         StationsCmd::Show { id, json } => {
-            let s = ws.station(id)?;
+            let s = ws.stations().get(id)?;
             output::station(&s, *json, ws.now())?;
         }
         StationsCmd::Search { text, limit, json } => {
-            let found = ws.search_stations(text, *limit)?;
+            let found = ws.stations().search(text, *limit)?;
             output::station_list(&found, *json)?;
         }
-        StationsCmd::Packs { json } => output::packs(&ws.installed_packs()?, *json)?,
+        StationsCmd::Packs { json } => output::packs(&ws.packs().installed()?, *json)?,
     }
     Ok(())
 }

@@ -4,8 +4,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use waystation_core::packs::InstalledPack;
 use waystation_core::stations::hours::china_offset;
-use waystation_core::stations::{HoursState, InstalledPack, OpenStatus, Station, StationHit};
+use waystation_core::stations::{HoursState, OpenStatus, Station, StationHit};
 
 fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&china_offset())

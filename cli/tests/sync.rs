@@ -5,11 +5,11 @@ mod common;
 use common::{fails_with, fresh, json, ok, waystation};
 use std::process::Command;
 
-use waystation_core::{Config, Waystation};
+use waystation_core::{Options, Waystation};
 use waystation_server::Role;
 
 fn submitted_report(data_dir: &std::path::Path) -> String {
-    let ws = Waystation::open(data_dir, Config::default()).unwrap();
+    let ws = Waystation::open(data_dir, Options::default()).unwrap();
     waystation_tests::reports::submitted_road_report(&ws, "rider-1", 0)
 }
 

@@ -6,7 +6,10 @@
 //! command wraps it for the terminal.
 //!
 //! Start with [`Waystation::open`], import a signed station pack with
-//! [`Waystation::import_station_pack`], then ask [`Waystation::nearest`].
+//! `ws.packs().import_stations(..)` ([`packs::Packs`]), then ask
+//! `ws.stations().nearest(..)` ([`stations::Stations`]). Each area has its handle, borrowed
+//! from the [`Waystation`]: `stations()`, `packs()`, `reports()`, `cases()`, `training()` and
+//! `sync()`.
 
 pub mod cancel;
 pub mod clock;
@@ -34,50 +37,34 @@ use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use geo::Position;
 use packs::TrustedKey;
-use stations::{ImportOutcome, InstalledPack, Station, StationFilter, StationHit, StationIndex};
+use stations::StationIndex;
 use store::Store;
 
-/// Most results one nearest or radius query returns.
-pub const MAX_RESULTS: usize = 1000;
-
-/// How a [`Waystation`] is set up.
+/// How a [`Waystation`] is set up. The default trusts no publisher (no pack can be imported)
+/// and accepts packs up to [`packs::DEFAULT_MAX_PACK_BYTES`].
 #[derive(Clone, Debug)]
-pub struct Config {
+pub struct Options {
     /// Publisher keys whose packs this device accepts. Empty means no pack can be imported.
     pub trusted_keys: Vec<TrustedKey>,
     /// Largest pack file accepted, in bytes.
     pub max_pack_bytes: usize,
 }
 
-impl Default for Config {
+impl Default for Options {
     fn default() -> Self {
-        Config {
+        Options {
             trusted_keys: Vec::new(),
             max_pack_bytes: packs::DEFAULT_MAX_PACK_BYTES,
         }
     }
 }
 
-/// A nearest-station query.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NearestQuery {
-    /// Where the rider is, in any datum.
-    pub position: Position,
-    /// How many stations, 1..=[`MAX_RESULTS`].
-    pub limit: usize,
-    /// Service, open-now and distance filters.
-    pub filter: StationFilter,
-    /// When to evaluate opening hours; `None` is now.
-    pub at: Option<DateTime<Utc>>,
-}
-
 /// The Waystation core over one data directory.
 pub struct Waystation {
     store: Store,
     index: RwLock<Arc<StationIndex>>,
-    config: Config,
+    options: Options,
     clock: Arc<dyn Clock>,
     sync: sync::SyncRuntime,
 }
@@ -93,15 +80,15 @@ impl std::fmt::Debug for Waystation {
 impl Waystation {
     /// Opens the data directory (created when missing), migrates the database, builds the
     /// station index from what is installed, and sweeps leftover photo files
-    /// ([`Waystation::sweep_photos`]).
-    pub fn open(data_dir: &Path, config: Config) -> Result<Waystation> {
-        Self::open_with_clock(data_dir, config, Arc::new(SystemClock))
+    /// ([`reports::Reports::sweep_photos`]).
+    pub fn open(data_dir: &Path, options: Options) -> Result<Waystation> {
+        Self::open_with_clock(data_dir, options, Arc::new(SystemClock))
     }
 
     /// Like [`Self::open`] with an injected clock (tests, replay).
     pub fn open_with_clock(
         data_dir: &Path,
-        config: Config,
+        options: Options,
         clock: Arc<dyn Clock>,
     ) -> Result<Waystation> {
         let store = Store::open(data_dir)?;
@@ -112,20 +99,20 @@ impl Waystation {
         let ws = Waystation {
             store,
             index: RwLock::new(Arc::new(index)),
-            config,
+            options,
             clock,
             sync: Default::default(),
         };
         // Housekeeping: temporary files a crash left and photos no document names
         // (reports::photo::sweep). A failure here costs space, not data: the next open tries
         // again, so it does not stop the device from opening.
-        let _ = ws.sweep_photos();
+        let _ = ws.reports().sweep_photos();
         Ok(ws)
     }
 
-    /// The configuration this instance was opened with.
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// The options this instance was opened with.
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     /// The current time by this instance's clock.
@@ -133,11 +120,24 @@ impl Waystation {
         self.clock.now()
     }
 
-    fn index(&self) -> Arc<StationIndex> {
+    /// The red-station directory: nearest, radius, by id, text search
+    /// ([`stations::Stations`]).
+    pub fn stations(&self) -> stations::Stations<'_> {
+        stations::Stations::new(self)
+    }
+
+    /// Signed packs: import, what is installed, fetching from a server ([`packs::Packs`]).
+    pub fn packs(&self) -> packs::Packs<'_> {
+        packs::Packs::new(self)
+    }
+
+    /// The current station index: a snapshot a later import does not change.
+    pub(crate) fn station_index(&self) -> Arc<StationIndex> {
         self.index.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn rebuild_index(&self) -> Result<()> {
+    /// Reloads the station index from SQLite after a station pack changed what is installed.
+    pub(crate) fn rebuild_station_index(&self) -> Result<()> {
         let fresh = {
             let conn = self.store.read();
             StationIndex::build(stations::load_all(&conn)?)
@@ -146,102 +146,19 @@ impl Waystation {
         Ok(())
     }
 
-    /// Verifies and installs a signed station pack (the bytes of a `.pack.json` file).
-    /// Refused packs change nothing; the previous pack stays fully usable.
-    pub fn import_station_pack(&self, envelope: &[u8]) -> Result<ImportOutcome> {
-        let outcome = {
-            let mut conn = self.store.write();
-            stations::import_pack(
-                &mut conn,
-                envelope,
-                &self.config.trusted_keys,
-                self.config.max_pack_bytes,
-                self.clock.now(),
-            )?
-        };
-        if !outcome.unchanged {
-            self.rebuild_index()?;
-        }
-        Ok(outcome)
+    /// A rider's reports: drafts, evidence, submission, the outbox, duplicates and export.
+    pub fn reports(&self) -> reports::Reports<'_> {
+        reports::Reports::new(self)
     }
 
-    /// Every installed pack.
-    pub fn installed_packs(&self) -> Result<Vec<InstalledPack>> {
-        stations::installed_packs(&self.store.read())
+    /// The follow-up of submitted reports: the inbox, a case, its events.
+    pub fn cases(&self) -> reports::Cases<'_> {
+        reports::Cases::new(self)
     }
 
-    /// Number of installed stations.
-    pub fn station_count(&self) -> usize {
-        self.index().len()
-    }
-
-    fn check_filter(filter: &StationFilter) -> Result<()> {
-        if let Some(d) = filter.max_distance_m
-            && (!d.is_finite() || d < 0.0)
-        {
-            return Err(Error::invalid(format!(
-                "maximum distance must be a finite number of metres >= 0, got {d}"
-            )));
-        }
-        Ok(())
-    }
-
-    /// The nearest stations that pass the filter, strictly sorted by geodesic distance.
-    pub fn nearest(&self, query: &NearestQuery) -> Result<Vec<StationHit>> {
-        if query.limit == 0 || query.limit > MAX_RESULTS {
-            return Err(Error::invalid(format!(
-                "limit must be between 1 and {MAX_RESULTS}, got {}",
-                query.limit
-            )));
-        }
-        Self::check_filter(&query.filter)?;
-        let p = query.position.to_wgs84()?;
-        let at = query.at.unwrap_or_else(|| self.clock.now());
-        Ok(self
-            .index()
-            .nearest(p.lat, p.lon, query.limit, &query.filter, at))
-    }
-
-    /// Every station within `radius_m` that passes the filter, nearest first (at most
-    /// [`MAX_RESULTS`]).
-    pub fn within_radius(
-        &self,
-        center: Position,
-        radius_m: f64,
-        filter: &StationFilter,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<Vec<StationHit>> {
-        if !radius_m.is_finite() || radius_m < 0.0 {
-            return Err(Error::invalid(format!(
-                "radius must be a finite number of metres >= 0, got {radius_m}"
-            )));
-        }
-        Self::check_filter(filter)?;
-        let p = center.to_wgs84()?;
-        let at = at.unwrap_or_else(|| self.clock.now());
-        let mut hits = self.index().within(p.lat, p.lon, radius_m, filter, at);
-        hits.truncate(MAX_RESULTS);
-        Ok(hits)
-    }
-
-    /// A station by id.
-    pub fn station(&self, id: &str) -> Result<Arc<Station>> {
-        self.index()
-            .get(id)
-            .ok_or_else(|| Error::NotFound(format!("no station with id '{id}'")))
-    }
-
-    /// Stations whose name or address contains `text` (Chinese or English), best match first;
-    /// `limit` is 1..=200.
-    pub fn search_stations(&self, text: &str, limit: usize) -> Result<Vec<Arc<Station>>> {
-        let ids = stations::search(&self.store.read(), text, limit)?;
-        let index = self.index();
-        Ok(ids.iter().filter_map(|id| index.get(id)).collect())
-    }
-
-    /// The station index (benchmarks and diagnostics).
-    pub fn station_index(&self) -> Arc<StationIndex> {
-        self.index()
+    /// Safety training: courses, lessons, search, quizzes and progress ([`training::Training`]).
+    pub fn training(&self) -> training::Training<'_> {
+        training::Training::new(self)
     }
 
     /// Sync with a server: run, status, refusals, subscriptions ([`sync::SyncHandle`]).

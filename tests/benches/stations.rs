@@ -20,7 +20,7 @@ use waystation_core::geo::distance_m;
 use waystation_core::stations::{
     self, OpenStatus, Service, ServiceSet, StationFilter, StationIndex,
 };
-use waystation_core::{Config, FixedClock, Waystation};
+use waystation_core::{FixedClock, Options, Waystation};
 use waystation_tests::{SplitMix, sign, synthetic_payload, trusted};
 
 const N: usize = 100_000;
@@ -97,15 +97,16 @@ fn rtree_nearest(
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let config = Options {
         trusted_keys: trusted(),
         max_pack_bytes: 256 << 20,
     };
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
-    ws.import_station_pack(&sign(&synthetic_payload("bench", 1, N, 1)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("bench", 1, N, 1)))
         .unwrap();
-    let index = ws.station_index();
+    let index = ws.stations().index();
     assert_eq!(index.len(), N);
     let filter = StationFilter {
         services: vec![Service::EbikeCharging],

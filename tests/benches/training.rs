@@ -15,22 +15,22 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use waystation_core::{Config, FixedClock, Waystation};
+use waystation_core::{Options, FixedClock, Waystation};
 use waystation_tests::{sign_training, synthetic_training_payload, trusted};
 
 const LESSONS: usize = 1_000;
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let config = Options {
         trusted_keys: trusted(),
-        ..Config::default()
+        ..Options::default()
     };
     let now: DateTime<Utc> = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(now))).unwrap();
     let out = ws
-        .import_training_pack(&sign_training(&synthetic_training_payload(
+        .packs().import_training(&sign_training(&synthetic_training_payload(
             "bench-training",
             1,
             LESSONS,

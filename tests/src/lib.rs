@@ -230,7 +230,7 @@ pub fn training_snapshot(ws: &waystation_core::Waystation) -> Value {
         .map(|q| ws.training_quiz(q).unwrap())
         .collect();
     json!({
-        "packs": serde_json::to_value(ws.installed_packs().unwrap()).unwrap(),
+        "packs": serde_json::to_value(ws.packs().installed().unwrap()).unwrap(),
         "courses": serde_json::to_value(courses).unwrap(),
         "lessons": serde_json::to_value(lessons).unwrap(),
         "quizzes": serde_json::to_value(quizzes).unwrap(),
@@ -370,7 +370,7 @@ pub mod reports {
     use std::sync::Arc;
     use waystation_core::geo::Datum;
     use waystation_core::reports::{ReportPatch, ReportRules};
-    use waystation_core::{Config, Error, FixedClock, Waystation};
+    use waystation_core::{Options, Error, FixedClock, Waystation};
 
     /// Monday 2026-11-30, 12:00 in Xi'an.
     pub fn noon() -> DateTime<Utc> {
@@ -382,7 +382,7 @@ pub mod reports {
     /// A device on `dir` whose clock stands at `at`, and that clock.
     pub fn open_at(dir: &Path, at: DateTime<Utc>) -> (Waystation, Arc<FixedClock>) {
         let clock = Arc::new(FixedClock::new(at));
-        let ws = Waystation::open_with_clock(dir, Config::default(), clock.clone())
+        let ws = Waystation::open_with_clock(dir, Options::default(), clock.clone())
             .expect("data directory opens");
         (ws, clock)
     }

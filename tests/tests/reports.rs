@@ -14,7 +14,7 @@ use waystation_core::reports::{
     ALL_CATEGORIES, CaseEventKind, CaseRole, Category, MAX_DESCRIPTION_CHARS, OutboxState,
     PositionFix, Report, ReportPatch, ReportRules, ReportStatus,
 };
-use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_core::{Options, Error, FixedClock, Waystation};
 use waystation_tests::reports::{DISTRICT, invalid, noon, not_found};
 use waystation_tests::{
     SECRET, jpeg_with_metadata as jpeg, png_with_metadata as png, sign, synthetic_payload, trusted,
@@ -22,7 +22,7 @@ use waystation_tests::{
 };
 
 fn open_at(dir: &Path, clock: Arc<FixedClock>) -> Waystation {
-    Waystation::open_with_clock(dir, Config::default(), clock).unwrap()
+    Waystation::open_with_clock(dir, Options::default(), clock).unwrap()
 }
 
 fn open(dir: &Path) -> Waystation {
@@ -239,9 +239,9 @@ fn two_handles_on_one_data_directory_autosave_one_draft_in_turn() {
 /// whose district code is not one of Xi'an's (a pack is checked for the code's shape only), one
 /// 600 m north in Xincheng, and one by the Big Wild Goose Pagoda in Yanta.
 fn device_with_stations(dir: &Path) -> Waystation {
-    let config = Config {
+    let config = Options {
         trusted_keys: trusted(),
-        ..Config::default()
+        ..Options::default()
     };
     let ws = Waystation::open_with_clock(dir, config, Arc::new(FixedClock::new(noon()))).unwrap();
     let mut payload = synthetic_payload("xa", 1, 3, 1);
@@ -256,7 +256,7 @@ fn device_with_stations(dir: &Path) -> Waystation {
         payload["stations"][i]["position"] = json!({"lat": lat, "lon": lon, "datum": "wgs84"});
         payload["stations"][i]["district"] = json!(district);
     }
-    ws.import_station_pack(&sign(&payload)).unwrap();
+    ws.packs().import_stations(&sign(&payload)).unwrap();
     ws
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use waystation_core::geo::{Datum, Position};
 use waystation_core::packs;
-use waystation_core::stations::{OpenStatus, Service, StationFilter};
-use waystation_core::{Config, Error, FixedClock, NearestQuery, Waystation};
+use waystation_core::stations::{NearestQuery, OpenStatus, Service, StationFilter, WithinQuery};
+use waystation_core::{Error, FixedClock, Options, Waystation};
 use waystation_tests::{SplitMix, sign, synthetic_payload, trusted};
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -20,14 +20,14 @@ fn noon() -> DateTime<Utc> {
 }
 
 fn open(dir: &std::path::Path) -> Waystation {
-    let config = Config {
+    let options = Options {
         trusted_keys: trusted(),
-        ..Config::default()
+        ..Options::default()
     };
-    Waystation::open_with_clock(dir, config, Arc::new(FixedClock::new(noon()))).unwrap()
+    Waystation::open_with_clock(dir, options, Arc::new(FixedClock::new(noon()))).unwrap()
 }
 
-fn query(lat: f64, lon: f64, limit: usize, filter: StationFilter) -> NearestQuery {
+fn query(lat: f64, lon: f64, limit: i32, filter: StationFilter) -> NearestQuery {
     NearestQuery {
         position: Position::wgs84(lat, lon).unwrap(),
         limit,
@@ -40,9 +40,10 @@ fn query(lat: f64, lon: f64, limit: usize, filter: StationFilter) -> NearestQuer
 fn index_answers_exactly_like_a_brute_force_scan() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    ws.import_station_pack(&sign(&synthetic_payload("synthetic", 1, 5_000, 7)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("synthetic", 1, 5_000, 7)))
         .unwrap();
-    let index = ws.station_index();
+    let index = ws.stations().index();
     let mut rng = SplitMix(99);
     let service_choices = [
         vec![],
@@ -89,13 +90,20 @@ fn index_answers_exactly_like_a_brute_force_scan() {
 fn radius_search_returns_everything_inside_and_nothing_outside() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    ws.import_station_pack(&sign(&synthetic_payload("synthetic", 1, 2_000, 3)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("synthetic", 1, 2_000, 3)))
         .unwrap();
     let center = Position::wgs84(34.25, 108.95).unwrap();
     let hits = ws
-        .within_radius(center, 3_000.0, &StationFilter::default(), None)
+        .stations()
+        .within(&WithinQuery {
+            center,
+            radius_m: 3_000.0,
+            filter: StationFilter::default(),
+            at: None,
+        })
         .unwrap();
-    let all = ws.station_index().nearest_brute_force(
+    let all = ws.stations().index().nearest_brute_force(
         34.25,
         108.95,
         5_000,
@@ -116,17 +124,20 @@ fn radius_search_returns_everything_inside_and_nothing_outside() {
 fn query_in_gcj02_equals_query_in_wgs84() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    ws.import_station_pack(&sign(&synthetic_payload("synthetic", 1, 500, 5)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("synthetic", 1, 500, 5)))
         .unwrap();
     let wgs = Position::wgs84(34.2595, 108.9424).unwrap();
     let gcj = wgs.to_datum(Datum::Gcj02).unwrap();
     let a = ws
+        .stations()
         .nearest(&NearestQuery {
             position: wgs,
             ..query(0.0, 0.0, 5, StationFilter::default())
         })
         .unwrap();
     let b = ws
+        .stations()
         .nearest(&NearestQuery {
             position: gcj,
             ..query(0.0, 0.0, 5, StationFilter::default())
@@ -143,9 +154,11 @@ fn query_in_gcj02_equals_query_in_wgs84() {
 fn unknown_hours_are_never_open_and_hits_carry_next_change() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    ws.import_station_pack(&sign(&synthetic_payload("synthetic", 1, 1_000, 11)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("synthetic", 1, 1_000, 11)))
         .unwrap();
     let hits = ws
+        .stations()
         .nearest(&query(34.25, 108.95, 1_000, StationFilter::default()))
         .unwrap();
     assert_eq!(hits.len(), 1_000);
@@ -167,6 +180,7 @@ fn unknown_hours_are_never_open_and_hits_carry_next_change() {
     }
     assert_eq!(seen.len(), 3, "open, closed and unknown all occur");
     let open_only = ws
+        .stations()
         .nearest(&query(
             34.25,
             108.95,
@@ -189,14 +203,17 @@ fn index_is_rebuilt_from_sqlite_at_open() {
     let dir = tempfile::tempdir().unwrap();
     let first = {
         let ws = open(dir.path());
-        ws.import_station_pack(&sign(&synthetic_payload("synthetic", 1, 300, 1)))
+        ws.packs()
+            .import_stations(&sign(&synthetic_payload("synthetic", 1, 300, 1)))
             .unwrap();
-        ws.nearest(&query(34.2, 108.9, 3, StationFilter::default()))
+        ws.stations()
+            .nearest(&query(34.2, 108.9, 3, StationFilter::default()))
             .unwrap()
     };
     let ws = open(dir.path());
-    assert_eq!(ws.station_count(), 300);
+    assert_eq!(ws.stations().count(), 300);
     let again = ws
+        .stations()
         .nearest(&query(34.2, 108.9, 3, StationFilter::default()))
         .unwrap();
     assert_eq!(first, again);
@@ -207,19 +224,20 @@ fn version_rules_on_import() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     let v2 = sign(&synthetic_payload("city", 2, 100, 1));
-    let o = ws.import_station_pack(&v2).unwrap();
+    let o = ws.packs().import_stations(&v2).unwrap();
     assert_eq!(
         (o.version, o.previous_version, o.unchanged),
         (2, None, false)
     );
 
     // the same pack again: nothing changes
-    let o = ws.import_station_pack(&v2).unwrap();
+    let o = ws.packs().import_stations(&v2).unwrap();
     assert!(o.unchanged);
 
     // older: refused
     let err = ws
-        .import_station_pack(&sign(&synthetic_payload("city", 1, 100, 1)))
+        .packs()
+        .import_stations(&sign(&synthetic_payload("city", 1, 100, 1)))
         .unwrap_err();
     assert!(
         err.to_string()
@@ -229,23 +247,25 @@ fn version_rules_on_import() {
 
     // same version, different content: refused
     let err = ws
-        .import_station_pack(&sign(&synthetic_payload("city", 2, 101, 1)))
+        .packs()
+        .import_stations(&sign(&synthetic_payload("city", 2, 101, 1)))
         .unwrap_err();
     assert!(
         err.to_string()
             .contains("already installed with different content"),
         "{err}"
     );
-    assert_eq!(ws.station_count(), 100);
+    assert_eq!(ws.stations().count(), 100);
 
     // newer replaces, dropping stations the new version no longer lists
     let o = ws
-        .import_station_pack(&sign(&synthetic_payload("city", 3, 40, 2)))
+        .packs()
+        .import_stations(&sign(&synthetic_payload("city", 3, 40, 2)))
         .unwrap();
     assert_eq!((o.version, o.previous_version), (3, Some(2)));
-    assert_eq!(ws.station_count(), 40);
-    assert!(ws.station("city-000050").is_err());
-    let packs = ws.installed_packs().unwrap();
+    assert_eq!(ws.stations().count(), 40);
+    assert!(ws.stations().get("city-000050").is_err());
+    let packs = ws.packs().installed().unwrap();
     assert_eq!(packs.len(), 1);
     assert_eq!(packs[0].version, 3);
 }
@@ -254,11 +274,14 @@ fn version_rules_on_import() {
 fn a_refused_or_failing_import_leaves_the_previous_pack_usable() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    ws.import_station_pack(&sign(&synthetic_payload("a", 1, 100, 1)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("a", 1, 100, 1)))
         .unwrap();
-    ws.import_station_pack(&sign(&synthetic_payload("b", 1, 100, 2)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("b", 1, 100, 2)))
         .unwrap();
     let before = ws
+        .stations()
         .nearest(&query(34.2, 108.9, 10, StationFilter::default()))
         .unwrap();
 
@@ -266,7 +289,7 @@ fn a_refused_or_failing_import_leaves_the_previous_pack_usable() {
     // transaction (after "b"'s old rows were deleted) and must roll back entirely.
     let mut p = synthetic_payload("b", 2, 100, 3);
     p["stations"][99]["id"] = json!("a-000005");
-    let err = ws.import_station_pack(&sign(&p)).unwrap_err();
+    let err = ws.packs().import_stations(&sign(&p)).unwrap_err();
     assert!(
         err.to_string()
             .contains("already installed from another pack"),
@@ -276,12 +299,13 @@ fn a_refused_or_failing_import_leaves_the_previous_pack_usable() {
     // A station with an invalid field at the very end.
     let mut p = synthetic_payload("b", 2, 100, 3);
     p["stations"][99]["position"]["lat"] = json!(123.0);
-    let err = ws.import_station_pack(&sign(&p)).unwrap_err();
+    let err = ws.packs().import_stations(&sign(&p)).unwrap_err();
     assert!(err.to_string().contains("latitude 123 is outside"), "{err}");
 
-    assert_eq!(ws.station_count(), 200);
+    assert_eq!(ws.stations().count(), 200);
     assert_eq!(
-        ws.installed_packs()
+        ws.packs()
+            .installed()
             .unwrap()
             .iter()
             .find(|p| p.pack_id == "b")
@@ -290,20 +314,22 @@ fn a_refused_or_failing_import_leaves_the_previous_pack_usable() {
         1
     );
     let after = ws
+        .stations()
         .nearest(&query(34.2, 108.9, 10, StationFilter::default()))
         .unwrap();
     assert_eq!(before, after);
     drop(ws);
     let ws = open(dir.path());
     assert_eq!(
-        ws.nearest(&query(34.2, 108.9, 10, StationFilter::default()))
+        ws.stations()
+            .nearest(&query(34.2, 108.9, 10, StationFilter::default()))
             .unwrap(),
         after
     );
 }
 
 fn import_err(ws: &Waystation, bytes: &[u8]) -> String {
-    let err = ws.import_station_pack(bytes).unwrap_err();
+    let err = ws.packs().import_stations(bytes).unwrap_err();
     assert!(matches!(err, Error::PackRejected(_)), "{err:?}");
     err.to_string()
 }
@@ -311,13 +337,14 @@ fn import_err(ws: &Waystation, bytes: &[u8]) -> String {
 #[test]
 fn bad_packs_are_refused_with_a_named_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let config = Options {
         trusted_keys: trusted(),
         max_pack_bytes: 2_000_000,
     };
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
-    ws.import_station_pack(&sign(&synthetic_payload("keep", 1, 50, 1)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("keep", 1, 50, 1)))
         .unwrap();
     let good = sign(&synthetic_payload("new", 1, 10, 1));
 
@@ -413,15 +440,16 @@ fn bad_packs_are_refused_with_a_named_reason() {
     }
 
     // Nothing of the above touched what was installed.
-    assert_eq!(ws.station_count(), 50);
-    assert_eq!(ws.installed_packs().unwrap().len(), 1);
+    assert_eq!(ws.stations().count(), 50);
+    assert_eq!(ws.packs().installed().unwrap().len(), 1);
 }
 
 #[test]
 fn bad_queries_are_refused_with_a_named_reason() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    ws.import_station_pack(&sign(&synthetic_payload("q", 1, 10, 1)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("q", 1, 10, 1)))
         .unwrap();
     let base = query(34.2, 108.9, 5, StationFilter::default());
     let nan = NearestQuery {
@@ -433,7 +461,8 @@ fn bad_queries_are_refused_with_a_named_reason() {
         ..base.clone()
     };
     assert!(
-        ws.nearest(&nan)
+        ws.stations()
+            .nearest(&nan)
             .unwrap_err()
             .to_string()
             .contains("latitude is not a finite number")
@@ -447,21 +476,23 @@ fn bad_queries_are_refused_with_a_named_reason() {
         ..base.clone()
     };
     assert!(
-        ws.nearest(&far)
+        ws.stations()
+            .nearest(&far)
             .unwrap_err()
             .to_string()
             .contains("longitude 250 is outside")
     );
-    let zero = NearestQuery {
-        limit: 0,
-        ..base.clone()
-    };
-    assert!(
-        ws.nearest(&zero)
-            .unwrap_err()
-            .to_string()
-            .contains("limit must be between 1 and 1000")
-    );
+    for limit in [0, -1, 1001, i32::MIN] {
+        let bad = NearestQuery {
+            limit,
+            ..base.clone()
+        };
+        let err = ws.stations().nearest(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("limit must be between 1 and 1000, got {limit}")),
+            "{err}"
+        );
+    }
     let neg = NearestQuery {
         filter: StationFilter {
             max_distance_m: Some(-1.0),
@@ -470,18 +501,28 @@ fn bad_queries_are_refused_with_a_named_reason() {
         ..base.clone()
     };
     assert!(
-        ws.nearest(&neg)
+        ws.stations()
+            .nearest(&neg)
             .unwrap_err()
             .to_string()
             .contains("maximum distance")
     );
-    let err = ws
-        .within_radius(base.position, f64::NAN, &StationFilter::default(), None)
-        .unwrap_err();
-    assert!(err.to_string().contains("radius must be"));
-    assert!(matches!(ws.station("nope"), Err(Error::NotFound(_))));
+    for radius_m in [f64::NAN, -1.0, f64::INFINITY] {
+        let err = ws
+            .stations()
+            .within(&WithinQuery {
+                center: base.position,
+                radius_m,
+                filter: StationFilter::default(),
+                at: None,
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("radius must be"), "{err}");
+    }
+    assert!(matches!(ws.stations().get("nope"), Err(Error::NotFound(_))));
     assert!(
-        ws.search_stations("   ", 5)
+        ws.stations()
+            .search("   ", 5)
             .unwrap_err()
             .to_string()
             .contains("empty")
@@ -492,26 +533,28 @@ fn bad_queries_are_refused_with_a_named_reason() {
 fn text_search_finds_chinese_substrings() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    ws.import_station_pack(&sign(&synthetic_payload("t", 1, 200, 1)))
+    ws.packs()
+        .import_stations(&sign(&synthetic_payload("t", 1, 200, 1)))
         .unwrap();
     // three or more characters: FTS5 trigram
-    let hits = ws.search_stations("驿站12", 50).unwrap();
+    let hits = ws.stations().search("驿站12", 50).unwrap();
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|s| s.name_zh.contains("驿站12")));
     // two characters: substring fallback
-    let hits = ws.search_stations("测试", 200).unwrap();
+    let hits = ws.stations().search("测试", 200).unwrap();
     assert_eq!(hits.len(), 200);
-    let err = ws.search_stations("测试", 0).unwrap_err().to_string();
+    let err = ws.stations().search("测试", 0).unwrap_err().to_string();
     assert!(
         err.contains("search limit must be between 1 and 200"),
         "{err}"
     );
-    assert!(ws.search_stations("测试", 201).is_err());
+    assert!(ws.stations().search("测试", 201).is_err());
+    assert!(ws.stations().search("测试", -5).is_err());
     // English, case-insensitive
-    let hits = ws.search_stations("test station 199", 5).unwrap();
+    let hits = ws.stations().search("test station 199", 5).unwrap();
     assert_eq!(hits[0].id, "t-000199");
     // quotes and LIKE wildcards are taken literally
-    assert!(ws.search_stations("\"%_", 5).unwrap().is_empty());
+    assert!(ws.stations().search("\"%_", 5).unwrap().is_empty());
 }
 
 #[test]
@@ -522,18 +565,19 @@ fn the_bundled_sample_pack_verifies_and_covers_xian() {
     ))
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let config = Options {
         trusted_keys: vec![packs::demo_trusted_key()],
-        ..Config::default()
+        ..Options::default()
     };
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
-    let o = ws.import_station_pack(&bytes).unwrap();
+    let o = ws.packs().import_stations(&bytes).unwrap();
     assert!((1_000..=1_200).contains(&o.stations), "{}", o.stations);
-    let pack = &ws.installed_packs().unwrap()[0];
+    let pack = &ws.packs().installed().unwrap()[0];
     assert!(pack.synthetic);
     let districts: std::collections::BTreeSet<_> = ws
-        .station_index()
+        .stations()
+        .index()
         .stations()
         .iter()
         .map(|s| s.district.clone())
@@ -546,6 +590,7 @@ fn the_bundled_sample_pack_verifies_and_covers_xian() {
     }
     let bell_tower = Position::wgs84(34.25953, 108.94235).unwrap();
     let hits = ws
+        .stations()
         .nearest(&NearestQuery {
             position: bell_tower,
             limit: 5,
@@ -565,8 +610,8 @@ fn the_bundled_sample_pack_verifies_and_covers_xian() {
     );
     // An untrusted device refuses it.
     let dir2 = tempfile::tempdir().unwrap();
-    let ws2 = Waystation::open(dir2.path(), Config::default()).unwrap();
-    assert!(ws2.import_station_pack(&bytes).is_err());
+    let ws2 = Waystation::open(dir2.path(), Options::default()).unwrap();
+    assert!(ws2.packs().import_stations(&bytes).is_err());
 }
 
 #[test]
@@ -575,9 +620,9 @@ fn the_same_payload_resigned_by_another_trusted_key_is_the_same_pack() {
     let rotated = packs::PublisherKeyPair::from_seed("test-publisher-2027", [43u8; 32]);
     let mut keys = trusted();
     keys.push(rotated.trusted_key());
-    let config = Config {
+    let config = Options {
         trusted_keys: keys,
-        ..Config::default()
+        ..Options::default()
     };
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
@@ -595,8 +640,8 @@ fn the_same_payload_resigned_by_another_trusted_key_is_the_same_pack() {
     )
     .unwrap();
     assert_ne!(first, second);
-    assert!(!ws.import_station_pack(&first).unwrap().unchanged);
-    let o = ws.import_station_pack(&second).unwrap();
+    assert!(!ws.packs().import_stations(&first).unwrap().unchanged);
+    let o = ws.packs().import_stations(&second).unwrap();
     assert!(o.unchanged, "a key rotation does not change the content");
-    assert_eq!(ws.installed_packs().unwrap()[0].key_id, "test-publisher");
+    assert_eq!(ws.packs().installed().unwrap()[0].key_id, "test-publisher");
 }

@@ -1,27 +1,36 @@
 //! # waystation-ffi
 //!
 //! The uniffi layer between the Waystation core and the Kotlin, Swift and Python shells. It
-//! holds no logic: each export converts its arguments, calls `waystation-core`, and converts
-//! the result. Internal errors become the public [`WaystationError`] in one place
-//! ([`error`]); a panic becomes a foreign exception (the release profile keeps
-//! `panic = "unwind"` so uniffi can catch it), never a crash.
+//! holds no logic: each export calls `waystation-core` and passes the core's own records and
+//! enums through (they carry uniffi derives behind the core's `uniffi` feature). What differs
+//! at the boundary lives here: the objects (one per area, handed out by [`Waystation`]), async
+//! on one executor ([`executor`]), and the public [`WaystationError`], converted from the
+//! core's error in one place ([`error`]). A panic becomes a foreign exception (the release
+//! profile keeps `panic = "unwind"` so uniffi can catch it), never a crash.
 
+mod cases;
 mod error;
 mod executor;
+mod geo;
+mod logging;
+mod packs;
 mod reports;
+mod stations;
 mod sync;
 mod training;
-mod types;
 
+pub use cases::Cases;
 pub use error::WaystationError;
+pub use geo::*;
+pub use logging::{LogLevel, Logger, set_logger};
+pub use packs::Packs;
 pub use reports::*;
+pub use stations::{StationHit, Stations};
 pub use sync::*;
 pub use training::*;
-pub use types::*;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use waystation_core as core;
 
@@ -29,12 +38,56 @@ uniffi::setup_scaffolding!();
 
 type Result<T> = std::result::Result<T, WaystationError>;
 
-/// The Waystation core over one data directory: the station directory, and soon reports,
-/// training and sync. Create one per data directory and keep it for the app's lifetime; it is
-/// safe to call from any thread.
+/// A publisher key the device trusts for packs.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct TrustedPublisherKey {
+    /// The id the publisher signs under.
+    pub key_id: String,
+    /// Ed25519 public key, standard base64.
+    pub public_key: String,
+}
+
+/// How to open a [`Waystation`].
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct Options {
+    /// Publisher keys whose packs are accepted. Empty means no pack can be imported.
+    pub trusted_keys: Vec<TrustedPublisherKey>,
+    /// Largest pack accepted, in bytes; none is the default (32 MiB).
+    #[uniffi(default = None)]
+    pub max_pack_bytes: Option<i64>,
+}
+
+impl Options {
+    /// The core's options; a key that does not parse or a limit below 1 is `InvalidInput`.
+    fn into_core(self) -> Result<core::Options> {
+        let trusted_keys = self
+            .trusted_keys
+            .iter()
+            .map(|k| core::packs::TrustedKey::new(&k.key_id, &k.public_key))
+            .collect::<core::Result<Vec<_>>>()?;
+        let max_pack_bytes = match self.max_pack_bytes {
+            None => core::packs::DEFAULT_MAX_PACK_BYTES,
+            Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
+            Some(n) => {
+                return Err(WaystationError::InvalidInput {
+                    reason: format!("max_pack_bytes must be at least 1, got {n}"),
+                });
+            }
+        };
+        Ok(core::Options {
+            trusted_keys,
+            max_pack_bytes,
+        })
+    }
+}
+
+/// The Waystation core over one data directory. Create one per data directory and keep it for
+/// the app's lifetime; it is safe to call from any thread. Each area has its object:
+/// `stations()`, `packs()`, `reports()`, `cases()`, `training()` and `sync()`, all sharing
+/// this one core (they are cheap to get and may be kept).
 #[derive(uniffi::Object)]
 pub struct Waystation {
-    inner: core::Waystation,
+    inner: Arc<core::Waystation>,
 }
 
 #[uniffi::export]
@@ -43,126 +96,43 @@ impl Waystation {
     /// written by an older version. Fails with `DataDirectory` when the directory cannot be
     /// used and `SchemaTooNew` when a newer app wrote it.
     #[uniffi::constructor]
-    pub fn new(data_dir: String, config: WaystationConfig) -> Result<Arc<Self>> {
-        let config = config.into_core()?;
-        let inner = core::Waystation::open(&PathBuf::from(data_dir), config)?;
-        Ok(Arc::new(Waystation { inner }))
+    pub fn new(data_dir: String, options: Options) -> Result<Arc<Self>> {
+        let options = options.into_core()?;
+        let inner = core::Waystation::open(&PathBuf::from(data_dir), options)?;
+        Ok(Arc::new(Waystation {
+            inner: Arc::new(inner),
+        }))
     }
 
-    /// Verifies and installs a signed station pack (the bytes of a `.pack.json` file).
-    /// A refused pack changes nothing.
-    pub fn import_station_pack(&self, pack: Vec<u8>) -> Result<ImportResult> {
-        Ok(self.inner.import_station_pack(&pack)?.into())
+    /// The red-station directory: nearest, within a radius, by id, text search.
+    pub fn stations(&self) -> Arc<Stations> {
+        Stations::new(self.inner.clone())
     }
 
-    /// Reads a signed station pack file and installs it.
-    pub fn import_station_pack_file(&self, path: String) -> Result<ImportResult> {
-        let bytes = std::fs::read(&path).map_err(|e| WaystationError::InvalidInput {
-            reason: format!("cannot read pack file: {e}"),
-        })?;
-        self.import_station_pack(bytes)
+    /// Signed station and training packs: import, the installed list, fetch from a server.
+    pub fn packs(&self) -> Arc<Packs> {
+        Packs::new(self.inner.clone())
     }
 
-    /// Installed packs.
-    pub fn installed_packs(&self) -> Result<Vec<InstalledPack>> {
-        Ok(self
-            .inner
-            .installed_packs()?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    /// A rider's reports: drafts, evidence, submission, the outbox, duplicates and export.
+    pub fn reports(&self) -> Arc<Reports> {
+        Reports::new(self.inner.clone())
     }
 
-    /// Number of installed stations.
-    pub fn station_count(&self) -> u64 {
-        self.inner.station_count() as u64
+    /// The follow-up of submitted reports: the inbox, a case, its events.
+    pub fn cases(&self) -> Arc<Cases> {
+        Cases::new(self.inner.clone())
     }
 
-    /// The nearest stations that pass the query's filters, nearest first by ellipsoidal
-    /// distance. Works offline; reads only memory.
-    pub fn nearest_stations(&self, query: NearestQuery) -> Result<Vec<StationHit>> {
-        let q = query.into_core()?;
-        Ok(self
-            .inner
-            .nearest(&q)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    /// Safety training: courses, lessons, search, quizzes and progress.
+    pub fn training(&self) -> Arc<Training> {
+        Training::new(self.inner.clone())
     }
 
-    /// Every station within `radius_m` metres that passes the filters, nearest first.
-    pub fn stations_within(
-        &self,
-        center: Coordinate,
-        radius_m: f64,
-        filter: StationFilter,
-        at: Option<SystemTime>,
-    ) -> Result<Vec<StationHit>> {
-        let hits = self.inner.within_radius(
-            center.into_core()?,
-            radius_m,
-            &filter.into_core(),
-            at.map(Into::into),
-        )?;
-        Ok(hits.into_iter().map(Into::into).collect())
+    /// Sync with a server: run, status, refusals, status subscriptions.
+    pub fn sync(&self) -> Arc<SyncClient> {
+        SyncClient::new(self.inner.clone())
     }
-
-    /// A station by id; `NotFound` when there is none.
-    pub fn station(&self, id: String) -> Result<Station> {
-        Ok(self.inner.station(&id)?.as_ref().into())
-    }
-
-    /// Stations whose name or address contains `text` (Chinese or English), best first.
-    /// `limit` must be 1..=200.
-    pub fn search_stations(&self, text: String, limit: u32) -> Result<Vec<Station>> {
-        let found = self.inner.search_stations(&text, limit as usize)?;
-        Ok(found.iter().map(|s| s.as_ref().into()).collect())
-    }
-}
-
-/// Converts a coordinate to another datum. Inverse conversions (GCJ-02 or BD-09 to WGS-84)
-/// iterate to sub-millimetre accuracy; points outside mainland China are returned unchanged.
-#[uniffi::export]
-pub fn convert_coordinate(coordinate: Coordinate, to: Datum) -> Result<Coordinate> {
-    Ok(coordinate.into_core()?.to_datum(to.into())?.into())
-}
-
-/// Ellipsoidal (WGS-84 geodesic) distance in metres between two coordinates in any datums.
-#[uniffi::export]
-pub fn geodesic_distance(from: Coordinate, to: Coordinate) -> Result<f64> {
-    let a = from.into_core()?.to_wgs84()?;
-    let b = to.into_core()?.to_wgs84()?;
-    Ok(core::geo::distance_m(a.lat, a.lon, b.lat, b.lon))
-}
-
-/// Parses a datum name (`wgs84`, `gcj02`, `bd09`), for input from text.
-#[uniffi::export]
-pub fn parse_datum(name: String) -> Result<Datum> {
-    Ok(name.parse::<core::geo::Datum>()?.into())
-}
-
-/// Parses a service name such as `ebike_charging`, for input from text.
-#[uniffi::export]
-pub fn parse_service(name: String) -> Result<Service> {
-    Ok(name.parse::<core::stations::Service>()?.into())
-}
-
-/// Every service with its stable name and labels, for building filter chips.
-#[uniffi::export]
-pub fn all_services() -> Vec<ServiceInfo> {
-    core::stations::Service::ALL
-        .iter()
-        .map(|s| ServiceInfo::from(*s))
-        .collect()
-}
-
-/// Evaluates an OSM `opening_hours` string at `at` in Asia/Shanghai. Missing, unparseable
-/// and "unknown" hours give `Unknown`, never `Open`.
-#[uniffi::export]
-pub fn hours_status(opening_hours: Option<String>, at: SystemTime) -> HoursStatus {
-    core::stations::Hours::parse(opening_hours.as_deref())
-        .state_at(at.into())
-        .into()
 }
 
 /// The demo publisher's public key, which signs `data/stations/xian-sample.pack.json`.

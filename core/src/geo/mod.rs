@@ -74,7 +74,11 @@ impl FromStr for Datum {
 }
 
 /// A latitude/longitude pair in degrees, tagged with the datum it is expressed in.
+///
+/// Across the FFI it is a plain record; every call that takes one checks it (NaN, infinities
+/// and out-of-range values are refused by name) before using it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Position {
     /// Latitude in degrees, -90..=90.
     pub lat: f64,

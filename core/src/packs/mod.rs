@@ -7,11 +7,18 @@
 //! way for a parser difference to change what was signed. See
 //! `docs/decisions/0002-dsse-signed-packs.md` and `docs/formats/station-pack.md`.
 //!
-//! This module only opens and seals envelopes. What a payload means is up to the module that
-//! owns it (`stations`, later `training`).
+//! This module opens and seals envelopes and keeps the `packs` table (what is installed). What
+//! a payload means is up to the module that owns it (`stations`, `training`). The API is one
+//! handle, [`Packs`] (`ws.packs()`): import, the installed list, and fetching from a server.
 
+mod fetch;
+mod handle;
+mod installed;
 mod keys;
 
+pub use fetch::PackFetch;
+pub use handle::Packs;
+pub use installed::{InstalledPack, installed_packs};
 pub use keys::{PublisherKeyPair, TrustedKey};
 
 use base64::Engine;

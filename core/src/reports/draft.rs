@@ -217,7 +217,7 @@ impl Reports<'_> {
             max_distance_m: Some(DISTRICT_FROM_STATION_WITHIN_M),
             ..StationFilter::default()
         };
-        self.ws.station_index()
+        self.ws.stations().index()
             .within(
                 p.lat,
                 p.lon,

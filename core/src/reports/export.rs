@@ -213,7 +213,7 @@ mod tests {
     use super::*;
     use crate::geo::Datum;
     use crate::reports::{PositionFix, ReportPatch, ReportPhoto, ReportRules};
-    use crate::{Config, FixedClock, Waystation};
+    use crate::{Options, FixedClock, Waystation};
     use chrono::TimeZone;
     use std::sync::Arc;
 
@@ -274,7 +274,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t0 = Utc.with_ymd_and_hms(2026, 11, 30, 4, 0, 0).unwrap();
         let clock = Arc::new(FixedClock::new(t0));
-        let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock).unwrap();
+        let ws = Waystation::open_with_clock(dir.path(), Options::default(), clock).unwrap();
         (dir, ws)
     }
 

@@ -44,6 +44,7 @@ pub const MAX_OPENING_HOURS_CHARS: usize = 255;
 
 /// Whether a station is open at a moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "lowercase")]
 pub enum OpenStatus {
     /// Open by its published hours.
@@ -67,6 +68,7 @@ impl OpenStatus {
 
 /// The status at a moment, and when it next changes (when the hours say).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HoursState {
     /// Status at the moment asked about.
     pub status: OpenStatus,

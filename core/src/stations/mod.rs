@@ -5,17 +5,21 @@
 //! ([`StationIndex`]) rebuilt from SQLite at open and after every import. Text search runs on
 //! SQLite's FTS5 trigram index, which finds Chinese substrings.
 
+mod handle;
 pub mod hours;
 mod index;
 mod model;
 pub mod pack;
 mod service;
 
+pub use handle::Stations;
 pub use hours::{Hours, HoursState, OpenStatus};
 pub use index::StationIndex;
-pub use model::{Station, StationFilter, StationHit};
+pub use model::{
+    MAX_RESULTS, NearestQuery, PackId, Station, StationFilter, StationHit, WithinQuery,
+};
 pub use pack::{STATION_PACK_TYPE, StationPack};
-pub use service::{Service, ServiceSet};
+pub use service::{Service, ServiceInfo, ServiceSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
@@ -26,33 +30,9 @@ use crate::error::{Error, Result};
 use crate::geo::{Datum, Position};
 use crate::packs::{self, TrustedKey};
 
-/// An installed pack, as recorded in the store.
+/// What a station pack import did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct InstalledPack {
-    /// Pack id.
-    pub pack_id: String,
-    /// `stations` or `training`.
-    pub kind: String,
-    /// Installed version.
-    pub version: u64,
-    /// Publisher named in the pack.
-    pub publisher: String,
-    /// Key that signed it.
-    pub key_id: String,
-    /// When the publisher built it.
-    pub created: String,
-    /// SHA-256 of the payload (the content, whoever signed it).
-    pub sha256: String,
-    /// When this device installed it.
-    pub installed_at: String,
-    /// Whether positions are synthetic.
-    pub synthetic: bool,
-    /// The pack's notice text.
-    pub notice: Option<String>,
-}
-
-/// What an import did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportOutcome {
     /// Pack id.
     pub pack_id: String,
@@ -60,38 +40,12 @@ pub struct ImportOutcome {
     pub version: u64,
     /// The version it replaced, if any.
     pub previous_version: Option<u64>,
-    /// Stations in the pack.
-    pub stations: usize,
+    /// Stations in the pack (bounded far below `i32::MAX` by the pack size limit).
+    pub stations: i32,
     /// Stations whose opening hours did not parse (they show as Unknown).
-    pub unparseable_hours: usize,
+    pub unparseable_hours: i32,
     /// True when this exact pack was already installed; nothing changed.
     pub unchanged: bool,
-}
-
-fn installed_pack(row: &Row<'_>) -> rusqlite::Result<InstalledPack> {
-    Ok(InstalledPack {
-        pack_id: row.get(0)?,
-        kind: row.get(1)?,
-        version: row.get::<_, i64>(2)? as u64,
-        publisher: row.get(3)?,
-        key_id: row.get(4)?,
-        created: row.get(5)?,
-        sha256: row.get(6)?,
-        installed_at: row.get(7)?,
-        synthetic: row.get(8)?,
-        notice: row.get(9)?,
-    })
-}
-
-const PACK_COLUMNS: &str = "pack_id, kind, version, publisher, key_id, created_at, sha256, installed_at, synthetic, notice";
-
-/// Every installed pack.
-pub fn installed_packs(conn: &Connection) -> Result<Vec<InstalledPack>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {PACK_COLUMNS} FROM packs ORDER BY pack_id"
-    ))?;
-    let rows = stmt.query_map([], installed_pack)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Verifies and installs a signed station pack in one transaction. On any refusal or failure
@@ -106,11 +60,14 @@ pub fn import_pack(
     let verified = packs::open(envelope, STATION_PACK_TYPE, trusted, max_bytes)?;
     let pack = StationPack::from_json(&verified.bytes)?;
     let stations = pack.validate()?;
-    let unparseable_hours = stations
-        .iter()
-        .filter(|s| s.src.opening_hours.is_some())
-        .filter(|s| !Hours::parse(s.src.opening_hours.as_deref()).is_parsed())
-        .count();
+    let unparseable_hours = count(
+        stations
+            .iter()
+            .filter(|s| s.src.opening_hours.is_some())
+            .filter(|s| !Hours::parse(s.src.opening_hours.as_deref()).is_parsed())
+            .count(),
+    );
+    let station_count = count(stations.len());
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let previous_version = match packs::check_installed(
@@ -125,7 +82,7 @@ pub fn import_pack(
                 pack_id: pack.pack_id,
                 version,
                 previous_version: Some(version),
-                stations: stations.len(),
+                stations: station_count,
                 unparseable_hours,
                 unchanged: true,
             });
@@ -195,10 +152,16 @@ pub fn import_pack(
         pack_id: pack.pack_id,
         version: pack.version,
         previous_version,
-        stations: stations.len(),
+        stations: station_count,
         unparseable_hours,
         unchanged: false,
     })
+}
+
+/// A count for [`ImportOutcome`]: packs are bounded far below `i32::MAX` stations (a pack is
+/// at most a few tens of MiB), so the cap never shows.
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 const STATION_COLUMNS: &str = "id, pack_id, name_zh, name_en, lat, lon, source_datum, source_lat, \
@@ -207,14 +170,14 @@ const STATION_COLUMNS: &str = "id, pack_id, name_zh, name_en, lat, lon, source_d
 
 /// Shares one allocation per pack id across all of a pack's stations.
 #[derive(Default)]
-struct PackIds(Vec<Arc<str>>);
+struct PackIds(Vec<PackId>);
 
 impl PackIds {
-    fn intern(&mut self, id: &str) -> Arc<str> {
-        if let Some(a) = self.0.iter().find(|a| a.as_ref() == id) {
+    fn intern(&mut self, id: &str) -> PackId {
+        if let Some(a) = self.0.iter().find(|a| a.as_str() == id) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(id);
+        let a = PackId(Arc::from(id));
         self.0.push(a.clone());
         a
     }
@@ -280,7 +243,7 @@ pub const MAX_SEARCH_RESULTS: usize = 200;
 /// Text search over names and addresses (Chinese and English). Queries of three or more
 /// characters use the FTS5 trigram index, ranked by bm25; shorter ones (two Chinese
 /// characters are a common query, e.g. 雁塔) fall back to a substring scan.
-pub fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<String>> {
+pub fn search(conn: &Connection, text: &str, limit: i32) -> Result<Vec<String>> {
     let text = text.trim();
     if text.is_empty() {
         return Err(Error::invalid("search text is empty"));
@@ -288,12 +251,12 @@ pub fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<String>
     if text.chars().count() > 100 {
         return Err(Error::invalid("search text is longer than 100 characters"));
     }
-    if limit == 0 || limit > MAX_SEARCH_RESULTS {
+    if !usize::try_from(limit).is_ok_and(|l| (1..=MAX_SEARCH_RESULTS).contains(&l)) {
         return Err(Error::invalid(format!(
             "search limit must be between 1 and {MAX_SEARCH_RESULTS}, got {limit}"
         )));
     }
-    let limit = limit as i64;
+    let limit = i64::from(limit);
     let ids = if text.chars().count() >= 3 {
         let quoted = format!("\"{}\"", text.replace('"', "\"\""));
         let mut stmt = conn.prepare_cached(

@@ -12,6 +12,7 @@ macro_rules! services {
         /// refused. Each has a stable bit (stored in SQLite, append-only) and a stable name
         /// (used in packs, the CLI and the bindings).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         #[serde(rename_all = "snake_case")]
         pub enum Service {
             $(
@@ -37,6 +38,16 @@ macro_rules! services {
             /// The English label.
             pub fn label_en(self) -> &'static str {
                 match self { $(Service::$variant => $en),* }
+            }
+
+            /// The service with its stable name and labels (for filter chips).
+            pub fn info(self) -> ServiceInfo {
+                ServiceInfo {
+                    service: self,
+                    name: self.name().to_string(),
+                    label_zh: self.label_zh().to_string(),
+                    label_en: self.label_en().to_string(),
+                }
             }
 
             /// The service's bit in a [`ServiceSet`].
@@ -85,9 +96,30 @@ impl fmt::Display for Service {
     }
 }
 
-/// A set of services, stored as a bit set. Serialises as a list of service names.
+/// A service with its stable name and its labels ([`Service::info`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ServiceInfo {
+    /// The service.
+    pub service: Service,
+    /// Stable name, e.g. `ebike_charging`.
+    pub name: String,
+    /// Chinese label.
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+}
+
+/// A set of services, stored as a bit set. Serialises as a list of service names, and crosses
+/// the FFI as a list of services in bit order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ServiceSet(pub u32);
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(ServiceSet, Vec<Service>, {
+    lower: |set| set.to_vec(),
+    try_lift: |list| Ok(ServiceSet::of(&list)),
+});
 
 impl Serialize for ServiceSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {

@@ -20,7 +20,7 @@ use waystation_core::store::documents::{self, root_str};
 use waystation_core::sync::protocol::{
     self, DocMessage, DocReply, ErrorBody, SyncRequest, SyncResponse,
 };
-use waystation_core::{Config, FixedClock, Waystation};
+use waystation_core::{Options, FixedClock, Waystation};
 use waystation_server::{Admin, Role, ServerConfig, ServerHandle};
 
 /// Monday 2026-11-30, 12:00 in Xi'an: the time every test server and device stands at.
@@ -246,14 +246,14 @@ impl Factory {
         let dir = tempfile::tempdir().expect("temp dir");
         let ws = Waystation::open_with_clock(
             dir.path(),
-            Config {
+            Options {
                 trusted_keys: vec![packs::demo_trusted_key()],
-                ..Config::default()
+                ..Options::default()
             },
             Arc::new(FixedClock::new(noon())),
         )
         .expect("device opens");
-        ws.import_station_pack(&sample_station_pack())
+        ws.packs().import_stations(&sample_station_pack())
             .expect("sample pack installs");
         Factory { dir, ws }
     }

@@ -109,7 +109,7 @@ mod tests {
     use super::*;
     use crate::geo::Datum;
     use crate::reports::{CaseEventKind, CaseRole, PositionFix, ReportPatch, ReportRules};
-    use crate::{Config, Error, FixedClock, Waystation};
+    use crate::{Options, Error, FixedClock, Waystation};
     use chrono::{Duration, TimeZone};
     use std::sync::Arc;
 
@@ -146,7 +146,7 @@ mod tests {
     fn a_district_s_cases_newest_first_with_status_and_age() {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(FixedClock::new(t0()));
-        let ws = Waystation::open_with_clock(dir.path(), Config::default(), clock.clone()).unwrap();
+        let ws = Waystation::open_with_clock(dir.path(), Options::default(), clock.clone()).unwrap();
         let a = submitted(&ws, "rider-1", BEILIN);
         clock.set(t0() + Duration::hours(1));
         let b = submitted(&ws, "rider-2", YANTA);

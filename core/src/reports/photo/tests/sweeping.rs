@@ -4,7 +4,7 @@ use super::super::sweep::{Attaching, GRACE};
 use super::super::*;
 use super::images::{encode_jpeg, encode_png, jpeg_with_metadata_everywhere};
 use crate::store::documents::{self, DocumentKey};
-use crate::{Config, FixedClock, Waystation};
+use crate::{Options, FixedClock, Waystation};
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn open_at(dir: &Path, at: DateTime<Utc>) -> Waystation {
-    Waystation::open_with_clock(dir, Config::default(), Arc::new(FixedClock::new(at))).unwrap()
+    Waystation::open_with_clock(dir, Options::default(), Arc::new(FixedClock::new(at))).unwrap()
 }
 
 /// A distinct, valid photo for each `n`.

@@ -1,0 +1,103 @@
+//! Signed packs for the shells: the `Packs` object (`waystation.packs()`) over the core's
+//! handle. Import and fetch are async on the one executor ([`crate::executor`]): verifying a
+//! 30 MB pack and rebuilding the index takes a noticeable moment, a fetch waits on the
+//! network. The records (`ImportOutcome`, `TrainingImport`, `InstalledPack`, `PackFetch`) are
+//! the core's own.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use waystation_core as core;
+use waystation_core::packs::{InstalledPack, PackFetch};
+use waystation_core::stations::ImportOutcome;
+use waystation_core::training::TrainingImport;
+
+use crate::executor::run_blocking;
+use crate::sync::SyncOptions;
+use crate::{Result, WaystationError};
+
+/// Signed station and training packs on this device. Get it with `waystation.packs()`.
+#[derive(uniffi::Object)]
+pub struct Packs {
+    ws: Arc<core::Waystation>,
+}
+
+impl Packs {
+    pub(crate) fn new(ws: Arc<core::Waystation>) -> Arc<Packs> {
+        Arc::new(Packs { ws })
+    }
+
+    /// The file at `path`, refused when it is larger than the packs this device accepts
+    /// (read at most one byte past the limit, never the whole of an endless file).
+    fn read_pack_file(&self, path: &str) -> Result<Vec<u8>> {
+        let max = self.ws.options().max_pack_bytes;
+        let file = std::fs::File::open(path).map_err(|e| WaystationError::InvalidInput {
+            reason: format!("cannot read the pack file: {}", e.kind()),
+        })?;
+        let mut bytes = Vec::new();
+        file.take(max as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| WaystationError::InvalidInput {
+                reason: format!("cannot read the pack file: {}", e.kind()),
+            })?;
+        if bytes.len() > max {
+            return Err(WaystationError::InvalidInput {
+                reason: format!("the pack file is larger than the limit of {max} bytes"),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+#[uniffi::export]
+impl Packs {
+    /// Verifies and installs a signed station pack (the bytes of a `.pack.json` file). A
+    /// refused pack changes nothing (`Pack` names why); the previous pack stays usable.
+    pub async fn import_stations(&self, pack: Vec<u8>) -> Result<ImportOutcome> {
+        let ws = self.ws.clone();
+        run_blocking(move |cancel| {
+            cancel.check()?;
+            ws.packs().import_stations(&pack)
+        })
+        .await
+    }
+
+    /// Reads a signed station pack file and installs it.
+    pub async fn import_stations_file(&self, path: String) -> Result<ImportOutcome> {
+        let pack = self.read_pack_file(&path)?;
+        self.import_stations(pack).await
+    }
+
+    /// Verifies and installs a signed training pack: a full pack, or a delta against exactly
+    /// the installed version. A refused pack leaves the installed content as it was.
+    pub async fn import_training(&self, pack: Vec<u8>) -> Result<TrainingImport> {
+        let ws = self.ws.clone();
+        run_blocking(move |cancel| {
+            cancel.check()?;
+            ws.packs().import_training(&pack)
+        })
+        .await
+    }
+
+    /// Reads a signed training pack file and installs it.
+    pub async fn import_training_file(&self, path: String) -> Result<TrainingImport> {
+        let pack = self.read_pack_file(&path)?;
+        self.import_training(pack).await
+    }
+
+    /// Every installed pack (stations and training).
+    pub fn installed(&self) -> Result<Vec<InstalledPack>> {
+        Ok(self.ws.packs().installed()?)
+    }
+
+    /// Fetches the latest station and training packs from the server when they changed,
+    /// installs them through the same checks as a file, and downloads the lesson images the
+    /// device lacks. Cancelling the caller stops it before its next request; what was
+    /// installed stays installed.
+    pub async fn fetch(&self, options: SyncOptions) -> Result<PackFetch> {
+        let settings = options.settings()?;
+        let transport = options.transport()?;
+        let ws = self.ws.clone();
+        run_blocking(move |cancel| ws.packs().fetch(&settings, &transport, cancel)).await
+    }
+}
