@@ -20,7 +20,7 @@ use waystation_core::reports::{
 };
 
 use crate::executor::run_blocking;
-use crate::{Result, WaystationError};
+use crate::{Result, SyncOptions, WaystationError};
 
 /// A report category: its stable code (also the Open311 `service_code`) and labels, for a
 /// category picker.
@@ -238,6 +238,26 @@ impl Reports {
     /// upload. Throws `NotFound` when this device does not hold it (`fetchPhoto` gets it).
     pub fn photo_path(&self, sha256: String) -> Result<String> {
         path_text(self.ws.reports().photo_path(&sha256)?)
+    }
+
+    /// Downloads a report photo this device lacks (follow-up roles, on demand: a case's
+    /// report came through sync without its photos), checks its SHA-256, stores it and returns
+    /// its path (at once when it is already here). A photo that arrives with another hash
+    /// throws `Server` and is not stored. Cancelling the call interrupts the download.
+    pub async fn fetch_photo(
+        self: Arc<Self>,
+        options: SyncOptions,
+        sha256: String,
+    ) -> Result<String> {
+        let settings = options.settings()?;
+        let transport = options.transport()?;
+        let path = run_blocking(move |cancel| {
+            self.ws
+                .reports()
+                .fetch_photo(&settings, &transport, &sha256, cancel)
+        })
+        .await?;
+        path_text(path)
     }
 
     /// Reports that may be the same problem as `report_id`: same category, submitted and not
