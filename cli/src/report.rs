@@ -324,7 +324,17 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                     Some(t) => parse_time(t)?,
                     None => ws.now(),
                 };
-                report = Some(ws.reports().set_position(id, &PositionFix { lat: *lat, lon: *lon, datum, accuracy_m: *accuracy, fix_time: at, mock: *mock })?);
+                report = Some(ws.reports().set_position(
+                    id,
+                    &PositionFix {
+                        lat: *lat,
+                        lon: *lon,
+                        datum,
+                        accuracy_m: *accuracy,
+                        fix_time: at,
+                        mock: *mock,
+                    },
+                )?);
             }
             let report = match report {
                 Some(r) => r,
@@ -450,7 +460,9 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
             out,
         } => {
             let kind = event_kind(*kind, grid, of, reason)?;
-            let case = ws.cases().record(id, &user.resolve(), (*role).into(), kind, note)?;
+            let case = ws
+                .cases()
+                .record(id, &user.resolve(), (*role).into(), kind, note)?;
             if out.json {
                 return print_json(&case);
             }

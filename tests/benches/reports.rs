@@ -41,9 +41,11 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use waystation_core::geo::Datum;
-use waystation_core::reports::{ALL_CATEGORIES, DuplicateRules, PositionFix, ReportPatch, ReportRules};
+use waystation_core::reports::{
+    ALL_CATEGORIES, DuplicateRules, PositionFix, ReportPatch, ReportRules,
+};
 use waystation_core::store::documents;
-use waystation_core::{Options, FixedClock, Waystation};
+use waystation_core::{FixedClock, Options, Waystation};
 use waystation_tests::SplitMix;
 
 /// Counts live heap bytes, to measure what loading a document costs.
@@ -185,7 +187,8 @@ fn bench(c: &mut Criterion) {
         clock.set(now() - Duration::seconds((LIST_REPORTS - n) as i64));
         let category = ALL_CATEGORIES[n % ALL_CATEGORIES.len()].code();
         let id = ws
-            .reports().create_draft(AUTHOR, category)
+            .reports()
+            .create_draft(AUTHOR, category)
             .unwrap()
             .to_string();
         if n < size_reports {
@@ -195,7 +198,18 @@ fn bench(c: &mut Criterion) {
             let lat = CENTRE.0 + rng.range(-0.2, 0.2);
             let lon = CENTRE.1 + rng.range(-0.3, 0.3);
             let r = ws
-                .reports().set_position(&id, &PositionFix { lat, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
+                .reports()
+                .set_position(
+                    &id,
+                    &PositionFix {
+                        lat,
+                        lon,
+                        datum: Datum::Wgs84,
+                        accuracy_m: Some(8.0),
+                        fix_time: ws.now(),
+                        mock: false,
+                    },
+                )
                 .unwrap();
             json_bytes += serde_json::to_vec(&r).unwrap().len();
         }
@@ -232,15 +246,31 @@ fn bench(c: &mut Criterion) {
         black_box(&doc);
         (stored, live)
     };
-    let memory_id = ws.reports().create_draft("rider-memory", "food.seal").unwrap();
+    let memory_id = ws
+        .reports()
+        .create_draft("rider-memory", "food.seal")
+        .unwrap();
     for i in 0..EDITS - 1 {
-        ws.reports().update_draft(memory_id.as_str(), &patch(i))
+        ws.reports()
+            .update_draft(memory_id.as_str(), &patch(i))
             .unwrap();
     }
-    ws.reports().set_position(memory_id.as_str(), &PositionFix { lat: CENTRE.0, lon: CENTRE.1, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
-    .unwrap();
+    ws.reports()
+        .set_position(
+            memory_id.as_str(),
+            &PositionFix {
+                lat: CENTRE.0,
+                lon: CENTRE.1,
+                datum: Datum::Wgs84,
+                accuracy_m: Some(8.0),
+                fix_time: ws.now(),
+                mock: false,
+            },
+        )
+        .unwrap();
     let (draft_stored, draft_live) = stored_and_heap(&memory_id.doc_id());
-    ws.reports().submit("rider-memory", memory_id.as_str(), &rules)
+    ws.reports()
+        .submit("rider-memory", memory_id.as_str(), &rules)
         .unwrap();
     let (sent_stored, sent_live) = stored_and_heap(&memory_id.doc_id());
     // A bench document through the same store, holding one integer or nothing.
@@ -296,7 +326,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             black_box(
-                ws.reports().update_draft(typed, &patch(EDITS + i % 7))
+                ws.reports()
+                    .update_draft(typed, &patch(EDITS + i % 7))
                     .unwrap(),
             )
         })
@@ -306,7 +337,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             let id = &ids[i % size_reports];
-            black_box(ws.reports().update_draft(id, &patch(EDITS + i % 7)).unwrap())
+            black_box(
+                ws.reports()
+                    .update_draft(id, &patch(EDITS + i % 7))
+                    .unwrap(),
+            )
         })
     });
     // What the edit cache holds between autosaves: the typed draft, against its stored size.
@@ -329,7 +364,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             black_box(
-                ws.reports().update_draft(typed, &patch(EDITS + i % 7))
+                ws.reports()
+                    .update_draft(typed, &patch(EDITS + i % 7))
                     .unwrap(),
             )
         })
@@ -360,16 +396,39 @@ fn bench(c: &mut Criterion) {
             ..Default::default()
         };
         ws.reports().update_draft(id.as_str(), &district).unwrap();
-        ws.reports().set_position(id.as_str(), &PositionFix { lat: lat + f64::from(k) * 10.0 / 111_000.0, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
-        .unwrap();
+        ws.reports()
+            .set_position(
+                id.as_str(),
+                &PositionFix {
+                    lat: lat + f64::from(k) * 10.0 / 111_000.0,
+                    lon,
+                    datum: Datum::Wgs84,
+                    accuracy_m: Some(8.0),
+                    fix_time: ws.now(),
+                    mock: false,
+                },
+            )
+            .unwrap();
         ws.reports().submit(AUTHOR, id.as_str(), &rules).unwrap();
     }
     clock.set(now());
     let mine = ws
-        .reports().create_draft("rider-other", "road.hazard")
+        .reports()
+        .create_draft("rider-other", "road.hazard")
         .unwrap();
-    ws.reports().set_position(mine.as_str(), &PositionFix { lat, lon, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: now(), mock: false })
-    .unwrap();
+    ws.reports()
+        .set_position(
+            mine.as_str(),
+            &PositionFix {
+                lat,
+                lon,
+                datum: Datum::Wgs84,
+                accuracy_m: Some(8.0),
+                fix_time: now(),
+                mock: false,
+            },
+        )
+        .unwrap();
     {
         let mut conn = ws.store().write();
         let tx = conn.transaction().unwrap();
@@ -401,7 +460,8 @@ fn bench(c: &mut Criterion) {
         conn.execute_batch("ANALYZE").unwrap();
     }
     let hits = ws
-        .reports().nearby_duplicates(mine.as_str(), &DuplicateRules::default())
+        .reports()
+        .nearby_duplicates(mine.as_str(), &DuplicateRules::default())
         .unwrap();
     eprintln!(
         "nearby: {} candidates among {} reports (setup {:.1} s)",
@@ -413,7 +473,8 @@ fn bench(c: &mut Criterion) {
     group.bench_function("nearby_duplicates_100k", |b| {
         b.iter(|| {
             black_box(
-                ws.reports().nearby_duplicates(mine.as_str(), &DuplicateRules::default())
+                ws.reports()
+                    .nearby_duplicates(mine.as_str(), &DuplicateRules::default())
                     .unwrap(),
             )
         })

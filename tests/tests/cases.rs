@@ -105,7 +105,11 @@ fn every_role_rule_is_enforced_for_every_event() {
                         } else {
                             assert!(msg.contains("may not"), "{msg}");
                         }
-                        assert_eq!(ws.cases().get(&id).unwrap(), before, "a refusal stores nothing");
+                        assert_eq!(
+                            ws.cases().get(&id).unwrap(),
+                            before,
+                            "a refusal stores nothing"
+                        );
                     }
                     Err(e) => panic!("{role} {name}: unexpected {e}"),
                 }
@@ -174,7 +178,8 @@ fn events_on_unknown_draft_and_bad_input_are_refused_and_store_nothing() {
         "author is empty",
     );
     invalid(
-        ws.cases().record(&id, "u", sup, CaseEventKind::Note, &"长".repeat(2001)),
+        ws.cases()
+            .record(&id, "u", sup, CaseEventKind::Note, &"长".repeat(2001)),
         "note is 2001 characters",
     );
     // A state the case is not in: nothing to reopen, nothing to resolve twice.
@@ -198,8 +203,7 @@ fn status_follows_the_fold_and_maps_to_open311_with_reasons() {
     let other = submitted(&ws, "food.seal");
     let step = |role, kind, note: &str| {
         clock.set(clock.now() + Duration::minutes(1));
-        ws.cases().record(&id, "user-1", role, kind, note)
-            .unwrap()
+        ws.cases().record(&id, "user-1", role, kind, note).unwrap()
     };
     let fresh = ws.cases().get(&id).unwrap();
     assert_eq!(
@@ -315,16 +319,18 @@ fn concurrent_resolve_and_reject_converge_in_both_merge_orders_and_the_first_clo
     let (id, a, b, ca, cb) = two_devices(root.path(), "road.hazard");
     // Offline: a supervisor resolves at 12:10 on A, a grid worker rejects at 12:20 on B.
     ca.set(noon() + Duration::minutes(10));
-    a.cases().record(
-        &id,
-        "sup-1",
-        CaseRole::Supervisor,
-        CaseEventKind::Resolve,
-        "已修复",
-    )
-    .unwrap();
+    a.cases()
+        .record(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Resolve,
+            "已修复",
+        )
+        .unwrap();
     cb.set(noon() + Duration::minutes(20));
-    b.cases().record(&id, "grid-7", CaseRole::GridWorker, reject("不属实"), "")
+    b.cases()
+        .record(&id, "grid-7", CaseRole::GridWorker, reject("不属实"), "")
         .unwrap();
 
     let a_bytes = a.cases().document_bytes(&id).unwrap();
@@ -363,25 +369,28 @@ fn when_the_reject_comes_first_it_wins_on_both_devices() {
     let root = tempfile::tempdir().unwrap();
     let (id, a, b, ca, cb) = two_devices(root.path(), "road.hazard");
     ca.set(noon() + Duration::minutes(30));
-    a.cases().record(
-        &id,
-        "sup-1",
-        CaseRole::Supervisor,
-        CaseEventKind::Resolve,
-        "",
-    )
-    .unwrap();
+    a.cases()
+        .record(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Resolve,
+            "",
+        )
+        .unwrap();
     cb.set(noon() + Duration::minutes(5));
-    b.cases().record(
-        &id,
-        "grid-7",
-        CaseRole::GridWorker,
-        CaseEventKind::Acknowledge,
-        "",
-    )
-    .unwrap();
+    b.cases()
+        .record(
+            &id,
+            "grid-7",
+            CaseRole::GridWorker,
+            CaseEventKind::Acknowledge,
+            "",
+        )
+        .unwrap();
     cb.set(noon() + Duration::minutes(6));
-    b.cases().record(&id, "grid-7", CaseRole::GridWorker, reject("重复上报"), "")
+    b.cases()
+        .record(&id, "grid-7", CaseRole::GridWorker, reject("重复上报"), "")
         .unwrap();
     let a_bytes = a.cases().document_bytes(&id).unwrap();
     let b_bytes = b.cases().document_bytes(&id).unwrap();
@@ -403,20 +412,23 @@ fn an_event_made_after_seeing_another_sorts_after_it_even_with_a_clock_behind() 
     let root = tempfile::tempdir().unwrap();
     let (id, a, b, ca, cb) = two_devices(root.path(), "station.charger_broken");
     ca.set(noon() + Duration::minutes(20));
-    a.cases().record(
-        &id,
-        "sup-1",
-        CaseRole::Supervisor,
-        CaseEventKind::Resolve,
-        "",
-    )
-    .unwrap();
-    b.cases().merge_from(&id, &a.cases().document_bytes(&id).unwrap())
+    a.cases()
+        .record(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Resolve,
+            "",
+        )
+        .unwrap();
+    b.cases()
+        .merge_from(&id, &a.cases().document_bytes(&id).unwrap())
         .unwrap();
     // B's clock is 15 minutes behind A's, but B reopens what it has seen resolved.
     cb.set(noon() + Duration::minutes(5));
     let v = b
-        .cases().record(
+        .cases()
+        .record(
             &id,
             "staff-2",
             CaseRole::StationStaff,
@@ -428,7 +440,8 @@ fn an_event_made_after_seeing_another_sorts_after_it_even_with_a_clock_behind() 
     assert!(v.timeline.iter().all(|t| t.applied));
     assert!(v.timeline[1].event.at > v.timeline[0].event.at);
     let on_a = a
-        .cases().merge_from(&id, &b.cases().document_bytes(&id).unwrap())
+        .cases()
+        .merge_from(&id, &b.cases().document_bytes(&id).unwrap())
         .unwrap();
     assert_eq!(on_a, v);
 }
@@ -438,10 +451,14 @@ fn merge_refuses_foreign_bytes_and_changes_nothing() {
     let root = tempfile::tempdir().unwrap();
     let (id, a, _b, _, _) = two_devices(root.path(), "road.hazard");
     let other = submitted(&a, "road.hazard");
-    a.cases().record(&id, "sup-1", CaseRole::Supervisor, CaseEventKind::Note, "x")
+    a.cases()
+        .record(&id, "sup-1", CaseRole::Supervisor, CaseEventKind::Note, "x")
         .unwrap();
     let before = a.cases().get(&id).unwrap();
-    invalid(a.cases().merge_from(&id, b"not automerge"), "not an Automerge");
+    invalid(
+        a.cases().merge_from(&id, b"not automerge"),
+        "not an Automerge",
+    );
     let other_case = a.cases().document_bytes(&other).unwrap();
     invalid(a.cases().merge_from(&id, &other_case), "another report");
     assert_eq!(a.cases().get(&id).unwrap(), before);
@@ -460,14 +477,17 @@ fn duplicates_are_same_category_within_radius_and_window_nearest_first() {
     let far_80 = submitted_at(&ws, "road.hazard", lat + 80.0 * M, lon);
     let other_category = submitted_at(&ws, "road.junction", lat + 5.0 * M, lon);
     let withdrawn = submitted_at(&ws, "road.hazard", lat + 5.0 * M, lon);
-    ws.reports().withdraw("rider-1", &withdrawn, "误报").unwrap();
+    ws.reports()
+        .withdraw("rider-1", &withdrawn, "误报")
+        .unwrap();
     let other_draft = draft_at(&ws, "rider-2", "road.hazard", lat + 5.0 * M, lon);
     // Someone else's report, on this device after sync, counts like one's own.
     clock.set(noon());
     let mine = draft_at(&ws, "rider-2", "road.hazard", lat, lon);
 
     let ids = |rules: &DuplicateRules| -> Vec<(String, f64)> {
-        ws.reports().nearby_duplicates(&mine, rules)
+        ws.reports()
+            .nearby_duplicates(&mine, rules)
             .unwrap()
             .into_iter()
             .map(|c| (c.report.id.to_string(), c.distance_m))
@@ -515,7 +535,8 @@ fn duplicates_are_same_category_within_radius_and_window_nearest_first() {
     // Works for a submitted report too, never listing itself, and shows the case status.
     event(&ws, &near_30, CaseRole::Supervisor, CaseEventKind::Resolve).unwrap();
     let from_submitted = ws
-        .reports().nearby_duplicates(&near_10, &DuplicateRules::default())
+        .reports()
+        .nearby_duplicates(&near_10, &DuplicateRules::default())
         .unwrap();
     assert_eq!(from_submitted.len(), 1);
     assert_eq!(from_submitted[0].report.id.as_str(), near_30);
@@ -556,11 +577,13 @@ fn duplicate_rules_and_reports_are_checked() {
     ));
     let no_position = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     invalid(
-        ws.reports().nearby_duplicates(no_position.as_str(), &DuplicateRules::default()),
+        ws.reports()
+            .nearby_duplicates(no_position.as_str(), &DuplicateRules::default()),
         "no position",
     );
     assert!(
-        ws.reports().nearby_duplicates(&id, &DuplicateRules::default())
+        ws.reports()
+            .nearby_duplicates(&id, &DuplicateRules::default())
             .unwrap()
             .is_empty()
     );
@@ -602,7 +625,10 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
         (ws, settings)
     };
     let sync = |ws: &Waystation, settings: &SyncSettings| {
-        let r = ws.sync().run(settings, &http, &CancelToken::never()).unwrap();
+        let r = ws
+            .sync()
+            .run(settings, &http, &CancelToken::never())
+            .unwrap();
         assert!(r.complete && r.refused.is_empty(), "{r:?}");
     };
 
@@ -611,7 +637,11 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
     assert_eq!(rider.sync().account().unwrap(), None);
     let id = submitted(&rider, "road.hazard");
     sync(&rider, &rider_s);
-    let known = rider.sync().account().unwrap().expect("learned at the sync");
+    let known = rider
+        .sync()
+        .account()
+        .unwrap()
+        .expect("learned at the sync");
     assert_eq!((known.user.as_str(), known.role), ("rider-1", Role::Rider));
     // Claiming to be station staff is refused locally, with nothing stored.
     invalid(
@@ -631,7 +661,9 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
     let (staff, staff_s) = device("staff", &staff_t);
     sync(&staff, &staff_s);
     invalid(
-        staff.cases().record(&id, "staff-1", CaseRole::Supervisor, reject("x"), ""),
+        staff
+            .cases()
+            .record(&id, "staff-1", CaseRole::Supervisor, reject("x"), ""),
         "is a station_staff on the server, not a supervisor",
     );
     invalid(
@@ -645,7 +677,8 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
         "not the account this device syncs as",
     );
     let v = staff
-        .cases().record(
+        .cases()
+        .record(
             &id,
             "staff-1",
             CaseRole::StationStaff,
@@ -676,7 +709,8 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
     let (fresh, fresh_s) = device("fresh", &rider_t);
     let own = submitted(&fresh, "road.hazard");
     fresh
-        .cases().record(
+        .cases()
+        .record(
             &own,
             "rider-1",
             CaseRole::Supervisor,
@@ -684,7 +718,10 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
             "",
         )
         .unwrap();
-    let r = fresh.sync().run(&fresh_s, &http, &CancelToken::never()).unwrap();
+    let r = fresh
+        .sync()
+        .run(&fresh_s, &http, &CancelToken::never())
+        .unwrap();
     assert_eq!(r.refused.len(), 1, "{r:?}");
     assert!(
         r.refused[0].reason.contains("cannot write case events"),

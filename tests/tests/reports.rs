@@ -14,7 +14,7 @@ use waystation_core::reports::{
     ALL_CATEGORIES, CaseEventKind, CaseRole, Category, MAX_DESCRIPTION_CHARS, OutboxState,
     PositionFix, Report, ReportPatch, ReportRules, ReportStatus,
 };
-use waystation_core::{Options, Error, FixedClock, Waystation};
+use waystation_core::{Error, FixedClock, Options, Waystation};
 use waystation_tests::reports::{DISTRICT, invalid, noon, not_found};
 use waystation_tests::{
     SECRET, jpeg_with_metadata as jpeg, png_with_metadata as png, sign, synthetic_payload, trusted,
@@ -35,23 +35,35 @@ fn text(s: &str) -> Option<String> {
 
 /// Bell Tower, WGS-84, 8 m accuracy, fixed a minute ago.
 fn place(ws: &Waystation, id: &str) -> Report {
-    ws.reports().set_position(id, &PositionFix { lat: 34.25953, lon: 108.94235, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: noon() - Duration::minutes(1), mock: false })
-    .unwrap()
+    ws.reports()
+        .set_position(
+            id,
+            &PositionFix {
+                lat: 34.25953,
+                lon: 108.94235,
+                datum: Datum::Wgs84,
+                accuracy_m: Some(8.0),
+                fix_time: noon() - Duration::minutes(1),
+                mock: false,
+            },
+        )
+        .unwrap()
 }
 
 /// A food-safety draft that can be submitted.
 fn ready_food_report(ws: &Waystation, author: &str) -> String {
     let id = ws.reports().create_draft(author, "food.seal").unwrap();
-    ws.reports().update_draft(
-        id.as_str(),
-        &ReportPatch {
-            merchant_name: text("老孙家泡馍"),
-            description: text("外卖封签被撕开"),
-            district: text(DISTRICT),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    ws.reports()
+        .update_draft(
+            id.as_str(),
+            &ReportPatch {
+                merchant_name: text("老孙家泡馍"),
+                description: text("外卖封签被撕开"),
+                district: text(DISTRICT),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     place(ws, id.as_str());
     id.to_string()
 }
@@ -91,7 +103,8 @@ fn unknown_category_is_refused_naming_it_and_the_draft_stays_intact() {
 
     let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     let before = ws
-        .reports().update_draft(
+        .reports()
+        .update_draft(
             id.as_str(),
             &ReportPatch {
                 description: text("井盖缺失"),
@@ -112,7 +125,8 @@ fn unknown_category_is_refused_naming_it_and_the_draft_stays_intact() {
     );
     assert_eq!(ws.reports().get(id.as_str()).unwrap(), before);
     let after = ws
-        .reports().update_draft(
+        .reports()
+        .update_draft(
             id.as_str(),
             &ReportPatch {
                 category: text("road.junction"),
@@ -132,38 +146,45 @@ fn drafts_autosave_list_clear_and_survive_reopen() {
     {
         let ws = open_at(dir.path(), clock.clone());
         a = ws
-            .reports().create_draft("rider-1", "access.no_parking")
+            .reports()
+            .create_draft("rider-1", "access.no_parking")
             .unwrap();
         clock.set(noon() + Duration::seconds(1));
-        b = ws.reports().create_draft("rider-1", "food.hygiene").unwrap();
+        b = ws
+            .reports()
+            .create_draft("rider-1", "food.hygiene")
+            .unwrap();
         ws.reports().create_draft("rider-2", "other").unwrap();
-        ws.reports().update_draft(
-            a.as_str(),
-            &ReportPatch {
-                address: text("小寨东路 1 号"),
-                description: text("  no place to park  "),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        ws.reports().update_draft(
-            b.as_str(),
-            &ReportPatch {
-                merchant_name: text("某餐馆"),
-                merchant_address: text("长安路 2 号"),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        ws.reports()
+            .update_draft(
+                a.as_str(),
+                &ReportPatch {
+                    address: text("小寨东路 1 号"),
+                    description: text("  no place to park  "),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        ws.reports()
+            .update_draft(
+                b.as_str(),
+                &ReportPatch {
+                    merchant_name: text("某餐馆"),
+                    merchant_address: text("长安路 2 号"),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         // An empty string clears a field; None leaves it alone.
-        ws.reports().update_draft(
-            b.as_str(),
-            &ReportPatch {
-                merchant_address: text(""),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        ws.reports()
+            .update_draft(
+                b.as_str(),
+                &ReportPatch {
+                    merchant_address: text(""),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
     }
     let ws = open(dir.path());
     let drafts = ws.reports().drafts("rider-1").unwrap();
@@ -267,14 +288,15 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
     let rules = ReportRules::default();
     let draft = |district: Option<&str>| {
         let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
-        ws.reports().update_draft(
-            id.as_str(),
-            &ReportPatch {
-                district: district.map(str::to_string),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        ws.reports()
+            .update_draft(
+                id.as_str(),
+                &ReportPatch {
+                    district: district.map(str::to_string),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         id.to_string()
     };
 
@@ -290,19 +312,22 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
     let sent = ws.reports().submit("rider-1", &near, &rules).unwrap();
     assert_eq!(sent.district.as_deref(), Some("610102"));
     let row = ws
-        .reports().summaries("rider-1", Some(ReportStatus::Submitted))
+        .reports()
+        .summaries("rider-1", Some(ReportStatus::Submitted))
         .unwrap();
     assert_eq!(row[0].district.as_deref(), Some("610102"));
-    ws.cases().record(
-        &near,
-        "staff-1",
-        CaseRole::StationStaff,
-        CaseEventKind::Acknowledge,
-        "",
-    )
-    .unwrap();
+    ws.cases()
+        .record(
+            &near,
+            "staff-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Acknowledge,
+            "",
+        )
+        .unwrap();
     assert_eq!(
-        ws.reports().export_open311(&near)
+        ws.reports()
+            .export_open311(&near)
             .unwrap()
             .agency_responsible
             .as_deref(),
@@ -317,9 +342,23 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
 
     // In Zhouzhi, far from every station: the district is listed with every other problem,
     // and the draft stays as it was.
-    let far = ws.reports().create_draft("rider-1", "food.hygiene").unwrap();
+    let far = ws
+        .reports()
+        .create_draft("rider-1", "food.hygiene")
+        .unwrap();
     let before = ws
-        .reports().set_position(far.as_str(), &PositionFix { lat: 34.16, lon: 108.22, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: noon(), mock: false })
+        .reports()
+        .set_position(
+            far.as_str(),
+            &PositionFix {
+                lat: 34.16,
+                lon: 108.22,
+                datum: Datum::Wgs84,
+                accuracy_m: Some(8.0),
+                fix_time: noon(),
+                mock: false,
+            },
+        )
         .unwrap();
     let check = ws.reports().check(far.as_str(), &rules).unwrap();
     let fields: Vec<&str> = check.problems.iter().map(|p| p.field.as_str()).collect();
@@ -331,16 +370,20 @@ fn submission_takes_the_district_of_the_nearest_station_within_5_km() {
          set the district",
     );
     assert_eq!(ws.reports().get(far.as_str()).unwrap(), before);
-    ws.reports().update_draft(
-        far.as_str(),
-        &ReportPatch {
-            merchant_name: text("无名小吃"),
-            district: text("610124"),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let sent = ws.reports().submit("rider-1", far.as_str(), &rules).unwrap();
+    ws.reports()
+        .update_draft(
+            far.as_str(),
+            &ReportPatch {
+                merchant_name: text("无名小吃"),
+                district: text("610124"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let sent = ws
+        .reports()
+        .submit("rider-1", far.as_str(), &rules)
+        .unwrap();
     assert_eq!(sent.district.as_deref(), Some("610124"));
 
     // Without a position there is nothing to take the district from.
@@ -381,7 +424,8 @@ fn an_unknown_district_is_refused_naming_it_and_the_draft_stays_intact() {
         assert_eq!(ws.reports().get(&id).unwrap(), before);
     }
     let sent = ws
-        .reports().submit("rider-1", &id, &ReportRules::default())
+        .reports()
+        .submit("rider-1", &id, &ReportRules::default())
         .unwrap();
     invalid(
         ws.reports().update_draft(
@@ -400,10 +444,14 @@ fn an_unknown_district_is_refused_naming_it_and_the_draft_stays_intact() {
 fn over_limit_text_is_refused_naming_the_field_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    let id = ws.reports().create_draft("rider-1", "food.spoiled").unwrap();
+    let id = ws
+        .reports()
+        .create_draft("rider-1", "food.spoiled")
+        .unwrap();
     let max = "字".repeat(MAX_DESCRIPTION_CHARS);
     let ok = ws
-        .reports().update_draft(
+        .reports()
+        .update_draft(
             id.as_str(),
             &ReportPatch {
                 description: Some(max.clone()),
@@ -466,7 +514,8 @@ fn invalid_coordinates_are_refused_and_the_draft_stays_intact() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
     let id = ws
-        .reports().create_draft("rider-1", "road.traffic_light")
+        .reports()
+        .create_draft("rider-1", "road.traffic_light")
         .unwrap();
     let placed = place(&ws, id.as_str());
     let fix = noon();
@@ -489,14 +538,35 @@ fn invalid_coordinates_are_refused_and_the_draft_stays_intact() {
     ];
     for (lat, lon, acc, at, want) in bad {
         invalid(
-            ws.reports().set_position(id.as_str(), &PositionFix { lat, lon, datum: Datum::Wgs84, accuracy_m: acc, fix_time: at, mock: false }),
+            ws.reports().set_position(
+                id.as_str(),
+                &PositionFix {
+                    lat,
+                    lon,
+                    datum: Datum::Wgs84,
+                    accuracy_m: acc,
+                    fix_time: at,
+                    mock: false,
+                },
+            ),
             want,
         );
         assert_eq!(ws.reports().get(id.as_str()).unwrap(), placed);
     }
     // A BD-09 fix is stored in WGS-84 with its source datum; a mock fix is kept and flagged.
     let r = ws
-        .reports().set_position(id.as_str(), &PositionFix { lat: 34.2650, lon: 108.9560, datum: Datum::Bd09, accuracy_m: None, fix_time: fix, mock: true })
+        .reports()
+        .set_position(
+            id.as_str(),
+            &PositionFix {
+                lat: 34.2650,
+                lon: 108.9560,
+                datum: Datum::Bd09,
+                accuracy_m: None,
+                fix_time: fix,
+                mock: true,
+            },
+        )
         .unwrap();
     let p = r.position.unwrap();
     assert_eq!(p.datum, Datum::Bd09);
@@ -512,14 +582,28 @@ fn accuracy_gate_warns_refuses_and_is_configurable() {
     let id = ready_food_report(&ws, "rider-1");
     let rules = ReportRules::default();
     let set = |acc: Option<f64>| {
-        ws.reports().set_position(&id, &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: acc, fix_time: noon(), mock: false })
+        ws.reports()
+            .set_position(
+                &id,
+                &PositionFix {
+                    lat: 34.25,
+                    lon: 108.94,
+                    datum: Datum::Wgs84,
+                    accuracy_m: acc,
+                    fix_time: noon(),
+                    mock: false,
+                },
+            )
             .unwrap();
     };
     set(Some(3000.0));
     let check = ws.reports().check(&id, &rules).unwrap();
     assert!(!check.can_submit());
     assert!(check.problems[0].message.contains("worse than 500 m"));
-    invalid(ws.reports().submit("rider-1", &id, &rules), "worse than 500 m");
+    invalid(
+        ws.reports().submit("rider-1", &id, &rules),
+        "worse than 500 m",
+    );
     let lax = ReportRules {
         warn_accuracy_m: 100.0,
         max_accuracy_m: 5000.0,
@@ -554,10 +638,16 @@ fn submit_lists_every_problem_then_freezes_the_report() {
          report needs the merchant's name or address; description: a 'food.other' report needs \
          a description",
     );
-    assert_eq!(ws.reports().get(id.as_str()).unwrap().status, ReportStatus::Draft);
+    assert_eq!(
+        ws.reports().get(id.as_str()).unwrap().status,
+        ReportStatus::Draft
+    );
 
     let id = ready_food_report(&ws, "rider-1");
-    invalid(ws.reports().submit("rider-2", &id, &rules), "another author");
+    invalid(
+        ws.reports().submit("rider-2", &id, &rules),
+        "another author",
+    );
     let r = ws.reports().submit("rider-1", &id, &rules).unwrap();
     assert_eq!(r.status, ReportStatus::Submitted);
     assert_eq!(r.submitted_at, Some(noon()));
@@ -577,7 +667,17 @@ fn submit_lists_every_problem_then_freezes_the_report() {
         "was submitted and cannot be edited",
     );
     invalid(
-        ws.reports().set_position(&id, &PositionFix { lat: 34.2, lon: 108.9, datum: Datum::Wgs84, accuracy_m: None, fix_time: noon(), mock: false }),
+        ws.reports().set_position(
+            &id,
+            &PositionFix {
+                lat: 34.2,
+                lon: 108.9,
+                datum: Datum::Wgs84,
+                accuracy_m: None,
+                fix_time: noon(),
+                mock: false,
+            },
+        ),
         "cannot be edited",
     );
     assert_eq!(ws.reports().get(&id).unwrap(), r);
@@ -589,9 +689,13 @@ fn submit_lists_every_problem_then_freezes_the_report() {
     assert_eq!(w.status, ReportStatus::Withdrawn);
     assert_eq!(w.withdraw_reason.as_deref(), Some("拍错了"));
     assert_eq!(w.description, r.description);
-    invalid(ws.reports().withdraw("rider-1", &id, ""), "already withdrawn");
     invalid(
-        ws.reports().withdraw("rider-1", id.as_str(), &"x".repeat(1001)),
+        ws.reports().withdraw("rider-1", &id, ""),
+        "already withdrawn",
+    );
+    invalid(
+        ws.reports()
+            .withdraw("rider-1", id.as_str(), &"x".repeat(1001)),
         "reason is 1001",
     );
     let draft = ws.reports().drafts("rider-1").unwrap()[0].id.clone();
@@ -605,7 +709,10 @@ fn submit_lists_every_problem_then_freezes_the_report() {
 fn only_a_draft_and_only_by_its_author_can_be_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    let mine = ws.reports().create_draft("rider-1", "access.signage").unwrap();
+    let mine = ws
+        .reports()
+        .create_draft("rider-1", "access.signage")
+        .unwrap();
     invalid(
         ws.reports().delete_draft("rider-2", mine.as_str()),
         "belongs to another author",
@@ -613,13 +720,17 @@ fn only_a_draft_and_only_by_its_author_can_be_deleted() {
     assert_eq!(ws.reports().drafts("rider-1").unwrap().len(), 1);
 
     let sent = ready_food_report(&ws, "rider-1");
-    ws.reports().submit("rider-1", &sent, &ReportRules::default())
+    ws.reports()
+        .submit("rider-1", &sent, &ReportRules::default())
         .unwrap();
     invalid(
         ws.reports().delete_draft("rider-1", &sent),
         "was submitted and cannot be deleted",
     );
-    assert_eq!(ws.reports().get(&sent).unwrap().status, ReportStatus::Submitted);
+    assert_eq!(
+        ws.reports().get(&sent).unwrap().status,
+        ReportStatus::Submitted
+    );
 
     ws.reports().delete_draft("rider-1", mine.as_str()).unwrap();
     not_found(ws.reports().get(mine.as_str()));
@@ -636,9 +747,22 @@ fn unknown_and_malformed_report_ids_are_refused() {
     let ghost = "0190f5c0-0000-7000-8000-000000000000";
     not_found(ws.reports().get(ghost));
     not_found(ws.reports().update_draft(ghost, &ReportPatch::default()));
-    not_found(ws.reports().set_position(ghost, &PositionFix { lat: 34.2, lon: 108.9, datum: Datum::Wgs84, accuracy_m: None, fix_time: noon(), mock: false }));
+    not_found(ws.reports().set_position(
+        ghost,
+        &PositionFix {
+            lat: 34.2,
+            lon: 108.9,
+            datum: Datum::Wgs84,
+            accuracy_m: None,
+            fix_time: noon(),
+            mock: false,
+        },
+    ));
     not_found(ws.reports().delete_draft("rider-1", ghost));
-    not_found(ws.reports().submit("rider-1", ghost, &ReportRules::default()));
+    not_found(
+        ws.reports()
+            .submit("rider-1", ghost, &ReportRules::default()),
+    );
     not_found(ws.reports().withdraw("rider-1", ghost, ""));
     not_found(ws.reports().check(ghost, &ReportRules::default()));
     not_found(ws.reports().record_delivery(ghost, &OutboxState::Pending));
@@ -657,21 +781,23 @@ fn many_edits_compact_and_every_acknowledged_edit_survives_reopen() {
         let ids: Vec<String> = (0..5)
             .map(|i| {
                 clock.set(noon() + Duration::seconds(i));
-                ws.reports().create_draft("rider-1", "road.hazard")
+                ws.reports()
+                    .create_draft("rider-1", "road.hazard")
                     .unwrap()
                     .to_string()
             })
             .collect();
         for round in 0..40 {
             for id in &ids {
-                ws.reports().update_draft(
-                    id,
-                    &ReportPatch {
-                        description: Some(format!("{id} edit {round}")),
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
+                ws.reports()
+                    .update_draft(
+                        id,
+                        &ReportPatch {
+                            description: Some(format!("{id} edit {round}")),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
             }
         }
         ids
@@ -706,18 +832,20 @@ fn autosave_forever(dir: &Path) {
         }
         if i % 7 == 0 {
             let id = ready_food_report(&ws, "rider-1");
-            ws.reports().submit("rider-1", &id, &ReportRules::default())
+            ws.reports()
+                .submit("rider-1", &id, &ReportRules::default())
                 .unwrap();
             println!("@sent {id}");
         }
-        ws.reports().update_draft(
-            main.as_str(),
-            &ReportPatch {
-                description: Some(format!("edit {i}")),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        ws.reports()
+            .update_draft(
+                main.as_str(),
+                &ReportPatch {
+                    description: Some(format!("edit {i}")),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         println!("@ack {i}");
     }
 }
@@ -813,7 +941,10 @@ fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
     let rules = ReportRules::default();
     let id = {
         let ws = open(dir.path());
-        let id = ws.reports().create_draft("rider-1", "food.hygiene").unwrap();
+        let id = ws
+            .reports()
+            .create_draft("rider-1", "food.hygiene")
+            .unwrap();
         let cases: [(Vec<u8>, &str, &[u8]); 3] = [
             (jpeg(1), "image/jpeg", &[0xFF, 0xD8]),
             (png(), "image/png", b"\x89PNG"),
@@ -821,7 +952,10 @@ fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
         ];
         for (input, media_type, magic) in &cases {
             assert!(contains(input, SECRET));
-            let p = ws.reports().attach_photo(id.as_str(), input, &rules).unwrap();
+            let p = ws
+                .reports()
+                .attach_photo(id.as_str(), input, &rules)
+                .unwrap();
             assert_eq!(p.media_type, *media_type);
             assert_eq!(p.sha256.len(), 64);
             let path = ws.reports().photo_path(&p.sha256).unwrap();
@@ -834,7 +968,8 @@ fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
         }
         // The JPEG keeps everything a decoder needs, and ends at its end marker.
         let stored = std::fs::read(
-            ws.reports().photo_path(&ws.reports().get(id.as_str()).unwrap().photos[0].sha256)
+            ws.reports()
+                .photo_path(&ws.reports().get(id.as_str()).unwrap().photos[0].sha256)
                 .unwrap(),
         )
         .unwrap();
@@ -847,11 +982,13 @@ fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
 
         // The same photo again, to this report or another: stored once, listed once.
         let again = ws
-            .reports().attach_photo(id.as_str(), &jpeg(1), &rules)
+            .reports()
+            .attach_photo(id.as_str(), &jpeg(1), &rules)
             .unwrap();
         let other = ws.reports().create_draft("rider-1", "food.seal").unwrap();
         let there = ws
-            .reports().attach_photo(other.as_str(), &jpeg(1), &rules)
+            .reports()
+            .attach_photo(other.as_str(), &jpeg(1), &rules)
             .unwrap();
         assert_eq!(again, there);
         assert_eq!(ws.reports().get(id.as_str()).unwrap().photos.len(), 3);
@@ -863,7 +1000,8 @@ fn photos_are_stripped_of_all_metadata_and_stored_by_content() {
     let types: Vec<&str> = photos.iter().map(|p| p.media_type.as_str()).collect();
     assert_eq!(types, ["image/jpeg", "image/png", "image/webp"]);
     let r = ws
-        .reports().remove_photo(id.as_str(), &photos[1].sha256)
+        .reports()
+        .remove_photo(id.as_str(), &photos[1].sha256)
         .unwrap();
     assert_eq!(r.photos.len(), 2);
     assert!(matches!(
@@ -880,7 +1018,8 @@ fn bad_photos_are_refused_and_the_draft_stays_intact() {
     let ws = open(dir.path());
     let rules = ReportRules::default();
     let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
-    ws.reports().attach_photo(id.as_str(), &jpeg(1), &rules)
+    ws.reports()
+        .attach_photo(id.as_str(), &jpeg(1), &rules)
         .unwrap();
     let before = ws.reports().get(id.as_str()).unwrap();
 
@@ -922,13 +1061,17 @@ fn bad_photos_are_refused_and_the_draft_stays_intact() {
         max_photos: 2,
         ..ReportRules::default()
     };
-    ws.reports().attach_photo(id.as_str(), &jpeg(4), &two).unwrap();
+    ws.reports()
+        .attach_photo(id.as_str(), &jpeg(4), &two)
+        .unwrap();
     invalid(
         ws.reports().attach_photo(id.as_str(), &jpeg(5), &two),
         "already has 2 photos; at most 2",
     );
     // Attaching one it already has is not a new photo.
-    ws.reports().attach_photo(id.as_str(), &jpeg(4), &two).unwrap();
+    ws.reports()
+        .attach_photo(id.as_str(), &jpeg(4), &two)
+        .unwrap();
     assert_eq!(ws.reports().get(id.as_str()).unwrap().photos.len(), 2);
     assert_eq!(photo_files(dir.path()), 2);
 
@@ -938,5 +1081,8 @@ fn bad_photos_are_refused_and_the_draft_stays_intact() {
         ws.reports().attach_photo(&sent, &jpeg(1), &rules),
         "cannot be edited",
     );
-    not_found(ws.reports().attach_photo("0190f5c0-0000-7000-8000-000000000000", &jpeg(1), &rules));
+    not_found(
+        ws.reports()
+            .attach_photo("0190f5c0-0000-7000-8000-000000000000", &jpeg(1), &rules),
+    );
 }

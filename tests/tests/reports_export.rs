@@ -33,13 +33,15 @@ fn assert_index_matches_documents(ws: &Waystation, author: &str) {
         assert_eq!(s.district, r.district);
     }
     let drafts: Vec<_> = ws
-        .reports().summaries(author, Some(ReportStatus::Draft))
+        .reports()
+        .summaries(author, Some(ReportStatus::Draft))
         .unwrap()
         .into_iter()
         .map(|s| s.id)
         .collect();
     let want: Vec<_> = ws
-        .reports().drafts(author)
+        .reports()
+        .drafts(author)
         .unwrap()
         .into_iter()
         .map(|r| r.id)
@@ -48,7 +50,8 @@ fn assert_index_matches_documents(ws: &Waystation, author: &str) {
 }
 
 fn summary(ws: &Waystation, author: &str, id: &str) -> ReportSummary {
-    ws.reports().summaries(author, None)
+    ws.reports()
+        .summaries(author, None)
         .unwrap()
         .into_iter()
         .find(|s| s.id.as_str() == id)
@@ -72,14 +75,15 @@ fn index_follows_every_edit_delete_withdrawal_and_reopen() {
 
     assert_eq!(summary(&ws, "rider-1", bare.as_str()).lat, None);
     assert_eq!(summary(&ws, "rider-1", &b).status, ReportStatus::Submitted);
-    ws.reports().update_draft(
-        &a,
-        &ReportPatch {
-            category: Some("food.hygiene".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    ws.reports()
+        .update_draft(
+            &a,
+            &ReportPatch {
+                category: Some("food.hygiene".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(summary(&ws, "rider-1", &a).category.code(), "food.hygiene");
     ws.reports().withdraw("rider-1", &c, "误报").unwrap();
     assert_eq!(summary(&ws, "rider-1", &c).status, ReportStatus::Withdrawn);
@@ -88,7 +92,9 @@ fn index_follows_every_edit_delete_withdrawal_and_reopen() {
     assert_index_matches_documents(&ws, "rider-2");
     assert_eq!(ws.reports().summaries("rider-1", None).unwrap().len(), 4);
     assert_eq!(
-        ws.reports().summaries("rider-2", None).unwrap()[0].id.as_str(),
+        ws.reports().summaries("rider-2", None).unwrap()[0]
+            .id
+            .as_str(),
         theirs.as_str()
     );
 
@@ -136,7 +142,8 @@ fn index_is_rebuilt_from_the_documents_after_an_upgrade() {
     // Nearby duplicates also see the rebuilt index.
     let mine = draft_at(&ws, "rider-2", "road.hazard", lat + 5.0 * M, lon);
     let hits = ws
-        .reports().nearby_duplicates(&mine, &DuplicateRules::default())
+        .reports()
+        .nearby_duplicates(&mine, &DuplicateRules::default())
         .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].report.id.as_str(), a);
@@ -148,24 +155,26 @@ fn index_is_unchanged_by_case_events_and_merges() {
     let (ws, clock) = open_at(dir.path(), noon());
     let id = submitted_at(&ws, "rider-1", "road.hazard", BELL_TOWER.0, BELL_TOWER.1);
     let before = ws.reports().summaries("rider-1", None).unwrap();
-    ws.cases().record(
-        &id,
-        "sup-1",
-        CaseRole::Supervisor,
-        CaseEventKind::Acknowledge,
-        "",
-    )
-    .unwrap();
+    ws.cases()
+        .record(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Acknowledge,
+            "",
+        )
+        .unwrap();
     let early = ws.cases().document_bytes(&id).unwrap();
     clock.set(noon() + Duration::minutes(5));
-    ws.cases().record(
-        &id,
-        "sup-1",
-        CaseRole::Supervisor,
-        CaseEventKind::Resolve,
-        "",
-    )
-    .unwrap();
+    ws.cases()
+        .record(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Resolve,
+            "",
+        )
+        .unwrap();
     let merged = ws.cases().merge_from(&id, &early).unwrap();
     assert_eq!(merged.open311_status, Open311Status::Closed);
     assert_eq!(ws.reports().summaries("rider-1", None).unwrap(), before);
@@ -183,10 +192,13 @@ fn nearby_duplicates_use_the_index_and_stay_exact() {
     let east_55 = submitted_at(&ws, "rider-1", "road.hazard", lat, lon + 55.0 * lon_m);
     let north_20 = submitted_at(&ws, "rider-1", "road.hazard", lat + 20.0 * M, lon);
     let withdrawn = submitted_at(&ws, "rider-1", "road.hazard", lat, lon + lon_m);
-    ws.reports().withdraw("rider-1", &withdrawn, "误报").unwrap();
+    ws.reports()
+        .withdraw("rider-1", &withdrawn, "误报")
+        .unwrap();
     let mine = draft_at(&ws, "rider-2", "road.hazard", lat, lon);
     let hits = ws
-        .reports().nearby_duplicates(&mine, &DuplicateRules::default())
+        .reports()
+        .nearby_duplicates(&mine, &DuplicateRules::default())
         .unwrap();
     let got: Vec<&str> = hits.iter().map(|c| c.report.id.as_str()).collect();
     assert_eq!(got, [north_20.as_str(), east_45.as_str()]);
@@ -205,9 +217,11 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
     let (lat, lon) = BELL_TOWER;
     let id = draft_at(&ws, "rider-1", "food.seal", lat, lon);
     let photo = ws
-        .reports().attach_photo(&id, &jpeg(80), &ReportRules::default())
+        .reports()
+        .attach_photo(&id, &jpeg(80), &ReportRules::default())
         .unwrap();
-    ws.reports().submit("rider-1", &id, &ReportRules::default())
+    ws.reports()
+        .submit("rider-1", &id, &ReportRules::default())
         .unwrap();
 
     let open = ws.reports().export_open311(&id).unwrap();
@@ -230,25 +244,27 @@ fn open311_maps_every_field_and_closed_cases_say_why() {
     assert_eq!(open.media_urls, std::slice::from_ref(&uri));
 
     clock.set(noon() + Duration::hours(1));
-    ws.cases().record(
-        &id,
-        "staff-1",
-        CaseRole::StationStaff,
-        CaseEventKind::Dispatch {
-            grid_id: "XA-BL-07".into(),
-        },
-        "",
-    )
-    .unwrap();
+    ws.cases()
+        .record(
+            &id,
+            "staff-1",
+            CaseRole::StationStaff,
+            CaseEventKind::Dispatch {
+                grid_id: "XA-BL-07".into(),
+            },
+            "",
+        )
+        .unwrap();
     clock.set(noon() + Duration::hours(2));
-    ws.cases().record(
-        &id,
-        "grid-1",
-        CaseRole::GridWorker,
-        CaseEventKind::Resolve,
-        "商户已整改",
-    )
-    .unwrap();
+    ws.cases()
+        .record(
+            &id,
+            "grid-1",
+            CaseRole::GridWorker,
+            CaseEventKind::Resolve,
+            "商户已整改",
+        )
+        .unwrap();
     let closed = ws.reports().export_open311(&id).unwrap();
     assert_eq!(closed.status, Open311Status::Closed);
     assert!(
@@ -273,22 +289,24 @@ fn rejected_and_withdrawn_reports_export_as_closed_with_notes() {
     let (ws, _) = open_at(dir.path(), noon());
     let (lat, lon) = BELL_TOWER;
     let rejected = submitted_at(&ws, "rider-1", "road.hazard", lat, lon);
-    ws.cases().record(
-        &rejected,
-        "sup-1",
-        CaseRole::Supervisor,
-        CaseEventKind::Reject {
-            reason: "不在辖区".into(),
-        },
-        "",
-    )
-    .unwrap();
+    ws.cases()
+        .record(
+            &rejected,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Reject {
+                reason: "不在辖区".into(),
+            },
+            "",
+        )
+        .unwrap();
     let r = ws.reports().export_open311(&rejected).unwrap();
     assert_eq!(r.status, Open311Status::Closed);
     assert!(r.status_notes.contains("不在辖区"), "{}", r.status_notes);
 
     let withdrawn = submitted_at(&ws, "rider-1", "road.hazard", lat, lon);
-    ws.reports().withdraw("rider-1", &withdrawn, "已自行处理")
+    ws.reports()
+        .withdraw("rider-1", &withdrawn, "已自行处理")
         .unwrap();
     let w = ws.reports().export_open311(&withdrawn).unwrap();
     assert_eq!(w.status, Open311Status::Closed);
@@ -307,7 +325,10 @@ fn drafts_are_not_exportable() {
         ws.reports().export_geojson(&[sent.clone(), draft.clone()]),
         "is a draft",
     );
-    match ws.reports().export_open311("0190a000-0000-7000-8000-000000000000") {
+    match ws
+        .reports()
+        .export_open311("0190a000-0000-7000-8000-000000000000")
+    {
         Err(Error::NotFound(_)) => {}
         other => panic!("expected not found, got {other:?}"),
     }
@@ -325,7 +346,10 @@ fn geojson_is_lon_lat_with_category_status_and_times() {
     let a = submitted_at(&ws, "rider-1", "road.hazard", 34.25, 108.94);
     clock.set(noon() + Duration::minutes(1));
     let b = submitted_at(&ws, "rider-1", "station.closed", 34.26, 108.95);
-    let fc = ws.reports().export_geojson(&[a.clone(), b.clone()]).unwrap();
+    let fc = ws
+        .reports()
+        .export_geojson(&[a.clone(), b.clone()])
+        .unwrap();
     assert_eq!(fc["type"], "FeatureCollection");
     let f = &fc["features"][0];
     assert_eq!(f["type"], "Feature");

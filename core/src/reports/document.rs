@@ -460,8 +460,12 @@ pub(crate) fn put_photo(doc: &mut AutoCommit, p: &ReportPhoto, at: DateTime<Utc>
         .map_err(automerge_error)?;
     doc.put(&obj, "media_type", p.media_type.as_str())
         .map_err(automerge_error)?;
-    doc.put(&obj, "size_bytes", ScalarValue::Uint(p.size_bytes.max(0) as u64))
-        .map_err(automerge_error)?;
+    doc.put(
+        &obj,
+        "size_bytes",
+        ScalarValue::Uint(p.size_bytes.max(0) as u64),
+    )
+    .map_err(automerge_error)?;
     if let Some(w) = p.width {
         doc.put(&obj, "width", ScalarValue::Uint(u64::from(w)))
             .map_err(automerge_error)?;

@@ -192,7 +192,8 @@ impl Reports<'_> {
         tx.commit()?;
         drop(conn);
         // Its photos may now be named by nothing: the next sweep checks them.
-        self.ws.photos_maybe_unnamed(draft.photos.iter().map(|p| p.sha256.as_str()));
+        self.ws
+            .photos_maybe_unnamed(draft.photos.iter().map(|p| p.sha256.as_str()));
         Ok(())
     }
 
@@ -217,7 +218,9 @@ impl Reports<'_> {
             max_distance_m: Some(DISTRICT_FROM_STATION_WITHIN_M),
             ..StationFilter::default()
         };
-        self.ws.stations().index()
+        self.ws
+            .stations()
+            .index()
             .within(
                 p.lat,
                 p.lon,

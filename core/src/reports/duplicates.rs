@@ -18,8 +18,8 @@ use chrono::Duration;
 use serde::Serialize;
 
 use super::case::{self, CaseStatus, case_doc_id};
-use super::index::{self, NearbyQuery};
 use super::handle::load;
+use super::index::{self, NearbyQuery};
 use super::model::not_found;
 use super::{Report, ReportId, Reports};
 use crate::error::{Error, Result};

@@ -213,7 +213,7 @@ mod tests {
     use super::*;
     use crate::geo::Datum;
     use crate::reports::{PositionFix, ReportPatch, ReportPhoto, ReportRules};
-    use crate::{Options, FixedClock, Waystation};
+    use crate::{FixedClock, Options, Waystation};
     use chrono::TimeZone;
     use std::sync::Arc;
 
@@ -253,20 +253,33 @@ mod tests {
 
     fn submitted(ws: &Waystation, description: &str) -> Report {
         let id = ws.reports().create_draft("rider-1", "food.seal").unwrap();
-        ws.reports().update_draft(
-            id.as_str(),
-            &ReportPatch {
-                merchant_name: Some("老孙家泡馍".into()),
-                description: Some(description.into()),
-                address: Some("钟楼东南角".into()),
-                district: Some("610103".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25953, lon: 108.94235, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
-        .unwrap();
-        ws.reports().submit("rider-1", id.as_str(), &ReportRules::default())
+        ws.reports()
+            .update_draft(
+                id.as_str(),
+                &ReportPatch {
+                    merchant_name: Some("老孙家泡馍".into()),
+                    description: Some(description.into()),
+                    address: Some("钟楼东南角".into()),
+                    district: Some("610103".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        ws.reports()
+            .set_position(
+                id.as_str(),
+                &PositionFix {
+                    lat: 34.25953,
+                    lon: 108.94235,
+                    datum: Datum::Wgs84,
+                    accuracy_m: Some(8.0),
+                    fix_time: ws.now(),
+                    mock: false,
+                },
+            )
+            .unwrap();
+        ws.reports()
+            .submit("rider-1", id.as_str(), &ReportRules::default())
             .unwrap()
     }
 

@@ -2,9 +2,9 @@ use super::*;
 use crate::error::Error;
 use crate::geo::Datum;
 use crate::store::documents;
-use chrono::{DateTime, Utc};
-use crate::{Options, FixedClock, Waystation};
+use crate::{FixedClock, Options, Waystation};
 use chrono::TimeZone;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 fn t0() -> DateTime<Utc> {
@@ -59,7 +59,18 @@ fn gcj02_position_is_stored_as_wgs84_with_its_source() {
     let (ws, _) = open(dir.path());
     let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
     let r = ws
-        .reports().set_position(id.as_str(), &PositionFix { lat: 34.2230, lon: 108.9530, datum: Datum::Gcj02, accuracy_m: Some(8.0), fix_time: t0(), mock: false })
+        .reports()
+        .set_position(
+            id.as_str(),
+            &PositionFix {
+                lat: 34.2230,
+                lon: 108.9530,
+                datum: Datum::Gcj02,
+                accuracy_m: Some(8.0),
+                fix_time: t0(),
+                mock: false,
+            },
+        )
         .unwrap();
     let p = r.position.unwrap();
     assert_eq!(p.datum, Datum::Gcj02);
@@ -75,7 +86,8 @@ fn check_lists_every_problem_at_once() {
     let (ws, _) = open(dir.path());
     let id = ws.reports().create_draft("rider-1", "food.other").unwrap();
     let check = ws
-        .reports().check(id.as_str(), &ReportRules::default())
+        .reports()
+        .check(id.as_str(), &ReportRules::default())
         .unwrap();
     let fields: Vec<&str> = check.problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
@@ -84,29 +96,43 @@ fn check_lists_every_problem_at_once() {
     );
     assert!(!check.can_submit());
 
-    ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: None, fix_time: t0(), mock: true })
+    ws.reports()
+        .set_position(
+            id.as_str(),
+            &PositionFix {
+                lat: 34.25,
+                lon: 108.94,
+                datum: Datum::Wgs84,
+                accuracy_m: None,
+                fix_time: t0(),
+                mock: true,
+            },
+        )
         .unwrap();
     // No station is installed, so the district cannot come from one.
     let check = ws
-        .reports().check(id.as_str(), &ReportRules::default())
+        .reports()
+        .check(id.as_str(), &ReportRules::default())
         .unwrap();
     let district = check.problems.iter().find(|p| p.field == "district");
     assert!(
         district.unwrap().message.contains("within 5 km"),
         "{check:?}"
     );
-    ws.reports().update_draft(
-        id.as_str(),
-        &ReportPatch {
-            merchant_address: Some("某路 1 号".into()),
-            description: Some("后厨无证".into()),
-            district: Some("610103".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    ws.reports()
+        .update_draft(
+            id.as_str(),
+            &ReportPatch {
+                merchant_address: Some("某路 1 号".into()),
+                description: Some("后厨无证".into()),
+                district: Some("610103".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let check = ws
-        .reports().check(id.as_str(), &ReportRules::default())
+        .reports()
+        .check(id.as_str(), &ReportRules::default())
         .unwrap();
     assert!(check.can_submit(), "{check:?}");
     let warnings: Vec<&str> = check.warnings.iter().map(|p| p.message.as_str()).collect();
@@ -118,23 +144,40 @@ fn check_lists_every_problem_at_once() {
 fn outbox_moves_from_pending_to_refused_to_sent() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, clock) = open(dir.path());
-    let id = ws.reports().create_draft("rider-1", "station.closed").unwrap();
+    let id = ws
+        .reports()
+        .create_draft("rider-1", "station.closed")
+        .unwrap();
     let err = ws
-        .reports().record_delivery(id.as_str(), &OutboxState::Pending)
+        .reports()
+        .record_delivery(id.as_str(), &OutboxState::Pending)
         .unwrap_err();
     assert!(err.to_string().contains("draft"), "{err}");
-    ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: Some(10.0), fix_time: t0(), mock: false })
-    .unwrap();
-    ws.reports().update_draft(
-        id.as_str(),
-        &ReportPatch {
-            district: Some("610113".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    ws.reports()
+        .set_position(
+            id.as_str(),
+            &PositionFix {
+                lat: 34.25,
+                lon: 108.94,
+                datum: Datum::Wgs84,
+                accuracy_m: Some(10.0),
+                fix_time: t0(),
+                mock: false,
+            },
+        )
+        .unwrap();
+    ws.reports()
+        .update_draft(
+            id.as_str(),
+            &ReportPatch {
+                district: Some("610113".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let r = ws
-        .reports().submit("rider-1", id.as_str(), &ReportRules::default())
+        .reports()
+        .submit("rider-1", id.as_str(), &ReportRules::default())
         .unwrap();
     assert_eq!(r.outbox, Some(OutboxState::Pending));
     clock.set(t0() + chrono::Duration::minutes(5));
@@ -191,7 +234,8 @@ fn stored_photo_file_is_named_by_the_sha256_of_its_bytes() {
     let (ws, _) = open(dir.path());
     let id = ws.reports().create_draft("rider-1", "other").unwrap();
     let p = ws
-        .reports().attach_photo(id.as_str(), &png, &ReportRules::default())
+        .reports()
+        .attach_photo(id.as_str(), &png, &ReportRules::default())
         .unwrap();
     let path = ws.reports().photo_path(&p.sha256).unwrap();
     let stored = std::fs::read(&path).unwrap();
@@ -223,7 +267,11 @@ fn district_is_checked_cleared_and_indexed() {
         assert!(matches!(err, Error::InvalidInput(_)), "{msg}");
         assert!(msg.contains("district '"), "{msg}");
         assert!(msg.contains("610102, 610103"), "{msg}");
-        assert_eq!(ws.reports().get(id.as_str()).unwrap(), r, "the draft is intact");
+        assert_eq!(
+            ws.reports().get(id.as_str()).unwrap(),
+            r,
+            "the draft is intact"
+        );
     }
     assert!(set("610199").unwrap_err().to_string().contains("'610199'"));
     let summary = |ws: &Waystation| ws.reports().summaries("rider-1", None).unwrap()[0].clone();
@@ -252,33 +300,47 @@ fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirt
     };
     assert!(!info(&ws).dirty);
     for i in 0..=index::REPORT_COMPACT_AFTER_CHANGES {
-        ws.reports().update_draft(
-            id.as_str(),
-            &ReportPatch {
-                description: Some(format!("edit {i}")),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        ws.reports()
+            .update_draft(
+                id.as_str(),
+                &ReportPatch {
+                    description: Some(format!("edit {i}")),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         assert!(!info(&ws).dirty, "a draft is never dirty");
     }
     // The ninth stored change compacted the draft into one change, without history.
     assert_eq!(info(&ws).pending_changes, 0);
     assert_eq!(history(&ws), 1);
-    ws.reports().update_draft(
-        id.as_str(),
-        &ReportPatch {
-            district: Some("610104".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25, lon: 108.94, datum: Datum::Wgs84, accuracy_m: Some(5.0), fix_time: t0(), mock: false })
-    .unwrap();
+    ws.reports()
+        .update_draft(
+            id.as_str(),
+            &ReportPatch {
+                district: Some("610104".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    ws.reports()
+        .set_position(
+            id.as_str(),
+            &PositionFix {
+                lat: 34.25,
+                lon: 108.94,
+                datum: Datum::Wgs84,
+                accuracy_m: Some(5.0),
+                fix_time: t0(),
+                mock: false,
+            },
+        )
+        .unwrap();
     assert_eq!(history(&ws), 3);
     let draft = ws.reports().get(id.as_str()).unwrap();
     let r = ws
-        .reports().submit("rider-1", id.as_str(), &ReportRules::default())
+        .reports()
+        .submit("rider-1", id.as_str(), &ReportRules::default())
         .unwrap();
     // Rebuilt just before the submission change: what sync sends is two changes.
     assert_eq!(history(&ws), 2);
@@ -302,7 +364,8 @@ fn a_draft_stays_clean_and_compacts_without_history_and_submission_makes_it_dirt
         draft
     );
     // A submitted report keeps its history when it compacts.
-    ws.reports().withdraw("rider-1", id.as_str(), "拍错了")
+    ws.reports()
+        .withdraw("rider-1", id.as_str(), "拍错了")
         .unwrap();
     assert_eq!(history(&ws), 3);
 }
@@ -377,7 +440,10 @@ fn the_outbox_functions_sync_calls_keep_drafts_and_other_documents_out() {
     outbox::record_refused(&ws.store().write(), &doc_id, "again", later).unwrap();
     outbox::forget(&ws.store().write(), &doc_id).unwrap();
     assert!(ws.reports().summaries("rider-1", None).unwrap().is_empty());
-    assert_eq!(outbox::state(&ws.store().read(), &id).unwrap(), OutboxState::Pending);
+    assert_eq!(
+        outbox::state(&ws.store().read(), &id).unwrap(),
+        OutboxState::Pending
+    );
     // A malformed report id is refused, naming it as not a report id.
     let err = outbox::record_refused(&ws.store().write(), "report:nope", "x", later).unwrap_err();
     assert!(err.to_string().contains("not a report id"), "{err}");

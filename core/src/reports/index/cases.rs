@@ -109,7 +109,7 @@ mod tests {
     use super::*;
     use crate::geo::Datum;
     use crate::reports::{CaseEventKind, CaseRole, PositionFix, ReportPatch, ReportRules};
-    use crate::{Options, Error, FixedClock, Waystation};
+    use crate::{Error, FixedClock, Options, Waystation};
     use chrono::{Duration, TimeZone};
     use std::sync::Arc;
 
@@ -122,18 +122,31 @@ mod tests {
 
     fn submitted(ws: &Waystation, author: &str, district: &str) -> String {
         let id = ws.reports().create_draft(author, "road.hazard").unwrap();
-        ws.reports().update_draft(
-            id.as_str(),
-            &ReportPatch {
-                description: Some("井盖缺失".into()),
-                district: Some(district.into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        ws.reports().set_position(id.as_str(), &PositionFix { lat: 34.25953, lon: 108.94235, datum: Datum::Wgs84, accuracy_m: Some(8.0), fix_time: ws.now(), mock: false })
-        .unwrap();
-        ws.reports().submit(author, id.as_str(), &ReportRules::default())
+        ws.reports()
+            .update_draft(
+                id.as_str(),
+                &ReportPatch {
+                    description: Some("井盖缺失".into()),
+                    district: Some(district.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        ws.reports()
+            .set_position(
+                id.as_str(),
+                &PositionFix {
+                    lat: 34.25953,
+                    lon: 108.94235,
+                    datum: Datum::Wgs84,
+                    accuracy_m: Some(8.0),
+                    fix_time: ws.now(),
+                    mock: false,
+                },
+            )
+            .unwrap();
+        ws.reports()
+            .submit(author, id.as_str(), &ReportRules::default())
             .unwrap();
         id.to_string()
     }
@@ -146,24 +159,27 @@ mod tests {
     fn a_district_s_cases_newest_first_with_status_and_age() {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(FixedClock::new(t0()));
-        let ws = Waystation::open_with_clock(dir.path(), Options::default(), clock.clone()).unwrap();
+        let ws =
+            Waystation::open_with_clock(dir.path(), Options::default(), clock.clone()).unwrap();
         let a = submitted(&ws, "rider-1", BEILIN);
         clock.set(t0() + Duration::hours(1));
         let b = submitted(&ws, "rider-2", YANTA);
         clock.set(t0() + Duration::hours(2));
         let c = submitted(&ws, "rider-3", BEILIN);
         let withdrawn = submitted(&ws, "rider-1", BEILIN);
-        ws.reports().withdraw("rider-1", &withdrawn, "已自行处理")
+        ws.reports()
+            .withdraw("rider-1", &withdrawn, "已自行处理")
             .unwrap();
         let draft = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
-        ws.cases().record(
-            &c,
-            "sup-1",
-            CaseRole::Supervisor,
-            CaseEventKind::Resolve,
-            "已修复",
-        )
-        .unwrap();
+        ws.cases()
+            .record(
+                &c,
+                "sup-1",
+                CaseRole::Supervisor,
+                CaseEventKind::Resolve,
+                "已修复",
+            )
+            .unwrap();
         clock.set(t0() + Duration::hours(3));
 
         // Every author's reports, not only the caller's; drafts and withdrawn ones left out.
@@ -172,7 +188,8 @@ mod tests {
         assert!(!ids(&all).contains(&draft.as_str()));
 
         let beilin = ws
-            .cases().list(&CaseQuery {
+            .cases()
+            .list(&CaseQuery {
                 districts: vec![BEILIN.into()],
                 ..Default::default()
             })
@@ -186,7 +203,8 @@ mod tests {
         assert_eq!(beilin[1].report.author, "rider-1");
 
         let open = ws
-            .cases().list(&CaseQuery {
+            .cases()
+            .list(&CaseQuery {
                 districts: vec![BEILIN.into(), YANTA.into()],
                 statuses: vec![CaseStatus::Open, CaseStatus::InProgress],
                 ..Default::default()
@@ -195,7 +213,8 @@ mod tests {
         assert_eq!(ids(&open), [b.as_str(), a.as_str()]);
 
         let with_withdrawn = ws
-            .cases().list(&CaseQuery {
+            .cases()
+            .list(&CaseQuery {
                 districts: vec![BEILIN.into()],
                 include_withdrawn: true,
                 ..Default::default()

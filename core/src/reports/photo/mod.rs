@@ -153,7 +153,6 @@ impl crate::Waystation {
             .unwrap_or_else(|| Path::new("."))
     }
 
-
     /// Records that the photos `shas` may be named by no document any more (a photo removed
     /// from a draft, a draft deleted), so that a later sweep checks them. Best effort: the edit
     /// is already durable, and a photo left unchecked only takes space.
@@ -172,12 +171,7 @@ impl Reports<'_> {
     /// again changes nothing. Photos over
     /// `rules.max_photo_bytes`, beyond `rules.max_photos`, or that are not complete images are
     /// refused and the draft is left as it was.
-    pub fn attach_photo(
-        &self,
-        id: &str,
-        bytes: &[u8],
-        rules: &ReportRules,
-    ) -> Result<ReportPhoto> {
+    pub fn attach_photo(&self, id: &str, bytes: &[u8], rules: &ReportRules) -> Result<ReportPhoto> {
         rules.check()?;
         let id = ReportId::parse(id)?;
         if i64::try_from(bytes.len()).unwrap_or(i64::MAX) > rules.max_photo_bytes {

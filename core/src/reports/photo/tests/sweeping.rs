@@ -4,7 +4,7 @@ use super::super::sweep::{Attaching, GRACE};
 use super::super::*;
 use super::images::{encode_jpeg, encode_png, jpeg_with_metadata_everywhere};
 use crate::store::documents::{self, DocumentKey};
-use crate::{Options, FixedClock, Waystation};
+use crate::{FixedClock, Options, Waystation};
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 
@@ -93,21 +93,28 @@ fn open_sweeps_crash_leftovers_and_unnamed_photos_but_never_a_named_one() {
         let ws = open_at(d, t0());
         let a = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
         named = ws
-            .reports().attach_photo(a.as_str(), &photo(1), &rules)
+            .reports()
+            .attach_photo(a.as_str(), &photo(1), &rules)
             .unwrap();
         shared = ws
-            .reports().attach_photo(a.as_str(), &photo(2), &rules)
+            .reports()
+            .attach_photo(a.as_str(), &photo(2), &rules)
             .unwrap();
         removed = ws
-            .reports().attach_photo(a.as_str(), &photo(3), &rules)
+            .reports()
+            .attach_photo(a.as_str(), &photo(3), &rules)
             .unwrap();
-        ws.reports().remove_photo(a.as_str(), &removed.sha256).unwrap();
+        ws.reports()
+            .remove_photo(a.as_str(), &removed.sha256)
+            .unwrap();
         // A deleted draft: one photo only it named, one also named by draft `a`.
         let c = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
         deleted = ws
-            .reports().attach_photo(c.as_str(), &photo(4), &rules)
+            .reports()
+            .attach_photo(c.as_str(), &photo(4), &rules)
             .unwrap();
-        ws.reports().attach_photo(c.as_str(), &photo(2), &rules)
+        ws.reports()
+            .attach_photo(c.as_str(), &photo(2), &rules)
             .unwrap();
         ws.reports().delete_draft("rider-1", c.as_str()).unwrap();
         // A crash between storing a photo and naming it in the draft.
@@ -119,9 +126,13 @@ fn open_sweeps_crash_leftovers_and_unnamed_photos_but_never_a_named_one() {
         crashed = s.info;
         // A report received for follow-up, and its photo fetched; an inspection photo.
         let other = open_at(other_dir.path(), t0());
-        let r = other.reports().create_draft("rider-9", "food.seal").unwrap();
+        let r = other
+            .reports()
+            .create_draft("rider-9", "food.seal")
+            .unwrap();
         followed = other
-            .reports().attach_photo(r.as_str(), &photo(6), &rules)
+            .reports()
+            .attach_photo(r.as_str(), &photo(6), &rules)
             .unwrap();
         receive(&ws, &other, r.as_str(), t0());
         let bytes = std::fs::read(other.reports().photo_path(&followed.sha256).unwrap()).unwrap();
@@ -201,7 +212,14 @@ fn a_photo_being_attached_is_not_swept() {
     // opening never waits for an attach.
     let later = now + GRACE + chrono::Duration::minutes(1);
     let holding = Attaching::begin(d, &"cd".repeat(32), now).unwrap();
-    assert_eq!(open_at(d, later).reports().sweep_photos().unwrap().photos_removed, 0);
+    assert_eq!(
+        open_at(d, later)
+            .reports()
+            .sweep_photos()
+            .unwrap()
+            .photos_removed,
+        0
+    );
     assert!(has_photo(d, &s.info.sha256));
     drop(holding);
     // …and dies: once its marker is old, the photo goes.
@@ -219,7 +237,8 @@ fn a_photo_folder_from_before_markers_is_checked_once() {
     let kept = {
         let ws = open_at(d, t0());
         let id = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
-        ws.reports().attach_photo(id.as_str(), &photo(1), &rules)
+        ws.reports()
+            .attach_photo(id.as_str(), &photo(1), &rules)
             .unwrap()
     };
     // What an older build left: an orphan without a marker, and no `.swept` yet.
@@ -247,7 +266,8 @@ fn sweep_at_open_reads_no_document_unless_something_was_left() {
     {
         let ws = open_at(d, t0());
         let p = ws.reports().create_draft("rider-1", "road.hazard").unwrap();
-        ws.reports().attach_photo(p.as_str(), &photo(1), &rules)
+        ws.reports()
+            .attach_photo(p.as_str(), &photo(1), &rules)
             .unwrap();
         for _ in 1..n {
             ws.reports().create_draft("rider-1", "road.hazard").unwrap();
