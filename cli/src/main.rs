@@ -2,6 +2,12 @@
 //! and operators. Every command goes through the same core API the apps use.
 
 mod case;
+// The demo links the sync server (axum, its store): only with the `demo` feature. Without it,
+// `waystation demo` is there and says how to get it.
+#[cfg(feature = "demo")]
+mod demo;
+#[cfg(not(feature = "demo"))]
+#[path = "demo_off.rs"]
 mod demo;
 mod files;
 mod output;
@@ -77,7 +83,8 @@ enum Command {
     /// Sync with a Waystation server (`sync --server URL --token T`), or show the status.
     Sync(sync::SyncCmd),
     /// The whole story on a real server on loopback: a rider reports offline, syncs; station
-    /// and supervisor follow up; everyone converges. Prints a transcript.
+    /// and supervisor follow up; everyone converges. Prints a transcript. Needs a build with
+    /// the `demo` feature (`cargo run -p waystation-cli --features demo -- demo`).
     Demo(demo::DemoArgs),
 }
 

@@ -1,4 +1,4 @@
-//! `waystation sync`, `sync status` and `demo` against a real server on loopback.
+//! `waystation sync` and `sync status` against a real server on loopback (`demo`: demo.rs).
 
 mod common;
 
@@ -72,23 +72,6 @@ fn sync_sends_pending_reports_and_status_shows_it() {
         "{status}"
     );
     server.shutdown();
-}
-
-#[test]
-fn demo_runs_the_whole_story_and_converges() {
-    let (_t, data) = fresh();
-    let text = ok(&waystation(&data, &["demo"]));
-    for needle in [
-        "nearest open red station",
-        "stored without EXIF",
-        "syncs: 1 sent",
-        "All three devices converged",
-        "acknowledge",
-        "dispatch",
-        "note",
-    ] {
-        assert!(text.contains(needle), "'{needle}' missing from:\n{text}");
-    }
 }
 
 #[test]
