@@ -67,7 +67,7 @@ pub enum TrainingCmd {
         text: String,
         /// Most results (at most 100).
         #[arg(long, default_value_t = 10)]
-        limit: usize,
+        limit: i32,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -99,11 +99,12 @@ pub enum TrainingCmd {
 /// Installs the bundled courses when no training pack is installed and the demo key is
 /// trusted.
 fn install_bundled(ws: &Waystation, trust_demo_key: bool) -> Result<()> {
-    if !trust_demo_key || ws.installed_packs()?.iter().any(|p| p.kind == "training") {
+    if !trust_demo_key || ws.packs().installed()?.iter().any(|p| p.kind == "training") {
         return Ok(());
     }
     let outcome = ws
-        .import_training_pack(BUNDLED_PACK)
+        .packs()
+        .import_training(BUNDLED_PACK)
         .context("installing the bundled training pack")?;
     eprintln!(
         "Installed the bundled training courses ({} courses, {} lessons).",
@@ -116,7 +117,7 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
     install_bundled(ws, trust_demo_key)?;
     match cmd {
         TrainingCmd::List { user, json } => {
-            let courses = ws.training_courses(&user.resolve())?;
+            let courses = ws.training().courses(&user.resolve())?;
             if *json {
                 return print_json(&courses);
             }
@@ -130,11 +131,12 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
             json,
         } => {
             let user = user.resolve();
-            let lesson = ws.training_lesson(lesson_id)?;
+            let lesson = ws.training().lesson(lesson_id)?;
             let completion = if *complete {
-                Some(ws.complete_lesson(&user, lesson_id)?)
+                Some(ws.training().complete_lesson(&user, lesson_id)?)
             } else {
-                ws.training_progress(&user)?
+                ws.training()
+                    .progress(&user)?
                     .completed_lessons
                     .into_iter()
                     .find(|c| c.lesson_id == lesson.id)
@@ -143,7 +145,7 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
             let images = lesson
                 .images
                 .iter()
-                .map(|i| Ok((i, ws.training_image_path(&i.sha256)?)))
+                .map(|i| Ok((i, ws.training().image_path(&i.sha256)?)))
                 .collect::<Result<Vec<_>>>()?;
             if *json {
                 let files: Vec<_> = images
@@ -206,7 +208,7 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
             }
         }
         TrainingCmd::Search { text, limit, json } => {
-            let hits = ws.search_lessons(text, *limit)?;
+            let hits = ws.training().search(text, *limit)?;
             if *json {
                 return print_json(&hits);
             }
@@ -218,7 +220,7 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
             user,
             json,
         } => {
-            let quiz = ws.training_quiz(quiz_id)?;
+            let quiz = ws.training().quiz(quiz_id)?;
             if answers.is_empty() {
                 if *json {
                     return print_json(&quiz);
@@ -230,7 +232,9 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
                 .iter()
                 .map(|a| parse_answer(a, &quiz))
                 .collect::<Result<Vec<_>>>()?;
-            let result = ws.answer_quiz(&user.resolve(), quiz_id, &parsed)?;
+            let result = ws
+                .training()
+                .answer_quiz(&user.resolve(), quiz_id, &parsed)?;
             if *json {
                 return print_json(&result);
             }
@@ -238,7 +242,7 @@ pub fn run(ws: &Waystation, trust_demo_key: bool, cmd: &TrainingCmd) -> Result<(
         }
         TrainingCmd::Progress { user, json } => {
             let user = user.resolve();
-            let progress = ws.training_progress(&user)?;
+            let progress = ws.training().progress(&user)?;
             if *json {
                 return print_json(&progress);
             }
@@ -299,7 +303,7 @@ fn parse_answer(arg: &str, quiz: &QuizView) -> Result<QuizAnswer> {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(|c| {
-            c.parse::<u32>().with_context(|| {
+            c.parse::<i32>().with_context(|| {
                 format!("--answer '{arg}': choice '{c}' is not a 0-based choice number")
             })
         })
@@ -389,11 +393,11 @@ fn print_quiz(quiz: &QuizView) {
     );
 }
 
-fn choices(c: &[u32]) -> String {
+fn choices(c: &[i32]) -> String {
     if c.is_empty() {
         return "none".into();
     }
-    c.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    c.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn print_result(r: &QuizResult) {

@@ -294,6 +294,7 @@ fn bad_input_exits_1_with_the_reason_and_records_nothing() {
         "invalid input: question",
     );
     fails_with(&with(&["--answer", "q01=9"]), "out of range");
+    fails_with(&with(&["--answer", "q01=-1"]), "choice -1 is out of range");
     fails_with(
         &with(&["--answer", "q01=0", "--answer", "q01=1"]),
         "invalid input",

@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use waystation_core::{Options, FixedClock, Waystation};
+use waystation_core::{FixedClock, Options, Waystation};
 use waystation_tests::{sign_training, synthetic_training_payload, trusted};
 
 const LESSONS: usize = 1_000;
@@ -30,14 +30,15 @@ fn bench(c: &mut Criterion) {
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(now))).unwrap();
     let out = ws
-        .packs().import_training(&sign_training(&synthetic_training_payload(
+        .packs()
+        .import_training(&sign_training(&synthetic_training_payload(
             "bench-training",
             1,
             LESSONS,
             11,
         )))
         .unwrap();
-    assert_eq!(out.lessons, LESSONS);
+    assert_eq!(out.lessons as usize, LESSONS);
 
     let queries: &[(&str, &str)] = &[
         ("fts_zh_phrase", "食安封签"),
@@ -54,10 +55,10 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     for (name, q) in queries {
-        let n = ws.search_lessons(q, 20).unwrap().len();
+        let n = ws.training().search(q, 20).unwrap().len();
         eprintln!("search '{q}': {n} hits (of at most 20)");
         group.bench_function(*name, |b| {
-            b.iter(|| black_box(ws.search_lessons(black_box(q), 20).unwrap()))
+            b.iter(|| black_box(ws.training().search(black_box(q), 20).unwrap()))
         });
     }
     group.finish();

@@ -199,13 +199,13 @@ pub fn quiz_answers(
         .unwrap()
         .iter()
         .map(|q| {
-            let correct: Vec<u32> = q["correct"]
+            let correct: Vec<i32> = q["correct"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|i| i.as_u64().unwrap() as u32)
+                .map(|i| i.as_i64().unwrap() as i32)
                 .collect();
-            let n = q["choices"].as_array().unwrap().len() as u32;
+            let n = q["choices"].as_array().unwrap().len() as i32;
             let choices = if right {
                 correct
             } else {
@@ -218,16 +218,16 @@ pub fn quiz_answers(
 
 /// Everything installed for training, as JSON, to check that refusals leave it intact.
 pub fn training_snapshot(ws: &waystation_core::Waystation) -> Value {
-    let courses = ws.training_courses("nobody").unwrap();
+    let courses = ws.training().courses("nobody").unwrap();
     let lessons: Vec<_> = courses
         .iter()
-        .flat_map(|c| ws.training_course("nobody", &c.id).unwrap().lessons)
-        .map(|l| ws.training_lesson(&l.id).unwrap())
+        .flat_map(|c| ws.training().course("nobody", &c.id).unwrap().lessons)
+        .map(|l| ws.training().lesson(&l.id).unwrap())
         .collect();
     let quizzes: Vec<_> = courses
         .iter()
         .filter_map(|c| c.quiz_id.as_ref())
-        .map(|q| ws.training_quiz(q).unwrap())
+        .map(|q| ws.training().quiz(q).unwrap())
         .collect();
     json!({
         "packs": serde_json::to_value(ws.packs().installed().unwrap()).unwrap(),
@@ -369,8 +369,8 @@ pub mod reports {
     use std::path::Path;
     use std::sync::Arc;
     use waystation_core::geo::Datum;
-    use waystation_core::reports::{ReportPatch, ReportRules};
-    use waystation_core::{Options, Error, FixedClock, Waystation};
+    use waystation_core::reports::{PositionFix, ReportPatch, ReportRules};
+    use waystation_core::{Error, FixedClock, Options, Waystation};
 
     /// Monday 2026-11-30, 12:00 in Xi'an.
     pub fn noon() -> DateTime<Utc> {
@@ -412,29 +412,34 @@ pub mod reports {
     /// (the district set to [`DISTRICT`], since no station pack is installed to take it from).
     pub fn draft_at(ws: &Waystation, author: &str, category: &str, lat: f64, lon: f64) -> String {
         let id = ws
-            .create_report_draft(author, category)
+            .reports()
+            .create_draft(author, category)
             .expect("draft created");
-        ws.update_report_draft(
-            id.as_str(),
-            &ReportPatch {
-                merchant_name: Some("老孙家泡馍".into()),
-                description: Some("外卖封签被撕开".into()),
-                address: Some("钟楼东南角".into()),
-                district: Some(DISTRICT.into()),
-                ..Default::default()
-            },
-        )
-        .expect("draft updated");
-        ws.set_report_position(
-            id.as_str(),
-            lat,
-            lon,
-            Datum::Wgs84,
-            Some(8.0),
-            ws.now(),
-            false,
-        )
-        .expect("position set");
+        ws.reports()
+            .update_draft(
+                id.as_str(),
+                &ReportPatch {
+                    merchant_name: Some("老孙家泡馍".into()),
+                    description: Some("外卖封签被撕开".into()),
+                    address: Some("钟楼东南角".into()),
+                    district: Some(DISTRICT.into()),
+                    ..Default::default()
+                },
+            )
+            .expect("draft updated");
+        ws.reports()
+            .set_position(
+                id.as_str(),
+                &PositionFix {
+                    lat,
+                    lon,
+                    datum: Datum::Wgs84,
+                    accuracy_m: Some(8.0),
+                    fix_time: ws.now(),
+                    mock: false,
+                },
+            )
+            .expect("position set");
         id.to_string()
     }
 
@@ -447,7 +452,8 @@ pub mod reports {
         lon: f64,
     ) -> String {
         let id = draft_at(ws, author, category, lat, lon);
-        ws.submit_report(author, &id, &ReportRules::default())
+        ws.reports()
+            .submit(author, &id, &ReportRules::default())
             .expect("report submitted");
         id
     }
@@ -456,22 +462,36 @@ pub mod reports {
     /// description: the smallest report sync tests and load tests need.
     pub fn submitted_road_report(ws: &Waystation, author: &str, i: usize) -> String {
         let id = ws
-            .create_report_draft(author, "road.hazard")
+            .reports()
+            .create_draft(author, "road.hazard")
             .expect("draft created")
             .as_str()
             .to_string();
-        ws.update_report_draft(
-            &id,
-            &ReportPatch {
-                description: Some(format!("井盖缺失 {i}")),
-                district: Some("610113".into()),
-                ..Default::default()
-            },
-        )
-        .expect("draft updated");
-        ws.set_report_position(&id, 34.22, 108.94, Datum::Wgs84, Some(8.0), ws.now(), false)
+        ws.reports()
+            .update_draft(
+                &id,
+                &ReportPatch {
+                    description: Some(format!("井盖缺失 {i}")),
+                    district: Some("610113".into()),
+                    ..Default::default()
+                },
+            )
+            .expect("draft updated");
+        ws.reports()
+            .set_position(
+                &id,
+                &PositionFix {
+                    lat: 34.22,
+                    lon: 108.94,
+                    datum: Datum::Wgs84,
+                    accuracy_m: Some(8.0),
+                    fix_time: ws.now(),
+                    mock: false,
+                },
+            )
             .expect("position set");
-        ws.submit_report(author, &id, &ReportRules::default())
+        ws.reports()
+            .submit(author, &id, &ReportRules::default())
             .expect("report submitted");
         id
     }

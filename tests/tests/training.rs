@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use waystation_core::packs;
 use waystation_core::training::{QuizAnswer, TRAINING_PACK_TYPE, TrainingProgress};
-use waystation_core::{Config, Error, FixedClock, Waystation};
+use waystation_core::{Error, FixedClock, Options, Waystation};
 use waystation_tests::{
     quiz_answers, real_training_pack, real_training_payload, sign, sign_training,
     synthetic_payload, training_snapshot, trusted,
@@ -25,9 +25,9 @@ fn noon() -> DateTime<Utc> {
 fn open_at(dir: &Path, clock: Arc<FixedClock>) -> Waystation {
     let mut keys = trusted();
     keys.push(packs::demo_trusted_key());
-    let config = Config {
+    let config = Options {
         trusted_keys: keys,
-        ..Config::default()
+        ..Options::default()
     };
     Waystation::open_with_clock(dir, config, clock).unwrap()
 }
@@ -40,7 +40,8 @@ fn open(dir: &Path) -> Waystation {
 fn device(dir: &Path) -> (Waystation, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(noon()));
     let ws = open_at(dir, clock.clone());
-    ws.import_training_pack(&sign_training(&real_training_payload()))
+    ws.packs()
+        .import_training(&sign_training(&real_training_payload()))
         .unwrap();
     (ws, clock)
 }
@@ -63,30 +64,31 @@ fn invalid(r: Result<impl std::fmt::Debug, Error>, want: &str) {
 fn the_real_signed_pack_imports_and_reads() {
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    let out = ws.import_training_pack(&real_training_pack()).unwrap();
+    let out = ws.packs().import_training(&real_training_pack()).unwrap();
     assert_eq!(
         (out.courses, out.lessons, out.questions, out.unchanged),
         (4, 20, 52, false)
     );
     assert_eq!(out.pack_id, "xian-training");
-    let again = ws.import_training_pack(&real_training_pack()).unwrap();
+    let again = ws.packs().import_training(&real_training_pack()).unwrap();
     assert!(again.unchanged);
     assert_eq!(again.lessons, 20);
 
-    let courses = ws.training_courses("rider-1").unwrap();
+    let courses = ws.training().courses("rider-1").unwrap();
     assert_eq!(courses.len(), 4);
     assert_eq!(courses[0].id, "food-safety-delivery");
     assert!(courses.iter().all(|c| c.lesson_count == 5
         && c.completed_lessons == 0
         && c.best_score_percent.is_none()
         && c.minutes > 0));
-    assert_eq!(courses.iter().map(|c| c.question_count).sum::<u32>(), 52);
+    assert_eq!(courses.iter().map(|c| c.question_count).sum::<i32>(), 52);
 
     let detail = ws
-        .training_course("rider-1", "ebike-traffic-safety")
+        .training()
+        .course("rider-1", "ebike-traffic-safety")
         .unwrap();
     assert_eq!(detail.lessons[0].id, "ebike-traffic-safety/helmet");
-    let lesson = ws.training_lesson("ebike-traffic-safety/helmet").unwrap();
+    let lesson = ws.training().lesson("ebike-traffic-safety/helmet").unwrap();
     assert!(lesson.body.zh.contains("GB 811-2022"));
     assert!(lesson.body.en.as_deref().unwrap().contains("chin strap"));
     assert!(!lesson.sources.is_empty());
@@ -97,27 +99,28 @@ fn the_real_signed_pack_imports_and_reads() {
     );
     // Opening a lesson records nothing.
     assert!(
-        ws.training_progress("rider-1")
+        ws.training()
+            .progress("rider-1")
             .unwrap()
             .completed_lessons
             .is_empty()
     );
 
-    let quiz = ws.training_quiz("food-safety-delivery/quiz").unwrap();
+    let quiz = ws.training().quiz("food-safety-delivery/quiz").unwrap();
     assert_eq!(quiz.course_id, "food-safety-delivery");
     assert_eq!(quiz.pass_percent, 80);
     assert!(quiz.questions.len() >= 10);
 
     assert!(matches!(
-        ws.training_lesson("no/such"),
+        ws.training().lesson("no/such"),
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        ws.training_quiz("no/such"),
+        ws.training().quiz("no/such"),
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        ws.training_course("rider-1", "no-such"),
+        ws.training().course("rider-1", "no-such"),
         Err(Error::NotFound(_))
     ));
 }
@@ -140,7 +143,8 @@ fn tampered_unsigned_and_wrong_type_packs_are_refused_and_change_nothing() {
     b64[i] = if b64[i] == 'A' { 'B' } else { 'A' };
     env["payload"] = json!(b64.into_iter().collect::<String>());
     pack_err(
-        ws.import_training_pack(&serde_json::to_vec(&env).unwrap()),
+        ws.packs()
+            .import_training(&serde_json::to_vec(&env).unwrap()),
         "forged or tampered",
     );
 
@@ -148,7 +152,8 @@ fn tampered_unsigned_and_wrong_type_packs_are_refused_and_change_nothing() {
     let mut env: Value = serde_json::from_slice(&sealed).unwrap();
     env["signatures"] = json!([]);
     pack_err(
-        ws.import_training_pack(&serde_json::to_vec(&env).unwrap()),
+        ws.packs()
+            .import_training(&serde_json::to_vec(&env).unwrap()),
         "unsigned",
     );
 
@@ -161,20 +166,21 @@ fn tampered_unsigned_and_wrong_type_packs_are_refused_and_change_nothing() {
     )
     .unwrap();
     pack_err(
-        ws.import_training_pack(&foreign),
+        ws.packs().import_training(&foreign),
         "not a trusted publisher key",
     );
 
     // A station pack is not a training pack, and the other way round.
     pack_err(
-        ws.import_training_pack(&sign(&synthetic_payload("x", 1, 3, 1))),
+        ws.packs()
+            .import_training(&sign(&synthetic_payload("x", 1, 3, 1))),
         "expected 'application/vnd.waystation.training-pack+json'",
     );
-    pack_err(ws.import_station_pack(&sealed), "payload type");
+    pack_err(ws.packs().import_stations(&sealed), "payload type");
 
     // Truncated.
     pack_err(
-        ws.import_training_pack(&sealed[..sealed.len() / 2]),
+        ws.packs().import_training(&sealed[..sealed.len() / 2]),
         "truncated",
     );
 
@@ -183,21 +189,22 @@ fn tampered_unsigned_and_wrong_type_packs_are_refused_and_change_nothing() {
     bad["courses"][1]["quiz"]["questions"][0]["correct"] = json!([0, 1]);
     bad["courses"][1]["quiz"]["questions"][0]["kind"] = json!("single");
     pack_err(
-        ws.import_training_pack(&sign_training(&bad)),
+        ws.packs().import_training(&sign_training(&bad)),
         "exactly 1 correct choice, it has 2",
     );
     let mut bad = v2.clone();
     bad["courses"][2]["quiz"]["questions"][3]["lesson"] = json!("workers-rights/nope");
     pack_err(
-        ws.import_training_pack(&sign_training(&bad)),
+        ws.packs().import_training(&sign_training(&bad)),
         "lesson 'workers-rights/nope' is not a lesson of course 'workers-rights'",
     );
 
     assert_eq!(before, training_snapshot(&ws));
     // And the good one still goes in afterwards.
-    ws.import_training_pack(&sealed).unwrap();
+    ws.packs().import_training(&sealed).unwrap();
     assert_eq!(
-        ws.training_lesson("food-safety-delivery/seals")
+        ws.training()
+            .lesson("food-safety-delivery/seals")
             .unwrap()
             .title
             .zh,
@@ -253,7 +260,7 @@ fn full_then_delta_updates_content_and_search() {
         .to_string();
     d["removed"] = json!({"questions": [removed_q.clone()]});
 
-    let out = ws.import_training_pack(&sign_training(&d)).unwrap();
+    let out = ws.packs().import_training(&sign_training(&d)).unwrap();
     assert_eq!(
         (out.version, out.previous_version, out.base_version),
         (2, Some(1), Some(1))
@@ -261,41 +268,42 @@ fn full_then_delta_updates_content_and_search() {
     assert_eq!((out.courses, out.lessons, out.questions), (4, 21, 52));
     // Re-importing the same delta is a no-op.
     assert!(
-        ws.import_training_pack(&sign_training(&d))
+        ws.packs()
+            .import_training(&sign_training(&d))
             .unwrap()
             .unchanged
     );
 
     // Replaced in place, added at the end.
-    let course = ws.training_course("u", "ebike-traffic-safety").unwrap();
+    let course = ws.training().course("u", "ebike-traffic-safety").unwrap();
     assert_eq!(course.lessons.len(), 6);
     assert_eq!(
         course.lessons.last().unwrap().id,
         "ebike-traffic-safety/night-riding"
     );
-    let fs = ws.training_course("u", "food-safety-delivery").unwrap();
+    let fs = ws.training().course("u", "food-safety-delivery").unwrap();
     assert_eq!(fs.lessons[0].id, "food-safety-delivery/seals");
-    let quiz = ws.training_quiz("first-aid-basics/quiz").unwrap();
+    let quiz = ws.training().quiz("first-aid-basics/quiz").unwrap();
     assert!(quiz.questions.iter().all(|q| q.id != removed_q));
 
     // The search index follows: new text is found, replaced text is gone.
-    let hits = ws.search_lessons("防撬封口贴", 10).unwrap();
+    let hits = ws.training().search("防撬封口贴", 10).unwrap();
     assert_eq!(hits[0].lesson_id, "food-safety-delivery/seals");
-    let hits = ws.search_lessons("反光背心", 10).unwrap();
+    let hits = ws.training().search("反光背心", 10).unwrap();
     assert_eq!(hits[0].lesson_id, "ebike-traffic-safety/night-riding");
-    let old = ws.search_lessons("食安封签", 20).unwrap();
+    let old = ws.training().search("食安封签", 20).unwrap();
     assert!(old.iter().all(|h| h.lesson_id != "food-safety-delivery/seals"
         || h.title.zh.contains("食安封签")));
 
     // A later full pack replaces everything again.
     let mut v3 = real.clone();
     v3["version"] = json!(3);
-    let out = ws.import_training_pack(&sign_training(&v3)).unwrap();
+    let out = ws.packs().import_training(&sign_training(&v3)).unwrap();
     assert_eq!(
         (out.lessons, out.questions, out.previous_version),
         (20, 52, Some(2))
     );
-    assert!(ws.search_lessons("反光背心", 10).unwrap().is_empty());
+    assert!(ws.training().search("反光背心", 10).unwrap().is_empty());
 }
 
 #[test]
@@ -305,61 +313,65 @@ fn deltas_against_the_wrong_base_and_old_versions_are_refused() {
 
     // Nothing installed yet.
     pack_err(
-        ws.import_training_pack(&sign_training(&delta(1, 2))),
+        ws.packs().import_training(&sign_training(&delta(1, 2))),
         "delta against version 1 but no version is installed",
     );
-    ws.import_training_pack(&sign_training(&real_training_payload()))
+    ws.packs()
+        .import_training(&sign_training(&real_training_payload()))
         .unwrap();
     let mut v2 = real_training_payload();
     v2["version"] = json!(2);
-    ws.import_training_pack(&sign_training(&v2)).unwrap();
+    ws.packs().import_training(&sign_training(&v2)).unwrap();
     let before = training_snapshot(&ws);
 
     pack_err(
-        ws.import_training_pack(&sign_training(&delta(1, 3))),
+        ws.packs().import_training(&sign_training(&delta(1, 3))),
         "delta against version 1 but version 2 is installed",
     );
     pack_err(
-        ws.import_training_pack(&sign_training(&real_training_payload())),
+        ws.packs()
+            .import_training(&sign_training(&real_training_payload())),
         "version 1 is older than the installed version 2",
     );
     let mut same_version = v2.clone();
     same_version["notice"] = json!("changed");
     pack_err(
-        ws.import_training_pack(&sign_training(&same_version)),
+        ws.packs().import_training(&sign_training(&same_version)),
         "already installed with different content",
     );
     let mut d = delta(2, 3);
     d["removed"] = json!({"lessons": ["food-safety-delivery/nope"]});
     pack_err(
-        ws.import_training_pack(&sign_training(&d)),
+        ws.packs().import_training(&sign_training(&d)),
         "removes lesson 'food-safety-delivery/nope', which is not installed",
     );
     // A delta whose result breaks a rule: a question would test a removed lesson.
     let mut d = delta(2, 3);
     d["removed"] = json!({"lessons": ["food-safety-delivery/seals"]});
     pack_err(
-        ws.import_training_pack(&sign_training(&d)),
+        ws.packs().import_training(&sign_training(&d)),
         "after applying the delta",
     );
     let mut d = delta(2, 3);
     d["lessons"] = json!([{"course": "no-such-course", "lesson":
         real_training_payload()["courses"][0]["lessons"][0].clone()}]);
     pack_err(
-        ws.import_training_pack(&sign_training(&d)),
+        ws.packs().import_training(&sign_training(&d)),
         "course 'no-such-course', which is not installed",
     );
     let mut full_with_removals = v2.clone();
     full_with_removals["version"] = json!(3);
     full_with_removals["removed"] = json!({"lessons": ["x"]});
     pack_err(
-        ws.import_training_pack(&sign_training(&full_with_removals)),
+        ws.packs()
+            .import_training(&sign_training(&full_with_removals)),
         "whole courses only",
     );
 
     assert_eq!(before, training_snapshot(&ws));
     // The right base goes in.
-    ws.import_training_pack(&sign_training(&delta(2, 3)))
+    ws.packs()
+        .import_training(&sign_training(&delta(2, 3)))
         .unwrap();
 }
 
@@ -368,7 +380,7 @@ fn search_finds_chinese_substrings_and_english_ranked() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = device(dir.path());
 
-    let hits = ws.search_lessons("食安封签", 10).unwrap();
+    let hits = ws.training().search("食安封签", 10).unwrap();
     assert_eq!(hits[0].lesson_id, "food-safety-delivery/seals");
     assert!(
         hits[0]
@@ -380,31 +392,31 @@ fn search_finds_chinese_substrings_and_english_ranked() {
     );
 
     // Two characters: the substring scan, titles first.
-    let hits = ws.search_lessons("头盔", 10).unwrap();
+    let hits = ws.training().search("头盔", 10).unwrap();
     assert_eq!(hits[0].lesson_id, "ebike-traffic-safety/helmet");
     assert!(hits.len() >= 3);
     assert!(hits.iter().all(|h| h.snippet.iter().any(|p| p.highlighted)));
 
     // English, case-insensitive, and several terms that must all occur.
-    let hits = ws.search_lessons("HELMET", 10).unwrap();
+    let hits = ws.training().search("HELMET", 10).unwrap();
     assert_eq!(hits[0].lesson_id, "ebike-traffic-safety/helmet");
-    let hits = ws.search_lessons("helmet strap", 10).unwrap();
+    let hits = ws.training().search("helmet strap", 10).unwrap();
     assert_eq!(hits[0].lesson_id, "ebike-traffic-safety/helmet");
-    let hits = ws.search_lessons("12333", 10).unwrap();
+    let hits = ws.training().search("12333", 10).unwrap();
     assert!(hits.iter().any(|h| h.course_id == "workers-rights"));
-    let one = ws.search_lessons("盔", 10).unwrap();
+    let one = ws.training().search("盔", 10).unwrap();
     assert!(
         one.iter()
             .any(|h| h.lesson_id == "ebike-traffic-safety/helmet")
     );
 
-    assert!(ws.search_lessons("量子计算机", 10).unwrap().is_empty());
-    assert_eq!(ws.search_lessons("头盔", 1).unwrap().len(), 1);
+    assert!(ws.training().search("量子计算机", 10).unwrap().is_empty());
+    assert_eq!(ws.training().search("头盔", 1).unwrap().len(), 1);
     // Query syntax is text, not FTS5 operators.
-    assert!(ws.search_lessons("\"OR\" NEAR(", 10).is_ok());
-    assert!(ws.search_lessons("100%", 10).is_ok());
-    invalid(ws.search_lessons("  ", 10), "empty");
-    invalid(ws.search_lessons(&"长".repeat(101), 10), "longer than");
+    assert!(ws.training().search("\"OR\" NEAR(", 10).is_ok());
+    assert!(ws.training().search("100%", 10).is_ok());
+    invalid(ws.training().search("  ", 10), "empty");
+    invalid(ws.training().search(&"长".repeat(101), 10), "longer than");
 }
 
 #[test]
@@ -414,6 +426,7 @@ fn quizzes_grade_explain_and_record_every_attempt() {
     let payload = real_training_payload();
 
     let result = ws
+        .training()
         .answer_quiz(
             "rider-1",
             "food-safety-delivery/quiz",
@@ -431,6 +444,7 @@ fn quizzes_grade_explain_and_record_every_attempt() {
 
     clock.set(noon() + Duration::minutes(5));
     let wrong = ws
+        .training()
         .answer_quiz(
             "rider-1",
             "food-safety-delivery/quiz",
@@ -451,16 +465,17 @@ fn quizzes_grade_explain_and_record_every_attempt() {
 
     // Partly answered: unanswered questions are wrong; 2 of N right rounds down.
     let mut some = quiz_answers(&payload, 1, true);
-    let n = some.len() as u32;
+    let n = some.len() as i32;
     some.truncate(2);
     let partial = ws
+        .training()
         .answer_quiz("rider-1", "ebike-traffic-safety/quiz", &some)
         .unwrap();
     assert_eq!(partial.correct_count, 2);
-    assert_eq!(partial.score_percent as u32, 200 / n);
+    assert_eq!(partial.score_percent, 200 / n);
     assert!(partial.questions[5].chosen.is_empty());
 
-    let progress = ws.training_progress("rider-1").unwrap();
+    let progress = ws.training().progress("rider-1").unwrap();
     assert_eq!(progress.attempts.len(), 3);
     assert_ne!(progress.attempts[0].id, progress.attempts[1].id);
     assert_eq!(
@@ -474,13 +489,19 @@ fn quizzes_grade_explain_and_record_every_attempt() {
         progress.best("food-safety-delivery/quiz").unwrap().attempts,
         2
     );
-    let courses = ws.training_courses("rider-1").unwrap();
+    let courses = ws.training().courses("rider-1").unwrap();
     assert_eq!(courses[0].best_score_percent, Some(100));
     assert!(courses[0].passed);
     assert_eq!(courses[1].best_score_percent, Some(partial.score_percent));
     assert!(!courses[1].passed);
     // Progress is per user.
-    assert!(ws.training_progress("rider-2").unwrap().attempts.is_empty());
+    assert!(
+        ws.training()
+            .progress("rider-2")
+            .unwrap()
+            .attempts
+            .is_empty()
+    );
 }
 
 #[test]
@@ -492,11 +513,11 @@ fn bad_quiz_answers_are_refused_and_record_nothing() {
     let q1 = "food-safety-delivery/q01";
 
     invalid(
-        ws.answer_quiz("r", "no-such/quiz", &[]),
+        ws.training().answer_quiz("r", "no-such/quiz", &[]),
         "no quiz with id 'no-such/quiz'",
     );
     invalid(
-        ws.answer_quiz(
+        ws.training().answer_quiz(
             "r",
             quiz,
             &[QuizAnswer::new("ebike-traffic-safety/q01", [0])],
@@ -504,28 +525,30 @@ fn bad_quiz_answers_are_refused_and_record_nothing() {
         "question 'ebike-traffic-safety/q01' is not in quiz 'food-safety-delivery/quiz'",
     );
     invalid(
-        ws.answer_quiz("r", quiz, &[QuizAnswer::new(q1, [9])]),
+        ws.training()
+            .answer_quiz("r", quiz, &[QuizAnswer::new(q1, [9])]),
         "choice 9 is out of range (it has 4 choices, 0 to 3)",
     );
     invalid(
-        ws.answer_quiz("r", quiz, &[QuizAnswer::new(q1, [0, 1])]),
+        ws.training()
+            .answer_quiz("r", quiz, &[QuizAnswer::new(q1, [0, 1])]),
         "single-choice but was answered with 2 choices",
     );
     invalid(
-        ws.answer_quiz(
+        ws.training().answer_quiz(
             "r",
             quiz,
             &[QuizAnswer::new(q1, [1]), QuizAnswer::new(q1, [1])],
         ),
         "answered twice",
     );
-    invalid(ws.answer_quiz("", quiz, &[]), "user id is empty");
+    invalid(ws.training().answer_quiz("", quiz, &[]), "user id is empty");
     invalid(
-        ws.complete_lesson("r", "no/such-lesson"),
+        ws.training().complete_lesson("r", "no/such-lesson"),
         "no lesson with id 'no/such-lesson' is installed",
     );
 
-    let p = ws.training_progress("r").unwrap();
+    let p = ws.training().progress("r").unwrap();
     assert_eq!(p, TrainingProgress::default());
     assert!(
         waystation_core::store::documents::info(
@@ -545,37 +568,41 @@ fn progress_is_durable_across_reopen() {
     {
         let (ws, clock) = device(dir.path());
         let c = ws
+            .training()
             .complete_lesson("rider-1", "food-safety-delivery/seals")
             .unwrap();
         assert_eq!(c.completed_at, noon());
         clock.set(noon() + Duration::hours(1));
         // Completing again keeps the first time.
         let again = ws
+            .training()
             .complete_lesson("rider-1", "food-safety-delivery/seals")
             .unwrap();
         assert_eq!(again.completed_at, noon());
         for i in 0..80 {
             clock.set(noon() + Duration::hours(2) + Duration::seconds(i));
-            ws.answer_quiz(
-                "rider-1",
-                "food-safety-delivery/quiz",
-                &quiz_answers(&payload, 0, i % 7 == 3),
-            )
-            .unwrap();
+            ws.training()
+                .answer_quiz(
+                    "rider-1",
+                    "food-safety-delivery/quiz",
+                    &quiz_answers(&payload, 0, i % 7 == 3),
+                )
+                .unwrap();
         }
     }
     let ws = open(dir.path());
-    let p = ws.training_progress("rider-1").unwrap();
+    let p = ws.training().progress("rider-1").unwrap();
     assert_eq!(p.completed_at("food-safety-delivery/seals"), Some(noon()));
     assert_eq!(p.attempts.len(), 80, "every acknowledged attempt survives");
     assert_eq!(
         p.best("food-safety-delivery/quiz").unwrap().score_percent,
         100
     );
-    let courses = ws.training_courses("rider-1").unwrap();
+    let courses = ws.training().courses("rider-1").unwrap();
     assert_eq!(courses[0].completed_lessons, 1);
     let detail = ws
-        .training_course("rider-1", "food-safety-delivery")
+        .training()
+        .course("rider-1", "food-safety-delivery")
         .unwrap();
     assert_eq!(detail.lessons[0].completed_at, Some(noon()));
     assert_eq!(detail.lessons[1].completed_at, None);
@@ -597,25 +624,32 @@ fn two_devices_merge_in_either_order_to_the_same_progress() {
 
     // Offline on both phones: overlapping completions, attempts on the same quiz.
     clock_a.set(noon() + Duration::minutes(30));
-    a.complete_lesson(user, "ebike-traffic-safety/helmet")
+    a.training()
+        .complete_lesson(user, "ebike-traffic-safety/helmet")
         .unwrap();
-    a.complete_lesson(user, "food-safety-delivery/seals")
+    a.training()
+        .complete_lesson(user, "food-safety-delivery/seals")
         .unwrap();
     clock_b.set(noon() + Duration::minutes(10));
-    b.complete_lesson(user, "ebike-traffic-safety/helmet")
+    b.training()
+        .complete_lesson(user, "ebike-traffic-safety/helmet")
         .unwrap();
-    b.complete_lesson(user, "workers-rights/union").unwrap();
+    b.training()
+        .complete_lesson(user, "workers-rights/union")
+        .unwrap();
 
     clock_a.set(noon() + Duration::minutes(40));
-    a.answer_quiz(
-        user,
-        "food-safety-delivery/quiz",
-        &quiz_answers(&payload, 0, true),
-    )
-    .unwrap();
+    a.training()
+        .answer_quiz(
+            user,
+            "food-safety-delivery/quiz",
+            &quiz_answers(&payload, 0, true),
+        )
+        .unwrap();
     // B is stale and later does worse on the same quiz.
     clock_b.set(noon() + Duration::minutes(50));
     let worse = b
+        .training()
         .answer_quiz(
             user,
             "food-safety-delivery/quiz",
@@ -623,26 +657,30 @@ fn two_devices_merge_in_either_order_to_the_same_progress() {
         )
         .unwrap();
     assert_eq!(worse.best_score_percent, 0);
-    b.answer_quiz(
-        user,
-        "ebike-traffic-safety/quiz",
-        &quiz_answers(&payload, 1, true),
-    )
-    .unwrap();
+    b.training()
+        .answer_quiz(
+            user,
+            "ebike-traffic-safety/quiz",
+            &quiz_answers(&payload, 1, true),
+        )
+        .unwrap();
 
     // Exchange documents, in opposite orders, twice (idempotent).
-    let bytes_a = a.progress_document_bytes(user).unwrap();
-    let bytes_b = b.progress_document_bytes(user).unwrap();
-    let pb = b.merge_progress_from(user, &bytes_a).unwrap();
-    let pa = a.merge_progress_from(user, &bytes_b).unwrap();
+    let bytes_a = a.training().progress_document_bytes(user).unwrap();
+    let bytes_b = b.training().progress_document_bytes(user).unwrap();
+    let pb = b.training().merge_progress_from(user, &bytes_a).unwrap();
+    let pa = a.training().merge_progress_from(user, &bytes_b).unwrap();
     assert_eq!(pa, pb);
-    assert_eq!(pa, a.merge_progress_from(user, &bytes_b).unwrap());
     assert_eq!(
-        a.training_progress(user).unwrap(),
-        b.training_progress(user).unwrap()
+        pa,
+        a.training().merge_progress_from(user, &bytes_b).unwrap()
+    );
+    assert_eq!(
+        a.training().progress(user).unwrap(),
+        b.training().progress(user).unwrap()
     );
 
-    let p = a.training_progress(user).unwrap();
+    let p = a.training().progress(user).unwrap();
     assert_eq!(p.completed_lessons.len(), 3, "no completion is lost");
     assert_eq!(
         p.completed_at("ebike-traffic-safety/helmet"),
@@ -663,6 +701,7 @@ fn two_devices_merge_in_either_order_to_the_same_progress() {
     // After the merge B's new attempt is graded against the merged best.
     clock_b.set(noon() + Duration::hours(2));
     let later = b
+        .training()
         .answer_quiz(
             user,
             "food-safety-delivery/quiz",
@@ -672,7 +711,8 @@ fn two_devices_merge_in_either_order_to_the_same_progress() {
     assert_eq!(later.best_score_percent, 100);
 
     // Same heads on both devices once each has the other's changes.
-    a.merge_progress_from(user, &b.progress_document_bytes(user).unwrap())
+    a.training()
+        .merge_progress_from(user, &b.training().progress_document_bytes(user).unwrap())
         .unwrap();
     let heads = |ws: &Waystation| {
         waystation_core::store::documents::info(
@@ -683,7 +723,8 @@ fn two_devices_merge_in_either_order_to_the_same_progress() {
         .unwrap()
         .heads
     };
-    b.merge_progress_from(user, &a.progress_document_bytes(user).unwrap())
+    b.training()
+        .merge_progress_from(user, &a.training().progress_document_bytes(user).unwrap())
         .unwrap();
     assert_eq!(heads(&a), heads(&b));
 }
@@ -692,24 +733,30 @@ fn two_devices_merge_in_either_order_to_the_same_progress() {
 fn merging_refuses_other_users_and_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = device(dir.path());
-    ws.complete_lesson("alice", "food-safety-delivery/seals")
+    ws.training()
+        .complete_lesson("alice", "food-safety-delivery/seals")
         .unwrap();
-    let alice = ws.progress_document_bytes("alice").unwrap();
-    invalid(ws.merge_progress_from("bob", &alice), "another user");
+    let alice = ws.training().progress_document_bytes("alice").unwrap();
     invalid(
-        ws.merge_progress_from("bob", b"not automerge"),
+        ws.training().merge_progress_from("bob", &alice),
+        "another user",
+    );
+    invalid(
+        ws.training().merge_progress_from("bob", b"not automerge"),
         "not an Automerge",
     );
     assert!(
-        ws.training_progress("bob")
+        ws.training()
+            .progress("bob")
             .unwrap()
             .completed_lessons
             .is_empty()
     );
     // A user with no progress yet still has a document to send, and it merges.
-    let empty = ws.progress_document_bytes("carol").unwrap();
+    let empty = ws.training().progress_document_bytes("carol").unwrap();
     assert!(
-        ws.merge_progress_from("carol", &empty)
+        ws.training()
+            .merge_progress_from("carol", &empty)
             .unwrap()
             .completed_lessons
             .is_empty()
@@ -717,9 +764,9 @@ fn merging_refuses_other_users_and_garbage() {
     // Progress survives a content update.
     let mut v2 = real_training_payload();
     v2["version"] = json!(2);
-    ws.import_training_pack(&sign_training(&v2)).unwrap();
+    ws.packs().import_training(&sign_training(&v2)).unwrap();
     assert_eq!(
-        ws.training_courses("alice").unwrap()[0].completed_lessons,
+        ws.training().courses("alice").unwrap()[0].completed_lessons,
         1
     );
 }
@@ -736,14 +783,21 @@ fn the_examples_in_the_format_document_import() {
     assert_eq!(blocks.len(), 2);
     let dir = tempfile::tempdir().unwrap();
     let ws = open(dir.path());
-    let full = ws.import_training_pack(&sign_training(&blocks[0])).unwrap();
+    let full = ws
+        .packs()
+        .import_training(&sign_training(&blocks[0]))
+        .unwrap();
     assert_eq!((full.lessons, full.questions), (1, 1));
-    let delta = ws.import_training_pack(&sign_training(&blocks[1])).unwrap();
+    let delta = ws
+        .packs()
+        .import_training(&sign_training(&blocks[1]))
+        .unwrap();
     assert_eq!(
         (delta.lessons, delta.questions, delta.base_version),
         (2, 2, Some(1))
     );
     let r = ws
+        .training()
         .answer_quiz(
             "u",
             "helmets/quiz",

@@ -3,14 +3,16 @@
 //!
 //! A training pack carries only the references, so a pack stays small and an image shared by
 //! two lessons or two pack versions is stored once. The device fetches the images it lacks
-//! after installing a pack ([`crate::Waystation::fetch_packs`]) and again at each later fetch
-//! until it has them all; a lesson opens without them, and the shell shows each image's
-//! alternative text until [`crate::Waystation::training_image_path`] finds its file.
+//! after installing a pack (the pack fetch, `ws.packs().fetch(..)`, through [`missing_images`]
+//! and [`store_image`]) and again at each later fetch until it has them all; a lesson opens
+//! without them, and the shell shows each image's alternative text until
+//! [`Training::image_path`](super::Training::image_path) finds its file.
 
+use rusqlite::Connection;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::pack::Image;
+use super::pack::LessonImage;
 use crate::error::{Error, Result};
 use crate::store::blobs::blob_path;
 
@@ -37,7 +39,7 @@ pub fn lesson_image_type(what: &str, bytes: &[u8]) -> Result<&'static str> {
 /// Checks downloaded image bytes against the reference they were fetched for: the size limit
 /// and an image signature ([`lesson_image_type`]), the SHA-256, and the media type the lesson
 /// declares, if it does. Returns the media type. The error names what is wrong.
-pub fn check_image_bytes(image: &Image, bytes: &[u8]) -> Result<&'static str> {
+pub fn check_image_bytes(image: &LessonImage, bytes: &[u8]) -> Result<&'static str> {
     let sha = &image.sha256;
     let kind = lesson_image_type(&format!("training image {sha}"), bytes)?;
     let got = crate::packs::sha256_hex(bytes);
@@ -56,45 +58,43 @@ pub fn check_image_bytes(image: &Image, bytes: &[u8]) -> Result<&'static str> {
     Ok(kind)
 }
 
-impl crate::Waystation {
-    /// The file of a lesson image, once it is on the device; `None` until it is fetched. A
-    /// `sha256` that is not 64 lowercase hex digits is [`Error::InvalidInput`].
-    pub fn training_image_path(&self, sha256: &str) -> Result<Option<PathBuf>> {
-        let path = blob_path(self.data_dir(), TRAINING_IMAGE_DIR, sha256, "image")?;
-        Ok(path.is_file().then_some(path))
-    }
+/// The file of a lesson image under `data_dir`, once it is on the device; `None` until it is
+/// fetched. A `sha256` that is not 64 lowercase hex digits is [`Error::InvalidInput`].
+pub(crate) fn image_path(data_dir: &Path, sha256: &str) -> Result<Option<PathBuf>> {
+    let path = blob_path(data_dir, TRAINING_IMAGE_DIR, sha256, "image")?;
+    Ok(path.is_file().then_some(path))
+}
 
-    /// The images that installed lessons reference and the device does not have yet, each
-    /// once, by SHA-256.
-    pub fn missing_training_images(&self) -> Result<Vec<Image>> {
-        let conn = self.store().read();
-        let mut stmt = conn.prepare_cached("SELECT id, images FROM training_lessons")?;
-        let mut rows = stmt.query([])?;
-        let mut wanted = BTreeMap::new();
-        while let Some(row) = rows.next()? {
-            let lesson: String = row.get(0)?;
-            let json: String = row.get(1)?;
-            let images: Vec<Image> = serde_json::from_str(&json)
-                .map_err(|e| Error::Internal(format!("stored images of lesson '{lesson}': {e}")))?;
-            for image in images {
-                wanted.entry(image.sha256.clone()).or_insert(image);
-            }
+/// The images that installed lessons reference and `data_dir` does not hold yet, each once,
+/// by SHA-256. The pack fetch downloads these after an import and at every later fetch.
+pub(crate) fn missing_images(conn: &Connection, data_dir: &Path) -> Result<Vec<LessonImage>> {
+    let mut stmt = conn.prepare_cached("SELECT id, images FROM training_lessons")?;
+    let mut rows = stmt.query([])?;
+    let mut wanted = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        let lesson: String = row.get(0)?;
+        let json: String = row.get(1)?;
+        let images: Vec<LessonImage> = serde_json::from_str(&json)
+            .map_err(|e| Error::Internal(format!("stored images of lesson '{lesson}': {e}")))?;
+        for image in images {
+            wanted.entry(image.sha256.clone()).or_insert(image);
         }
-        drop(rows);
-        let mut missing = Vec::new();
-        for (sha, image) in wanted {
-            if self.training_image_path(&sha)?.is_none() {
-                missing.push(image);
-            }
-        }
-        Ok(missing)
     }
+    drop(rows);
+    let mut missing = Vec::new();
+    for (sha, image) in wanted {
+        if image_path(data_dir, &sha)?.is_none() {
+            missing.push(image);
+        }
+    }
+    Ok(missing)
+}
 
-    /// Stores fetched image bytes after [`check_image_bytes`]. Returns the file.
-    pub(crate) fn store_training_image(&self, image: &Image, bytes: &[u8]) -> Result<PathBuf> {
-        check_image_bytes(image, bytes)?;
-        crate::store::blobs::write_blob(self.data_dir(), TRAINING_IMAGE_DIR, &image.sha256, bytes)
-    }
+/// Stores fetched image bytes under `data_dir` after [`check_image_bytes`]. Returns the file.
+/// The pack fetch calls it for each image [`missing_images`] named.
+pub(crate) fn store_image(data_dir: &Path, image: &LessonImage, bytes: &[u8]) -> Result<PathBuf> {
+    check_image_bytes(image, bytes)?;
+    crate::store::blobs::write_blob(data_dir, TRAINING_IMAGE_DIR, &image.sha256, bytes)
 }
 
 #[cfg(test)]
@@ -102,8 +102,8 @@ mod tests {
     use super::*;
     use crate::training::LocalizedText;
 
-    fn image(bytes: &[u8], media_type: Option<&str>) -> Image {
-        Image {
+    fn image(bytes: &[u8], media_type: Option<&str>) -> LessonImage {
+        LessonImage {
             sha256: crate::packs::sha256_hex(bytes),
             alt: LocalizedText {
                 zh: "图".into(),
@@ -152,14 +152,14 @@ mod tests {
     #[test]
     fn image_paths_take_only_hashes() {
         let dir = tempfile::tempdir().unwrap();
-        let ws = crate::Waystation::open(dir.path(), crate::Config::default()).unwrap();
+        let ws = crate::Waystation::open(dir.path(), Default::default()).unwrap();
         for bad in ["../x", "", &"A".repeat(64)] {
             assert!(matches!(
-                ws.training_image_path(bad),
+                ws.training().image_path(bad),
                 Err(Error::InvalidInput(_))
             ));
         }
-        assert_eq!(ws.training_image_path(&"a".repeat(64)).unwrap(), None);
-        assert!(ws.missing_training_images().unwrap().is_empty());
+        assert_eq!(ws.training().image_path(&"a".repeat(64)).unwrap(), None);
+        assert!(ws.training().missing_images().unwrap().is_empty());
     }
 }

@@ -10,7 +10,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::pack::{
-    Course, Image, Lesson, LocalizedText, Question, Quiz, Source, TRAINING_PACK_TYPE, TrainingPack,
+    Course, Lesson, LessonImage, LessonSource, LocalizedText, Question, Quiz, TRAINING_PACK_TYPE,
+    TrainingPack,
 };
 use super::validate::validate_content;
 use crate::error::{Error, Result};
@@ -18,6 +19,7 @@ use crate::packs::{self, TrustedKey};
 
 /// What a training pack import did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TrainingImport {
     /// Pack id.
     pub pack_id: String,
@@ -25,26 +27,29 @@ pub struct TrainingImport {
     pub version: u64,
     /// The version it replaced, if any.
     pub previous_version: Option<u64>,
-    /// `Some(base)` when the pack was a delta against version `base`.
+    /// The base version when the pack was a delta; `None` (`null`/`nil`) for a full pack.
     pub base_version: Option<u64>,
     /// Courses installed from this pack after the import.
-    pub courses: usize,
+    pub courses: i32,
     /// Lessons installed from this pack after the import.
-    pub lessons: usize,
+    pub lessons: i32,
     /// Quiz questions installed from this pack after the import.
-    pub questions: usize,
-    /// True when this exact pack was already installed; nothing changed.
+    pub questions: i32,
+    /// True when this exact pack was already installed and nothing changed.
     pub unchanged: bool,
 }
 
-fn counts(courses: &[Course]) -> (usize, usize, usize) {
-    let lessons = courses.iter().map(|c| c.lessons.len()).sum();
-    let questions = courses
+/// Courses, lessons and questions in `courses` (bounded far below `i32::MAX` by the pack
+/// limits in [`super::pack`]).
+fn counts(courses: &[Course]) -> (i32, i32, i32) {
+    let lessons: usize = courses.iter().map(|c| c.lessons.len()).sum();
+    let questions: usize = courses
         .iter()
         .filter_map(|c| c.quiz.as_ref())
         .map(|q| q.questions.len())
         .sum();
-    (courses.len(), lessons, questions)
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    (count(courses.len()), count(lessons), count(questions))
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
@@ -55,8 +60,11 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Internal(format!("stored {what} is malformed: {e}")))
 }
 
-/// Verifies and installs a signed training pack. On any refusal or failure the installed
-/// content is untouched.
+/// Verifies and installs a signed training pack (the bytes of a `.pack.json` file) on the
+/// write connection: a full pack, or a delta against exactly the installed version. On any
+/// refusal or failure the installed content is untouched; importing the installed pack again
+/// is a no-op (`unchanged`). `ws.packs().import_training(..)` calls it with the device's
+/// trusted keys and pack size limit.
 pub(crate) fn import_pack(
     conn: &mut Connection,
     envelope: &[u8],
@@ -296,8 +304,8 @@ pub(crate) fn lesson_from_row(r: &rusqlite::Row<'_>) -> Result<Lesson> {
             zh: r.get(4)?,
             en: r.get(5)?,
         },
-        sources: from_json::<Vec<Source>>("lesson sources", &sources)?,
-        images: from_json::<Vec<Image>>("lesson images", &images)?,
+        sources: from_json::<Vec<LessonSource>>("lesson sources", &sources)?,
+        images: from_json::<Vec<LessonImage>>("lesson images", &images)?,
     })
 }
 

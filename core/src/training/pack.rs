@@ -43,13 +43,14 @@ pub(super) const MAX_SOURCES: usize = 30;
 pub(super) const MAX_IMAGES: usize = 30;
 pub(super) const MAX_MINUTES: u32 = 240;
 
-/// Text in Chinese (required) and English (optional).
+/// Text in Chinese, which every text has, and English, which most have.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct LocalizedText {
-    /// Chinese.
+    /// Chinese (the authoritative text).
     pub zh: String,
-    /// English.
+    /// English, when the publisher provides it. Fall back to `zh` when it is `null`/`nil`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub en: Option<String>,
 }
@@ -124,16 +125,19 @@ pub struct Lesson {
     pub body: LocalizedText,
     /// The laws and standards the lesson rests on.
     #[serde(default)]
-    pub sources: Vec<Source>,
+    pub sources: Vec<LessonSource>,
     /// Images, referenced by the SHA-256 of their bytes.
     #[serde(default)]
-    pub images: Vec<Image>,
+    pub images: Vec<LessonImage>,
 }
 
-/// A law, regulation or standard a lesson cites.
+/// A law, regulation or standard a lesson rests on. Show it under the lesson.
+///
+/// (Named `LessonSource`, not `Source`, so that it clashes with nothing an app imports.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
-pub struct Source {
+pub struct LessonSource {
     /// Title in Chinese, e.g. 中华人民共和国食品安全法.
     pub title: String,
     /// Title in English.
@@ -142,7 +146,7 @@ pub struct Source {
     /// The article cited, e.g. 第三十三条.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub article: Option<String>,
-    /// What the source says, briefly.
+    /// What the source says, briefly, in Chinese.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The note in English.
@@ -150,15 +154,19 @@ pub struct Source {
     pub note_en: Option<String>,
 }
 
-/// An image a lesson shows; the bytes travel separately, addressed by hash.
+/// An image a lesson shows. The bytes travel separately, addressed by their SHA-256: a pack
+/// carries only this reference, and the device fetches the file after installing the pack.
+///
+/// (Named `LessonImage`, not `Image`, so that it does not clash with SwiftUI's `Image`.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
-pub struct Image {
+pub struct LessonImage {
     /// Lowercase hex SHA-256 of the image bytes (64 digits).
     pub sha256: String,
-    /// Alternative text.
+    /// Alternative text, for screen readers and while the image is missing.
     pub alt: LocalizedText,
-    /// `image/jpeg`, `image/png` or `image/webp`.
+    /// `image/jpeg`, `image/png` or `image/webp`, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
 }

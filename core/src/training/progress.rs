@@ -55,22 +55,24 @@ pub fn progress_doc_id(user_id: &str) -> String {
 
 /// When a lesson was first completed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LessonCompletion {
     /// The lesson.
     pub lesson_id: String,
-    /// The earliest completion on any device.
+    /// The earliest completion on any device this one merged.
     pub completed_at: DateTime<Utc>,
 }
 
 /// One recorded quiz attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuizAttempt {
     /// Unique id: `<device id>.<n>`.
     pub id: String,
     /// The quiz.
     pub quiz_id: String,
     /// Percent of questions answered right, 0..=100.
-    pub score_percent: u8,
+    pub score_percent: i32,
     /// Whether the score reached the quiz's pass mark at the time.
     pub passed: bool,
     /// When it was answered.
@@ -81,21 +83,23 @@ pub struct QuizAttempt {
     pub answers: String,
 }
 
-/// The best result for one quiz, derived from all attempts.
+/// The best result for one quiz, derived from every attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BestScore {
     /// The quiz.
     pub quiz_id: String,
-    /// Highest score over all attempts.
-    pub score_percent: u8,
+    /// Highest score over all attempts, percent.
+    pub score_percent: i32,
     /// Whether any attempt passed.
     pub passed: bool,
     /// How many attempts there were.
-    pub attempts: u32,
+    pub attempts: i32,
 }
 
-/// A user's progress, as merged from every device this one has heard from.
+/// A user's training progress, as merged from every device this one has heard from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TrainingProgress {
     /// Completed lessons, by lesson id.
     pub completed_lessons: Vec<LessonCompletion>,
@@ -231,7 +235,7 @@ pub(crate) fn read(doc: &AutoCommit) -> TrainingProgress {
         });
         b.score_percent = b.score_percent.max(a.score_percent);
         b.passed |= a.passed;
-        b.attempts += 1;
+        b.attempts = b.attempts.saturating_add(1);
     }
     let best_scores = best.into_values().collect();
 
@@ -254,8 +258,9 @@ fn read_attempt(doc: &AutoCommit, obj: &ObjId, id: &str) -> Option<QuizAttempt> 
         _ => None,
     };
     let score = match scalar(doc, obj, "score")? {
-        ScalarValue::Uint(u) => u.min(100) as u8,
-        ScalarValue::Int(i) => i.clamp(0, 100) as u8,
+        // Clamped to 0..=100 first, so the conversions cannot fail.
+        ScalarValue::Uint(u) => i32::try_from(u.min(100)).unwrap_or(100),
+        ScalarValue::Int(i) => i32::try_from(i.clamp(0, 100)).unwrap_or(0),
         _ => return None,
     };
     let passed = matches!(scalar(doc, obj, "passed"), Some(ScalarValue::Boolean(true)));
@@ -318,7 +323,10 @@ pub(crate) fn record_attempt(doc: &mut AutoCommit, a: &QuizAttempt) -> Result<()
         .map_err(automerge_error)?;
     let fields: [(&str, ScalarValue); 6] = [
         ("quiz", ScalarValue::Str(a.quiz_id.as_str().into())),
-        ("score", ScalarValue::Uint(a.score_percent as u64)),
+        (
+            "score",
+            ScalarValue::Uint(u64::try_from(a.score_percent.clamp(0, 100)).unwrap_or(0)),
+        ),
         ("passed", ScalarValue::Boolean(a.passed)),
         ("at", ScalarValue::Timestamp(a.at.timestamp_millis())),
         ("device", ScalarValue::Str(a.device.as_str().into())),
@@ -349,7 +357,7 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
     }
 
-    fn attempt(id: &str, quiz: &str, score: u8, t: i64) -> QuizAttempt {
+    fn attempt(id: &str, quiz: &str, score: i32, t: i64) -> QuizAttempt {
         QuizAttempt {
             id: id.into(),
             quiz_id: quiz.into(),

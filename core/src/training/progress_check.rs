@@ -255,7 +255,7 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
     }
 
-    fn attempt(id: &str, score: u8) -> QuizAttempt {
+    fn attempt(id: &str, score: i32) -> QuizAttempt {
         QuizAttempt {
             id: id.into(),
             quiz_id: "food-safety/q1".into(),

@@ -14,13 +14,14 @@ use std::collections::{HashMap, HashSet};
 use super::pack::{LocalizedText, Question, Quiz};
 use crate::error::{Error, Result};
 
-/// Single or multiple choice.
+/// Single or multiple choice: show radio buttons or check boxes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     /// Exactly one choice is right.
     Single,
-    /// One or more choices are right; pick all of them.
+    /// One or more choices are right; the learner must pick all of them.
     Multiple,
 }
 
@@ -34,12 +35,13 @@ impl QuestionKind {
     }
 }
 
-/// A question as shown before answering (no answers, no explanation).
+/// A question as shown before answering: no answers, no explanation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuizQuestion {
-    /// Question id.
+    /// Question id; answer with it in [`QuizAnswer::question_id`].
     pub id: String,
-    /// The lesson it tests.
+    /// The lesson it tests, for a "read again" link.
     pub lesson_id: Option<String>,
     /// Single or multiple choice.
     pub kind: QuestionKind,
@@ -51,13 +53,14 @@ pub struct QuizQuestion {
 
 /// A quiz as shown before answering.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuizView {
     /// Quiz id.
     pub id: String,
     /// The course it belongs to.
     pub course_id: String,
     /// Score needed to pass, percent.
-    pub pass_percent: u8,
+    pub pass_percent: i32,
     /// The questions, in order.
     pub questions: Vec<QuizQuestion>,
 }
@@ -67,7 +70,7 @@ impl QuizView {
         QuizView {
             id: quiz.id.clone(),
             course_id,
-            pass_percent: quiz.pass_percent.min(100) as u8,
+            pass_percent: percent(quiz.pass_percent),
             questions: quiz
                 .questions
                 .iter()
@@ -85,16 +88,17 @@ impl QuizView {
 
 /// The learner's answer to one question.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuizAnswer {
     /// Question id.
     pub question_id: String,
-    /// The chosen choices, 0-based. Empty means unanswered.
-    pub choices: Vec<u32>,
+    /// The chosen choices, 0-based. Empty means unanswered (graded as wrong).
+    pub choices: Vec<i32>,
 }
 
 impl QuizAnswer {
     /// Shorthand constructor.
-    pub fn new(question_id: impl Into<String>, choices: impl Into<Vec<u32>>) -> QuizAnswer {
+    pub fn new(question_id: impl Into<String>, choices: impl Into<Vec<i32>>) -> QuizAnswer {
         QuizAnswer {
             question_id: question_id.into(),
             choices: choices.into(),
@@ -102,42 +106,45 @@ impl QuizAnswer {
     }
 }
 
-/// One graded question.
+/// One graded question, to show after an attempt.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GradedQuestion {
     /// Question id.
     pub question_id: String,
-    /// What was chosen, ascending.
-    pub chosen: Vec<u32>,
+    /// What the learner chose, ascending.
+    pub chosen: Vec<i32>,
     /// The right choices, ascending.
-    pub correct_choices: Vec<u32>,
+    pub correct_choices: Vec<i32>,
     /// Whether exactly the right choices were chosen.
     pub correct: bool,
     /// Why the right answer is right.
     pub explanation: LocalizedText,
 }
 
-/// The graded result of one attempt, as recorded in the user's progress.
+/// The graded result of one attempt, already recorded in the user's progress.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuizResult {
     /// Id of the recorded attempt.
     pub attempt_id: String,
     /// Quiz id.
     pub quiz_id: String,
     /// Percent of questions right, rounded down.
-    pub score_percent: u8,
+    pub score_percent: i32,
     /// Whether the score reached the pass mark.
     pub passed: bool,
     /// The pass mark, percent.
-    pub pass_percent: u8,
+    pub pass_percent: i32,
     /// Questions answered right.
-    pub correct_count: u32,
+    pub correct_count: i32,
     /// Questions in the quiz.
-    pub question_count: u32,
-    /// Every question of the quiz, in order, graded.
+    pub question_count: i32,
+    /// Every question of the quiz, in order, graded and explained.
     pub questions: Vec<GradedQuestion>,
     /// Best score for this quiz over every attempt this device knows of, this one included.
-    pub best_score_percent: u8,
+    /// A worse attempt never lowers it.
+    pub best_score_percent: i32,
     /// When it was answered.
     pub at: DateTime<Utc>,
 }
@@ -145,20 +152,25 @@ pub struct QuizResult {
 /// The grading of an attempt, before it is recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Graded {
-    pub score_percent: u8,
+    pub score_percent: i32,
     pub passed: bool,
-    pub pass_percent: u8,
-    pub correct_count: u32,
+    pub pass_percent: i32,
+    pub correct_count: i32,
     pub questions: Vec<GradedQuestion>,
     /// `question=choice,choice;…`, in quiz order, for the attempt record.
     pub answers: String,
+}
+
+/// A published pass mark as the API carries it (the format allows 1..=100).
+fn percent(p: u32) -> i32 {
+    i32::try_from(p.min(100)).unwrap_or(100)
 }
 
 /// Checks `answers` against `quiz` and grades them.
 pub(crate) fn grade(quiz: &Quiz, answers: &[QuizAnswer]) -> Result<Graded> {
     let by_id: HashMap<&str, &Question> =
         quiz.questions.iter().map(|q| (q.id.as_str(), q)).collect();
-    let mut given: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut given: HashMap<&str, Vec<i32>> = HashMap::new();
     for a in answers {
         let shown: String = a.question_id.chars().take(80).collect();
         let Some(q) = by_id.get(a.question_id.as_str()) else {
@@ -170,7 +182,7 @@ pub(crate) fn grade(quiz: &Quiz, answers: &[QuizAnswer]) -> Result<Graded> {
         let n = q.choices.len();
         let mut seen = HashSet::new();
         for &c in &a.choices {
-            if c as usize >= n {
+            if !usize::try_from(c).is_ok_and(|c| c < n) {
                 return Err(Error::invalid(format!(
                     "question '{shown}': choice {c} is out of range (it has {n} choices, 0 to {})",
                     n.saturating_sub(1)
@@ -201,13 +213,13 @@ pub(crate) fn grade(quiz: &Quiz, answers: &[QuizAnswer]) -> Result<Graded> {
     let mut parts = Vec::with_capacity(quiz.questions.len());
     for q in &quiz.questions {
         let chosen = given.remove(q.id.as_str()).unwrap_or_default();
-        let mut correct_choices: Vec<u32> = q
+        let mut correct_choices: Vec<i32> = q
             .correct
             .iter()
-            .filter_map(|&i| u32::try_from(i).ok())
+            .filter_map(|&i| i32::try_from(i).ok())
             .collect();
         correct_choices.sort_unstable();
-        let joined: Vec<String> = chosen.iter().map(u32::to_string).collect();
+        let joined: Vec<String> = chosen.iter().map(i32::to_string).collect();
         parts.push(format!("{}={}", q.id, joined.join(",")));
         questions.push(GradedQuestion {
             question_id: q.id.clone(),
@@ -217,10 +229,12 @@ pub(crate) fn grade(quiz: &Quiz, answers: &[QuizAnswer]) -> Result<Graded> {
             explanation: q.explanation.clone(),
         });
     }
-    let total = questions.len().max(1) as u32;
-    let correct_count = questions.iter().filter(|q| q.correct).count() as u32;
-    let score_percent = (correct_count * 100 / total) as u8;
-    let pass_percent = quiz.pass_percent.min(100) as u8;
+    // At most MAX_QUESTIONS (500) questions, so neither count nor `* 100` can overflow.
+    let total = questions.len().max(1);
+    let correct = questions.iter().filter(|q| q.correct).count();
+    let correct_count = i32::try_from(correct).unwrap_or(i32::MAX);
+    let score_percent = i32::try_from(correct * 100 / total).unwrap_or(0);
+    let pass_percent = percent(quiz.pass_percent);
     Ok(Graded {
         score_percent,
         passed: score_percent >= pass_percent,
@@ -304,6 +318,10 @@ mod tests {
             (
                 &[QuizAnswer::new("s1", [4])],
                 "choice 4 is out of range (it has 4 choices, 0 to 3)",
+            ),
+            (
+                &[QuizAnswer::new("s1", [-1])],
+                "choice -1 is out of range (it has 4 choices, 0 to 3)",
             ),
             (
                 &[QuizAnswer::new("s1", [0, 1])],

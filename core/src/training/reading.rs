@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 use super::import::{LESSON_COLUMNS, lesson_from_row};
-use super::pack::{Image, LocalizedText, Source};
+use super::pack::{LessonImage, LessonSource, LocalizedText};
 use super::progress::TrainingProgress;
 use crate::error::{Error, Result};
 
@@ -21,50 +21,53 @@ pub const MAX_SEARCH_RESULTS: usize = 100;
 /// Longest search text, in characters.
 pub const MAX_SEARCH_CHARS: usize = 100;
 
-/// A course in the course list, with the user's progress.
+/// A course in the course list, with the user's progress in it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CourseSummary {
-    /// Course id.
+    /// Course id, e.g. `food-safety-delivery`.
     pub id: String,
     /// The pack it was installed from.
     pub pack_id: String,
     /// Title.
     pub title: LocalizedText,
-    /// Summary.
+    /// Summary, when the publisher wrote one.
     pub summary: Option<LocalizedText>,
     /// Lessons in the course.
-    pub lesson_count: u32,
-    /// Estimated minutes for all lessons.
-    pub minutes: u32,
+    pub lesson_count: i32,
+    /// Estimated minutes to read every lesson.
+    pub minutes: i32,
     /// Lessons of this course the user completed.
-    pub completed_lessons: u32,
-    /// The course's quiz, if it has one.
+    pub completed_lessons: i32,
+    /// The course's quiz, when it has one.
     pub quiz_id: Option<String>,
-    /// Questions in the quiz.
-    pub question_count: u32,
+    /// Questions in the quiz (0 without a quiz).
+    pub question_count: i32,
     /// Pass mark of the quiz, percent.
-    pub pass_percent: Option<u8>,
-    /// The user's best quiz score, if they attempted it.
-    pub best_score_percent: Option<u8>,
-    /// Whether the user ever passed the quiz.
+    pub pass_percent: Option<i32>,
+    /// The user's best quiz score, percent, once they attempted it.
+    pub best_score_percent: Option<i32>,
+    /// Whether any attempt of the user passed the quiz.
     pub passed: bool,
 }
 
 /// A lesson in a course outline.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LessonSummary {
-    /// Lesson id.
+    /// Lesson id, e.g. `food-safety-delivery/seals`.
     pub id: String,
     /// Title.
     pub title: LocalizedText,
     /// Estimated minutes.
-    pub minutes: u32,
-    /// When the user first completed it, if they did.
+    pub minutes: i32,
+    /// When the user first completed it (on any device this one merged), if they did.
     pub completed_at: Option<DateTime<Utc>>,
 }
 
 /// A course with its lessons, for the course screen.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CourseDetail {
     /// The course and the user's progress in it.
     pub course: CourseSummary,
@@ -74,31 +77,34 @@ pub struct CourseDetail {
 
 /// A lesson to read.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LessonView {
     /// Lesson id.
     pub id: String,
     /// The course it belongs to.
     pub course_id: String,
     /// 0-based place in the course.
-    pub position: u32,
+    pub position: i32,
     /// Title.
     pub title: LocalizedText,
     /// Estimated minutes.
-    pub minutes: u32,
-    /// Markdown body.
+    pub minutes: i32,
+    /// The body, as Markdown.
     pub body: LocalizedText,
     /// The laws and standards it cites.
-    pub sources: Vec<Source>,
-    /// Images by SHA-256.
-    pub images: Vec<Image>,
-    /// The previous lesson in the course, if any.
+    pub sources: Vec<LessonSource>,
+    /// Images, by SHA-256 ([`crate::training::Training::image_path`] finds their files).
+    pub images: Vec<LessonImage>,
+    /// The previous lesson in the course, for a "back" button.
     pub previous_lesson_id: Option<String>,
-    /// The next lesson in the course, if any.
+    /// The next lesson in the course, for a "next" button.
     pub next_lesson_id: Option<String>,
 }
 
-/// A piece of a search snippet; matched text is `highlighted`.
+/// A piece of a search snippet. Concatenate the parts in order and style the `highlighted`
+/// ones (bold, a background colour) to show where the query matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SnippetPart {
     /// The text.
     pub text: String,
@@ -106,16 +112,17 @@ pub struct SnippetPart {
     pub highlighted: bool,
 }
 
-/// One search result.
+/// One lesson search result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LessonHit {
-    /// Lesson id.
+    /// Lesson id; open it with [`crate::training::Training::lesson`].
     pub lesson_id: String,
     /// Its course.
     pub course_id: String,
     /// Lesson title.
     pub title: LocalizedText,
-    /// A short excerpt around the first match, matches highlighted.
+    /// A short excerpt of the body around the first match, matches highlighted.
     pub snippet: Vec<SnippetPart>,
 }
 
@@ -146,12 +153,12 @@ pub(crate) fn courses(
                     en: r.get(3)?,
                 },
                 summary: summary_zh.map(|zh| LocalizedText { zh, en: summary_en }),
-                lesson_count: r.get::<_, i64>(6)? as u32,
-                minutes: r.get::<_, i64>(7)? as u32,
+                lesson_count: small(r.get(6)?),
+                minutes: small(r.get(7)?),
                 completed_lessons: 0,
                 quiz_id: r.get(8)?,
-                question_count: r.get::<_, i64>(10)? as u32,
-                pass_percent: pass.map(|p| p.clamp(0, 100) as u8),
+                question_count: small(r.get(10)?),
+                pass_percent: pass.map(|p| small(p.min(100))),
                 best_score_percent: None,
                 passed: false,
             })
@@ -163,7 +170,7 @@ pub(crate) fn courses(
         let course_of: HashMap<String, String> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut done: HashMap<&str, u32> = HashMap::new();
+        let mut done: HashMap<&str, i32> = HashMap::new();
         for c in &progress.completed_lessons {
             if let Some(course) = course_of.get(&c.lesson_id) {
                 *done.entry(course.as_str()).or_default() += 1;
@@ -207,11 +214,17 @@ pub(crate) fn course(
                     zh: r.get(1)?,
                     en: r.get(2)?,
                 },
-                minutes: r.get::<_, i64>(3)?.max(0) as u32,
+                minutes: small(r.get(3)?),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(CourseDetail { course, lessons })
+}
+
+/// A count or size read from SQLite as the API carries it: never negative, at most
+/// `i32::MAX` (the pack limits keep every real one far below).
+fn small(n: i64) -> i32 {
+    i32::try_from(n.max(0)).unwrap_or(i32::MAX)
 }
 
 fn shown(id: &str) -> String {
@@ -253,9 +266,9 @@ pub(crate) fn lesson(conn: &Connection, lesson_id: &str) -> Result<LessonView> {
         next_lesson_id: neighbour(position + 1)?,
         id: lesson.id,
         course_id: course_id.clone(),
-        position: position.max(0) as u32,
+        position: small(position),
         title: lesson.title,
-        minutes: lesson.minutes,
+        minutes: i32::try_from(lesson.minutes).unwrap_or(i32::MAX),
         body: lesson.body,
         sources: lesson.sources,
         images: lesson.images,
@@ -275,7 +288,7 @@ const MARK_CLOSE: char = '\u{2}';
 const SNIPPET_RADIUS: usize = 24;
 
 /// Full-text search over lessons (see the module docs).
-pub(crate) fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<LessonHit>> {
+pub(crate) fn search(conn: &Connection, text: &str, limit: i32) -> Result<Vec<LessonHit>> {
     let text = text.trim();
     if text.is_empty() {
         return Err(Error::invalid("search text is empty"));
@@ -288,11 +301,14 @@ pub(crate) fn search(conn: &Connection, text: &str, limit: usize) -> Result<Vec<
     if text.chars().any(char::is_control) {
         return Err(Error::invalid("search text contains a control character"));
     }
-    if limit == 0 || limit > MAX_SEARCH_RESULTS {
+    let Some(limit) = usize::try_from(limit)
+        .ok()
+        .filter(|n| (1..=MAX_SEARCH_RESULTS).contains(n))
+    else {
         return Err(Error::invalid(format!(
             "search limit must be between 1 and {MAX_SEARCH_RESULTS}, got {limit}"
         )));
-    }
+    };
     let terms: Vec<&str> = text.split_whitespace().take(8).collect();
     if terms.iter().all(|t| t.chars().count() >= 3) {
         search_fts(conn, &terms, limit)

@@ -218,7 +218,7 @@ fn validate_question(course: &Course, q: &Question) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::training::pack::Image;
+    use crate::training::pack::LessonImage;
     use crate::training::pack::fixtures::*;
 
     fn refused(c: Course, want: &str) {
@@ -270,7 +270,7 @@ mod tests {
         refused(c, "control character");
 
         let mut c = course();
-        c.lessons[0].images.push(Image {
+        c.lessons[0].images.push(LessonImage {
             sha256: "ABC".into(),
             alt: text("图"),
             media_type: None,
