@@ -76,16 +76,8 @@ const KNOWN: &[&str] = &[
     "src/reports/photo/mod.rs: crate::Waystation",
     "src/reports/photo/mod.rs: super::Reports",
     "src/reports/photo/sweep.rs: crate::reports::Reports",
-    "src/reports/photo/sweep.rs: crate::sync::protocol::is_sha256_hex",
     "src/reports/photo/sweep.rs: crate::training::TRAINING_IMAGE_DIR",
-    "src/sync/account.rs: crate::Waystation",
-    "src/sync/erasure.rs: crate::Waystation",
-    "src/sync/exchange.rs: crate::Waystation",
-    "src/sync/photos.rs: crate::Waystation",
-    "src/sync/status.rs: crate::Waystation",
     "src/training/images.rs: crate::reports::image_type",
-    "src/training/progress.rs: crate::sync::bounds::MessageBounds::default",
-    "src/training/progress.rs: crate::sync::bounds::check_chunks",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

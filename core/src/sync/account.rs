@@ -197,7 +197,7 @@ fn remember(
     Ok(())
 }
 
-impl crate::Waystation {
+impl super::device::Device<'_> {
     /// The user id this device's token belongs to: the one stored for this server and token
     /// (a token never changes hands, so its age does not matter), or else asked through
     /// `query`.

@@ -149,7 +149,7 @@ fn drop_copy(conn: &Connection, doc_id: &str, kind: &str) -> Result<()> {
     Ok(())
 }
 
-impl crate::Waystation {
+impl super::device::Device<'_> {
     /// Drops this device's copies of the documents `response` says an erasure rewrote, when
     /// they are of the old history; returns their ids, whose sync state the caller forgets.
     /// Runs before anything else of the response is applied, so the new copies arrive as

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::str::FromStr;
 
 use super::account::AccountQuery;
+use super::device::Device;
 use super::erasure::HeldEvents;
 use super::http::Client;
 use super::ledger::{self, LocalDoc, pending_docs, shared_heads};
@@ -30,7 +31,6 @@ use super::protocol::{
 };
 use super::status::{self, SyncRefusal, SyncReport};
 use super::{policy, reply_check};
-use crate::Waystation;
 use crate::error::{Error, Result};
 use crate::reports::case::CASE_KIND;
 use crate::reports::document::REPORT_KIND;
@@ -75,7 +75,7 @@ enum Round {
 
 /// One sync's exchange with the server.
 pub(super) struct Exchange<'a> {
-    ws: &'a Waystation,
+    ws: Device<'a>,
     client: &'a Client<'a>,
     account: &'a mut AccountQuery,
     /// Documents per request.
@@ -106,7 +106,7 @@ pub(super) struct Exchange<'a> {
 impl<'a> Exchange<'a> {
     /// A sync from what the ledger and the store hold now.
     pub(super) fn new(
-        ws: &'a Waystation,
+        ws: Device<'a>,
         client: &'a Client<'a>,
         account: &'a mut AccountQuery,
     ) -> Result<Exchange<'a>> {
@@ -208,7 +208,7 @@ impl<'a> Exchange<'a> {
         self.apply(sent, replies, &missing)?;
         self.write_held_events()?;
         self.follow_feed(response)?;
-        status::notify(self.ws);
+        status::notify(&self.ws);
         Ok(Round::Again)
     }
 

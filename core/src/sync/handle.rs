@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::account::{self, AccountQuery, KnownAccount};
+use super::device::Device;
 use super::exchange::Exchange;
 use super::http::Client;
 use super::ledger;
@@ -28,6 +29,18 @@ pub struct SyncHandle<'a> {
 impl<'a> SyncHandle<'a> {
     pub(crate) fn new(ws: &'a Waystation) -> SyncHandle<'a> {
         SyncHandle { ws }
+    }
+
+    /// Runs `f` with what sync needs of this device.
+    fn with_device<T>(&self, f: impl FnOnce(Device<'_>) -> T) -> T {
+        let ws = self.ws;
+        let clock = move || ws.now();
+        f(Device::new(
+            ws.store(),
+            &clock,
+            ws.data_dir(),
+            ws.sync_runtime(),
+        ))
     }
 
     /// Syncs with the server now: uploads pending photos, sends every pending document,
@@ -56,16 +69,26 @@ impl<'a> SyncHandle<'a> {
             }
         };
         cancel.check()?;
+        self.with_device(|device| self.run_locked(device, settings, transport, cancel))
+    }
+
+    fn run_locked(
+        &self,
+        device: Device<'_>,
+        settings: &SyncSettings,
+        transport: &dyn HttpTransport,
+        cancel: &CancelToken,
+    ) -> Result<SyncReport> {
         ledger::record_attempt(&self.ws.store().write(), &settings.server, self.ws.now())?;
-        let running = InProgress::start(self.ws);
+        let running = InProgress::start(device);
         log::debug!(target: LOG, "sync started");
         let client = Client::new(settings, transport, cancel);
         // `GET /v1/me`, asked at most once in this sync, by whichever step needs it first.
         let mut account = AccountQuery::default();
-        let mut result = Exchange::new(self.ws, &client, &mut account).and_then(|e| e.run(true));
+        let mut result = Exchange::new(device, &client, &mut account).and_then(|e| e.run(true));
         // Who this device is, for the core's own checks of case events (sync::account).
         if let Ok(r) = &mut result {
-            self.ws.learn_account(&client, r, &mut account);
+            device.learn_account(&client, r, &mut account);
         }
         let recorded = match &result {
             Ok(r) => {
@@ -97,12 +120,12 @@ impl<'a> SyncHandle<'a> {
 
     /// The sync status: what is pending, refused, and how the last sync went.
     pub fn status(&self) -> Result<SyncStatus> {
-        status::status(self.ws)
+        self.with_device(|d| status::status(&d))
     }
 
     /// Documents the server refused at their current state, with the reasons.
     pub fn refusals(&self) -> Result<Vec<SyncRefusal>> {
-        status::refusals(self.ws)
+        self.with_device(|d| status::refusals(&d))
     }
 
     /// The user's answer to a refusal they cannot fix by editing (a case event the server
@@ -112,7 +135,7 @@ impl<'a> SyncHandle<'a> {
     /// reason, and the next local edit of the document sends it all again.
     /// [`Error::NotFound`] when `doc_id` has no refusal at its current state.
     pub fn dismiss(&self, doc_id: &str) -> Result<()> {
-        status::dismiss(self.ws, doc_id)
+        self.with_device(|d| status::dismiss(&d, doc_id))
     }
 
     /// Tells `observer` about every sync status change until the returned [`Subscription`] is
@@ -130,19 +153,19 @@ impl<'a> SyncHandle<'a> {
 
 /// Marks a sync as running and tells the observers; on drop (also on an early return or a
 /// panic) marks it ended and tells them again.
-struct InProgress<'a>(&'a Waystation);
+struct InProgress<'a>(Device<'a>);
 
 impl<'a> InProgress<'a> {
-    fn start(ws: &'a Waystation) -> InProgress<'a> {
-        ws.sync_runtime().in_progress.store(true, Ordering::SeqCst);
-        status::notify(ws);
-        InProgress(ws)
+    fn start(device: Device<'a>) -> InProgress<'a> {
+        device.sync_runtime().in_progress.store(true, Ordering::SeqCst);
+        status::notify(&device);
+        InProgress(device)
     }
 }
 
 impl Drop for InProgress<'_> {
     fn drop(&mut self) {
         self.0.sync_runtime().in_progress.store(false, Ordering::SeqCst);
-        status::notify(self.0);
+        status::notify(&self.0);
     }
 }

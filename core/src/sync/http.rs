@@ -288,7 +288,8 @@ fn decode_cbor<T: serde::de::DeserializeOwned>(resp: &HttpResponse, what: &str) 
         return Err(Error::Server {
             status: resp.status,
             message: format!(
-                "{what} is not CBOR (content type '{shown}'): something other than the                  Waystation server answered (a captive portal or proxy?)"
+                "{what} is not CBOR (content type '{shown}'): something other than the \
+                 Waystation server answered (a captive portal or proxy?)"
             ),
         });
     }

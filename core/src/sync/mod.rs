@@ -10,7 +10,7 @@
 //! `docs/sync-protocol.md` describes the protocol end to end.
 
 pub mod account;
-pub mod bounds;
+mod device;
 mod erasure;
 mod exchange;
 pub mod fetch;
@@ -25,6 +25,8 @@ pub mod settings;
 pub mod status;
 pub mod transport;
 
+/// The Automerge input bounds, in the utilities (the domain checks foreign documents too).
+pub use crate::util::bounds;
 pub use account::KnownAccount;
 pub use exchange::{MAX_REQUESTS_PER_SYNC, REOFFER_INTERVAL};
 pub use fetch::PackFetch;

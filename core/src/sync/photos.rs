@@ -45,7 +45,7 @@ pub(super) fn photos_to_upload(conn: &Connection, doc: &AutoCommit) -> Result<Ve
     Ok(out)
 }
 
-impl crate::Waystation {
+impl super::device::Device<'_> {
     /// When the server lists photos of report `d` as missing (`SyncResponse::missing_photos`)
     /// and this device holds them: forgets that they were uploaded, so they go again before
     /// the report, and keeps the report pending. Returns whether it did.

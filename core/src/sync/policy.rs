@@ -30,16 +30,12 @@ use crate::training::progress::{PROGRESS_KIND, PROGRESS_SCHEMA};
 
 /// Largest Automerge sync message the server accepts for one document, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
-/// Largest saved document the server keeps, in bytes.
-pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
-/// Most bytes one document's sync message may inflate to (compressed changes and deflated
-/// columns expanded), checked before automerge reads it ([`super::bounds`]). Twice the
-/// document limit: room for a whole document sent as changes, far from an out-of-memory.
-pub const MAX_INFLATED_MESSAGE_BYTES: usize = 2 * MAX_DOCUMENT_BYTES;
-/// Most operations one document's sync message may carry, counted from its columns before
-/// automerge expands them ([`super::bounds`]). A report is tens of operations, a text field
-/// one per character; this leaves a hundredfold margin over the largest real document.
-pub const MAX_OPS_PER_MESSAGE: u64 = 250_000;
+/// Largest saved document the server keeps, in bytes: the store's limit on a document from
+/// elsewhere, one number for the device and the server.
+pub const MAX_DOCUMENT_BYTES: usize = crate::store::documents::MAX_FOREIGN_DOCUMENT_BYTES;
+pub use crate::util::bounds::{MAX_INFLATED_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE};
+// The message bound is twice the document limit (util::bounds cannot name the store's).
+const _: () = assert!(MAX_INFLATED_MESSAGE_BYTES == 2 * MAX_DOCUMENT_BYTES);
 /// Most bytes a whole stored document may hold once every deflated part is inflated, whatever
 /// number of messages built it. Its compressed size says little: 50 million equal characters
 /// deflate to about 100 KB, and every device that loads the document inflates them.

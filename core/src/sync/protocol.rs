@@ -311,9 +311,7 @@ fn check_bloom(encoded: &[u8]) -> Result<(), String> {
 }
 
 /// Whether `s` is a lowercase hex SHA-256 (64 characters), as photo paths need.
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
+pub use crate::util::hash::is_sha256_hex;
 
 #[cfg(test)]
 mod tests {

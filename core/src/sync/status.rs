@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
+use super::device::Device;
 use super::ledger::{self, parse_time, pending_docs};
 use super::photos::photos_to_upload;
 use crate::error::{Error, Result};
@@ -201,7 +202,7 @@ impl std::fmt::Debug for SyncRuntime {
 /// A document the server refused counts as refused, not pending: no sync will send it until
 /// the user acts on it (a new edit, or a dismissal), so it must not keep the status from
 /// saying "nothing pending".
-pub(super) fn status(ws: &crate::Waystation) -> Result<SyncStatus> {
+pub(super) fn status(ws: &Device) -> Result<SyncStatus> {
     let conn = ws.store().read();
     let docs = pending_docs(&conn)?;
     let (refused, pending): (Vec<_>, Vec<_>) = docs.into_iter().partition(|d| d.refused);
@@ -232,7 +233,7 @@ pub(super) fn status(ws: &crate::Waystation) -> Result<SyncStatus> {
 }
 
 /// Tells the observers of `ws` its current status (nothing when there are none).
-pub(super) fn notify(ws: &crate::Waystation) {
+pub(super) fn notify(ws: &Device) {
     let observers = &ws.sync_runtime().observers;
     if observers.is_empty() {
         return;
@@ -244,7 +245,7 @@ pub(super) fn notify(ws: &crate::Waystation) {
 }
 
 /// Documents the server refused at their current state, with the reasons.
-pub(super) fn refusals(ws: &crate::Waystation) -> Result<Vec<SyncRefusal>> {
+pub(super) fn refusals(ws: &Device) -> Result<Vec<SyncRefusal>> {
     Ok(ledger::refusals(&ws.store().read())?
         .into_iter()
         .map(|(doc_id, reason, at)| SyncRefusal {
@@ -256,7 +257,7 @@ pub(super) fn refusals(ws: &crate::Waystation) -> Result<Vec<SyncRefusal>> {
 }
 
 /// Dismisses the refusal of `doc_id` (see [`super::SyncHandle::dismiss`]).
-pub(super) fn dismiss(ws: &crate::Waystation, doc_id: &str) -> Result<()> {
+pub(super) fn dismiss(ws: &Device, doc_id: &str) -> Result<()> {
     if !ledger::dismiss_refusal(&mut ws.store().write(), doc_id)? {
         let shown: String = doc_id.chars().take(80).collect();
         return Err(Error::NotFound(format!(

@@ -4,5 +4,6 @@
 //! `core/tests/layering.rs`, keeps it so). Nothing here uses any other module of the crate
 //! except the error type.
 
+pub mod bounds;
 pub mod hash;
 pub mod image;

@@ -30,7 +30,15 @@ use std::io::Read;
 
 use automerge::sync::Message;
 
-use super::policy::{MAX_INFLATED_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE};
+/// Most bytes one document's sync message may inflate to (compressed changes and deflated
+/// columns expanded), checked before automerge reads it. Twice the protocol's document limit
+/// (`sync::policy::MAX_DOCUMENT_BYTES`, 4 MiB, which is the store's and so above this module):
+/// room for a whole document sent as changes, far from an out-of-memory.
+pub const MAX_INFLATED_MESSAGE_BYTES: usize = 2 * 4 * 1024 * 1024;
+/// Most operations one document's sync message may carry, counted from its columns before
+/// automerge expands them. A report is tens of operations, a text field one per character;
+/// this leaves a hundredfold margin over the largest real document.
+pub const MAX_OPS_PER_MESSAGE: u64 = 250_000;
 
 /// The magic bytes that start every Automerge chunk.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
