@@ -898,6 +898,51 @@ fn several_observers_listen_until_their_subscription_is_closed_or_dropped() {
     drop(sub_a);
 }
 
+/// A pack fetch waiting on a server that holds its answer stops at once when its token is
+/// cancelled: `Cancelled`, nothing installed, and the next fetch installs the pack.
+#[test]
+fn a_cancelled_pack_fetch_stops_at_once_and_installs_nothing() {
+    let net = Net::start();
+    let token = net.user("rider-1", Role::Rider, &[]);
+    let pack = waystation_tests::sign(&waystation_tests::synthetic_payload("xian", 3, 50, 1));
+    waystation_server::publish_pack(
+        &net.db,
+        waystation_server::admin::PackKind::Stations,
+        &pack,
+        &waystation_tests::trusted(),
+    )
+    .unwrap();
+    let proxy = waystation_tests::net::HoldingProxy::start(net.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Arc::new(Waystation::open(dir.path(), waystation_tests_config()).unwrap());
+    let mut settings = net.settings(&token);
+    settings.server = proxy.url();
+    // Without cancellation this fetch would wait the transport's whole timeout, per attempt.
+    let slow = ReqwestTransport::new(Duration::from_secs(60), None).unwrap();
+    proxy.hold();
+    let cancel = waystation_core::CancelToken::new();
+    let fetching = {
+        let (ws, settings, cancel) = (ws.clone(), settings.clone(), cancel.clone());
+        std::thread::spawn(move || ws.packs().fetch(&settings, &slow, &cancel))
+    };
+    assert!(proxy.wait_for_held_request(Duration::from_secs(30)));
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let result = fetching.join().unwrap();
+    let stopped_after = cancelled_at.elapsed();
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert!(stopped_after < Duration::from_secs(5), "{stopped_after:?}");
+    assert_eq!(ws.stations().count(), 0);
+    assert!(ws.packs().installed().unwrap().is_empty());
+    proxy.release();
+    let got = ws
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
+    assert_eq!(got.stations, Some(3));
+    assert_eq!(ws.stations().count(), 50);
+}
+
 #[test]
 fn packs_come_with_etags_and_go_through_the_verified_import() {
     let net = Net::start();
