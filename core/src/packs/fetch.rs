@@ -26,7 +26,7 @@ pub struct PackFetch {
     /// The training pack version now installed, when a new one was fetched and installed.
     pub training: Option<u64>,
     /// Lesson images downloaded and stored.
-    pub training_images_fetched: u32,
+    pub training_images_fetched: i32,
     /// Why each lesson image still missing after this fetch could not be stored, one per
     /// image: not on the server, wrong hash, too large, not an image, or not of the media
     /// type its lesson declares. The next fetch asks for them again.
