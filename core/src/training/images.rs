@@ -16,8 +16,9 @@ use super::pack::LessonImage;
 use crate::error::{Error, Result};
 use crate::store::blobs::blob_path;
 
-/// The folder of training images in the data directory.
-pub const TRAINING_IMAGE_DIR: &str = "training-images";
+/// The folder of training images in the data directory (defined with the blob writer, in the
+/// store, so that the photo sweep can clear it without depending on training).
+pub use crate::store::blobs::TRAINING_IMAGE_DIR;
 
 /// The largest training image a device accepts, in bytes (the server's limit too).
 pub const MAX_TRAINING_IMAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -32,7 +33,7 @@ pub fn lesson_image_type(what: &str, bytes: &[u8]) -> Result<&'static str> {
             bytes.len()
         )));
     }
-    crate::reports::image_type(bytes)
+    crate::util::image::image_type(bytes)
         .ok_or_else(|| Error::invalid(format!("{what} is not a JPEG, PNG or WebP file")))
 }
 
@@ -42,7 +43,7 @@ pub fn lesson_image_type(what: &str, bytes: &[u8]) -> Result<&'static str> {
 pub fn check_image_bytes(image: &LessonImage, bytes: &[u8]) -> Result<&'static str> {
     let sha = &image.sha256;
     let kind = lesson_image_type(&format!("training image {sha}"), bytes)?;
-    let got = crate::packs::sha256_hex(bytes);
+    let got = crate::util::hash::sha256_hex(bytes);
     if &got != sha {
         return Err(Error::invalid(format!(
             "training image {sha} arrived with SHA-256 {got}; not stored"
@@ -104,7 +105,7 @@ mod tests {
 
     fn image(bytes: &[u8], media_type: Option<&str>) -> LessonImage {
         LessonImage {
-            sha256: crate::packs::sha256_hex(bytes),
+            sha256: crate::util::hash::sha256_hex(bytes),
             alt: LocalizedText {
                 zh: "图".into(),
                 en: None,

@@ -166,8 +166,8 @@ fn time_from_ms(ms: i64) -> Option<DateTime<Utc>> {
 pub(crate) fn load_foreign(bytes: &[u8], user_id: &str) -> Result<AutoCommit> {
     crate::store::documents::check_foreign_size("progress", bytes)?;
     // Measured before automerge reads it: 4 MB of deflated columns can inflate to gigabytes,
-    // and automerge 0.12 inflates them with no cap (`sync::bounds`).
-    crate::sync::bounds::check_chunks(bytes, &crate::sync::bounds::MessageBounds::default())
+    // and automerge 0.12 inflates them with no cap (`util::bounds`).
+    crate::util::bounds::check_chunks(bytes, &crate::util::bounds::MessageBounds::default())
         .map_err(|e| Error::invalid(format!("progress document is refused: {e}")))?;
     // automerge 0.12 panics on some malformed input its decoder accepts (found by the server's
     // fuzz target); bytes from another device are data, so a panic is a refusal like any other.
@@ -435,7 +435,7 @@ mod tests {
     fn a_foreign_document_bomb_is_refused_before_it_is_inflated() {
         // A 64 MiB column (about 64 KB on the wire): over the 8 MiB limit, small enough that
         // this test does not hurt the machine if the check is missing.
-        let mut bomb = crate::sync::bounds::bombs::document_with_deflated_column(64);
+        let mut bomb = crate::util::bounds::bombs::document_with_deflated_column(64);
         // With a valid checksum (the first 4 bytes of the SHA-256 of type, length and body),
         // as an attacker would make it: automerge would otherwise refuse it before inflating.
         let checksum = sha256_hex(&bomb[8..]);
