@@ -1,15 +1,23 @@
 """Sync through the Python bindings against a real `waystation-server` on loopback.
 
-`sync_now` is a coroutine (asyncio); the observer and the HTTP client are Python classes
-implementing the foreign traits. The server binary is built by `scripts/test-bindings.sh`
-(`cargo build -p waystation-server`); its path can be overridden with WAYSTATION_SERVER_BIN.
+`ws.sync().run(...)` is a coroutine (asyncio) and cancelling it cancels the sync; status
+observers `subscribe` and keep their `Subscription`; the observer, the HTTP client and the
+logger are Python classes implementing the foreign traits. The server binary is built by
+`scripts/test-bindings.sh` (`cargo build -p waystation-server`); its path can be overridden with
+WAYSTATION_SERVER_BIN. A few tests use a small HTTP server of their own on loopback instead, one
+that answers every request with an error status or never answers: what a failing server or a
+dead network path does to a sync.
 """
 
 import asyncio
+import gc
 import hashlib
+import http.server
+import inspect
 import json
 import os
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,7 +25,7 @@ from pathlib import Path
 import pytest
 
 import waystation as w
-from conftest import REPO_ROOT, demo_config
+from conftest import REPO_ROOT, demo_options, run
 from test_reports import JPEG, RULES, fix
 
 YANTA = "610113"
@@ -73,33 +81,24 @@ def server(tmp_path: Path):
     s.stop()
 
 
-def config(server: Server, token: str, attempts: int = 2) -> w.SyncConfig:
-    return w.SyncConfig(
-        server=server.url, token=token, timeout_ms=10_000, attempts=attempts, extra_root_pem=None
-    )
+def options(server: Server, token: str, attempts: int = 2) -> w.SyncOptions:
+    return w.SyncOptions(server=server.url, token=token, timeout_ms=10_000, attempts=attempts)
 
 
 def device(path: Path) -> w.Waystation:
-    return w.Waystation(str(path), demo_config())
+    return w.Waystation(str(path), demo_options())
 
 
 def submitted_report(ws: w.Waystation) -> str:
     RIDER = "rider-7"
-    rid = ws.create_report_draft(RIDER, "food.seal")
-    ws.update_report_draft(
-        rid,
-        w.ReportPatch(
-            category=None,
-            description="封签被撕开",
-            merchant_name="老孙家泡馍",
-            merchant_address=None,
-            address=None,
-            district=YANTA,
-        ),
+    reports = ws.reports()
+    rid = reports.create_draft(RIDER, "food.seal")
+    reports.update_draft(
+        rid, w.ReportPatch(description="封签被撕开", merchant_name="老孙家泡馍", district=YANTA)
     )
-    ws.set_report_position(rid, fix(34.2225, 108.9480))
-    ws.attach_report_photo(rid, JPEG, RULES)
-    ws.submit_report(RIDER, rid, RULES)
+    reports.set_position(rid, fix(34.2225, 108.9480))
+    run(reports.attach_photo(rid, JPEG, RULES))
+    reports.submit(RIDER, rid, RULES)
     return rid
 
 
@@ -111,37 +110,40 @@ class Recorder(w.SyncObserver):
         self.seen.append(status)
 
 
-def test_sync_now_is_a_coroutine_and_reports_flow_rider_to_staff(server, tmp_path):
+def test_sync_run_is_a_coroutine_and_reports_flow_rider_to_staff(server, tmp_path):
     rider = device(tmp_path / "rider")
     rid = submitted_report(rider)
-    status = rider.sync_status()
+    status = rider.sync().status()
     assert (status.pending_documents, status.pending_photos) == (1, 1)
     rec = Recorder()
-    rider.set_sync_observer(rec)
+    subscription = rider.sync().subscribe(rec)
+    assert inspect.iscoroutine(call := rider.sync().run(options(server, server.rider)))
+    call.close()
 
-    report = asyncio.run(rider.sync_now(config(server, server.rider)))
+    report = run(rider.sync().run(options(server, server.rider)))
     assert (report.documents_sent, report.photos_uploaded, report.complete) == (1, 1, True)
-    assert rider.sync_status().pending_documents == 0
-    assert rider.report(rid).outbox is not None
+    assert rider.sync().status().pending_documents == 0
+    assert rider.reports().get(rid).outbox is not None
     assert rec.seen[0].in_progress and not rec.seen[-1].in_progress
     assert rec.seen[-1].last_success is not None
+    subscription.unsubscribe()
 
     staff = device(tmp_path / "staff")
-    got = asyncio.run(staff.sync_now(config(server, server.staff)))
+    got = run(staff.sync().run(options(server, server.staff)))
     assert got.documents_received == 1
-    assert staff.report(rid).description == "封签被撕开"
-    staff.record_case_event(rid, "staff-1", w.CaseRole.STATION_STAFF, w.CaseEventKind.ACKNOWLEDGE(), "收到")
-    asyncio.run(staff.sync_now(config(server, server.staff)))
-    asyncio.run(rider.sync_now(config(server, server.rider)))
-    assert rider.report_case(rid).status == w.CaseStatus.ACKNOWLEDGED
+    assert staff.reports().get(rid).description == "封签被撕开"
+    staff.cases().record(rid, "staff-1", w.CaseRole.STATION_STAFF, w.CaseEventKind.ACKNOWLEDGE(), "收到")
+    run(staff.sync().run(options(server, server.staff)))
+    run(rider.sync().run(options(server, server.rider)))
+    assert rider.cases().get(rid).status == w.CaseStatus.ACKNOWLEDGED
 
     # Photos on demand: the staff device downloads the rider's stripped photo.
-    sha = rider.report(rid).photos[0].sha256
-    path = asyncio.run(staff.fetch_report_photo(config(server, server.staff), sha))
-    assert Path(path).read_bytes() == Path(rider.report_photo_path(sha)).read_bytes()
+    sha = rider.reports().get(rid).photos[0].sha256
+    path = run(staff.reports().fetch_photo(options(server, server.staff), sha))
+    assert Path(path).read_bytes() == Path(rider.reports().photo_path(sha)).read_bytes()
 
     # Nothing to do: one small round trip.
-    noop = asyncio.run(rider.sync_now(config(server, server.rider)))
+    noop = run(rider.sync().run(options(server, server.rider)))
     assert noop.requests == 1 and noop.bytes_sent < 200 and noop.bytes_received < 200
 
 
@@ -149,17 +151,33 @@ def test_bad_token_and_unreachable_server_are_clear_errors(server, tmp_path):
     rider = device(tmp_path / "rider")
     submitted_report(rider)
     with pytest.raises(w.WaystationError.Unauthorized):
-        asyncio.run(rider.sync_now(config(server, "wst_wrong")))
-    dead = w.SyncConfig(
-        server="http://127.0.0.1:9", token=server.rider, timeout_ms=2000, attempts=1, extra_root_pem=None
-    )
+        run(rider.sync().run(options(server, "wst_wrong")))
+    dead = w.SyncOptions(server="http://127.0.0.1:9", token=server.rider, timeout_ms=2000, attempts=1)
     with pytest.raises(w.WaystationError.Network):
-        asyncio.run(rider.sync_now(dead))
-    status = rider.sync_status()
+        run(rider.sync().run(dead))
+    status = rider.sync().status()
     assert status.pending_documents == 1 and "network" in status.last_error
     with pytest.raises(w.WaystationError.InvalidInput):
-        asyncio.run(rider.sync_now(w.SyncConfig(
-            server="ftp://x", token="t", timeout_ms=0, attempts=0, extra_root_pem=None)))
+        run(rider.sync().run(w.SyncOptions(server="ftp://x", token="t")))
+
+
+def test_sync_options_have_defaults_and_refuse_out_of_range_values_by_name(server, tmp_path):
+    # Only the server and the token are needed: no magic zeros for "the default".
+    minimal = w.SyncOptions(server=server.url, token=server.rider)
+    assert minimal == w.SyncOptions(server=server.url, token=server.rider, timeout_ms=None,
+                                    attempts=None, extra_root_pem=None, allow_insecure_http=False)
+    rider = device(tmp_path / "rider")
+    submitted_report(rider)
+    assert run(rider.sync().run(minimal)).documents_sent == 1
+    for field, value in [("timeout_ms", 0), ("timeout_ms", -1), ("timeout_ms", 600_001),
+                         ("attempts", 0), ("attempts", -3), ("attempts", 21)]:
+        bad = w.SyncOptions(server=server.url, token=server.rider, **{field: value})
+        with pytest.raises(w.WaystationError.InvalidInput, match=f"{field} must be") as e:
+            run(rider.sync().run(bad))
+        assert str(value) in e.value.reason
+    # Plain http to another machine is refused unless asked for explicitly.
+    with pytest.raises(w.WaystationError.InvalidInput, match="http"):
+        run(rider.sync().run(w.SyncOptions(server="http://192.0.2.1", token=server.rider)))
 
 
 class UrllibClient(w.HttpClient):
@@ -192,9 +210,9 @@ def test_a_shell_can_supply_its_own_http_client(server, tmp_path):
     rider = device(tmp_path / "rider")
     submitted_report(rider)
     client = UrllibClient()
-    report = asyncio.run(rider.sync_now_with(config(server, server.rider), client))
+    report = run(rider.sync().run_with(options(server, server.rider), client))
     assert report.documents_sent == 1 and client.calls >= 2  # photo, then the sync
-    assert rider.sync_status().pending_documents == 0
+    assert rider.sync().status().pending_documents == 0
 
 
 def test_fetch_packs_brings_the_lesson_images_checked_by_hash(tmp_path):
@@ -229,18 +247,177 @@ def test_fetch_packs_brings_the_lesson_images_checked_by_hash(tmp_path):
     s.start()
     try:
         ws = device(tmp_path / "phone")
-        assert ws.training_image_path(sha) is None
-        fetched = asyncio.run(ws.fetch_packs(config(s, token)))
+        assert ws.training().image_path(sha) is None
+        fetched = run(ws.packs().fetch(options(s, token)))
         assert fetched.training is not None
         assert (fetched.training_images_fetched, len(fetched.training_image_problems)) == (1, 0)
         assert fetched.training_image_problems == []
-        lesson = ws.training_lesson(seals)
+        lesson = ws.training().lesson(seals)
         assert [i.sha256 for i in lesson.images] == [sha]
-        assert Path(ws.training_image_path(sha)).read_bytes() == JPEG
-        assert ws.missing_training_images() == []
-        again = asyncio.run(ws.fetch_packs(config(s, token)))
+        assert Path(ws.training().image_path(sha)).read_bytes() == JPEG
+        assert ws.training().missing_images() == []
+        again = run(ws.packs().fetch(options(s, token)))
         assert (again.training, again.training_images_fetched) == (None, 0)
         with pytest.raises(w.WaystationError.InvalidInput):
-            ws.training_image_path("../secret")
+            ws.training().image_path("../secret")
     finally:
         s.stop()
+
+
+# --- subscriptions, the account, errors with a status, cancellation, logging ----------------
+
+
+def test_several_observers_listen_until_they_unsubscribe_or_let_go(server, tmp_path):
+    rider = device(tmp_path / "rider")
+    submitted_report(rider)
+    kept, closed, released = Recorder(), Recorder(), Recorder()
+    sync = rider.sync()
+    kept_sub = sync.subscribe(kept)
+    closed_sub = sync.subscribe(closed)
+    released_sub = sync.subscribe(released)
+    run(sync.run(options(server, server.rider)))
+    for rec in (kept, closed, released):
+        assert rec.seen and rec.seen[0].in_progress and not rec.seen[-1].in_progress
+    heard = {id(rec): len(rec.seen) for rec in (kept, closed, released)}
+
+    closed_sub.unsubscribe()
+    del released_sub  # dropping the subscription unsubscribes too
+    gc.collect()
+    submitted_report(rider)
+    run(sync.run(options(server, server.rider)))
+    assert len(kept.seen) > heard[id(kept)]
+    assert len(closed.seen) == heard[id(closed)]
+    assert len(released.seen) == heard[id(released)]
+    kept_sub.unsubscribe()
+    kept_sub.unsubscribe()  # twice is harmless
+
+
+def test_the_account_is_learned_from_the_server(server, tmp_path):
+    rider, staff = device(tmp_path / "rider"), device(tmp_path / "staff")
+    assert rider.sync().account() is None
+    run(rider.sync().run(options(server, server.rider)))
+    run(staff.sync().run(options(server, server.staff)))
+    me = rider.sync().account()
+    assert (me.user, me.role, me.areas) == ("rider-7", w.Role.RIDER, [])
+    them = staff.sync().account()
+    assert (them.user, them.role, them.areas) == ("staff-1", w.Role.STATION, [YANTA])
+    assert rider.sync().refusals() == [] and staff.sync().refusals() == []
+
+
+class LoopbackHttp:
+    """A small HTTP server on 127.0.0.1 that answers every request the same way, or never
+    (until `stop`): a failing server, a captive portal, a connection that hangs."""
+
+    def __init__(self, status=None, content_type="text/plain", body=b"nope"):
+        self.requests = []
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                outer.requests.append((self.command, self.path))
+                outer.arrived.set()
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                if status is None:
+                    outer.release.wait(120)
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize(
+    "status,content_type,retryable",
+    [(400, "text/plain", False), (403, "text/plain", False), (503, "text/plain", True),
+     (429, "text/plain", True), (200, "text/html", False)],
+)
+def test_a_server_error_keeps_its_status_and_says_whether_to_retry(tmp_path, status, content_type,
+                                                                    retryable):
+    failing = LoopbackHttp(status=status, content_type=content_type, body=b"<html>portal</html>")
+    try:
+        ws = device(tmp_path / "phone")
+        submitted_report(ws)
+        with pytest.raises(w.WaystationError.Server) as e:
+            run(ws.sync().run(w.SyncOptions(server=failing.url, token="wst_x", attempts=1)))
+        assert (e.value.status, e.value.retryable) == (status, retryable)
+        assert isinstance(e.value, w.WaystationError) and e.value.reason
+        assert ws.sync().status().pending_documents == 1  # nothing lost
+    finally:
+        failing.stop()
+
+
+def test_cancelling_the_coroutine_stops_the_sync_and_releases_it(server, tmp_path):
+    hanging = LoopbackHttp(status=None)
+    try:
+        rider = device(tmp_path / "rider")
+        submitted_report(rider)
+        stuck = w.SyncOptions(server=hanging.url, token=server.rider, timeout_ms=120_000, attempts=1)
+
+        async def start_then_cancel():
+            task = asyncio.ensure_future(rider.sync().run(stuck))
+            while not hanging.arrived.is_set():  # the sync is waiting for an answer
+                await asyncio.sleep(0.01)
+            assert rider.sync().status().in_progress
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        run(start_then_cancel())
+        # The hanging request was dropped and the sync lock released: a sync with the real
+        # server starts at once, not when the hanging one would have timed out (120 s).
+        report = run(asyncio.wait_for(rider.sync().run(options(server, server.rider)), 30))
+        assert report.documents_sent == 1 and report.complete
+        assert not rider.sync().status().in_progress
+    finally:
+        hanging.stop()
+
+
+class Lines(w.Logger):
+    def __init__(self):
+        self.lines = []
+
+    def log(self, level, target, message):
+        self.lines.append((level, target, message))
+
+
+def test_the_core_logs_through_the_apps_logger_without_the_token(server, tmp_path):
+    lines = Lines()
+    w.set_logger(lines, w.LogLevel.DEBUG)
+    try:
+        rider = device(tmp_path / "rider")
+        submitted_report(rider)
+        run(rider.sync().run(options(server, server.rider)))
+        with pytest.raises(w.WaystationError.Unauthorized):
+            run(rider.sync().run(options(server, "wst_wrong")))
+    finally:
+        w.set_logger(Lines(), w.LogLevel.ERROR)
+    sync_lines = [(level, message) for level, target, message in lines.lines
+                  if target == "waystation::sync"]
+    assert (w.LogLevel.DEBUG, "sync started") in sync_lines
+    assert any(level == w.LogLevel.INFO and message.startswith("sync done:")
+               for level, message in sync_lines)
+    assert any(level == w.LogLevel.WARN and "unauthorized" in message
+               for level, message in sync_lines)
+    for _, _, message in lines.lines:
+        assert server.rider not in message and "封签" not in message

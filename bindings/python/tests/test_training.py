@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import waystation as w
-from conftest import REPO_ROOT, demo_config
+from conftest import REPO_ROOT, demo_options, run
 
 TRAINING_PACK = Path(
     os.environ.get(
@@ -32,8 +32,8 @@ def training_bytes() -> bytes:
 
 
 def open_device(path: Path, training_bytes: bytes) -> w.Waystation:
-    ws = w.Waystation(str(path), demo_config())
-    result = ws.import_training_pack(training_bytes)
+    ws = w.Waystation(str(path), demo_options())
+    result = run(ws.packs().import_training(training_bytes))
     assert not result.unchanged
     return ws
 
@@ -45,7 +45,7 @@ def tws(tmp_path, training_bytes) -> w.Waystation:
 
 
 def first_choice_answers(ws):
-    return [w.QuizAnswer(question_id=q.id, choices=[0]) for q in ws.training_quiz(QUIZ).questions]
+    return [w.QuizAnswer(question_id=q.id, choices=[0]) for q in ws.training().quiz(QUIZ).questions]
 
 
 def right_answers(result):
@@ -68,8 +68,8 @@ def tampered(pack: bytes) -> bytes:
 
 
 def test_import_installs_4_courses_20_lessons(tmp_path, training_bytes):
-    ws = w.Waystation(str(tmp_path / "d"), demo_config())
-    result = ws.import_training_pack(training_bytes)
+    ws = w.Waystation(str(tmp_path / "d"), demo_options())
+    result = run(ws.packs().import_training(training_bytes))
     assert result.pack_id == PACK_ID
     assert result.version >= 1
     assert result.previous_version is None
@@ -77,45 +77,45 @@ def test_import_installs_4_courses_20_lessons(tmp_path, training_bytes):
     assert (result.courses, result.lessons) == (4, 20)
     assert result.questions >= 40
     assert not result.unchanged
-    again = ws.import_training_pack(training_bytes)
+    again = run(ws.packs().import_training(training_bytes))
     assert again.unchanged
-    assert [p.kind for p in ws.installed_packs()] == ["training"]
+    assert [p.kind for p in ws.packs().installed()] == ["training"]
 
 
 def test_import_from_file(tmp_path):
-    ws = w.Waystation(str(tmp_path / "d"), demo_config())
-    assert ws.import_training_pack_file(str(TRAINING_PACK)).lessons == 20
+    ws = w.Waystation(str(tmp_path / "d"), demo_options())
+    assert run(ws.packs().import_training_file(str(TRAINING_PACK))).lessons == 20
     with pytest.raises(w.WaystationError.InvalidInput):
-        ws.import_training_pack_file(str(tmp_path / "missing.pack.json"))
+        run(ws.packs().import_training_file(str(tmp_path / "missing.pack.json")))
 
 
 def test_tampered_or_unsigned_pack_is_refused_and_content_stays(tws, training_bytes):
-    before = tws.training_courses(USER)
+    before = tws.training().courses(USER)
     with pytest.raises(w.WaystationError.PackRejected):
-        tws.import_training_pack(tampered(training_bytes))
+        run(tws.packs().import_training(tampered(training_bytes)))
     unsigned = json.loads(training_bytes)
     unsigned["signatures"] = []
     with pytest.raises(w.WaystationError.PackRejected):
-        tws.import_training_pack(json.dumps(unsigned).encode())
+        run(tws.packs().import_training(json.dumps(unsigned).encode()))
     with pytest.raises(w.WaystationError.PackRejected):
-        tws.import_training_pack(b"not a pack")
-    assert tws.training_courses(USER) == before
-    assert tws.training_lesson(SEALS).id == SEALS
-    assert len(tws.search_lessons("头盔", 10)) > 0
+        run(tws.packs().import_training(b"not a pack"))
+    assert tws.training().courses(USER) == before
+    assert tws.training().lesson(SEALS).id == SEALS
+    assert len(tws.training().search("头盔", 10)) > 0
 
 
 def test_untrusted_key_refuses_the_pack(tmp_path, training_bytes):
-    ws = w.Waystation(str(tmp_path / "d"), w.WaystationConfig(trusted_keys=[]))
+    ws = w.Waystation(str(tmp_path / "d"), w.Options(trusted_keys=[]))
     with pytest.raises(w.WaystationError.PackRejected):
-        ws.import_training_pack(training_bytes)
-    assert ws.training_courses(USER) == []
+        run(ws.packs().import_training(training_bytes))
+    assert ws.training().courses(USER) == []
 
 
 # --- reading -----------------------------------------------------------------------------
 
 
 def test_course_list_and_detail(tws):
-    courses = tws.training_courses(USER)
+    courses = tws.training().courses(USER)
     assert [c.id for c in courses] == COURSES
     assert sum(c.lesson_count for c in courses) == 20
     assert sum(c.question_count for c in courses) >= 40
@@ -126,17 +126,17 @@ def test_course_list_and_detail(tws):
         assert c.quiz_id is not None and c.pass_percent is not None
         assert c.best_score_percent is None and not c.passed
         assert c.minutes > 0
-    detail = tws.training_course(USER, "food-safety-delivery")
+    detail = tws.training().course(USER, "food-safety-delivery")
     assert detail.course == courses[0]
     assert len(detail.lessons) == 5
     assert detail.lessons[0].id == SEALS
     assert all(lesson.completed_at is None for lesson in detail.lessons)
     with pytest.raises(w.WaystationError.NotFound):
-        tws.training_course(USER, "no-such-course")
+        tws.training().course(USER, "no-such-course")
 
 
 def test_read_a_lesson(tws):
-    lesson = tws.training_lesson(SEALS)
+    lesson = tws.training().lesson(SEALS)
     assert lesson.course_id == "food-safety-delivery"
     assert lesson.position == 0
     assert lesson.previous_lesson_id is None
@@ -146,9 +146,9 @@ def test_read_a_lesson(tws):
     assert lesson.minutes > 0
     assert lesson.sources and all(s.title for s in lesson.sources)
     # Reading records nothing.
-    assert tws.training_progress(USER).completed_lessons == []
+    assert tws.training().progress(USER).completed_lessons == []
     with pytest.raises(w.WaystationError.NotFound):
-        tws.training_lesson("no-such/lesson")
+        tws.training().lesson("no-such/lesson")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_read_a_lesson(tws):
     [("头盔", HELMET), ("食安封签", SEALS), ("helmet", HELMET), ("seal", SEALS)],
 )
 def test_search_chinese_and_english(tws, query, lesson_id):
-    hits = tws.search_lessons(query, 10)
+    hits = tws.training().search(query, 10)
     assert 0 < len(hits) <= 10
     assert lesson_id in [h.lesson_id for h in hits]
     for h in hits:
@@ -167,13 +167,14 @@ def test_search_chinese_and_english(tws, query, lesson_id):
 
 
 def test_search_limit_and_bad_text(tws):
-    assert len(tws.search_lessons("头盔", 1)) == 1
-    assert tws.search_lessons("zzqqxx-nothing", 10) == []
+    assert len(tws.training().search("头盔", 1)) == 1
+    assert tws.training().search("zzqqxx-nothing", 10) == []
     with pytest.raises(w.WaystationError.InvalidInput):
-        tws.search_lessons("   ", 10)
-    for bad in (0, 101):
+        tws.training().search("   ", 10)
+    # The limit is a plain signed int: a negative one is refused by name, not wrapped around.
+    for bad in (0, -1, 101):
         with pytest.raises(w.WaystationError.InvalidInput) as e:
-            tws.search_lessons("头盔", bad)
+            tws.training().search("头盔", bad)
         assert "search limit must be between 1 and 100" in e.value.reason
 
 
@@ -181,7 +182,7 @@ def test_search_limit_and_bad_text(tws):
 
 
 def test_quiz_view_has_no_answers(tws):
-    quiz = tws.training_quiz(QUIZ)
+    quiz = tws.training().quiz(QUIZ)
     assert quiz.id == QUIZ
     assert quiz.course_id == "food-safety-delivery"
     assert 0 < quiz.pass_percent <= 100
@@ -193,11 +194,11 @@ def test_quiz_view_has_no_answers(tws):
         assert q.prompt.zh
         assert not hasattr(q, "correct_choices") and not hasattr(q, "explanation")
     with pytest.raises(w.WaystationError.NotFound):
-        tws.training_quiz("no-such/quiz")
+        tws.training().quiz("no-such/quiz")
 
 
 def test_failing_then_passing_attempt_and_best_never_lowered(tws):
-    failing = tws.answer_quiz(USER, QUIZ, first_choice_answers(tws))
+    failing = tws.training().answer_quiz(USER, QUIZ, first_choice_answers(tws))
     assert not failing.passed
     assert failing.score_percent < failing.pass_percent
     assert failing.question_count == len(failing.questions)
@@ -205,7 +206,7 @@ def test_failing_then_passing_attempt_and_best_never_lowered(tws):
     assert all(q.explanation.zh for q in failing.questions)
     assert failing.best_score_percent == failing.score_percent
 
-    passing = tws.answer_quiz(USER, QUIZ, right_answers(failing))
+    passing = tws.training().answer_quiz(USER, QUIZ, right_answers(failing))
     assert passing.passed
     assert passing.score_percent == 100
     assert passing.correct_count == passing.question_count
@@ -213,22 +214,22 @@ def test_failing_then_passing_attempt_and_best_never_lowered(tws):
     assert passing.attempt_id != failing.attempt_id
 
     # A worse attempt (one question answered, the rest unanswered) keeps the best score.
-    worse = tws.answer_quiz(USER, QUIZ, [w.QuizAnswer(question_id="food-safety-delivery/q01",
+    worse = tws.training().answer_quiz(USER, QUIZ, [w.QuizAnswer(question_id="food-safety-delivery/q01",
                                                       choices=[])])
     assert not worse.passed
     assert worse.best_score_percent == 100
 
-    progress = tws.training_progress(USER)
+    progress = tws.training().progress(USER)
     assert [a.id for a in progress.attempts] == [
         failing.attempt_id, passing.attempt_id, worse.attempt_id]
     assert [a.score_percent for a in progress.attempts] == [
         failing.score_percent, 100, worse.score_percent]
     [best] = progress.best_scores
     assert (best.quiz_id, best.score_percent, best.passed, best.attempts) == (QUIZ, 100, True, 3)
-    course = tws.training_courses(USER)[0]
+    course = tws.training().courses(USER)[0]
     assert course.best_score_percent == 100 and course.passed
     # Another user's progress is separate.
-    assert tws.training_progress("someone-else").attempts == []
+    assert tws.training().progress("someone-else").attempts == []
 
 
 def test_ungradable_answers_are_refused_and_record_nothing(tws):
@@ -241,59 +242,59 @@ def test_ungradable_answers_are_refused_and_record_nothing(tws):
     ]
     for answers in bad:
         with pytest.raises(w.WaystationError.InvalidInput):
-            tws.answer_quiz(USER, QUIZ, answers)
+            tws.training().answer_quiz(USER, QUIZ, answers)
     with pytest.raises(w.WaystationError.InvalidInput):
-        tws.answer_quiz(USER, "no-such/quiz", [])
+        tws.training().answer_quiz(USER, "no-such/quiz", [])
     with pytest.raises(w.WaystationError.InvalidInput):
-        tws.answer_quiz("", QUIZ, [])
-    assert tws.training_progress(USER).attempts == []
+        tws.training().answer_quiz("", QUIZ, [])
+    assert tws.training().progress(USER).attempts == []
 
 
 # --- progress ----------------------------------------------------------------------------
 
 
 def test_complete_lessons_and_progress(tws):
-    first = tws.complete_lesson(USER, SEALS)
+    first = tws.training().complete_lesson(USER, SEALS)
     assert first.lesson_id == SEALS
-    tws.complete_lesson(USER, HELMET)
-    progress = tws.training_progress(USER)
+    tws.training().complete_lesson(USER, HELMET)
+    progress = tws.training().progress(USER)
     assert sorted(c.lesson_id for c in progress.completed_lessons) == sorted([SEALS, HELMET])
     stored = {c.lesson_id: c.completed_at for c in progress.completed_lessons}
     # Completing again keeps the first completion time.
-    again = tws.complete_lesson(USER, SEALS)
+    again = tws.training().complete_lesson(USER, SEALS)
     assert again.completed_at == stored[SEALS]
-    assert tws.training_progress(USER) == progress
-    courses = {c.id: c for c in tws.training_courses(USER)}
+    assert tws.training().progress(USER) == progress
+    courses = {c.id: c for c in tws.training().courses(USER)}
     assert courses["food-safety-delivery"].completed_lessons == 1
     assert courses["ebike-traffic-safety"].completed_lessons == 1
     assert courses["workers-rights"].completed_lessons == 0
-    detail = tws.training_course(USER, "food-safety-delivery")
+    detail = tws.training().course(USER, "food-safety-delivery")
     assert detail.lessons[0].completed_at == stored[SEALS]
     assert detail.lessons[1].completed_at is None
     with pytest.raises(w.WaystationError.InvalidInput):
-        tws.complete_lesson(USER, "no-such/lesson")
+        tws.training().complete_lesson(USER, "no-such/lesson")
 
 
 def test_two_devices_exchange_progress_and_converge(tmp_path, training_bytes):
     phone = open_device(tmp_path / "phone", training_bytes)
     tablet = open_device(tmp_path / "tablet", training_bytes)
 
-    phone.complete_lesson(USER, SEALS)
-    failing = phone.answer_quiz(USER, QUIZ, first_choice_answers(phone))
-    tablet.complete_lesson(USER, HELMET)
-    tablet.complete_lesson(USER, SEALS)
-    passing = tablet.answer_quiz(USER, QUIZ, right_answers(failing))
+    phone.training().complete_lesson(USER, SEALS)
+    failing = phone.training().answer_quiz(USER, QUIZ, first_choice_answers(phone))
+    tablet.training().complete_lesson(USER, HELMET)
+    tablet.training().complete_lesson(USER, SEALS)
+    passing = tablet.training().answer_quiz(USER, QUIZ, right_answers(failing))
     assert passing.passed
 
-    phone_bytes = phone.progress_document_bytes(USER)
-    tablet_bytes = tablet.progress_document_bytes(USER)
+    phone_bytes = phone.training().progress_document_bytes(USER)
+    tablet_bytes = tablet.training().progress_document_bytes(USER)
     assert phone_bytes and tablet_bytes
 
     # Both orders: each device merges the other's copy.
-    merged_on_phone = phone.merge_progress_from(USER, tablet_bytes)
-    merged_on_tablet = tablet.merge_progress_from(USER, phone_bytes)
+    merged_on_phone = phone.training().merge_progress_from(USER, tablet_bytes)
+    merged_on_tablet = tablet.training().merge_progress_from(USER, phone_bytes)
     assert merged_on_phone == merged_on_tablet
-    assert merged_on_phone == phone.training_progress(USER) == tablet.training_progress(USER)
+    assert merged_on_phone == phone.training().progress(USER) == tablet.training().progress(USER)
     assert {c.lesson_id for c in merged_on_phone.completed_lessons} == {SEALS, HELMET}
     assert len(merged_on_phone.attempts) == 2
     [best] = merged_on_phone.best_scores
@@ -301,34 +302,34 @@ def test_two_devices_exchange_progress_and_converge(tmp_path, training_bytes):
     # The earliest completion wins: the phone completed the seals lesson first.
     phone_seals = [c for c in merged_on_phone.completed_lessons if c.lesson_id == SEALS][0]
     assert phone_seals.completed_at <= [
-        c for c in tablet.training_progress(USER).completed_lessons if c.lesson_id == SEALS
+        c for c in tablet.training().progress(USER).completed_lessons if c.lesson_id == SEALS
     ][0].completed_at
 
     # Merging again is a no-op, and a third device converges whatever the order.
-    assert phone.merge_progress_from(USER, tablet.progress_document_bytes(USER)) == merged_on_phone
-    laptop = w.Waystation(str(tmp_path / "laptop"), demo_config())
-    desk = w.Waystation(str(tmp_path / "desk"), demo_config())
-    laptop.merge_progress_from(USER, phone_bytes)
-    a = laptop.merge_progress_from(USER, tablet_bytes)
-    desk.merge_progress_from(USER, tablet_bytes)
-    b = desk.merge_progress_from(USER, phone_bytes)
+    assert phone.training().merge_progress_from(USER, tablet.training().progress_document_bytes(USER)) == merged_on_phone
+    laptop = w.Waystation(str(tmp_path / "laptop"), demo_options())
+    desk = w.Waystation(str(tmp_path / "desk"), demo_options())
+    laptop.training().merge_progress_from(USER, phone_bytes)
+    a = laptop.training().merge_progress_from(USER, tablet_bytes)
+    desk.training().merge_progress_from(USER, tablet_bytes)
+    b = desk.training().merge_progress_from(USER, phone_bytes)
     assert a == b == merged_on_phone
 
     # A worse attempt on one device never lowers the best score after a merge.
-    phone.answer_quiz(USER, QUIZ, [])
-    merged = tablet.merge_progress_from(USER, phone.progress_document_bytes(USER))
+    phone.training().answer_quiz(USER, QUIZ, [])
+    merged = tablet.training().merge_progress_from(USER, phone.training().progress_document_bytes(USER))
     assert merged.best_scores[0].score_percent == 100
     assert len(merged.attempts) == 3
 
 
 def test_progress_document_of_a_new_user_and_foreign_bytes(tws):
-    empty = tws.progress_document_bytes("new-user")
+    empty = tws.training().progress_document_bytes("new-user")
     assert isinstance(empty, bytes) and empty
-    assert tws.merge_progress_from("new-user", empty).completed_lessons == []
-    tws.complete_lesson(USER, SEALS)
+    assert tws.training().merge_progress_from("new-user", empty).completed_lessons == []
+    tws.training().complete_lesson(USER, SEALS)
     with pytest.raises(w.WaystationError.InvalidInput):
-        tws.merge_progress_from("new-user", tws.progress_document_bytes(USER))
+        tws.training().merge_progress_from("new-user", tws.training().progress_document_bytes(USER))
     with pytest.raises(w.WaystationError.InvalidInput):
-        tws.merge_progress_from(USER, b"not automerge")
-    assert tws.training_progress("new-user").completed_lessons == []
-    assert len(tws.training_progress(USER).completed_lessons) == 1
+        tws.training().merge_progress_from(USER, b"not automerge")
+    assert tws.training().progress("new-user").completed_lessons == []
+    assert len(tws.training().progress(USER).completed_lessons) == 1

@@ -1,10 +1,14 @@
-"""The Python bindings against the real library and the signed Xi'an sample pack.
+"""The Python bindings against the real library and the signed Xi'an sample pack: the
+`Waystation` object and its handles (`stations()`, `packs()`), the free functions on positions,
+services and hours, the options' defaults, and the errors.
 
 Every test opens its own data directory. Times are fixed: nothing depends on the wall clock.
 """
 
+import asyncio
 import base64
 import datetime as dt
+import inspect
 import json
 import math
 import os
@@ -12,14 +16,14 @@ import os
 import pytest
 
 import waystation as w
-from conftest import demo_config
+from conftest import demo_options, run
 
 UTC = dt.timezone.utc
 PACK_ID = "xian-red-stations"
 YANTA = "610113"
 
 # The Bell Tower of Xi'an, WGS-84.
-BELL_TOWER = w.Coordinate(lat=34.25953, lon=108.94235, datum=w.Datum.WGS84)
+BELL_TOWER = w.Position(lat=34.25953, lon=108.94235, datum=w.Datum.WGS84)
 
 # Wednesday 2 December 2026, 11:00 in Xi'an (UTC+8): most stations are open.
 WEDNESDAY_11H = dt.datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -31,7 +35,7 @@ SATURDAY_11H = dt.datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
 
 def nearest(ws, limit=5, services=(), open_only=False, max_distance_m=None, at=WEDNESDAY_11H,
             position=BELL_TOWER):
-    return ws.nearest_stations(
+    return ws.stations().nearest(
         w.NearestQuery(
             position=position,
             limit=limit,
@@ -44,52 +48,130 @@ def nearest(ws, limit=5, services=(), open_only=False, max_distance_m=None, at=W
 
 
 def coord(lat, lon, datum=w.Datum.WGS84):
-    return w.Coordinate(lat=lat, lon=lon, datum=datum)
+    return w.Position(lat=lat, lon=lon, datum=datum)
+
+
+def within(ws, center, radius_m, at=None):
+    return ws.stations().within(w.WithinQuery(center=center, radius_m=radius_m, at=at))
 
 
 # --- import ------------------------------------------------------------------------------
 
 
 def test_import_installs_the_sample_pack(ws):
-    packs = ws.installed_packs()
+    packs = ws.packs().installed()
     assert [p.pack_id for p in packs] == [PACK_ID]
     pack = packs[0]
     assert pack.kind == "stations"
     assert pack.key_id == w.demo_publisher_key().key_id
     assert pack.synthetic
     assert len(pack.sha256) == 64
-    assert 1000 <= ws.station_count() <= 1500
+    assert 1000 <= ws.stations().count() <= 1500
 
 
 def test_reimport_of_the_same_pack_is_unchanged(ws, pack_bytes):
-    count = ws.station_count()
-    again = ws.import_station_pack(pack_bytes)
+    count = ws.stations().count()
+    again = run(ws.packs().import_stations(pack_bytes))
     assert again.unchanged is True
     assert again.pack_id == PACK_ID
     assert again.stations == count
-    assert ws.station_count() == count
+    assert ws.stations().count() == count
 
 
 def test_import_from_file(data_dir, pack_bytes, tmp_path):
     path = tmp_path / "pack.json"
     path.write_bytes(pack_bytes)
-    ws = w.Waystation(str(data_dir), demo_config())
-    result = ws.import_station_pack_file(str(path))
+    ws = w.Waystation(str(data_dir), demo_options())
+    result = run(ws.packs().import_stations_file(str(path)))
     assert result.pack_id == PACK_ID
     assert result.version >= 1
     assert result.previous_version is None
-    assert result.stations == ws.station_count()
+    assert result.stations == ws.stations().count()
     assert result.unchanged is False
 
 
 def test_data_survives_reopening(data_dir, pack_bytes):
-    first = w.Waystation(str(data_dir), demo_config())
-    first.import_station_pack(pack_bytes)
-    count = first.station_count()
+    first = w.Waystation(str(data_dir), demo_options())
+    run(first.packs().import_stations(pack_bytes))
+    count = first.stations().count()
     del first
-    second = w.Waystation(str(data_dir), demo_config())
-    assert second.station_count() == count
+    second = w.Waystation(str(data_dir), demo_options())
+    assert second.stations().count() == count
     assert len(nearest(second, limit=3)) == 3
+
+
+def test_pack_import_is_a_coroutine_that_leaves_the_event_loop_free(data_dir, pack_bytes):
+    ws = w.Waystation(str(data_dir), demo_options())
+    call = ws.packs().import_stations(pack_bytes)
+    assert inspect.iscoroutine(call)
+
+    async def import_while_ticking():
+        ticks = 0
+        task = asyncio.ensure_future(call)
+        while not task.done():
+            await asyncio.sleep(0.001)
+            ticks += 1
+        return await task, ticks
+
+    result, ticks = asyncio.run(import_while_ticking())
+    assert result.pack_id == PACK_ID and result.stations == ws.stations().count()
+    # Verifying the pack and building the index ran on the library's executor: the loop kept
+    # turning meanwhile.
+    assert ticks > 1
+
+
+# --- the Waystation object and its handles ----------------------------------------------
+
+
+def test_the_handles_share_one_core_and_outlive_the_waystation_object(data_dir, pack_bytes):
+    ws = w.Waystation(str(data_dir), demo_options())
+    stations, packs = ws.stations(), ws.packs()
+    assert stations.count() == 0
+    run(packs.import_stations(pack_bytes))
+    # Every handle (old or new) sees what another one did: they are views of one core.
+    assert stations.count() == ws.stations().count() > 1000
+    assert [p.pack_id for p in ws.packs().installed()] == [PACK_ID]
+    assert isinstance(ws.reports(), w.Reports) and isinstance(ws.cases(), w.Cases)
+    assert isinstance(ws.training(), w.Training) and isinstance(ws.sync(), w.SyncClient)
+    count = stations.count()
+    # A handle keeps the core open after the app dropped its Waystation.
+    del ws
+    assert stations.count() == count
+    assert len(stations.nearest(w.NearestQuery(position=BELL_TOWER))) == 5
+    assert [p.pack_id for p in packs.installed()] == [PACK_ID]
+
+
+def test_options_and_queries_have_defaults_instead_of_magic_values(ws):
+    # Only what matters must be given; the rest has documented defaults.
+    assert w.Options(trusted_keys=[]).max_pack_bytes is None
+    assert w.StationFilter() == w.StationFilter(services=[], open_only=False, max_distance_m=None)
+    query = w.NearestQuery(position=BELL_TOWER)
+    assert query == w.NearestQuery(position=BELL_TOWER, limit=5, filter=w.StationFilter(), at=None)
+    assert w.WithinQuery(center=BELL_TOWER, radius_m=500.0) == w.WithinQuery(
+        center=BELL_TOWER, radius_m=500.0, filter=w.StationFilter(), at=None)
+    # No time given: now. Five hits, the same stations as when asking explicitly.
+    hits = ws.stations().nearest(query)
+    assert [h.station.id for h in hits] == [h.station.id for h in nearest(ws, limit=5)]
+    assert within(ws, BELL_TOWER, 500.0)
+
+
+@pytest.mark.parametrize("limit", [0, -1, -(2**40)])
+def test_a_pack_limit_below_one_is_refused_by_name(data_dir, limit):
+    with pytest.raises(w.WaystationError.InvalidInput) as e:
+        w.Waystation(str(data_dir), w.Options(trusted_keys=[], max_pack_bytes=limit))
+    assert "max_pack_bytes" in e.value.reason and str(limit) in e.value.reason
+
+
+def test_the_pack_limit_is_the_pack_file_limit_too(data_dir, pack_bytes, tmp_path):
+    path = tmp_path / "pack.json"
+    path.write_bytes(pack_bytes)
+    small = w.Waystation(str(data_dir), w.Options(
+        trusted_keys=[w.demo_publisher_key()], max_pack_bytes=len(pack_bytes) - 1))
+    with pytest.raises(w.WaystationError.InvalidInput, match=f"limit of {len(pack_bytes) - 1} bytes"):
+        run(small.packs().import_stations_file(str(path)))
+    exact = w.Waystation(str(data_dir), w.Options(
+        trusted_keys=[w.demo_publisher_key()], max_pack_bytes=len(pack_bytes)))
+    assert run(exact.packs().import_stations_file(str(path))).pack_id == PACK_ID
 
 
 # --- nearest -----------------------------------------------------------------------------
@@ -115,7 +197,7 @@ def test_nearest_is_sorted_by_distance_and_respects_the_limit(ws):
 
 
 def test_query_in_another_datum_gives_the_same_answer(ws):
-    gcj = w.convert_coordinate(BELL_TOWER, w.Datum.GCJ02)
+    gcj = w.convert_position(BELL_TOWER, w.Datum.GCJ02)
     assert gcj.datum == w.Datum.GCJ02
     from_wgs = nearest(ws, limit=5)
     from_gcj = nearest(ws, limit=5, position=gcj)
@@ -180,7 +262,7 @@ def test_station_with_unknown_hours_is_never_open(ws):
 
 
 def test_stations_within_a_radius(ws):
-    hits = ws.stations_within(BELL_TOWER, 1000.0, w.StationFilter(), WEDNESDAY_11H)
+    hits = within(ws, BELL_TOWER, 1000.0, WEDNESDAY_11H)
     assert hits
     assert all(h.distance_m <= 1000.0 for h in hits)
     distances = [h.distance_m for h in hits]
@@ -192,21 +274,21 @@ def test_stations_within_a_radius(ws):
 
 def test_station_by_id(ws):
     hit = nearest(ws, limit=1)[0]
-    station = ws.station(hit.station.id)
+    station = ws.stations().get(hit.station.id)
     assert station == hit.station
     assert station.pack_id == PACK_ID
     assert station.name_zh
 
 
 def test_search_finds_yanta_stations(ws):
-    found = ws.search_stations("雁塔", 10)
+    found = ws.stations().search("雁塔", 10)
     assert 1 <= len(found) <= 10
     for s in found:
         assert s.district == YANTA or "雁塔" in s.name_zh or "雁塔" in s.address_zh, s.id
 
 
 def test_search_limit_is_respected(ws):
-    assert len(ws.search_stations("雁塔", 3)) == 3
+    assert len(ws.stations().search("雁塔", 3)) == 3
 
 
 # --- coordinates and hours -----------------------------------------------------------------
@@ -218,11 +300,11 @@ def test_search_limit_is_respected(ws):
 )
 def test_wgs84_to_gcj02_and_back_round_trips_under_a_millimetre(lat, lon):
     original = coord(lat, lon)
-    gcj = w.convert_coordinate(original, w.Datum.GCJ02)
+    gcj = w.convert_position(original, w.Datum.GCJ02)
     assert gcj.datum == w.Datum.GCJ02
     # GCJ-02 shifts points in mainland China by hundreds of metres.
     assert w.geodesic_distance(original, coord(gcj.lat, gcj.lon)) > 50
-    back = w.convert_coordinate(gcj, w.Datum.WGS84)
+    back = w.convert_position(gcj, w.Datum.WGS84)
     assert back.datum == w.Datum.WGS84
     assert w.geodesic_distance(original, back) < 0.001
     # geodesic_distance converts both ends to WGS-84 first.
@@ -231,14 +313,14 @@ def test_wgs84_to_gcj02_and_back_round_trips_under_a_millimetre(lat, lon):
 
 def test_bd09_round_trips_under_a_millimetre():
     original = coord(34.25953, 108.94235)
-    bd = w.convert_coordinate(original, w.Datum.BD09)
-    back = w.convert_coordinate(bd, w.Datum.WGS84)
+    bd = w.convert_position(original, w.Datum.BD09)
+    back = w.convert_position(bd, w.Datum.WGS84)
     assert w.geodesic_distance(original, back) < 0.001
 
 
 def test_hong_kong_is_not_shifted():
     hk = coord(22.3193, 114.1694)
-    gcj = w.convert_coordinate(hk, w.Datum.GCJ02)
+    gcj = w.convert_position(hk, w.Datum.GCJ02)
     assert (gcj.lat, gcj.lon) == (22.3193, 114.1694)
     assert gcj.datum == w.Datum.GCJ02
 
@@ -290,11 +372,11 @@ def test_invalid_coordinates_are_invalid_input(empty_ws, lat, lon):
     with pytest.raises(w.WaystationError.InvalidInput):
         nearest(ws, position=bad)
     with pytest.raises(w.WaystationError.InvalidInput):
-        w.convert_coordinate(bad, w.Datum.GCJ02)
+        w.convert_position(bad, w.Datum.GCJ02)
     with pytest.raises(w.WaystationError.InvalidInput):
         w.geodesic_distance(bad, BELL_TOWER)
     with pytest.raises(w.WaystationError.InvalidInput):
-        ws.stations_within(bad, 100.0, w.StationFilter(), None)
+        within(ws, bad, 100.0)
 
 
 def test_unknown_names_are_invalid_input():
@@ -318,17 +400,17 @@ def test_bad_max_distance_is_invalid_input(empty_ws, distance):
     with pytest.raises(w.WaystationError.InvalidInput):
         nearest(ws, max_distance_m=distance)
     with pytest.raises(w.WaystationError.InvalidInput):
-        ws.stations_within(BELL_TOWER, distance, w.StationFilter(), None)
+        within(ws, BELL_TOWER, distance)
 
 
 def test_unknown_station_is_not_found(ws):
     with pytest.raises(w.WaystationError.NotFound):
-        ws.station("XA-no-such-station")
+        ws.stations().get("XA-no-such-station")
 
 
 def test_missing_pack_file_is_invalid_input(empty_ws, tmp_path):
     with pytest.raises(w.WaystationError.InvalidInput):
-        empty_ws.import_station_pack_file(str(tmp_path / "missing.pack.json"))
+        run(empty_ws.packs().import_stations_file(str(tmp_path / "missing.pack.json")))
 
 
 def tampered(pack: bytes) -> bytes:
@@ -342,41 +424,41 @@ def tampered(pack: bytes) -> bytes:
 
 def test_tampered_pack_is_rejected_and_installed_data_still_answers(ws, pack_bytes):
     before = [h.station.id for h in nearest(ws, limit=5)]
-    count = ws.station_count()
-    packs = ws.installed_packs()
+    count = ws.stations().count()
+    packs = ws.packs().installed()
     with pytest.raises(w.WaystationError.PackRejected):
-        ws.import_station_pack(tampered(pack_bytes))
-    assert ws.station_count() == count
-    assert ws.installed_packs() == packs
+        run(ws.packs().import_stations(tampered(pack_bytes)))
+    assert ws.stations().count() == count
+    assert ws.packs().installed() == packs
     assert [h.station.id for h in nearest(ws, limit=5)] == before
 
 
 def test_truncated_pack_is_rejected(data_dir, pack_bytes):
-    ws = w.Waystation(str(data_dir), demo_config())
+    ws = w.Waystation(str(data_dir), demo_options())
     with pytest.raises(w.WaystationError.PackRejected):
-        ws.import_station_pack(pack_bytes[: len(pack_bytes) // 2])
+        run(ws.packs().import_stations(pack_bytes[: len(pack_bytes) // 2]))
     with pytest.raises(w.WaystationError.PackRejected):
-        ws.import_station_pack(b"")
-    assert ws.station_count() == 0
-    assert ws.installed_packs() == []
+        run(ws.packs().import_stations(b""))
+    assert ws.stations().count() == 0
+    assert ws.packs().installed() == []
 
 
 def test_pack_from_an_untrusted_publisher_is_rejected(data_dir, pack_bytes):
-    ws = w.Waystation(str(data_dir), w.WaystationConfig(trusted_keys=[]))
+    ws = w.Waystation(str(data_dir), w.Options(trusted_keys=[]))
     with pytest.raises(w.WaystationError.PackRejected):
-        ws.import_station_pack(pack_bytes)
-    assert ws.station_count() == 0
+        run(ws.packs().import_stations(pack_bytes))
+    assert ws.stations().count() == 0
 
 
 def test_oversized_pack_is_rejected(data_dir, pack_bytes):
-    config = w.WaystationConfig(trusted_keys=[w.demo_publisher_key()], max_pack_bytes=1024)
+    config = w.Options(trusted_keys=[w.demo_publisher_key()], max_pack_bytes=1024)
     ws = w.Waystation(str(data_dir), config)
     with pytest.raises(w.WaystationError.PackRejected):
-        ws.import_station_pack(pack_bytes)
+        run(ws.packs().import_stations(pack_bytes))
 
 
 def test_bad_trusted_key_is_invalid_input(data_dir):
-    config = w.WaystationConfig(
+    config = w.Options(
         trusted_keys=[w.TrustedPublisherKey(key_id="k", public_key="not a key")]
     )
     with pytest.raises(w.WaystationError.InvalidInput):
@@ -387,7 +469,7 @@ def test_data_dir_that_is_a_file_is_rejected(tmp_path):
     path = tmp_path / "not-a-dir"
     path.write_text("x")
     with pytest.raises(w.WaystationError.DataDirectory):
-        w.Waystation(str(path), demo_config())
+        w.Waystation(str(path), demo_options())
 
 
 def test_read_only_data_dir_is_rejected(tmp_path):
@@ -396,7 +478,7 @@ def test_read_only_data_dir_is_rejected(tmp_path):
     os.chmod(path, 0o555)
     try:
         with pytest.raises(w.WaystationError.DataDirectory):
-            w.Waystation(str(path), demo_config())
+            w.Waystation(str(path), demo_options())
     finally:
         os.chmod(path, 0o755)
 
@@ -415,4 +497,4 @@ def test_a_rust_panic_becomes_an_exception_and_the_library_keeps_working(ws):
         w.diagnostics_force_panic("again")
     assert w.parse_datum("wgs84") == w.Datum.WGS84
     assert len(nearest(ws, limit=3)) == 3
-    assert ws.station_count() > 0
+    assert ws.stations().count() > 0
