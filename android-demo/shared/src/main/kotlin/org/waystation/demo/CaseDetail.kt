@@ -4,6 +4,7 @@ import java.io.File
 import java.time.Clock
 import java.time.Instant
 import java.util.Locale
+import org.waystation.WaystationException
 import org.waystation.WaystationInterface
 import org.waystation.core.CaseView
 import org.waystation.core.Open311Status
@@ -163,7 +164,12 @@ class CaseViewModel(
             place = place,
             reported = if (zh) "上报于 ${formatClock(at, now)}（${formatAgo(at, now, lang)}）" else "Reported ${formatClock(at, now)} (${formatAgo(at, now, lang)})",
             photos = report.photos.mapIndexed { i, photo ->
-                val path = core.reports().photoPath(photo.sha256).takeIf { File(it).isFile }
+                // NotFound: a report that came through sync brings its photos' hashes only.
+                val path = try {
+                    core.reports().photoPath(photo.sha256).takeIf { File(it).isFile }
+                } catch (e: WaystationException.NotFound) {
+                    null
+                }
                 val size = formatBytes(photo.sizeBytes)
                 CasePhoto(
                     sha256 = photo.sha256,

@@ -11,18 +11,23 @@ data class SyncAccount(val server: String, val token: String) {
         require(token.isNotBlank()) { "the token is empty" }
     }
 
-    /** The core's config: 30 s per request and 4 tries with backoff (the core's defaults). */
-    fun toConfig(): SyncConfig = SyncConfig(server = server.trimEnd('/'), token = token, timeoutMs = 0u, attempts = 0u, extraRootPem = null)
+    /**
+     * The core's sync options: 30 s per request and 4 tries with backoff (the core's defaults
+     * when none is given); plain `http://` only to this device (loopback), as the core allows.
+     */
+    fun toOptions(): SyncOptions = SyncOptions(server = server.trimEnd('/'), token = token)
 }
 
 /**
- * The [SyncGateway] on the core's sync: `syncNow` then `fetchPacks` (suspend functions in the
- * bindings), `syncStatus`, and a [SyncObserver] the core calls on its syncing thread. [account]
- * is read at each sync, so a changed server or token applies to the next one; null means "not
- * set up".
+ * The [SyncGateway] on the core's sync: `sync().run` then `packs().fetch` (suspend functions in
+ * the bindings), `sync().status()`, and a [SyncObserver] subscribed to the core, which calls it
+ * on its syncing thread. [account] is read at each sync, so a changed server or token applies to
+ * the next one; null means "not set up". [pending] is the list of this phone's case events not
+ * sent yet: a complete sync forgets the ones it delivered ([PendingActions.delivered]).
  */
 class CoreSyncGateway(
     private val core: WaystationInterface,
+    private val pending: PendingActions? = null,
     private val account: () -> SyncAccount?,
 ) : SyncGateway, AutoCloseable {
     private val listeners = CopyOnWriteArrayList<(SyncSnapshot) -> Unit>()
@@ -35,13 +40,12 @@ class CoreSyncGateway(
         }
     }
 
-    init {
-        core.setSyncObserver(observer)
-    }
+    /** The core's subscription; closing it unsubscribes. */
+    private val subscription = core.sync().subscribe(observer)
 
     override fun unavailableReason(): String? = if (account() == null) "no sync server is set up" else null
 
-    override fun status(): SyncSnapshot = core.syncStatus().toSnapshot()
+    override fun status(): SyncSnapshot = core.sync().status().toSnapshot()
 
     /**
      * The reports first (they matter most), then, once they are all exchanged, newer station
@@ -49,16 +53,22 @@ class CoreSyncGateway(
      * conditional (ETag): when nothing changed they are two small 304s.
      */
     override suspend fun syncNow(): SyncOutcome {
-        val config = account()?.toConfig() ?: return SyncOutcome.Unavailable("no sync server is set up")
+        val options = account()?.toOptions() ?: return SyncOutcome.Unavailable("no sync server is set up")
+        // The case events noted before the sync starts are the ones it can deliver.
+        val before = pending?.snapshot().orEmpty()
         val report = try {
-            core.syncNow(config)
+            core.sync().run(options)
         } catch (e: WaystationException) {
             return failure(e)
         }
         // Stopped with work left (the next sync carries on): retry soon.
         if (!report.complete) return SyncOutcome.Failed("the sync stopped with work left", retryable = true)
+        if (pending != null && before.isNotEmpty()) {
+            val refused = core.sync().refusals().map { it.docId }.filter { it.startsWith(CASE_PREFIX) }.map { it.removePrefix(CASE_PREFIX) }
+            pending.delivered(before, refused.toSet())
+        }
         return try {
-            SyncOutcome.Synced(status(), core.fetchPacks(config).toUpdate())
+            SyncOutcome.Synced(status(), core.packs().fetch(options).toUpdate())
         } catch (e: WaystationException) {
             // The reports went; say so, since the outcome is a failure.
             failure(e, prefix = "the reports were sent, but fetching the packs failed: ")
@@ -67,7 +77,10 @@ class CoreSyncGateway(
 
     private fun failure(e: WaystationException, prefix: String = ""): SyncOutcome.Failed = when (e) {
         is WaystationException.Network -> SyncOutcome.Failed(prefix + e.reason, retryable = true)
-        is WaystationException.Server -> SyncOutcome.Failed(prefix + e.reason, retryable = true)
+        // The server says whether trying again can help (busy, down) or not (a bad request).
+        is WaystationException.Server -> SyncOutcome.Failed(prefix + e.reason, retryable = e.retryable)
+        // Stopped (the worker was stopped, the screen closed): the next run carries on.
+        is WaystationException.Cancelled -> SyncOutcome.Failed(prefix + "the sync was cancelled", retryable = true)
         // Retrying with the same token cannot help: the rider must sign in again.
         is WaystationException.Unauthorized -> SyncOutcome.Failed(prefix + e.reason, retryable = false)
         is WaystationException.Storage -> SyncOutcome.Failed(prefix + e.reason, retryable = true)
@@ -90,10 +103,15 @@ class CoreSyncGateway(
         listeners.forEach { it(snapshot) }
     }
 
-    /** Unregisters the observer from the core. */
+    /** Unsubscribes the observer from the core. */
     override fun close() {
-        core.setSyncObserver(null)
+        subscription.close()
         listeners.clear()
+    }
+
+    private companion object {
+        /** A case document's id is `case:<report id>`. */
+        const val CASE_PREFIX = "case:"
     }
 }
 

@@ -27,7 +27,7 @@ data class PlatformFix(
     val datum: Datum = Datum.WGS84,
 ) {
     /** The fix for [org.waystation.WaystationInterface.setReportPosition]. */
-    fun toLocationFix(): LocationFix = LocationFix(
+    fun toLocationFix(): PositionFix = PositionFix(
         lat = lat,
         lon = lon,
         datum = datum,

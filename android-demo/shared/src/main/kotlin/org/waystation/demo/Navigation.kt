@@ -11,7 +11,7 @@ import org.waystation.core.*
  * is missing on most phones sold there, so the fallback is a plain `geo:` URI, which any map
  * app may answer and which is defined in WGS-84 (RFC 5870).
  *
- * Every conversion is the core's ([convertCoordinate]): one implementation, tested in Rust,
+ * Every conversion is the core's ([convertPosition]): one implementation, tested in Rust,
  * for the list, the report and the hand-off. Stations are stored in WGS-84.
  */
 enum class MapApp(
@@ -45,14 +45,14 @@ const val MAP_SOURCE = "org.waystation.demo"
  * the core): one per installed map app, Amap first, or the `geo:` URI alone when neither is
  * installed. [installed] says whether a package is on the phone.
  */
-fun mapHandoffs(name: String, position: Coordinate, lang: Lang, installed: (String) -> Boolean): List<MapHandoff> {
+fun mapHandoffs(name: String, position: Position, lang: Lang, installed: (String) -> Boolean): List<MapHandoff> {
     val apps = listOf(MapApp.AMAP, MapApp.BAIDU).filter { app -> app.packageName?.let(installed) == true }
     return (apps.ifEmpty { listOf(MapApp.GEO) }).map { mapHandoff(it, name, position, lang) }
 }
 
 /** The hand-off to [app] for a station named [name] at [position]. */
-fun mapHandoff(app: MapApp, name: String, position: Coordinate, lang: Lang): MapHandoff {
-    val at = convertCoordinate(position, app.datum)
+fun mapHandoff(app: MapApp, name: String, position: Position, lang: Lang): MapHandoff {
+    val at = convertPosition(position, app.datum)
     val lat = degrees(at.lat)
     val lon = degrees(at.lon)
     val n = encode(name)

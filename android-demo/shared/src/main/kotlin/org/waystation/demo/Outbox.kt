@@ -63,46 +63,15 @@ class OutboxViewModel(
         val now = clock.instant()
         // The summaries come from the report index (fast with thousands of reports); only
         // the rows shown open their report for the delivery state and the case.
-        val summaries = core.reportSummaries(author, null)
-        val rows = summaries.map { row(core.report(it.id), now) }
+        val summaries = core.reports().summaries(author, null)
+        val rows = summaries.map { row(core.reports().get(it.id), now) }
         val drafts = rows.filter { it.delivery == Delivery.DRAFT }
         val submitted = rows.filter { it.delivery != Delivery.DRAFT }
         return OutboxScreen(drafts, submitted, submitted.count { it.delivery == Delivery.WAITING })
     }
 
     /** The timeline of a submitted report's case, oldest event first. */
-    fun case(reportId: String): CaseScreen {
-        val now = clock.instant()
-        val case = core.reportCase(reportId)
-        val zh = lang == Lang.ZH
-        val open311 = when (case.open311Status) {
-            Open311Status.OPEN -> "open"
-            Open311Status.CLOSED -> "closed"
-        }
-        return CaseScreen(
-            reportId = reportId,
-            status = caseStatusLabel(case.status, lang),
-            // The core's notes are English; in Chinese the status heading says the rest.
-            open311 = if (zh) {
-                "Open311 状态：$open311（${if (case.open311Status == Open311Status.OPEN) "未结案" else "已结案"}）"
-            } else {
-                "Open311: $open311 — ${case.statusNotes}"
-            },
-            grid = case.gridId?.let { if (zh) "网格 $it" else "Grid $it" },
-            rows = case.timeline.map { entry ->
-                val e = entry.event
-                TimelineRow(
-                    time = formatClock(e.at, now),
-                    who = "${roleLabel(e.role, lang)} ${e.actor}",
-                    what = eventLabel(e.kind, lang),
-                    note = e.note?.takeIf { it.isNotBlank() },
-                    applied = entry.applied,
-                    notAppliedBecause = entry.notAppliedBecause,
-                )
-            },
-            unreadable = case.unreadableEvents.size,
-        )
-    }
+    fun case(reportId: String): CaseScreen = caseScreenOf(core.cases().get(reportId), lang, clock.instant())
 
     private fun row(report: Report, now: Instant): OutboxRow {
         val zh = lang == Lang.ZH
@@ -116,7 +85,7 @@ class OutboxViewModel(
                     (if (zh) "服务器拒收：${state.reason}" else "Refused by the server: ${state.reason}")
             }
         }
-        val caseStatus = if (report.status == ReportStatus.DRAFT) null else caseStatusLabel(core.reportCase(report.id).status, lang)
+        val caseStatus = if (report.status == ReportStatus.DRAFT) null else caseStatusLabel(core.cases().get(report.id).status, lang)
         val summary = listOfNotNull(report.merchantName, report.description).joinToString(" · ").ifBlank {
             if (zh) "（无描述）" else "(no description)"
         }

@@ -23,8 +23,8 @@ class OutboxOnlySyncGateway(
         var pendingReports = 0
         var pendingPhotos = 0
         var refused = 0
-        for (summary in core.reportSummaries(author, ReportStatus.SUBMITTED)) {
-            val report = core.report(summary.id)
+        for (summary in core.reports().summaries(author, ReportStatus.SUBMITTED)) {
+            val report = core.reports().get(summary.id)
             when (report.outbox) {
                 null, OutboxState.Pending -> {
                     pendingReports++

@@ -5,6 +5,7 @@ import java.time.Duration
 import java.time.Instant
 import org.waystation.*
 import org.waystation.core.*
+import kotlinx.coroutines.runBlocking
 
 /** The free-text fields of a report draft. */
 enum class ReportField(val coreName: String) {
@@ -100,13 +101,13 @@ class ReportForm(
 
     /** Creates a new draft in [category] (stored before this returns). */
     fun start(category: String): ReportFormState {
-        id = core.createReportDraft(author, category)
+        id = core.reports().createDraft(author, category)
         return state()
     }
 
     /** Opens an existing report (a draft to edit, or a submitted one read-only). */
     fun open(reportId: String): ReportFormState {
-        core.report(reportId) // NotFound for an unknown id, before anything changes
+        core.reports().get(reportId) // NotFound for an unknown id, before anything changes
         id = reportId
         buffered.clear()
         return state()
@@ -139,7 +140,7 @@ class ReportForm(
     private fun flush() {
         val reportId = requireId()
         if (buffered.isNotEmpty()) {
-            core.updateReportDraft(
+            core.reports().updateDraft(
                 reportId,
                 ReportPatch(
                     description = buffered[ReportField.DESCRIPTION],
@@ -158,34 +159,38 @@ class ReportForm(
     /** Changes the category (stored at once, with the buffered text). */
     fun setCategory(code: String): ReportFormState {
         flush()
-        core.updateReportDraft(requireId(), ReportPatch(category = code))
+        core.reports().updateDraft(requireId(), ReportPatch(category = code))
         return state()
     }
 
     /** Stores where the report was made. The core refuses absurd fixes and changes nothing. */
     fun setLocation(fix: PlatformFix): ReportFormState {
         flush()
-        core.setReportPosition(requireId(), fix.toLocationFix())
+        core.reports().setPosition(requireId(), fix.toLocationFix())
         return state()
     }
 
-    /** Attaches a camera photo; metadata is stripped by the core before it is stored. */
+    /**
+     * Attaches a camera photo; metadata is stripped by the core before it is stored. The core
+     * call is a suspend function (it reads and rewrites the image); like every call of this
+     * form, this one blocks its caller, a screen's background thread.
+     */
     fun attachPhoto(bytes: ByteArray): ReportFormState {
         flush()
-        core.attachReportPhoto(requireId(), bytes, rules)
+        runBlocking { core.reports().attachPhoto(requireId(), bytes, rules) }
         return state()
     }
 
     /** Detaches a photo. */
     fun removePhoto(sha256: String): ReportFormState {
         flush()
-        core.removeReportPhoto(requireId(), sha256)
+        core.reports().removePhoto(requireId(), sha256)
         return state()
     }
 
     /** Deletes the draft (only a draft, only by its author). */
     fun deleteDraft() {
-        core.deleteReportDraft(author, requireId())
+        core.reports().deleteDraft(author, requireId())
         id = null
         buffered.clear()
     }
@@ -194,10 +199,10 @@ class ReportForm(
     fun submit(): SubmitResult {
         flush()
         val reportId = requireId()
-        val check = core.checkReport(reportId, rules)
-        if (!check.canSubmit) return SubmitResult.NotSubmitted(check.problems.map { message(it.field, it.message) })
+        val check = core.reports().check(reportId, rules)
+        if (check.problems.isNotEmpty()) return SubmitResult.NotSubmitted(check.problems.map { message(it.field, it.message) })
         return try {
-            SubmitResult.Submitted(core.submitReport(author, reportId, rules))
+            SubmitResult.Submitted(core.reports().submit(author, reportId, rules))
         } catch (e: WaystationException.InvalidInput) {
             SubmitResult.NotSubmitted(listOf(message("report", e.reason)))
         }
@@ -206,14 +211,14 @@ class ReportForm(
     /** The form as stored, with the buffered text over it, checked against the rules. */
     fun state(): ReportFormState {
         val reportId = requireId()
-        val report = core.report(reportId)
+        val report = core.reports().get(reportId)
         val category = categories.firstOrNull { it.code == report.category }
             ?: CategoryChoice(report.category, report.category, "other")
         val needsMerchant = reportCategories().firstOrNull { it.code == report.category }?.needsMerchant ?: false
         val draft = report.status == ReportStatus.DRAFT
-        val check = if (draft) core.checkReport(reportId, rules) else null
+        val check = if (draft) core.reports().check(reportId, rules) else null
         val duplicates = if (draft && report.position != null) {
-            core.nearbyDuplicates(reportId, duplicateRules).map {
+            core.reports().nearbyDuplicates(reportId, duplicateRules).map {
                 DuplicateRow(
                     reportId = it.report.id,
                     distance = formatDistance(it.distanceM),
@@ -246,7 +251,7 @@ class ReportForm(
             },
             problems = check?.problems.orEmpty().map { message(it.field, it.message) },
             warnings = check?.warnings.orEmpty().map { message(it.field, it.message) },
-            canSubmit = check?.canSubmit ?: false,
+            canSubmit = check?.problems?.isEmpty() ?: false,
             duplicates = duplicates,
         )
     }

@@ -20,7 +20,7 @@ data class StationRow(
     val services: String,
     val phone: String?,
     /** Where it is, WGS-84: what the "navigate" hand-offs convert ([mapHandoffs]). */
-    val position: Coordinate,
+    val position: Position,
 )
 
 /** What the station screen shows after a query. */
@@ -38,7 +38,7 @@ class StationsViewModel(
     private val lang: Lang,
     private val clock: Clock = Clock.systemUTC(),
     /** How many stations to list. */
-    val limit: UInt = 10u,
+    val limit: Int = 10,
 ) {
     private val labels: Map<Service, String> =
         allServices().associate { it.service to if (lang == Lang.ZH) it.labelZh else it.labelEn }
@@ -63,9 +63,9 @@ class StationsViewModel(
     fun label(service: Service): String = labels[service] ?: service.name
 
     /** The nearest stations to [position] that pass the filters, nearest first. */
-    fun nearest(position: Coordinate): StationsScreen {
+    fun nearest(position: Position): StationsScreen {
         val now = clock.instant()
-        val hits = core.nearestStations(
+        val hits = core.stations().nearest(
             NearestQuery(
                 position = position,
                 limit = limit,
@@ -76,7 +76,7 @@ class StationsViewModel(
         val rows = hits.map { row(it, now) }
         val empty = if (rows.isNotEmpty()) {
             null
-        } else if (core.stationCount() == 0uL) {
+        } else if (core.stations().count() == 0uL) {
             if (lang == Lang.ZH) "尚未安装驿站数据" else "No station directory is installed yet"
         } else if (lang == Lang.ZH) {
             "没有符合条件的驿站，请减少筛选条件"

@@ -57,7 +57,7 @@ class TrainingViewModel(
     private val zh = lang == Lang.ZH
 
     /** Installed courses, in the publisher's order. */
-    fun courses(): List<CourseRow> = core.trainingCourses(user).map { c ->
+    fun courses(): List<CourseRow> = core.training().courses(user).map { c ->
         val quiz = c.quizId?.let {
             val best = c.bestScorePercent
             when {
@@ -81,7 +81,7 @@ class TrainingViewModel(
     }
 
     /** A course's lessons in reading order. */
-    fun lessons(courseId: String): List<LessonRow> = core.trainingCourse(user, courseId).lessons.map {
+    fun lessons(courseId: String): List<LessonRow> = core.training().course(user, courseId).lessons.map {
         LessonRow(it.id, it.title.pick(lang), if (zh) "${it.minutes} 分钟" else "${it.minutes} min", it.completedAt != null)
     }
 
@@ -89,22 +89,22 @@ class TrainingViewModel(
      * A lesson to read, with the local files of the images the phone has. Opening it records
      * nothing.
      */
-    fun lesson(lessonId: String): LessonScreen = screen(core.trainingLesson(lessonId))
+    fun lesson(lessonId: String): LessonScreen = screen(core.training().lesson(lessonId))
 
     /** Records that the user finished the lesson (durable before it returns). */
     fun complete(lessonId: String) {
-        core.completeLesson(user, lessonId)
+        core.training().completeLesson(user, lessonId)
     }
 
     /** Starts answering a quiz. */
-    fun quiz(quizId: String): QuizSession = QuizSession(core, user, core.trainingQuiz(quizId), lang)
+    fun quiz(quizId: String): QuizSession = QuizSession(core, user, core.training().quiz(quizId), lang)
 
     private fun screen(v: LessonView) = LessonScreen(
         id = v.id,
         title = v.title.pick(lang),
         body = markdownToPlainText(v.body.pick(lang)),
         // The pack's hashes are checked when it is installed, so the lookup does not refuse one.
-        images = v.images.map { LessonPicture(it.sha256, it.alt.pick(lang), core.trainingImagePath(it.sha256)) },
+        images = v.images.map { LessonPicture(it.sha256, it.alt.pick(lang), core.training().imagePath(it.sha256)) },
         sources = v.sources.map { s ->
             val title = if (zh) s.title else s.titleEn ?: s.title
             // In English, a note the publisher did not translate is left out rather than shown
@@ -124,7 +124,7 @@ data class QuestionState(
     val prompt: String,
     val multiple: Boolean,
     val choices: List<String>,
-    val chosen: Set<UInt>,
+    val chosen: Set<Int>,
 )
 
 /** A graded question. */
@@ -150,7 +150,7 @@ class QuizSession internal constructor(
     private val quiz: QuizView,
     private val lang: Lang,
 ) {
-    private val chosen: MutableMap<String, Set<UInt>> = LinkedHashMap()
+    private val chosen: MutableMap<String, Set<Int>> = LinkedHashMap()
 
     val quizId: String get() = quiz.id
 
@@ -166,10 +166,10 @@ class QuizSession internal constructor(
     }
 
     /** Chooses (or, for a multiple-choice question, toggles) [choice] of question [questionId]. */
-    fun choose(questionId: String, choice: UInt) {
+    fun choose(questionId: String, choice: Int) {
         val q = quiz.questions.firstOrNull { it.id == questionId }
             ?: throw IllegalArgumentException("no question $questionId in ${quiz.id}")
-        require(choice.toInt() < q.choices.size) { "choice $choice out of range for $questionId" }
+        require(choice in q.choices.indices) { "choice $choice out of range for $questionId" }
         val current = chosen[questionId].orEmpty()
         chosen[questionId] = when (q.kind) {
             QuestionKind.SINGLE -> setOf(choice)
@@ -183,7 +183,7 @@ class QuizSession internal constructor(
     /** Grades the answers and records the attempt in the user's progress. */
     fun submit(): QuizOutcome {
         val answers = quiz.questions.map { q -> QuizAnswer(q.id, chosen[q.id].orEmpty().sorted()) }
-        val result = core.answerQuiz(user, quiz.id, answers)
+        val result = core.training().answerQuiz(user, quiz.id, answers)
         val zh = lang == Lang.ZH
         val byId = quiz.questions.associateBy { it.id }
         return QuizOutcome(

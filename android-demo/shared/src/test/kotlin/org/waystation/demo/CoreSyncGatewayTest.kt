@@ -62,7 +62,7 @@ class CoreSyncGatewayTest {
 
     private fun core(): Waystation = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
 
-    private fun gateway(core: Waystation, account: () -> SyncAccount?) = CoreSyncGateway(core, account).also { opened += it }
+    private fun gateway(core: Waystation, account: () -> SyncAccount?) = CoreSyncGateway(core, account = account).also { opened += it }
 
     private fun submit(core: Waystation): String {
         val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
@@ -94,7 +94,7 @@ class CoreSyncGatewayTest {
 
         val outcome = coordinator.syncNow()
         assertInstanceOf(SyncOutcome.Synced::class.java, outcome, "$outcome")
-        assertTrue(core.report(id).outbox is OutboxState.Sent)
+        assertTrue(core.reports().get(id).outbox is OutboxState.Sent)
         val after = gateway.status()
         assertEquals(0, after.pending)
         assertNotNull(after.lastSuccess)
@@ -116,7 +116,7 @@ class CoreSyncGatewayTest {
         val id = submit(core)
         val coordinator = SyncCoordinator(gateway, {}) { SyncPreferences() }
         assertEquals(WorkerDecision.FAILURE, coordinator.runInBackground(runAttemptCount = 0))
-        assertEquals(OutboxState.Pending, core.report(id).outbox)
+        assertEquals(OutboxState.Pending, core.reports().get(id).outbox)
         val status = gateway.status()
         assertEquals(1, status.pendingDocuments)
         assertNotNull(status.lastError)
@@ -159,7 +159,7 @@ class CoreSyncGatewayTest {
         assertEquals(0, publish.waitFor(), "pack publish failed: $out")
     }
 
-    private fun training(core: Waystation) = core.installedPacks().single { it.kind == "training" }
+    private fun training(core: Waystation) = core.packs().installed().single { it.kind == "training" }
 
     @Test
     fun `a sync sends the reports, then installs a newer training pack and its lesson image`() = runBlocking {
@@ -180,14 +180,14 @@ class CoreSyncGatewayTest {
         val outcome = gateway.syncNow()
         assertInstanceOf(SyncOutcome.Synced::class.java, outcome, "$outcome")
         outcome as SyncOutcome.Synced
-        assertTrue(core.report(id).outbox is OutboxState.Sent, "the report went too")
+        assertTrue(core.reports().get(id).outbox is OutboxState.Sent, "the report went too")
         assertEquals(PackUpdate(training = 2uL, imagesFetched = 1), outcome.packs)
         assertEquals(2uL, training(core).version)
         val image = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON).images.single()
         assertEquals("An intact seal", image.alt)
         assertNotNull(image.path)
         assertTrue(Fixtures.JPEG.contentEquals(Files.readAllBytes(Paths.get(image.path!!))), "the file is the published image")
-        assertEquals(image.path, core.trainingImagePath(Fixtures.sha256Hex(Fixtures.JPEG)))
+        assertEquals(image.path, core.training().imagePath(Fixtures.sha256Hex(Fixtures.JPEG)))
 
         // The sync screen says what the fetch brought, in both languages.
         val now = java.time.Instant.now()
@@ -203,7 +203,7 @@ class CoreSyncGatewayTest {
         assertEquals(SyncOutcome.Synced(gateway.status(), PackUpdate()), again)
         assertEquals(emptyList<String>(), presentPackUpdate((again as SyncOutcome.Synced).packs, Lang.EN))
         assertEquals(2uL, training(core).version)
-        assertEquals(emptyList<Any>(), core.missingTrainingImages())
+        assertEquals(emptyList<Any>(), core.training().missingImages())
     }
 
     @Test
@@ -211,11 +211,11 @@ class CoreSyncGatewayTest {
         publish("stations", Fixtures.stationPack)
         publish("training", Fixtures.trainingPack)
         val core = Fixtures.coreWithPacks(tmp.resolve("phone")).also { opened += it }
-        val installed = core.installedPacks()
+        val installed = core.packs().installed()
         val gateway = gateway(core) { SyncAccount(url, token) }
         val outcome = gateway.syncNow()
         assertEquals(SyncOutcome.Synced(gateway.status(), PackUpdate()), outcome)
-        assertEquals(installed, core.installedPacks(), "nothing was installed again")
+        assertEquals(installed, core.packs().installed(), "nothing was installed again")
     }
 
     @Test
@@ -238,7 +238,7 @@ class CoreSyncGatewayTest {
         assertTrue(outcome.reason.contains("the server's pack was refused"), outcome.reason)
         assertTrue(outcome.reason.contains("not-the-city"), "the reason names the untrusted key: ${outcome.reason}")
 
-        assertTrue(core.report(id).outbox is OutboxState.Sent, "the reports synced before the packs")
+        assertTrue(core.reports().get(id).outbox is OutboxState.Sent, "the reports synced before the packs")
         assertEquals(0, gateway.status().pending)
         assertEquals(1uL, training(core).version, "the installed pack stays")
         assertEquals(emptyList<LessonPicture>(), TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON).images)
@@ -250,6 +250,6 @@ class CoreSyncGatewayTest {
     fun `an account needs an http URL and a token`() {
         assertThrows<IllegalArgumentException> { SyncAccount("sync.example.org", "t") }
         assertThrows<IllegalArgumentException> { SyncAccount("https://sync.example.org", " ") }
-        assertEquals("https://sync.example.org", SyncAccount("https://sync.example.org/", "t").toConfig().server)
+        assertEquals("https://sync.example.org", SyncAccount("https://sync.example.org/", "t").toOptions().server)
     }
 }

@@ -10,6 +10,7 @@ import java.time.ZoneOffset
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
+import kotlinx.coroutines.runBlocking
 import org.waystation.*
 import org.waystation.core.*
 
@@ -23,7 +24,7 @@ object Fixtures {
     const val RIDER = "rider-7"
 
     /** The Bell Tower of Xi'an, WGS-84. */
-    val BELL_TOWER = Coordinate(34.25953, 108.94235, Datum.WGS84)
+    val BELL_TOWER = Position(34.25953, 108.94235, Datum.WGS84)
 
     /** Wednesday 2 December 2026, 11:00 in Xi'an: most stations are open. */
     val WEDNESDAY_11H: Instant = Instant.parse("2026-12-02T03:00:00Z")
@@ -42,14 +43,20 @@ object Fixtures {
 
     /** A core on a new data directory, trusting the demo publisher key (as the demo app does). */
     fun core(dir: Path): Waystation =
-        Waystation(dir.toString(), WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
+        Waystation(dir.toString(), Options(trustedKeys = listOf(demoPublisherKey())))
 
-    fun coreWithStations(dir: Path): Waystation = core(dir).also { it.importStationPackFile(stationPack.toString()) }
+    /** Installs the signed station pack at [path] (the import is a suspend function). */
+    fun Waystation.installStations(path: Path) = runBlocking { packs().importStations(Files.readAllBytes(path)) }
 
-    fun coreWithTraining(dir: Path): Waystation = core(dir).also { it.importTrainingPackFile(trainingPack.toString()) }
+    /** Installs the signed training pack at [path]. */
+    fun Waystation.installTraining(path: Path) = runBlocking { packs().importTraining(Files.readAllBytes(path)) }
+
+    fun coreWithStations(dir: Path): Waystation = core(dir).also { it.installStations(stationPack) }
+
+    fun coreWithTraining(dir: Path): Waystation = core(dir).also { it.installTraining(trainingPack) }
 
     /** Both bundled packs, as the app installs them at its first start. */
-    fun coreWithPacks(dir: Path): Waystation = coreWithStations(dir).also { it.importTrainingPackFile(trainingPack.toString()) }
+    fun coreWithPacks(dir: Path): Waystation = coreWithStations(dir).also { it.installTraining(trainingPack) }
 
     /** The lesson [trainingPackWithImage] puts an image on. */
     const val SEALS_LESSON = "food-safety-delivery/seals"

@@ -32,14 +32,14 @@ class NavigationTest {
     @Test
     fun `each URI carries the datum its app expects, from the core`() {
         val amap = query(mapHandoff(MapApp.AMAP, name, place, Lang.ZH).uri)
-        val gcj = convertCoordinate(place, Datum.GCJ02)
+        val gcj = convertPosition(place, Datum.GCJ02)
         assertEquals(gcj.lat, amap.getValue("dlat").toDouble(), 5e-7)
         assertEquals(gcj.lon, amap.getValue("dlon").toDouble(), 5e-7)
         assertEquals("0", amap["dev"])
         assertEquals(name, amap["dname"])
 
         val baidu = query(mapHandoff(MapApp.BAIDU, name, place, Lang.ZH).uri)
-        val bd = convertCoordinate(place, Datum.BD09)
+        val bd = convertPosition(place, Datum.BD09)
         val (latlng, named) = baidu.getValue("destination").split('|')
         val (lat, lon) = latlng.removePrefix("latlng:").split(',').map { it.toDouble() }
         assertEquals(bd.lat, lat, 5e-7)

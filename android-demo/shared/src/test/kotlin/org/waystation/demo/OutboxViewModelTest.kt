@@ -41,8 +41,8 @@ class OutboxViewModelTest {
         val waiting = submitted(core, "井盖缺失")
         val sent = submitted(core, "充电桩漏电", lat = 34.2500)
         val refused = submitted(core, "无证后厨", lat = 34.2700)
-        core.recordReportDelivery(sent, OutboxState.Sent(Instant.now()))
-        core.recordReportDelivery(refused, OutboxState.Refused("photo too large", Instant.now()))
+        core.reports().recordDelivery(sent, OutboxState.Sent(Instant.now()))
+        core.reports().recordDelivery(refused, OutboxState.Refused("photo too large", Instant.now()))
         // Someone else's report is not in this rider's outbox.
         ReportForm(core, "rider-8", Lang.EN).start("other")
 
@@ -66,7 +66,7 @@ class OutboxViewModelTest {
         screen.submitted.forEach { assertEquals("Open", it.caseStatus); assertEquals(other, it.category) }
         // In the core's order (newest first).
         assertEquals(
-            core.reportSummaries(Fixtures.RIDER, null).map { it.id }.filter { it != draft },
+            core.reports().summaries(Fixtures.RIDER, null).map { it.id }.filter { it != draft },
             screen.submitted.map { it.reportId },
         )
     }
@@ -81,8 +81,8 @@ class OutboxViewModelTest {
         assertTrue(fresh.rows.isEmpty())
         assertTrue(fresh.open311.startsWith("Open311: open"), fresh.open311)
 
-        core.recordCaseEvent(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge, "on it")
-        core.recordCaseEvent(id, "sup-1", CaseRole.SUPERVISOR, CaseEventKind.Dispatch("610113-07"), "")
+        core.cases().record(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge, "on it")
+        core.cases().record(id, "sup-1", CaseRole.SUPERVISOR, CaseEventKind.Dispatch("610113-07"), "")
         val case = vm.case(id)
         assertEquals("In progress", case.status)
         assertEquals("Grid 610113-07", case.grid)
@@ -93,7 +93,7 @@ class OutboxViewModelTest {
         assertTrue(case.rows.all { it.applied })
         assertEquals(0, case.unreadable)
 
-        core.recordCaseEvent(id, "grid-1", CaseRole.GRID_WORKER, CaseEventKind.Resolve, "修好了")
+        core.cases().record(id, "grid-1", CaseRole.GRID_WORKER, CaseEventKind.Resolve, "修好了")
         val resolved = vm.case(id)
         assertEquals("Resolved", resolved.status)
         assertTrue(resolved.open311.startsWith("Open311: closed"), resolved.open311)

@@ -48,12 +48,12 @@ class ReportFormTest {
         // The form shows the typed text before it is stored…
         assertEquals("封签破损", form.state().description)
         // …but the core does not have it yet.
-        assertNull(core.report(started.id).description)
+        assertNull(core.reports().get(started.id).description)
 
         form.save()
         assertFalse(form.hasUnsavedEdits)
-        assertEquals("封签破损", core.report(started.id).description)
-        assertEquals("某某小吃", core.report(started.id).merchantName)
+        assertEquals("封签破损", core.reports().get(started.id).description)
+        assertEquals("某某小吃", core.reports().get(started.id).merchantName)
 
         val reopened = ReportForm(core, Fixtures.RIDER, Lang.EN).open(started.id)
         assertEquals("封签破损", reopened.description)
@@ -85,7 +85,7 @@ class ReportFormTest {
         val refused = form.submit()
         assertInstanceOf(SubmitResult.NotSubmitted::class.java, refused)
         assertEquals(state.problems, (refused as SubmitResult.NotSubmitted).problems)
-        assertEquals(ReportStatus.DRAFT, core.report(state.id).status)
+        assertEquals(ReportStatus.DRAFT, core.reports().get(state.id).status)
 
         form.edit(ReportField.DESCRIPTION, "后厨无证经营")
         form.edit(ReportField.MERCHANT_NAME, "某某小吃")
@@ -108,10 +108,10 @@ class ReportFormTest {
         assertTrue(mock.canSubmit)
         assertTrue(mock.warnings.isNotEmpty(), "imprecise and mock fixes warn")
         assertTrue(mock.position!!.endsWith("mock"), mock.position)
-        assertTrue(core.report(mock.id).position!!.mock)
+        assertTrue(core.reports().get(mock.id).position!!.mock)
 
         val unknown = form.setLocation(Fixtures.gpsFix(34.2230, 108.9530, accuracy = null))
-        assertNull(core.report(unknown.id).position!!.accuracyM, "unknown accuracy stays unknown")
+        assertNull(core.reports().get(unknown.id).position!!.accuracyM, "unknown accuracy stays unknown")
         assertTrue(unknown.position!!.startsWith("accuracy unknown"), unknown.position)
 
         val hopeless = form.setLocation(Fixtures.gpsFix(34.2230, 108.9530, accuracy = 3000.0))
@@ -129,7 +129,7 @@ class ReportFormTest {
         assertTrue(withPhoto.photos[0].description.contains("1×1"), withPhoto.photos[0].description)
         assertTrue(withPhoto.photos[0].description.endsWith("image/jpeg"))
         // Stored without the EXIF segment.
-        val stored = java.nio.file.Files.readAllBytes(Path.of(core.reportPhotoPath(withPhoto.photos[0].sha256)))
+        val stored = java.nio.file.Files.readAllBytes(Path.of(core.reports().photoPath(withPhoto.photos[0].sha256)))
         assertFalse(String(stored, Charsets.ISO_8859_1).contains("Exif"))
 
         assertThrows<WaystationException.InvalidInput> { form.attachPhoto("not a photo".toByteArray()) }
@@ -147,7 +147,7 @@ class ReportFormTest {
         // submit() saves what was typed first.
         val result = form.submit()
         assertInstanceOf(SubmitResult.Submitted::class.java, result)
-        val report = core.report(id)
+        val report = core.reports().get(id)
         assertEquals(ReportStatus.SUBMITTED, report.status)
         assertEquals("路口井盖缺失", report.description)
         assertEquals(OutboxState.Pending, report.outbox)
@@ -216,7 +216,7 @@ class ReportFormTest {
         val id = form.start("other").id
         assertThrows<WaystationException> { ReportForm(core, "someone-else", Lang.EN).apply { open(id) }.deleteDraft() }
         form.deleteDraft()
-        assertThrows<WaystationException.NotFound> { core.report(id) }
+        assertThrows<WaystationException.NotFound> { core.reports().get(id) }
         assertThrows<IllegalStateException> { form.state() }
     }
 

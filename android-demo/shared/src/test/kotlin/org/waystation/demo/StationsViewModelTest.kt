@@ -26,11 +26,11 @@ class StationsViewModelTest {
     @Test
     fun `rows are the core's nearest open stations, formatted, nearest first`() {
         val core = core()
-        val vm = StationsViewModel(core, Lang.EN, Fixtures.clockAt(Fixtures.WEDNESDAY_11H), limit = 5u)
+        val vm = StationsViewModel(core, Lang.EN, Fixtures.clockAt(Fixtures.WEDNESDAY_11H), limit = 5)
         val screen = vm.nearest(Fixtures.BELL_TOWER)
         assertNull(screen.emptyMessage)
-        val hits = core.nearestStations(
-            NearestQuery(Fixtures.BELL_TOWER, 5u, StationFilter(openOnly = true), Fixtures.WEDNESDAY_11H),
+        val hits = core.stations().nearest(
+            NearestQuery(Fixtures.BELL_TOWER, 5, StationFilter(openOnly = true), Fixtures.WEDNESDAY_11H),
         )
         assertEquals(5, screen.rows.size)
         assertEquals(hits.map { it.station.id }, screen.rows.map { it.id })
@@ -57,7 +57,7 @@ class StationsViewModelTest {
         val rows = vm.nearest(Fixtures.BELL_TOWER).rows
         assertEquals(10, rows.size)
         rows.forEach { row ->
-            val services = core.station(row.id).services
+            val services = core.stations().get(row.id).services
             assertTrue(Service.EBIKE_CHARGING in services && Service.FIRST_AID_KIT in services, row.id)
             assertTrue(row.services.contains(vm.label(Service.EBIKE_CHARGING)))
         }
@@ -71,7 +71,7 @@ class StationsViewModelTest {
     @Test
     fun `at three in the morning, open-only hides closed and unknown stations`() {
         val core = core()
-        val vm = StationsViewModel(core, Lang.EN, Fixtures.clockAt(Fixtures.THURSDAY_03H), limit = 20u)
+        val vm = StationsViewModel(core, Lang.EN, Fixtures.clockAt(Fixtures.THURSDAY_03H), limit = 20)
         vm.openOnly = false
         val all = vm.nearest(Fixtures.BELL_TOWER).rows
         assertTrue(all.any { it.openStatus == OpenStatus.CLOSED }, "some stations are closed at 03:00")

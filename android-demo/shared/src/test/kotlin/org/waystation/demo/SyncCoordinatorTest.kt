@@ -59,8 +59,8 @@ class SyncCoordinatorTest {
                 runs.incrementAndGet()
                 delay(20)
                 failWith?.let { return it }
-                for (s in core.reportSummaries(Fixtures.RIDER, ReportStatus.SUBMITTED)) {
-                    if (core.report(s.id).outbox == OutboxState.Pending) core.recordReportDelivery(s.id, OutboxState.Sent(Instant.now()))
+                for (s in core.reports().summaries(Fixtures.RIDER, ReportStatus.SUBMITTED)) {
+                    if (core.reports().get(s.id).outbox == OutboxState.Pending) core.reports().recordDelivery(s.id, OutboxState.Sent(Instant.now()))
                 }
                 lastSuccess = Instant.now()
                 return SyncOutcome.Synced(status())
@@ -97,8 +97,8 @@ class SyncCoordinatorTest {
         assertEquals(1, seen.size, "a closed observer hears nothing")
 
         assertInstanceOf(SyncOutcome.Unavailable::class.java, gateway.syncNow())
-        assertEquals(OutboxState.Pending, core.report(id).outbox, "nothing was marked sent")
-        core.recordReportDelivery(id, OutboxState.Refused("too large", Instant.now()))
+        assertEquals(OutboxState.Pending, core.reports().get(id).outbox, "nothing was marked sent")
+        core.reports().recordDelivery(id, OutboxState.Refused("too large", Instant.now()))
         assertEquals(SyncSnapshot(0, 0, null, null, false, refused = 1), gateway.status())
 
         // Without sync there is nothing to schedule.
@@ -125,7 +125,7 @@ class SyncCoordinatorTest {
 
         val outcome = coordinator.syncNow()
         assertInstanceOf(SyncOutcome.Synced::class.java, outcome)
-        assertTrue(core.report(id).outbox is OutboxState.Sent)
+        assertTrue(core.reports().get(id).outbox is OutboxState.Sent)
         assertEquals(0, gateway.status().pending)
         assertEquals(listOf(SyncPolicy.UPLOAD_WORK), scheduler.plans.last().cancel, "nothing left to upload")
         assertEquals("Nothing waiting to be sent", presentSync(gateway.status(), null, Instant.now(), Lang.EN).headline)
@@ -144,12 +144,12 @@ class SyncCoordinatorTest {
 
         gateway.failWith = SyncOutcome.Failed("server unreachable", retryable = true)
         assertEquals(WorkerDecision.RETRY, coordinator.runInBackground(runAttemptCount = 0))
-        assertEquals(OutboxState.Pending, core.report(id).outbox, "a failed sync keeps the report waiting")
+        assertEquals(OutboxState.Pending, core.reports().get(id).outbox, "a failed sync keeps the report waiting")
         gateway.failWith = SyncOutcome.Failed("token refused", retryable = false)
         assertEquals(WorkerDecision.FAILURE, coordinator.runInBackground(runAttemptCount = 1))
         gateway.failWith = null
         assertEquals(WorkerDecision.SUCCESS, coordinator.runInBackground(runAttemptCount = 2))
-        assertTrue(core.report(id).outbox is OutboxState.Sent)
+        assertTrue(core.reports().get(id).outbox is OutboxState.Sent)
     }
 
     @Test

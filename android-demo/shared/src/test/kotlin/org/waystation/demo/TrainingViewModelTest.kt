@@ -59,9 +59,9 @@ class TrainingViewModelTest {
     fun `a lesson image not downloaded yet is its alt text, in the interface language`() {
         val core = Fixtures.core(tmp.resolve("phone")).also { opened += it }
         val pack = Fixtures.trainingPackWithImage(tmp.resolve("pack"), altZh = "完好的封签", altEn = "An intact seal")
-        core.importTrainingPack(Files.readAllBytes(pack))
+        with(Fixtures) { core.installTraining(pack) }
         val sha = Fixtures.sha256Hex(Fixtures.JPEG)
-        assertEquals(listOf(sha), core.missingTrainingImages().map { it.sha256 }, "installed, not downloaded")
+        assertEquals(listOf(sha), core.training().missingImages().map { it.sha256 }, "installed, not downloaded")
 
         val zh = TrainingViewModel(core, Fixtures.RIDER, Lang.ZH).lesson(Fixtures.SEALS_LESSON)
         assertEquals(listOf(LessonPicture(sha, "完好的封签", path = null)), zh.images)
@@ -84,17 +84,17 @@ class TrainingViewModelTest {
         assertEquals(questions.size, session.unanswered())
 
         val single = questions.first { !it.multiple }
-        session.choose(single.id, 0u)
-        session.choose(single.id, 1u)
-        assertEquals(setOf(1u), session.questions().first { it.id == single.id }.chosen, "single choice replaces")
+        session.choose(single.id, 0)
+        session.choose(single.id, 1)
+        assertEquals(setOf(1), session.questions().first { it.id == single.id }.chosen, "single choice replaces")
         questions.firstOrNull { it.multiple }?.let { multiple ->
-            session.choose(multiple.id, 0u)
-            session.choose(multiple.id, 1u)
-            session.choose(multiple.id, 0u)
-            assertEquals(setOf(1u), session.questions().first { it.id == multiple.id }.chosen, "multiple choice toggles")
+            session.choose(multiple.id, 0)
+            session.choose(multiple.id, 1)
+            session.choose(multiple.id, 0)
+            assertEquals(setOf(1), session.questions().first { it.id == multiple.id }.chosen, "multiple choice toggles")
         }
-        assertThrows<IllegalArgumentException> { session.choose(single.id, 99u) }
-        assertThrows<IllegalArgumentException> { session.choose("no-such-question", 0u) }
+        assertThrows<IllegalArgumentException> { session.choose(single.id, 99) }
+        assertThrows<IllegalArgumentException> { session.choose("no-such-question", 0) }
 
         // A first attempt with one answer fails; its grading tells the right answers.
         val first = session.submit()
@@ -104,11 +104,11 @@ class TrainingViewModelTest {
         assertTrue(courseAfterFail.quiz!!.contains("未通过"), courseAfterFail.quiz)
 
         // A second attempt with the right answers passes; the best score is kept.
-        val quiz = core.trainingQuiz(quizId)
-        val graded = core.trainingProgress(Fixtures.RIDER).attempts.single()
+        val quiz = core.training().quiz(quizId)
+        val graded = core.training().progress(Fixtures.RIDER).attempts.single()
         assertEquals(quizId, graded.quizId)
         val retry = vm.quiz(quizId)
-        val answers = core.answerQuiz("probe", quizId, emptyList()).questions.associate { it.questionId to it.correctChoices }
+        val answers = core.training().answerQuiz("probe", quizId, emptyList()).questions.associate { it.questionId to it.correctChoices }
         quiz.questions.forEach { q -> answers.getValue(q.id).forEach { retry.choose(q.id, it) } }
         assertEquals(0, retry.unanswered())
         val second = retry.submit()

@@ -8,6 +8,7 @@ import java.time.Clock
 import java.util.UUID
 import org.waystation.demo.BackgroundSyncScheduler
 import org.waystation.demo.CoreSyncGateway
+import org.waystation.demo.PendingActions
 import org.waystation.demo.StringStore
 import org.waystation.demo.SyncCoordinator
 import org.waystation.demo.SyncGateway
@@ -17,6 +18,7 @@ import org.waystation.demo.SyncPreferences
 import org.waystation.demo.TokenKey
 import org.waystation.*
 import org.waystation.core.*
+import kotlinx.coroutines.runBlocking
 
 /**
  * The app's long-lived objects, made once by the Application class (WaystationDemoApp, in
@@ -41,6 +43,11 @@ object AppGraph {
         val clock: Clock,
         val sync: SyncGateway,
         val coordinator: SyncCoordinator,
+        /**
+         * The case events this phone recorded that the server has not taken yet (what the case
+         * screen says is waiting); a complete sync forgets the ones it delivered.
+         */
+        val pendingActions: PendingActions,
         private val prefs: SharedPreferences,
         private val accounts: SyncAccountStore,
     ) {
@@ -80,9 +87,9 @@ object AppGraph {
             if (packsChecked) return
             synchronized(packLock) {
                 if (packsChecked) return
-                val kinds = core.installedPacks().map { it.kind }.toSet()
-                if ("stations" !in kinds) core.importStationPack(bundled(STATION_PACK_ASSET))
-                if ("training" !in kinds) core.importTrainingPack(bundled(TRAINING_PACK_ASSET))
+                val kinds = core.packs().installed().map { it.kind }.toSet()
+                if ("stations" !in kinds) runBlocking { core.packs().importStations(bundled(STATION_PACK_ASSET)) }
+                if ("training" !in kinds) runBlocking { core.packs().importTraining(bundled(TRAINING_PACK_ASSET)) }
                 packsChecked = true
             }
         }
@@ -115,7 +122,9 @@ object AppGraph {
      * [bundled] reads the packs shipped with the app (its assets; the Robolectric tests, which
      * have no APK, read them from data/). [tokenKey] seals the sync token: the Android
      * Keystore's key on a phone; the Robolectric tests, which have no Keystore, give a
-     * software key.
+     * software key. [instance] names another phone's data directory and preferences: a phone
+     * has one (null); the Robolectric chain test plays a rider's, a station's and a
+     * supervisor's phone in one app.
      */
     @Synchronized
     fun init(
@@ -124,21 +133,25 @@ object AppGraph {
         clock: Clock = Clock.systemUTC(),
         bundled: (String) -> ByteArray = { name -> app.assets.open(name).use { it.readBytes() } },
         tokenKey: TokenKey = KeystoreTokenKey,
+        instance: String? = null,
     ): Graph {
         graph?.let { return it }
-        val prefs = app.getSharedPreferences("waystation-demo", Context.MODE_PRIVATE)
+        val prefs = app.getSharedPreferences(if (instance == null) "waystation-demo" else "waystation-demo-$instance", Context.MODE_PRIVATE)
+        val dataDir = if (instance == null) File(app.filesDir, "waystation") else File(File(app.filesDir, "instances/$instance"), "waystation")
         val user = prefs.getString(KEY_USER, null) ?: ("rider-" + UUID.randomUUID().toString().take(8)).also {
             prefs.edit().putString(KEY_USER, it).apply()
         }
         // The demo trusts the demo publisher key, whose secret is public: a real app ships
         // the city's key instead.
-        val core = Waystation(File(app.filesDir, "waystation").path, WaystationConfig(trustedKeys = listOf(demoPublisherKey())))
+        val core = Waystation(dataDir.path, Options(trustedKeys = listOf(demoPublisherKey())))
         // The core's sync; the account is read at each sync, so a change applies to the next.
-        val accounts = SyncAccountStore(PrefsStringStore(prefs), tokenKey)
-        val sync = CoreSyncGateway(core) { accounts.read() }
+        val store = PrefsStringStore(prefs)
+        val accounts = SyncAccountStore(store, tokenKey)
+        val pending = PendingActions(store)
+        val sync = CoreSyncGateway(core, pending) { accounts.read() }
         lateinit var created: Graph
         val coordinator = SyncCoordinator(sync, scheduler) { created.syncPreferences }
-        created = Graph(bundled, core, user, clock, sync, coordinator, prefs, accounts)
+        created = Graph(bundled, core, user, clock, sync, coordinator, pending, prefs, accounts)
         graph = created
         return created
     }

@@ -43,8 +43,8 @@ class QuizActivity : Screen() {
                     column.addView(CheckBox(this).apply {
                         text = choice
                         minHeight = dp(TOUCH_DP)
-                        isChecked = i.toUInt() in q.chosen
-                        setOnCheckedChangeListener { _, _ -> quiz.choose(q.id, i.toUInt()) }
+                        isChecked = i in q.chosen
+                        setOnCheckedChangeListener { _, _ -> quiz.choose(q.id, i) }
                     })
                 }
             } else {
@@ -54,8 +54,8 @@ class QuizActivity : Screen() {
                         id = View.generateViewId()
                         text = choice
                         minHeight = dp(TOUCH_DP)
-                        isChecked = i.toUInt() in q.chosen
-                        setOnClickListener { quiz.choose(q.id, i.toUInt()) }
+                        isChecked = i in q.chosen
+                        setOnClickListener { quiz.choose(q.id, i) }
                     })
                 }
                 column.addView(group)

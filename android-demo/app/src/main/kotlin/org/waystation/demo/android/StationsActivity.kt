@@ -6,7 +6,6 @@ import android.content.Intent
 import android.net.Uri
 import android.content.pm.PackageManager
 import android.os.Bundle
-import android.widget.HorizontalScrollView
 import android.widget.LinearLayout
 import android.widget.TextView
 import kotlinx.coroutines.launch
@@ -26,7 +25,7 @@ class StationsActivity : Screen() {
     private lateinit var vm: StationsViewModel
     private lateinit var where: TextView
     private lateinit var results: LinearLayout
-    private var position: Coordinate? = null
+    private var position: Position? = null
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -35,10 +34,12 @@ class StationsActivity : Screen() {
         val column = scrollingScreen()
 
         column.text(t("需要的服务", "Services needed"), bold = true)
-        val chips = LinearLayout(this).apply { orientation = LinearLayout.HORIZONTAL }
-        column.addView(HorizontalScrollView(this).apply { addView(chips) })
+        // The chips wrap onto as many lines as they need: a scrolling row hid the last ones
+        // past the screen's right edge (seen in the screenshots).
+        val chips = FlowLayout(this, spacing = dp(4))
+        column.addView(chips, LinearLayout.LayoutParams(LinearLayout.LayoutParams.MATCH_PARENT, LinearLayout.LayoutParams.WRAP_CONTENT))
         vm.serviceChoices().forEach { choice ->
-            chips.checkBox(choice.label, choice.selected) { vm.toggle(choice.service); search() }
+            chips.chip(choice.label, choice.selected) { vm.toggle(choice.service); search() }
         }
         column.checkBox(t("只看现在开放的", "Open now only"), vm.openOnly) { vm.openOnly = it; search() }
         column.button(t("用我的位置", "Use my location")) { locate() }
@@ -65,7 +66,7 @@ class StationsActivity : Screen() {
                 where.text = t("无法定位：请到开阔处，或用演示位置", "No position: try in the open, or use the demo position")
                 return@launch
             }
-            position = Coordinate(fix.lat, fix.lon, Datum.WGS84)
+            position = Position(fix.lat, fix.lon, Datum.WGS84)
             val mock = if (fix.mock) t(" · 模拟定位", " · mock location") else ""
             where.text = "%.5f, %.5f · %s%s".format(fix.lat, fix.lon, formatAccuracy(fix.accuracyM, lang), mock)
             search()
@@ -129,6 +130,6 @@ class StationsActivity : Screen() {
 
     companion object {
         private const val REQUEST_LOCATION = 1
-        private val BELL_TOWER = Coordinate(34.25953, 108.94235, Datum.WGS84)
+        private val BELL_TOWER = Position(34.25953, 108.94235, Datum.WGS84)
     }
 }

@@ -123,6 +123,23 @@ fun ViewGroup.checkBox(label: String, checked: Boolean, onChange: (Boolean) -> U
     return view
 }
 
+/**
+ * A filter chip: a check box as wide as its label, for a [FlowLayout] row. At least 48 dp both
+ * ways, like every control a finger taps.
+ */
+fun ViewGroup.chip(label: String, checked: Boolean, onChange: (Boolean) -> Unit): CheckBox {
+    val view = CheckBox(context).apply {
+        text = label
+        isChecked = checked
+        minHeight = context.dp(TOUCH_DP)
+        minWidth = context.dp(TOUCH_DP)
+        setPadding(paddingLeft, paddingTop, context.dp(8), paddingBottom)
+        setOnCheckedChangeListener { _, isChecked -> onChange(isChecked) }
+    }
+    addView(view, ViewGroup.LayoutParams(ViewGroup.LayoutParams.WRAP_CONTENT, ViewGroup.LayoutParams.WRAP_CONTENT))
+    return view
+}
+
 /** A text field that reports every change (the report form buffers them for autosave). */
 fun ViewGroup.field(hint: String, initial: String, multiline: Boolean = false, onChange: (String) -> Unit): EditText {
     val view = EditText(context).apply {

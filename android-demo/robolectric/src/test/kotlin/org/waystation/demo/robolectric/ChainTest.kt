@@ -10,7 +10,6 @@ import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import org.waystation.core.CaseStatus
@@ -38,7 +37,6 @@ import org.waystation.demo.android.OutboxActivity
 class ChainTest : ScreenTest() {
     private val dir = Files.createTempDirectory("waystation-chain")
     private val server = LoopbackServer(dir.resolve("server"))
-    private val app: RobolectricApp get() = RuntimeEnvironment.getApplication() as RobolectricApp
 
     @After
     fun stopServer() {
@@ -52,7 +50,7 @@ class ChainTest : ScreenTest() {
     @Test
     fun `a rider reports offline, the station acknowledges and dispatches, the supervisor inspects offline and resolves, the rider sees it resolved`() {
         // 1. The rider, with no server reachable yet.
-        app.switchTo("rider")
+        switchTo("rider")
         val rider = graph.user
         val riderToken = server.addUser(rider, "rider")
         val stationToken = server.addUser("beilin-station-3", "station", "--area", "610103")
@@ -70,7 +68,7 @@ class ChainTest : ScreenTest() {
         assertFalse("a rider has no inbox", "Case inbox" in riderHome.texts())
 
         // 2. The station: its first sync tells the phone who it is and brings Beilin's reports.
-        app.switchTo("station")
+        switchTo("station")
         val before = open(MainActivity::class.java)
         before.waitFor("the home screen") { !before.showsText("Preparing offline data…") }
         assertFalse("no account known before the first sync", "Case inbox" in before.texts())
@@ -114,7 +112,7 @@ class ChainTest : ScreenTest() {
         assertEquals(0L, graph.core.sync().status().pendingDocuments)
 
         // 3. The supervisor syncs once, then works with no connection.
-        app.switchTo("supervisor")
+        switchTo("supervisor")
         assertEquals("Synced", syncThroughTheScreen(server.url, supervisorToken))
         server.close()
         val supervisorInbox = open(InboxActivity::class.java)
@@ -140,7 +138,7 @@ class ChainTest : ScreenTest() {
         caseScreen(id).waitForText("Nothing waiting to be sent")
 
         // 4. The rider syncs and sees the case resolved, with no action to take.
-        app.switchTo("rider")
+        switchTo("rider")
         assertEquals("Synced", syncThroughTheScreen(server.url, riderToken))
         val outbox = open(OutboxActivity::class.java)
         outbox.waitForText("Case: Resolved")

@@ -12,7 +12,11 @@ import javax.imageio.ImageIO
 import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
+import android.os.Looper
 import org.robolectric.Robolectric
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.android.controller.ActivityController
 import org.waystation.demo.android.AppGraph
 import org.waystation.*
 import org.waystation.core.*
@@ -27,15 +31,33 @@ abstract class ScreenTest {
     @After
     fun releaseGraph() = AppGraph.release()
 
+    /** The screens [open] made, to close when the test moves to another phone. */
+    private val opened = mutableListOf<ActivityController<out Activity>>()
+
     /** Creates, starts and resumes [screen] (with [intent]'s extras), as the launcher would. */
     fun <T : Activity> open(screen: Class<T>, intent: Intent? = null): T {
         val controller = if (intent == null) Robolectric.buildActivity(screen) else Robolectric.buildActivity(screen, intent)
+        opened += controller
         return controller.setup().get()
+    }
+
+    /**
+     * Makes the app another phone ([RobolectricApp.switchTo]) after closing every screen opened
+     * so far, as a person putting one phone down and picking up another: nothing of the last
+     * phone's screens runs against the next phone's core.
+     */
+    fun switchTo(instance: String) {
+        opened.reversed().forEach { controller ->
+            if (!controller.get().isDestroyed) controller.pause().stop().destroy()
+        }
+        opened.clear()
+        shadowOf(Looper.getMainLooper()).idle()
+        (RuntimeEnvironment.getApplication() as RobolectricApp).switchTo(instance)
     }
 
     companion object {
         /** The Bell Tower of Xi'an, WGS-84: the Stations screen's demo position. */
-        val BELL_TOWER = Coordinate(34.25953, 108.94235, Datum.WGS84)
+        val BELL_TOWER = Position(34.25953, 108.94235, Datum.WGS84)
 
         /** A real JPEG (16×16, written by the JDK's encoder), as a camera app would save one. */
         val JPEG: ByteArray by lazy {

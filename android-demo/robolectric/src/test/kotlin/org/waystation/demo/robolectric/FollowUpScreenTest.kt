@@ -10,7 +10,6 @@ import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 import org.robolectric.annotation.Config
 import org.waystation.core.CaseEventKind
 import org.waystation.core.CaseStatus
@@ -35,7 +34,6 @@ import org.waystation.demo.android.InboxActivity
 class FollowUpScreenTest : ScreenTest() {
     private val dir = Files.createTempDirectory("waystation-follow-up")
     private val server = LoopbackServer(dir.resolve("server"))
-    private val app: RobolectricApp get() = RuntimeEnvironment.getApplication() as RobolectricApp
 
     @After
     fun stopServer() {
@@ -55,7 +53,7 @@ class FollowUpScreenTest : ScreenTest() {
      * Starts the server, after the rider's account is added (accounts are added before it runs).
      */
     private fun ridersReport(description: String): String {
-        app.switchTo("rider")
+        switchTo("rider")
         val token = server.addUser(graph.user, "rider")
         server.start()
         val form = ReportForm(graph.core, graph.user, Lang.EN, clock = RobolectricApp.CLOCK)
@@ -73,7 +71,7 @@ class FollowUpScreenTest : ScreenTest() {
 
     @Test
     fun `the inbox asks to sync first, and a rider's phone has no cases to follow up`() {
-        app.switchTo("new-phone")
+        switchTo("new-phone")
         val inbox = open(InboxActivity::class.java)
         inbox.waitForText("This phone does not know your account yet")
         assertFalse("no server set up yet", inbox.control("Sync now").isEnabled)
@@ -93,7 +91,7 @@ class FollowUpScreenTest : ScreenTest() {
     fun `a supervisor's reject waits for its reason and closes the case, leaving notes`() {
         val supervisorToken = server.addUser("vol-zhang", "supervisor", "--area", "610103")
         val id = ridersReport("Stall sells food without a licence")
-        app.switchTo("supervisor")
+        switchTo("supervisor")
         syncAs(supervisorToken)
 
         val screen = caseScreen(id)
@@ -124,7 +122,7 @@ class FollowUpScreenTest : ScreenTest() {
     fun `a grid worker cannot dispatch, and resolves with a note first`() {
         val gridToken = server.addUser("grid-610103-07", "grid", "--area", "610103")
         val id = ridersReport("Street light out at the crossing")
-        app.switchTo("grid")
+        switchTo("grid")
         syncAs(gridToken)
 
         val screen = caseScreen(id)

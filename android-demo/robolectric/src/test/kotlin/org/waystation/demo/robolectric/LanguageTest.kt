@@ -32,7 +32,7 @@ class LanguageTest : ScreenTest() {
 
     /** Data shown as it is (user and pack ids), not interface text. */
     private fun dataValues(): List<String> =
-        graph.core.installedPacks().map { it.packId } + graph.user
+        graph.core.packs().installed().map { it.packId } + graph.user
 
     @Test
     @Config(qualifiers = "zh-rCN")

@@ -120,11 +120,11 @@ class ReportScreenTest : ScreenTest() {
         screen.waitFor("the report to be submitted") { screen.isFinishing }
         assertEquals("Submitted: it is sent as soon as there is a connection", ShadowToast.getTextOfLatestToast())
 
-        val reports = graph.core.reportSummaries(graph.user, null)
+        val reports = graph.core.reports().summaries(graph.user, null)
         assertEquals(1, reports.size)
         assertEquals(ReportStatus.SUBMITTED, reports.single().status)
         assertEquals("other", reports.single().category)
-        val report = graph.core.report(reports.single().id)
+        val report = graph.core.reports().get(reports.single().id)
         assertEquals(1, report.photos.size)
         assertEquals(34.2230, report.position!!.lat, 1e-9)
     }
@@ -140,7 +140,7 @@ class ReportScreenTest : ScreenTest() {
         draft.field("Description").setText("Broken charger at the station")
         controller.pause()
         draft.waitFor("the draft to be saved") {
-            graph.core.reportSummaries(graph.user, null).any { graph.core.report(it.id).description.orEmpty().contains("Broken charger") }
+            graph.core.reports().summaries(graph.user, null).any { graph.core.reports().get(it.id).description.orEmpty().contains("Broken charger") }
         }
         controller.stop().destroy()
 
@@ -154,7 +154,7 @@ class ReportScreenTest : ScreenTest() {
         assertTrue(outbox.showsText("Broken charger at the station"))
         assertTrue(outbox.showsText("Manhole cover missing"))
         assertFalse(outbox.showsText("No drafts"))
-        val submitted = graph.core.reportSummaries(graph.user, null).single { it.status == ReportStatus.SUBMITTED }
+        val submitted = graph.core.reports().summaries(graph.user, null).single { it.status == ReportStatus.SUBMITTED }
         outbox.tapCard("Broken charger at the station")
         assertEquals(ReportActivity::class.java.name, shadowOf(outbox).nextStartedActivity?.component?.className)
         outbox.tapCard("Manhole cover missing")

@@ -31,10 +31,22 @@ class RobolectricApp : Application() {
         super.onCreate()
         // A previous test's graph (same JVM, same class loader) points at its data directory.
         AppGraph.release()
-        AppGraph.init(this, scheduler, CLOCK, { asset -> Files.readAllBytes(bundledPack(asset)) }, softwareKey)
+        AppGraph.init(this, scheduler, CLOCK, ::bundled, softwareKey)
         // The manifest's <provider>, which Robolectric registers only from an APK.
         Robolectric.buildContentProvider(PhotoProvider::class.java)
             .create(ProviderInfo().apply { authority = PhotoProvider.authority(this@RobolectricApp) })
+    }
+
+    private fun bundled(asset: String): ByteArray = Files.readAllBytes(bundledPack(asset))
+
+    /**
+     * Makes this app another phone: the graph is released and opened again on [instance]'s own
+     * data directory and preferences (a rider's, a station's, a supervisor's phone in one test).
+     * Screens opened after it use that phone; the earlier phones' data stays for switching back.
+     */
+    fun switchTo(instance: String) {
+        AppGraph.release()
+        AppGraph.init(this, scheduler, CLOCK, ::bundled, softwareKey, instance = instance)
     }
 
     /** What the app asked WorkManager to do, in order. */

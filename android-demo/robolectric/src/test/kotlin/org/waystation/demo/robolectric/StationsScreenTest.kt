@@ -32,8 +32,8 @@ import org.waystation.core.*
 class StationsScreenTest : ScreenTest() {
     /** What the core answers for the screen's query from the Bell Tower at the fixed time. */
     private fun expected(openOnly: Boolean, services: List<org.waystation.core.Service> = emptyList()): List<StationHit> =
-        graph.also { it.ensurePacks() }.core.nearestStations(
-            NearestQuery(BELL_TOWER, 10u, StationFilter(services = services, openOnly = openOnly), RobolectricApp.NOW),
+        graph.also { it.ensurePacks() }.core.stations().nearest(
+            NearestQuery(BELL_TOWER, 10, StationFilter(services = services, openOnly = openOnly), RobolectricApp.NOW),
         )
 
     private fun nameOf(hit: StationHit) = hit.station.nameEn ?: hit.station.nameZh
@@ -126,7 +126,7 @@ class StationsScreenTest : ScreenTest() {
         assertEquals("com.autonavi.minimap", intent.`package`)
         val uri: Uri = intent.data!!
         assertEquals("amapuri://route/plan/", uri.toString().substringBefore('?'))
-        val gcj = convertCoordinate(first.station.position, Datum.GCJ02)
+        val gcj = convertPosition(first.station.position, Datum.GCJ02)
         assertDegrees("dlat", gcj.lat, uri.getQueryParameter("dlat")!!)
         assertDegrees("dlon", gcj.lon, uri.getQueryParameter("dlon")!!)
         // GCJ-02 is not WGS-84 in Xi'an: hundreds of metres apart.
@@ -147,7 +147,7 @@ class StationsScreenTest : ScreenTest() {
         assertEquals("com.baidu.BaiduMap", intent.`package`)
         val uri = intent.data!!
         assertEquals("baidumap://map/direction", uri.toString().substringBefore('?'))
-        val bd = convertCoordinate(first.station.position, Datum.BD09)
+        val bd = convertPosition(first.station.position, Datum.BD09)
         val destination = uri.getQueryParameter("destination")!!
         val (latlng, name) = destination.split('|')
         val (lat, lon) = latlng.removePrefix("latlng:").split(',')

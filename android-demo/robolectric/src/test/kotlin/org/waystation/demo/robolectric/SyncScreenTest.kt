@@ -78,8 +78,8 @@ class SyncScreenTest : ScreenTest() {
         screen.tap("Sync now")
         screen.waitFor("the failure") { ShadowToast.getTextOfLatestToast()?.startsWith("Sync failed: ") == true }
         screen.waitForText("Last error: ")
-        assertNotNull(graph.core.syncStatus().lastError)
-        assertFalse(graph.core.report(id).outbox is OutboxState.Sent)
+        assertNotNull(graph.core.sync().status().lastError)
+        assertFalse(graph.core.reports().get(id).outbox is OutboxState.Sent)
 
         server.start()
         url.setText(server.url)
@@ -88,8 +88,8 @@ class SyncScreenTest : ScreenTest() {
         screen.waitFor("the sync") { ShadowToast.getTextOfLatestToast() == "Synced" }
         screen.waitForText("Nothing waiting to be sent")
         assertFalse(screen.showsText("Last error: "))
-        assertTrue(graph.core.report(id).outbox is OutboxState.Sent)
-        assertNull(graph.core.syncStatus().lastError)
-        assertEquals(0uL, graph.core.syncStatus().pendingDocuments)
+        assertTrue(graph.core.reports().get(id).outbox is OutboxState.Sent)
+        assertNull(graph.core.sync().status().lastError)
+        assertEquals(0L, graph.core.sync().status().pendingDocuments)
     }
 }

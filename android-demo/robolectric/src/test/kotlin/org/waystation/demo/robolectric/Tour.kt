@@ -69,13 +69,13 @@ class Tour(private val test: ScreenTest) {
         case.waitForText(t("还没有人跟进", "Nobody has followed it up yet"))
         visit("case", case)
 
-        val course = graph.core.trainingCourses(graph.user).first { it.quizId != null }
+        val course = graph.core.training().courses(graph.user).first { it.quizId != null }
         val training = test.open(TrainingActivity::class.java)
         training.waitForText(course.title.zh.takeIf { lang == Lang.ZH } ?: (course.title.en ?: course.title.zh))
         visit("training", training)
 
         val courseScreen = test.open(CourseActivity::class.java, Intent().putExtra(CourseActivity.EXTRA_COURSE_ID, course.id))
-        val lesson = graph.core.trainingCourse(graph.user, course.id).lessons.first()
+        val lesson = graph.core.training().course(graph.user, course.id).lessons.first()
         courseScreen.waitForText(if (lang == Lang.ZH) lesson.title.zh else lesson.title.en ?: lesson.title.zh)
         visit("course", courseScreen)
 

@@ -24,7 +24,7 @@ import org.waystation.demo.android.TrainingActivity
 @RunWith(RobolectricTestRunner::class)
 @Config(qualifiers = "en-rUS")
 class TrainingScreenTest : ScreenTest() {
-    private fun firstCourseWithQuiz() = graph.also { it.ensurePacks() }.core.trainingCourses(graph.user).first { it.quizId != null }
+    private fun firstCourseWithQuiz() = graph.also { it.ensurePacks() }.core.training().courses(graph.user).first { it.quizId != null }
 
     @Test
     fun `a lesson is read and done, and the course shows it`() {
@@ -36,7 +36,7 @@ class TrainingScreenTest : ScreenTest() {
         assertEquals(CourseActivity::class.java.name, toCourse.component?.className)
 
         val courseScreen = open(CourseActivity::class.java, toCourse)
-        val lessons = graph.core.trainingCourse(graph.user, course.id).lessons
+        val lessons = graph.core.training().course(graph.user, course.id).lessons
         val first = lessons.first()
         courseScreen.tapCard(first.title.en ?: first.title.zh)
         val toLesson = shadowOf(courseScreen).nextStartedActivity
@@ -46,7 +46,7 @@ class TrainingScreenTest : ScreenTest() {
         lesson.waitForText("Done")
         lesson.tap("Done")
         lesson.waitFor("the lesson to be recorded") { lesson.isFinishing }
-        assertNotNull(graph.core.trainingCourse(graph.user, course.id).lessons.first().completedAt)
+        assertNotNull(graph.core.training().course(graph.user, course.id).lessons.first().completedAt)
         val next = shadowOf(lesson).nextStartedActivity
         assertEquals(lessons[1].id, next.getStringExtra(LessonActivity.EXTRA_LESSON_ID))
 
@@ -63,7 +63,7 @@ class TrainingScreenTest : ScreenTest() {
         quiz.tap("Submit answers")
         quiz.waitForText("Right answer: ")
         assertTrue(quiz.screenText(), quiz.showsText("not passed"))
-        assertFalse(graph.core.trainingCourses(graph.user).first { it.id == course.id }.passed)
+        assertFalse(graph.core.training().courses(graph.user).first { it.id == course.id }.passed)
         assertTrue(quiz.control("Try again").isEnabled)
         val rightAnswers = quiz.texts().filter { it.startsWith("Right answer: ") }.map { it.removePrefix("Right answer: ") }
 
@@ -80,6 +80,6 @@ class TrainingScreenTest : ScreenTest() {
         retry.tap("Submit answers")
         retry.waitForText("Right answer: ")
         assertFalse(retry.screenText(), retry.showsText("not passed"))
-        assertTrue(graph.core.trainingCourses(graph.user).first { it.id == course.id }.passed)
+        assertTrue(graph.core.training().courses(graph.user).first { it.id == course.id }.passed)
     }
 }
