@@ -16,7 +16,8 @@ pub use handle::Stations;
 pub use hours::{Hours, HoursState, OpenStatus};
 pub use index::StationIndex;
 pub use model::{
-    MAX_RESULTS, NearestQuery, PackId, Station, StationFilter, StationHit, WithinQuery,
+    CalendarDate, MAX_RESULTS, NearestQuery, PackId, Station, StationFilter, StationHit,
+    WithinQuery,
 };
 pub use pack::{STATION_PACK_TYPE, StationPack};
 pub use service::{Service, ServiceInfo, ServiceSet};

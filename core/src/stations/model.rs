@@ -57,10 +57,12 @@ impl PartialEq<&str> for PackId {
     }
 }
 
-// A calendar date (a station's last check on the ground) crosses the FFI as `YYYY-MM-DD`:
-// no platform has one date type that all three shells share.
+/// A calendar date without a time zone. It crosses the FFI as a `YYYY-MM-DD` string (no date
+/// type is shared by Kotlin, Swift and Python).
+pub type CalendarDate = NaiveDate;
+
 #[cfg(feature = "uniffi")]
-uniffi::custom_type!(NaiveDate, String, {
+uniffi::custom_type!(CalendarDate, String, {
     remote,
     lower: |d| d.to_string(),
     try_lift: |s| Ok(s.parse::<NaiveDate>()?),
@@ -97,7 +99,7 @@ pub struct Station {
     /// Who runs it (a union branch, a community, a company).
     pub operator: Option<String>,
     /// When someone last checked the entry on the ground (`YYYY-MM-DD` across the FFI).
-    pub last_verified: Option<NaiveDate>,
+    pub last_verified: Option<CalendarDate>,
 }
 
 /// One search result: a station and how it relates to where the rider is and when.
