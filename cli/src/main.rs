@@ -296,7 +296,8 @@ impl Cli {
         let ws = Waystation::open(&dir, options)?;
         if fresh && !self.no_demo_key && ws.packs().installed()?.is_empty() {
             let outcome = ws
-                .packs().import_stations(SAMPLE_PACK)
+                .packs()
+                .import_stations(SAMPLE_PACK)
                 .context("installing the bundled sample pack")?;
             eprintln!(
                 "New data directory {}: installed the bundled Xi'an sample pack ({} stations, synthetic positions).",

@@ -136,7 +136,12 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             json,
         }) => {
             let (settings, transport) = server.connect()?;
-            let path = ws.reports().fetch_photo(&settings, &transport, sha256, &waystation_core::CancelToken::never())?;
+            let path = ws.reports().fetch_photo(
+                &settings,
+                &transport,
+                sha256,
+                &waystation_core::CancelToken::never(),
+            )?;
             if *json {
                 println!("{}", json!({ "sha256": sha256, "path": path }));
             } else {
@@ -155,7 +160,11 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             } else {
                 None
             };
-            let report = ws.sync().run(&settings, &transport, &waystation_core::CancelToken::never())?;
+            let report = ws.sync().run(
+                &settings,
+                &transport,
+                &waystation_core::CancelToken::never(),
+            )?;
             let status = ws.sync().status()?;
             if cmd.json {
                 let mut v = report_json(&report);

@@ -55,22 +55,35 @@ fn reports(ws: &Waystation, author: &str, n: usize) -> (Vec<String>, usize) {
     for i in 0..n {
         let id = ws.reports().create_draft(author, "food.seal").unwrap();
         let id = id.as_str().to_string();
-        ws.reports().update_draft(
-            &id,
-            &ReportPatch {
-                description: Some(format!(
-                    "第{i}单：外卖封签被撕开，餐盒有渗漏，商家拒绝更换。"
-                )),
-                merchant_name: Some(format!("小寨某米线店{i}号")),
-                district: Some(YANTA.into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        ws.reports().set_position(&id, &waystation_core::reports::PositionFix { lat: 34.2 + (i % 100) as f64 * 1e-4, lon: 108.9 + (i / 100) as f64 * 1e-4, datum: waystation_core::geo::Datum::Wgs84, accuracy_m: Some(10.0), fix_time: ws.now(), mock: false })
-        .unwrap();
+        ws.reports()
+            .update_draft(
+                &id,
+                &ReportPatch {
+                    description: Some(format!(
+                        "第{i}单：外卖封签被撕开，餐盒有渗漏，商家拒绝更换。"
+                    )),
+                    merchant_name: Some(format!("小寨某米线店{i}号")),
+                    district: Some(YANTA.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        ws.reports()
+            .set_position(
+                &id,
+                &waystation_core::reports::PositionFix {
+                    lat: 34.2 + (i % 100) as f64 * 1e-4,
+                    lon: 108.9 + (i / 100) as f64 * 1e-4,
+                    datum: waystation_core::geo::Datum::Wgs84,
+                    accuracy_m: Some(10.0),
+                    fix_time: ws.now(),
+                    mock: false,
+                },
+            )
+            .unwrap();
         let r = ws
-            .reports().submit(author, &id, &ReportRules::default())
+            .reports()
+            .submit(author, &id, &ReportRules::default())
             .unwrap();
         json += serde_json::to_vec(&r).unwrap().len();
         ids.push(id);
@@ -108,7 +121,14 @@ fn bench(c: &mut Criterion) {
     let first = device(first_dir.path());
     let (_, json) = reports(&first, "rider-1", 1000);
     let t = Instant::now();
-    let r = first.sync().run(&settings(&url, &rider_t), &http, &waystation_core::CancelToken::never()).unwrap();
+    let r = first
+        .sync()
+        .run(
+            &settings(&url, &rider_t),
+            &http,
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     let took = t.elapsed();
     println!(
         "first sync of 1,000 reports: {:.0} ms, {} request(s), {} B sent for {} B of report \
@@ -127,14 +147,28 @@ fn bench(c: &mut Criterion) {
     let big = device(big_dir.path());
     let setup = Instant::now();
     let (ids, _) = reports(&big, "rider-1", n);
-    let r = big.sync().run(&settings(&url, &rider_t), &http, &waystation_core::CancelToken::never()).unwrap();
+    let r = big
+        .sync()
+        .run(
+            &settings(&url, &rider_t),
+            &http,
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     assert!(r.complete, "{r:?}");
     assert_eq!(r.documents_sent as usize, n);
     println!(
         "setup: {n} reports created and first-synced in {:.1} s",
         setup.elapsed().as_secs_f64()
     );
-    let noop = big.sync().run(&settings(&url, &rider_t), &http, &waystation_core::CancelToken::never()).unwrap();
+    let noop = big
+        .sync()
+        .run(
+            &settings(&url, &rider_t),
+            &http,
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     assert_eq!(
         noop.requests, 1,
         "a sync right after the first is a no-op: {noop:?}"
@@ -146,9 +180,17 @@ fn bench(c: &mut Criterion) {
     );
 
     // One changed report among n: withdraw one.
-    big.reports().withdraw("rider-1", &ids[n / 2], "拍错了商家")
+    big.reports()
+        .withdraw("rider-1", &ids[n / 2], "拍错了商家")
         .unwrap();
-    let one = big.sync().run(&settings(&url, &rider_t), &http, &waystation_core::CancelToken::never()).unwrap();
+    let one = big
+        .sync()
+        .run(
+            &settings(&url, &rider_t),
+            &http,
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     println!(
         "one changed report among {n}: {} request(s), {} B sent, {} B received",
         one.requests, one.bytes_sent, one.bytes_received
@@ -160,7 +202,10 @@ fn bench(c: &mut Criterion) {
     let s = settings(&url, &rider_t);
     g.bench_function("noop_10k_docs", |b| {
         b.iter(|| {
-            let r = big.sync().run(&s, &http, &waystation_core::CancelToken::never()).unwrap();
+            let r = big
+                .sync()
+                .run(&s, &http, &waystation_core::CancelToken::never())
+                .unwrap();
             assert_eq!(r.requests, 1);
         })
     });
@@ -169,14 +214,18 @@ fn bench(c: &mut Criterion) {
     let staff_dir = tempfile::tempdir().unwrap();
     let staff = device(staff_dir.path());
     let staff_s = settings(&url, &staff_t);
-    staff.sync().run(&staff_s, &http, &waystation_core::CancelToken::never()).unwrap();
+    staff
+        .sync()
+        .run(&staff_s, &http, &waystation_core::CancelToken::never())
+        .unwrap();
     let target = ids[1].clone();
     g.bench_function("one_changed_of_10k", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 staff
-                    .cases().record(
+                    .cases()
+                    .record(
                         &target,
                         "staff-1",
                         CaseRole::StationStaff,
@@ -184,9 +233,15 @@ fn bench(c: &mut Criterion) {
                         "跟进",
                     )
                     .unwrap();
-                staff.sync().run(&staff_s, &http, &waystation_core::CancelToken::never()).unwrap();
+                staff
+                    .sync()
+                    .run(&staff_s, &http, &waystation_core::CancelToken::never())
+                    .unwrap();
                 let t = Instant::now();
-                let r = big.sync().run(&s, &http, &waystation_core::CancelToken::never()).unwrap();
+                let r = big
+                    .sync()
+                    .run(&s, &http, &waystation_core::CancelToken::never())
+                    .unwrap();
                 total += t.elapsed();
                 assert_eq!(r.documents_received, 1);
             }

@@ -90,7 +90,10 @@ fn main() {
                         submitted_road_report(ws, &format!("rider-{i}"), 10 + s);
                     }
                     let t = Instant::now();
-                    match ws.sync().run(&settings, &http, &waystation_core::CancelToken::never()) {
+                    match ws
+                        .sync()
+                        .run(&settings, &http, &waystation_core::CancelToken::never())
+                    {
                         Ok(r) if r.complete => latencies.lock().unwrap().push(t.elapsed()),
                         Ok(r) => errors
                             .lock()

@@ -22,7 +22,7 @@ use waystation_core::sync::protocol::{self, SyncResponse};
 use waystation_core::sync::{
     HttpRequest, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
 };
-use waystation_core::{Options, Error, FixedClock, Waystation};
+use waystation_core::{Error, FixedClock, Options, Waystation};
 use waystation_server::{Admin, Role, ServerConfig};
 
 /// Memory growth allowed while the device refuses a bomb.
@@ -207,7 +207,12 @@ fn device_refuses(bomb: Vec<u8>) {
     let stored_before = everything_stored(&data);
     let before = reset_peak_memory();
     let err = ws
-        .sync().run(&settings(&format!("http://{relay}")), &http(), &waystation_core::CancelToken::never())
+        .sync()
+        .run(
+            &settings(&format!("http://{relay}")),
+            &http(),
+            &waystation_core::CancelToken::never(),
+        )
         .unwrap_err();
     let growth = peak_memory().saturating_sub(before);
     let Error::Server { message, .. } = &err else {
@@ -233,7 +238,14 @@ fn device_refuses(bomb: Vec<u8>) {
     assert_eq!(data_rows(&stored_after), data_rows(&stored_before));
 
     // The real server, honestly: the report syncs.
-    let r = ws.sync().run(&settings(&server.url()), &http(), &waystation_core::CancelToken::never()).unwrap();
+    let r = ws
+        .sync()
+        .run(
+            &settings(&server.url()),
+            &http(),
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     assert!(r.complete, "{r:?}");
     assert_eq!(ws.sync().status().unwrap().pending_documents, 0);
 }
