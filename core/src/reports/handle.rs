@@ -4,15 +4,27 @@
 //!
 //! A handle only borrows the [`Waystation`]: it is free to make (`ws.reports()`), holds no
 //! state of its own, and every call on it is as durable as the call it replaced on the facade.
+//!
+//! The handles' calls live in the files below, one job each; they sit above the domain files
+//! of this module (which take a connection, a data directory or a time, never the
+//! `Waystation`) and may call sync, like the facade (`core/tests/layering.rs`).
+
+mod cases;
+mod draft;
+mod duplicates;
+mod export;
+mod fetch;
+mod list;
+mod outbox;
+mod photos;
 
 use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use std::path::Path;
 
 use super::document::{self, REPORT_KIND};
 use super::model::not_found;
-use super::{Report, ReportId, ReportStatus, index, outbox};
+use super::{Report, ReportId, index};
 use crate::Waystation;
 use crate::error::Result;
 use crate::store::Store;
@@ -107,16 +119,4 @@ impl<'a> Cases<'a> {
     pub(crate) fn new(ws: &'a Waystation) -> Cases<'a> {
         Cases { ws }
     }
-}
-
-/// Loads a report with its outbox state, or `None`.
-pub(super) fn load(conn: &Connection, id: &ReportId) -> Result<Option<Report>> {
-    let Some(doc) = documents::load(conn, &id.doc_id())? else {
-        return Ok(None);
-    };
-    let mut report = document::read(&doc)?;
-    if report.status != ReportStatus::Draft {
-        report.outbox = Some(outbox::state(conn, id)?);
-    }
-    Ok(Some(report))
 }

@@ -18,13 +18,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::document::{self, REPORT_KIND};
-use super::model::check_author;
-use super::{Category, Report, ReportId, ReportStatus, Reports};
+use super::{Category, Report, ReportId, ReportStatus};
 use crate::error::{Error, Result};
 use crate::geo::distance_m;
 use crate::store::documents;
 
-mod cases;
+pub(crate) mod cases;
 pub use cases::{CaseQuery, CaseSummary};
 
 /// A report as listed: what a list screen shows, read from the index without loading the
@@ -267,54 +266,19 @@ pub(crate) fn rebuild(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-impl crate::Waystation {
-    /// Rebuilds the report index once after an upgrade from a schema without it (see the
-    /// module docs). A single-row check otherwise.
-    pub(crate) fn ensure_report_index(&self) -> Result<()> {
-        let pending: bool = self.store().read().query_row(
-            "SELECT EXISTS (SELECT 1 FROM report_index_rebuild)",
-            [],
-            |r| r.get(0),
-        )?;
-        if pending {
-            rebuild(&mut self.store().write())?;
-        }
-        Ok(())
-    }
-}
-
-impl Reports<'_> {
-    /// `author`'s reports as lightweight summaries, newest first, read from the index without
-    /// loading any document: the call for list screens. `status` keeps only reports in that
-    /// state; `None` lists all of them.
-    pub fn summaries(
-        &self,
-        author: &str,
-        status: Option<ReportStatus>,
-    ) -> Result<Vec<ReportSummary>> {
-        check_author(author)?;
-        self.ws.ensure_report_index()?;
-        let conn = self.store().read();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM report_index WHERE author = ?1 \
-             AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, report_id DESC"
-        ))?;
-        let rows = stmt.query_map(params![author, status.map(status_str)], SummaryRow::read)?;
-        rows.map(|row| row?.summary()).collect()
-    }
-
-    /// Ids of `author`'s reports (optionally only those in `status`), newest first.
-    pub(super) fn indexed_ids(
-        &self,
-        author: &str,
-        status: Option<ReportStatus>,
-    ) -> Result<Vec<ReportId>> {
-        Ok(self
-            .summaries(author, status)?
-            .into_iter()
-            .map(|s| s.id)
-            .collect())
-    }
+/// `author`'s reports as summaries, newest first, only those in `status` when given. The
+/// index must be current (`Waystation::ensure_report_index`).
+pub(crate) fn by_author(
+    conn: &Connection,
+    author: &str,
+    status: Option<ReportStatus>,
+) -> Result<Vec<ReportSummary>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM report_index WHERE author = ?1 \
+         AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, report_id DESC"
+    ))?;
+    let rows = stmt.query_map(params![author, status.map(status_str)], SummaryRow::read)?;
+    rows.map(|row| row?.summary()).collect()
 }
 
 /// What [`nearby`] looks for.

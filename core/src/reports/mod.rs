@@ -2,26 +2,29 @@
 //! and cases.
 //!
 //! The API is two handles ([`handle`]): [`Reports`] (`ws.reports()`) for the life of a report
-//! on its author's phone, and [`Cases`] (`ws.cases()`) for its follow-up.
+//! on its author's phone, and [`Cases`] (`ws.cases()`) for its follow-up. Their calls live in
+//! `handle/` (one file per job: drafts, photos, outbox, list, duplicates, export, photo fetch,
+//! cases); the files beside this one are the domain they call, taking a connection, a data
+//! directory or a time, never the `Waystation`.
 //!
 //! - **Model** ([`model`]): [`ReportId`], [`Report`], [`ReportPatch`], [`PositionFix`], the
 //!   limits and the checks every entry point shares.
 //! - **Categories** ([`category`]): the closed list of what can be reported, with stable codes
 //!   that double as Open311 `service_code`s and the fields each category needs.
-//! - **Drafts** ([`draft`], [`document`]): one Automerge document per report,
+//! - **Drafts** ([`document`], `handle/draft.rs`): one Automerge document per report,
 //!   `report:<uuid>`, stored through [`crate::store::documents`]. Every call that changes a
 //!   report is durable before it returns (autosave). Ids are UUIDv7 created on the device, so a
 //!   retried submission can never create a second report. Many drafts can be open at once.
 //! - **Evidence** ([`evidence`], [`photo`]): the position (WGS-84 plus the datum it came in,
 //!   accuracy, fix time, mock flag), the accuracy gate of [`ReportRules`], and photos stripped
 //!   of all metadata and stored once per content under `photos/<sha256>`. A follow-up role
-//!   fetches a photo it lacks from the server ([`fetch`]).
+//!   fetches a photo it lacks from the server ([`Reports::fetch_photo`]).
 //! - **Submission**: [`Reports::check`] lists every problem at once; [`Reports::submit`]
 //!   freezes the report (only withdrawal changes it afterwards) and puts it in the outbox.
 //! - **Outbox** ([`outbox`]): what the server said about each submitted report
 //!   ([`OutboxState`]). Sync records it through the functions of that module, never by SQL of
 //!   its own.
-//! - **Cases** ([`case`], [`cases`]): follow-up by station staff, supervisors and grid
+//! - **Cases** ([`case`], `handle/cases.rs`): follow-up by station staff, supervisors and grid
 //!   workers, one grow-only Automerge document per submitted report, its status derived by a
 //!   documented fold; a district's inbox is [`Cases::list`].
 //! - **Nearby duplicates** ([`duplicates`]): same-category reports near a report, nearest first.
@@ -49,15 +52,12 @@
 //! that no document names them ([`photo::sweep`]).
 
 pub mod case;
-pub mod cases;
 pub mod category;
 pub mod document;
-pub mod draft;
 pub mod duplicates;
 pub mod erasure;
 pub mod evidence;
 pub mod export;
-pub mod fetch;
 pub mod handle;
 pub mod index;
 pub mod model;

@@ -14,10 +14,11 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::document::REPORT_KIND;
+use super::document::{self, REPORT_KIND};
 use super::model::{MAX_REASON_CHARS, rfc3339};
-use super::{OutboxState, ReportId, ReportStatus, Reports, index};
+use super::{OutboxState, Report, ReportId, ReportStatus, index};
 use crate::error::{Error, Result};
+use crate::store::documents;
 
 /// A report's delivery state as stored: [`OutboxState::Pending`] when no row says otherwise.
 pub(crate) fn state(conn: &Connection, id: &ReportId) -> Result<OutboxState> {
@@ -44,6 +45,18 @@ pub(crate) fn state(conn: &Connection, id: &ReportId) -> Result<OutboxState> {
         }),
         _ => Ok(OutboxState::Pending),
     }
+}
+
+/// Loads a report with its outbox state, or `None`.
+pub(crate) fn load(conn: &Connection, id: &ReportId) -> Result<Option<Report>> {
+    let Some(doc) = documents::load(conn, &id.doc_id())? else {
+        return Ok(None);
+    };
+    let mut report = document::read(&doc)?;
+    if report.status != ReportStatus::Draft {
+        report.outbox = Some(state(conn, id)?);
+    }
+    Ok(Some(report))
 }
 
 /// Records a report's delivery state, inside the caller's connection or transaction.
@@ -158,20 +171,4 @@ pub(crate) fn forget(conn: &Connection, doc_id: &str) -> Result<()> {
         write(conn, &id, &OutboxState::Pending)?;
     }
     Ok(())
-}
-
-impl Reports<'_> {
-    /// Records what the server said about a submitted report. `Pending` puts it back in the
-    /// queue, e.g. to resend after a fix. Sync records it itself; this is for a shell that
-    /// delivers reports another way, and for tests.
-    pub fn record_delivery(&self, id: &str, state: &OutboxState) -> Result<()> {
-        let id = ReportId::parse(id)?;
-        let report = self.get(id.as_str())?;
-        if report.status == ReportStatus::Draft {
-            return Err(Error::invalid(format!(
-                "report '{id}' is a draft; only submitted reports are delivered"
-            )));
-        }
-        write(&self.store().write(), &id, state)
-    }
 }

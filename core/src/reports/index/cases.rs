@@ -8,17 +8,17 @@
 //! stored as a field that could race.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{SUMMARY_COLUMNS, SummaryRow};
 use crate::error::Result;
 use crate::reports::case::{self, CaseStatus, Open311Status};
 use crate::reports::model::check_district;
-use crate::reports::{Cases, ReportStatus, ReportSummary};
+use crate::reports::{ReportStatus, ReportSummary};
 use crate::store::documents;
 
-/// Which cases [`Cases::list`] lists. The default lists every
+/// Which cases [`crate::reports::Cases::list`] lists. The default lists every
 /// submitted report the device holds, whatever its case status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -54,54 +54,54 @@ pub struct CaseSummary {
     pub age_seconds: i64,
 }
 
-impl Cases<'_> {
-    /// The inbox: the cases of the reports this device holds, newest submission first, filtered by
-    /// `query`: a follow-up account's work list, offline, as of its last sync. Every district
-    /// code is checked first; an unknown one is [`crate::Error::InvalidInput`] naming it.
-    pub fn list(&self, query: &CaseQuery) -> Result<Vec<CaseSummary>> {
-        for d in &query.districts {
-            check_district(d)?;
-        }
-        self.ws.ensure_report_index()?;
-        let now = self.ws.now();
-        let districts = serde_json::to_string(&query.districts)
-            .map_err(|e| crate::Error::Internal(format!("district list: {e}")))?;
-        let conn = self.ws.store().read();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM report_index \
-             WHERE (status = 'submitted' OR (?1 AND status = 'withdrawn')) \
-             AND (json_array_length(?2) = 0 OR district IN (SELECT value FROM json_each(?2))) \
-             ORDER BY submitted_at DESC, report_id DESC"
-        ))?;
-        let rows = stmt.query_map(
-            params![query.include_withdrawn, districts],
-            SummaryRow::read,
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let report = row?.summary()?;
-            let doc = documents::load(&conn, &case::case_doc_id(&report.id))?;
-            let view = case::view(doc.as_ref(), &report.id, report.category);
-            if !query.statuses.is_empty() && !query.statuses.contains(&view.status) {
-                continue;
-            }
-            let open311_status = if report.status == ReportStatus::Withdrawn {
-                Open311Status::Closed
-            } else {
-                view.open311_status
-            };
-            let since = report.submitted_at.unwrap_or(report.created_at);
-            out.push(CaseSummary {
-                age_seconds: (now - since).num_seconds().max(0),
-                status: view.status,
-                open311_status,
-                grid_id: view.grid_id,
-                case_updated_at: view.updated_at,
-                report,
-            });
-        }
-        Ok(out)
+/// The inbox: the cases of the reports `conn` holds, newest submission first, filtered by
+/// `query`, each with its age at `now`. Every district code is checked first; an unknown one is
+/// [`crate::Error::InvalidInput`] naming it. The index must be current
+/// (`Waystation::ensure_report_index`).
+pub(crate) fn list(
+    conn: &Connection,
+    query: &CaseQuery,
+    now: DateTime<Utc>,
+) -> Result<Vec<CaseSummary>> {
+    for d in &query.districts {
+        check_district(d)?;
     }
+    let districts = serde_json::to_string(&query.districts)
+        .map_err(|e| crate::Error::Internal(format!("district list: {e}")))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM report_index \
+         WHERE (status = 'submitted' OR (?1 AND status = 'withdrawn')) \
+         AND (json_array_length(?2) = 0 OR district IN (SELECT value FROM json_each(?2))) \
+         ORDER BY submitted_at DESC, report_id DESC"
+    ))?;
+    let rows = stmt.query_map(
+        params![query.include_withdrawn, districts],
+        SummaryRow::read,
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let report = row?.summary()?;
+        let doc = documents::load(&conn, &case::case_doc_id(&report.id))?;
+        let view = case::view(doc.as_ref(), &report.id, report.category);
+        if !query.statuses.is_empty() && !query.statuses.contains(&view.status) {
+            continue;
+        }
+        let open311_status = if report.status == ReportStatus::Withdrawn {
+            Open311Status::Closed
+        } else {
+            view.open311_status
+        };
+        let since = report.submitted_at.unwrap_or(report.created_at);
+        out.push(CaseSummary {
+            age_seconds: (now - since).num_seconds().max(0),
+            status: view.status,
+            open311_status,
+            grid_id: view.grid_id,
+            case_updated_at: view.updated_at,
+            report,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

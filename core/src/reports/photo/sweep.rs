@@ -56,7 +56,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::PHOTO_DIR;
+// The folders whose temporary files are swept (both written by `crate::store::blobs`).
 use crate::error::{Error, Result};
+use crate::store::blobs::BLOB_DIRS;
 use crate::store::documents;
 
 /// How old a temporary file, a marker or an unnamed photo must be before it is removed.
@@ -69,8 +71,6 @@ const SWEPT: &str = ".swept";
 const LOCK: &str = ".lock";
 const MARKER_SUFFIX: &str = ".unnamed";
 const TEMP_SUFFIX: &str = ".tmp";
-/// Folders whose temporary files are swept (both written by [`crate::store::blobs`]).
-const TEMP_DIRS: [&str; 2] = [PHOTO_DIR, crate::training::TRAINING_IMAGE_DIR];
 
 /// What one sweep removed and how much it read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub struct PhotoSweep {
 }
 
 fn is_sha(s: &str) -> bool {
-    crate::sync::protocol::is_sha256_hex(s)
+    crate::util::hash::is_sha256_hex(s)
 }
 
 /// The SHA-256 a marker or temporary file name carries (`.<sha>.<random><suffix>`).
@@ -285,7 +285,7 @@ pub(crate) fn run(
     now: DateTime<Utc>,
 ) -> Result<PhotoSweep> {
     let mut outcome = PhotoSweep::default();
-    for folder in TEMP_DIRS {
+    for folder in BLOB_DIRS {
         outcome.temp_files_removed += sweep_temp(&data_dir.join(folder), now)?;
     }
     let dir = data_dir.join(PHOTO_DIR);
@@ -374,13 +374,4 @@ pub(crate) fn run(
         File::create(dir.join(SWEPT))?;
     }
     Ok(outcome)
-}
-
-impl crate::reports::Reports<'_> {
-    /// Removes temporary files a crash left in the data directory and photos that no document
-    /// on the device names any more, by the rule of [`crate::reports::photo::sweep`]. Runs when
-    /// the data directory is opened; cheap when there is nothing to remove.
-    pub fn sweep_photos(&self) -> Result<PhotoSweep> {
-        run(self.store(), self.data_dir(), self.now())
-    }
 }

@@ -3,6 +3,7 @@
 use super::super::sweep::{Attaching, GRACE};
 use super::super::*;
 use super::images::{encode_jpeg, encode_png, jpeg_with_metadata_everywhere};
+use crate::reports::ReportRules;
 use crate::store::documents::{self, DocumentKey};
 use crate::{FixedClock, Options, Waystation};
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,16 +1,29 @@
 //! The follow-up API over the case documents ([`super::case`] holds their model, rules and
 //! fold): one case with its timeline, recording an event, and exchanging a case document with
-//! another device. The inbox of a district is [`Cases::list`] (`index/cases.rs`).
+//! another device, and the inbox of a district ([`Cases::list`], whose query is in
+//! `index/cases.rs`).
 
 use chrono::DateTime;
 
-use super::handle::load;
-use super::model::{check_author, check_text, not_found};
-use super::{CaseEventKind, CaseRole, CaseView, Cases, Report, ReportId, ReportStatus, case};
 use crate::error::{Error, Result};
+use crate::reports::model::{check_author, check_text, not_found};
+use crate::reports::outbox::load;
+use crate::reports::{
+    CaseEventKind, CaseQuery, CaseRole, CaseSummary, CaseView, Cases, Report, ReportId,
+    ReportStatus, case, index,
+};
 use crate::store::documents::{self, DocumentKey};
 
 impl Cases<'_> {
+    /// The inbox: the cases of the reports this device holds, newest submission first, each
+    /// with its status and age, filtered by `query`: a follow-up account's work list, offline,
+    /// as of its last sync. Every district code is checked first; an unknown one is
+    /// [`Error::InvalidInput`] naming it.
+    pub fn list(&self, query: &CaseQuery) -> Result<Vec<CaseSummary>> {
+        self.ws.ensure_report_index()?;
+        index::cases::list(&self.ws.store().read(), query, self.ws.now())
+    }
+
     /// A report that has a case (submitted or withdrawn): [`Error::NotFound`] for an unknown
     /// report, [`Error::InvalidInput`] for a draft.
     fn report(&self, id: &ReportId) -> Result<Report> {

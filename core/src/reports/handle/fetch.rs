@@ -9,10 +9,10 @@
 
 use std::path::PathBuf;
 
-use super::Reports;
-use super::photo::{self, sweep};
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
+use crate::reports::Reports;
+use crate::reports::photo::{self, sweep};
 use crate::sync::SyncSettings;
 use crate::sync::http::Client;
 use crate::sync::ledger::record_photo_on_server;

@@ -4,18 +4,18 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::document::{self, REPORT_KIND};
-use super::handle::load;
-use super::model::{
+use crate::error::{Error, Result};
+use crate::geo::District;
+use crate::reports::document::{self, REPORT_KIND};
+use crate::reports::model::{
     MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS, MAX_MERCHANT_NAME_CHARS, MAX_REASON_CHARS,
     check_author, check_district, check_text, not_found, require_author, require_draft, rfc3339,
 };
-use super::{
+use crate::reports::outbox::load;
+use crate::reports::{
     Category, DISTRICT_FROM_STATION_WITHIN_M, PositionFix, Report, ReportCheck, ReportId,
     ReportPatch, ReportRules, ReportStatus, Reports, evidence, index,
 };
-use crate::error::{Error, Result};
-use crate::geo::District;
 use crate::stations::StationFilter;
 use crate::store::documents::{self, DocumentKey};
 
