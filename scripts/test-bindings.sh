@@ -70,8 +70,11 @@ swift_has() { # file, declarations...
         }
     done
 }
+# The handles, an async call, and the error that keeps the server's status.
 swift_has Waystation.swift 'import WaystationFFI' 'open class Waystation' \
-    'public func convertCoordinate(' 'enum WaystationError: Swift.Error'
+    'open func stations() -> Stations' 'open func run(options: SyncOptions)async throws' \
+    'public func convertPosition(' 'enum WaystationError: Swift.Error' \
+    'case Server(status: UInt16, retryable: Bool'
 swift_has WaystationCore.swift 'import WaystationCoreFFI' 'public enum Datum'
 for m in WaystationFFI WaystationCoreFFI; do
     grep -qE "^module $m \{" "$swift_dir/$m.modulemap" || {
