@@ -1,13 +1,179 @@
 //! The network between the test devices and a real server on loopback.
 //!
-//! [`HoldingProxy`] is a TCP proxy in front of a server that can hold the server's answers
-//! back: a slow server, for the cancellation tests, without any change to the server.
+//! [`Net`] is a real `waystation-server` on 127.0.0.1 with its own database, for the
+//! end-to-end tests (sync, hostile server, erasure, crafted input). [`HoldingProxy`] is a TCP
+//! proxy in front of a server that can hold the server's answers back: a slow server, for the
+//! cancellation tests, without any change to the server.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use waystation_core::FixedClock;
+use waystation_core::sync::{RetryPolicy, SyncSettings};
+use waystation_server::{Role, ServerConfig, ServerHandle};
+
+/// A real server on loopback and its database.
+pub struct Net {
+    _dir: tempfile::TempDir,
+    /// The server's database.
+    pub db: PathBuf,
+    /// The running server; `None` while killed.
+    pub server: Option<ServerHandle>,
+    /// Where it listens (kept across restarts).
+    pub addr: SocketAddr,
+}
+
+impl Net {
+    /// A server with the default configuration (and the default rate limit).
+    pub fn start() -> Net {
+        Net::start_with(|c| c)
+    }
+
+    /// A server whose accounts may each send `per_minute` requests a minute (`None`: no limit).
+    pub fn start_with_limit(per_minute: Option<NonZeroU32>) -> Net {
+        Net::start_with(|c| ServerConfig {
+            requests_per_minute: per_minute,
+            ..c
+        })
+    }
+
+    /// A server with the configuration `configure` makes of the default one (a fixed clock,
+    /// another limit).
+    pub fn start_with(configure: impl FnOnce(ServerConfig) -> ServerConfig) -> Net {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = dir.path().join("server.db");
+        let config = configure(ServerConfig::new(&db, "127.0.0.1:0".parse().expect("address")));
+        let server = waystation_server::spawn_config_on_thread(config).expect("server starts");
+        let addr = server.addr();
+        Net {
+            _dir: dir,
+            db,
+            server: Some(server),
+            addr,
+        }
+    }
+
+    /// A server on `addr`, retried while the port is still being released.
+    pub fn start_on(addr: SocketAddr) -> Net {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = dir.path().join("server.db");
+        let server = spawn_retrying(&db, addr);
+        let addr = server.addr();
+        Net {
+            _dir: dir,
+            db,
+            server: Some(server),
+            addr,
+        }
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A new account's token (valid 30 days by the system clock).
+    pub fn user(&self, name: &str, role: Role, areas: &[&str]) -> String {
+        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
+        waystation_server::add_user(&self.db, name, role, &areas, chrono::Duration::days(30))
+            .expect("add user")
+    }
+
+    /// A new account's token, issued at `now` (for servers on a fixed clock).
+    pub fn user_at(&self, name: &str, role: Role, areas: &[&str], now: DateTime<Utc>) -> String {
+        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
+        waystation_server::Admin::open(&self.db)
+            .expect("admin")
+            .with_clock(Arc::new(FixedClock::new(now)))
+            .add_user(name, role, &areas, chrono::Duration::days(30))
+            .expect("add user")
+    }
+
+    /// Settings for this server with quick retries (2 attempts, tens of milliseconds apart).
+    pub fn settings(&self, token: &str) -> SyncSettings {
+        let mut s = SyncSettings::new(&self.url(), token).expect("settings");
+        s.retry = RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(50),
+        };
+        s
+    }
+
+    /// Stops the server (the database stays).
+    pub fn kill(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.kill();
+        }
+    }
+
+    /// Starts the server again on the same address (default configuration), so devices keep
+    /// their settings.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.server = Some(spawn_retrying(&self.db, self.addr));
+    }
+
+    /// The one number `sql` selects from the server's database.
+    pub fn count(&self, sql: &str) -> i64 {
+        rusqlite::Connection::open(&self.db)
+            .expect("server database")
+            .query_row(sql, [], |r| r.get(0))
+            .expect("count")
+    }
+
+    /// Documents of `kind` on the server.
+    pub fn server_docs(&self, kind: &str) -> i64 {
+        let conn = rusqlite::Connection::open(&self.db).expect("server database");
+        conn.query_row("SELECT COUNT(*) FROM docs WHERE kind = ?1", [kind], |r| {
+            r.get(0)
+        })
+        .expect("count")
+    }
+
+    /// Photos on the server.
+    pub fn server_photos(&self) -> i64 {
+        self.count("SELECT count(*) FROM photos")
+    }
+
+    /// A consistent copy of the server's database, as a nightly backup would take.
+    pub fn backup(&self, name: &str) -> PathBuf {
+        let to = self.db.with_file_name(name);
+        rusqlite::Connection::open(&self.db)
+            .expect("server database")
+            .execute("VACUUM INTO ?1", [to.to_str().expect("UTF-8 path")])
+            .expect("backup");
+        to
+    }
+
+    /// The server's disk is lost: it comes back on the same address from `backup`.
+    pub fn restore(&mut self, backup: &Path) {
+        self.kill();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
+        }
+        std::fs::copy(backup, &self.db).expect("restore");
+        self.restart();
+    }
+}
+
+fn spawn_retrying(db: &Path, addr: SocketAddr) -> ServerHandle {
+    let mut last = None;
+    for _ in 0..50 {
+        match waystation_server::spawn_on_thread(db, addr) {
+            Ok(s) => return s,
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server did not start on {addr}: {last:?}");
+}
 
 #[derive(Default)]
 struct Gate {

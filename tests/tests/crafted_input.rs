@@ -7,7 +7,6 @@
 //! (`training::progress_check`), so no phone can take a result from the rider's other phones or
 //! rewrite one.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,43 +15,13 @@ use automerge::{ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use waystation_core::store::documents::{self, DocumentKey};
 use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncReport, SyncSettings};
 use waystation_core::{Options, Error, FixedClock, Waystation};
-use waystation_server::{Role, ServerConfig, ServerHandle};
+use waystation_server::{Role, ServerConfig};
+use waystation_tests::net::Net;
 use waystation_tests::reports::noon;
 use waystation_tests::{quiz_answers, real_training_payload, sign_training};
 
 const RIDER: &str = "rider-1";
 const PROGRESS: &str = "progress:rider-1";
-
-struct Net {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    server: ServerHandle,
-}
-
-impl Net {
-    fn start() -> Net {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
-        let server = waystation_server::spawn_config_on_thread(ServerConfig {
-            clock: Arc::new(FixedClock::new(noon() + chrono::Duration::hours(1))),
-            ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
-        })
-        .unwrap();
-        Net {
-            _dir: dir,
-            db,
-            server,
-        }
-    }
-
-    fn user(&self, name: &str) -> String {
-        waystation_server::Admin::open(&self.db)
-            .unwrap()
-            .with_clock(Arc::new(FixedClock::new(noon())))
-            .add_user(name, Role::Rider, &[], chrono::Duration::days(30))
-            .unwrap()
-    }
-}
 
 struct Phone {
     _dir: tempfile::TempDir,
@@ -72,7 +41,7 @@ impl Phone {
         ws.packs().import_training(&sign_training(&real_training_payload()))
             .unwrap();
         let mut settings =
-            SyncSettings::new(&format!("http://{}", net.server.addr()), token).unwrap();
+            SyncSettings::new(&net.url(), token).unwrap();
         settings.retry = RetryPolicy {
             attempts: 2,
             base_delay: Duration::from_millis(20),
@@ -133,8 +102,11 @@ fn refusal(report: &SyncReport) -> String {
 
 #[test]
 fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded() {
-    let net = Net::start();
-    let token = net.user(RIDER);
+    let net = Net::start_with(|c| ServerConfig {
+        clock: Arc::new(FixedClock::new(noon() + chrono::Duration::hours(1))),
+        ..c
+    });
+    let token = net.user_at(RIDER, Role::Rider, &[], noon());
     let payload = real_training_payload();
 
     // The rider fails the quiz once on their phone, and syncs.

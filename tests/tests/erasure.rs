@@ -19,46 +19,14 @@ use waystation_core::reports::{CaseEventKind, CaseRole, ReportPatch, ReportRules
 use waystation_core::store::documents;
 use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncSettings};
 use waystation_core::{Options, Error, FixedClock, Waystation};
-use waystation_server::{Role, ServerConfig, ServerHandle};
+use waystation_server::{Role, ServerConfig};
+use waystation_tests::net::Net;
 use waystation_tests::reports::{draft_at, noon};
 
 const YANTA: &str = "610113";
 const LAT: f64 = 34.2225;
 const LON: f64 = 108.9480;
 const RIDER: &str = "rider-1";
-
-struct Net {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    server: ServerHandle,
-}
-
-impl Net {
-    fn start() -> Net {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
-        let server = waystation_server::spawn_config_on_thread(ServerConfig {
-            // Later than every event the devices write, which must not lie in its future.
-            clock: Arc::new(FixedClock::new(noon() + chrono::Duration::hours(3))),
-            ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
-        })
-        .unwrap();
-        Net {
-            _dir: dir,
-            db,
-            server,
-        }
-    }
-
-    fn user(&self, name: &str, role: Role, areas: &[&str]) -> String {
-        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
-        waystation_server::Admin::open(&self.db)
-            .unwrap()
-            .with_clock(Arc::new(FixedClock::new(noon())))
-            .add_user(name, role, &areas, chrono::Duration::days(30))
-            .unwrap()
-    }
-}
 
 struct Device {
     _dir: tempfile::TempDir,
@@ -77,7 +45,7 @@ impl Device {
         let clock = Arc::new(FixedClock::new(noon()));
         let ws = Waystation::open_with_clock(dir.path(), config, clock.clone()).unwrap();
         let mut settings =
-            SyncSettings::new(&format!("http://{}", net.server.addr()), token).unwrap();
+            SyncSettings::new(&net.url(), token).unwrap();
         settings.retry = RetryPolicy {
             attempts: 2,
             base_delay: Duration::from_millis(20),
@@ -134,10 +102,14 @@ fn erase(net: &Net, user: &str, at: DateTime<Utc>) -> waystation_server::erasure
 
 #[test]
 fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
-    let net = Net::start();
-    let rider_t = net.user(RIDER, Role::Rider, &[]);
-    let staff_t = net.user("staff-1", Role::Station, &[YANTA]);
-    let sup_t = net.user("sup-1", Role::Supervisor, &[YANTA]);
+    // Later than every event the devices write, which must not lie in its future.
+    let net = Net::start_with(|c| ServerConfig {
+        clock: Arc::new(FixedClock::new(noon() + chrono::Duration::hours(3))),
+        ..c
+    });
+    let rider_t = net.user_at(RIDER, Role::Rider, &[], noon());
+    let staff_t = net.user_at("staff-1", Role::Station, &[YANTA], noon());
+    let sup_t = net.user_at("sup-1", Role::Supervisor, &[YANTA], noon());
     let rider = Device::new(&net, &rider_t);
     let staff = Device::new(&net, &staff_t);
     let sup = Device::new(&net, &sup_t);

@@ -10,7 +10,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,8 +26,9 @@ use waystation_core::sync::{
     TransportError,
 };
 use waystation_core::{Clock, Options, Error, FixedClock, Waystation};
-use waystation_server::{Role, ServerHandle};
+use waystation_server::Role;
 use waystation_tests::SplitMix;
+use waystation_tests::net::Net;
 use waystation_tests::reports::draft_at;
 
 const YANTA: &str = "610113";
@@ -39,61 +39,6 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn http() -> ReqwestTransport {
     ReqwestTransport::new(Duration::from_secs(20), None).unwrap()
-}
-
-/// A real server on loopback and its database.
-struct Net {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    server: Option<ServerHandle>,
-}
-
-impl Net {
-    fn start() -> Net {
-        Net::start_on("127.0.0.1:0".parse().unwrap())
-    }
-
-    /// A server on `addr`, retried while the port is still being released.
-    fn start_on(addr: SocketAddr) -> Net {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
-        let mut last = None;
-        for _ in 0..50 {
-            match waystation_server::spawn_on_thread(&db, addr) {
-                Ok(server) => {
-                    return Net {
-                        _dir: dir,
-                        db,
-                        server: Some(server),
-                    };
-                }
-                Err(e) => last = Some(e),
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("server did not start on {addr}: {last:?}");
-    }
-
-    fn url(&self) -> String {
-        self.server.as_ref().unwrap().url()
-    }
-
-    fn user(&self, name: &str, role: Role, areas: &[&str]) -> String {
-        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
-        waystation_server::add_user(&self.db, name, role, &areas, chrono::Duration::days(30))
-            .unwrap()
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        rusqlite::Connection::open(&self.db)
-            .unwrap()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap()
-    }
-
-    fn photos(&self) -> i64 {
-        self.count("SELECT count(*) FROM photos")
-    }
 }
 
 /// A device with a fixed clock.
@@ -346,7 +291,7 @@ fn a_captive_portal_on_the_servers_address_loses_no_photo() {
     };
     let r = rider.sync();
     assert_eq!((r.photos_uploaded, r.documents_sent), (1, 1), "{r:?}");
-    assert_eq!(net.photos(), 1, "the photo arrived");
+    assert_eq!(net.server_photos(), 1, "the photo arrived");
     let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
     assert!(
@@ -399,7 +344,7 @@ fn a_photo_the_server_lacks_when_its_report_arrives_is_sent_again() {
         r.photos_uploaded, 2,
         "uploaded, then again when listed missing: {r:?}"
     );
-    assert_eq!(net.photos(), 1, "the photo is on the server");
+    assert_eq!(net.server_photos(), 1, "the photo is on the server");
     let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
     // Nothing more to send.

@@ -9,9 +9,7 @@
 //! that makes automerge panic, and the server's rate limit with `Retry-After`.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,11 +19,12 @@ use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus, ReportPatch,
 use waystation_core::store::documents;
 use waystation_core::sync::protocol::{self, DocMessage, SyncRequest, SyncResponse};
 use waystation_core::sync::{
-    HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, RetryPolicy, SyncObserver,
+    HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, SyncObserver,
     SyncSettings, SyncStatus, TransportError,
 };
 use waystation_core::{Options, Error, Waystation};
-use waystation_server::{Role, ServerConfig, ServerHandle, UserChange};
+use waystation_server::{Role, ServerConfig, UserChange};
+use waystation_tests::net::Net;
 use waystation_tests::reports::draft_at;
 
 /// Yanta district, where the test reports are.
@@ -34,91 +33,6 @@ const YANTA: &str = "610113";
 const BEILIN: &str = "610103";
 const LAT: f64 = 34.2225;
 const LON: f64 = 108.9480;
-
-struct Net {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    server: Option<ServerHandle>,
-    addr: SocketAddr,
-}
-
-impl Net {
-    fn start() -> Net {
-        Net::start_with_limit(NonZeroU32::new(
-            waystation_server::limit::DEFAULT_REQUESTS_PER_MINUTE,
-        ))
-    }
-
-    /// A server whose accounts may each send `per_minute` requests a minute (`None`: no limit).
-    fn start_with_limit(per_minute: Option<NonZeroU32>) -> Net {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
-        let server = waystation_server::spawn_config_on_thread(ServerConfig {
-            requests_per_minute: per_minute,
-            ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
-        })
-        .unwrap();
-        let addr = server.addr();
-        Net {
-            _dir: dir,
-            db,
-            server: Some(server),
-            addr,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn user(&self, name: &str, role: Role, areas: &[&str]) -> String {
-        let areas: Vec<String> = areas.iter().map(|s| s.to_string()).collect();
-        waystation_server::add_user(&self.db, name, role, &areas, chrono::Duration::days(30))
-            .unwrap()
-    }
-
-    fn settings(&self, token: &str) -> SyncSettings {
-        let mut s = SyncSettings::new(&self.url(), token).unwrap();
-        s.retry = RetryPolicy {
-            attempts: 2,
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(50),
-        };
-        s
-    }
-
-    fn kill(&mut self) {
-        if let Some(s) = self.server.take() {
-            s.kill();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.kill();
-        // The same address, so devices keep their settings.
-        let mut last = None;
-        for _ in 0..50 {
-            match waystation_server::spawn_on_thread(&self.db, self.addr) {
-                Ok(s) => {
-                    self.server = Some(s);
-                    return;
-                }
-                Err(e) => last = Some(e),
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("server did not restart: {last:?}");
-    }
-
-    /// Rows in the server's database, by kind.
-    fn server_docs(&self, kind: &str) -> i64 {
-        let conn = rusqlite::Connection::open(&self.db).unwrap();
-        conn.query_row("SELECT COUNT(*) FROM docs WHERE kind = ?1", [kind], |r| {
-            r.get(0)
-        })
-        .unwrap()
-    }
-}
 
 fn http() -> ReqwestTransport {
     ReqwestTransport::new(Duration::from_secs(20), None).unwrap()
@@ -1331,35 +1245,6 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     assert!(second.training().missing_images().unwrap().is_empty());
 }
 
-impl Net {
-    /// A consistent copy of the server's database, as a nightly backup would take.
-    fn backup(&self, name: &str) -> PathBuf {
-        let to = self.db.with_file_name(name);
-        rusqlite::Connection::open(&self.db)
-            .unwrap()
-            .execute("VACUUM INTO ?1", [to.to_str().unwrap()])
-            .unwrap();
-        to
-    }
-
-    /// The server's disk is lost: it comes back on the same address from `backup`.
-    fn restore(&mut self, backup: &std::path::Path) {
-        self.kill();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
-        }
-        std::fs::copy(backup, &self.db).unwrap();
-        self.restart();
-    }
-
-    fn server_photos(&self) -> i64 {
-        rusqlite::Connection::open(&self.db)
-            .unwrap()
-            .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
-            .unwrap()
-    }
-}
-
 #[test]
 fn phones_give_back_what_a_server_restored_from_a_backup_lost() {
     let mut net = Net::start();
@@ -1514,22 +1399,13 @@ fn a_withdrawal_on_one_phone_of_a_rider_reaches_the_other() {
 /// drains instead of answering `quota_photos` at every sync.
 #[test]
 fn a_backlog_of_more_photos_than_the_quota_arrives_over_a_few_syncs() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    let server = waystation_server::spawn_config_on_thread(ServerConfig {
+    let net = Net::start_with(|c| ServerConfig {
         quotas: waystation_server::Quotas {
             unlinked_photos: Some(3),
             ..waystation_server::DEFAULT_QUOTAS
         },
-        ..ServerConfig::new(&db, "127.0.0.1:0".parse().unwrap())
-    })
-    .unwrap();
-    let net = Net {
-        _dir: dir,
-        db,
-        addr: server.addr(),
-        server: Some(server),
-    };
+        ..c
+    });
     let token = net.user("rider-1", Role::Rider, &[]);
     let rider = fixed_device(&net, &token);
     let ids: Vec<String> = (0..8)
