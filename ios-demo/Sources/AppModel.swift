@@ -1,8 +1,10 @@
 import Foundation
 import Waystation
 
-/// The app's core and what every screen shares. Core calls block on SQLite, so they run on
-/// one serial background queue through `run`, never on the main thread.
+/// The app's core and what every screen shares. Quick core calls block on SQLite, so they run
+/// on one serial background queue through `run`, never on the main thread. The long ones (pack
+/// import and fetch, photo attach, exports, sync) are `async` in the bindings and run on the
+/// library's own executor: screens `await` them directly.
 final class AppModel: ObservableObject {
     static let shared = AppModel()
 
@@ -30,7 +32,7 @@ final class AppModel: ObservableObject {
         do {
             // The demo trusts the demo publisher key, whose secret is public: a real app ships
             // the city's key instead.
-            let opened = try Waystation(dataDir: dir.path, config: WaystationConfig(trustedKeys: [demoPublisherKey()], maxPackBytes: nil))
+            let opened = try Waystation(dataDir: dir.path, options: Options(trustedKeys: [demoPublisherKey()]))
             core = opened
             openError = nil
             sync = CoreSyncGateway(core: opened)
@@ -55,14 +57,13 @@ final class AppModel: ObservableObject {
     @MainActor
     func start() async {
         do {
-            try await run { core in
-                let kinds = Set(try core.installedPacks().map { $0.kind })
-                if !kinds.contains("stations"), let url = Bundle.main.url(forResource: "xian-sample.pack", withExtension: "json") {
-                    _ = try core.importStationPackFile(path: url.path)
-                }
-                if !kinds.contains("training"), let url = Bundle.main.url(forResource: "xian-training.pack", withExtension: "json") {
-                    _ = try core.importTrainingPackFile(path: url.path)
-                }
+            let kinds = try await run { core in Set(try core.packs().installed().map { $0.kind }) }
+            guard let core else { return }
+            if !kinds.contains("stations"), let url = Bundle.main.url(forResource: "xian-sample.pack", withExtension: "json") {
+                _ = try await core.packs().importStationsFile(path: url.path)
+            }
+            if !kinds.contains("training"), let url = Bundle.main.url(forResource: "xian-training.pack", withExtension: "json") {
+                _ = try await core.packs().importTrainingFile(path: url.path)
             }
             packsReady = true
         } catch {
@@ -84,6 +85,10 @@ func describe(_ error: Error) -> String {
     case let WaystationError.DataDirectory(reason): return L.t("数据目录不可用：", "Data directory unusable: ") + reason
     case WaystationError.SchemaTooNew: return L.t("数据来自更新的版本，请更新应用", "The data was written by a newer app: update the app")
     case let WaystationError.Storage(reason): return L.t("本地存储出错：", "Storage failed: ") + reason
+    case let WaystationError.Network(reason): return L.t("网络不通：", "No connection: ") + reason
+    case let WaystationError.Unauthorized(reason): return L.t("同步令牌无效，请重新登录：", "The sync token was refused; sign in again: ") + reason
+    case let WaystationError.Server(status, _, reason): return L.t("服务器出错（\(status)）：", "Server error (\(status)): ") + reason
+    case WaystationError.Cancelled: return L.t("已取消", "Cancelled")
     case let DemoError.coreUnavailable(reason): return L.t("核心库无法打开：", "The core could not be opened: ") + reason
     default: return L.t("内部错误，请报告", "Internal error; please report it")
     }

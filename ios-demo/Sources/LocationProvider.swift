@@ -6,7 +6,7 @@ import Waystation
 /// was simulated (iOS 15+), ready for `setReportPosition`.
 final class LocationProvider: NSObject, ObservableObject, CLLocationManagerDelegate {
     private let manager = CLLocationManager()
-    private var waiting: [(LocationFix?) -> Void] = []
+    private var waiting: [(PositionFix?) -> Void] = []
 
     override init() {
         super.init()
@@ -15,7 +15,7 @@ final class LocationProvider: NSObject, ObservableObject, CLLocationManagerDeleg
     }
 
     /// Asks for permission when needed, then for one fix. Calls back on the main thread.
-    func locate(_ done: @escaping (LocationFix?) -> Void) {
+    func locate(_ done: @escaping (PositionFix?) -> Void) {
         waiting.append(done)
         switch manager.authorizationStatus {
         case .notDetermined: manager.requestWhenInUseAuthorization()
@@ -42,19 +42,19 @@ final class LocationProvider: NSObject, ObservableObject, CLLocationManagerDeleg
         finish(nil)
     }
 
-    private func finish(_ fix: LocationFix?) {
+    private func finish(_ fix: PositionFix?) {
         let callbacks = waiting
         waiting.removeAll()
         DispatchQueue.main.async { callbacks.forEach { $0(fix) } }
     }
 
     /// A negative horizontal accuracy means the position is invalid: kept as "unknown".
-    static func fix(_ location: CLLocation) -> LocationFix {
+    static func fix(_ location: CLLocation) -> PositionFix {
         var simulated = false
         if #available(iOS 15.0, *) {
             simulated = location.sourceInformation?.isSimulatedBySoftware ?? false
         }
-        return LocationFix(
+        return PositionFix(
             lat: location.coordinate.latitude,
             lon: location.coordinate.longitude,
             datum: Datum.wgs84,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// "Go there": hands a station to the map apps riders in China use, each in the datum it
-/// expects, converted by the core (`convertCoordinate`, the same conversion as everywhere
+/// expects, converted by the core (`convertPosition`, the same conversion as everywhere
 /// else). Mirrors android-demo/shared/src/main/kotlin/org/waystation/demo/Navigation.kt.
 ///
 /// - Amap (高德) first, GCJ-02: `iosamap://path?…&dev=0` (dev=0: already GCJ-02, do not shift).
@@ -37,7 +37,7 @@ let mapSource = "org.waystation.demo"
 
 /// The hand-offs to offer for a station: one per installed map app, Amap first, or Apple Maps
 /// alone when neither is installed. `canOpen` is `UIApplication.shared.canOpenURL`.
-func mapHandoffs(name: String, position: Coordinate, canOpen: (URL) -> Bool) -> [MapHandoff] {
+func mapHandoffs(name: String, position: Position, canOpen: (URL) -> Bool) -> [MapHandoff] {
     let installed = [MapApp.amap, MapApp.baidu].filter { app in
         let probe = app == .amap ? "iosamap://" : "baidumap://"
         return URL(string: probe).map(canOpen) ?? false
@@ -48,8 +48,8 @@ func mapHandoffs(name: String, position: Coordinate, canOpen: (URL) -> Bool) -> 
 
 /// The hand-off to `app` for a station named `name` at `position` (any datum), or nil when the
 /// core cannot convert the position.
-func mapHandoff(_ app: MapApp, name: String, position: Coordinate) -> MapHandoff? {
-    guard let at = try? convertCoordinate(coordinate: position, to: app.datum) else { return nil }
+func mapHandoff(_ app: MapApp, name: String, position: Position) -> MapHandoff? {
+    guard let at = try? convertPosition(position: position, to: app.datum) else { return nil }
     let lat = String(format: "%.6f", locale: Locale(identifier: "en_US_POSIX"), at.lat)
     let lon = String(format: "%.6f", locale: Locale(identifier: "en_US_POSIX"), at.lon)
     var allowed = CharacterSet.alphanumerics

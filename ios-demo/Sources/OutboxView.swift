@@ -51,7 +51,7 @@ struct OutboxView: View {
         do {
             // Summaries come from the report index; each row then opens its report.
             reports = try await model.run { core in
-                try core.reportSummaries(author: author, status: nil).map { try core.report(id: $0.id) }
+                try core.reports().summaries(author: author, status: nil).map { try core.reports().get(id: $0.id) }
             }
         } catch { message = describe(error) }
     }
@@ -93,7 +93,7 @@ struct CaseTimelineView: View {
         .navigationTitle(L.t("处理进度", "Case timeline"))
         .task {
             let id = reportId
-            do { caseView = try await model.run { core in try core.reportCase(reportId: id) } } catch { message = describe(error) }
+            do { caseView = try await model.run { core in try core.cases().get(reportId: id) } } catch { message = describe(error) }
         }
     }
 }

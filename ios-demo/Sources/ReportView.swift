@@ -21,7 +21,7 @@ struct ReportFormView: View {
     @State private var message: String?
     @State private var saveTask: Task<Void, Never>?
     private let categories = reportCategories()
-    private let rules = defaultReportRules()
+    private let rules = ReportRules()  // the defaults
 
     var body: some View {
         Form {
@@ -59,7 +59,7 @@ struct ReportFormView: View {
                         HStack {
                             Text("\(photo.mediaType) · \(photo.sizeBytes / 1024) KB")
                             Spacer()
-                            Button(L.t("移除", "Remove")) { change { core, id in try core.removeReportPhoto(id: id, sha256: photo.sha256) } }
+                            Button(L.t("移除", "Remove")) { change { core, id in try core.reports().removePhoto(id: id, sha256: photo.sha256) } }
                         }
                     }
                     Button(L.t("拍照", "Take a photo")) { showCamera = true }
@@ -81,7 +81,7 @@ struct ReportFormView: View {
                     }
                 }
                 Section {
-                    Button(L.t("提交", "Submit")) { submit() }.disabled(!(check?.canSubmit ?? false))
+                    Button(L.t("提交", "Submit")) { submit() }.disabled(!(check?.problems.isEmpty ?? false))
                     Button(L.t("删除草稿", "Delete draft"), role: .destructive) { deleteDraft() }
                 }
             }
@@ -90,7 +90,8 @@ struct ReportFormView: View {
         .navigationTitle(L.t("隐患报告", "Hazard report"))
         .sheet(isPresented: $showCamera) {
             CameraPicker { jpeg in
-                change { core, id in try core.attachReportPhoto(id: id, photo: jpeg, rules: rules) }
+                // Async in the bindings: stripping and storing runs on the library's executor.
+                changeAsync { core, id in try await core.reports().attachPhoto(id: id, photo: jpeg, rules: rules) }
             }
         }
         .task {
@@ -110,7 +111,7 @@ struct ReportFormView: View {
         let code = category
         Task { @MainActor in
             do {
-                id = try await model.run { core in try core.createReportDraft(author: author, category: code) }
+                id = try await model.run { core in try core.reports().createDraft(author: author, category: code) }
                 await reload()
             } catch { message = describe(error) }
         }
@@ -123,10 +124,10 @@ struct ReportFormView: View {
         let rules = rules
         do {
             let (r, c, d) = try await model.run { core -> (Report, ReportCheck?, [DuplicateCandidate]) in
-                let r = try core.report(id: id)
+                let r = try core.reports().get(id: id)
                 guard r.status == ReportStatus.draft else { return (r, nil, []) }
-                let c = try core.checkReport(id: id, rules: rules)
-                let d: [DuplicateCandidate] = try r.position == nil ? [] : core.nearbyDuplicates(reportId: id, rules: defaultDuplicateRules())
+                let c = try core.reports().check(id: id, rules: rules)
+                let d: [DuplicateCandidate] = try r.position == nil ? [] : core.reports().nearbyDuplicates(reportId: id, rules: DuplicateRules())
                 return (r, c, d)
             }
             if report == nil {
@@ -150,14 +151,25 @@ struct ReportFormView: View {
         }
     }
 
+    /// Runs an async change on the draft (on the library's executor), then reloads.
+    private func changeAsync<T>(_ work: @escaping (Waystation, String) async throws -> T) {
+        guard let id, let core = model.core else { return }
+        Task { @MainActor in
+            do {
+                _ = try await work(core, id)
+                await reload()
+            } catch { message = describe(error) }
+        }
+    }
+
     /// Saves typed text after a pause of 0.8 s (the Android demo's AutosavePolicy).
     private func autosave() {
         saveTask?.cancel()
-        let patch = ReportPatch(category: nil, description: descriptionText, merchantName: merchantName.isEmpty ? nil : merchantName, merchantAddress: nil, address: nil)
+        let patch = ReportPatch(description: descriptionText, merchantName: merchantName.isEmpty ? nil : merchantName)
         saveTask = Task { @MainActor in
             try? await Task.sleep(nanoseconds: 800_000_000)
             if Task.isCancelled { return }
-            change { core, id in try core.updateReportDraft(id: id, patch: patch) }
+            change { core, id in try core.reports().updateDraft(id: id, patch: patch) }
         }
     }
 
@@ -171,7 +183,7 @@ struct ReportFormView: View {
             fixText = formatAccuracy(fix.accuracyM) + (fix.mock ? L.t(" · 模拟定位：报告会被标记", " · simulated: the report will be flagged") : "")
             // Stored even when imprecise or simulated: the core flags it, and the check says
             // whether the report can be sent with it.
-            change { core, id in try core.setReportPosition(id: id, fix: fix) }
+            change { core, id in try core.reports().setPosition(id: id, fix: fix) }
         }
     }
 
@@ -179,13 +191,13 @@ struct ReportFormView: View {
         guard let id else { return }
         let author = model.user
         let rules = rules
-        let patch = ReportPatch(category: nil, description: descriptionText, merchantName: merchantName.isEmpty ? nil : merchantName, merchantAddress: nil, address: nil)
+        let patch = ReportPatch(description: descriptionText, merchantName: merchantName.isEmpty ? nil : merchantName)
         saveTask?.cancel()
         Task { @MainActor in
             do {
                 _ = try await model.run { core in
-                    _ = try core.updateReportDraft(id: id, patch: patch)
-                    return try core.submitReport(author: author, id: id, rules: rules)
+                    _ = try core.reports().updateDraft(id: id, patch: patch)
+                    return try core.reports().submit(author: author, id: id, rules: rules)
                 }
                 message = L.t("已提交，联网后自动发送", "Submitted: it is sent as soon as there is a connection")
                 model.sync.refresh()
@@ -200,7 +212,7 @@ struct ReportFormView: View {
         let author = model.user
         Task { @MainActor in
             do {
-                try await model.run { core in try core.deleteReportDraft(author: author, id: id) }
+                try await model.run { core in try core.reports().deleteDraft(author: author, id: id) }
                 self.id = nil
                 report = nil
                 check = nil

@@ -8,7 +8,7 @@ struct StationsView: View {
     @StateObject private var location = LocationProvider()
     @State private var selected: Set<Service> = []
     @State private var openOnly = true
-    @State private var position: Coordinate?
+    @State private var position: Position?
     @State private var positionText = L.t("尚未定位", "No position yet")
     @State private var hits: [StationHit] = []
     @State private var message: String?
@@ -31,7 +31,7 @@ struct StationsView: View {
             Section {
                 Button(L.t("用我的位置", "Use my location")) { locate() }
                 Button(L.t("以钟楼为中心（演示）", "Search from the Bell Tower (demo)")) {
-                    position = Coordinate(lat: 34.25953, lon: 108.94235, datum: Datum.wgs84)
+                    position = Position(lat: 34.25953, lon: 108.94235, datum: Datum.wgs84)
                     positionText = L.t("钟楼（演示位置）", "Bell Tower (demo position)")
                     search()
                 }
@@ -81,7 +81,7 @@ struct StationsView: View {
                 positionText = L.t("无法定位：请到开阔处，或用演示位置", "No position: try in the open, or use the demo position")
                 return
             }
-            position = Coordinate(lat: fix.lat, lon: fix.lon, datum: fix.datum)
+            position = Position(lat: fix.lat, lon: fix.lon, datum: fix.datum)
             positionText = String(format: "%.5f, %.5f · ", fix.lat, fix.lon) + formatAccuracy(fix.accuracyM)
                 + (fix.mock ? L.t(" · 模拟定位", " · simulated") : "")
             search()
@@ -90,15 +90,15 @@ struct StationsView: View {
 
     private func search() {
         guard let position else { return }
+        // No time: now. No distance limit: the filter's default.
         let query = NearestQuery(
             position: position,
             limit: 10,
-            filter: StationFilter(services: Array(selected), openOnly: openOnly, maxDistanceM: nil),
-            at: nil
+            filter: StationFilter(services: Array(selected), openOnly: openOnly)
         )
         Task { @MainActor in
             do {
-                let (found, count) = try await model.run { core in (try core.nearestStations(query: query), core.stationCount()) }
+                let (found, count) = try await model.run { core in (try core.stations().nearest(query: query), core.stations().count()) }
                 hits = found
                 if !found.isEmpty {
                     message = nil

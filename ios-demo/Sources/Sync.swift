@@ -21,7 +21,7 @@ struct SyncSnapshot {
     var refused: Int
 }
 
-/// What a sync's pack fetch (the core's `fetchPacks`, after the reports) brought: the pack
+/// What a sync's pack fetch (the core's `packs().fetch`, after the reports) brought: the pack
 /// versions newly installed and the lesson images downloaded. Empty when nothing changed.
 struct PackUpdate: Equatable {
     /// The station directory's version, when a newer one was installed.
@@ -89,9 +89,9 @@ struct SyncAccount {
         return true
     }
 
-    /// 30 s per request and 4 tries with backoff (the core's defaults: 0 means default).
-    var config: SyncConfig {
-        SyncConfig(server: server, token: token, timeoutMs: 0, attempts: 0, extraRootPem: nil)
+    /// 30 s per request and 4 tries with backoff: the core's defaults, left unset.
+    var options: SyncOptions {
+        SyncOptions(server: server, token: token)
     }
 }
 
@@ -188,11 +188,11 @@ final class StatusObserver: SyncObserver, @unchecked Sendable {
     func syncStatusChanged(status: SyncStatus) { onStatus(status) }
 }
 
-/// The core's sync: `syncNow`, then `fetchPacks` (both async in the bindings); the core calls
-/// the observer.
+/// The core's sync: `sync().run`, then `packs().fetch` (both async in the bindings); the core
+/// calls the observer for as long as the gateway keeps its subscription.
 final class CoreSyncGateway: SyncGateway {
     private let core: Waystation
-    private var observer: StatusObserver?
+    private var subscription: Subscription?
     var onChange: ((SyncSnapshot) -> Void)?
 
     init(core: Waystation) {
@@ -202,31 +202,30 @@ final class CoreSyncGateway: SyncGateway {
             let snapshot = CoreSyncGateway.snapshot(status)
             DispatchQueue.main.async { onChange(snapshot) }
         }
-        self.observer = observer
-        core.setSyncObserver(observer: observer)
+        subscription = core.sync().subscribe(observer: observer)
     }
 
     var unavailableReason: String? {
         SyncAccount.load() == nil ? L.t("尚未设置同步服务器", "no sync server is set up") : nil
     }
 
-    func status() throws -> SyncSnapshot { CoreSyncGateway.snapshot(try core.syncStatus()) }
+    func status() throws -> SyncSnapshot { CoreSyncGateway.snapshot(try core.sync().status()) }
 
     /// The reports first (they matter most), then, once they are all exchanged, newer station
     /// and training packs and the lesson images the phone lacks. The pack requests are
     /// conditional (ETag): when nothing changed they are two small 304s.
     func syncNow() async -> SyncOutcome {
         guard let account = SyncAccount.load() else { return .unavailable(reason: unavailableReason ?? "") }
-        let config = account.config
+        let options = account.options
         do {
-            let report = try await core.syncNow(config: config)
+            let report = try await core.sync().run(options: options)
             // Stopped with work left (the next sync carries on): retry soon.
             guard report.complete else { return .failed(reason: "the sync stopped with work left", retryable: true) }
         } catch {
             return CoreSyncGateway.failure(error)
         }
         do {
-            let fetched = try await core.fetchPacks(config: config)
+            let fetched = try await core.packs().fetch(options: options)
             return .synced(try status(), packs: CoreSyncGateway.update(fetched))
         } catch {
             // The reports went; say so, since the outcome is a failure.
@@ -238,8 +237,13 @@ final class CoreSyncGateway: SyncGateway {
         switch error {
         case let WaystationError.Network(reason):
             return .failed(reason: prefix + reason, retryable: true)
-        case let WaystationError.Server(reason):
-            return .failed(reason: prefix + reason, retryable: true)
+        case let WaystationError.Server(status, retryable, reason):
+            // The core says whether trying again can help: a 5xx, 429 or 408 can, a 400 cannot
+            // (the same request would be refused the same way).
+            return .failed(reason: prefix + "server \(status): " + reason, retryable: retryable)
+        case WaystationError.Cancelled:
+            // iOS ended the background task: the next run resumes.
+            return .failed(reason: prefix + "cancelled", retryable: true)
         case let WaystationError.Unauthorized(reason):
             // The same token cannot succeed later: the rider must sign in again.
             return .failed(reason: prefix + reason, retryable: false)
@@ -286,8 +290,8 @@ final class OutboxOnlySyncGateway: SyncGateway {
 
     func status() throws -> SyncSnapshot {
         var snapshot = SyncSnapshot(pendingDocuments: 0, pendingPhotos: 0, lastSuccess: nil, lastError: nil, inProgress: false, refused: 0)
-        for summary in try core.reportSummaries(author: author, status: ReportStatus.submitted) {
-            let report = try core.report(id: summary.id)
+        for summary in try core.reports().summaries(author: author, status: ReportStatus.submitted) {
+            let report = try core.reports().get(id: summary.id)
             switch report.outbox {
             case .some(.sent): break
             case .some(.refused): snapshot.refused += 1

@@ -37,7 +37,7 @@ struct CoursesView: View {
     @MainActor
     private func load() async {
         let user = model.user
-        do { courses = try await model.run { core in try core.trainingCourses(userId: user) } } catch { message = describe(error) }
+        do { courses = try await model.run { core in try core.training().courses(userId: user) } } catch { message = describe(error) }
     }
 }
 
@@ -64,7 +64,7 @@ struct CourseView: View {
         .task {
             let user = model.user
             let id = courseId
-            detail = try? await model.run { core in try core.trainingCourse(userId: user, courseId: id) }
+            detail = try? await model.run { core in try core.training().course(userId: user, courseId: id) }
         }
     }
 }
@@ -108,10 +108,10 @@ struct LessonScreen: View {
         .task {
             let id = lessonId
             let loaded = try? await model.run { core -> (LessonView, [String: String]) in
-                let lesson = try core.trainingLesson(lessonId: id)
+                let lesson = try core.training().lesson(lessonId: id)
                 var paths: [String: String] = [:]
                 for image in lesson.images {
-                    paths[image.sha256] = try core.trainingImagePath(sha256: image.sha256)
+                    paths[image.sha256] = try core.training().imagePath(sha256: image.sha256)
                 }
                 return (lesson, paths)
             }
@@ -124,7 +124,7 @@ struct LessonScreen: View {
         let user = model.user
         let id = lessonId
         Task { @MainActor in
-            done = (try? await model.run { core in try core.completeLesson(userId: user, lessonId: id) }) != nil
+            done = (try? await model.run { core in try core.training().completeLesson(userId: user, lessonId: id) }) != nil
             model.sync.refresh()
         }
     }
@@ -135,7 +135,7 @@ struct QuizScreen: View {
     let quizId: String
     @EnvironmentObject private var model: AppModel
     @State private var quiz: QuizView?
-    @State private var chosen: [String: Set<UInt32>] = [:]
+    @State private var chosen: [String: Set<Int32>] = [:]
     @State private var result: QuizResult?
     @State private var message: String?
 
@@ -157,7 +157,7 @@ struct QuizScreen: View {
                 ForEach(quiz.questions, id: \.id) { q in
                     Section(q.prompt.text) {
                         ForEach(Array(q.choices.enumerated()), id: \.offset) { index, choice in
-                            let i = UInt32(index)
+                            let i = Int32(index)
                             Button {
                                 choose(q, i)
                             } label: {
@@ -174,11 +174,11 @@ struct QuizScreen: View {
         .navigationTitle(L.t("测验", "Quiz"))
         .task {
             let id = quizId
-            do { quiz = try await model.run { core in try core.trainingQuiz(quizId: id) } } catch { message = describe(error) }
+            do { quiz = try await model.run { core in try core.training().quiz(quizId: id) } } catch { message = describe(error) }
         }
     }
 
-    private func choose(_ q: QuizQuestion, _ i: UInt32) {
+    private func choose(_ q: QuizQuestion, _ i: Int32) {
         var set = chosen[q.id] ?? []
         if q.kind == QuestionKind.single {
             set = [i]
@@ -197,7 +197,7 @@ struct QuizScreen: View {
         let id = quizId
         Task { @MainActor in
             do {
-                result = try await model.run { core in try core.answerQuiz(userId: user, quizId: id, answers: answers) }
+                result = try await model.run { core in try core.training().answerQuiz(userId: user, quizId: id, answers: answers) }
                 model.sync.refresh()
             } catch { message = describe(error) }
         }

@@ -8,10 +8,12 @@ Against the generated Swift (bindings/swift/generated/Waystation.swift, the FFI'
 functions, and WaystationCore.swift, the core's plain types: both compiled into the module
 `Waystation`), it checks that the demo's Swift sources
 call only what the bindings declare, with the right argument labels:
-  - every `core.method(label: ...)` is a method of Waystation, with exactly its labels;
+  - every `core.method(label: ...)` is a method of Waystation, with exactly its labels, and
+    every call on the handle it returns, `core.reports().submit(author: ..., ...)`, is a method
+    of that handle's class, passing known labels in order and every label without a default;
   - every `Struct(label: ...)` of a generated record passes known labels, in order, and every
     label without a default;
-  - every call of a generated top-level function, and `Waystation(dataDir:config:)`;
+  - every call of a generated top-level function, and `Waystation(dataDir:options:)`;
   - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists.
 It checks that the sync token is kept only in the Keychain, as AfterFirstUnlockThisDeviceOnly
 (Sync.swift), and never written to UserDefaults. It also checks that bindings/swift/Package.swift
@@ -155,12 +157,19 @@ def params(decl: str):
 class Api:
     def __init__(self, swift: str):
         s = code_only(swift)
-        self.methods = {}
-        proto = re.search(r"public protocol WaystationProtocol[^{]*\{", s)
-        body = s[proto.end():matching(s, proto.end() - 1)]
-        for m in re.finditer(r"\bfunc (\w+)\(", body):
-            close = matching(body, m.end() - 1)
-            self.methods[m.group(1)] = [l for l, _ in params(body[m.end():close])]
+        # Each generated class's methods, [(label, has_default)], and what each returns.
+        self.objects = {}
+        self.returns = {}
+        for c in re.finditer(r"^open class (\w+)\b[^{]*\{", s, re.M):
+            body = s[c.end():matching(s, c.end() - 1)]
+            methods = self.objects.setdefault(c.group(1), {})
+            for m in re.finditer(r"\bopen func (\w+)\(", body):
+                close = matching(body, m.end() - 1)
+                methods[m.group(1)] = params(body[m.end():close])
+                ret = re.match(r"[^\n{]*?->\s*(\w+)", body[close + 1:])
+                if ret:
+                    self.returns[(c.group(1), m.group(1))] = ret.group(1)
+        self.methods = {m: [l for l, _ in p] for m, p in self.objects["Waystation"].items()}
         self.functions = {}
         for m in re.finditer(r"^public func ([a-z]\w*)\(", s, re.M):
             close = matching(s, m.end() - 1)
@@ -213,9 +222,28 @@ def check_sources(api: Api, files: dict) -> list:
             if method not in api.methods:
                 errors.append(f"{where(m.start())}: Waystation has no method {method}")
                 continue
-            got = call_labels(code[m.end():matching(code, m.end() - 1)])
+            close = matching(code, m.end() - 1)
+            got = call_labels(code[m.end():close])
             if got != api.methods[method]:
                 errors.append(f"{where(m.start())}: core.{method} takes {api.methods[method]}, called with {got}")
+            # A call on the returned handle: core.reports().submit(...).
+            handle = api.returns.get(("Waystation", method))
+            chained = re.match(r"\.(\w+)\(", code[close + 1:])
+            if not chained or handle not in api.objects:
+                continue
+            call = chained.group(1)
+            if call not in api.objects[handle]:
+                errors.append(f"{where(m.start())}: {handle} (core.{method}()) has no method {call}")
+                continue
+            open_at = close + 1 + chained.end() - 1
+            got = call_labels(code[open_at + 1:matching(code, open_at)])
+            declared = api.objects[handle][call]
+            labels = [l for l, _ in declared]
+            it = iter(labels)
+            in_order = all(any(g == l for l in it) for g in got)
+            missing = [l for l, has_default in declared if not has_default and l not in got]
+            if not in_order or missing:
+                errors.append(f"{where(m.start())}: core.{method}().{call}({', '.join(labels)}) called with {got}")
         for m in re.finditer(r"(?<![\w.])(\w+)\(", code):
             callee = m.group(1)
             if callee in api.structs:
@@ -363,16 +391,23 @@ def self_test(api: Api, files: dict) -> list:
     if check_sources(api, files):
         failures.append("the untouched sources do not pass")
     mutations = [
-        ("StationsView.swift", "core.nearestStations(query: query)", "core.nearestStations(q: query)"),
-        ("StationsView.swift", "core.nearestStations(query: query)", "core.nearestStation(query: query)"),
-        ("StationsView.swift", "StationFilter(services: Array(selected), openOnly: openOnly, maxDistanceM: nil)",
-         "StationFilter(openOnly: openOnly, services: Array(selected), maxDistanceM: nil)"),
+        ("StationsView.swift", "core.stations().nearest(query: query)", "core.stations().nearest(q: query)"),
+        ("StationsView.swift", "core.stations().nearest(query: query)", "core.stations().nearestStations(query: query)"),
+        ("StationsView.swift", "core.stations().nearest(query: query)", "core.station().nearest(query: query)"),
+        ("StationsView.swift", "StationFilter(services: Array(selected), openOnly: openOnly)",
+         "StationFilter(openOnly: openOnly, services: Array(selected))"),
         ("StationsView.swift", "NearestQuery(\n            position: position,", "NearestQuery(\n"),
         ("StationsView.swift", "Datum.wgs84", "Datum.wgs"),
         ("OutboxView.swift", "case (.draft, _)", "case (.drafted, _)"),
         ("AppModel.swift", "Waystation(dataDir: dir.path,", "Waystation(path: dir.path,"),
-        ("ReportView.swift", "defaultDuplicateRules()", "defaultDuplicateRules(radius: 5)"),
-        ("TrainingView.swift", "core.trainingImagePath(sha256: image.sha256)", "core.trainingImagePath(image.sha256)"),
+        ("ReportView.swift", "DuplicateRules()", "DuplicateRules(radius: 5)"),
+        ("ReportView.swift", "core.reports().attachPhoto(id: id, photo: jpeg, rules: rules)",
+         "core.reports().attachPhoto(photo: jpeg, id: id, rules: rules)"),
+        ("ReportView.swift", "core.reports().submit(author: author, id: id, rules: rules)",
+         "core.reports().submit(id: id, rules: rules)"),
+        ("AppModel.swift", "core.packs().importStationsFile(path: url.path)", "core.stations().importStationsFile(path: url.path)"),
+        ("Sync.swift", "core.sync().run(options: options)", "core.sync().runNow(options: options)"),
+        ("TrainingView.swift", "core.training().imagePath(sha256: image.sha256)", "core.training().imagePath(image.sha256)"),
         ("Sync.swift", "kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly", "kSecAttrAccessibleWhenUnlocked"),
         ("Sync.swift", 'UserDefaults.standard.set(account?.server, forKey: "sync_server")',
          'UserDefaults.standard.set(account?.token, forKey: "sync_token")'),
@@ -407,7 +442,8 @@ def main() -> int:
         return 1
     calls = sum(len(re.findall(r"\bcore\.\w+\(", code_only(t))) for t in files.values())
     what = "self-test: every mutation caught" if "--self-test" in sys.argv else (
-        f"{len(files)} Swift files, {calls} core calls checked against {len(api.methods)} Waystation methods; "
+        f"{len(files)} Swift files, {calls} core calls checked against Waystation's {len(api.methods)} handles "
+        f"and their {sum(len(api.objects.get(api.returns.get(('Waystation', m)), {})) for m in api.methods)} methods; "
         "Package.swift and project.yml consistent")
     print(f"check_swift: {what}", file=sys.stderr)
     return 0
