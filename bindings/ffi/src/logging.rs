@@ -1,0 +1,97 @@
+//! The one logging hook: an app installs a `Logger` (a foreign trait) with `setLogger`, and
+//! every log line of the core (which logs through the `log` crate's facade) reaches it with
+//! its level and target (`waystation::sync`, `waystation::storage`, …). Android routes it to
+//! `Log`, iOS to `os_log`, Python to `logging`.
+//!
+//! Log lines carry no personal data: no report text, names, tokens or precise positions;
+//! storage failures are described by their SQLite code and message only.
+
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// How important a log line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, uniffi::Enum)]
+pub enum LogLevel {
+    /// Something failed.
+    Error,
+    /// Something went wrong that the core handled (a failed sync, a refused reply).
+    Warn,
+    /// What happened (a sync's outcome).
+    Info,
+    /// Detail for diagnosing (retries, storage failures' SQLite codes).
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl LogLevel {
+    fn filter(self) -> log::LevelFilter {
+        match self {
+            LogLevel::Error => log::LevelFilter::Error,
+            LogLevel::Warn => log::LevelFilter::Warn,
+            LogLevel::Info => log::LevelFilter::Info,
+            LogLevel::Debug => log::LevelFilter::Debug,
+            LogLevel::Trace => log::LevelFilter::Trace,
+        }
+    }
+
+    fn from_log(level: log::Level) -> LogLevel {
+        match level {
+            log::Level::Error => LogLevel::Error,
+            log::Level::Warn => LogLevel::Warn,
+            log::Level::Info => LogLevel::Info,
+            log::Level::Debug => LogLevel::Debug,
+            log::Level::Trace => LogLevel::Trace,
+        }
+    }
+}
+
+/// Receives the core's log lines. Called on whichever thread logs (often a background
+/// thread); keep it quick and never call back into Waystation from it.
+#[uniffi::export(with_foreign)]
+pub trait Logger: Send + Sync {
+    /// One log line: its level, where it comes from (`waystation::sync`), and the message.
+    fn log(&self, level: LogLevel, target: String, message: String);
+}
+
+/// The installed logger; replaced by a later `set_logger`.
+static LOGGER: RwLock<Option<Arc<dyn Logger>>> = RwLock::new(None);
+/// The `log` facade's logger, installed on the first `set_logger` (the facade takes one per
+/// process).
+static FORWARDER: OnceLock<()> = OnceLock::new();
+
+struct Forwarder;
+
+impl log::Log for Forwarder {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let logger = LOGGER.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(logger) = logger {
+            logger.log(
+                LogLevel::from_log(record.level()),
+                record.target().to_string(),
+                record.args().to_string(),
+            );
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Routes the core's log lines at `max_level` and above to `logger`. Call it once at startup;
+/// a later call replaces the logger and the level.
+#[uniffi::export]
+pub fn set_logger(logger: Arc<dyn Logger>, max_level: LogLevel) {
+    *LOGGER.write().unwrap_or_else(|p| p.into_inner()) = Some(logger);
+    FORWARDER.get_or_init(|| {
+        // Fails only when another logger of the `log` facade was installed in this process
+        // (a Rust host's own); the lines then go there.
+        let _ = log::set_boxed_logger(Box::new(Forwarder));
+    });
+    log::set_max_level(max_level.filter());
+}
