@@ -81,7 +81,7 @@ pub(crate) fn list(
     let mut out = Vec::new();
     for row in rows {
         let report = row?.summary()?;
-        let doc = documents::load(&conn, &case::case_doc_id(&report.id))?;
+        let doc = documents::load(conn, &case::case_doc_id(&report.id))?;
         let view = case::view(doc.as_ref(), &report.id, report.category);
         if !query.statuses.is_empty() && !query.statuses.contains(&view.status) {
             continue;
