@@ -10,12 +10,14 @@ functions, and WaystationCore.swift, the core's plain types: both compiled into 
 call only what the bindings declare, with the right argument labels:
   - every `core.method(label: ...)` is a method of Waystation, with exactly its labels, and
     every call on the handle it returns, `core.reports().submit(author: ..., ...)`, is a method
-    of that handle's class, passing known labels in order and every label without a default;
+    of that handle's class (or added by bindings/swift/Sources/Waystation's extensions), passing
+    known labels in order and every label without a default;
   - every `Struct(label: ...)` of a generated record passes known labels, in order, and every
     label without a default;
   - every call of a generated top-level function, and `Waystation(dataDir:options:)`;
   - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists.
-It checks that the sync token is kept only in the Keychain, as AfterFirstUnlockThisDeviceOnly
+The Swift example of bindings/swift/README.md is checked the same way. It checks that the sync
+token is kept only in the Keychain, as AfterFirstUnlockThisDeviceOnly
 (Sync.swift), and never written to UserDefaults. It also checks that bindings/swift/Package.swift
 points at files that exist (or that the build script writes), that the C module names agree
 (each generated file's C module has its module map, and the XCFramework gets both),
@@ -36,6 +38,10 @@ GENERATED = [GENERATED_DIR / "Waystation.swift", GENERATED_DIR / "WaystationCore
 # The Swift module an app imports.
 MODULE = "Waystation"
 PACKAGE = ROOT / "bindings/swift/Package.swift"
+# The package's hand-written Swift (extensions over the generated classes, e.g. statusStream()).
+HAND_WRITTEN = ROOT / "bindings/swift/Sources/Waystation"
+# Its README's Swift example, checked like the demo's sources (`ws.` is the demo's `core.`).
+SWIFT_README = ROOT / "bindings/swift/README.md"
 XCFRAMEWORK_SCRIPT = ROOT / "scripts/build-xcframework.sh"
 DEMO = ROOT / "ios-demo"
 SOURCES = DEMO / "Sources"
@@ -196,8 +202,19 @@ class Api:
         init = re.search(r"public convenience init\(", s)
         self.constructor = [l for l, _ in params(s[init.end():matching(s, init.end() - 1)])]
 
+    def add_extensions(self, swift: str):
+        """Methods that hand-written `public extension Class { func ... }` blocks add."""
+        s = code_only(swift)
+        for e in re.finditer(r"public extension (\w+)\s*\{", s):
+            if e.group(1) not in self.objects:
+                continue
+            body = s[e.end():matching(s, e.end() - 1)]
+            for m in re.finditer(r"\bfunc (\w+)\(", body):
+                close = matching(body, m.end() - 1)
+                self.objects[e.group(1)][m.group(1)] = params(body[m.end():close])
 
-def check_sources(api: Api, files: dict) -> list:
+
+def check_sources(api: Api, files: dict, token_storage: bool = True) -> list:
     errors = []
     demo_enums = {}
     for name, text in files.items():
@@ -271,7 +288,7 @@ def check_sources(api: Api, files: dict) -> list:
             for d in re.finditer(r"(?<![\w).])\.([A-Za-z_]\w*)", m.group(1)):
                 if d.group(1) not in known_cases:
                     errors.append(f"{where(m.start())}: no enum has a case .{d.group(1)}")
-    return errors + check_token_storage(files)
+    return errors + (check_token_storage(files) if token_storage else [])
 
 
 def check_token_storage(files: dict) -> list:
@@ -363,6 +380,14 @@ def check_package(generated: dict) -> list:
     return errors
 
 
+def check_readme(api: Api) -> list:
+    blocks = re.findall(r"^```swift\n(.*?)^```$", SWIFT_README.read_text(), re.M | re.S)
+    if not blocks:
+        return [f"{SWIFT_README.relative_to(ROOT)}: no Swift example"]
+    files = {f"README.md block {i + 1}": re.sub(r"\bws\.", "core.", b) for i, b in enumerate(blocks)}
+    return check_sources(api, files, token_storage=False)
+
+
 def check_project() -> list:
     errors = []
     project = (DEMO / "project.yml").read_text()
@@ -431,11 +456,13 @@ def main() -> int:
             return 1
     generated = {f.name: f.read_text() for f in GENERATED}
     api = Api("\n".join(generated.values()))
+    for f in sorted(HAND_WRITTEN.glob("*.swift")):
+        api.add_extensions(f.read_text())
     files = {f.name: f.read_text() for f in sorted(SOURCES.glob("*.swift"))}
     if "--self-test" in sys.argv:
         errors = self_test(api, files)
     else:
-        errors = check_sources(api, files) + check_package(generated) + check_project()
+        errors = check_sources(api, files) + check_package(generated) + check_project() + check_readme(api)
     for e in errors:
         print(f"check_swift: {e}", file=sys.stderr)
     if errors:
