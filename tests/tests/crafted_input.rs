@@ -14,7 +14,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use waystation_core::store::documents::{self, DocumentKey};
 use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncReport, SyncSettings};
-use waystation_core::{Options, Error, FixedClock, Waystation};
+use waystation_core::{Error, FixedClock, Options, Waystation};
 use waystation_server::{Role, ServerConfig};
 use waystation_tests::net::Net;
 use waystation_tests::reports::noon;
@@ -38,10 +38,10 @@ impl Phone {
         };
         let clock = Arc::new(FixedClock::new(noon()));
         let ws = Waystation::open_with_clock(dir.path(), config, clock).unwrap();
-        ws.packs().import_training(&sign_training(&real_training_payload()))
+        ws.packs()
+            .import_training(&sign_training(&real_training_payload()))
             .unwrap();
-        let mut settings =
-            SyncSettings::new(&net.url(), token).unwrap();
+        let mut settings = SyncSettings::new(&net.url(), token).unwrap();
         settings.retry = RetryPolicy {
             attempts: 2,
             base_delay: Duration::from_millis(20),
@@ -56,7 +56,15 @@ impl Phone {
 
     fn sync(&self) -> SyncReport {
         let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
-        let r = self.ws.sync().run(&self.settings, &http, &waystation_core::CancelToken::never()).unwrap();
+        let r = self
+            .ws
+            .sync()
+            .run(
+                &self.settings,
+                &http,
+                &waystation_core::CancelToken::never(),
+            )
+            .unwrap();
         assert!(r.complete, "{r:?}");
         r
     }
@@ -117,7 +125,8 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
         .unwrap();
     let failed = honest
         .ws
-        .training().answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
+        .training()
+        .answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
         .unwrap();
     assert!(!failed.passed);
     honest.sync();
@@ -126,7 +135,13 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
     let deleting = Phone::new(&net, &token);
     deleting.sync();
     assert_eq!(
-        deleting.ws.training().progress(RIDER).unwrap().attempts.len(),
+        deleting
+            .ws
+            .training()
+            .progress(RIDER)
+            .unwrap()
+            .attempts
+            .len(),
         1
     );
     deleting.tamper(|doc| {
@@ -190,11 +205,15 @@ fn no_phone_can_delete_or_rewrite_a_quiz_result_the_riders_other_phones_recorded
     // An honest new attempt from the first phone still syncs.
     honest
         .ws
-        .training().answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, true))
+        .training()
+        .answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, true))
         .unwrap();
     assert!(honest.sync().refused.is_empty());
     fresh.sync();
-    assert_eq!(fresh.ws.training().progress(RIDER).unwrap().attempts.len(), 2);
+    assert_eq!(
+        fresh.ws.training().progress(RIDER).unwrap().attempts.len(),
+        2
+    );
 }
 
 /// The same rules hold when a copy of the progress is handed over directly (another device's
@@ -211,12 +230,15 @@ fn a_handed_over_progress_copy_cannot_delete_results_or_inflate_without_bound() 
     let ws =
         Waystation::open_with_clock(dir.path(), config, Arc::new(FixedClock::new(noon()))).unwrap();
     let payload = real_training_payload();
-    ws.packs().import_training(&sign_training(&payload)).unwrap();
+    ws.packs()
+        .import_training(&sign_training(&payload))
+        .unwrap();
     let quiz = ws.training().courses(RIDER).unwrap()[0]
         .quiz_id
         .clone()
         .unwrap();
-    ws.training().answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
+    ws.training()
+        .answer_quiz(RIDER, &quiz, &quiz_answers(&payload, 0, false))
         .unwrap();
     let before = ws.training().progress(RIDER).unwrap();
     let stored = || documents::document_bytes(&ws.store().read(), PROGRESS).unwrap();
@@ -224,11 +246,15 @@ fn a_handed_over_progress_copy_cannot_delete_results_or_inflate_without_bound() 
 
     // A copy of this very progress with the attempt deleted.
     let mut copy =
-        automerge::AutoCommit::load(&ws.training().progress_document_bytes(RIDER).unwrap()).unwrap();
+        automerge::AutoCommit::load(&ws.training().progress_document_bytes(RIDER).unwrap())
+            .unwrap();
     let map = attempts_map(&copy);
     let id = copy.keys(&map).next().unwrap();
     copy.delete(&map, id.as_str()).unwrap();
-    let err = ws.training().merge_progress_from(RIDER, &copy.save()).unwrap_err();
+    let err = ws
+        .training()
+        .merge_progress_from(RIDER, &copy.save())
+        .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidInput(m) if m.contains("removes a recorded quiz attempt")),
         "{err:?}"

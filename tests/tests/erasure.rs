@@ -18,7 +18,7 @@ use waystation_core::reports::erasure::ERASED_USER;
 use waystation_core::reports::{CaseEventKind, CaseRole, ReportPatch, ReportRules};
 use waystation_core::store::documents;
 use waystation_core::sync::{ReqwestTransport, RetryPolicy, SyncSettings};
-use waystation_core::{Options, Error, FixedClock, Waystation};
+use waystation_core::{Error, FixedClock, Options, Waystation};
 use waystation_server::{Role, ServerConfig};
 use waystation_tests::net::Net;
 use waystation_tests::reports::{draft_at, noon};
@@ -44,8 +44,7 @@ impl Device {
         };
         let clock = Arc::new(FixedClock::new(noon()));
         let ws = Waystation::open_with_clock(dir.path(), config, clock.clone()).unwrap();
-        let mut settings =
-            SyncSettings::new(&net.url(), token).unwrap();
+        let mut settings = SyncSettings::new(&net.url(), token).unwrap();
         settings.retry = RetryPolicy {
             attempts: 2,
             base_delay: Duration::from_millis(20),
@@ -67,7 +66,11 @@ impl Device {
 
     fn try_sync(&self) -> Result<waystation_core::sync::SyncReport, Error> {
         let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
-        self.ws.sync().run(&self.settings, &http, &waystation_core::CancelToken::never())
+        self.ws.sync().run(
+            &self.settings,
+            &http,
+            &waystation_core::CancelToken::never(),
+        )
     }
 
     fn sync(&self) {
@@ -118,7 +121,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     let id = draft_at(&rider.ws, RIDER, "food.seal", LAT, LON);
     rider
         .ws
-        .reports().update_draft(
+        .reports()
+        .update_draft(
             &id,
             &ReportPatch {
                 district: Some(YANTA.into()),
@@ -128,7 +132,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         .unwrap();
     let photo = rider
         .ws
-        .reports().attach_photo(
+        .reports()
+        .attach_photo(
             &id,
             &waystation_tests::jpeg_with_metadata(60),
             &ReportRules::default(),
@@ -136,17 +141,20 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
         .unwrap();
     rider
         .ws
-        .reports().submit(RIDER, &id, &ReportRules::default())
+        .reports()
+        .submit(RIDER, &id, &ReportRules::default())
         .unwrap();
     rider
         .ws
-        .packs().import_training(&waystation_tests::sign_training(
+        .packs()
+        .import_training(&waystation_tests::sign_training(
             &waystation_tests::real_training_payload(),
         ))
         .unwrap();
     rider
         .ws
-        .training().complete_lesson(RIDER, "food-safety-delivery/seals")
+        .training()
+        .complete_lesson(RIDER, "food-safety-delivery/seals")
         .unwrap();
     rider.sync();
 
@@ -155,7 +163,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     staff
         .at(10)
         .ws
-        .cases().record(
+        .cases()
+        .record(
             &id,
             "staff-1",
             CaseRole::StationStaff,
@@ -167,7 +176,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     sup.sync();
     sup.at(20)
         .ws
-        .cases().record(
+        .cases()
+        .record(
             &id,
             "sup-1",
             CaseRole::Supervisor,
@@ -185,7 +195,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     // Before it syncs again, the supervisor writes on the old history.
     sup.at(30)
         .ws
-        .cases().record(
+        .cases()
+        .record(
             &id,
             "sup-1",
             CaseRole::Supervisor,
@@ -219,7 +230,13 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
     let path = staff
         .ws
-        .reports().fetch_photo(&staff.settings, &http, &photo.sha256, &waystation_core::CancelToken::never())
+        .reports()
+        .fetch_photo(
+            &staff.settings,
+            &http,
+            &photo.sha256,
+            &waystation_core::CancelToken::never(),
+        )
         .unwrap();
     assert!(path.is_file());
     assert!((report.position.unwrap().lat - LAT).abs() < 1e-9);
@@ -242,7 +259,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     // The note it wrote offline on the old history is written again on the new one and sent.
     let notes: Vec<Option<String>> = sup
         .ws
-        .cases().get(&id)
+        .cases()
+        .get(&id)
         .unwrap()
         .timeline
         .into_iter()
@@ -259,7 +277,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     // The case goes on, on the new history, and reaches every follow-up device.
     sup.at(40)
         .ws
-        .cases().record(
+        .cases()
+        .record(
             &id,
             "sup-1",
             CaseRole::Supervisor,
@@ -272,7 +291,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     staff.sync();
     let kinds: Vec<&str> = staff
         .ws
-        .cases().get(&id)
+        .cases()
+        .get(&id)
         .unwrap()
         .timeline
         .iter()
@@ -290,7 +310,8 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     sup.sync();
     let actors: Vec<String> = sup
         .ws
-        .cases().get(&id)
+        .cases()
+        .get(&id)
         .unwrap()
         .timeline
         .into_iter()

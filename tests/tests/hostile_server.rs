@@ -25,7 +25,7 @@ use waystation_core::sync::{
     HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
     TransportError,
 };
-use waystation_core::{Clock, Options, Error, FixedClock, Waystation};
+use waystation_core::{Clock, Error, FixedClock, Options, Waystation};
 use waystation_server::Role;
 use waystation_tests::SplitMix;
 use waystation_tests::net::Net;
@@ -53,7 +53,8 @@ impl Device {
     fn new(url: &str, token: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(FixedClock::new(at("2026-11-29T08:00:00Z")));
-        let ws = Waystation::open_with_clock(dir.path(), Options::default(), clock.clone()).unwrap();
+        let ws =
+            Waystation::open_with_clock(dir.path(), Options::default(), clock.clone()).unwrap();
         let mut settings = SyncSettings::new(url, token).unwrap();
         settings.retry = RetryPolicy {
             attempts: 2,
@@ -72,7 +73,9 @@ impl Device {
         &self,
         t: &dyn HttpTransport,
     ) -> waystation_core::Result<waystation_core::sync::SyncReport> {
-        self.ws.sync().run(&self.settings, t, &waystation_core::CancelToken::never())
+        self.ws
+            .sync()
+            .run(&self.settings, t, &waystation_core::CancelToken::never())
     }
 
     fn sync(&self) -> waystation_core::sync::SyncReport {
@@ -113,21 +116,24 @@ impl Device {
 /// A submitted food-safety report with one photo, in Yanta.
 fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
     let id = draft_at(ws, author, "food.seal", 34.2225, 108.9480);
-    ws.reports().update_draft(
-        &id,
-        &ReportPatch {
-            district: Some(YANTA.into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    ws.reports().attach_photo(
-        &id,
-        &waystation_tests::jpeg_with_metadata(q),
-        &ReportRules::default(),
-    )
-    .unwrap();
-    ws.reports().submit(author, &id, &ReportRules::default())
+    ws.reports()
+        .update_draft(
+            &id,
+            &ReportPatch {
+                district: Some(YANTA.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    ws.reports()
+        .attach_photo(
+            &id,
+            &waystation_tests::jpeg_with_metadata(q),
+            &ReportRules::default(),
+        )
+        .unwrap();
+    ws.reports()
+        .submit(author, &id, &ReportRules::default())
         .unwrap();
     id
 }
@@ -552,7 +558,11 @@ fn a_forged_edit_of_a_riders_own_report_is_refused_for_that_report_alone() {
         "{}",
         r.refused[0].reason
     );
-    assert_eq!(rider.ws.reports().get(&pending).unwrap(), shown, "nothing applied");
+    assert_eq!(
+        rider.ws.reports().get(&pending).unwrap(),
+        shown,
+        "nothing applied"
+    );
     // The other report of the request reached the server.
     assert_eq!(
         rider.ws.reports().get(&other).unwrap().outbox,
@@ -565,7 +575,10 @@ fn a_forged_edit_of_a_riders_own_report_is_refused_for_that_report_alone() {
     rider.sync();
     let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.refused_documents), (0, 0), "{s:?}");
-    assert_eq!(rider.ws.reports().get(&pending).unwrap().category, shown.category);
+    assert_eq!(
+        rider.ws.reports().get(&pending).unwrap().category,
+        shown.category
+    );
 
     // 2. A report the device holds synced: refused, and shown until dismissed.
     let doc_id = format!("report:{synced}");
@@ -612,18 +625,20 @@ fn a_server_cannot_delete_or_rewrite_a_riders_quiz_results() {
     };
     let ws = Waystation::open_with_clock(dir.path(), config, clock.clone()).unwrap();
     let payload = waystation_tests::real_training_payload();
-    ws.packs().import_training(&waystation_tests::sign_training(&payload))
+    ws.packs()
+        .import_training(&waystation_tests::sign_training(&payload))
         .unwrap();
     let quiz = ws.training().courses("rider-1").unwrap()[0]
         .quiz_id
         .clone()
         .unwrap();
-    ws.training().answer_quiz(
-        "rider-1",
-        &quiz,
-        &waystation_tests::quiz_answers(&payload, 0, false),
-    )
-    .unwrap();
+    ws.training()
+        .answer_quiz(
+            "rider-1",
+            &quiz,
+            &waystation_tests::quiz_answers(&payload, 0, false),
+        )
+        .unwrap();
     let mut settings = SyncSettings::new(&net.url(), &token).unwrap();
     settings.retry.attempts = 1;
     let rider = Device {
@@ -695,7 +710,8 @@ fn a_server_cannot_delete_or_rewrite_a_riders_quiz_results() {
     // 2. A new attempt on the phone; the server's reply turns the failed one into a pass.
     rider
         .ws
-        .training().answer_quiz(
+        .training()
+        .answer_quiz(
             "rider-1",
             &quiz,
             &waystation_tests::quiz_answers(&payload, 0, true),
@@ -872,10 +888,18 @@ fn photos_of_a_copy_dropped_for_a_new_history_are_swept_when_nothing_names_them(
     rider.sync();
     let staff = Device::new(&net.url(), &staff_t);
     staff.sync();
-    let sha = staff.ws.reports().get(&id).unwrap().photos[0].sha256.clone();
+    let sha = staff.ws.reports().get(&id).unwrap().photos[0]
+        .sha256
+        .clone();
     let path = staff
         .ws
-        .reports().fetch_photo(&staff.settings, &http(), &sha, &waystation_core::CancelToken::never())
+        .reports()
+        .fetch_photo(
+            &staff.settings,
+            &http(),
+            &sha,
+            &waystation_core::CancelToken::never(),
+        )
         .unwrap();
     // The folder's one full check, done once the photo is past the grace period: from now on
     // only photos marked as maybe unnamed are candidates.
@@ -954,7 +978,8 @@ fn a_follow_up_device_neither_uploads_nor_asks_for_others_photos() {
     // server loses the photo.
     rider
         .ws
-        .reports().withdraw("rider-1", &id, "duplicate")
+        .reports()
+        .withdraw("rider-1", &id, "duplicate")
         .unwrap();
     rider.sync();
     rusqlite::Connection::open(&net.db)
@@ -1021,7 +1046,15 @@ fn a_server_cannot_force_a_full_upload_at_every_sync() {
     // The honest server's generation differs from the last fake one: adopted at the next
     // allowed re-offer, after which the held-back mark clears.
     assert_eq!(rider.sync().documents_sent, 0);
-    assert!(rider.ws.sync().status().unwrap().reoffer_held_back.is_some());
+    assert!(
+        rider
+            .ws
+            .sync()
+            .status()
+            .unwrap()
+            .reoffer_held_back
+            .is_some()
+    );
     rider.clock.set(day(50));
     assert_eq!(rider.sync().documents_sent, 3);
     rider.sync();
@@ -1082,7 +1115,11 @@ fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     let rider = Device::new("http://127.0.0.1:9", "wst_t");
     let mut settings = rider.settings.clone();
     settings.server = "http://sync.example.org".into();
-    let err = rider.ws.sync().run(&settings, &http(), &waystation_core::CancelToken::never()).unwrap_err();
+    let err = rider
+        .ws
+        .sync()
+        .run(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert!(err.to_string().contains("unencrypted"), "{err}");
     assert!(
@@ -1091,13 +1128,20 @@ fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     );
     let err = rider
         .ws
-        .packs().fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
         .unwrap_err()
         .to_string();
     assert!(err.contains("https://"), "{err}");
     let err = rider
         .ws
-        .reports().fetch_photo(&settings, &http(), &"ab".repeat(32), &waystation_core::CancelToken::never())
+        .reports()
+        .fetch_photo(
+            &settings,
+            &http(),
+            &"ab".repeat(32),
+            &waystation_core::CancelToken::never(),
+        )
         .unwrap_err()
         .to_string();
     assert!(err.contains("https://"), "{err}");

@@ -19,10 +19,10 @@ use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus, ReportPatch,
 use waystation_core::store::documents;
 use waystation_core::sync::protocol::{self, DocMessage, SyncRequest, SyncResponse};
 use waystation_core::sync::{
-    HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, SyncObserver,
-    SyncSettings, SyncStatus, TransportError,
+    HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, SyncObserver, SyncSettings,
+    SyncStatus, TransportError,
 };
-use waystation_core::{Options, Error, Waystation};
+use waystation_core::{Error, Options, Waystation};
 use waystation_server::{Role, ServerConfig, UserChange};
 use waystation_tests::net::Net;
 use waystation_tests::reports::draft_at;
@@ -56,7 +56,15 @@ impl Device {
     }
 
     fn sync(&self) -> waystation_core::sync::SyncReport {
-        let r = self.ws.sync().run(&self.settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+        let r = self
+            .ws
+            .sync()
+            .run(
+                &self.settings,
+                &http(),
+                &waystation_core::CancelToken::never(),
+            )
+            .unwrap();
         assert!(r.complete, "{r:?}");
         r
     }
@@ -65,21 +73,24 @@ impl Device {
 /// A submitted food-safety report by `author` in Yanta, with a photo.
 fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
     let id = draft_at(ws, author, "food.seal", LAT, LON);
-    ws.reports().update_draft(
-        &id,
-        &ReportPatch {
-            district: Some(YANTA.into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    ws.reports().attach_photo(
-        &id,
-        &waystation_tests::jpeg_with_metadata(q),
-        &ReportRules::default(),
-    )
-    .unwrap();
-    ws.reports().submit(author, &id, &ReportRules::default())
+    ws.reports()
+        .update_draft(
+            &id,
+            &ReportPatch {
+                district: Some(YANTA.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    ws.reports()
+        .attach_photo(
+            &id,
+            &waystation_tests::jpeg_with_metadata(q),
+            &ReportRules::default(),
+        )
+        .unwrap();
+    ws.reports()
+        .submit(author, &id, &ReportRules::default())
         .unwrap();
     id
 }
@@ -93,7 +104,8 @@ fn case_doc_heads(ws: &Waystation, report: &str) -> Vec<automerge::ChangeHash> {
 }
 
 fn timeline(ws: &Waystation, report: &str) -> BTreeSet<(String, String)> {
-    ws.cases().get(report)
+    ws.cases()
+        .get(report)
         .unwrap()
         .timeline
         .into_iter()
@@ -123,8 +135,7 @@ fn story(order: &[usize]) -> CaseStatus {
     assert_eq!(staff.sync().documents_received, 1);
     assert_eq!(sup.sync().documents_received, 1);
     let ack = |d: &Device, actor: &str, role: CaseRole, kind: CaseEventKind, note: &str| {
-        d.ws.cases().record(&id, actor, role, kind, note)
-            .unwrap();
+        d.ws.cases().record(&id, actor, role, kind, note).unwrap();
     };
     ack(
         &staff,
@@ -194,10 +205,18 @@ fn story(order: &[usize]) -> CaseStatus {
         assert_eq!(s.last_error, None);
     }
     // The staff downloads the photo on demand; it is the rider's bytes.
-    let sha = rider.ws.reports().get(&id).unwrap().photos[0].sha256.clone();
+    let sha = rider.ws.reports().get(&id).unwrap().photos[0]
+        .sha256
+        .clone();
     let path = staff
         .ws
-        .reports().fetch_photo(&staff.settings, &http(), &sha, &waystation_core::CancelToken::never())
+        .reports()
+        .fetch_photo(
+            &staff.settings,
+            &http(),
+            &sha,
+            &waystation_core::CancelToken::never(),
+        )
         .unwrap();
     let rider_path = rider.ws.reports().photo_path(&sha).unwrap();
     assert_eq!(
@@ -274,7 +293,15 @@ fn the_server_enforces_who_may_write_and_read() {
     // Mallory's device writes a report in the victim's name and syncs with her own token.
     let mallory = Device::new(&net, &mallory_t);
     let forged = report_with_photo(&mallory.ws, "victim", 30);
-    let r = mallory.ws.sync().run(&mallory.settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let r = mallory
+        .ws
+        .sync()
+        .run(
+            &mallory.settings,
+            &http(),
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     assert_eq!(r.refused.len(), 1, "{r:?}");
     assert!(r.refused[0].reason.contains("only its author"), "{r:?}");
     // Kept locally, shown as refused, not dropped.
@@ -305,7 +332,8 @@ fn the_server_enforces_who_may_write_and_read() {
     // reason, and nothing is sent.
     mallory
         .ws
-        .sync().dismiss(&format!("report:{forged}"))
+        .sync()
+        .dismiss(&format!("report:{forged}"))
         .unwrap();
     let status = mallory.ws.sync().status().unwrap();
     assert_eq!((status.pending_documents, status.refused_documents), (0, 0));
@@ -346,7 +374,8 @@ fn the_server_enforces_who_may_write_and_read() {
     // it with the victim's token.
     yanta
         .ws
-        .cases().record(
+        .cases()
+        .record(
             &id,
             "staff-yanta",
             CaseRole::StationStaff,
@@ -404,7 +433,8 @@ fn the_server_enforces_who_may_write_and_read() {
         },
     )
     .unwrap();
-    tws.packs().import_training(&waystation_tests::real_training_pack())
+    tws.packs()
+        .import_training(&waystation_tests::real_training_pack())
         .unwrap();
     let course = tws.training().courses("victim").unwrap()[0].id.clone();
     let lesson = tws.training().course("victim", &course).unwrap().lessons[0]
@@ -556,7 +586,15 @@ fn a_reply_that_makes_automerge_panic_is_an_error_and_the_device_keeps_its_repor
         message,
     };
     let before = rider.ws.reports().get(&id).unwrap();
-    let err = rider.ws.sync().run(&rider.settings, &tampering, &waystation_core::CancelToken::never()).unwrap_err();
+    let err = rider
+        .ws
+        .sync()
+        .run(
+            &rider.settings,
+            &tampering,
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap_err();
     let Error::Server { message, .. } = &err else {
         panic!("{err:?}")
     };
@@ -587,13 +625,20 @@ fn lost_responses_and_replayed_requests_create_no_duplicates() {
         let t = Faulty::new(fail_at, None);
         let mut settings = rider.settings.clone();
         settings.retry.attempts = 1;
-        let _ = rider.ws.sync().run(&settings, &t, &waystation_core::CancelToken::never());
+        let _ = rider
+            .ws
+            .sync()
+            .run(&settings, &t, &waystation_core::CancelToken::never());
     }
     let s = rider.ws.sync().status().unwrap();
     assert!(s.last_error.is_some() || s.pending_documents == 0, "{s:?}");
     // Syncing again converges.
     let t = Faulty::new(usize::MAX, None);
-    let r = rider.ws.sync().run(&rider.settings, &t, &waystation_core::CancelToken::never()).unwrap();
+    let r = rider
+        .ws
+        .sync()
+        .run(&rider.settings, &t, &waystation_core::CancelToken::never())
+        .unwrap();
     assert!(r.complete);
     assert_eq!(rider.ws.sync().status().unwrap().pending_documents, 0);
     assert_eq!(net.server_docs("report"), 12);
@@ -637,7 +682,11 @@ fn a_server_restart_in_the_middle_of_a_sync_loses_nothing() {
             }
         })),
     );
-    let err = rider.ws.sync().run(&rider.settings, &t, &waystation_core::CancelToken::never()).unwrap_err();
+    let err = rider
+        .ws
+        .sync()
+        .run(&rider.settings, &t, &waystation_core::CancelToken::never())
+        .unwrap_err();
     assert!(matches!(err, Error::Network(_)), "{err:?}");
     let s = rider.ws.sync().status().unwrap();
     assert!(s.last_error.unwrap().contains("network"), "error recorded");
@@ -659,10 +708,22 @@ fn bad_tokens_are_unauthorized_and_nothing_changes() {
     report_with_photo(&rider.ws, "rider-1", 20);
     let mut wrong = rider.settings.clone();
     wrong.token = "wst_not-a-real-token".into();
-    let err = rider.ws.sync().run(&wrong, &http(), &waystation_core::CancelToken::never()).unwrap_err();
+    let err = rider
+        .ws
+        .sync()
+        .run(&wrong, &http(), &waystation_core::CancelToken::never())
+        .unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     waystation_server::revoke_token(&net.db, &token).unwrap();
-    let err = rider.ws.sync().run(&rider.settings, &http(), &waystation_core::CancelToken::never()).unwrap_err();
+    let err = rider
+        .ws
+        .sync()
+        .run(
+            &rider.settings,
+            &http(),
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap_err();
     assert!(
         matches!(err, Error::Unauthorized(ref m) if m.contains("revoked")),
         "{err:?}"
@@ -672,7 +733,11 @@ fn bad_tokens_are_unauthorized_and_nothing_changes() {
     std::thread::sleep(Duration::from_millis(1100));
     let mut e = rider.settings.clone();
     e.token = expired;
-    let err = rider.ws.sync().run(&e, &http(), &waystation_core::CancelToken::never()).unwrap_err();
+    let err = rider
+        .ws
+        .sync()
+        .run(&e, &http(), &waystation_core::CancelToken::never())
+        .unwrap_err();
     assert!(
         matches!(err, Error::Unauthorized(ref m) if m.contains("expired")),
         "{err:?}"
@@ -746,7 +811,10 @@ fn a_cancelled_sync_stops_at_once_and_releases_the_lock() {
     // The lock is free: the next sync (the server answering again) runs at once.
     proxy.release();
     let started = Instant::now();
-    let r = ws.sync().run(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let r = ws
+        .sync()
+        .run(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert!(r.complete && r.documents_sent == 1, "{r:?}");
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(ws.sync().status().unwrap().pending_documents, 0);
@@ -777,7 +845,10 @@ fn a_sync_waiting_for_the_lock_can_be_cancelled() {
     };
     second_cancel.cancel();
     assert!(matches!(second.join().unwrap(), Err(Error::Cancelled)));
-    assert!(ws.sync().status().unwrap().in_progress, "the first still runs");
+    assert!(
+        ws.sync().status().unwrap().in_progress,
+        "the first still runs"
+    );
     proxy.release();
     let r = first.join().unwrap().unwrap();
     assert!(r.complete, "{r:?}");
@@ -805,7 +876,10 @@ fn several_observers_listen_until_their_subscription_is_closed_or_dropped() {
     drop(sub_c);
     report_with_photo(&rider.ws, "rider-1", 22);
     rider.sync();
-    assert!(count(&a) > after_first.0, "the open subscription still listens");
+    assert!(
+        count(&a) > after_first.0,
+        "the open subscription still listens"
+    );
     assert_eq!(count(&b), after_first.1, "closed");
     assert_eq!(count(&c), after_first.2, "dropped");
     assert!(!a.0.lock().unwrap().last().unwrap().in_progress);
@@ -872,7 +946,10 @@ fn packs_come_with_etags_and_go_through_the_verified_import() {
     let dir = tempfile::tempdir().unwrap();
     let ws = Waystation::open(dir.path(), waystation_tests_config()).unwrap();
     let settings = net.settings(&token);
-    let got = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let got = ws
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert_eq!(got.stations, Some(3));
     assert_eq!(ws.stations().count(), 50);
     // A device that already holds that pack (imported from a file, no ETag stored yet)
@@ -880,15 +957,24 @@ fn packs_come_with_etags_and_go_through_the_verified_import() {
     let dir_had = tempfile::tempdir().unwrap();
     let had = Waystation::open(dir_had.path(), waystation_tests_config()).unwrap();
     had.packs().import_stations(&pack).unwrap();
-    let got = had.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let got = had
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert_eq!((got.stations, got.training), (None, None), "{got:?}");
     // Unchanged: a 304, nothing installed.
-    let again = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let again = ws
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert_eq!((again.stations, again.training), (None, None));
     // A device that does not trust the publisher refuses the pack, keeping what it has.
     let dir2 = tempfile::tempdir().unwrap();
     let untrusting = Waystation::open(dir2.path(), Options::default()).unwrap();
-    let err = untrusting.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap_err();
+    let err = untrusting
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap_err();
     assert!(matches!(err, Error::PackRejected(_)), "{err:?}");
     assert_eq!(untrusting.stations().count(), 0);
 }
@@ -912,15 +998,22 @@ fn training_progress_syncs_between_a_users_devices_and_stays_private() {
     let courses = a.ws.training().courses("rider-1").unwrap();
     let quiz = courses[0].quiz_id.clone().unwrap();
     let lessons =
-        a.ws.training().course("rider-1", &courses[0].id)
+        a.ws.training()
+            .course("rider-1", &courses[0].id)
             .unwrap()
             .lessons;
     // Offline on two phones: different lessons, a failed and a perfect attempt.
-    a.ws.training().complete_lesson("rider-1", &lessons[0].id).unwrap();
-    b.ws.training().complete_lesson("rider-1", &lessons[1].id).unwrap();
-    b.ws.training().answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, true))
+    a.ws.training()
+        .complete_lesson("rider-1", &lessons[0].id)
         .unwrap();
-    a.ws.training().answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, false))
+    b.ws.training()
+        .complete_lesson("rider-1", &lessons[1].id)
+        .unwrap();
+    b.ws.training()
+        .answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, true))
+        .unwrap();
+    a.ws.training()
+        .answer_quiz("rider-1", &quiz, &quiz_answers(&payload, 0, false))
         .unwrap();
     a.sync();
     b.sync();
@@ -1004,7 +1097,11 @@ fn a_rate_limited_device_keeps_its_reports_and_is_told_when_to_retry() {
             waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 10 + i);
         }
         let watching = Watching::new(0, 0, "");
-        match rider.ws.sync().run(&rider.settings, &watching, &waystation_core::CancelToken::never()) {
+        match rider.ws.sync().run(
+            &rider.settings,
+            &watching,
+            &waystation_core::CancelToken::never(),
+        ) {
             Ok(r) => assert!(r.complete, "{r:?}"),
             Err(e) => {
                 outcome = Some((e, watching));
@@ -1048,7 +1145,15 @@ fn a_short_retry_after_is_waited_out_and_the_sync_completes() {
     waystation_tests::reports::submitted_road_report(&rider.ws, "rider-1", 1);
     // An overloaded server (or proxy) answers the first try 503 with Retry-After: 1.
     let watching = Watching::new(1, 503, "1");
-    let r = rider.ws.sync().run(&rider.settings, &watching, &waystation_core::CancelToken::never()).unwrap();
+    let r = rider
+        .ws
+        .sync()
+        .run(
+            &rider.settings,
+            &watching,
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     assert!(r.complete, "{r:?}");
     let sent = watching.sent_at.lock().unwrap().clone();
     assert!(sent.len() >= 2, "{}", sent.len());
@@ -1070,7 +1175,15 @@ fn a_body_timeout_on_a_poor_connection_is_retried() {
     report_with_photo(&rider.ws, "rider-1", 63);
     // The server gave up on the first upload, which stalled: 408, without Retry-After.
     let watching = Watching::new(1, 408, "");
-    let r = rider.ws.sync().run(&rider.settings, &watching, &waystation_core::CancelToken::never()).unwrap();
+    let r = rider
+        .ws
+        .sync()
+        .run(
+            &rider.settings,
+            &watching,
+            &waystation_core::CancelToken::never(),
+        )
+        .unwrap();
     assert!(r.complete, "{r:?}");
     assert_eq!(r.photos_uploaded, 1, "{r:?}");
     assert_eq!(net.server_docs("report"), 1);
@@ -1101,7 +1214,10 @@ fn a_supervisor_given_a_district_receives_its_earlier_reports_and_loses_it_again
         .unwrap();
     let r = supervisor.sync();
     assert_eq!(r.documents_received, 1, "{r:?}");
-    assert_eq!(supervisor.ws.reports().get(&earlier).unwrap().author, "rider-1");
+    assert_eq!(
+        supervisor.ws.reports().get(&earlier).unwrap().author,
+        "rider-1"
+    );
     let noop = supervisor.sync();
     assert_eq!((noop.requests, noop.documents_received), (1, 0), "{noop:?}");
 
@@ -1172,7 +1288,10 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     let dir = tempfile::tempdir().unwrap();
     let ws = Waystation::open(dir.path(), waystation_tests_config()).unwrap();
     let settings = net.settings(&token);
-    let got = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let got = ws
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert_eq!(got.training, Some(1));
     assert_eq!(
         (
@@ -1184,11 +1303,15 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     );
     let lesson = ws.training().lesson(&first_lesson).unwrap();
     let path = ws
-        .training().image_path(&lesson.images[0].sha256)
+        .training()
+        .image_path(&lesson.images[0].sha256)
         .unwrap()
         .expect("stored");
     assert_eq!(std::fs::read(path).unwrap(), png, "stored as served");
-    let again = ws.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let again = ws
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert_eq!(again.training_images_fetched, 0, "{again:?}");
 
     // A server that sends other bytes than the hash names: the image is refused, named, and
@@ -1204,7 +1327,10 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     corrupt(&waystation_tests::jpeg_with_metadata(71));
     let dir2 = tempfile::tempdir().unwrap();
     let second = Waystation::open(dir2.path(), waystation_tests_config()).unwrap();
-    let got = second.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let got = second
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert_eq!(
         (
             got.training,
@@ -1232,7 +1358,10 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
     assert!(second.training().image_path(&sha(&jpeg)).unwrap().is_none());
     assert!(second.training().lesson(&first_lesson).is_ok());
     corrupt(&jpeg);
-    let got = second.packs().fetch(&settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let got = second
+        .packs()
+        .fetch(&settings, &http(), &waystation_core::CancelToken::never())
+        .unwrap();
     assert_eq!(
         (
             got.training,
@@ -1260,7 +1389,8 @@ fn phones_give_back_what_a_server_restored_from_a_backup_lost() {
     staff.sync();
     staff
         .ws
-        .cases().record(
+        .cases()
+        .record(
             &first,
             "staff-1",
             CaseRole::StationStaff,
@@ -1368,16 +1498,27 @@ fn a_withdrawal_on_one_phone_of_a_rider_reaches_the_other() {
     let kept = report_with_photo(&a.ws, "rider-1", 31);
     a.sync();
     b.sync();
-    assert_eq!(b.ws.reports().get(&id).unwrap().status, ReportStatus::Submitted);
-    b.ws.reports().withdraw("rider-1", &id, "duplicate").unwrap();
+    assert_eq!(
+        b.ws.reports().get(&id).unwrap().status,
+        ReportStatus::Submitted
+    );
+    b.ws.reports()
+        .withdraw("rider-1", &id, "duplicate")
+        .unwrap();
     b.sync();
-    let r = a.ws.sync().run(&a.settings, &http(), &waystation_core::CancelToken::never()).unwrap();
+    let r =
+        a.ws.sync()
+            .run(&a.settings, &http(), &waystation_core::CancelToken::never())
+            .unwrap();
     assert!(r.complete && r.refused.is_empty(), "{r:?}");
     assert_eq!(r.documents_received, 1, "{r:?}");
     let shown = a.ws.reports().get(&id).unwrap();
     assert_eq!(shown.status, ReportStatus::Withdrawn);
     assert_eq!(shown.withdraw_reason.as_deref(), Some("duplicate"));
-    assert_eq!(a.ws.reports().get(&kept).unwrap().status, ReportStatus::Submitted);
+    assert_eq!(
+        a.ws.reports().get(&kept).unwrap().status,
+        ReportStatus::Submitted
+    );
     let s = a.ws.sync().status().unwrap();
     assert_eq!(
         (
@@ -1390,7 +1531,10 @@ fn a_withdrawal_on_one_phone_of_a_rider_reaches_the_other() {
     );
     assert!(a.ws.sync().refusals().unwrap().is_empty());
     // Both phones agree, and the next sync has nothing to do.
-    assert_eq!(a.ws.reports().get(&id).unwrap(), b.ws.reports().get(&id).unwrap());
+    assert_eq!(
+        a.ws.reports().get(&id).unwrap(),
+        b.ws.reports().get(&id).unwrap()
+    );
     assert_eq!(a.sync().documents_received, 0);
 }
 
@@ -1416,7 +1560,11 @@ fn a_backlog_of_more_photos_than_the_quota_arrives_over_a_few_syncs() {
     while rider.ws.sync().status().unwrap().pending_documents > 0 {
         syncs += 1;
         assert!(syncs <= 3, "still pending after 3 syncs");
-        if let Err(e) = rider.ws.sync().run(&rider.settings, &http(), &waystation_core::CancelToken::never()) {
+        if let Err(e) = rider.ws.sync().run(
+            &rider.settings,
+            &http(),
+            &waystation_core::CancelToken::never(),
+        ) {
             panic!("sync {syncs}: {e}");
         }
     }
@@ -1436,7 +1584,13 @@ fn a_backlog_of_more_photos_than_the_quota_arrives_over_a_few_syncs() {
         let sha = staff.ws.reports().get(id).unwrap().photos[0].sha256.clone();
         staff
             .ws
-            .reports().fetch_photo(&staff.settings, &http(), &sha, &waystation_core::CancelToken::never())
+            .reports()
+            .fetch_photo(
+                &staff.settings,
+                &http(),
+                &sha,
+                &waystation_core::CancelToken::never(),
+            )
             .unwrap();
     }
 }
