@@ -119,7 +119,8 @@ fn withdrawn_reports_are_purged_after_the_retention_period_with_their_photos() {
     let db = server.db.to_str().unwrap().to_string();
     let f = Factory::new();
     let (withdrawn, photo) = f.report_with_photo("rider-1");
-    f.ws.withdraw_report("rider-1", &withdrawn, "已自行处理")
+    f.ws.reports()
+        .withdraw("rider-1", &withdrawn, "已自行处理")
         .unwrap();
     let kept = f.report("rider-1", "road.hazard");
     let mut rider = Device::new(server.user("rider-1", Role::Rider, &[]));
@@ -212,7 +213,8 @@ fn a_purge_keeps_photos_uploaded_for_reports_still_on_their_way() {
     let db = server.db.to_str().unwrap().to_string();
     let f = Factory::new();
     let (withdrawn, photo) = f.report_with_photo("rider-1");
-    f.ws.withdraw_report("rider-1", &withdrawn, "已自行处理")
+    f.ws.reports()
+        .withdraw("rider-1", &withdrawn, "已自行处理")
         .unwrap();
     let mut rider = Device::new(server.user("rider-1", Role::Rider, &[]));
     let purged_sha = sha256_hex(&photo);

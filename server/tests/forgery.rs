@@ -84,7 +84,11 @@ impl Phone {
     }
 
     fn try_sync(&self) -> waystation_core::Result<SyncReport> {
-        self.f.ws.sync().run(&self.settings, &Loopback(http_client()), &waystation_core::CancelToken::never())
+        self.f.ws.sync().run(
+            &self.settings,
+            &Loopback(http_client()),
+            &waystation_core::CancelToken::never(),
+        )
     }
 
     fn sync(&self) -> SyncReport {
@@ -98,7 +102,8 @@ impl Phone {
         let id = self.f.draft(user, "road.hazard");
         self.f
             .ws
-            .update_report_draft(
+            .reports()
+            .update_draft(
                 &id,
                 &waystation_core::reports::ReportPatch {
                     district: Some(YANTA.into()),
@@ -162,9 +167,9 @@ fn a_forged_value_under_an_existing_event_id_is_refused_and_every_device_keeps_t
     );
     staff.sync();
     grid.sync();
-    let truth = staff.f.ws.case(&id).unwrap();
+    let truth = staff.f.ws.cases().get(&id).unwrap();
     assert_eq!(truth.status, CaseStatus::Acknowledged);
-    assert_eq!(grid.f.ws.case(&id).unwrap(), truth);
+    assert_eq!(grid.f.ws.cases().get(&id).unwrap(), truth);
     let ack = truth.timeline[0].event.clone();
     let stored_heads = server_heads(&server.db, &format!("case:{id}"));
 
@@ -183,7 +188,7 @@ fn a_forged_value_under_an_existing_event_id_is_refused_and_every_device_keeps_t
     doc.merge(&mut branch).unwrap();
 
     // Through the attacker's own device: merged, then synced.
-    let seen_by_attacker = grid.f.ws.merge_case_from(&id, &doc.save()).unwrap();
+    let seen_by_attacker = grid.f.ws.cases().merge_from(&id, &doc.save()).unwrap();
     // The device is not fooled either: the disputed event is shown as neither value.
     assert_eq!(seen_by_attacker.status, CaseStatus::Open);
     assert_eq!(
@@ -230,7 +235,7 @@ fn a_forged_value_under_an_existing_event_id_is_refused_and_every_device_keeps_t
     // Every honest device still shows the true status.
     for phone in [&rider, &staff] {
         phone.sync();
-        let v = phone.f.ws.case(&id).unwrap();
+        let v = phone.f.ws.cases().get(&id).unwrap();
         assert_eq!(v.status, CaseStatus::Acknowledged);
         assert_eq!(v.timeline.len(), 1);
         assert_eq!(v.timeline[0].event, ack);
@@ -291,7 +296,7 @@ fn a_case_poisoned_by_another_genesis_is_refused_and_the_honest_device_syncs_eve
     rider.sync();
     for id in [&first, &second] {
         assert_eq!(
-            rider.f.ws.case(id).unwrap().status,
+            rider.f.ws.cases().get(id).unwrap().status,
             CaseStatus::Acknowledged
         );
     }
@@ -434,7 +439,8 @@ fn a_case_grown_past_the_inflated_document_bound_over_many_syncs_is_refused() {
     staff
         .f
         .ws
-        .record_case_event(
+        .cases()
+        .record(
             &report,
             "staff-1",
             CaseRole::StationStaff,
@@ -476,7 +482,8 @@ fn a_case_grown_past_the_inflated_document_bound_over_many_syncs_is_refused() {
         staff
             .f
             .ws
-            .merge_case_from(&report, &doc.save())
+            .cases()
+            .merge_from(&report, &doc.save())
             .expect("merged on the device");
         let r = staff.try_sync().expect("the sync itself succeeds");
         if let Some(refusal) = r.refused.iter().find(|x| x.doc_id == case_id) {

@@ -328,7 +328,8 @@ fn replays_and_duplicates_are_harmless_and_a_no_op_sync_is_tiny() {
     // A withdrawal is the one change a submitted report may take; a replay of the old
     // message after it changes nothing.
     let shared = doc.get_heads();
-    f.ws.withdraw_report("rider-1", &report, "duplicate of another report")
+    f.ws.reports()
+        .withdraw("rider-1", &report, "duplicate of another report")
         .unwrap();
     let mut device = f.doc(&id);
     doc.merge(&mut device).unwrap();

@@ -20,7 +20,7 @@ use waystation_core::store::documents::{self, root_str};
 use waystation_core::sync::protocol::{
     self, DocMessage, DocReply, ErrorBody, SyncRequest, SyncResponse,
 };
-use waystation_core::{Options, FixedClock, Waystation};
+use waystation_core::{FixedClock, Options, Waystation};
 use waystation_server::{Admin, Role, ServerConfig, ServerHandle};
 
 /// Monday 2026-11-30, 12:00 in Xi'an: the time every test server and device stands at.
@@ -253,7 +253,8 @@ impl Factory {
             Arc::new(FixedClock::new(noon())),
         )
         .expect("device opens");
-        ws.packs().import_stations(&sample_station_pack())
+        ws.packs()
+            .import_stations(&sample_station_pack())
             .expect("sample pack installs");
         Factory { dir, ws }
     }
@@ -262,10 +263,12 @@ impl Factory {
     pub fn draft(&self, author: &str, category: &str) -> String {
         let id = self
             .ws
-            .create_report_draft(author, category)
+            .reports()
+            .create_draft(author, category)
             .expect("draft created");
         self.ws
-            .update_report_draft(
+            .reports()
+            .update_draft(
                 id.as_str(),
                 &ReportPatch {
                     merchant_name: Some("老孙家泡馍".into()),
@@ -276,14 +279,17 @@ impl Factory {
             )
             .expect("draft updated");
         self.ws
-            .set_report_position(
+            .reports()
+            .set_position(
                 id.as_str(),
-                BELL_TOWER.0,
-                BELL_TOWER.1,
-                waystation_core::geo::Datum::Wgs84,
-                Some(8.0),
-                self.ws.now(),
-                false,
+                &waystation_core::reports::PositionFix {
+                    lat: BELL_TOWER.0,
+                    lon: BELL_TOWER.1,
+                    datum: waystation_core::geo::Datum::Wgs84,
+                    accuracy_m: Some(8.0),
+                    fix_time: self.ws.now(),
+                    mock: false,
+                },
             )
             .expect("position set");
         id.to_string()
@@ -292,7 +298,8 @@ impl Factory {
     /// Submits a draft.
     pub fn submit(&self, author: &str, id: &str) {
         self.ws
-            .submit_report(author, id, &ReportRules::default())
+            .reports()
+            .submit(author, id, &ReportRules::default())
             .expect("report submitted");
     }
 
@@ -308,11 +315,13 @@ impl Factory {
         let id = self.draft(author, "food.seal");
         let photo = self
             .ws
-            .attach_report_photo(&id, &png_1x1(), &ReportRules::default())
+            .reports()
+            .attach_photo(&id, &png_1x1(), &ReportRules::default())
             .expect("photo attached");
         let bytes = std::fs::read(
             self.ws
-                .report_photo_path(&photo.sha256)
+                .reports()
+                .photo_path(&photo.sha256)
                 .expect("photo stored"),
         )
         .expect("photo file reads");
@@ -324,7 +333,8 @@ impl Factory {
     /// the server checks the account).
     pub fn case_event(&self, report_id: &str, actor: &str, role: CaseRole, kind: CaseEventKind) {
         self.ws
-            .record_case_event(report_id, actor, role, kind, "")
+            .cases()
+            .record(report_id, actor, role, kind, "")
             .expect("case event recorded");
     }
 
