@@ -3,7 +3,7 @@
 import Foundation
 
 /// Forwards the core's status callbacks into a stream's continuation.
-private final class StatusForwarder: SyncObserver, @unchecked Sendable {
+private final class StatusForwarder: SyncObserver {
     private let continuation: AsyncStream<SyncStatus>.Continuation
 
     init(_ continuation: AsyncStream<SyncStatus>.Continuation) {
