@@ -1,10 +1,12 @@
 //! [`Packs`], the handle a [`Waystation`] hands out for signed packs (`ws.packs()`): import of
 //! station and training packs, what is installed, and fetching the latest from a server
-//! (`fetch.rs`).
+//! (`handle/fetch.rs`, which uses sync's HTTP client: a handle is the facade, above sync).
 //!
 //! Every pack goes through the same door: signature and size checked against the
 //! [`crate::Options`] the device was opened with, installed in one transaction, and the
 //! station index rebuilt after a station pack changed.
+
+mod fetch;
 
 use super::{InstalledPack, installed_packs};
 use crate::Waystation;

@@ -1,6 +1,7 @@
-//! What is installed: the `packs` table's rows as the app and the CLI list them.
+//! What is installed: the `packs` table's rows as the app and the CLI list them, and what a
+//! pack fetch installed ([`PackFetch`]).
 
-use rusqlite::{Connection, Row};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -55,4 +56,40 @@ pub fn installed_packs(conn: &Connection) -> Result<Vec<InstalledPack>> {
     ))?;
     let rows = stmt.query_map([], installed_pack)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The ETag of the last `kind` pack (`stations` or `training`) fetched from the server, for
+/// a conditional request.
+pub(crate) fn etag(conn: &Connection, kind: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT etag FROM pack_etags WHERE kind = ?1", [kind], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// Records the ETag of the `kind` pack just fetched and installed.
+pub(crate) fn set_etag(conn: &Connection, kind: &str, etag: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO pack_etags (kind, etag) VALUES (?1, ?2)",
+        params![kind, etag],
+    )?;
+    Ok(())
+}
+
+/// What a pack fetch (`ws.packs().fetch(..)`) installed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PackFetch {
+    /// The station pack version now installed, when a new one was fetched and installed
+    /// (`None` when the server's pack is the one installed already).
+    pub stations: Option<u64>,
+    /// The training pack version now installed, when a new one was fetched and installed.
+    pub training: Option<u64>,
+    /// Lesson images downloaded and stored.
+    pub training_images_fetched: i32,
+    /// Why each lesson image still missing after this fetch could not be stored, one per
+    /// image: not on the server, wrong hash, too large, not an image, or not of the media
+    /// type its lesson declares. The next fetch asks for them again.
+    pub training_image_problems: Vec<String>,
 }

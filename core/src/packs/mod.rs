@@ -11,14 +11,13 @@
 //! a payload means is up to the module that owns it (`stations`, `training`). The API is one
 //! handle, [`Packs`] (`ws.packs()`): import, the installed list, and fetching from a server.
 
-mod fetch;
 mod handle;
 mod installed;
 mod keys;
 
-pub use fetch::PackFetch;
 pub use handle::Packs;
-pub use installed::{InstalledPack, installed_packs};
+pub(crate) use installed::{etag, set_etag};
+pub use installed::{InstalledPack, PackFetch, installed_packs};
 pub use keys::{PublisherKeyPair, TrustedKey};
 
 use base64::Engine;

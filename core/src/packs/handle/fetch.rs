@@ -5,33 +5,15 @@
 //! The HTTP conventions (token, retries, capped bodies, clear errors, cancellation) are sync's
 //! (`sync::http`), and so is the server's record on the device (`sync::ledger`).
 
-use rusqlite::{OptionalExtension, params};
-
 use super::Packs;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
+use crate::packs::{PackFetch, etag, set_etag};
 use crate::sync::SyncSettings;
 use crate::sync::http::Client;
 use crate::sync::ledger::meta_for;
 use crate::sync::transport::HttpTransport;
 use crate::training::images;
-
-/// What [`Packs::fetch`] installed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PackFetch {
-    /// The station pack version now installed, when a new one was fetched and installed
-    /// (`None` when the server's pack is the one installed already).
-    pub stations: Option<u64>,
-    /// The training pack version now installed, when a new one was fetched and installed.
-    pub training: Option<u64>,
-    /// Lesson images downloaded and stored.
-    pub training_images_fetched: i32,
-    /// Why each lesson image still missing after this fetch could not be stored, one per
-    /// image: not on the server, wrong hash, too large, not an image, or not of the media
-    /// type its lesson declares. The next fetch asks for them again.
-    pub training_image_problems: Vec<String>,
-}
 
 impl Packs<'_> {
     /// Fetches the latest station and training packs from the server when they changed since
@@ -58,13 +40,7 @@ impl Packs<'_> {
         let mut out = PackFetch::default();
         for kind in ["stations", "training"] {
             cancel.check()?;
-            let etag: Option<String> = ws
-                .store()
-                .read()
-                .query_row("SELECT etag FROM pack_etags WHERE kind = ?1", [kind], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let etag = etag(&ws.store().read(), kind)?;
             let max = ws.options().max_pack_bytes;
             let Some((bytes, new_etag)) = client.get_pack(kind, etag.as_deref(), max)? else {
                 continue;
@@ -82,11 +58,8 @@ impl Packs<'_> {
                     out.training = (!outcome.unchanged).then_some(outcome.version);
                 }
             }
-            if let Some(etag) = new_etag {
-                ws.store().write().execute(
-                    "INSERT OR REPLACE INTO pack_etags (kind, etag) VALUES (?1, ?2)",
-                    params![kind, etag],
-                )?;
+            if let Some(new_etag) = new_etag {
+                set_etag(&ws.store().write(), kind, &new_etag)?;
             }
         }
         // The images installed lessons show, every one the device lacks: those of the pack
