@@ -4,6 +4,10 @@
 //! SQLite ([`import_pack`]), and is then served from an in-memory spatial index
 //! ([`StationIndex`]) rebuilt from SQLite at open and after every import. Text search runs on
 //! SQLite's FTS5 trigram index, which finds Chinese substrings.
+//!
+//! The API is one handle, [`Stations`] (`ws.stations()`, in `handle.rs`): nearest, within a
+//! radius, by id, text search. A pack is installed through `ws.packs().import_stations(..)`,
+//! which calls [`import_pack`] and then rebuilds the index.
 
 mod handle;
 pub mod hours;
