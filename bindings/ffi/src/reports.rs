@@ -14,31 +14,13 @@ use std::sync::Arc;
 
 use waystation_core as core;
 use waystation_core::reports::{
-    self as rp, DuplicateCandidate, DuplicateRules, Open311Request, OutboxState, PositionFix,
-    Report, ReportCheck, ReportId, ReportPatch, ReportPhoto, ReportRules, ReportStatus,
-    ReportSummary,
+    self as rp, CategoryInfo, DuplicateCandidate, DuplicateRules, Open311Request, OutboxState,
+    PositionFix, Report, ReportCheck, ReportId, ReportPatch, ReportPhoto, ReportRules,
+    ReportStatus, ReportSummary,
 };
 
 use crate::executor::run_blocking;
 use crate::{Result, SyncOptions, WaystationError};
-
-/// A report category: its stable code (also the Open311 `service_code`) and labels, for a
-/// category picker.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct ReportCategory {
-    /// Stable code, e.g. `food.seal`, `road.hazard`, `other`.
-    pub code: String,
-    /// The group: `food`, `road`, `access`, `station` or `other`.
-    pub group: String,
-    /// Chinese label.
-    pub label_zh: String,
-    /// English label.
-    pub label_en: String,
-    /// True when a report needs the merchant's name or address before it can be submitted.
-    pub needs_merchant: bool,
-    /// True when a report needs a description before it can be submitted.
-    pub needs_description: bool,
-}
 
 /// A district or county of Xi'an, for a district picker.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -67,30 +49,10 @@ pub fn xian_districts() -> Vec<District> {
         .collect()
 }
 
-/// Every report category, in display order.
+/// Every report category with its labels, in display order, for a category picker.
 #[uniffi::export]
-pub fn report_categories() -> Vec<ReportCategory> {
-    rp::ALL_CATEGORIES
-        .iter()
-        .map(|&c| {
-            let needs = |f: rp::RequiredField| c.required_fields().contains(&f);
-            let group = match c.group() {
-                rp::CategoryGroup::Food => "food",
-                rp::CategoryGroup::Road => "road",
-                rp::CategoryGroup::Access => "access",
-                rp::CategoryGroup::Station => "station",
-                rp::CategoryGroup::Other => "other",
-            };
-            ReportCategory {
-                code: c.code().to_string(),
-                group: group.to_string(),
-                label_zh: c.label_zh().to_string(),
-                label_en: c.label_en().to_string(),
-                needs_merchant: needs(rp::RequiredField::MerchantNameOrAddress),
-                needs_description: needs(rp::RequiredField::Description),
-            }
-        })
-        .collect()
+pub fn report_categories() -> Vec<CategoryInfo> {
+    rp::categories()
 }
 
 /// The default report rules: warn above 50 m accuracy, refuse above 500 m, photos up to

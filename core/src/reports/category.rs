@@ -53,6 +53,7 @@ pub enum Category {
 
 /// The group a category belongs to (the first part of its code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "lowercase")]
 pub enum CategoryGroup {
     /// Food safety (食品安全).
@@ -75,6 +76,30 @@ pub enum RequiredField {
     MerchantNameOrAddress,
     /// A description.
     Description,
+}
+
+/// A category as a picker shows it: its code, group and labels, and what a report of it
+/// needs before it can be submitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CategoryInfo {
+    /// The category (its stable code, e.g. `food.seal`, also the Open311 `service_code`).
+    pub code: Category,
+    /// The group: food, road, access, station or other.
+    pub group: CategoryGroup,
+    /// Chinese label.
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+    /// True when a report needs the merchant's name or address before it can be submitted.
+    pub needs_merchant: bool,
+    /// True when a report needs a description before it can be submitted.
+    pub needs_description: bool,
+}
+
+/// Every category with its labels, in display order, for a category picker.
+pub fn categories() -> Vec<CategoryInfo> {
+    ALL_CATEGORIES.iter().map(|&c| c.describe()).collect()
 }
 
 use Category::*;
@@ -114,6 +139,19 @@ impl Category {
     /// The English label.
     pub fn label_en(self) -> &'static str {
         self.info().2
+    }
+
+    /// The category as a picker shows it.
+    pub fn describe(self) -> CategoryInfo {
+        let needs = |f| self.required_fields().contains(&f);
+        CategoryInfo {
+            code: self,
+            group: self.group(),
+            label_zh: self.label_zh().to_string(),
+            label_en: self.label_en().to_string(),
+            needs_merchant: needs(RequiredField::MerchantNameOrAddress),
+            needs_description: needs(RequiredField::Description),
+        }
     }
 
     /// The group.

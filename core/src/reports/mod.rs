@@ -67,7 +67,9 @@ pub mod photo;
 pub use case::{
     CaseEvent, CaseEventKind, CaseRole, CaseStatus, CaseView, Open311Status, TimelineEntry,
 };
-pub use category::{ALL_CATEGORIES, Category, CategoryGroup, RequiredField};
+pub use category::{
+    ALL_CATEGORIES, Category, CategoryGroup, CategoryInfo, RequiredField, categories,
+};
 pub use document::{read_report_document, report_author, report_district};
 pub use duplicates::{DuplicateCandidate, DuplicateRules};
 pub use evidence::{
