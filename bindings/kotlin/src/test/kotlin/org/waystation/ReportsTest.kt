@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
+import kotlinx.coroutines.runBlocking
 import org.waystation.core.*
 
 /**
@@ -60,10 +61,13 @@ class ReportsTest {
             out.toByteArray()
         }
 
-        fun demoConfig() = WaystationConfig(trustedKeys = listOf(demoPublisherKey()))
+        fun demoOptions() = Options(trustedKeys = listOf(demoPublisherKey()))
+
+        /** When the fixes were taken: a fixed time, not the clock. */
+        val FIX_TIME: Instant = Instant.parse("2026-12-01T02:30:00Z")
 
         fun fix(lat: Double, lon: Double, datum: Datum = Datum.WGS84, accuracy: Double? = 10.0) =
-            LocationFix(lat = lat, lon = lon, datum = datum, accuracyM = accuracy, fixTime = Instant.now(), mock = false)
+            PositionFix(lat = lat, lon = lon, datum = datum, accuracyM = accuracy, fixTime = FIX_TIME, mock = false)
 
         fun ByteArray.contains(needle: ByteArray): Boolean =
             (0..size - needle.size).any { i -> needle.indices.all { this[i + it] == needle[it] } }
@@ -80,14 +84,15 @@ class ReportsTest {
     }
 
     private fun open(name: String = "phone"): Waystation =
-        Waystation(tmp.resolve(name).toString(), demoConfig()).also { opened += it }
+        Waystation(tmp.resolve(name).toString(), demoOptions()).also { opened += it }
 
     /** A complete food-seal report, submitted. */
     private fun Waystation.submitted(lat: Double = 34.25, lon: Double = 108.95): String {
-        val id = createReportDraft(RIDER, "food.seal")
-        updateReportDraft(id, ReportPatch(merchantName = "Lao Wang", district = BEILIN))
-        setReportPosition(id, fix(lat, lon))
-        submitReport(RIDER, id, RULES)
+        val reports = reports()
+        val id = reports.createDraft(RIDER, "food.seal")
+        reports.updateDraft(id, ReportPatch(merchantName = "Lao Wang", district = BEILIN))
+        reports.setPosition(id, fix(lat, lon))
+        reports.submit(RIDER, id, RULES)
         return id
     }
 
@@ -96,20 +101,20 @@ class ReportsTest {
         assertTrue(reportCategories().any { it.code == "food.seal" && it.needsMerchant })
         assertEquals(ReportRules(), RULES)
         val ws = open()
-        val id = ws.createReportDraft(RIDER, "food.seal")
-        assertEquals(ReportStatus.DRAFT, ws.report(id).status)
-        val r = ws.updateReportDraft(id, ReportPatch(description = "seal torn", merchantName = "Lao Wang"))
+        val id = ws.reports().createDraft(RIDER, "food.seal")
+        assertEquals(ReportStatus.DRAFT, ws.reports().get(id).status)
+        val r = ws.reports().updateDraft(id, ReportPatch(description = "seal torn", merchantName = "Lao Wang"))
         assertEquals("seal torn", r.description)
         assertEquals("Lao Wang", r.merchantName)
-        val p = ws.setReportPosition(id, fix(34.2, 108.9, Datum.GCJ02)).position!!
+        val p = ws.reports().setPosition(id, fix(34.2, 108.9, Datum.GCJ02)).position!!
         assertEquals(Datum.GCJ02, p.datum)
         assertEquals(34.2, p.sourceLat)
         assertTrue(Math.abs(p.lat - 34.2) > 1e-4, "stored in WGS-84, not GCJ-02")
-        assertEquals(listOf(id), ws.listReportDrafts(RIDER).map { it.id })
+        assertEquals(listOf(id), ws.reports().drafts(RIDER).map { it.id })
         // No station pack: the district must be chosen before submitting.
-        assertEquals(listOf("district"), ws.checkReport(id, RULES).problems.map { it.field })
-        assertEquals(BEILIN, ws.updateReportDraft(id, ReportPatch(district = BEILIN)).district)
-        assertTrue(ws.checkReport(id, RULES).canSubmit)
+        assertEquals(listOf("district"), ws.reports().check(id, RULES).problems.map { it.field })
+        assertEquals(BEILIN, ws.reports().updateDraft(id, ReportPatch(district = BEILIN)).district)
+        assertTrue(ws.reports().check(id, RULES).problems.isEmpty())
     }
 
     @Test
@@ -120,147 +125,143 @@ class ReportsTest {
         assertEquals(listOf("610122", "610124"), districts.filter { it.isCounty }.map { it.code })
 
         val ws = open()
-        ws.importStationPack(WaystationTest.packBytes)
-        val id = ws.createReportDraft(RIDER, "road.hazard")
-        val before = ws.updateReportDraft(id, ReportPatch(district = "610113"))
+        runBlocking { ws.packs().importStations(WaystationTest.packBytes) }
+        val id = ws.reports().createDraft(RIDER, "road.hazard")
+        val before = ws.reports().updateDraft(id, ReportPatch(district = "610113"))
         val bad = assertThrows<WaystationException.InvalidInput> {
-            ws.updateReportDraft(id, ReportPatch(district = "610199", description = "changed"))
+            ws.reports().updateDraft(id, ReportPatch(district = "610199", description = "changed"))
         }
         assertTrue(bad.reason.contains("district '610199' is not"), bad.reason)
-        assertEquals(before, ws.report(id))
-        assertNull(ws.updateReportDraft(id, ReportPatch(district = "")).district)
+        assertEquals(before, ws.reports().get(id))
+        assertNull(ws.reports().updateDraft(id, ReportPatch(district = "")).district)
 
-        ws.setReportPosition(id, fix(34.25953, 108.94235))
-        assertTrue(ws.checkReport(id, RULES).canSubmit)
-        val nearest = ws.nearestStations(
-            NearestQuery(
-                position = Coordinate(34.25953, 108.94235, Datum.WGS84),
-                limit = 1u,
-                filter = StationFilter(services = emptyList(), openOnly = false, maxDistanceM = null),
-            ),
+        ws.reports().setPosition(id, fix(34.25953, 108.94235))
+        assertTrue(ws.reports().check(id, RULES).problems.isEmpty())
+        val nearest = ws.stations().nearest(
+            NearestQuery(position = Position(34.25953, 108.94235, Datum.WGS84), limit = 1),
         ).single().station
-        val sent = ws.submitReport(RIDER, id, RULES)
+        val sent = ws.reports().submit(RIDER, id, RULES)
         assertEquals(nearest.district, sent.district)
-        assertEquals(nearest.district, ws.reportSummaries(RIDER, ReportStatus.SUBMITTED).single().district)
+        assertEquals(nearest.district, ws.reports().summaries(RIDER, ReportStatus.SUBMITTED).single().district)
     }
 
     @Test
-    fun `a photo is stored without its EXIF segment`() {
+    fun `a photo is stored without its EXIF segment`(): Unit = runBlocking {
         val ws = open()
-        val id = ws.createReportDraft(RIDER, "road.hazard")
+        val id = ws.reports().createDraft(RIDER, "road.hazard")
         assertTrue(JPEG.contains(EXIF))
-        val photo = ws.attachReportPhoto(id, JPEG, RULES)
+        val photo = ws.reports().attachPhoto(id, JPEG, RULES)
         assertEquals("image/jpeg", photo.mediaType)
         assertEquals(1u, photo.width)
-        val stored = Files.readAllBytes(Paths.get(ws.reportPhotoPath(photo.sha256)))
+        val stored = Files.readAllBytes(Paths.get(ws.reports().photoPath(photo.sha256)))
         assertArrayEquals(bytes(0xFF, 0xD8), stored.copyOfRange(0, 2))
         assertFalse(stored.contains("Exif".toByteArray()))
         assertFalse(stored.contains("secret".toByteArray()))
-        assertEquals(photo, ws.attachReportPhoto(id, JPEG, RULES))
-        assertEquals(1, ws.report(id).photos.size)
+        assertEquals(photo, ws.reports().attachPhoto(id, JPEG, RULES))
+        assertEquals(1, ws.reports().get(id).photos.size)
         val e = assertThrows<WaystationException.InvalidInput> {
-            ws.attachReportPhoto(id, "not a picture".toByteArray(), RULES)
+            ws.reports().attachPhoto(id, "not a picture".toByteArray(), RULES)
         }
         assertTrue(e.reason.contains("not a JPEG, PNG or WebP"), e.reason)
-        assertThrows<WaystationException.InvalidInput> { ws.attachReportPhoto(id, JPEG.copyOf(JPEG.size - 2), RULES) }
+        assertThrows<WaystationException.InvalidInput> { ws.reports().attachPhoto(id, JPEG.copyOf(JPEG.size - 2), RULES) }
         assertThrows<WaystationException.InvalidInput> {
-            ws.attachReportPhoto(id, JPEG, ReportRules(maxPhotoBytes = 100UL))
+            ws.reports().attachPhoto(id, JPEG, ReportRules(maxPhotoBytes = 100L))
         }
-        assertEquals(1, ws.report(id).photos.size)
+        assertEquals(1, ws.reports().get(id).photos.size)
     }
 
     @Test
     fun `bad input is refused and the draft kept`() {
         val ws = open()
-        assertThrows<WaystationException.InvalidInput> { ws.createReportDraft(RIDER, "food.nope") }
-        val id = ws.createReportDraft(RIDER, "food.seal")
-        ws.updateReportDraft(id, ReportPatch(description = "kept"))
+        assertThrows<WaystationException.InvalidInput> { ws.reports().createDraft(RIDER, "food.nope") }
+        val id = ws.reports().createDraft(RIDER, "food.seal")
+        ws.reports().updateDraft(id, ReportPatch(description = "kept"))
         val long = assertThrows<WaystationException.InvalidInput> {
-            ws.updateReportDraft(id, ReportPatch(description = "x".repeat(4001)))
+            ws.reports().updateDraft(id, ReportPatch(description = "x".repeat(4001)))
         }
         assertTrue(long.reason.contains("4000"), long.reason)
-        assertThrows<WaystationException.InvalidInput> { ws.setReportPosition(id, fix(91.0, 108.9)) }
-        assertThrows<WaystationException.InvalidInput> { ws.setReportPosition(id, fix(0.0, 0.0)) }
-        assertThrows<WaystationException.NotFound> { ws.report(UNKNOWN_ID) }
-        val problems = ws.checkReport(id, RULES).problems.map { it.field }.sorted()
+        assertThrows<WaystationException.InvalidInput> { ws.reports().setPosition(id, fix(91.0, 108.9)) }
+        assertThrows<WaystationException.InvalidInput> { ws.reports().setPosition(id, fix(0.0, 0.0)) }
+        assertThrows<WaystationException.NotFound> { ws.reports().get(UNKNOWN_ID) }
+        val problems = ws.reports().check(id, RULES).problems.map { it.field }.sorted()
         assertEquals(listOf("district", "merchant_name", "position"), problems)
-        val e = assertThrows<WaystationException.InvalidInput> { ws.submitReport(RIDER, id, RULES) }
+        val e = assertThrows<WaystationException.InvalidInput> { ws.reports().submit(RIDER, id, RULES) }
         assertTrue(e.reason.contains("position:") && e.reason.contains("merchant_name:"), e.reason)
         assertTrue(e.reason.contains("district:"), e.reason)
-        val r = ws.report(id)
+        val r = ws.reports().get(id)
         assertEquals("kept", r.description)
         assertNull(r.position)
         assertEquals(ReportStatus.DRAFT, r.status)
     }
 
     @Test
-    fun `submit once, outbox state, withdraw`() {
+    fun `submit once, outbox state, withdraw`(): Unit = runBlocking {
         val ws = open()
         val id = ws.submitted()
-        assertEquals(OutboxState.Pending, ws.report(id).outbox)
-        val twice = assertThrows<WaystationException.InvalidInput> { ws.submitReport(RIDER, id, RULES) }
+        assertEquals(OutboxState.Pending, ws.reports().get(id).outbox)
+        val twice = assertThrows<WaystationException.InvalidInput> { ws.reports().submit(RIDER, id, RULES) }
         assertTrue(twice.reason.contains("already submitted"), twice.reason)
         val at = Instant.parse("2026-11-29T01:00:00Z")
-        ws.recordReportDelivery(id, OutboxState.Refused(reason = "bad photo", at = at))
-        assertEquals(OutboxState.Refused(reason = "bad photo", at = at), ws.report(id).outbox)
-        val r = ws.withdrawReport(RIDER, id, "fixed already")
+        ws.reports().recordDelivery(id, OutboxState.Refused(reason = "bad photo", at = at))
+        assertEquals(OutboxState.Refused(reason = "bad photo", at = at), ws.reports().get(id).outbox)
+        val r = ws.reports().withdraw(RIDER, id, "fixed already")
         assertEquals(ReportStatus.WITHDRAWN, r.status)
-        assertEquals(Open311Status.CLOSED, ws.exportOpen311(id).status)
+        assertEquals(Open311Status.CLOSED, ws.reports().exportOpen311(id).status)
     }
 
     @Test
-    fun `case events follow the role rules and give the Open311 status`() {
+    fun `case events follow the role rules and give the Open311 status`(): Unit = runBlocking {
         val ws = open()
         val id = ws.submitted()
-        assertEquals(CaseStatus.OPEN, ws.reportCase(id).status)
+        assertEquals(CaseStatus.OPEN, ws.cases().get(id).status)
         // Not dispatched yet: the agency responsible is the report's district.
-        assertEquals(BEILIN, ws.exportOpen311(id).agencyResponsible)
-        val ack = ws.recordCaseEvent(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge, "on it")
+        assertEquals(BEILIN, ws.reports().exportOpen311(id).agencyResponsible)
+        val ack = ws.cases().record(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge, "on it")
         assertEquals(CaseStatus.ACKNOWLEDGED, ack.status)
         assertEquals(CaseRole.STATION_STAFF, ack.timeline[0].event.role)
         val wrong = assertThrows<WaystationException.InvalidInput> {
-            ws.recordCaseEvent(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Resolve, "")
+            ws.cases().record(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Resolve, "")
         }
         assertTrue(wrong.reason.contains("may not resolve"), wrong.reason)
         assertThrows<WaystationException.InvalidInput> {
-            ws.recordCaseEvent(id, RIDER, CaseRole.RIDER, CaseEventKind.Note, "")
+            ws.cases().record(id, RIDER, CaseRole.RIDER, CaseEventKind.Note, "")
         }
         assertThrows<WaystationException.NotFound> {
-            ws.recordCaseEvent(UNKNOWN_ID, "sup", CaseRole.SUPERVISOR, CaseEventKind.Note, "")
+            ws.cases().record(UNKNOWN_ID, "sup", CaseRole.SUPERVISOR, CaseEventKind.Note, "")
         }
-        val dispatched = ws.recordCaseEvent(id, "sup", CaseRole.SUPERVISOR, CaseEventKind.Dispatch(gridId = "yanta-07"), "")
+        val dispatched = ws.cases().record(id, "sup", CaseRole.SUPERVISOR, CaseEventKind.Dispatch(gridId = "yanta-07"), "")
         assertEquals(CaseStatus.IN_PROGRESS, dispatched.status)
-        assertEquals("yanta-07", ws.exportOpen311(id).agencyResponsible)
-        val resolved = ws.recordCaseEvent(id, "grid-1", CaseRole.GRID_WORKER, CaseEventKind.Resolve, "fixed")
+        assertEquals("yanta-07", ws.reports().exportOpen311(id).agencyResponsible)
+        val resolved = ws.cases().record(id, "grid-1", CaseRole.GRID_WORKER, CaseEventKind.Resolve, "fixed")
         assertEquals(CaseStatus.RESOLVED, resolved.status)
         assertEquals(Open311Status.CLOSED, resolved.open311Status)
-        val o = ws.exportOpen311(id)
+        val o = ws.reports().exportOpen311(id)
         assertEquals("food.seal", o.serviceCode)
         assertEquals(Open311Status.CLOSED, o.status)
         assertEquals(108.95, o.long)
-        assertTrue(ws.exportGeojson(listOf(id)).contains("FeatureCollection"))
+        assertTrue(ws.reports().exportGeojson(listOf(id)).contains("FeatureCollection"))
     }
 
     @Test
     fun `two devices merge case documents to the same timeline`() {
         val a = open("a")
         val id = a.submitted()
-        a.recordCaseEvent(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge, "")
+        a.cases().record(id, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge, "")
         a.close()
         opened.remove(a)
         // The second follow-up device holds the same report, as sync would leave it.
         tmp.resolve("a").toFile().copyRecursively(tmp.resolve("b").toFile())
         val a2 = open("a")
         val b = open("b")
-        a2.recordCaseEvent(id, "grid-1", CaseRole.GRID_WORKER, CaseEventKind.Resolve, "")
-        b.recordCaseEvent(id, "sup-1", CaseRole.SUPERVISOR, CaseEventKind.Reject(reason = "not food"), "")
-        val onB = b.mergeCaseFrom(id, a2.caseDocumentBytes(id))
-        val onA = a2.mergeCaseFrom(id, b.caseDocumentBytes(id))
+        a2.cases().record(id, "grid-1", CaseRole.GRID_WORKER, CaseEventKind.Resolve, "")
+        b.cases().record(id, "sup-1", CaseRole.SUPERVISOR, CaseEventKind.Reject(reason = "not food"), "")
+        val onB = b.cases().mergeFrom(id, a2.cases().documentBytes(id))
+        val onA = a2.cases().mergeFrom(id, b.cases().documentBytes(id))
         assertEquals(onA, onB)
         assertEquals(3, onA.timeline.size)
         assertEquals(listOf(true, true, false), onA.timeline.map { it.applied })
         assertNotNull(onA.timeline[2].notAppliedBecause)
-        assertThrows<WaystationException.InvalidInput> { a2.mergeCaseFrom(id, "junk".toByteArray()) }
+        assertThrows<WaystationException.InvalidInput> { a2.cases().mergeFrom(id, "junk".toByteArray()) }
     }
 
     @Test
@@ -269,10 +270,10 @@ class ReportsTest {
         val first = ws.submitted(34.25, 108.95)
         val far = ws.submitted(34.26, 108.95)
         val near = ws.submitted(34.2501, 108.95)
-        assertEquals(listOf(near), ws.nearbyDuplicates(first, DuplicateRules()).map { it.report.id })
-        assertEquals(listOf(near, far), ws.nearbyDuplicates(first, DuplicateRules(radiusM = 5000.0)).map { it.report.id })
-        assertThrows<WaystationException.InvalidInput> { ws.nearbyDuplicates(first, DuplicateRules(radiusM = -1.0)) }
-        val dup = ws.recordCaseEvent(near, "sup", CaseRole.SUPERVISOR, CaseEventKind.MarkDuplicate(of = first), "")
+        assertEquals(listOf(near), ws.reports().nearbyDuplicates(first, DuplicateRules()).map { it.report.id })
+        assertEquals(listOf(near, far), ws.reports().nearbyDuplicates(first, DuplicateRules(radiusM = 5000.0)).map { it.report.id })
+        assertThrows<WaystationException.InvalidInput> { ws.reports().nearbyDuplicates(first, DuplicateRules(radiusM = -1.0)) }
+        val dup = ws.cases().record(near, "sup", CaseRole.SUPERVISOR, CaseEventKind.MarkDuplicate(of = first), "")
         assertEquals(CaseStatus.DUPLICATE, dup.status)
         assertEquals(first, dup.duplicateOf)
     }

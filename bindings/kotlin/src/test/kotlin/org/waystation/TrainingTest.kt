@@ -16,6 +16,7 @@ import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.CsvSource
+import kotlinx.coroutines.runBlocking
 import org.waystation.core.*
 
 /**
@@ -43,7 +44,7 @@ class TrainingTest {
         /** The signed training pack's bytes. */
         val trainingBytes: ByteArray by lazy { Files.readAllBytes(trainingPack) }
 
-        fun demoConfig() = WaystationConfig(trustedKeys = listOf(demoPublisherKey()))
+        fun demoOptions() = Options(trustedKeys = listOf(demoPublisherKey()))
 
         /** The pack with one byte of its payload flipped; still valid JSON and valid base64. */
         fun tampered(pack: ByteArray): ByteArray {
@@ -71,45 +72,45 @@ class TrainingTest {
         opened.forEach { it.close() }
     }
 
-    private fun open(name: String = "phone", config: WaystationConfig = demoConfig()): Waystation =
-        Waystation(tmp.resolve(name).toString(), config).also { opened += it }
+    private fun open(name: String = "phone", options: Options = demoOptions()): Waystation =
+        Waystation(tmp.resolve(name).toString(), options).also { opened += it }
 
     /** A fresh data directory with the training pack installed. */
     private fun device(name: String = "phone"): Waystation = open(name).also {
-        assertFalse(it.importTrainingPack(trainingBytes).unchanged)
+        assertFalse(runBlocking { it.packs().importTraining(trainingBytes) }.unchanged)
     }
 
     private fun Waystation.firstChoiceAnswers() =
-        trainingQuiz(QUIZ).questions.map { QuizAnswer(questionId = it.id, choices = listOf(0u)) }
+        training().quiz(QUIZ).questions.map { QuizAnswer(questionId = it.id, choices = listOf(0)) }
 
     // --- import ------------------------------------------------------------------------
 
     @Test
     fun `import installs 4 courses and 20 lessons`() {
         val ws = open()
-        val result = ws.importTrainingPack(trainingBytes)
+        val result = runBlocking { ws.packs().importTraining(trainingBytes) }
         assertEquals(PACK_ID, result.packId)
-        assertEquals(4UL, result.courses)
-        assertEquals(20UL, result.lessons)
-        assertTrue(result.questions >= 40UL)
+        assertEquals(4, result.courses)
+        assertEquals(20, result.lessons)
+        assertTrue(result.questions >= 40)
         assertNull(result.previousVersion)
         assertNull(result.baseVersion)
-        assertTrue(ws.importTrainingPack(trainingBytes).unchanged)
-        assertEquals(listOf("training"), ws.installedPacks().map { it.kind })
+        assertTrue(runBlocking { ws.packs().importTraining(trainingBytes) }.unchanged)
+        assertEquals(listOf("training"), ws.packs().installed().map { it.kind })
     }
 
     @Test
     fun `a tampered or unsigned pack is refused and installed content stays`() {
         val ws = device()
-        val before = ws.trainingCourses(USER)
-        assertThrows<WaystationException.PackRejected> { ws.importTrainingPack(tampered(trainingBytes)) }
+        val before = ws.training().courses(USER)
+        assertThrows<WaystationException.PackRejected> { runBlocking { ws.packs().importTraining(tampered(trainingBytes)) } }
         val unsigned = String(trainingBytes, Charsets.UTF_8)
             .replace(Regex("\"signatures\"\\s*:\\s*\\[.*?\\]", RegexOption.DOT_MATCHES_ALL), "\"signatures\": []")
-        assertThrows<WaystationException.PackRejected> { ws.importTrainingPack(unsigned.toByteArray()) }
-        assertEquals(before, ws.trainingCourses(USER))
-        assertEquals(SEALS, ws.trainingLesson(SEALS).id)
+        assertThrows<WaystationException.PackRejected> { runBlocking { ws.packs().importTraining(unsigned.toByteArray()) } }
+        assertEquals(before, ws.training().courses(USER))
+        assertEquals(SEALS, ws.training().lesson(SEALS).id)
         assertThrows<WaystationException.PackRejected> {
-            open("untrusted", WaystationConfig(trustedKeys = listOf())).importTrainingPack(trainingBytes)
+            runBlocking { open("untrusted", Options(trustedKeys = listOf())).packs().importTraining(trainingBytes) }
         }
     }
 
@@ -118,38 +119,38 @@ class TrainingTest {
     @Test
     fun `course list, course detail and a lesson`() {
         val ws = device()
-        val courses = ws.trainingCourses(USER)
+        val courses = ws.training().courses(USER)
         assertEquals(COURSES, courses.map { it.id })
-        assertEquals(20U, courses.sumOf { it.lessonCount })
+        assertEquals(20, courses.sumOf { it.lessonCount })
         courses.forEach {
-            assertEquals(0U, it.completedLessons)
+            assertEquals(0, it.completedLessons)
             assertNull(it.bestScorePercent)
             assertTrue(it.title.en != null)
         }
-        val detail = ws.trainingCourse(USER, "food-safety-delivery")
+        val detail = ws.training().course(USER, "food-safety-delivery")
         assertEquals(courses[0], detail.course)
         assertEquals(5, detail.lessons.size)
         assertEquals(SEALS, detail.lessons[0].id)
 
-        val lesson = ws.trainingLesson(SEALS)
+        val lesson = ws.training().lesson(SEALS)
         assertEquals("food-safety-delivery", lesson.courseId)
-        assertEquals(0U, lesson.position)
+        assertEquals(0, lesson.position)
         assertNull(lesson.previousLessonId)
         assertEquals("food-safety-delivery/delivery-box", lesson.nextLessonId)
         assertTrue(lesson.body.zh.contains("封签"))
         assertTrue(lesson.sources.isNotEmpty())
-        assertTrue(ws.trainingProgress(USER).completedLessons.isEmpty(), "reading records nothing")
+        assertTrue(ws.training().progress(USER).completedLessons.isEmpty(), "reading records nothing")
 
-        assertThrows<WaystationException.NotFound> { ws.trainingLesson("no-such/lesson") }
-        assertThrows<WaystationException.NotFound> { ws.trainingCourse(USER, "no-such-course") }
-        assertThrows<WaystationException.NotFound> { ws.trainingQuiz("no-such/quiz") }
+        assertThrows<WaystationException.NotFound> { ws.training().lesson("no-such/lesson") }
+        assertThrows<WaystationException.NotFound> { ws.training().course(USER, "no-such-course") }
+        assertThrows<WaystationException.NotFound> { ws.training().quiz("no-such/quiz") }
     }
 
     @ParameterizedTest
     @CsvSource("头盔,$HELMET", "食安封签,$SEALS", "helmet,$HELMET")
     fun `search finds Chinese and English`(query: String, lessonId: String) {
         val ws = device()
-        val hits = ws.searchLessons(query, 10u)
+        val hits = ws.training().search(query, 10)
         assertTrue(hits.size in 1..10)
         assertTrue(hits.any { it.lessonId == lessonId }, "$query: ${hits.map { it.lessonId }}")
         assertTrue(hits[0].snippet.any { it.highlighted })
@@ -160,29 +161,29 @@ class TrainingTest {
     @Test
     fun `a failing and a passing attempt, and the best score is never lowered`() {
         val ws = device()
-        val quiz = ws.trainingQuiz(QUIZ)
+        val quiz = ws.training().quiz(QUIZ)
         assertEquals(setOf(QuestionKind.SINGLE, QuestionKind.MULTIPLE), quiz.questions.map { it.kind }.toSet())
 
-        val failing = ws.answerQuiz(USER, QUIZ, ws.firstChoiceAnswers())
+        val failing = ws.training().answerQuiz(USER, QUIZ, ws.firstChoiceAnswers())
         assertFalse(failing.passed)
         assertTrue(failing.questions.all { it.explanation.zh.isNotEmpty() })
 
-        val passing = ws.answerQuiz(USER, QUIZ, rightAnswers(failing))
+        val passing = ws.training().answerQuiz(USER, QUIZ, rightAnswers(failing))
         assertTrue(passing.passed)
-        assertEquals(100.toUByte(), passing.scorePercent)
+        assertEquals(100, passing.scorePercent)
         assertNotEquals(failing.attemptId, passing.attemptId)
 
-        val worse = ws.answerQuiz(USER, QUIZ, listOf())
+        val worse = ws.training().answerQuiz(USER, QUIZ, listOf())
         assertFalse(worse.passed)
-        assertEquals(100.toUByte(), worse.bestScorePercent)
+        assertEquals(100, worse.bestScorePercent)
 
-        val progress = ws.trainingProgress(USER)
+        val progress = ws.training().progress(USER)
         assertEquals(listOf(failing.attemptId, passing.attemptId, worse.attemptId), progress.attempts.map { it.id })
         val best = progress.bestScores.single()
-        assertEquals(100.toUByte(), best.scorePercent)
+        assertEquals(100, best.scorePercent)
         assertTrue(best.passed)
-        assertEquals(3U, best.attempts)
-        assertTrue(ws.trainingCourses(USER)[0].passed)
+        assertEquals(3, best.attempts)
+        assertTrue(ws.training().courses(USER)[0].passed)
     }
 
     @Test
@@ -190,14 +191,14 @@ class TrainingTest {
         val ws = device()
         val q01 = "food-safety-delivery/q01"
         assertThrows<WaystationException.InvalidInput> {
-            ws.answerQuiz(USER, QUIZ, listOf(QuizAnswer("food-safety-delivery/q99", listOf(0u))))
+            ws.training().answerQuiz(USER, QUIZ, listOf(QuizAnswer("food-safety-delivery/q99", listOf(0))))
         }
         assertThrows<WaystationException.InvalidInput> {
-            ws.answerQuiz(USER, QUIZ, listOf(QuizAnswer(q01, listOf(9u))))
+            ws.training().answerQuiz(USER, QUIZ, listOf(QuizAnswer(q01, listOf(9))))
         }
-        assertThrows<WaystationException.InvalidInput> { ws.completeLesson(USER, "no-such/lesson") }
-        assertTrue(ws.trainingProgress(USER).attempts.isEmpty())
-        assertTrue(ws.trainingProgress(USER).completedLessons.isEmpty())
+        assertThrows<WaystationException.InvalidInput> { ws.training().completeLesson(USER, "no-such/lesson") }
+        assertTrue(ws.training().progress(USER).attempts.isEmpty())
+        assertTrue(ws.training().progress(USER).completedLessons.isEmpty())
     }
 
     // --- progress ----------------------------------------------------------------------
@@ -205,47 +206,47 @@ class TrainingTest {
     @Test
     fun `completed lessons show in progress and the course list`() {
         val ws = device()
-        ws.completeLesson(USER, SEALS)
-        ws.completeLesson(USER, HELMET)
-        val progress = ws.trainingProgress(USER)
+        ws.training().completeLesson(USER, SEALS)
+        ws.training().completeLesson(USER, HELMET)
+        val progress = ws.training().progress(USER)
         assertEquals(setOf(SEALS, HELMET), progress.completedLessons.map { it.lessonId }.toSet())
         val first = progress.completedLessons.single { it.lessonId == SEALS }.completedAt
-        assertEquals(first, ws.completeLesson(USER, SEALS).completedAt, "completing again keeps the first time")
-        val courses = ws.trainingCourses(USER).associateBy { it.id }
-        assertEquals(1U, courses.getValue("food-safety-delivery").completedLessons)
-        assertEquals(1U, courses.getValue("ebike-traffic-safety").completedLessons)
-        assertEquals(0U, courses.getValue("workers-rights").completedLessons)
+        assertEquals(first, ws.training().completeLesson(USER, SEALS).completedAt, "completing again keeps the first time")
+        val courses = ws.training().courses(USER).associateBy { it.id }
+        assertEquals(1, courses.getValue("food-safety-delivery").completedLessons)
+        assertEquals(1, courses.getValue("ebike-traffic-safety").completedLessons)
+        assertEquals(0, courses.getValue("workers-rights").completedLessons)
     }
 
     @Test
     fun `two devices exchange progress and converge in both orders`() {
         val phone = device("phone")
         val tablet = device("tablet")
-        phone.completeLesson(USER, SEALS)
-        val failing = phone.answerQuiz(USER, QUIZ, phone.firstChoiceAnswers())
-        tablet.completeLesson(USER, HELMET)
-        assertTrue(tablet.answerQuiz(USER, QUIZ, rightAnswers(failing)).passed)
+        phone.training().completeLesson(USER, SEALS)
+        val failing = phone.training().answerQuiz(USER, QUIZ, phone.firstChoiceAnswers())
+        tablet.training().completeLesson(USER, HELMET)
+        assertTrue(tablet.training().answerQuiz(USER, QUIZ, rightAnswers(failing)).passed)
 
-        val phoneBytes = phone.progressDocumentBytes(USER)
-        val tabletBytes = tablet.progressDocumentBytes(USER)
-        val onPhone = phone.mergeProgressFrom(USER, tabletBytes)
-        val onTablet = tablet.mergeProgressFrom(USER, phoneBytes)
+        val phoneBytes = phone.training().progressDocumentBytes(USER)
+        val tabletBytes = tablet.training().progressDocumentBytes(USER)
+        val onPhone = phone.training().mergeProgressFrom(USER, tabletBytes)
+        val onTablet = tablet.training().mergeProgressFrom(USER, phoneBytes)
         assertEquals(onPhone, onTablet)
         assertEquals(setOf(SEALS, HELMET), onPhone.completedLessons.map { it.lessonId }.toSet())
         assertEquals(2, onPhone.attempts.size)
-        assertEquals(100.toUByte(), onPhone.bestScores.single().scorePercent)
-        assertEquals(onPhone, phone.mergeProgressFrom(USER, tablet.progressDocumentBytes(USER)), "idempotent")
+        assertEquals(100, onPhone.bestScores.single().scorePercent)
+        assertEquals(onPhone, phone.training().mergeProgressFrom(USER, tablet.training().progressDocumentBytes(USER)), "idempotent")
 
         // A third and fourth device merge the two copies in opposite orders.
         val laptop = open("laptop")
-        laptop.mergeProgressFrom(USER, phoneBytes)
-        val a = laptop.mergeProgressFrom(USER, tabletBytes)
+        laptop.training().mergeProgressFrom(USER, phoneBytes)
+        val a = laptop.training().mergeProgressFrom(USER, tabletBytes)
         val desk = open("desk")
-        desk.mergeProgressFrom(USER, tabletBytes)
-        val b = desk.mergeProgressFrom(USER, phoneBytes)
+        desk.training().mergeProgressFrom(USER, tabletBytes)
+        val b = desk.training().mergeProgressFrom(USER, phoneBytes)
         assertEquals(a, b)
         assertEquals(onPhone, a)
 
-        assertThrows<WaystationException.InvalidInput> { phone.mergeProgressFrom("someone-else", phoneBytes) }
+        assertThrows<WaystationException.InvalidInput> { phone.training().mergeProgressFrom("someone-else", phoneBytes) }
     }
 }

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.CsvSource
 import org.junit.jupiter.params.provider.NullSource
 import org.junit.jupiter.params.provider.ValueSource
+import kotlinx.coroutines.runBlocking
 import org.waystation.core.*
 
 /**
@@ -32,7 +33,7 @@ class WaystationTest {
         const val YANTA = "610113"
 
         /** The Bell Tower of Xi'an, WGS-84. */
-        val BELL_TOWER = Coordinate(34.25953, 108.94235, Datum.WGS84)
+        val BELL_TOWER = Position(34.25953, 108.94235, Datum.WGS84)
 
         /** Wednesday 2 December 2026, 11:00 in Xi'an (UTC+8): most stations are open. */
         val WEDNESDAY_11H: Instant = Instant.parse("2026-12-02T03:00:00Z")
@@ -61,9 +62,9 @@ class WaystationTest {
             bytes
         }
 
-        fun demoConfig() = WaystationConfig(trustedKeys = listOf(demoPublisherKey()))
+        fun demoOptions() = Options(trustedKeys = listOf(demoPublisherKey()))
 
-        fun coord(lat: Double, lon: Double, datum: Datum = Datum.WGS84) = Coordinate(lat, lon, datum)
+        fun coord(lat: Double, lon: Double, datum: Datum = Datum.WGS84) = Position(lat, lon, datum)
 
         /** The pack with one byte of its payload flipped; still valid JSON and valid base64. */
         fun tampered(pack: ByteArray): ByteArray {
@@ -88,12 +89,12 @@ class WaystationTest {
         opened.forEach { it.close() }
     }
 
-    private fun open(dir: Path = tmp.resolve("data"), config: WaystationConfig = demoConfig()): Waystation =
-        Waystation(dir.toString(), config).also { opened += it }
+    private fun open(dir: Path = tmp.resolve("data"), options: Options = demoOptions()): Waystation =
+        Waystation(dir.toString(), options).also { opened += it }
 
     /** A Waystation over a fresh data directory with the sample pack installed. */
     private fun withPack(): Waystation = open().also {
-        val result = it.importStationPack(packBytes)
+        val result = runBlocking { it.packs().importStations(packBytes) }
         assertFalse(result.unchanged)
     }
 
@@ -103,11 +104,11 @@ class WaystationTest {
         openOnly: Boolean = false,
         maxDistanceM: Double? = null,
         at: Instant? = WEDNESDAY_11H,
-        position: Coordinate = BELL_TOWER,
-    ): List<StationHit> = nearestStations(
+        position: Position = BELL_TOWER,
+    ): List<StationHit> = stations().nearest(
         NearestQuery(
             position = position,
-            limit = limit.toUInt(),
+            limit = limit,
             filter = StationFilter(services = services, openOnly = openOnly, maxDistanceM = maxDistanceM),
             at = at,
         ),
@@ -123,25 +124,25 @@ class WaystationTest {
     @Test
     fun `import installs the sample pack`() {
         val ws = withPack()
-        val packs = ws.installedPacks()
+        val packs = ws.packs().installed()
         assertEquals(listOf(PACK_ID), packs.map { it.packId })
         val pack = packs.single()
         assertEquals("stations", pack.kind)
         assertEquals(demoPublisherKey().keyId, pack.keyId)
         assertTrue(pack.synthetic)
         assertEquals(64, pack.sha256.length)
-        assertTrue(ws.stationCount() in 1000UL..1500UL, "station count ${ws.stationCount()}")
+        assertTrue(ws.stations().count() in 1000UL..1500UL, "station count ${ws.stations().count()}")
     }
 
     @Test
     fun `re-import of the same pack is unchanged`() {
         val ws = withPack()
-        val count = ws.stationCount()
-        val again = ws.importStationPack(packBytes)
+        val count = ws.stations().count()
+        val again = runBlocking { ws.packs().importStations(packBytes) }
         assertTrue(again.unchanged)
         assertEquals(PACK_ID, again.packId)
-        assertEquals(count, again.stations)
-        assertEquals(count, ws.stationCount())
+        assertEquals(count, again.stations.toULong())
+        assertEquals(count, ws.stations().count())
     }
 
     @Test
@@ -149,10 +150,10 @@ class WaystationTest {
         val file = tmp.resolve("pack.json")
         Files.write(file, packBytes)
         val ws = open()
-        val result = ws.importStationPackFile(file.toString())
+        val result = runBlocking { ws.packs().importStationsFile(file.toString()) }
         assertEquals(PACK_ID, result.packId)
         assertNull(result.previousVersion)
-        assertEquals(ws.stationCount(), result.stations)
+        assertEquals(ws.stations().count(), result.stations.toULong())
         assertFalse(result.unchanged)
     }
 
@@ -160,11 +161,11 @@ class WaystationTest {
     fun `data survives reopening`() {
         val dir = tmp.resolve("data")
         val count = open(dir).use {
-            it.importStationPack(packBytes)
-            it.stationCount()
+            runBlocking { it.packs().importStations(packBytes) }
+            it.stations().count()
         }
         val again = open(dir)
-        assertEquals(count, again.stationCount())
+        assertEquals(count, again.stations().count())
         assertEquals(3, again.nearest(limit = 3).size)
     }
 
@@ -191,7 +192,7 @@ class WaystationTest {
     @Test
     fun `a query in another datum gives the same answer`() {
         val ws = withPack()
-        val gcj = convertCoordinate(BELL_TOWER, Datum.GCJ02)
+        val gcj = convertPosition(BELL_TOWER, Datum.GCJ02)
         assertEquals(Datum.GCJ02, gcj.datum)
         val fromWgs = ws.nearest(limit = 5)
         val fromGcj = ws.nearest(limit = 5, position = gcj)
@@ -261,7 +262,7 @@ class WaystationTest {
     @Test
     fun `stations within a radius`() {
         val ws = withPack()
-        val hits = ws.stationsWithin(BELL_TOWER, 1000.0, StationFilter(), WEDNESDAY_11H)
+        val hits = ws.stations().within(WithinQuery(BELL_TOWER, 1000.0, StationFilter(), WEDNESDAY_11H))
         assertTrue(hits.isNotEmpty())
         assertTrue(hits.all { it.distanceM <= 1000.0 })
         assertSortedByDistance(hits)
@@ -273,7 +274,7 @@ class WaystationTest {
     fun `station by id`() {
         val ws = withPack()
         val hit = ws.nearest(limit = 1).single()
-        val station = ws.station(hit.station.id)
+        val station = ws.stations().get(hit.station.id)
         assertEquals(hit.station, station)
         assertEquals(PACK_ID, station.packId)
         assertTrue(station.nameZh.isNotEmpty())
@@ -282,12 +283,12 @@ class WaystationTest {
     @Test
     fun `search finds Yanta stations`() {
         val ws = withPack()
-        val found = ws.searchStations("雁塔", 10u)
+        val found = ws.stations().search("雁塔", 10)
         assertTrue(found.size in 1..10, "found ${found.size}")
         for (s in found) {
             assertTrue(s.district == YANTA || "雁塔" in s.nameZh || "雁塔" in s.addressZh, s.id)
         }
-        assertEquals(3, ws.searchStations("雁塔", 3u).size)
+        assertEquals(3, ws.stations().search("雁塔", 3).size)
     }
 
     // --- coordinates and hours -----------------------------------------------------------
@@ -296,10 +297,10 @@ class WaystationTest {
     @CsvSource("34.25953,108.94235", "39.9042,116.4074", "31.2304,121.4737", "22.5431,114.0579")
     fun `WGS-84 to GCJ-02 and back round-trips under a millimetre`(lat: Double, lon: Double) {
         val original = coord(lat, lon)
-        val gcj = convertCoordinate(original, Datum.GCJ02)
+        val gcj = convertPosition(original, Datum.GCJ02)
         assertEquals(Datum.GCJ02, gcj.datum)
         assertTrue(geodesicDistance(original, coord(gcj.lat, gcj.lon)) > 50.0)
-        val back = convertCoordinate(gcj, Datum.WGS84)
+        val back = convertPosition(gcj, Datum.WGS84)
         assertEquals(Datum.WGS84, back.datum)
         assertTrue(geodesicDistance(original, back) < 0.001)
         assertTrue(geodesicDistance(original, gcj) < 0.001)
@@ -308,14 +309,14 @@ class WaystationTest {
     @Test
     fun `BD-09 round-trips under a millimetre`() {
         val original = coord(34.25953, 108.94235)
-        val back = convertCoordinate(convertCoordinate(original, Datum.BD09), Datum.WGS84)
+        val back = convertPosition(convertPosition(original, Datum.BD09), Datum.WGS84)
         assertTrue(geodesicDistance(original, back) < 0.001)
     }
 
     @Test
     fun `Hong Kong is not shifted`() {
-        val gcj = convertCoordinate(coord(22.3193, 114.1694), Datum.GCJ02)
-        assertEquals(Coordinate(22.3193, 114.1694, Datum.GCJ02), gcj)
+        val gcj = convertPosition(coord(22.3193, 114.1694), Datum.GCJ02)
+        assertEquals(Position(22.3193, 114.1694, Datum.GCJ02), gcj)
     }
 
     @Test
@@ -362,10 +363,10 @@ class WaystationTest {
         val ws = open()
         val bad = coord(lat, lon)
         assertThrows<WaystationException.InvalidInput> { ws.nearest(position = bad) }
-        assertThrows<WaystationException.InvalidInput> { convertCoordinate(bad, Datum.GCJ02) }
+        assertThrows<WaystationException.InvalidInput> { convertPosition(bad, Datum.GCJ02) }
         assertThrows<WaystationException.InvalidInput> { geodesicDistance(bad, BELL_TOWER) }
         assertThrows<WaystationException.InvalidInput> {
-            ws.stationsWithin(bad, 100.0, StationFilter(), null)
+            ws.stations().within(WithinQuery(center = bad, radiusM = 100.0))
         }
     }
 
@@ -389,21 +390,21 @@ class WaystationTest {
         val ws = open()
         assertThrows<WaystationException.InvalidInput> { ws.nearest(maxDistanceM = distance) }
         assertThrows<WaystationException.InvalidInput> {
-            ws.stationsWithin(BELL_TOWER, distance, StationFilter(), null)
+            ws.stations().within(WithinQuery(center = BELL_TOWER, radiusM = distance))
         }
     }
 
     @Test
     fun `unknown station is NotFound`() {
         val ws = withPack()
-        assertThrows<WaystationException.NotFound> { ws.station("XA-no-such-station") }
+        assertThrows<WaystationException.NotFound> { ws.stations().get("XA-no-such-station") }
     }
 
     @Test
     fun `missing pack file is InvalidInput`() {
         val ws = open()
         assertThrows<WaystationException.InvalidInput> {
-            ws.importStationPackFile(tmp.resolve("missing.pack.json").toString())
+            runBlocking { ws.packs().importStationsFile(tmp.resolve("missing.pack.json").toString()) }
         }
     }
 
@@ -411,11 +412,11 @@ class WaystationTest {
     fun `tampered pack is rejected and installed data still answers`() {
         val ws = withPack()
         val before = ws.nearest(limit = 5).map { it.station.id }
-        val count = ws.stationCount()
-        val packs = ws.installedPacks()
-        assertThrows<WaystationException.PackRejected> { ws.importStationPack(tampered(packBytes)) }
-        assertEquals(count, ws.stationCount())
-        assertEquals(packs, ws.installedPacks())
+        val count = ws.stations().count()
+        val packs = ws.packs().installed()
+        assertThrows<WaystationException.PackRejected> { runBlocking { ws.packs().importStations(tampered(packBytes)) } }
+        assertEquals(count, ws.stations().count())
+        assertEquals(packs, ws.packs().installed())
         assertEquals(before, ws.nearest(limit = 5).map { it.station.id })
     }
 
@@ -423,30 +424,30 @@ class WaystationTest {
     fun `truncated pack is rejected`() {
         val ws = open()
         assertThrows<WaystationException.PackRejected> {
-            ws.importStationPack(packBytes.copyOf(packBytes.size / 2))
+            runBlocking { ws.packs().importStations(packBytes.copyOf(packBytes.size / 2)) }
         }
-        assertThrows<WaystationException.PackRejected> { ws.importStationPack(ByteArray(0)) }
-        assertEquals(0UL, ws.stationCount())
-        assertTrue(ws.installedPacks().isEmpty())
+        assertThrows<WaystationException.PackRejected> { runBlocking { ws.packs().importStations(ByteArray(0)) } }
+        assertEquals(0UL, ws.stations().count())
+        assertTrue(ws.packs().installed().isEmpty())
     }
 
     @Test
     fun `pack from an untrusted publisher is rejected`() {
-        val ws = open(config = WaystationConfig(trustedKeys = listOf()))
-        assertThrows<WaystationException.PackRejected> { ws.importStationPack(packBytes) }
-        assertEquals(0UL, ws.stationCount())
+        val ws = open(options = Options(trustedKeys = listOf()))
+        assertThrows<WaystationException.PackRejected> { runBlocking { ws.packs().importStations(packBytes) } }
+        assertEquals(0UL, ws.stations().count())
     }
 
     @Test
     fun `oversized pack is rejected`() {
-        val ws = open(config = WaystationConfig(listOf(demoPublisherKey()), maxPackBytes = 1024UL))
-        assertThrows<WaystationException.PackRejected> { ws.importStationPack(packBytes) }
+        val ws = open(options = Options(listOf(demoPublisherKey()), maxPackBytes = 1024L))
+        assertThrows<WaystationException.PackRejected> { runBlocking { ws.packs().importStations(packBytes) } }
     }
 
     @Test
     fun `bad trusted key is InvalidInput`() {
-        val config = WaystationConfig(listOf(TrustedPublisherKey("k", "not a key")))
-        assertThrows<WaystationException.InvalidInput> { open(config = config) }
+        val options = Options(listOf(TrustedPublisherKey("k", "not a key")))
+        assertThrows<WaystationException.InvalidInput> { open(options = options) }
     }
 
     @Test
@@ -478,6 +479,6 @@ class WaystationTest {
         assertThrows<InternalException> { diagnosticsForcePanic("again") }
         assertEquals(Datum.WGS84, parseDatum("wgs84"))
         assertEquals(3, ws.nearest(limit = 3).size)
-        assertTrue(ws.stationCount() > 0UL)
+        assertTrue(ws.stations().count() > 0UL)
     }
 }
