@@ -6,9 +6,9 @@
 //! still leaves it pending, never lost.
 //!
 //! This module owns the table. Sync never writes it: it calls the functions below inside its
-//! own transaction when the server accepts or refuses a document ([`record_accepted`],
-//! [`record_refused`]), when a restore sends everything again ([`resend_all_of`]), and when an
-//! erasure drops this device's copy of a report ([`forget`]). [`is_sendable`] tells it which
+//! own transaction when the server accepts or refuses a document (`record_accepted`,
+//! `record_refused`), when a restore sends everything again (`resend_all_of`), and when an
+//! erasure drops this device's copy of a report (`forget`). `is_sendable` tells it which
 //! report documents may leave the device at all (never a draft).
 
 use chrono::{DateTime, Utc};

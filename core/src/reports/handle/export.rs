@@ -8,7 +8,7 @@ use crate::reports::{ReportId, ReportStatus, Reports};
 
 impl Reports<'_> {
     /// A submitted or withdrawn report and its case as an Open311 GeoReport v2 service request.
-    /// A draft is refused ([`Error::InvalidInput`]); an unknown report is [`Error::NotFound`].
+    /// A draft is refused ([`crate::Error::InvalidInput`]); an unknown report is [`crate::Error::NotFound`].
     pub fn export_open311(&self, report_id: &str) -> Result<Open311Request> {
         let report = self.get(report_id)?;
         refuse_draft(&report)?;
