@@ -1,9 +1,10 @@
 //! # Waystation core
 //!
 //! The offline-first core that the riders' and volunteers' apps embed. It owns every rule of
-//! the domain, the local SQLite store and (in later modules) sync; it knows nothing about FFI.
-//! The bindings crate wraps [`Waystation`] for Kotlin, Swift and Python; the `waystation`
-//! command wraps it for the terminal.
+//! the domain, the local SQLite store and sync; it knows nothing about FFI (its plain types
+//! carry uniffi derives behind the `uniffi` feature, for the bindings crate). The bindings
+//! crate wraps [`Waystation`] for Kotlin, Swift and Python; the `waystation` command wraps it
+//! for the terminal.
 //!
 //! Start with [`Waystation::open`], import a signed station pack with
 //! `ws.packs().import_stations(..)` ([`packs::Packs`]), then ask
