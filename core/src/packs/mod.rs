@@ -16,8 +16,8 @@ mod installed;
 mod keys;
 
 pub use handle::Packs;
-pub(crate) use installed::{etag, set_etag};
 pub use installed::{InstalledPack, PackFetch, installed_packs};
+pub(crate) use installed::{etag, set_etag};
 pub use keys::{PublisherKeyPair, TrustedKey};
 
 use base64::Engine;
