@@ -143,7 +143,10 @@ mod tests {
             offset: 3,
         });
         let detail = e.storage_detail();
-        assert!(!detail.contains("Zhang") && !detail.contains("INSERT"), "{detail}");
+        assert!(
+            !detail.contains("Zhang") && !detail.contains("INSERT"),
+            "{detail}"
+        );
         assert!(detail.contains("offset 3"), "{detail}");
         let e = Error::Sqlite(rusqlite::Error::FromSqlConversionFailure(
             2,

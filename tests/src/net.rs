@@ -48,7 +48,10 @@ impl Net {
     pub fn start_with(configure: impl FnOnce(ServerConfig) -> ServerConfig) -> Net {
         let dir = tempfile::tempdir().expect("temporary directory");
         let db = dir.path().join("server.db");
-        let config = configure(ServerConfig::new(&db, "127.0.0.1:0".parse().expect("address")));
+        let config = configure(ServerConfig::new(
+            &db,
+            "127.0.0.1:0".parse().expect("address"),
+        ));
         let server = waystation_server::spawn_config_on_thread(config).expect("server starts");
         let addr = server.addr();
         Net {

@@ -121,7 +121,13 @@ mod tests {
         ));
         for status in [408, 429, 500, 503] {
             assert!(
-                matches!(server(status), WaystationError::Server { retryable: true, .. }),
+                matches!(
+                    server(status),
+                    WaystationError::Server {
+                        retryable: true,
+                        ..
+                    }
+                ),
                 "{status}"
             );
         }

@@ -245,7 +245,11 @@ impl core_sync::HttpTransport for ClientBridge {
         match self.0.send(request) {
             Ok(resp) => Ok(core_sync::HttpResponse {
                 status: resp.status,
-                headers: resp.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                headers: resp
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name, h.value))
+                    .collect(),
                 body: resp.body,
             }),
             Err(HttpClientError::Connect { reason }) => Err(E::Connect(reason)),

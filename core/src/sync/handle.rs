@@ -10,11 +10,11 @@ use super::exchange::Exchange;
 use super::http::Client;
 use super::ledger;
 use super::settings::SyncSettings;
-use super::status::{self, SyncObserver, SyncRefusal, SyncReport, SyncStatus, Subscription};
+use super::status::{self, Subscription, SyncObserver, SyncRefusal, SyncReport, SyncStatus};
 use super::transport::HttpTransport;
+use crate::Waystation;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
-use crate::Waystation;
 
 const LOG: &str = "waystation::sync";
 
@@ -110,7 +110,11 @@ impl<'a> SyncHandle<'a> {
             }
             Err(e) => {
                 log::warn!(target: LOG, "sync failed: {e}");
-                ledger::record_outcome(&self.ws.store().write(), Some(&e.to_string()), self.ws.now())
+                ledger::record_outcome(
+                    &self.ws.store().write(),
+                    Some(&e.to_string()),
+                    self.ws.now(),
+                )
             }
         };
         drop(running);
@@ -157,7 +161,10 @@ struct InProgress<'a>(Device<'a>);
 
 impl<'a> InProgress<'a> {
     fn start(device: Device<'a>) -> InProgress<'a> {
-        device.sync_runtime().in_progress.store(true, Ordering::SeqCst);
+        device
+            .sync_runtime()
+            .in_progress
+            .store(true, Ordering::SeqCst);
         status::notify(&device);
         InProgress(device)
     }
@@ -165,7 +172,10 @@ impl<'a> InProgress<'a> {
 
 impl Drop for InProgress<'_> {
     fn drop(&mut self) {
-        self.0.sync_runtime().in_progress.store(false, Ordering::SeqCst);
+        self.0
+            .sync_runtime()
+            .in_progress
+            .store(false, Ordering::SeqCst);
         status::notify(&self.0);
     }
 }

@@ -12,12 +12,12 @@
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-use super::status::SyncReport;
 use super::protocol::{
     self, CBOR_CONTENT_TYPE, ErrorBody, MAX_PHOTO_BYTES, MAX_SYNC_BODY_BYTES, PROTOCOL_HEADER,
     PROTOCOL_VERSION, SyncRequest, SyncResponse,
 };
 use super::settings::SyncSettings;
+use super::status::SyncReport;
 use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};

@@ -16,8 +16,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::error::Result;
 use crate::reports::case::CASE_KIND;
 use crate::reports::document::REPORT_KIND;
-use crate::training::progress::PROGRESS_KIND;
 use crate::store::documents::{self, decode_heads, encode_heads};
+use crate::training::progress::PROGRESS_KIND;
 
 pub(super) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -408,8 +408,11 @@ pub(super) fn meta(conn: &Connection) -> Result<Option<Meta>> {
         .optional()?)
 }
 
-/// Documents refused at their current heads: id, reason, when.
-pub(super) fn refusals(conn: &Connection) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+/// A refusal as stored: document id, reason, when.
+pub(super) type RefusalRow = (String, Option<String>, Option<String>);
+
+/// Documents refused at their current heads.
+pub(super) fn refusals(conn: &Connection) -> Result<Vec<RefusalRow>> {
     let mut stmt = conn.prepare(
         "SELECT s.doc_id, s.refused_reason, s.refused_at FROM sync_docs s \
          JOIN documents d ON d.doc_id = s.doc_id \

@@ -35,7 +35,7 @@ pub use http::MAX_SMALL_RESPONSE_BYTES;
 pub use photos::MAX_PHOTOS_PER_REQUEST;
 pub use settings::{RetryPolicy, SyncSettings};
 pub(crate) use status::SyncRuntime;
-pub use status::{SyncObserver, SyncRefusal, SyncReport, SyncStatus, Subscription};
+pub use status::{Subscription, SyncObserver, SyncRefusal, SyncReport, SyncStatus};
 #[cfg(feature = "http")]
 pub use transport::ReqwestTransport;
 pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
