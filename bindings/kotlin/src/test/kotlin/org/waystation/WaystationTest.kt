@@ -1,5 +1,8 @@
 package org.waystation
 
+import com.sun.net.httpserver.HttpServer
+import java.net.InetAddress
+import java.net.InetSocketAddress
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
@@ -20,7 +23,12 @@ import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.CsvSource
 import org.junit.jupiter.params.provider.NullSource
 import org.junit.jupiter.params.provider.ValueSource
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.yield
 import org.waystation.core.*
 
 /**
@@ -117,6 +125,131 @@ class WaystationTest {
     private fun assertSortedByDistance(hits: List<StationHit>) {
         val distances = hits.map { it.distanceM }
         assertEquals(distances.sorted(), distances)
+    }
+
+    // --- the Waystation object, its handles and options ----------------------------------
+
+    @Test
+    fun `the handles share one core and outlive the Waystation object`() {
+        val ws = Waystation(tmp.resolve("data").toString(), demoOptions())
+        val stations = ws.stations()
+        val packs = ws.packs()
+        assertEquals(0UL, stations.count())
+        runBlocking { packs.importStations(packBytes) }
+        // Every handle, old or new, sees what another one did: they are views of one core.
+        assertEquals(stations.count(), ws.stations().count())
+        assertTrue(stations.count() > 1000UL)
+        assertEquals(listOf(PACK_ID), ws.packs().installed().map { it.packId })
+        val handles: List<AutoCloseable> = listOf(ws.reports(), ws.cases(), ws.training(), ws.sync())
+        assertEquals(listOf("Reports", "Cases", "Training", "SyncClient"), handles.map { it.javaClass.simpleName })
+        val count = stations.count()
+        // A handle keeps the core open after the app closed its Waystation.
+        ws.close()
+        assertEquals(count, stations.count())
+        assertEquals(5, stations.nearest(NearestQuery(position = BELL_TOWER)).size)
+        assertEquals(listOf(PACK_ID), packs.installed().map { it.packId })
+        (handles + stations + packs).forEach { it.close() }
+    }
+
+    @Test
+    fun `options and queries have defaults instead of magic values`() {
+        // Only what matters must be given; the rest has documented defaults.
+        assertNull(Options(trustedKeys = listOf()).maxPackBytes)
+        assertEquals(StationFilter(services = listOf(), openOnly = false, maxDistanceM = null), StationFilter())
+        val query = NearestQuery(position = BELL_TOWER)
+        assertEquals(NearestQuery(position = BELL_TOWER, limit = 5, filter = StationFilter(), at = null), query)
+        assertEquals(
+            WithinQuery(center = BELL_TOWER, radiusM = 500.0, filter = StationFilter(), at = null),
+            WithinQuery(center = BELL_TOWER, radiusM = 500.0),
+        )
+        val sync = SyncOptions(server = "https://sync.example.org", token = "wst_x")
+        assertNull(sync.timeoutMs)
+        assertNull(sync.attempts)
+        assertNull(sync.extraRootPem)
+        assertFalse(sync.allowInsecureHttp)
+        assertEquals(defaultReportRules(), ReportRules())
+        assertEquals(defaultDuplicateRules(), DuplicateRules())
+        assertEquals(CaseQuery(districts = listOf(), statuses = listOf(), includeWithdrawn = false), CaseQuery())
+        // No time given: now. Five hits, the same stations as when asking explicitly for now.
+        val ws = withPack()
+        val hits = ws.stations().nearest(query)
+        assertEquals(5, hits.size)
+        assertSortedByDistance(hits)
+        assertEquals(hits.map { it.station.id }, ws.nearest(limit = 5, at = null).map { it.station.id })
+        assertTrue(ws.stations().within(WithinQuery(center = BELL_TOWER, radiusM = 500.0)).isNotEmpty())
+    }
+
+    @Test
+    fun `numbers are Int and Long in Kotlin, not unsigned`() {
+        // Compile-time first: each declaration below only compiles while the binding's type is
+        // the plain Kotlin one (a UInt or ULong would need a conversion).
+        val ws = withPack()
+        val limit: Int = NearestQuery(position = BELL_TOWER).limit
+        val found: List<Station> = ws.stations().search("雁塔", limit)
+        val imported: Int = runBlocking { ws.packs().importStations(packBytes) }.stations
+        val maxPackBytes: Long? = Options(listOf(), maxPackBytes = 1L shl 20).maxPackBytes
+        val timeoutMs: Long? = SyncOptions("https://sync.example.org", "wst_x", timeoutMs = 5_000L).timeoutMs
+        val attempts: Int? = SyncOptions("https://sync.example.org", "wst_x", attempts = 2).attempts
+        val maxPhotoBytes: Long = ReportRules().maxPhotoBytes
+        val maxPhotos: Int = ReportRules().maxPhotos
+        val maxAgeDays: Int = DuplicateRules().maxAgeDays
+        val choice: List<Int> = QuizAnswer(questionId = "q", choices = listOf(0, 2)).choices
+        val pending: Long = ws.sync().status().pendingDocuments
+        assertEquals(5, limit)
+        assertEquals(5, found.size)
+        assertTrue(imported > 1000)
+        assertEquals(1_048_576L, maxPackBytes)
+        assertEquals(5_000L, timeoutMs)
+        assertEquals(2, attempts)
+        assertEquals(10L * 1024 * 1024, maxPhotoBytes)
+        assertEquals(6, maxPhotos)
+        assertEquals(7, maxAgeDays)
+        assertEquals(listOf(0, 2), choice)
+        assertEquals(0L, pending)
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = [0, -1, -(1L shl 40)])
+    fun `a pack limit below one is refused by name`(limit: Long) {
+        val e = assertThrows<WaystationException.InvalidInput> {
+            open(options = Options(trustedKeys = listOf(), maxPackBytes = limit))
+        }
+        assertTrue("max_pack_bytes" in e.reason && limit.toString() in e.reason, e.reason)
+    }
+
+    @Test
+    fun `a pack import is a suspend call that leaves the caller's thread free`() {
+        val ws = open()
+        // One thread: if the import ran on it, the import would be over when `async` returns.
+        runBlocking {
+            val import = async(start = CoroutineStart.UNDISPATCHED) { ws.packs().importStations(packBytes) }
+            assertTrue(import.isActive, "the caller's thread came back only after the import")
+            // The caller's thread keeps serving other coroutines meanwhile.
+            val ticks = async { var n = 0; while (import.isActive) { n++; yield() }; n }
+            assertFalse(import.await().unchanged)
+            assertTrue(ticks.await() > 0)
+        }
+        assertTrue(ws.stations().count() > 1000UL)
+    }
+
+    @Test
+    fun `a cancelled pack import installs all or nothing and the next import stands`() {
+        val ws = open()
+        runBlocking {
+            val import = async(Dispatchers.Default) { ws.packs().importStations(packBytes) }
+            yield()
+            import.cancelAndJoin()
+        }
+        // The import checks the token before it starts; once started it is one transaction,
+        // which may still be committing in the background. A reader sees none of it or all of
+        // it, never part.
+        val count = ws.stations().count()
+        assertTrue(count == 0UL || count > 1000UL, "$count stations")
+        // The next import waits for that one, if it is still running, and then stands.
+        val again = runBlocking { ws.packs().importStations(packBytes) }
+        assertEquals(PACK_ID, again.packId)
+        assertEquals(again.stations.toULong(), ws.stations().count())
+        assertEquals(listOf(PACK_ID), ws.packs().installed().map { it.packId })
     }
 
     // --- import ------------------------------------------------------------------------
@@ -465,6 +598,41 @@ class WaystationTest {
             assertThrows<WaystationException.DataDirectory> { open(dir) }
         } finally {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"))
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource("400,text/plain,false", "403,text/plain,false", "429,text/plain,true", "503,text/plain,true", "200,text/html,false")
+    fun `a server error keeps its status and says whether a retry can help`(status: Int, contentType: String, retryable: Boolean) {
+        // A loopback server that answers every request with `status` (a 200 HTML page is a
+        // captive portal's): the sync must give up with that status, and keep what it had.
+        val server = HttpServer.create(InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0)
+        server.createContext("/") { exchange ->
+            exchange.requestBody.readAllBytes()
+            val body = "<html>portal</html>".toByteArray()
+            exchange.responseHeaders.add("Content-Type", contentType)
+            exchange.sendResponseHeaders(status, body.size.toLong())
+            exchange.responseBody.use { it.write(body) }
+        }
+        server.start()
+        try {
+            val ws = open()
+            val reports = ws.reports()
+            val id = reports.createDraft("rider-7", "road.hazard")
+            reports.updateDraft(id, ReportPatch(description = "pothole", district = YANTA))
+            reports.setPosition(id, PositionFix(34.22, 108.95, Datum.WGS84, 10.0, WEDNESDAY_11H))
+            reports.submit("rider-7", id, ReportRules())
+            val url = "http://127.0.0.1:${server.address.port}"
+            val e = assertThrows<WaystationException.Server> {
+                runBlocking { ws.sync().run(SyncOptions(server = url, token = "wst_x", attempts = 1)) }
+            }
+            assertEquals(status, e.status.toInt())
+            assertEquals(retryable, e.retryable, e.reason)
+            assertTrue(e.reason.isNotEmpty())
+            assertTrue(e is WaystationException)
+            assertEquals(1L, ws.sync().status().pendingDocuments, "the report is still to be sent")
+        } finally {
+            server.stop(0)
         }
     }
 
