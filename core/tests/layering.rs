@@ -51,11 +51,6 @@ const SAME_LAYER: &[(&str, &str)] = &[
     ("reports", "stations"),
 ];
 
-/// Breaks that exist and have an owner and a written fix (`/work/notes/s18/cycles.md`, issue
-/// 12). The list only shrinks: a break not listed fails the test, and so does a listed one
-/// that is gone (take it off). Keys are `src/<file>: <path as written>`.
-const KNOWN: &[&str] = &[];
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Layer {
     Utilities = 0,
@@ -614,8 +609,8 @@ fn violations(krate: &Crate) -> Vec<String> {
     findings(krate).into_iter().map(|(_, m)| m).collect()
 }
 
-/// Every break of the layering, keyed by `src/<file>: <path>` (no line number, so that the key
-/// survives edits above it), with its full message.
+/// Every break of the layering, once per file and path (keyed `src/<file>: <path>`), with
+/// its message naming the first line it is on.
 fn findings(krate: &Crate) -> BTreeMap<String, String> {
     let allowed: BTreeSet<(&str, &str)> = SAME_LAYER.iter().copied().collect();
     let mut out = BTreeMap::new();
@@ -682,25 +677,12 @@ fn no_module_of_the_core_reaches_up_a_layer() {
         krate.files.len(),
         core_src().display()
     );
-    let found = findings(&krate);
-    let new: Vec<&String> = found
-        .iter()
-        .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-        .map(|(_, m)| m)
-        .collect();
+    let found = violations(&krate);
     assert!(
-        new.is_empty(),
+        found.is_empty(),
         "{} references break the core's layering (core/tests/layering.rs):\n{}",
-        new.len(),
-        new.iter()
-            .map(|m| m.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    let fixed: Vec<&&str> = KNOWN.iter().filter(|k| !found.contains_key(**k)).collect();
-    assert!(
-        fixed.is_empty(),
-        "fixed, so take them off KNOWN in core/tests/layering.rs: {fixed:#?}"
+        found.len(),
+        found.join("\n")
     );
 }
 
