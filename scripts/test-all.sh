@@ -36,6 +36,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
 
+# The server runs on SQLite or PostgreSQL (decision 0011): its tests run on both, and the
+# PostgreSQL ones need a server. Installed and started when missing; the run fails without it.
+step "PostgreSQL for the server tests"
+WAYSTATION_TEST_PG=$(scripts/test-postgres.sh)
+export WAYSTATION_TEST_PG
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -49,6 +55,8 @@ step "cargo test (workspace)"
 cargo test --workspace --features waystation-cli/demo 2>&1 | tee target/cargo-test.log
 # The CLI as shipped, without the demo: `waystation demo` says how to get it.
 cargo test -p waystation-cli --test demo 2>&1 | tee -a target/cargo-test.log
+# Every server test again with the server on PostgreSQL (a scratch database per test).
+WAYSTATION_TEST_STORE=postgres cargo test -p waystation-server 2>&1 | tee -a target/cargo-test.log
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' target/cargo-test.log | awk '{s+=$4} END {print s+0}')
 echo "rust: $passed tests passed" >&2
 

@@ -22,14 +22,32 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens (creating if needed) the SQLite database file at `path` and migrates it.
-    pub fn open(path: &Path) -> Result<Db, AdminError> {
-        Db::open_with(path, DEFAULT_WRITE_QUEUE)
+    /// Opens the database `db` names and migrates it: a `postgres://` (or `postgresql://`)
+    /// URL is a PostgreSQL database; anything else is the path of a SQLite file, created if
+    /// needed.
+    pub fn open(db: &Path) -> Result<Db, AdminError> {
+        Db::open_with(db, DEFAULT_WRITE_QUEUE)
     }
 
-    /// [`Db::open`], with this process's writers queued as `queue` says.
-    pub fn open_with(path: &Path, queue: WriteQueue) -> Result<Db, AdminError> {
-        let store = SqliteStore::open(path)?.with_write_queue(queue);
+    /// [`Db::open`], with this process's SQLite writers queued as `queue` says (PostgreSQL
+    /// queues writers on its pool and its row locks instead).
+    pub fn open_with(db: &Path, queue: WriteQueue) -> Result<Db, AdminError> {
+        #[cfg(feature = "postgres")]
+        if let Some(url) = db.to_str().filter(|d| crate::store::postgres::is_url(d)) {
+            let store = crate::store::postgres::PgStore::open(
+                url,
+                crate::store::postgres::DEFAULT_POOL_SIZE,
+            )?;
+            return Ok(Db::new(Box::new(store)));
+        }
+        if db.to_str().is_some_and(crate::store::is_url) {
+            return Err(AdminError::Invalid(format!(
+                "{} is a PostgreSQL URL, and this build has no PostgreSQL store (cargo feature \
+                 'postgres')",
+                crate::store::shown(&db.to_string_lossy())
+            )));
+        }
+        let store = SqliteStore::open(db)?.with_write_queue(queue);
         Ok(Db::new(Box::new(store)))
     }
 

@@ -26,7 +26,8 @@ struct Cli {
 enum Command {
     /// Serve the /v1 sync protocol.
     Serve {
-        /// The SQLite database file (created when missing).
+        /// The database: a SQLite file (created when missing) or a PostgreSQL URL,
+        /// postgres://user:password@host:port/database (decision 0011).
         #[arg(long)]
         db: PathBuf,
         /// Address to listen on; port 0 picks a free one (printed on start).
@@ -96,7 +97,7 @@ enum DbCmd {
     /// After restoring a backup: tell devices to offer everything they hold again, so what
     /// the backup lacks comes back from the phones.
     MarkRestored {
-        /// The database file (the restored one).
+        /// The database (the restored one): a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
     },
@@ -104,7 +105,7 @@ enum DbCmd {
     /// no other report names (a retention period; decision 0009). Run it daily, e.g. from cron.
     /// Photos uploaded for reports that have not arrived yet stay for the grace period.
     PurgeWithdrawn {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// The retention period, in days.
@@ -121,7 +122,7 @@ enum DbCmd {
 enum UserCmd {
     /// Create an account and print its bearer token (shown once).
     Add {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// User id: letters, digits, '.', '_', '-', '@'.
@@ -140,7 +141,7 @@ enum UserCmd {
     },
     /// List every account: role, areas and live tokens.
     List {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// Print JSON instead of a table.
@@ -151,7 +152,7 @@ enum UserCmd {
     /// and training progress, and its name on its reports and case events, which stay,
     /// attributed to no one. Devices replace their copies at their next sync (decision 0009).
     Erase {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// The user id to erase.
@@ -161,7 +162,7 @@ enum UserCmd {
     /// Change an account's role or areas. Its devices get the reports of new areas at their
     /// next sync; documents of a removed area stay on them but get no more changes.
     Set {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// The user id.
@@ -183,7 +184,7 @@ enum UserCmd {
 enum TokenCmd {
     /// Issue another token for an account and print it (shown once).
     Issue {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// The user id.
@@ -197,7 +198,7 @@ enum TokenCmd {
     /// refused from now on.
     #[command(group = clap::ArgGroup::new("which").required(true))]
     Revoke {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// The token.
@@ -213,7 +214,7 @@ enum TokenCmd {
 enum PackCmd {
     /// Verify a signed pack as a device would, then serve it as the latest of its kind.
     Publish {
-        /// The database file.
+        /// The database: a SQLite file or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// stations or training.

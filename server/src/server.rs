@@ -83,7 +83,10 @@ pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
-            .field("db_path", &self.db_path)
+            .field(
+                "db_path",
+                &crate::store::shown(&self.db_path.to_string_lossy()),
+            )
             .field("listen", &self.listen)
             .field("tls", &self.tls)
             .field("requests_per_minute", &self.requests_per_minute)

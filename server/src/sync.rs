@@ -56,7 +56,6 @@ pub fn sync(
     // A copy of an erased history is dropped by the device, which takes the new one from
     // these entries (decision 0009).
     crate::erasure::list_replaced(tx, &replies, &mut changed)?;
-    let cursor = cursor_at(next, who.scope_epoch)?;
     let generation = tx.generation()?;
     // The accepted reports of this request whose photos the server lacks (finding 14).
     let missing_photos = crate::photos::missing_for_reports(
@@ -67,7 +66,15 @@ pub fn sync(
             .filter(|r| r.refused.is_none() && r.doc_id.starts_with("report:"))
             .map(|r| r.doc_id.as_str()),
     )?;
-    txn.commit()?;
+    // A full page keeps its position; a complete listing may move past this request's own
+    // documents, which the store places at its commit (decision 0011).
+    let next = if more {
+        txn.commit()?;
+        next
+    } else {
+        txn.commit_covering(next)?
+    };
+    let cursor = cursor_at(next, who.scope_epoch)?;
     Ok(SyncResponse {
         cursor,
         docs: replies,

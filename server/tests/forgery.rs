@@ -494,14 +494,12 @@ fn a_case_grown_past_the_inflated_document_bound_over_many_syncs_is_refused() {
     }
     let round = refused_at.expect("the case was refused before 24 rounds (24 MB)");
     assert!(round >= 12, "refused at round {round}: the bound is 16 MiB");
-    let stored: Vec<u8> = rusqlite::Connection::open(&server.db)
-        .unwrap()
-        .query_row(
-            "SELECT snapshot FROM docs WHERE doc_id = ?1",
-            [&case_id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored = server_bytes(
+        &server.db,
+        "SELECT snapshot FROM docs WHERE doc_id = ?1",
+        &case_id,
+    )
+    .expect("the case is stored");
     let whole = MessageBounds {
         max_inflated_bytes: MAX_INFLATED_DOCUMENT_BYTES,
         max_ops: MAX_OPS_PER_DOCUMENT,

@@ -158,11 +158,8 @@ fn reads_do_not_wait_for_a_writer_and_writes_wait_their_turn() {
     };
     rider.sync(&write).unwrap();
 
-    // Another process holds the write lock.
-    let mut lock = rusqlite::Connection::open(&server.db).unwrap();
-    let tx = lock
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .unwrap();
+    // Another process holds the write lock (on PostgreSQL, the feed position's row lock).
+    let lock = hold_write_lock(&server.db);
     let started = std::time::Instant::now();
     decode_answer::<protocol::Me>(rider.get("/v1/me")).unwrap();
     rider.sync(&SyncRequest::default()).unwrap();
@@ -194,7 +191,7 @@ fn reads_do_not_wait_for_a_writer_and_writes_wait_their_turn() {
         decode_answer::<protocol::SyncResponse>(api.post_sync_raw(body))
     });
     std::thread::sleep(Duration::from_millis(300));
-    tx.commit().unwrap();
+    lock.release();
     let r = writer.join().unwrap().unwrap();
     assert!(r.docs[0].refused.is_none());
     assert_eq!(server.count("SELECT count(*) FROM docs"), 2);

@@ -12,6 +12,8 @@
 
 use crate::quota::Swept;
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 
 /// A database the server runs on.
@@ -34,7 +36,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 /// A transaction of a [`Store`]. Dropped without [`StoreTx::commit`], it is rolled back.
 pub trait StoreTx: Documents + Accounts + Media + Erasure {
     /// Commits. A write transaction's documents take their feed positions here at the latest.
-    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.commit_covering(0).map(|_| ())
+    }
+
+    /// Commits, for a reader that was listed every readable document up to feed position
+    /// `listed`, and returns the position it may move its cursor to: `listed`, or past this
+    /// transaction's own documents when no other writer's position lies between (the writer's
+    /// next sync then does not list its own documents back to it). Never past a position this
+    /// reader was not listed.
+    fn commit_covering(self: Box<Self>, listed: u64) -> Result<u64, StoreError>;
 }
 
 /// Documents and the feed.
@@ -393,6 +404,23 @@ impl From<rusqlite::Error> for StoreError {
             return StoreError::Busy(e.to_string());
         }
         StoreError::Failed(e.to_string())
+    }
+}
+
+/// Whether `db` (a `--db` value) names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// `db` as logs may show it: a URL without its password.
+pub fn shown(db: &str) -> String {
+    match (db.find("://"), db.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &db[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &db[..scheme + 3], &db[at + 1..])
+        }
+        _ => db.to_string(),
     }
 }
 

@@ -21,6 +21,7 @@ use waystation_core::sync::protocol::{
     self, DocMessage, DocReply, ErrorBody, SyncRequest, SyncResponse,
 };
 use waystation_core::{FixedClock, Options, Waystation};
+use waystation_server::store::postgres::scratch::{self, ScratchDb};
 use waystation_server::{Admin, Role, ServerConfig, ServerHandle};
 
 /// Monday 2026-11-30, 12:00 in Xi'an: the time every test server and device stands at.
@@ -54,12 +55,37 @@ pub fn training_pack() -> Vec<u8> {
     .expect("training pack exists")
 }
 
-/// A server over a fresh database in a temporary directory, with a fixed clock.
+/// The variable that picks the store every server test runs on: `postgres` runs them on a
+/// scratch PostgreSQL database each (on the server `WAYSTATION_TEST_PG` names; a test fails
+/// when it cannot make one), anything else or nothing on a SQLite file. `scripts/test-all.sh`
+/// runs the suite once per store.
+pub const TEST_STORE_VAR: &str = "WAYSTATION_TEST_STORE";
+
+/// Whether this run's tests use PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var(TEST_STORE_VAR).is_ok_and(|s| s == "postgres")
+}
+
+/// A fresh database for one test: a SQLite file in `dir`, or a scratch PostgreSQL database
+/// (returned too: it is dropped with it).
+pub fn fresh_db(dir: &Path) -> (PathBuf, Option<ScratchDb>) {
+    if on_postgres() {
+        let pg = ScratchDb::create("server").unwrap_or_else(|e| panic!("{e}"));
+        (PathBuf::from(pg.url()), Some(pg))
+    } else {
+        (dir.join("server.sqlite3"), None)
+    }
+}
+
+/// A server over a fresh database (a temporary SQLite file, or a scratch PostgreSQL database,
+/// see [`on_postgres`]), with a fixed clock.
 pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub db: PathBuf,
     pub clock: Arc<FixedClock>,
     pub handle: Option<ServerHandle>,
+    /// The PostgreSQL database, dropped after the server (fields drop in order).
+    pub pg: Option<ScratchDb>,
 }
 
 impl TestServer {
@@ -71,7 +97,7 @@ impl TestServer {
     /// A server whose configuration `configure` adjusts.
     pub fn start_with(configure: impl FnOnce(ServerConfig) -> ServerConfig) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("server.sqlite3");
+        let (db, pg) = fresh_db(dir.path());
         let clock = Arc::new(FixedClock::new(noon()));
         let handle = waystation_server::spawn_config_on_thread(configure(ServerConfig {
             clock: clock.clone(),
@@ -83,6 +109,7 @@ impl TestServer {
             db,
             clock,
             handle: Some(handle),
+            pg,
         }
     }
 
@@ -114,10 +141,59 @@ impl TestServer {
     }
 }
 
-/// Reads one integer from the server database at `db`.
+/// Reads one integer from the server database at `db` (SQLite's SQL; on PostgreSQL the one
+/// query that differs, the next feed position, is asked of its own table).
 pub fn server_count(db: &Path, sql: &str) -> i64 {
+    if let Some(url) = db.to_str().filter(|d| waystation_server::store::is_url(d)) {
+        let sql = match sql {
+            "SELECT next_seq FROM meta" => "SELECT last + 1 FROM feed_position",
+            other => other,
+        };
+        return scratch::query_i64(url, sql).expect("query runs");
+    }
     let conn = rusqlite::Connection::open(db).expect("db opens");
     conn.query_row(sql, [], |r| r.get(0)).expect("query runs")
+}
+
+/// Another process's hold on the server database that makes writers wait and lets readers
+/// through: SQLite's write lock (`BEGIN IMMEDIATE`), or on PostgreSQL the feed position's row
+/// lock, which every writer takes at its commit (decision 0011).
+pub enum WriteLock {
+    /// A SQLite connection inside `BEGIN IMMEDIATE`.
+    Sqlite(rusqlite::Connection),
+    /// A PostgreSQL transaction holding the feed position's row.
+    Postgres(scratch::FeedLock),
+}
+
+/// Takes [`WriteLock`] on the database at `db`.
+pub fn hold_write_lock(db: &Path) -> WriteLock {
+    if let Some(url) = db.to_str().filter(|d| waystation_server::store::is_url(d)) {
+        return WriteLock::Postgres(scratch::hold_feed_lock(url).expect("feed lock taken"));
+    }
+    let conn = rusqlite::Connection::open(db).expect("db opens");
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .expect("write lock taken");
+    WriteLock::Sqlite(conn)
+}
+
+impl WriteLock {
+    /// Releases the lock (commits the empty transaction).
+    pub fn release(self) {
+        match self {
+            WriteLock::Sqlite(conn) => conn.execute_batch("COMMIT").expect("committed"),
+            WriteLock::Postgres(lock) => lock.release().expect("released"),
+        }
+    }
+}
+
+/// One bytes column of one row of the server database at `db`: `sql` is SQLite's, with one
+/// parameter `?1` (`$1` on PostgreSQL).
+pub fn server_bytes(db: &Path, sql: &str, param: &str) -> Option<Vec<u8>> {
+    if let Some(url) = db.to_str().filter(|d| waystation_server::store::is_url(d)) {
+        return scratch::query_bytes(url, &sql.replace("?1", "$1"), param).expect("query runs");
+    }
+    let conn = rusqlite::Connection::open(db).expect("db opens");
+    conn.query_row(sql, [param], |r| r.get(0)).ok()
 }
 
 /// A blocking HTTP client (reqwest with rustls and ring, as the devices use).
@@ -608,13 +684,7 @@ impl Device {
 
 /// A server document's heads as stored, sorted (empty when the server has none).
 pub fn server_heads(db: &Path, doc_id: &str) -> Vec<ChangeHash> {
-    let conn = rusqlite::Connection::open(db).expect("db opens");
-    let bytes: Option<Vec<u8>> = conn
-        .query_row("SELECT heads FROM docs WHERE doc_id = ?1", [doc_id], |r| {
-            r.get(0)
-        })
-        .ok();
-    bytes
+    server_bytes(db, "SELECT heads FROM docs WHERE doc_id = ?1", doc_id)
         .unwrap_or_default()
         .chunks(32)
         .map(|c| ChangeHash::try_from(c).expect("32-byte hash"))

@@ -230,9 +230,11 @@ impl Drop for SqliteTx<'_> {
 }
 
 impl StoreTx for SqliteTx<'_> {
-    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+    fn commit_covering(mut self: Box<Self>, listed: u64) -> Result<u64, StoreError> {
+        // One writer at a time: a position read inside this transaction already covers its
+        // own documents, and no other writer's can come between.
         self.conn().execute_batch("COMMIT")?;
         self.release();
-        Ok(())
+        Ok(listed)
     }
 }

@@ -1,0 +1,438 @@
+//! The PostgreSQL store: any number of server instances on one database (decision 0011).
+//!
+//! tokio-postgres with a deadpool pool. The [`Store`] trait is synchronous (its callers run on
+//! the blocking pool, beside Automerge's work), so each call is driven to completion on this
+//! store's own small runtime, which also owns the connections' I/O tasks: the same code serves
+//! the running server and the admin commands, which have no runtime of their own.
+//!
+//! Feed positions are given in commit order: a write transaction leaves its documents'
+//! positions unset and, as its last statements before `COMMIT`, takes a range from the single
+//! `feed_position` row (whose lock it then holds until the commit) and hands it out. The
+//! argument that no reader can skip a change is in decision 0011.
+//!
+//! Migrations are the numbered files in `sql/postgres/`, tracked in `schema_version`, each in
+//! its own transaction under an advisory lock, so instances starting together migrate once.
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolConfig, RecyclingMethod, Timeouts};
+use std::cell::RefCell;
+use std::future::Future;
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use super::{Store, StoreError, StoreTx, position};
+
+mod accounts;
+mod documents;
+mod erasure;
+mod media;
+pub mod scratch;
+
+/// The migrations in order; `MIGRATIONS[i]` brings the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[include_str!("../../sql/postgres/v1.sql")];
+
+/// The schema version this build writes.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Connections each instance keeps at most (`serve --db-pool`). The blocking pool runs at most
+/// this many store transactions at once; the rest wait for a connection.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// How long a request waits for a free connection before it is answered `503 busy`.
+pub const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// The advisory lock key the migrations run under (any constant: "waystation" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7761_7973_7461_7469;
+
+pub use super::is_url;
+
+/// The PostgreSQL store of one server process.
+pub struct PgStore {
+    pool: Pool,
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The URL without its password, for logs and errors.
+    shown: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("db", &self.shown).finish()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // A runtime may not be dropped (which blocks) from inside another runtime's task,
+        // where the server may drop its last handle to the store.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+use super::shown;
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database`) with at most
+    /// `pool_size` connections, and migrates the database.
+    pub fn open(url: &str, pool_size: usize) -> Result<PgStore, StoreError> {
+        let shown = shown(url);
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Failed(format!("{shown} is not a PostgreSQL URL: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("waystation-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Failed(format!("no runtime for PostgreSQL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // A connection handed back inside a failed transaction is checked first.
+                recycling_method: RecyclingMethod::Verified,
+            },
+        );
+        let pool = {
+            let _in = runtime.enter();
+            Pool::builder(manager)
+                .config(PoolConfig {
+                    max_size: pool_size.max(1),
+                    timeouts: Timeouts {
+                        wait: Some(POOL_WAIT),
+                        create: Some(Duration::from_secs(10)),
+                        recycle: Some(Duration::from_secs(5)),
+                    },
+                    ..PoolConfig::default()
+                })
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .build()
+                .map_err(|e| StoreError::Failed(format!("PostgreSQL pool for {shown}: {e}")))?
+        };
+        let store = PgStore {
+            pool,
+            runtime: Some(runtime),
+            shown,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Runs `f` to completion on this store's runtime.
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        match &self.runtime {
+            Some(rt) => rt.block_on(f),
+            // Only `Drop` takes the runtime.
+            None => unreachable!("the runtime lives as long as the store"),
+        }
+    }
+
+    fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.block_on(self.pool.get()).map_err(|e| match e {
+            deadpool_postgres::PoolError::Timeout(_) => StoreError::Busy(format!(
+                "no free PostgreSQL connection within {} s",
+                POOL_WAIT.as_secs()
+            )),
+            deadpool_postgres::PoolError::Backend(e) => pg_error(e),
+            other => StoreError::Failed(format!("PostgreSQL pool: {other}")),
+        })
+    }
+
+    /// Brings the schema up to [`LATEST_VERSION`]; refuses a database from a newer build.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let client = self.client()?;
+        self.block_on(async {
+            client
+                .batch_execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (\
+                     id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
+                )
+                .await
+                .or_else(|e| {
+                    // Two instances creating it at once: the loser's error is harmless.
+                    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })?;
+            client
+                .execute(
+                    "INSERT INTO schema_version (id, version) VALUES (1, 0) \
+                     ON CONFLICT (id) DO NOTHING",
+                    &[],
+                )
+                .await?;
+            Ok::<_, tokio_postgres::Error>(())
+        })
+        .map_err(pg_error)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let version = i as i64 + 1;
+            let done = self.block_on(async {
+                client.batch_execute("BEGIN").await?;
+                client
+                    .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                    .await?;
+                let now: i64 = client
+                    .query_one("SELECT version FROM schema_version WHERE id = 1", &[])
+                    .await?
+                    .get(0);
+                if now > LATEST_VERSION {
+                    client.batch_execute("ROLLBACK").await?;
+                    return Ok(Err(now));
+                }
+                if now >= version {
+                    client.batch_execute("ROLLBACK").await?;
+                    return Ok(Ok(()));
+                }
+                client.batch_execute(sql).await?;
+                client
+                    .execute(
+                        "UPDATE schema_version SET version = $1 WHERE id = 1",
+                        &[&version],
+                    )
+                    .await?;
+                client.batch_execute("COMMIT").await?;
+                Ok::<_, tokio_postgres::Error>(Ok(()))
+            });
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(found)) => {
+                    return Err(StoreError::SchemaTooNew {
+                        found,
+                        supported: LATEST_VERSION,
+                    });
+                }
+                Err(e) => {
+                    let _ = self.block_on(client.batch_execute("ROLLBACK"));
+                    return Err(pg_error(e));
+                }
+            }
+        }
+        // A database already at LATEST_VERSION ran no migration above: check for a newer one.
+        let found: i64 = self
+            .block_on(client.query_one("SELECT version FROM schema_version WHERE id = 1", &[]))
+            .map_err(pg_error)?
+            .get(0);
+        if found > LATEST_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                supported: LATEST_VERSION,
+            });
+        }
+        Ok(())
+    }
+
+    fn begin(&self, sql: &'static str, write: bool) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        let client = self.client()?;
+        self.block_on(client.batch_execute(sql)).map_err(pg_error)?;
+        Ok(Box::new(PgTx {
+            store: self,
+            client: Some(client),
+            write,
+            unplaced: RefCell::new(Vec::new()),
+        }))
+    }
+}
+
+impl Store for PgStore {
+    fn read(&self) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        // One snapshot for every statement: the feed position and the feed agree.
+        self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false)
+    }
+
+    fn write(&self) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        // READ COMMITTED: a writer that waited for a document's row lock (another instance
+        // writing the same document) reads the version that writer committed, and goes on
+        // from it instead of failing.
+        self.begin("BEGIN ISOLATION LEVEL READ COMMITTED", true)
+    }
+
+    fn write_erasing(&self) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        // PostgreSQL leaves deleted tuples until VACUUM; the erasure runbook runs
+        // `VACUUM (FULL)` on the affected tables (server/README.md).
+        self.write()
+    }
+
+    fn finish_erasure(&self) -> Result<(), StoreError> {
+        let client = self.client()?;
+        self.block_on(client.batch_execute(
+            "VACUUM docs, doc_changes, report_photos, photo_uploaders, photos, tokens, users, \
+             user_areas",
+        ))
+        .map_err(pg_error)
+    }
+
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+}
+
+/// A transaction on one pooled connection. Dropped unfinished, it rolls back.
+pub struct PgTx<'a> {
+    store: &'a PgStore,
+    client: Option<deadpool_postgres::Object>,
+    write: bool,
+    /// Documents stored by this transaction, in order, that still need a feed position.
+    unplaced: RefCell<Vec<String>>,
+}
+
+impl PgTx<'_> {
+    fn client(&self) -> &deadpool_postgres::Object {
+        // Only `commit` and `Drop` take the client out, and both consume the transaction.
+        self.client
+            .as_ref()
+            .expect("client present until the transaction ends")
+    }
+
+    pub(super) fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let client = self.client();
+        self.store
+            .block_on(async {
+                let stmt = client.prepare_cached(sql).await?;
+                client.query(&stmt, params).await
+            })
+            .map_err(pg_error)
+    }
+
+    pub(super) fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    pub(super) fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, StoreError> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| StoreError::Failed("a query that returns one row returned none".into()))
+    }
+
+    pub(super) fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let client = self.client();
+        self.store
+            .block_on(async {
+                let stmt = client.prepare_cached(sql).await?;
+                client.execute(&stmt, params).await
+            })
+            .map_err(pg_error)
+    }
+
+    /// Queues `doc_id` for a feed position at commit.
+    pub(super) fn place_at_commit(&self, doc_id: &str) {
+        let mut unplaced = self.unplaced.borrow_mut();
+        if let Some(i) = unplaced.iter().position(|d| d == doc_id) {
+            unplaced.remove(i);
+        }
+        unplaced.push(doc_id.to_string());
+    }
+
+    /// Whether this is a write transaction (reads of documents lock their rows).
+    pub(super) fn is_write(&self) -> bool {
+        self.write
+    }
+
+    fn release(&mut self) {
+        if let Some(client) = self.client.take() {
+            // A connection whose rollback fails is checked (and dropped) by the pool's
+            // verified recycling.
+            let _ = self.store.block_on(client.batch_execute("ROLLBACK"));
+        }
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl StoreTx for PgTx<'_> {
+    fn commit_covering(mut self: Box<Self>, listed: u64) -> Result<u64, StoreError> {
+        let unplaced = std::mem::take(&mut *self.unplaced.borrow_mut());
+        let mut covered = listed;
+        if !unplaced.is_empty() {
+            // The last statements before COMMIT: from here to the commit this transaction
+            // holds the feed_position row's lock, so positions are taken in commit order.
+            let n = unplaced.len() as i64;
+            let last: i64 = self
+                .query_one(
+                    "UPDATE feed_position SET last = last + $1 WHERE id = 1 RETURNING last",
+                    &[&n],
+                )?
+                .get(0);
+            for (i, doc_id) in unplaced.iter().enumerate() {
+                let seq = last - n + 1 + i as i64;
+                self.execute(
+                    "UPDATE docs SET seq = $2 WHERE doc_id = $1",
+                    &[doc_id, &seq],
+                )?;
+            }
+            // Every position up to `last - n` is committed (its writers held this lock before
+            // us). If the reader was listed up to there, nothing but this transaction's own
+            // documents lies between its listing and `last`.
+            if position(last - n) == listed {
+                covered = position(last);
+            }
+        }
+        let client = self.client();
+        self.store
+            .block_on(client.batch_execute("COMMIT"))
+            .map_err(pg_error)?;
+        self.client = None;
+        Ok(covered)
+    }
+}
+
+/// A PostgreSQL error as a [`StoreError`]: conflicts between concurrent transactions
+/// (deadlock, serialization failure, a unique key two instances inserted at once, a lock or
+/// statement timeout) are [`StoreError::Busy`], which the client retries. The message keeps
+/// PostgreSQL's code and message, never its DETAIL, which can quote the row's values.
+pub(super) fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    let Some(db) = e.as_db_error() else {
+        return StoreError::Failed(format!("PostgreSQL: {e}"));
+    };
+    let what = format!("PostgreSQL {}: {}", db.code().code(), db.message());
+    let code = db.code();
+    if *code == SqlState::T_R_DEADLOCK_DETECTED
+        || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::UNIQUE_VIOLATION
+        || *code == SqlState::LOCK_NOT_AVAILABLE
+        || *code == SqlState::QUERY_CANCELED
+        || *code == SqlState::TOO_MANY_CONNECTIONS
+    {
+        StoreError::Busy(what)
+    } else {
+        StoreError::Failed(what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(
+            shown("postgres://ws:secret@127.0.0.1:5432/db"),
+            "postgres://ws@127.0.0.1:5432/db"
+        );
+        assert_eq!(shown("postgres://127.0.0.1/db"), "postgres://127.0.0.1/db");
+        assert!(is_url("postgresql://x/y"));
+        assert!(!is_url("/var/lib/waystation/server.sqlite3"));
+    }
+}
