@@ -15,6 +15,9 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
 import org.waystation.core.*
 
@@ -276,5 +279,75 @@ class ReportsTest {
         val dup = ws.cases().record(near, "sup", CaseRole.SUPERVISOR, CaseEventKind.MarkDuplicate(of = first), "")
         assertEquals(CaseStatus.DUPLICATE, dup.status)
         assertEquals(first, dup.duplicateOf)
+    }
+
+    @Test
+    fun `photo attach and the exports are suspend calls that run concurrently from coroutines`(): Unit = runBlocking {
+        val ws = open()
+        val reports = ws.reports()
+        val drafts = (1..4).map { reports.createDraft(RIDER, "road.hazard") }
+        // Four attaches at once on a multi-threaded dispatcher: each draft gets its photo, and the
+        // one stored file is shared (photos are stored once per SHA-256).
+        val photos = drafts.map { id -> async(Dispatchers.Default) { reports.attachPhoto(id, JPEG, RULES) } }.awaitAll()
+        assertEquals(1, photos.toSet().size)
+        drafts.forEach { assertEquals(photos[0].sha256, reports.get(it).photos.single().sha256) }
+        assertTrue(Files.isRegularFile(Paths.get(reports.photoPath(photos[0].sha256))))
+
+        val ids = (1..3).map { ws.submitted(34.25 + it * 0.001, 108.95) }
+        val open311 = ids.map { id -> async(Dispatchers.Default) { reports.exportOpen311(id) } }.awaitAll()
+        assertEquals(ids, open311.map { it.serviceRequestId })
+        assertTrue(open311.all { it.status == Open311Status.OPEN })
+        val (some, byAuthor) = listOf(
+            async(Dispatchers.Default) { reports.exportGeojson(ids.take(2)) },
+            async(Dispatchers.Default) { reports.exportGeojsonBy(RIDER) },
+        ).awaitAll()
+        assertEquals(2, Regex("\"Feature\"").findAll(some).count(), some)
+        // Every submitted report of the rider; drafts are not exported.
+        assertEquals(3, Regex("\"Feature\"").findAll(byAuthor).count(), byAuthor)
+        assertThrows<WaystationException.NotFound> { reports.exportOpen311(UNKNOWN_ID) }
+    }
+
+    @Test
+    fun `a photo is removed, a draft deleted, and the author's reports listed`(): Unit = runBlocking {
+        val ws = open()
+        val reports = ws.reports()
+        val id = reports.createDraft(RIDER, "road.hazard")
+        val photo = reports.attachPhoto(id, JPEG, RULES)
+        assertTrue(reports.removePhoto(id, photo.sha256).photos.isEmpty())
+        val sent = ws.submitted()
+        assertEquals(setOf(id, sent), reports.byAuthor(RIDER).map { it.id }.toSet())
+        assertEquals(listOf(sent), reports.summaries(RIDER, ReportStatus.SUBMITTED).map { it.id })
+        assertEquals(setOf(id, sent), reports.summaries(RIDER).map { it.id }.toSet(), "no status: every report")
+        reports.deleteDraft(RIDER, id)
+        assertThrows<WaystationException.NotFound> { reports.get(id) }
+        assertEquals(listOf(sent), reports.byAuthor(RIDER).map { it.id })
+        // Only drafts are deleted, and only by their author.
+        assertThrows<WaystationException.InvalidInput> { reports.deleteDraft(RIDER, sent) }
+        assertTrue(reports.byAuthor("someone-else").isEmpty())
+    }
+
+    @Test
+    fun `the case inbox filters by district and status, withdrawn reports only when asked`() {
+        val ws = open()
+        val cases = ws.cases()
+        val beilin = ws.submitted()
+        val yanta = ws.reports().createDraft(RIDER, "road.hazard").also { id ->
+            ws.reports().updateDraft(id, ReportPatch(description = "pothole", district = "610113"))
+            ws.reports().setPosition(id, fix(34.22, 108.95))
+            ws.reports().submit(RIDER, id, RULES)
+        }
+        val withdrawn = ws.submitted(34.251, 108.95)
+        ws.reports().withdraw(RIDER, withdrawn, "fixed already")
+        assertEquals(setOf(beilin, yanta), cases.list(CaseQuery()).map { it.report.id }.toSet())
+        assertEquals(listOf(yanta), cases.list(CaseQuery(districts = listOf("610113"))).map { it.report.id })
+        cases.record(beilin, "staff-1", CaseRole.STATION_STAFF, CaseEventKind.Acknowledge)
+        val acknowledged = cases.list(CaseQuery(statuses = listOf(CaseStatus.ACKNOWLEDGED)))
+        assertEquals(listOf(beilin), acknowledged.map { it.report.id })
+        assertEquals(CaseStatus.ACKNOWLEDGED, acknowledged.single().status)
+        assertEquals(
+            setOf(beilin, yanta, withdrawn),
+            cases.list(CaseQuery(includeWithdrawn = true)).map { it.report.id }.toSet(),
+        )
+        assertThrows<WaystationException.InvalidInput> { cases.get(ws.reports().createDraft(RIDER, "other")) }
     }
 }

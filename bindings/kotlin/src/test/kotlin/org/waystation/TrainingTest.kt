@@ -249,4 +249,30 @@ class TrainingTest {
 
         assertThrows<WaystationException.InvalidInput> { phone.training().mergeProgressFrom("someone-else", phoneBytes) }
     }
+
+    @Test
+    fun `a training pack imports from a file, and its lessons name no image to fetch`(): Unit = runBlocking {
+        val file = tmp.resolve("training.pack.json")
+        Files.write(file, trainingBytes)
+        val ws = open()
+        val result = ws.packs().importTrainingFile(file.toString())
+        assertEquals(PACK_ID, result.packId)
+        assertFalse(result.unchanged)
+        assertEquals(20, ws.training().courses(USER).sumOf { it.lessonCount })
+        assertTrue(ws.packs().importTrainingFile(file.toString()).unchanged)
+        assertThrows<WaystationException.InvalidInput> {
+            ws.packs().importTrainingFile(tmp.resolve("missing.pack.json").toString())
+        }
+        // The sample courses carry no pictures: nothing is missing, and no path is known.
+        assertEquals(listOf<LessonImage>(), ws.training().missingImages())
+        assertNull(ws.training().imagePath("0".repeat(64)))
+    }
+
+    @ParameterizedTest
+    @CsvSource("0", "-1", "1001")
+    fun `a lesson search limit out of range is InvalidInput`(limit: Int) {
+        val ws = device()
+        val e = assertThrows<WaystationException.InvalidInput> { ws.training().search("头盔", limit) }
+        assertTrue("limit" in e.reason, e.reason)
+    }
 }
