@@ -16,6 +16,10 @@ final class AppModel: ObservableObject {
     let sync: SyncGateway
     @Published var packsReady = false
     @Published var lastError: String?
+    /// The account the server gave the sync token (`GET /v1/me`, learned at the end of a sync:
+    /// `sync().account()`); nil until a sync has learned it. Its role decides whether the case
+    /// inbox and the follow-up actions show: never typed on the phone.
+    @Published var account: KnownAccount?
 
     private let queue = DispatchQueue(label: "org.waystation.demo.core")
 
@@ -69,7 +73,19 @@ final class AppModel: ObservableObject {
         } catch {
             lastError = describe(error)
         }
+        await refreshAccount()
     }
+
+    /// Re-reads the account the last sync learned (after a sync, at start).
+    @MainActor
+    func refreshAccount() async {
+        if let known = try? await run({ core in try core.sync().account() }) {
+            account = known
+        }
+    }
+
+    /// The follow-up account this phone acts as, or nil (a rider's phone, or none learned yet).
+    var followUp: FollowUpAccount? { account?.followUp }
 }
 
 enum DemoError: Error {

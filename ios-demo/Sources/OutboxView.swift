@@ -17,7 +17,7 @@ struct OutboxView: View {
             }
             Section(L.t("已提交", "Submitted")) {
                 ForEach(reports.filter { $0.status != ReportStatus.draft }, id: \.id) { report in
-                    NavigationLink { CaseTimelineView(reportId: report.id) } label: { row(report) }
+                    NavigationLink { CaseDetailView(reportId: report.id) } label: { row(report) }
                 }
             }
         }
@@ -54,46 +54,5 @@ struct OutboxView: View {
                 try core.reports().summaries(author: author, status: nil).map { try core.reports().get(id: $0.id) }
             }
         } catch { message = describe(error) }
-    }
-}
-
-/// A submitted report's case: the derived status and every event, oldest first.
-struct CaseTimelineView: View {
-    let reportId: String
-    @EnvironmentObject private var model: AppModel
-    @State private var caseView: CaseView?
-    @State private var message: String?
-
-    var body: some View {
-        List {
-            if let message { Text(message).foregroundStyle(.secondary) }
-            if let caseView {
-                Section {
-                    Text(caseStatusLabel(caseView.status)).font(.title3).bold()
-                    Text("Open311: \(caseView.open311Status == .open ? "open" : "closed") — \(caseView.statusNotes)")
-                        .font(.footnote).foregroundStyle(.secondary)
-                    if let grid = caseView.gridId { Text(L.t("网格 ", "Grid ") + grid) }
-                }
-                Section(L.t("时间线", "Timeline")) {
-                    if caseView.timeline.isEmpty { Text(L.t("还没有人跟进", "Nobody has followed it up yet")).foregroundStyle(.secondary) }
-                    ForEach(caseView.timeline, id: \.event.id) { entry in
-                        VStack(alignment: .leading, spacing: 4) {
-                            Text("\(formatAgo(entry.event.at)) · \(roleLabel(entry.event.role)) \(entry.event.actor)")
-                                .font(.footnote).foregroundStyle(.secondary)
-                            Text(eventLabel(entry.event.kind)).bold()
-                            if let note = entry.event.note, !note.isEmpty { Text(note) }
-                            if !entry.applied {
-                                Text(L.t("未生效：", "Not applied: ") + (entry.notAppliedBecause ?? "")).foregroundStyle(.orange)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        .navigationTitle(L.t("处理进度", "Case timeline"))
-        .task {
-            let id = reportId
-            do { caseView = try await model.run { core in try core.cases().get(reportId: id) } } catch { message = describe(error) }
-        }
     }
 }

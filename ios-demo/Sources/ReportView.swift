@@ -34,7 +34,7 @@ struct ReportFormView: View {
                 }
             } else if let report, report.status != ReportStatus.draft {
                 Section { Text(L.t("已提交，不能再修改", "Submitted: it can no longer be changed")) }
-                Section { NavigationLink(L.t("查看处理进度", "Case timeline")) { CaseTimelineView(reportId: report.id) } }
+                Section { NavigationLink(L.t("查看处理进度", "Case timeline")) { CaseDetailView(reportId: report.id) } }
             } else {
                 Section(L.t("描述", "Description")) {
                     TextEditor(text: $descriptionText).frame(minHeight: 80)

@@ -217,10 +217,18 @@ final class CoreSyncGateway: SyncGateway {
     func syncNow() async -> SyncOutcome {
         guard let account = SyncAccount.load() else { return .unavailable(reason: unavailableReason ?? "") }
         let options = account.options
+        // The case events noted before the sync starts are the ones it can deliver.
+        let before = PendingActions.snapshot()
         do {
             let report = try await core.sync().run(options: options)
             // Stopped with work left (the next sync carries on): retry soon.
             guard report.complete else { return .failed(reason: "the sync stopped with work left", retryable: true) }
+            // A refused case keeps its events waiting (the case screen shows the refusal); when
+            // the refusals cannot be read, every event stays waiting until the next sync.
+            if !before.isEmpty, let refusals = try? core.sync().refusals() {
+                let refused = refusals.map(\.docId).filter { $0.hasPrefix("case:") }.map { String($0.dropFirst(5)) }
+                PendingActions.delivered(before, refusedReports: Set(refused))
+            }
         } catch {
             return CoreSyncGateway.failure(error)
         }

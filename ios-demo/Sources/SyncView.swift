@@ -93,6 +93,9 @@ struct SyncStatusView: View {
             }
             running = false
             await load()
+            // A sync ends by asking the server who the token is (GET /v1/me): the role may have
+            // changed, and with it whether the case inbox shows.
+            await model.refreshAccount()
         }
     }
 }

@@ -1,7 +1,9 @@
 import SwiftUI
 import Waystation
 
-/// The Waystation demo: the same five screens as the Android demo, on the same core.
+/// The Waystation demo: the same screens as the Android demo, on the same core. A station,
+/// supervisor or grid account (the role the server gave the sync token, learned by a sync) also
+/// gets the case inbox, first; a rider, an admin or a phone that has not synced never sees it.
 @main
 struct WaystationDemoApp: App {
     @StateObject private var model = AppModel.shared
@@ -15,6 +17,10 @@ struct WaystationDemoApp: App {
     var body: some Scene {
         WindowGroup {
             TabView {
+                if model.followUp != nil {
+                    NavigationStack { InboxView() }
+                        .tabItem { Label(L.t("案件", "Cases"), systemImage: "checklist") }
+                }
                 NavigationStack { StationsView() }
                     .tabItem { Label(L.t("驿站", "Stations"), systemImage: "mappin.and.ellipse") }
                 NavigationStack { ReportFormView(reportId: nil) }
