@@ -15,7 +15,16 @@ call only what the bindings declare, with the right argument labels:
   - every `Struct(label: ...)` of a generated record passes known labels, in order, and every
     label without a default;
   - every call of a generated top-level function, and `Waystation(dataDir:options:)`;
-  - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists.
+  - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists; a
+    case built with associated values, `CaseEventKind.dispatch(gridId: ...)`, passes its labels;
+  - no type of the app shadows a generated one (the module has a record `CaseView`, so the
+    case screen is `CaseDetailView`).
+The demo's own rules are checked too: the case inbox (InboxView) is shown only inside an
+`if ... followUp ...` (the account the server gave the token, `sync().account()`, is a
+station, supervisor or grid account), and `cases().record` writes in a role taken from that
+account, never a `CaseRole` written in the code; every `L.t(...)` gives a Chinese string (with
+non-ASCII text) and a different English one, and no view shows a bare English literal
+(`Text("...")`, `Button("...")`, `.navigationTitle("...")`...; a URL placeholder aside).
 The Swift example of bindings/swift/README.md is checked the same way. It checks that the sync
 token is kept only in the Keychain, as AfterFirstUnlockThisDeviceOnly
 (Sync.swift), and never written to UserDefaults. It also checks that bindings/swift/Package.swift
@@ -111,12 +120,18 @@ def code_only(text: str, keep_strings: bool = False) -> str:
 
 
 def matching(text: str, open_at: int) -> int:
-    """Index of the bracket closing the one at open_at."""
+    """Index of the bracket closing the one at open_at (brackets inside string literals, which
+    code_only keeps when asked, do not count)."""
     pairs = {"(": ")", "[": "]", "{": "}"}
     stack = []
+    in_string = False
     for i in range(open_at, len(text)):
         c = text[i]
-        if c in pairs:
+        if c == '"' and (i == 0 or text[i - 1] != "\\"):
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif c in pairs:
             stack.append(pairs[c])
         elif c in ")]}":
             if not stack or stack.pop() != c:
@@ -128,8 +143,13 @@ def matching(text: str, open_at: int) -> int:
 
 def split_top(args: str):
     parts, depth, start = [], 0, 0
+    in_string = False
     for i, c in enumerate(args):
-        if c in "([{":
+        if c == '"' and (i == 0 or args[i - 1] != "\\"):
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
@@ -187,6 +207,9 @@ class Api:
             if init:
                 self.structs[m.group(1)] = params(body[init.end():matching(body, init.end() - 1)])
         self.enums = {}
+        self.case_labels = {}
+        # Every public type the module declares: an app type of the same name would shadow it.
+        self.types = set(re.findall(r"^(?:public|open) (?:final )?(?:struct|enum|class|protocol|typealias) (\w+)", s, re.M))
         for m in re.finditer(r"(?:public )?enum (\w+)\b[^{]*\{", s):
             body = s[m.end():matching(s, m.end() - 1)]
             # Only the enum's own cases: drop nested bodies (functions, extensions).
@@ -199,6 +222,10 @@ class Api:
                 elif depth == 0:
                     flat.append(c)
             self.enums[m.group(1)] = set(re.findall(r"\bcase\s+`?(\w+)`?", "".join(flat)))
+            # The labels of each case's associated values: `case dispatch(gridId: String)`.
+            flat = "".join(flat)
+            for c in re.finditer(r"\bcase\s+`?(\w+)`?\(", flat):
+                self.case_labels[(m.group(1), c.group(1))] = [l for l, _ in params(flat[c.end():matching(flat, c.end() - 1)])]
         init = re.search(r"public convenience init\(", s)
         self.constructor = [l for l, _ in params(s[init.end():matching(s, init.end() - 1)])]
 
@@ -215,6 +242,8 @@ class Api:
 
 
 def check_sources(api: Api, files: dict, token_storage: bool = True) -> list:
+    """token_storage: also the demo's own rules (the token, the roles, the strings); the README's
+    example is checked for its calls only."""
     errors = []
     demo_enums = {}
     for name, text in files.items():
@@ -284,11 +313,93 @@ def check_sources(api: Api, files: dict, token_storage: bool = True) -> list:
             enum, case = m.groups()
             if enum in api.enums and case not in api.enums[enum]:
                 errors.append(f"{where(m.start())}: {enum} has no case {case}")
+            elif ((enum, case) in api.case_labels and code[m.end():m.end() + 1] == "("
+                  # Not a pattern (`case let E.x(a, b):`, `catch E.x(a)`) binding its values.
+                  and not re.search(r"\b(case|catch)\b[^:]*$", code[code.rfind(chr(10), 0, m.start()) + 1:m.start()])):
+                # A case built with its associated values: CaseEventKind.dispatch(gridId: ...).
+                got = call_labels(code[m.end() + 1:matching(code, m.end())])
+                if got != api.case_labels[(enum, case)]:
+                    errors.append(f"{where(m.start())}: {enum}.{case} takes {api.case_labels[(enum, case)]}, built with {got}")
+        for m in re.finditer(r"^\s*(?:(?:private|fileprivate|internal|public|final)\s+)*(struct|class|enum|protocol|typealias)\s+(\w+)", code, re.M):
+            if m.group(2) in api.types:
+                errors.append(f"{where(m.start())}: {m.group(1)} {m.group(2)} shadows the generated type {MODULE}.{m.group(2)}: rename it")
         for m in re.finditer(r"\bcase\b([^:\n]*):", code):
             for d in re.finditer(r"(?<![\w).])\.([A-Za-z_]\w*)", m.group(1)):
                 if d.group(1) not in known_cases:
                     errors.append(f"{where(m.start())}: no enum has a case .{d.group(1)}")
-    return errors + (check_token_storage(files) if token_storage else [])
+    if token_storage:
+        errors += check_token_storage(files) + check_roles(files) + check_strings(files)
+    return errors
+
+
+def enclosing_blocks(code: str, pos: int):
+    """The text before each `{` that encloses pos, innermost first (`if model.followUp != nil `)."""
+    heads, depth = [], 0
+    for i in range(pos - 1, -1, -1):
+        c = code[i]
+        if c == "}":
+            depth += 1
+        elif c == "{":
+            if depth == 0:
+                line_start = code.rfind("\n", 0, i) + 1
+                heads.append(code[line_start:i])
+            else:
+                depth -= 1
+    return heads
+
+
+def check_roles(files: dict) -> list:
+    """A rider never sees the follow-up screens: the case inbox is shown only inside an
+    `if ... followUp ...` (the account the server gave the token, `sync().account()`), and every
+    case event is written in the role of that account, never a role written in the code."""
+    errors = []
+    for name, text in files.items():
+        code = code_only(text)
+        for m in re.finditer(r"(?<![\w.])InboxView\(\)", code):
+            if name == "InboxView.swift":
+                continue
+            if not any(re.search(r"\bif\b[^{}]*\bfollowUp\b", head) for head in enclosing_blocks(code, m.start())):
+                errors.append(f"{name}:{code.count(chr(10), 0, m.start()) + 1}: InboxView shown outside an `if ...followUp...`: "
+                              "a rider's phone must not see the case inbox")
+        for m in re.finditer(r"\bcases\(\)\.record\(", code):
+            args = split_top(code[m.end():matching(code, m.end() - 1)])
+            role = next((a.split(":", 1)[1].strip() for a in args if re.match(r"\s*role\s*:", a)), "")
+            if not role or re.fullmatch(r"(?:CaseRole)?\.\w+", role):
+                errors.append(f"{name}:{code.count(chr(10), 0, m.start()) + 1}: cases().record(role: {role or '?'}): the role must be "
+                              "the account's (sync().account()), not written in the code")
+    if "WaystationDemoApp.swift" in files and not re.search(r"(?<![\w.])InboxView\(\)", code_only(files["WaystationDemoApp.swift"])):
+        errors.append("WaystationDemoApp.swift: no tab opens InboxView (the follow-up accounts' inbox)")
+    return errors
+
+
+# Views whose first argument, a bare string literal, is shown as it is.
+SHOWN = r"\b(?:Text|Button|Section|Label|Toggle|TextField|SecureField|NavigationLink|navigationTitle)\(\s*\""
+
+
+def check_strings(files: dict) -> list:
+    """Chinese first: every string a person reads is `L.t("中文", "English")`, both given and
+    different, the Chinese one not plain ASCII; no bare English literal in a view (a URL
+    placeholder aside)."""
+    errors = []
+    for name, text in files.items():
+        code = code_only(text, keep_strings=True)
+
+        def where(pos):
+            return f"{name}:{code.count(chr(10), 0, pos) + 1}"
+
+        for m in re.finditer(r"\bL\.t\(", code):
+            args = [a.strip() for a in split_top(code[m.end():matching(code, m.end() - 1)])]
+            if len(args) != 2 or not all(a.startswith('"') for a in args):
+                errors.append(f"{where(m.start())}: L.t takes the Chinese and the English string, got {len(args)} argument(s)")
+                continue
+            zh, en = args
+            if zh == en or not re.search(r"[^\x00-\x7f]", zh) or not en.strip('" '):
+                errors.append(f"{where(m.start())}: L.t({zh[:30]}, {en[:30]}): untranslated")
+        for m in re.finditer(SHOWN, code):
+            literal = code[m.end():code.find('"', m.end())]
+            if re.search(r"[A-Za-z]{2,}", literal) and "://" not in literal:
+                errors.append(f"{where(m.start())}: \"{literal[:40]}\" is shown untranslated: use L.t(\"中文\", \"English\")")
+    return errors
 
 
 def check_token_storage(files: dict) -> list:
@@ -437,6 +548,26 @@ def self_test(api: Api, files: dict) -> list:
         ("Sync.swift", 'UserDefaults.standard.set(account?.server, forKey: "sync_server")',
          'UserDefaults.standard.set(account?.token, forKey: "sync_token")'),
         ("SyncView.swift", "@State private var token =", '@AppStorage("sync_token") private var token ='),
+        # The follow-up screens (issue 13).
+        ("InboxView.swift", "core.cases().list(query: CaseQuery(districts: followUp.areas))",
+         "core.cases().list(CaseQuery(districts: followUp.areas))"),
+        ("InboxView.swift", "CaseQuery(districts: followUp.areas)", "CaseQuery(district: followUp.areas)"),
+        ("InboxView.swift", "core.sync().statusStream()", "core.sync().statusFlow()"),
+        ("AppModel.swift", "core.sync().account()", "core.account()"),
+        ("CaseDetailView.swift", "actor: account.user, role: account.role,", "role: account.role, actor: account.user,"),
+        ("CaseDetailView.swift", "actor: account.user, role: account.role,", "actor: account.user, role: CaseRole.supervisor,"),
+        ("CaseDetailView.swift", "core.reports().fetchPhoto(options: account.options, sha256: photo.sha256)",
+         "core.reports().fetchPhoto(sha256: photo.sha256)"),
+        ("CaseDetailView.swift", "core.cases().get(reportId: reportId)", "core.cases().get(id: reportId)"),
+        ("CaseDetailView.swift", "struct CaseDetailView: View", "struct CaseView: View"),
+        ("FollowUp.swift", "CaseEventKind.dispatch(gridId: trimmed)", "CaseEventKind.dispatch(grid: trimmed)"),
+        ("FollowUp.swift", "CaseEventKind.reject(reason: trimmed)", "CaseEventKind.reject(trimmed)"),
+        ("FollowUp.swift", "case .station: return CaseRole.stationStaff", "case .station: return CaseRole.station"),
+        ("FollowUp.swift", "group == CategoryGroup.station", "group == CategoryGroup.stations"),
+        ("WaystationDemoApp.swift", "if model.followUp != nil {", "if model.packsReady {"),
+        ("InboxView.swift", '.navigationTitle(L.t("案件待办", "Case inbox"))', '.navigationTitle("Case inbox")'),
+        ("InboxView.swift", 'L.t("案件待办", "Case inbox")', 'L.t("Case inbox", "Case inbox")'),
+        ("CaseDetailView.swift", 'L.t("没有照片", "No photos")', 'L.t("没有照片")'),
     ]
     for name, old, new in mutations:
         if old not in files[name]:
