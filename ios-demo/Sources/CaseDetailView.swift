@@ -139,7 +139,7 @@ struct CaseDetailView: View {
                 ForEach(detail.actions, id: \.self) { action in
                     if action.needsText {
                         TextField(action.hint, text: text(action), axis: action == .dispatch ? .horizontal : .vertical)
-                            .textInputAutocapitalization(action == .dispatch ? .never : .sentences)
+                            .textInputAutocapitalization(action == .dispatch ? TextInputAutocapitalization.never : TextInputAutocapitalization.sentences)
                         Button(action.label) { act(action) }
                             .disabled(busy || (typed[action] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
                             .frame(minHeight: 44)
@@ -241,8 +241,8 @@ struct CaseDetailView: View {
         busy = true
         Task { @MainActor in
             do {
-                try await model.run { core in
-                    let before = Set(try core.cases().get(reportId: id).timeline.map(\.event.id))
+                try await model.run { core -> Void in
+                    let before = try Set(core.cases().get(reportId: id).timeline.map(\.event.id))
                     let after = try core.cases().record(reportId: id, actor: account.user, role: account.role,
                                                         kind: action.kind(text), note: action.note(text))
                     for entry in after.timeline where !before.contains(entry.event.id) {
