@@ -76,8 +76,8 @@ enum Command {
     /// Hazard reports: drafts, photos, submission, case follow-up, duplicates, export.
     #[command(subcommand)]
     Report(report::ReportCmd),
-    /// Follow-up work lists for station, supervisor and grid accounts: the cases of their
-    /// districts, offline, as of the last sync.
+    /// The follow-up of submitted reports, for station, supervisor and grid accounts: the
+    /// cases of their districts (offline, as of the last sync), one case, recording events.
     #[command(subcommand)]
     Case(case::CaseCmd),
     /// Sync with a Waystation server (`sync --server URL --token T`), or show the status.

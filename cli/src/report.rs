@@ -1,8 +1,8 @@
 //! `waystation report …`: hazard reports from a terminal, through the same core API the apps
-//! use: drafts, evidence, photos, submission, withdrawal, case follow-up, nearby duplicates and
-//! export.
+//! use: drafts, evidence, photos, submission, withdrawal, nearby duplicates and export (the
+//! follow-up of a submitted report is `waystation case`, in case.rs).
 //!
-//! The author (or, for `report event`, the actor) is `--user`, else `$WAYSTATION_USER`, else
+//! The author is `--user`, else `$WAYSTATION_USER`, else
 //! `local`. Every command takes `--json`; without it the output is for people. Refusals exit
 //! with status 1 and name the reason on stderr; `report submit` lists every problem at once.
 
@@ -16,58 +16,11 @@ use std::path::PathBuf;
 use waystation_core::Waystation;
 use waystation_core::geo::{Datum, District};
 use waystation_core::reports::{
-    CaseEventKind, CaseRole, CaseView, DuplicateCandidate, DuplicateRules, PositionFix, Report,
-    ReportId, ReportPatch, ReportRules, ReportStatus,
+    DuplicateCandidate, DuplicateRules, PositionFix, Report, ReportPatch, ReportRules, ReportStatus,
 };
 use waystation_core::stations::hours::china_offset;
 
 use crate::user::UserArg;
-
-/// A follow-up role, as `report event --role` takes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RoleArg {
-    /// Red-station staff.
-    Station,
-    /// Volunteer food-safety supervisor.
-    Supervisor,
-    /// Community grid worker.
-    Grid,
-    /// A rider (always refused: riders never write case events).
-    Rider,
-}
-
-impl From<RoleArg> for CaseRole {
-    fn from(r: RoleArg) -> Self {
-        match r {
-            RoleArg::Station => CaseRole::StationStaff,
-            RoleArg::Supervisor => CaseRole::Supervisor,
-            RoleArg::Grid => CaseRole::GridWorker,
-            RoleArg::Rider => CaseRole::Rider,
-        }
-    }
-}
-
-/// What a case event does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum KindArg {
-    /// Take the report on.
-    Acknowledge,
-    /// A remark; never changes the status.
-    Note,
-    /// Ask for more information.
-    RequestInfo,
-    /// Hand it to a grid (needs --grid).
-    Dispatch,
-    /// Follow another report instead (needs --of).
-    MarkDuplicate,
-    /// The problem was fixed.
-    Resolve,
-    /// Not acted on (needs --reason).
-    Reject,
-    /// Open a closed case again.
-    Reopen,
-}
 
 /// What `report export` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -82,7 +35,7 @@ pub enum ExportFormat {
 pub struct JsonArg {
     /// Print JSON.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,33 +149,6 @@ pub enum ReportCmd {
     Show {
         /// Report id.
         id: String,
-        #[command(flatten)]
-        out: JsonArg,
-    },
-    /// Record a follow-up event on a submitted report's case.
-    Event {
-        /// Report id.
-        id: String,
-        /// Your role.
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// What the event does.
-        #[arg(long, value_enum)]
-        kind: KindArg,
-        /// Grid id (dispatch).
-        #[arg(long)]
-        grid: Option<String>,
-        /// The report this one duplicates (mark_duplicate).
-        #[arg(long, value_name = "ID")]
-        of: Option<String>,
-        /// Why (reject).
-        #[arg(long)]
-        reason: Option<String>,
-        /// A note for the timeline.
-        #[arg(long, default_value = "")]
-        note: String,
-        #[command(flatten)]
-        user: UserArg,
         #[command(flatten)]
         out: JsonArg,
     },
@@ -445,28 +371,8 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
                 }
             }
             if let Some(case) = case {
-                print_case(&case);
+                crate::case::print_case(&case);
             }
-        }
-        ReportCmd::Event {
-            id,
-            role,
-            kind,
-            grid,
-            of,
-            reason,
-            note,
-            user,
-            out,
-        } => {
-            let kind = event_kind(*kind, grid, of, reason)?;
-            let case = ws
-                .cases()
-                .record(id, &user.resolve(), (*role).into(), kind, note)?;
-            if out.json {
-                return print_json(&case);
-            }
-            print_case(&case);
         }
         ReportCmd::Duplicates {
             id,
@@ -504,45 +410,18 @@ pub fn run(ws: &Waystation, cmd: &ReportCmd) -> Result<()> {
     Ok(())
 }
 
-fn event_kind(
-    kind: KindArg,
-    grid: &Option<String>,
-    of: &Option<String>,
-    reason: &Option<String>,
-) -> Result<CaseEventKind> {
-    Ok(match kind {
-        KindArg::Acknowledge => CaseEventKind::Acknowledge,
-        KindArg::Note => CaseEventKind::Note,
-        KindArg::RequestInfo => CaseEventKind::RequestInfo,
-        KindArg::Dispatch => CaseEventKind::Dispatch {
-            grid_id: grid.clone().context("dispatch needs --grid GRID_ID")?,
-        },
-        KindArg::MarkDuplicate => CaseEventKind::MarkDuplicate {
-            of: ReportId::parse(
-                of.as_deref()
-                    .context("mark_duplicate needs --of REPORT_ID")?,
-            )?,
-        },
-        KindArg::Resolve => CaseEventKind::Resolve,
-        KindArg::Reject => CaseEventKind::Reject {
-            reason: reason.clone().context("reject needs --reason")?,
-        },
-        KindArg::Reopen => CaseEventKind::Reopen,
-    })
-}
-
 fn parse_time(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
         .with_context(|| format!("'{s}' is not an RFC 3339 time such as 2026-11-30T12:00:00+08:00"))
 }
 
-fn print_json<T: Serialize>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
-fn local(t: DateTime<Utc>) -> String {
+pub(crate) fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&china_offset())
         .format("%Y-%m-%d %H:%M")
         .to_string()
@@ -628,41 +507,6 @@ fn print_report(r: &Report) {
             .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_string))
             .unwrap_or_default();
         println!("  outbox: {state}");
-    }
-}
-
-fn print_case(c: &CaseView) {
-    println!(
-        "case {}: {} (Open311 {}) — {}",
-        c.report_id,
-        c.status.as_str(),
-        if c.status.is_closed() {
-            "closed"
-        } else {
-            "open"
-        },
-        c.status_notes
-    );
-    if let Some(g) = &c.grid_id {
-        println!("  grid: {g}");
-    }
-    for t in &c.timeline {
-        let e = &t.event;
-        println!(
-            "  {}  {:<14} {} ({}){}{}",
-            local(e.at),
-            e.kind.name(),
-            e.actor,
-            e.role,
-            e.note
-                .as_deref()
-                .map(|n| format!(": {n}"))
-                .unwrap_or_default(),
-            t.not_applied_because
-                .as_deref()
-                .map(|r| format!(" [not applied: {r}]"))
-                .unwrap_or_default()
-        );
     }
 }
 

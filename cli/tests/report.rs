@@ -320,8 +320,8 @@ fn case_events_follow_the_role_rules() {
     let c = json(&waystation(
         &d,
         &[
-            "report",
-            "event",
+            "case",
+            "record",
             &id,
             "--role",
             "station",
@@ -342,7 +342,7 @@ fn case_events_follow_the_role_rules() {
         &waystation(
             &d,
             &[
-                "report", "event", &id, "--role", "station", "--kind", "resolve",
+                "case", "record", &id, "--role", "station", "--kind", "resolve",
             ],
         ),
         "station_staff may not resolve",
@@ -350,7 +350,7 @@ fn case_events_follow_the_role_rules() {
     fails_with(
         &waystation(
             &d,
-            &["report", "event", &id, "--role", "rider", "--kind", "note"],
+            &["case", "record", &id, "--role", "rider", "--kind", "note"],
         ),
         "riders cannot write case events",
     );
@@ -358,8 +358,8 @@ fn case_events_follow_the_role_rules() {
         &waystation(
             &d,
             &[
-                "report",
-                "event",
+                "case",
+                "record",
                 &id,
                 "--role",
                 "supervisor",
@@ -373,8 +373,8 @@ fn case_events_follow_the_role_rules() {
         &waystation(
             &d,
             &[
-                "report",
-                "event",
+                "case",
+                "record",
                 &id,
                 "--role",
                 "supervisor",
@@ -387,8 +387,8 @@ fn case_events_follow_the_role_rules() {
     let c = json(&waystation(
         &d,
         &[
-            "report",
-            "event",
+            "case",
+            "record",
             &id,
             "--role",
             "supervisor",
@@ -404,19 +404,25 @@ fn case_events_follow_the_role_rules() {
     let c = json(&waystation(
         &d,
         &[
-            "report", "event", &id, "--role", "grid", "--kind", "resolve", "--json",
+            "case", "record", &id, "--role", "grid", "--kind", "resolve", "--json",
         ],
     ));
     assert_eq!(c["status"], "resolved");
     assert_eq!(c["open311_status"], "closed");
     assert!(ok(&waystation(&d, &["report", "show", &id])).contains("resolved"));
+    // `case show` is the case alone (`ws.cases().get`): the same status and timeline.
+    let shown = json(&waystation(&d, &["case", "show", &id, "--json"]));
+    assert_eq!(shown["status"], "resolved");
+    assert_eq!(shown["timeline"].as_array().map(Vec::len), Some(3));
+    assert_eq!(shown["disputed_events"], serde_json::json!([]));
+    assert!(ok(&waystation(&d, &["case", "show", &id])).contains("resolved"));
 
     fails_with(
         &waystation(
             &d,
             &[
-                "report",
-                "event",
+                "case",
+                "record",
                 "0190b0a0-0000-7000-8000-000000000000",
                 "--role",
                 "supervisor",
@@ -431,8 +437,8 @@ fn case_events_follow_the_role_rules() {
         &waystation(
             &d,
             &[
-                "report",
-                "event",
+                "case",
+                "record",
                 &draft,
                 "--role",
                 "supervisor",
@@ -445,7 +451,7 @@ fn case_events_follow_the_role_rules() {
     // An unknown role is a usage error (clap's exit status 2), before the core is asked.
     let out = waystation(
         &d,
-        &["report", "event", &id, "--role", "boss", "--kind", "note"],
+        &["case", "record", &id, "--role", "boss", "--kind", "note"],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value 'boss'"));
@@ -489,8 +495,8 @@ fn duplicates_are_nearest_first_and_marked() {
     let c = json(&waystation(
         &d,
         &[
-            "report",
-            "event",
+            "case",
+            "record",
             &near,
             "--role",
             "supervisor",
