@@ -16,6 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use waystation_core::FixedClock;
 use waystation_core::sync::{RetryPolicy, SyncSettings};
+use waystation_server::store::postgres::scratch::{self, ScratchDb};
 use waystation_server::{Role, ServerConfig, ServerHandle};
 
 /// A real server on loopback and its database.
@@ -27,6 +28,9 @@ pub struct Net {
     pub server: Option<ServerHandle>,
     /// Where it listens (kept across restarts).
     pub addr: SocketAddr,
+    /// The server's PostgreSQL database when the run asks for one
+    /// (`WAYSTATION_TEST_STORE=postgres`, see `scratch::test_database`); dropped last.
+    pg: Option<ScratchDb>,
 }
 
 impl Net {
@@ -47,7 +51,7 @@ impl Net {
     /// another limit).
     pub fn start_with(configure: impl FnOnce(ServerConfig) -> ServerConfig) -> Net {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let db = dir.path().join("server.db");
+        let (db, pg) = scratch::test_database(dir.path(), "server.db");
         let config = configure(ServerConfig::new(
             &db,
             "127.0.0.1:0".parse().expect("address"),
@@ -59,13 +63,14 @@ impl Net {
             db,
             server: Some(server),
             addr,
+            pg,
         }
     }
 
     /// A server on `addr`, retried while the port is still being released.
     pub fn start_on(addr: SocketAddr) -> Net {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let db = dir.path().join("server.db");
+        let (db, pg) = scratch::test_database(dir.path(), "server.db");
         let server = spawn_retrying(&db, addr);
         let addr = server.addr();
         Net {
@@ -73,6 +78,7 @@ impl Net {
             db,
             server: Some(server),
             addr,
+            pg,
         }
     }
 
@@ -125,6 +131,9 @@ impl Net {
 
     /// The one number `sql` selects from the server's database.
     pub fn count(&self, sql: &str) -> i64 {
+        if let Some(pg) = &self.pg {
+            return pg.query_i64(sql).expect("count");
+        }
         rusqlite::Connection::open(&self.db)
             .expect("server database")
             .query_row(sql, [], |r| r.get(0))
@@ -133,6 +142,12 @@ impl Net {
 
     /// Documents of `kind` on the server.
     pub fn server_docs(&self, kind: &str) -> i64 {
+        if self.pg.is_some() {
+            return self.count(&format!(
+                "SELECT COUNT(*) FROM docs WHERE kind = '{}'",
+                kind.replace('\'', "''")
+            ));
+        }
         let conn = rusqlite::Connection::open(&self.db).expect("server database");
         conn.query_row("SELECT COUNT(*) FROM docs WHERE kind = ?1", [kind], |r| {
             r.get(0)
@@ -147,6 +162,12 @@ impl Net {
 
     /// A consistent copy of the server's database, as a nightly backup would take.
     pub fn backup(&self, name: &str) -> PathBuf {
+        if let Some(pg) = &self.pg {
+            // The documented PostgreSQL backup (server/README.md).
+            let to = self._dir.path().join(name);
+            pg.dump_to(&to).expect("pg_dump");
+            return to;
+        }
         let to = self.db.with_file_name(name);
         rusqlite::Connection::open(&self.db)
             .expect("server database")
@@ -158,6 +179,11 @@ impl Net {
     /// The server's disk is lost: it comes back on the same address from `backup`.
     pub fn restore(&mut self, backup: &Path) {
         self.kill();
+        if let Some(pg) = &self.pg {
+            pg.restore_from(backup).expect("pg_restore");
+            self.restart();
+            return;
+        }
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
         }

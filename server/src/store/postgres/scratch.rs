@@ -4,12 +4,37 @@
 //! Nothing here is used by the running server. A test that asks for PostgreSQL and cannot
 //! reach it fails with a message that says how to get one; it never passes without running.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::NoTls;
 
 /// The variable naming the PostgreSQL server tests use (a URL to a database the role may
 /// `CREATE DATABASE` from, e.g. `postgres://waystation:waystation@127.0.0.1:5432/postgres`).
 pub const TEST_PG_VAR: &str = "WAYSTATION_TEST_PG";
+
+/// The variable that picks the store tests run their servers on: `postgres` for a scratch
+/// PostgreSQL database each (on the server [`TEST_PG_VAR`] names), anything else or nothing
+/// for a SQLite file.
+pub const TEST_STORE_VAR: &str = "WAYSTATION_TEST_STORE";
+
+/// Whether this test run puts its servers on PostgreSQL ([`TEST_STORE_VAR`]).
+pub fn on_postgres() -> bool {
+    std::env::var(TEST_STORE_VAR).is_ok_and(|s| s == "postgres")
+}
+
+/// A fresh database for one test's server: `dir/file` (SQLite), or on PostgreSQL a scratch
+/// database, returned with it so that it lives as long as the test needs it. Panics, saying
+/// why, when PostgreSQL was asked for and cannot make one: the test fails, never passes
+/// without running.
+pub fn test_database(dir: &Path, file: &str) -> (PathBuf, Option<ScratchDb>) {
+    if on_postgres() {
+        let pg = ScratchDb::create("e2e").unwrap_or_else(|e| panic!("{e}"));
+        (PathBuf::from(pg.url()), Some(pg))
+    } else {
+        (dir.join(file), None)
+    }
+}
 
 /// A database made for one test, dropped with this guard.
 #[derive(Debug)]
@@ -99,6 +124,39 @@ impl ScratchDb {
     /// The database's URL, for `--db` and `Db::open`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Backs the database up with `pg_dump` (custom format) into `file`: the documented
+    /// backup (server/README.md).
+    pub fn dump_to(&self, file: &Path) -> Result<(), String> {
+        let out = Command::new("pg_dump")
+            .args(["-Fc", "-d", &self.url, "-f"])
+            .arg(file)
+            .output()
+            .map_err(|e| format!("pg_dump: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("pg_dump: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(())
+    }
+
+    /// Replaces the database by the dump in `file`, as the documented restore does: drops and
+    /// recreates it (no server may be using it), then `pg_restore`.
+    pub fn restore_from(&self, file: &Path) -> Result<(), String> {
+        run(
+            &self.admin_url,
+            &format!("DROP DATABASE {} WITH (FORCE)", self.name),
+        )?;
+        run(&self.admin_url, &format!("CREATE DATABASE {}", self.name))?;
+        let out = Command::new("pg_restore")
+            .args(["-d", &self.url])
+            .arg(file)
+            .output()
+            .map_err(|e| format!("pg_restore: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("pg_restore: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(())
     }
 
     /// Runs one query returning one integer (tests' look into the database).
