@@ -65,9 +65,12 @@ def main() -> int:
     for asset in re.findall(r'_ASSET = "([^"]+)"', graph):
         if not (APP / "src/generated/assets" / asset).is_file():
             errors.append(f"asset {asset} is missing: run android-demo/scripts/build-rust.sh")
-    bindings = DEMO / "waystation/src/generated/kotlin/uniffi/waystation_ffi/waystation_ffi.kt"
-    if not bindings.is_file():
-        errors.append("waystation/src/generated/kotlin has no bindings: run android-demo/scripts/build-rust.sh")
+    # The two uniffi components: the FFI's objects (org.waystation) and the core's records
+    # (org.waystation.core), where scripts/build-rust.sh copies them.
+    generated = DEMO / "waystation/src/generated/kotlin/org/waystation"
+    for bindings in (generated / "waystation_ffi.kt", generated / "core/waystation_core.kt"):
+        if not bindings.is_file():
+            errors.append(f"{bindings.relative_to(DEMO)} is missing: run android-demo/scripts/build-rust.sh")
 
     for e in errors:
         print(f"check_manifest: {e}", file=sys.stderr)

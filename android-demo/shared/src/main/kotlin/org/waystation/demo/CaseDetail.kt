@@ -7,6 +7,7 @@ import java.util.Locale
 import org.waystation.WaystationException
 import org.waystation.WaystationInterface
 import org.waystation.core.CaseView
+import org.waystation.core.CategoryGroup
 import org.waystation.core.Open311Status
 import org.waystation.core.Report
 import org.waystation.reportCategories
@@ -84,7 +85,7 @@ class CaseViewModel(
         val report = core.reports().get(reportId)
         val view = core.cases().get(reportId)
         val account = followUpAccount()
-        val group = categories[report.category]?.group ?: "other"
+        val group = categories[report.category]?.group ?: CategoryGroup.OTHER
         val inArea = account != null && report.district != null && report.district in account.areas
         val actions = if (account != null && inArea) allowedActions(account.role, view.status, group) else emptyList()
         val waitingIds = pending.forCase(reportId)

@@ -3,6 +3,7 @@ package org.waystation.demo
 import org.waystation.core.CaseEventKind
 import org.waystation.core.CaseRole
 import org.waystation.core.CaseStatus
+import org.waystation.core.CategoryGroup
 import org.waystation.core.KnownAccount
 import org.waystation.core.Role
 
@@ -60,7 +61,7 @@ private fun CaseStatus.closed(): Boolean =
 
 /**
  * The actions [role] may take on a case in [status] whose report is in category group
- * [categoryGroup] (`food`, `road`, `access`, `station`, `other`), in the order the screen shows
+ * [categoryGroup], in the order the screen shows
  * them. The core decides what is recorded (`docs/formats/case-status.md`: who may write which
  * event, and which event applies in which status); this mirrors its table so that the screen
  * offers only what the core accepts, and FollowUpTest checks every role, status and action
@@ -71,10 +72,10 @@ private fun CaseStatus.closed(): Boolean =
  * - note: any case, every follow-up role;
  * - inspection note: any case, supervisors and grid workers (they go on site);
  * - resolve: an open case, supervisors and grid workers, and station staff for a problem at a
- *   station (category group `station`), which they can fix themselves;
+ *   station (category group [CategoryGroup.STATION]), which they can fix themselves;
  * - reject with a reason: an open case, supervisors and grid workers.
  */
-fun allowedActions(role: CaseRole, status: CaseStatus, categoryGroup: String): List<CaseAction> {
+fun allowedActions(role: CaseRole, status: CaseStatus, categoryGroup: CategoryGroup): List<CaseAction> {
     if (role == CaseRole.RIDER) return emptyList()
     val open = !status.closed()
     val onSite = role == CaseRole.SUPERVISOR || role == CaseRole.GRID_WORKER
@@ -83,7 +84,7 @@ fun allowedActions(role: CaseRole, status: CaseStatus, categoryGroup: String): L
         if (open && role != CaseRole.GRID_WORKER) add(CaseAction.DISPATCH)
         add(CaseAction.NOTE)
         if (onSite) add(CaseAction.INSPECTION)
-        if (open && (onSite || categoryGroup == "station")) add(CaseAction.RESOLVE)
+        if (open && (onSite || categoryGroup == CategoryGroup.STATION)) add(CaseAction.RESOLVE)
         if (open && onSite) add(CaseAction.REJECT)
     }
 }

@@ -77,7 +77,7 @@ data class InboxScreen(
     val account: String?,
     /** Why there is no inbox (no account learned yet, a rider's account), if there is none. */
     val notice: String?,
-    /** `New 2 · In progress 1 · Dispatched 0 · Resolved 3 · Rejected 0`. */
+    /** `New 2 · In progress 1 · Dispatched 0 · Resolved 3 · Rejected 0` (a no-break space before each count). */
     val counts: String,
     /** The sections that have cases, in [InboxGroup] order. */
     val sections: List<InboxSection>,
@@ -117,7 +117,14 @@ class InboxViewModel(
                 } else {
                     "This phone does not know your account yet: set up the server and token on the Sync screen and sync once"
                 }
-                else -> if (zh) "骑手账户不处理案件：这里只列出驿站、监督员和网格员的待办" else "A rider's account follows up no case: this inbox is for station staff, supervisors and grid workers"
+                else -> {
+                    val role = accountRoleLabel(known.role, lang)
+                    if (zh) {
+                        "此账户（$role）不处理案件：这里只列出驿站、监督员和网格员的待办"
+                    } else {
+                        "This account ($role) follows up no case: this inbox is for station staff, supervisors and grid workers"
+                    }
+                }
             }
             return InboxScreen(null, notice, "", emptyList(), asOf, null)
         }
@@ -125,7 +132,8 @@ class InboxViewModel(
         val account = "${accountRoleLabel(known.role, lang)} ${known.user}" + if (places.isEmpty()) "" else " · $places"
         val cases = core.cases().list(CaseQuery(districts = followUp.areas, statuses = emptyList(), includeWithdrawn = false))
         val sections = group(cases, now)
-        val counts = InboxGroup.entries.joinToString(" · ") { g -> "${g.title(lang)} ${sections[g]?.size ?: 0}" }
+        // A no-break space keeps each count with its label when the line wraps.
+        val counts = InboxGroup.entries.joinToString(" · ") { g -> "${g.title(lang)}\u00A0${sections[g]?.size ?: 0}" }
         val empty = if (cases.isEmpty()) {
             if (zh) "您的辖区还没有报告（上次同步带来的）" else "No reports in your districts yet (as of the last sync)"
         } else {

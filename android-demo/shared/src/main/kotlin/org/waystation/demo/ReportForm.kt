@@ -19,7 +19,7 @@ enum class ReportField(val coreName: String) {
 }
 
 /** A category in the picker. */
-data class CategoryChoice(val code: String, val label: String, val group: String)
+data class CategoryChoice(val code: String, val label: String, val group: CategoryGroup)
 
 /** A problem or warning next to the field it is about. */
 data class FieldMessage(val field: String, val label: String, val message: String)
@@ -213,7 +213,7 @@ class ReportForm(
         val reportId = requireId()
         val report = core.reports().get(reportId)
         val category = categories.firstOrNull { it.code == report.category }
-            ?: CategoryChoice(report.category, report.category, "other")
+            ?: CategoryChoice(report.category, report.category, CategoryGroup.OTHER)
         val needsMerchant = reportCategories().firstOrNull { it.code == report.category }?.needsMerchant ?: false
         val draft = report.status == ReportStatus.DRAFT
         val check = if (draft) core.reports().check(reportId, rules) else null

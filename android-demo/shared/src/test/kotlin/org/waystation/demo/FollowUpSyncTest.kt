@@ -18,6 +18,7 @@ import org.waystation.Waystation
 import org.waystation.WaystationException
 import org.waystation.core.CaseQuery
 import org.waystation.core.CaseStatus
+import org.waystation.core.CategoryGroup
 import org.waystation.reportCategories
 
 /**
@@ -53,7 +54,7 @@ class FollowUpSyncTest {
 
         // The rider reports three problems in Beilin (one with a photo) and one in Yanta, and syncs.
         val rider = phone("rider")
-        val chargerCategory = reportCategories().first { it.group == "station" }.code
+        val chargerCategory = reportCategories().first { it.group == CategoryGroup.STATION }.code
         val manhole = FollowUpTest.submitted(rider, "other", description = "井盖缺失")
         val charger = FollowUpTest.submitted(rider, chargerCategory, description = "充电桩坏了")
         val lamp = FollowUpTest.submitted(rider, "other", description = "路灯不亮")
@@ -75,7 +76,7 @@ class FollowUpSyncTest {
         val screen = inbox.load()
         assertEquals("Station staff beilin-station-3 · Beilin", screen.account)
         assertNull(screen.notice)
-        assertEquals("New 3 · In progress 0 · Dispatched 0 · Resolved 0 · Rejected 0", screen.counts)
+        assertEquals("New 3 · In progress 0 · Dispatched 0 · Resolved 0 · Rejected 0", screen.counts.replace('\u00A0', ' '))
         assertEquals(listOf("New (3)"), screen.sections.map { it.title })
         val rows = screen.sections.single().rows
         assertEquals(setOf(manhole, charger, lamp), rows.map { it.reportId }.toSet(), "Yanta's report is not the station's")

@@ -13,6 +13,7 @@ import org.waystation.WaystationException
 import org.waystation.core.CaseEventKind
 import org.waystation.core.CaseRole
 import org.waystation.core.CaseStatus
+import org.waystation.core.CategoryGroup
 import org.waystation.core.Role
 import org.waystation.reportCategories
 
@@ -56,8 +57,8 @@ class FollowUpTest {
     @Test
     fun `every action offered is recorded by the core, and every core event withheld is refused`() {
         val core = core()
-        val station = reportCategories().first { it.group == "station" }
-        val categories = listOf("other" to "other", station.code to station.group)
+        val station = reportCategories().first { it.group == CategoryGroup.STATION }
+        val categories = listOf("other" to CategoryGroup.OTHER, station.code to station.group)
         for ((category, group) in categories) for (status in CaseStatus.entries) {
             // A refused event stores nothing, so one case serves until an event is accepted.
             var fresh: String? = null
@@ -78,25 +79,25 @@ class FollowUpTest {
                 if (action != CaseAction.INSPECTION) assertEquals(action in offered, accepted, what)
             }
         }
-        assertTrue(allowedActions(CaseRole.RIDER, CaseStatus.OPEN, "other").isEmpty(), "a rider never sees an action")
+        assertTrue(allowedActions(CaseRole.RIDER, CaseStatus.OPEN, CategoryGroup.OTHER).isEmpty(), "a rider never sees an action")
     }
 
     @Test
     fun `each role's buttons on a new case, in order`() {
         assertEquals(
             listOf(CaseAction.ACKNOWLEDGE, CaseAction.DISPATCH, CaseAction.NOTE),
-            allowedActions(CaseRole.STATION_STAFF, CaseStatus.OPEN, "road"),
+            allowedActions(CaseRole.STATION_STAFF, CaseStatus.OPEN, CategoryGroup.ROAD),
         )
         assertEquals(
             listOf(CaseAction.ACKNOWLEDGE, CaseAction.DISPATCH, CaseAction.NOTE, CaseAction.RESOLVE),
-            allowedActions(CaseRole.STATION_STAFF, CaseStatus.OPEN, "station"),
+            allowedActions(CaseRole.STATION_STAFF, CaseStatus.OPEN, CategoryGroup.STATION),
         )
-        assertEquals(CaseAction.entries, allowedActions(CaseRole.SUPERVISOR, CaseStatus.OPEN, "food"))
+        assertEquals(CaseAction.entries, allowedActions(CaseRole.SUPERVISOR, CaseStatus.OPEN, CategoryGroup.FOOD))
         assertEquals(
             listOf(CaseAction.NOTE, CaseAction.INSPECTION, CaseAction.RESOLVE, CaseAction.REJECT),
-            allowedActions(CaseRole.GRID_WORKER, CaseStatus.IN_PROGRESS, "road"),
+            allowedActions(CaseRole.GRID_WORKER, CaseStatus.IN_PROGRESS, CategoryGroup.ROAD),
         )
-        assertEquals(listOf(CaseAction.NOTE, CaseAction.INSPECTION), allowedActions(CaseRole.SUPERVISOR, CaseStatus.RESOLVED, "food"))
+        assertEquals(listOf(CaseAction.NOTE, CaseAction.INSPECTION), allowedActions(CaseRole.SUPERVISOR, CaseStatus.RESOLVED, CategoryGroup.FOOD))
     }
 
     @Test

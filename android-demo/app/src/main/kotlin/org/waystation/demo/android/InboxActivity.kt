@@ -19,6 +19,7 @@ import org.waystation.demo.SyncOutcome
  */
 class InboxActivity : Screen() {
     private lateinit var vm: InboxViewModel
+    private lateinit var header: LinearLayout
     private lateinit var list: LinearLayout
     private lateinit var syncNow: Button
 
@@ -27,6 +28,7 @@ class InboxActivity : Screen() {
         title = t("案件待办", "Case inbox")
         vm = InboxViewModel(graph.core, lang, graph.pendingActions, graph.clock)
         val column = scrollingScreen()
+        header = column.region()
         syncNow = column.button(t("立即同步", "Sync now")) { runSync() }
         list = column.region()
     }
@@ -40,12 +42,13 @@ class InboxActivity : Screen() {
 
     private fun show(screen: InboxScreen) {
         syncNow.isEnabled = graph.sync.unavailableReason() == null
+        header.removeAllViews()
+        header.heading(t("辖区案件", "Cases in your districts"))
+        screen.account?.let { header.text(it, bold = true) }
+        screen.notice?.let { header.text(it, color = Palette.WARNING) }
+        if (screen.counts.isNotEmpty()) header.text(screen.counts, sizeSp = 14f)
+        header.text(screen.asOf, sizeSp = 13f, color = Palette.MUTED)
         list.removeAllViews()
-        list.heading(t("辖区案件", "Cases in your districts"))
-        screen.account?.let { list.text(it, bold = true) }
-        screen.notice?.let { list.text(it, color = Palette.WARNING) }
-        if (screen.counts.isNotEmpty()) list.text(screen.counts, sizeSp = 14f)
-        list.text(screen.asOf, sizeSp = 13f, color = Palette.MUTED)
         screen.empty?.let { list.text(it, color = Palette.MUTED) }
         screen.sections.forEach { section ->
             list.heading(section.title)

@@ -10,6 +10,7 @@ import android.text.Editable
 import android.text.InputType
 import android.text.TextWatcher
 import android.util.TypedValue
+import android.view.Gravity
 import android.view.View
 import android.view.ViewGroup
 import android.widget.Button
@@ -152,6 +153,8 @@ fun ViewGroup.field(hint: String, initial: String, multiline: Boolean = false, o
         }
         // After inputType: a single-line type sets the minimum to one line, replacing a height.
         if (multiline) minLines = 3 else minHeight = context.dp(TOUCH_DP)
+        // A box of several lines is written from its top, where the hint then stands too.
+        if (multiline) gravity = Gravity.TOP or Gravity.START
         addTextChangedListener(object : TextWatcher {
             override fun beforeTextChanged(s: CharSequence?, start: Int, count: Int, after: Int) {}
             override fun onTextChanged(s: CharSequence?, start: Int, before: Int, count: Int) {}

@@ -79,7 +79,7 @@ class FollowUpScreenTest : ScreenTest() {
 
         val id = ridersReport("Manhole cover missing")
         val riders = open(InboxActivity::class.java)
-        riders.waitForText("A rider's account follows up no case")
+        riders.waitForText("This account (Rider) follows up no case")
         val case = caseScreen(id)
         case.waitForText("Nobody has followed it up yet")
         assertTrue(case.showsText("Manhole cover missing"))
@@ -115,7 +115,7 @@ class FollowUpScreenTest : ScreenTest() {
         val inbox = open(InboxActivity::class.java)
         inbox.waitForText("Rejected (1)")
         assertTrue(inbox.showsText("1 action waiting to be sent"))
-        assertTrue(inbox.showsText("New 0 · In progress 0 · Dispatched 0 · Resolved 0 · Rejected 1"))
+        assertTrue(inbox.showsText("New\u00A00 · In progress\u00A00 · Dispatched\u00A00 · Resolved\u00A00 · Rejected\u00A01"))
     }
 
     @Test

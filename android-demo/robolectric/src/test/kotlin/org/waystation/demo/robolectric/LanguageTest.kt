@@ -30,9 +30,9 @@ class LanguageTest : ScreenTest() {
     private fun Activity.allWords(): List<String> = content.tree().filter { it.shown() }.filterIsInstance<TextView>()
         .flatMap { listOfNotNull(it.text?.toString(), it.hint?.toString()) }.filter { it.isNotBlank() }
 
-    /** Data shown as it is (user and pack ids), not interface text. */
+    /** Data shown as it is (user and pack ids, the account's), not interface text. */
     private fun dataValues(): List<String> =
-        graph.core.packs().installed().map { it.packId } + graph.user
+        graph.core.packs().installed().map { it.packId } + graph.user + listOfNotNull(graph.core.sync().account()?.user)
 
     @Test
     @Config(qualifiers = "zh-rCN")

@@ -2,12 +2,18 @@ package org.waystation.demo.robolectric
 
 import android.app.Activity
 import android.content.Intent
+import android.widget.ImageView
+import java.nio.file.Files
+import kotlinx.coroutines.runBlocking
 import org.robolectric.RuntimeEnvironment
 import org.waystation.demo.Lang
 import org.waystation.demo.PlatformFix
 import org.waystation.demo.ReportField
 import org.waystation.demo.ReportForm
 import org.waystation.demo.SubmitResult
+import org.waystation.demo.SyncAccount
+import org.waystation.demo.SyncOutcome
+import org.waystation.demo.android.InboxActivity
 import org.waystation.demo.android.CaseActivity
 import org.waystation.demo.android.CourseActivity
 import org.waystation.demo.android.LessonActivity
@@ -24,8 +30,8 @@ import org.waystation.demo.android.langOf
  * Every rider screen, opened in the phone's language with something to show: the home
  * screen after the packs are installed, stations from the Bell Tower, a report draft with its
  * problems, the outbox with a draft and a submitted report, that report's case, the training
- * list, a course, a lesson, a quiz, and the sync screen. The language and screenshot tests
- * walk it.
+ * list, a course, a lesson, a quiz, and the sync screen; then, on a supervisor's phone, the
+ * case inbox and the case with the follow-up actions. The language and screenshot tests walk it.
  */
 class Tour(private val test: ScreenTest) {
     /** The phone's language, as the screens read it. */
@@ -47,12 +53,13 @@ class Tour(private val test: ScreenTest) {
 
         // A food-safety report (merchant fields) with its problems, and a submitted one.
         val form = ReportForm(graph.core, graph.user, lang, clock = RobolectricApp.CLOCK)
-        val draft = form.start(org.waystation.reportCategories().first { it.group == "food" }.code).id
+        val draft = form.start(org.waystation.reportCategories().first { it.group == org.waystation.core.CategoryGroup.FOOD }.code).id
         form.edit(ReportField.DESCRIPTION, t("外卖没有食品安全封签", "No food-safety seal on the bag"))
         form.save()
         val sent = ReportForm(graph.core, graph.user, lang, clock = RobolectricApp.CLOCK)
         val submittedId = sent.start("other").id
         sent.edit(ReportField.DESCRIPTION, t("井盖缺失", "Manhole cover missing"))
+        sent.edit(ReportField.DISTRICT, BEILIN)
         sent.setLocation(PlatformFix(34.2230, 108.9530, 8.0, RobolectricApp.NOW.toEpochMilli(), false, "gps"))
         sent.attachPhoto(ScreenTest.JPEG)
         check(sent.submit() is SubmitResult.Submitted)
@@ -90,5 +97,50 @@ class Tour(private val test: ScreenTest) {
         val sync = test.open(SyncActivity::class.java)
         sync.waitForText(t("尚未同步过", "Never synced"))
         visit("sync", sync)
+
+        followUp(submittedId, visit)
+    }
+
+    /**
+     * The follow-up screens, on a supervisor's phone: the rider's submitted report reaches it
+     * through a real `waystation-server` on loopback, which tells the phone its role and
+     * district. The inbox, then the case with the supervisor's actions and the photo fetched.
+     */
+    private fun followUp(reportId: String, visit: (String, Activity) -> Unit) {
+        val dir = Files.createTempDirectory("waystation-tour")
+        LoopbackServer(dir).use { server ->
+            val riderToken = server.addUser(test.graph.user, "rider")
+            val supervisorToken = server.addUser(SUPERVISOR, "supervisor", "--area", BEILIN)
+            server.start()
+            sync(SyncAccount(server.url, riderToken))
+            test.switchTo("supervisor")
+            sync(SyncAccount(server.url, supervisorToken))
+
+            val inbox = test.open(InboxActivity::class.java)
+            inbox.waitForText(t("新报告（1）", "New (1)"))
+            visit("inbox", inbox)
+
+            val case = test.open(CaseActivity::class.java, Intent().putExtra(CaseActivity.EXTRA_REPORT_ID, reportId))
+            case.waitForText(t("受理", "Acknowledge"))
+            case.tap(case.texts().single { it.startsWith(t("下载照片 1", "Fetch photo 1")) })
+            case.waitFor("the photo") { case.content.tree().any { it is ImageView && it.shown() } }
+            visit("follow-up", case)
+        }
+        dir.toFile().deleteRecursively()
+    }
+
+    /** Syncs this phone as [account] through the app's coordinator. */
+    private fun sync(account: SyncAccount) {
+        test.graph.syncAccount = account
+        val outcome = runBlocking { test.graph.coordinator.syncNow() }
+        check(outcome is SyncOutcome.Synced) { "the tour's sync failed: $outcome" }
+    }
+
+    companion object {
+        /** Beilin district, where the tour's report is and the supervisor follows up. */
+        const val BEILIN = "610103"
+
+        /** The supervisor's account on the tour's server. */
+        const val SUPERVISOR = "vol-zhang"
     }
 }
