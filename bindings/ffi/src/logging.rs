@@ -95,3 +95,39 @@ pub fn set_logger(logger: Arc<dyn Logger>, max_level: LogLevel) {
     });
     log::set_max_level(max_level.filter());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<(LogLevel, String, String)>>);
+
+    impl Logger for Lines {
+        fn log(&self, level: LogLevel, target: String, message: String) {
+            self.0.lock().unwrap().push((level, target, message));
+        }
+    }
+
+    #[test]
+    fn the_core_log_lines_reach_the_installed_logger_at_its_level() {
+        let lines = Arc::new(Lines::default());
+        set_logger(lines.clone(), LogLevel::Info);
+        log::info!(target: "waystation::sync", "sync done");
+        log::debug!(target: "waystation::storage", "not at info");
+        // A later call replaces the logger and the level.
+        let later = Arc::new(Lines::default());
+        set_logger(later.clone(), LogLevel::Debug);
+        log::debug!(target: "waystation::storage", "now at debug");
+        assert_eq!(
+            *lines.0.lock().unwrap(),
+            vec![(
+                LogLevel::Info,
+                "waystation::sync".to_string(),
+                "sync done".to_string()
+            )]
+        );
+        assert_eq!(later.0.lock().unwrap().len(), 1);
+    }
+}

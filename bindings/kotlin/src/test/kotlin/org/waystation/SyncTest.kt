@@ -369,4 +369,29 @@ class SyncTest {
         jobA.cancelAndJoin()
         assertFalse(fromSecond(b), "a cancelled collector's subscription is closed: $b")
     }
+
+    @Test
+    fun `the core's log lines reach the app's Logger, without the token`() = runBlocking {
+        val lines = CopyOnWriteArrayList<Triple<LogLevel, String, String>>()
+        setLogger(object : Logger {
+            override fun log(level: LogLevel, target: String, message: String) {
+                lines += Triple(level, target, message)
+            }
+        }, LogLevel.DEBUG)
+        try {
+            val rider = open("rider")
+            rider.reportWithPhoto()
+            rider.sync().run(options(riderToken))
+            assertThrows<WaystationException.Unauthorized> {
+                runBlocking { rider.sync().run(options("wst_not-a-token")) }
+            }
+            assertTrue(lines.any { it.second == "waystation::sync" && it.third.startsWith("sync done") }, "$lines")
+            assertTrue(lines.any { it.first == LogLevel.WARN && it.third.contains("unauthorized") }, "$lines")
+            assertTrue(lines.none { it.third.contains(riderToken) || it.third.contains("老孙家") }, "$lines")
+        } finally {
+            setLogger(object : Logger {
+                override fun log(level: LogLevel, target: String, message: String) {}
+            }, LogLevel.ERROR)
+        }
+    }
 }
