@@ -29,7 +29,9 @@ fi
 # The panic test makes Rust print the panic; a backtrace would only add noise.
 RUST_BACKTRACE=0 python3 -m pytest -q -p no:cacheprovider bindings/python/tests
 
-step "kotlin: mvn test"
+step "kotlin: mvn test (with the READMEs' Kotlin examples: ReadmeExamplesTest)"
+# The pom runs scripts/check-readme-examples.py --kotlin before compiling the tests: the
+# ```kotlin blocks of README.md and bindings/kotlin/README.md become ReadmeExamplesTest.
 report_dir=bindings/kotlin/target/surefire-reports
 rm -rf "$report_dir" # a stale report would be counted below
 mvn -B -q -Dstyle.color=never -f bindings/kotlin/pom.xml test \
@@ -128,5 +130,7 @@ python3 android-demo/scripts/check_manifest.py
 step "ios demo: Swift package and sources against the generated Swift bindings (no compiler here)"
 python3 ios-demo/scripts/check_swift.py --self-test
 python3 ios-demo/scripts/check_swift.py
+# README.md's Swift example, by check_swift.py's rules (the Kotlin one ran with Maven above).
+python3 scripts/check-readme-examples.py
 
 step "bindings OK in $((SECONDS - start)) s"
