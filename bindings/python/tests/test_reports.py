@@ -81,7 +81,7 @@ def test_categories_and_default_rules():
     codes = [c.code for c in w.report_categories()]
     assert "food.seal" in codes and "road.hazard" in codes and "other" in codes
     seal = next(c for c in w.report_categories() if c.code == "food.seal")
-    assert seal.group == "food" and seal.needs_merchant and seal.label_zh
+    assert seal.group == w.CategoryGroup.FOOD and seal.needs_merchant and seal.label_zh
     assert RULES == w.ReportRules()
     assert RULES.warn_accuracy_m == 50.0 and RULES.max_photos == 6
     assert w.default_duplicate_rules() == w.DuplicateRules(radius_m=50.0, max_age_days=7)
