@@ -116,6 +116,17 @@ enum DbCmd {
         #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=365))]
         unlinked_photo_grace_days: i64,
     },
+    /// Copy a SQLite deployment into an empty PostgreSQL database: every account, token,
+    /// document, photo and pack, with the feed positions and the generation, so devices sync on
+    /// where they were and send nothing again. Stop the servers on the SQLite file first.
+    ImportSqlite {
+        /// The SQLite database file to copy (only read).
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database to copy into (postgres://…; created and migrated, empty).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -479,6 +490,20 @@ fn run(cli: Cli) -> Result<()> {
                  cases, and {} photo(s) no other report names (uploads within the \
                  {unlinked_photo_grace_days}-day grace period stay).",
                 done.reports, done.photos
+            );
+        }
+        Command::Db(DbCmd::ImportSqlite { from, to }) => {
+            if !waystation_server::store::is_url(&to) {
+                bail!("--to takes a postgres:// URL");
+            }
+            let done = waystation_server::store::postgres::import_sqlite(&from, &to)
+                .map_err(waystation_server::AdminError::from)?;
+            eprintln!(
+                "Copied {} row(s) from {} into {}; the feed continues after position {}.",
+                done.rows,
+                from.display(),
+                waystation_server::store::shown(&to),
+                done.feed_position
             );
         }
         Command::Db(DbCmd::MarkRestored { db }) => {

@@ -26,8 +26,11 @@ use super::{Store, StoreError, StoreTx, position};
 mod accounts;
 mod documents;
 mod erasure;
+mod import;
 mod media;
 pub mod scratch;
+
+pub use import::{Imported, import_sqlite};
 
 /// The migrations in order; `MIGRATIONS[i]` brings the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[include_str!("../../sql/postgres/v1.sql")];
