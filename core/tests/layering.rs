@@ -240,12 +240,11 @@ fn blank_test_items(code: &str) -> (String, Vec<String>) {
             .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ';'))
             .filter(|w| !w.is_empty())
             .collect();
-        if let Some(p) = words.iter().position(|w| *w == "mod") {
-            if let Some(name) = words.get(p + 1) {
-                if name.ends_with(';') || item.trim_end().ends_with(';') {
-                    test_mods.push(name.trim_end_matches(';').to_string());
-                }
-            }
+        if let Some(p) = words.iter().position(|w| *w == "mod")
+            && let Some(name) = words.get(p + 1)
+            && (name.ends_with(';') || item.trim_end().ends_with(';'))
+        {
+            test_mods.push(name.trim_end_matches(';').to_string());
         }
         for c in &mut out[at..end] {
             if *c != b'\n' {
@@ -395,10 +394,11 @@ fn use_bindings(code: &str) -> HashMap<String, Vec<String>> {
         let stmt = &code[at + 3..end];
         from = end;
         for (path, alias) in use_leaves(stmt) {
-            if let Some(name) = alias.or_else(|| path.last().cloned()) {
-                if name != "self" && name != "*" {
-                    map.insert(name, path);
-                }
+            if let Some(name) = alias.or_else(|| path.last().cloned())
+                && name != "self"
+                && name != "*"
+            {
+                map.insert(name, path);
             }
         }
     }
@@ -606,7 +606,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
 /// Every reference that breaks the layering, as `file:line: message`, and the files no layer
 /// holds.
 fn violations(krate: &Crate) -> Vec<String> {
-    findings(krate).into_iter().map(|(_, m)| m).collect()
+    findings(krate).into_values().collect()
 }
 
 /// Every break of the layering, once per file and path (keyed `src/<file>: <path>`), with
