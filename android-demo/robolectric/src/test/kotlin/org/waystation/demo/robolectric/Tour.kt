@@ -31,7 +31,8 @@ import org.waystation.demo.android.langOf
  * screen after the packs are installed, stations from the Bell Tower, a report draft with its
  * problems, the outbox with a draft and a submitted report, that report's case, the training
  * list, a course, a lesson, a quiz, and the sync screen; then, on a supervisor's phone, the
- * case inbox and the case with the follow-up actions. The language and screenshot tests walk it.
+ * case inbox and the case with the follow-up actions, before and after two actions saved offline.
+ * The language and screenshot tests walk it.
  */
 class Tour(private val test: ScreenTest) {
     /** The phone's language, as the screens read it. */
@@ -125,6 +126,14 @@ class Tour(private val test: ScreenTest) {
             case.tap(case.texts().single { it.startsWith(t("下载照片 1", "Fetch photo 1")) })
             case.waitFor("the photo") { case.content.tree().any { it is ImageView && it.shown() } }
             visit("follow-up", case)
+
+            // Acknowledged and dispatched offline: the screen says what waits to be sent.
+            case.tap(t("受理", "Acknowledge"))
+            case.waitForText(t("1 项操作已保存在手机上，等待发送", "1 action saved on this phone, waiting to be sent"))
+            case.field(t("网格编号（如 610103-07）", "Grid id (e.g. 610103-07)")).setText("610103-07")
+            case.tap(t("派往网格", "Dispatch to the grid"))
+            case.waitForText(t("2 项操作已保存在手机上，等待发送", "2 actions saved on this phone, waiting to be sent"))
+            visit("follow-up-saved", case)
         }
         dir.toFile().deleteRecursively()
     }
