@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use waystation_core::geo::{Datum, Position};
 use waystation_core::reports::{CaseEventKind, CaseRole, ReportPatch, ReportRules};
+use waystation_core::stations::NearestQuery;
 use waystation_core::stations::hours::china_offset;
 use waystation_core::stations::{OpenStatus, Service, StationFilter};
 use waystation_core::store::documents;
 use waystation_core::sync::{ReqwestTransport, SyncReport, SyncSettings};
-use waystation_core::stations::NearestQuery;
 use waystation_core::{Options, Waystation};
 use waystation_server::Role;
 
@@ -110,7 +110,8 @@ impl Device {
     fn sync(&self, http: &ReqwestTransport) -> Result<SyncReport> {
         let r = self
             .ws
-            .sync().run(&self.settings, http, &waystation_core::CancelToken::never())
+            .sync()
+            .run(&self.settings, http, &waystation_core::CancelToken::never())
             .with_context(|| format!("{} could not sync", self.name))?;
         say(
             self.name,
@@ -132,7 +133,7 @@ impl Device {
 }
 
 fn case_line(d: &Device, report: &str) -> Result<String> {
-    let case = d.ws.case(report)?;
+    let case = d.ws.cases().get(report)?;
     let heads = documents::info(&d.ws.store().read(), &format!("case:{report}"))?
         .map(|i| i.heads)
         .unwrap_or_default();
@@ -243,9 +244,9 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 
     // 2. Offline: a food-safety report with a photo.
     println!("\n— 2. Still offline, the rider reports a torn food-safety seal —");
-    let id = rider.ws.create_report_draft(rider.user, "food.seal")?;
+    let id = rider.ws.reports().create_draft(rider.user, "food.seal")?;
     let id = id.as_str().to_string();
-    rider.ws.update_report_draft(
+    rider.ws.reports().update_draft(
         &id,
         &ReportPatch {
             description: Some("取餐时发现外卖封签已被撕开，商家称是打包员失误。".into()),
@@ -254,19 +255,22 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             ..Default::default()
         },
     )?;
-    rider.ws.set_report_position(
+    rider.ws.reports().set_position(
         &id,
-        RIDER_LAT,
-        RIDER_LON,
-        Datum::Gcj02,
-        Some(12.0),
-        rider.ws.now(),
-        false,
+        &waystation_core::reports::PositionFix {
+            lat: RIDER_LAT,
+            lon: RIDER_LON,
+            datum: Datum::Gcj02,
+            accuracy_m: Some(12.0),
+            fix_time: rider.ws.now(),
+            mock: false,
+        },
     )?;
     let raw = camera_photo();
     let photo = rider
         .ws
-        .attach_report_photo(&id, &raw, &ReportRules::default())?;
+        .reports()
+        .attach_photo(&id, &raw, &ReportRules::default())?;
     say(
         rider.name,
         format!(
@@ -278,7 +282,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     );
     let report = rider
         .ws
-        .submit_report(rider.user, &id, &ReportRules::default())?;
+        .reports()
+        .submit(rider.user, &id, &ReportRules::default())?;
     say(
         rider.name,
         format!(
@@ -298,7 +303,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     // 3. The rider is back online.
     println!("\n— 3. Back on signal, the rider syncs —");
     rider.sync(&http)?;
-    let outbox = match rider.ws.report(&id)?.outbox {
+    let outbox = match rider.ws.reports().get(&id)?.outbox {
         Some(waystation_core::reports::OutboxState::Sent { at }) => {
             format!("sent at {}", local(at))
         }
@@ -309,7 +314,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     // 4. The station follows up.
     println!("\n— 4. The station receives it, acknowledges and dispatches to the grid —");
     station.sync(&http)?;
-    let got = station.ws.report(&id)?;
+    let got = station.ws.reports().get(&id)?;
     say(
         station.name,
         format!(
@@ -318,9 +323,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             got.description.as_deref().unwrap_or("")
         ),
     );
-    let path = station
-        .ws
-        .fetch_report_photo(&station.settings, &http, &photo.sha256)?;
+    let path = station.ws.reports().fetch_photo(
+        &station.settings,
+        &http,
+        &photo.sha256,
+        &waystation_core::CancelToken::never(),
+    )?;
     say(
         station.name,
         format!(
@@ -328,14 +336,14 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             std::fs::metadata(path)?.len()
         ),
     );
-    station.ws.record_case_event(
+    station.ws.cases().record(
         &id,
         station.user,
         CaseRole::StationStaff,
         CaseEventKind::Acknowledge,
         "已收到，正在联系商家",
     )?;
-    station.ws.record_case_event(
+    station.ws.cases().record(
         &id,
         station.user,
         CaseRole::StationStaff,
@@ -350,7 +358,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     // 5. The supervisor, offline, adds a note.
     println!("\n— 5. The supervisor syncs, then adds a note with no signal —");
     sup.sync(&http)?;
-    sup.ws.record_case_event(
+    sup.ws.cases().record(
         &id,
         sup.user,
         CaseRole::Supervisor,
@@ -376,7 +384,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         "the devices did not converge"
     );
     println!("\nTimeline, as every device shows it:");
-    for t in rider.ws.case(&id)?.timeline {
+    for t in rider.ws.cases().get(&id)?.timeline {
         println!(
             "  {}  {:<14} {:<12} {}",
             local(t.event.at),
