@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use waystation_core as core;
-use waystation_core::reports::{CaseEventKind, CaseQuery, CaseRole, CaseSummary, CaseView};
+use waystation_core::reports::{
+    CaseEventKind, CaseQuery, CaseRole, CaseSummary, CaseView, ReportPhoto,
+};
 
 use crate::Result;
 
@@ -46,7 +48,9 @@ impl Cases {
     /// this event and category, an event the current status does not allow, a reject without
     /// a reason, a duplicate of itself, and (once a sync has told the device its account) an
     /// actor, role or district that is not the account's; `NotFound` for an unknown report.
-    #[uniffi::method(default(note = ""))]
+    /// `photos` (a note or a resolve only, at most 4) are `storePhoto`'s SHA-256s; a photo
+    /// this device does not hold throws `NotFound`.
+    #[uniffi::method(default(note = "", photos = []))]
     pub fn record(
         &self,
         report_id: String,
@@ -54,11 +58,21 @@ impl Cases {
         role: CaseRole,
         kind: CaseEventKind,
         note: String,
+        photos: Vec<String>,
     ) -> Result<CaseView> {
-        Ok(self
-            .ws
-            .cases()
-            .record(&report_id, &actor, role, kind, &note)?)
+        let cases = self.ws.cases();
+        Ok(cases.record_with_photos(&report_id, &actor, role, kind, &note, &photos)?)
+    }
+
+    /// Stores a photo for an inspection note (the bytes the camera or a content URI gave),
+    /// stripped of its metadata like a report photo, and returns it: pass its `sha256` in
+    /// `record`'s `photos`. Throws `InvalidInput` for an oversized or broken image.
+    pub async fn store_photo(self: Arc<Self>, photo: Vec<u8>) -> Result<ReportPhoto> {
+        crate::executor::run_blocking(move |cancel| {
+            cancel.check()?;
+            self.ws.cases().store_photo(&photo)
+        })
+        .await
     }
 
     /// The report's whole case document, as bytes, for another device to pass to

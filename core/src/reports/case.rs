@@ -12,7 +12,8 @@
 //! ├─ schema:  "waystation/case"
 //! ├─ report:  "<report uuid>"
 //! └─ events:  { <event id>: { kind, actor, role, at: Timestamp(ms), note?,
-//! │                           grid_id? (dispatch), of? (mark_duplicate), reason? (reject) }, … }
+//! │                           grid_id? (dispatch), of? (mark_duplicate), reason? (reject),
+//! │                           photos? (note, resolve: "<sha256> <sha256>…") }, … }
 //! ```
 //!
 //! - **Same genesis everywhere**, as for training progress: the first change is made with a
@@ -59,6 +60,52 @@ pub const CASE_SCHEMA: &str = "waystation/case";
 pub const MAX_NOTE_CHARS: usize = 2000;
 /// Longest grid id, in characters.
 pub const MAX_GRID_ID_CHARS: usize = 64;
+/// Most photos one case event may name: an inspection shows the place, the problem and the
+/// fix; more belongs in another event, and every follow-up device of the district may fetch
+/// them on a metered plan.
+pub const MAX_EVENT_PHOTOS: usize = 4;
+
+/// Whether an event of `kind` may name photos: a note (an inspection note with what the
+/// inspector saw) and a resolve (the fix). The other kinds change the status or route the case;
+/// a photo there would be evidence nobody is asked to look at.
+pub fn kind_takes_photos(kind: &CaseEventKind) -> bool {
+    matches!(kind, CaseEventKind::Note | CaseEventKind::Resolve)
+}
+
+/// Checks the photos an event of `kind` names: only on a kind that takes photos, at most
+/// [`MAX_EVENT_PHOTOS`], each a SHA-256 as 64 lowercase hex digits, none twice.
+pub fn check_event_photos(kind: &CaseEventKind, photos: &[String]) -> Result<()> {
+    if photos.is_empty() {
+        return Ok(());
+    }
+    if !kind_takes_photos(kind) {
+        return Err(Error::invalid(format!(
+            "a {} event cannot carry photos; only a note or a resolve can",
+            kind.name()
+        )));
+    }
+    if photos.len() > MAX_EVENT_PHOTOS {
+        return Err(Error::invalid(format!(
+            "a case event names {} photos; at most {MAX_EVENT_PHOTOS} are allowed",
+            photos.len()
+        )));
+    }
+    for (i, sha) in photos.iter().enumerate() {
+        if !crate::util::hash::is_sha256_hex(sha) {
+            return Err(Error::invalid(format!(
+                "photo {} of the case event is not a SHA-256 as 64 lowercase hex digits",
+                i + 1
+            )));
+        }
+        if photos[..i].contains(sha) {
+            return Err(Error::invalid(format!(
+                "photo {} of the case event is named twice",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// The document id of a report's case.
 pub fn case_doc_id(report: &ReportId) -> String {
@@ -248,6 +295,10 @@ pub struct CaseEvent {
     pub at: DateTime<Utc>,
     /// The writer's note, if any.
     pub note: Option<String>,
+    /// The photos the event shows (SHA-256s, metadata stripped like report photos; only a
+    /// note or a resolve has any). A follow-up device fetches them on demand with
+    /// `reports().fetch_photo`; the writer's device holds them (`cases().store_photo`).
+    pub photos: Vec<String>,
 }
 
 /// An event in the timeline, with whether the fold applied it.
@@ -494,6 +545,7 @@ pub(super) fn append(
         role: new.role,
         at,
         note: (!new.note.is_empty()).then(|| new.note.to_string()),
+        photos: new.photos,
     };
     // A fresh actor tagged with the writer's account: the server refuses changes under
     // another account's actor (see `integrity`).
@@ -508,6 +560,8 @@ pub(super) struct NewEvent<'a> {
     pub(super) actor: &'a str,
     pub(super) role: CaseRole,
     pub(super) note: &'a str,
+    /// Photos already checked ([`check_event_photos`]) and held on this device.
+    pub(super) photos: Vec<String>,
     /// When the report was submitted (or created): the event is not dated before it.
     pub(super) report_time: DateTime<Utc>,
 }

@@ -228,7 +228,9 @@ impl<'a> Exchange<'a> {
                 let Some(d) = self.dirty.pop_front() else {
                     break;
                 };
-                if d.kind == REPORT_KIND && !self.photos_fit(&d, batch, docs.is_empty())? {
+                // A case names photos too: a follow-up account's inspection photos.
+                let has_photos = d.kind == REPORT_KIND || d.kind == crate::reports::case::CASE_KIND;
+                if has_photos && !self.photos_fit(&d, batch, docs.is_empty())? {
                     later.push(d);
                     continue;
                 }

@@ -45,6 +45,26 @@ pub(super) fn photos_to_upload(conn: &Connection, doc: &AutoCommit) -> Result<Ve
     Ok(out)
 }
 
+/// Photos named by the events of a case document that this device holds and the server does
+/// not have yet: the photos of this device's inspection notes. Photos of others' events that
+/// it never fetched are not its to send.
+fn case_photos_to_upload(
+    conn: &Connection,
+    data_dir: &std::path::Path,
+    doc: &AutoCommit,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for event in crate::reports::case::read_events(doc).events {
+        for sha in event.photos {
+            let held = crate::reports::photo::photo_path(data_dir, &sha)?.is_file();
+            if held && !out.contains(&sha) && !ledger::photo_on_server(conn, &sha)? {
+                out.push(sha);
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl super::device::Device<'_> {
     /// When the server lists photos of report `d` as missing (`SyncResponse::missing_photos`)
     /// and this device holds them: forgets that they were uploaded, so they go again before
@@ -100,6 +120,9 @@ impl super::device::Device<'_> {
                 return Ok(true);
             }
             match documents::load(&conn, &d.doc_id)? {
+                Some(doc) if d.kind == crate::reports::case::CASE_KIND => {
+                    case_photos_to_upload(&conn, self.data_dir(), &doc)?
+                }
                 Some(doc) => photos_to_upload(&conn, &doc)?,
                 None => return Ok(true),
             }

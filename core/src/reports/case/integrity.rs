@@ -48,7 +48,12 @@ const COMMON_FIELDS: [&str; 5] = ["kind", "actor", "role", "at", "note"];
 /// Length of the account tag at the start of a tagged actor id, in bytes.
 const TAG_BYTES: usize = 16;
 
-/// The fields an event of this kind may carry besides the common ones.
+/// Whether an event of `kind` may carry the field `key` besides the common ones.
+fn kind_allows(kind: &CaseEventKind, key: &str) -> bool {
+    kind_field(kind) == Some(key) || (key == "photos" && super::kind_takes_photos(kind))
+}
+
+/// The fields an event of this kind may carry besides the common ones (and `photos`).
 fn kind_field(kind: &CaseEventKind) -> Option<&'static str> {
     match kind {
         CaseEventKind::Dispatch { .. } => Some("grid_id"),
@@ -190,9 +195,8 @@ pub fn check_structure(doc: &AutoCommit, report: &ReportId) -> Result<(), String
         };
         let event = super::read_event(doc, &obj, &id)
             .ok_or_else(|| format!("case event '{id}' is unreadable"))?;
-        let extra = kind_field(&event.kind);
         for key in doc.keys(&obj) {
-            if !COMMON_FIELDS.contains(&key.as_str()) && extra != Some(key.as_str()) {
+            if !COMMON_FIELDS.contains(&key.as_str()) && !kind_allows(&event.kind, &key) {
                 return Err(format!(
                     "case event '{id}' has a field '{}' that a {} event does not have",
                     shown(&key),
@@ -234,6 +238,8 @@ pub fn check_new_event(
     if let Some(note) = &e.note {
         text("note", note, MAX_NOTE_CHARS, true)?;
     }
+    super::check_event_photos(&e.kind, &e.photos)
+        .map_err(|err| format!("case event '{}': {}", e.id, invalid_reason(err)))?;
     match &e.kind {
         CaseEventKind::Reject { reason } => {
             if reason.trim().is_empty() {

@@ -100,6 +100,14 @@ pub(crate) fn read_event(doc: &AutoCommit, obj: &ObjId, id: &str) -> Option<Case
         role: str_at(doc, obj, "role")?.parse().ok()?,
         at: time_at(doc, obj, "at")?,
         note: str_at(doc, obj, "note"),
+        photos: match doc.get(obj, "photos").ok().flatten() {
+            None => Vec::new(),
+            // Anything but SHA-256s makes the event unreadable rather than half-shown.
+            Some(_) => str_at(doc, obj, "photos")?
+                .split(' ')
+                .map(|s| crate::util::hash::is_sha256_hex(s).then(|| s.to_string()))
+                .collect::<Option<Vec<_>>>()?,
+        },
     })
 }
 
@@ -174,6 +182,12 @@ pub(super) fn write_event(doc: &mut AutoCommit, e: &CaseEvent) -> Result<()> {
     ];
     if let Some(n) = &e.note {
         fields.push(("note", n.as_str().into()));
+    }
+    // One string, not a list: an Automerge list takes concurrent inserts from anyone who
+    // branches the document, so another account could add photos to this event; a string
+    // field holds one value, and a second one is a conflict the server refuses.
+    if !e.photos.is_empty() {
+        fields.push(("photos", e.photos.join(" ").into()));
     }
     match &e.kind {
         CaseEventKind::Dispatch { grid_id } => fields.push(("grid_id", grid_id.as_str().into())),

@@ -16,6 +16,7 @@ fn ev(id: &str, kind: CaseEventKind, role: CaseRole, t: i64) -> CaseEvent {
         role,
         at: at(t),
         note: None,
+        photos: vec![],
     }
 }
 
@@ -181,6 +182,7 @@ mod server_checks {
             role,
             at: at(t),
             note: None,
+            photos: vec![],
         }
     }
 
@@ -378,6 +380,65 @@ mod server_checks {
         with(g(CaseEventKind::Note, -skew)).unwrap();
         let err = with(g(CaseEventKind::Note, -skew - 1)).unwrap_err();
         assert!(err.contains("before the report"), "{err}");
+    }
+
+    #[test]
+    fn event_photos_are_bounded_hex_on_notes_and_resolves_and_written_once() {
+        let before = stored();
+        let with = |e: &CaseEvent| {
+            let mut after = before.clone();
+            write_as(&mut after, e);
+            check(&grid(), Some(&before), &after).map(|()| after)
+        };
+        let sha = |n: u8| format!("{n:02x}").repeat(32);
+        let mut note = event(2, CaseEventKind::Note, "grid-1", CaseRole::GridWorker, 200);
+        note.photos = vec![sha(1), sha(2)];
+        let after = with(&note).unwrap();
+        // Every device reads the photos back, in order.
+        let read = read_events(&after);
+        assert_eq!(read.events[1].photos, [sha(1), sha(2)]);
+        let mut resolve = event(
+            2,
+            CaseEventKind::Resolve,
+            "grid-1",
+            CaseRole::GridWorker,
+            200,
+        );
+        resolve.photos = vec![sha(3)];
+        with(&resolve).unwrap();
+
+        let mut ack = event(
+            2,
+            CaseEventKind::Acknowledge,
+            "grid-1",
+            CaseRole::GridWorker,
+            200,
+        );
+        ack.photos = vec![sha(1)];
+        let err = with(&ack).unwrap_err();
+        assert!(err.contains("'photos'"), "{err}");
+        let mut many = note.clone();
+        many.photos = (1..=5).map(sha).collect();
+        let err = with(&many).unwrap_err();
+        assert!(err.contains("at most 4"), "{err}");
+        let mut upper = note.clone();
+        upper.photos = vec![sha(0xab).to_uppercase()];
+        assert!(with(&upper).is_err());
+        let mut twice = note.clone();
+        twice.photos = vec![sha(1), sha(1)];
+        let err = with(&twice).unwrap_err();
+        assert!(err.contains("named twice"), "{err}");
+
+        // Another account cannot add a photo to grid-1's event: the field holds one value.
+        let mut forged = after.clone();
+        forged.set_actor(integrity::writer_actor("staff-1"));
+        let (_, events) = forged.get(ROOT, "events").unwrap().unwrap();
+        let (_, obj) = forged.get(&events, uid(2).as_str()).unwrap().unwrap();
+        forged
+            .put(&obj, "photos", format!("{} {}", sha(1), sha(9)))
+            .unwrap();
+        forged.commit();
+        assert!(check(&staff(), Some(&after), &forged).is_err());
     }
 
     #[test]

@@ -6,8 +6,11 @@
 use chrono::DateTime;
 
 use crate::error::{Error, Result};
+use crate::reports::ReportRules;
 use crate::reports::model::{check_author, check_text, not_found};
 use crate::reports::outbox::load;
+use crate::reports::photo::sweep;
+use crate::reports::photo::{ReportPhoto, photo_path, store, strip};
 use crate::reports::{
     CaseEventKind, CaseQuery, CaseRole, CaseSummary, CaseView, Cases, Report, ReportId,
     ReportStatus, case, index,
@@ -54,6 +57,24 @@ impl Cases<'_> {
         kind: CaseEventKind,
         note: &str,
     ) -> Result<CaseView> {
+        self.record_with_photos(report_id, actor, role, kind, note, &[])
+    }
+
+    /// [`Cases::record`] with photos: an inspection note (or a resolve) that shows what the
+    /// writer saw. Each photo is one this device stored with [`Cases::store_photo`]; a sync
+    /// uploads it before the case, and the case's readers fetch it on demand with
+    /// `reports().fetch_photo`. Refused besides [`Cases::record`]'s refusals: photos on
+    /// another kind of event, more than [`case::MAX_EVENT_PHOTOS`], a value that is not a
+    /// SHA-256, one named twice, and one this device does not hold.
+    pub fn record_with_photos(
+        &self,
+        report_id: &str,
+        actor: &str,
+        role: CaseRole,
+        kind: CaseEventKind,
+        note: &str,
+        photos: &[String],
+    ) -> Result<CaseView> {
         check_author(actor)?;
         if role == CaseRole::Rider {
             return Err(Error::invalid(
@@ -65,6 +86,14 @@ impl Cases<'_> {
         let note = note.trim();
         check_text("note", note, case::MAX_NOTE_CHARS, true)?;
         let kind = case::checked_kind(&id, kind)?;
+        case::check_event_photos(&kind, photos)?;
+        for sha in photos {
+            if !photo_path(self.ws.data_dir(), sha)?.is_file() {
+                return Err(Error::NotFound(format!(
+                    "no stored photo {sha}; store it with cases().store_photo first"
+                )));
+            }
+        }
         let report = self.report(&id)?;
         // What the server would refuse of this device's account, once the device knows it
         // (before, the caller's claim stands and the server judges: `sync::account`).
@@ -93,6 +122,7 @@ impl Cases<'_> {
             actor,
             role,
             note,
+            photos: photos.to_vec(),
             report_time,
         };
         documents::edit(
@@ -102,6 +132,30 @@ impl Cases<'_> {
             || case::genesis(&id),
             |doc| case::append(doc, &id, category, new, now),
         )
+    }
+
+    /// Stores a photo for a case event (JPEG, PNG or WebP bytes as the camera wrote them) the
+    /// way a report photo is stored: every piece of metadata but the orientation stripped
+    /// (EXIF GPS first of all), at most `ReportRules::default().max_photo_bytes`, kept once
+    /// under its SHA-256. Pass the returned `sha256` to [`Cases::record_with_photos`]. A photo
+    /// no event ends up naming is removed by a later sweep, like a photo removed from a draft.
+    pub fn store_photo(&self, bytes: &[u8]) -> Result<ReportPhoto> {
+        let max = ReportRules::default().max_photo_bytes;
+        if i64::try_from(bytes.len()).unwrap_or(i64::MAX) > max {
+            return Err(Error::invalid(format!(
+                "photo is {} bytes; at most {max} bytes are allowed per photo",
+                bytes.len()
+            )));
+        }
+        let stripped = strip(bytes)?;
+        let now = self.ws.now();
+        // The marker is left in place: until an event names the photo, a sweep may take it
+        // (after the grace period); once one does, the sweep finds it named.
+        let marker = sweep::Attaching::begin(self.ws.data_dir(), &stripped.info.sha256, now)?;
+        let path = store(self.ws.data_dir(), &stripped)?;
+        sweep::touch(&path, now)?;
+        drop(marker);
+        Ok(stripped.info)
     }
 
     /// A submitted report's case. A report nobody has followed up yet is `open` with an empty
