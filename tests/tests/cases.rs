@@ -738,3 +738,57 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
         "is a rider on the server",
     );
 }
+
+#[test]
+fn an_inspection_note_names_stripped_photos_that_travel_with_the_case() {
+    let root = tempfile::tempdir().unwrap();
+    let (id, ws, other, _, _) = two_devices(root.path(), "food.unlicensed");
+    let photo = ws
+        .cases()
+        .store_photo(&waystation_tests::jpeg_with_metadata(1))
+        .unwrap();
+    // Stored like a report photo: the metadata (EXIF GPS and all) is gone.
+    let stored = std::fs::read(ws.reports().photo_path(&photo.sha256).unwrap()).unwrap();
+    assert!(
+        !stored
+            .windows(waystation_tests::SECRET.len())
+            .any(|w| w == waystation_tests::SECRET)
+    );
+    let shas = vec![photo.sha256.clone()];
+    let case = ws
+        .cases()
+        .record_with_photos(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Note,
+            "后厨无证，见照片",
+            &shas,
+        )
+        .unwrap();
+    assert_eq!(case.timeline[0].event.photos, shas);
+
+    // Refused, with nothing stored: photos on an acknowledge, too many, not a SHA-256, one
+    // this device does not hold.
+    let cases = ws.cases();
+    let with = |kind, photos: &[String]| {
+        cases.record_with_photos(&id, "sup-1", CaseRole::Supervisor, kind, "", photos)
+    };
+    invalid(
+        with(CaseEventKind::Acknowledge, &shas),
+        "cannot carry photos",
+    );
+    let five = vec![shas[0].clone(); 5];
+    invalid(with(CaseEventKind::Note, &five), "at most 4");
+    invalid(with(CaseEventKind::Note, &["abc".to_string()]), "SHA-256");
+    let unheld = with(CaseEventKind::Note, &["ab".repeat(32)]);
+    assert!(matches!(unheld, Err(Error::NotFound(m)) if m.contains("no stored photo")));
+    assert_eq!(ws.cases().get(&id).unwrap().timeline.len(), 1);
+
+    // Another device that merges the case sees the photo named (it fetches it on demand).
+    let bytes = ws.cases().document_bytes(&id).unwrap();
+    let merged = other.cases().merge_from(&id, &bytes).unwrap();
+    assert_eq!(merged.timeline[0].event.photos, shas);
+    let unfetched = other.reports().photo_path(&shas[0]);
+    assert!(matches!(unfetched, Err(Error::NotFound(m)) if m.contains("no stored photo")));
+}
