@@ -154,7 +154,10 @@ impl ScratchDb {
             .output()
             .map_err(|e| format!("pg_restore: {e}"))?;
         if !out.status.success() {
-            return Err(format!("pg_restore: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "pg_restore: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         Ok(())
     }
