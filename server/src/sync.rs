@@ -315,7 +315,7 @@ fn check(
                 owner: facts.author,
                 district: facts.district,
                 category: Some(facts.category.code().to_string()),
-                photos: None,
+                photos: Some(case_photos(tx, after)?),
             })
         }
         DocRef::Progress(user) => {
@@ -329,6 +329,23 @@ fn check(
             })
         }
     }
+}
+
+/// The photos a case links, so that its readers may fetch them: those its events name that
+/// the event's writer uploaded (the client uploads them before the case). A hash an event
+/// names without its writer having uploaded the bytes links nothing (`photos.rs`).
+fn case_photos(tx: &dyn StoreTx, doc: &AutoCommit) -> Result<Vec<String>, String> {
+    let mut linked = Vec::new();
+    for (writer, sha) in waystation_core::reports::case::integrity::event_photos(doc) {
+        if !linked.contains(&sha)
+            && tx
+                .is_uploader(&writer, &sha)
+                .map_err(|e| ApiError::from(e).message)?
+        {
+            linked.push(sha);
+        }
+    }
+    Ok(linked)
 }
 
 /// `account` as a reader of the feed and of photos (mirrors `policy::may_read`).

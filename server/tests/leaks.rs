@@ -163,3 +163,64 @@ fn probing_document_ids_tells_nothing() {
         0
     );
 }
+
+/// An inspection photo (a photo named by a case event) is read by the case's readers — the
+/// district's follow-up accounts and the rider whose report it is — once the event's writer
+/// has uploaded it, and by nobody else. Naming a hash in an event, without having uploaded
+/// the bytes, links nothing (the same rule as a report's photos).
+#[test]
+fn an_inspection_photo_is_read_by_the_cases_readers_only() {
+    let server = TestServer::start();
+    let f = Factory::new();
+    let report = f.report("rider-1", "food.unlicensed");
+    let report_doc = f.report_doc(&report);
+    let district = district_of(&report_doc);
+    let rider_1 = server.user("rider-1", Role::Rider, &[]);
+    let mut rider_device = Device::new(rider_1.with_token(&rider_1.token));
+    rider_device.put(&format!("report:{report}"), "report", report_doc);
+    assert!(rider_device.sync()[0].docs[0].refused.is_none());
+
+    // rider-2 holds a photo of their own on the server; the follow-up device stores the same
+    // bytes for an inspection.
+    let stored = f.ws.cases().store_photo(&png_1x1()).expect("photo stored");
+    let sha = stored.sha256.clone();
+    let photo = std::fs::read(f.ws.reports().photo_path(&sha).unwrap()).unwrap();
+    let path = format!("/v1/photos/{sha}");
+    let rider_2 = server.user("rider-2", Role::Rider, &[]);
+    assert_eq!(rider_2.put(&path, photo.clone()).status().as_u16(), 201);
+
+    // staff-1 names the hash in a note without uploading the bytes: the case is accepted,
+    // and links nothing.
+    let case_id = format!("case:{report}");
+    let shas = vec![sha.clone()];
+    let note = |actor: &str, role| {
+        f.ws.cases()
+            .record_with_photos(&report, actor, role, CaseEventKind::Note, "", &shas)
+            .expect("inspection note recorded");
+    };
+    note("staff-1", CaseRole::StationStaff);
+    let staff = server.user("staff-1", Role::Station, &[&district]);
+    let mut staff_device = Device::new(staff.with_token(&staff.token));
+    staff_device.put(&case_id, "case", f.doc(&case_id));
+    assert!(staff_device.sync()[0].docs[0].refused.is_none());
+    let sup = server.user("sup-1", Role::Supervisor, &[&district]);
+    for who in [&staff, &sup, &rider_1] {
+        assert_error(who.get(&path), 404, "not_found");
+    }
+
+    // sup-1 uploads the photo and names it in an inspection note: the case links it.
+    assert_eq!(sup.put(&path, photo.clone()).status().as_u16(), 201);
+    note("sup-1", CaseRole::Supervisor);
+    let mut sup_device = Device::new(sup.with_token(&sup.token));
+    sup_device.put(&case_id, "case", f.doc(&case_id));
+    assert!(sup_device.sync()[0].docs[0].refused.is_none());
+    for who in [&staff, &rider_1] {
+        assert_eq!(who.get(&path).bytes().unwrap().to_vec(), photo);
+    }
+    // Nobody else: another rider, station staff of another district.
+    let rider_3 = server.user("rider-3", Role::Rider, &[]);
+    let elsewhere = server.user("staff-9", Role::Station, &["610113"]);
+    for who in [&rider_3, &elsewhere] {
+        assert_error(who.get(&path), 404, "not_found");
+    }
+}

@@ -213,6 +213,20 @@ pub fn check_structure(doc: &AutoCommit, report: &ReportId) -> Result<(), String
     Ok(())
 }
 
+/// Every (writer, photo) pair the readable events of a case document name: the server links
+/// a photo to the case only when that writer uploaded it, so a hash learnt elsewhere and named
+/// in an event links nothing.
+pub fn event_photos(doc: &AutoCommit) -> Vec<(String, String)> {
+    super::read_events(doc)
+        .events
+        .into_iter()
+        .flat_map(|e| {
+            let actor = e.actor;
+            e.photos.into_iter().map(move |sha| (actor.clone(), sha))
+        })
+        .collect()
+}
+
 /// The times a new event's `at` must lie between: from the report's time (its submission,
 /// or creation) minus [`CLOCK_SKEW`], to the server's `now` plus [`CLOCK_SKEW`]. A report
 /// stamped later than `now` (its phone's clock was ahead) counts as made `now`.
@@ -251,7 +265,7 @@ pub fn check_new_event(
             check_grid_id(grid_id)
                 .map_err(|err| format!("case event '{}': {}", e.id, invalid_reason(err)))?;
         }
-        CaseEventKind::MarkDuplicate { of } if of == report => {
+        CaseEventKind::MarkDuplicate { of } if of == report.as_str() => {
             return Err(format!(
                 "case event '{}': a report cannot be a duplicate of itself",
                 e.id

@@ -5,9 +5,11 @@ use super::documents::READABLE;
 use crate::quota::Swept;
 use crate::store::{Media, NewPack, NewPhoto, PackRow, Reader, StoreError, position};
 
-/// A report's photo counts as linked when the report's author uploaded those bytes.
-const LINKED: &str = "EXISTS (SELECT 1 FROM photo_uploaders pu \
-     WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner)";
+/// A report's photo counts as linked when the report's author uploaded those bytes; a case's
+/// (an inspection photo) when the event's writer did, which the server checked before it
+/// linked it (`sync::case_photos`).
+const LINKED: &str = "(d.kind = 'case' OR EXISTS (SELECT 1 FROM photo_uploaders pu \
+     WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner))";
 
 impl Media for PgTx<'_> {
     fn is_uploader(&self, user: &str, sha: &str) -> Result<bool, StoreError> {
@@ -108,7 +110,7 @@ impl Media for PgTx<'_> {
             .query_one(
                 "SELECT count(*) FROM photo_uploaders pu WHERE pu.user_id = $1 AND NOT EXISTS \
                  (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-                  WHERE rp.sha256 = pu.sha256 AND d.owner = pu.user_id)",
+                  WHERE rp.sha256 = pu.sha256 AND (d.owner = pu.user_id OR d.kind = 'case'))",
                 &[&user],
             )?
             .get(0);
@@ -119,7 +121,7 @@ impl Media for PgTx<'_> {
         let uploads = self.execute(
             "DELETE FROM photo_uploaders AS pu WHERE pu.uploaded_at < $1 AND NOT EXISTS \
              (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-              WHERE rp.sha256 = pu.sha256 AND d.owner = pu.user_id)",
+              WHERE rp.sha256 = pu.sha256 AND (d.owner = pu.user_id OR d.kind = 'case'))",
             &[&cutoff],
         )?;
         let photos = self.execute(
