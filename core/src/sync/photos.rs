@@ -48,7 +48,7 @@ pub(super) fn photos_to_upload(conn: &Connection, doc: &AutoCommit) -> Result<Ve
 /// Photos named by the events of a case document that this device holds and the server does
 /// not have yet: the photos of this device's inspection notes. Photos of others' events that
 /// it never fetched are not its to send.
-fn case_photos_to_upload(
+pub(super) fn case_photos_to_upload(
     conn: &Connection,
     data_dir: &std::path::Path,
     doc: &AutoCommit,

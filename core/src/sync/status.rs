@@ -214,6 +214,12 @@ pub(super) fn status(ws: &Device) -> Result<SyncStatus> {
             && let Some(doc) = documents::load(&conn, &d.doc.doc_id)?
         {
             pending_photos += photos_to_upload(&conn, &doc)?.len() as i64;
+        } else if d.doc.kind == crate::reports::case::CASE_KIND
+            && let Some(doc) = documents::load(&conn, &d.doc.doc_id)?
+        {
+            // A follow-up account's inspection photos wait with their case.
+            let photos = super::photos::case_photos_to_upload(&conn, ws.data_dir(), &doc)?;
+            pending_photos += photos.len() as i64;
         }
     }
     let (server, attempt, success, error, reoffered, held_back) = match ledger::meta(&conn)? {
