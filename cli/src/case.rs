@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use waystation_core::Waystation;
 use waystation_core::reports::{
-    CaseEventKind, CaseQuery, CaseRole, CaseStatus, CaseSummary, CaseView, ReportId,
+    CaseEventKind, CaseQuery, CaseRole, CaseStatus, CaseSummary, CaseView,
 };
 use waystation_core::stations::hours::china_offset;
 
@@ -217,10 +217,7 @@ fn event_kind(
             grid_id: grid.clone().context("dispatch needs --grid GRID_ID")?,
         },
         KindArg::MarkDuplicate => CaseEventKind::MarkDuplicate {
-            of: ReportId::parse(
-                of.as_deref()
-                    .context("mark_duplicate needs --of REPORT_ID")?,
-            )?,
+            of: of.clone().context("mark_duplicate needs --of REPORT_ID")?,
         },
         KindArg::Resolve => CaseEventKind::Resolve,
         KindArg::Reject => CaseEventKind::Reject {

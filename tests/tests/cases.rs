@@ -51,7 +51,9 @@ fn all_kinds(other: &str) -> Vec<CaseEventKind> {
         CaseEventKind::RequestInfo,
         dispatch("grid-610103-01"),
         CaseEventKind::MarkDuplicate {
-            of: waystation_core::reports::ReportId::parse(other).unwrap(),
+            of: waystation_core::reports::ReportId::parse(other)
+                .unwrap()
+                .to_string(),
         },
         CaseEventKind::Resolve,
         reject("not a food business"),
@@ -157,7 +159,9 @@ fn events_on_unknown_draft_and_bad_input_are_refused_and_store_nothing() {
         &id,
         sup,
         CaseEventKind::MarkDuplicate {
-            of: waystation_core::reports::ReportId::parse(unknown).unwrap(),
+            of: waystation_core::reports::ReportId::parse(unknown)
+                .unwrap()
+                .to_string(),
         },
     ));
     invalid(
@@ -166,7 +170,9 @@ fn events_on_unknown_draft_and_bad_input_are_refused_and_store_nothing() {
             &id,
             sup,
             CaseEventKind::MarkDuplicate {
-                of: waystation_core::reports::ReportId::parse(&id).unwrap(),
+                of: waystation_core::reports::ReportId::parse(&id)
+                    .unwrap()
+                    .to_string(),
             },
         ),
         "itself",
@@ -255,7 +261,7 @@ fn status_follows_the_fold_and_maps_to_open311_with_reasons() {
     let of = waystation_core::reports::ReportId::parse(&other).unwrap();
     let v = step(
         CaseRole::Supervisor,
-        CaseEventKind::MarkDuplicate { of: of.clone() },
+        CaseEventKind::MarkDuplicate { of: of.to_string() },
         "",
     );
     assert_eq!(
@@ -791,4 +797,97 @@ fn an_inspection_note_names_stripped_photos_that_travel_with_the_case() {
     assert_eq!(merged.timeline[0].event.photos, shas);
     let unfetched = other.reports().photo_path(&shas[0]);
     assert!(matches!(unfetched, Err(Error::NotFound(m)) if m.contains("no stored photo")));
+}
+
+/// The whole chain over a real server: a supervisor, offline, stores a photo with metadata
+/// and names it in an inspection note; the status says it waits; one sync uploads it before
+/// the case; the station account's device receives the case and fetches the photo on demand,
+/// stripped, byte for byte what the supervisor's device holds.
+#[test]
+fn a_supervisors_inspection_photo_reaches_a_station_accounts_device() {
+    use waystation_core::Options;
+    use waystation_core::sync::{ReqwestTransport, SyncSettings};
+    use waystation_server::Role;
+    use waystation_tests::net::Net;
+
+    struct Device {
+        _dir: tempfile::TempDir,
+        ws: Waystation,
+        settings: SyncSettings,
+    }
+    let device = |net: &Net, token: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Waystation::open(dir.path(), Options::default()).unwrap();
+        Device {
+            _dir: dir,
+            ws,
+            settings: net.settings(token),
+        }
+    };
+    let http = || ReqwestTransport::new(std::time::Duration::from_secs(20), None).unwrap();
+    let sync = |d: &Device| {
+        let r =
+            d.ws.sync()
+                .run(&d.settings, &http(), &CancelToken::never())
+                .unwrap();
+        assert!(r.complete, "{r:?}");
+        r
+    };
+    let net = Net::start();
+    let district = reports::DISTRICT;
+    let rider = device(&net, &net.user("rider-1", Role::Rider, &[]));
+    let sup = device(&net, &net.user("sup-1", Role::Supervisor, &[district]));
+    let staff = device(&net, &net.user("staff-1", Role::Station, &[district]));
+
+    let id = submitted(&rider.ws, "food.unlicensed");
+    sync(&rider);
+    assert_eq!(sync(&sup).documents_received, 1);
+
+    // Offline: the supervisor inspects, with a photo.
+    let photo = sup
+        .ws
+        .cases()
+        .store_photo(&waystation_tests::jpeg_with_metadata(7))
+        .unwrap();
+    let shas = vec![photo.sha256.clone()];
+    sup.ws
+        .cases()
+        .record_with_photos(
+            &id,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Note,
+            "现场检查：后厨无证经营",
+            &shas,
+        )
+        .unwrap();
+    let waiting = sup.ws.sync().status().unwrap();
+    assert_eq!((waiting.pending_documents, waiting.pending_photos), (1, 1));
+    let sent = sync(&sup);
+    assert_eq!(
+        (sent.documents_sent, sent.photos_uploaded),
+        (1, 1),
+        "{sent:?}"
+    );
+    assert_eq!(sup.ws.sync().status().unwrap().pending_photos, 0);
+
+    // The station account's device gets the report and its case, then the photo on demand.
+    sync(&staff);
+    let case = staff.ws.cases().get(&id).unwrap();
+    assert_eq!(case.timeline[0].event.photos, shas);
+    let path = staff
+        .ws
+        .reports()
+        .fetch_photo(&staff.settings, &http(), &shas[0], &CancelToken::never())
+        .unwrap();
+    let held = sup.ws.reports().photo_path(&shas[0]).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), std::fs::read(held).unwrap());
+    // The rider whose report it is sees the inspection and may fetch its photo too.
+    sync(&rider);
+    assert_eq!(rider.ws.cases().get(&id).unwrap().timeline.len(), 1);
+    rider
+        .ws
+        .reports()
+        .fetch_photo(&rider.settings, &http(), &shas[0], &CancelToken::never())
+        .unwrap();
 }

@@ -1,6 +1,4 @@
-//! Free functions on positions, services and opening hours: pure computations that need no
-//! data directory. The records (`Position`, `Datum`, `Service`, `ServiceInfo`, `HoursState`)
-//! are the core's own.
+//! Free functions on positions, services and opening hours (no data directory needed).
 
 use std::time::SystemTime;
 
@@ -10,9 +8,7 @@ use waystation_core::stations::{Hours, HoursState, Service, ServiceInfo};
 
 use crate::Result;
 
-/// Converts a position to another datum. Inverse conversions (GCJ-02 or BD-09 to WGS-84)
-/// iterate to sub-millimetre accuracy; positions outside mainland China are returned
-/// unchanged. `InvalidInput` for NaN, infinite or out-of-range numbers.
+/// Converts a position to another datum (inverses iterate to sub-millimetre accuracy).
 #[uniffi::export]
 pub fn convert_position(position: Position, to: Datum) -> Result<Position> {
     Ok(position.to_datum(to)?)
@@ -44,8 +40,7 @@ pub fn all_services() -> Vec<ServiceInfo> {
     Service::ALL.iter().map(|s| s.info()).collect()
 }
 
-/// Evaluates an OSM `opening_hours` string at `at` in Asia/Shanghai. Missing, unparseable
-/// and "unknown" hours give `Unknown`, never `Open`.
+/// Evaluates an OSM `opening_hours` string at `at` in Asia/Shanghai; bad hours are `Unknown`.
 #[uniffi::export]
 pub fn hours_status(opening_hours: Option<String>, at: SystemTime) -> HoursState {
     Hours::parse(opening_hours.as_deref()).state_at(at.into())

@@ -1,12 +1,9 @@
 //! # waystation-ffi
 //!
-//! The uniffi layer between the Waystation core and the Kotlin, Swift and Python shells. It
-//! holds no logic: each export calls `waystation-core` and passes the core's own records and
-//! enums through (they carry uniffi derives behind the core's `uniffi` feature). What differs
-//! at the boundary lives here: the objects (one per area, handed out by [`Waystation`]), async
-//! on one executor ([`executor`]), and the public [`WaystationError`], converted from the
-//! core's error in one place ([`error`]). A panic becomes a foreign exception (the release
-//! profile keeps `panic = "unwind"` so uniffi can catch it), never a crash.
+//! The uniffi layer over `waystation-core`, without logic: the core's records and enums pass
+//! through (they carry uniffi derives). Only what differs at the boundary is here: the
+//! objects, async on one [`executor`], and [`WaystationError`] ([`error`]). A panic becomes a
+//! foreign exception (release keeps `panic = "unwind"`), never a crash.
 
 mod cases;
 mod error;
@@ -38,12 +35,11 @@ uniffi::setup_scaffolding!();
 
 type Result<T> = std::result::Result<T, WaystationError>;
 
-/// A publisher key the device trusts for packs.
+/// A publisher key the device trusts for packs: the id it signs under and its Ed25519 public
+/// key in standard base64. (The core's `TrustedKey` holds the parsed key.)
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct TrustedPublisherKey {
-    /// The id the publisher signs under.
     pub key_id: String,
-    /// Ed25519 public key, standard base64.
     pub public_key: String,
 }
 
@@ -81,10 +77,8 @@ impl Options {
     }
 }
 
-/// The Waystation core over one data directory. Create one per data directory and keep it for
-/// the app's lifetime; it is safe to call from any thread. Each area has its object:
-/// `stations()`, `packs()`, `reports()`, `cases()`, `training()` and `sync()`, all sharing
-/// this one core (they are cheap to get and may be kept).
+/// The Waystation core over one data directory: keep one for the app's lifetime, call it
+/// from any thread. Each area's object (cheap, may be kept) shares this one core.
 #[derive(uniffi::Object)]
 pub struct Waystation {
     inner: Arc<core::Waystation>,
@@ -92,9 +86,8 @@ pub struct Waystation {
 
 #[uniffi::export]
 impl Waystation {
-    /// Opens (and creates when missing) the data directory, migrating the database if it was
-    /// written by an older version. Fails with `DataDirectory` when the directory cannot be
-    /// used and `SchemaTooNew` when a newer app wrote it.
+    /// Opens (creating, migrating) the data directory; `DataDirectory` when it cannot be
+    /// used, `SchemaTooNew` when a newer app wrote it.
     #[uniffi::constructor]
     pub fn new(data_dir: String, options: Options) -> Result<Arc<Self>> {
         let options = options.into_core()?;
@@ -109,27 +102,27 @@ impl Waystation {
         Stations::new(self.inner.clone())
     }
 
-    /// Signed station and training packs: import, the installed list, fetch from a server.
+    /// Signed station and training packs.
     pub fn packs(&self) -> Arc<Packs> {
         Packs::new(self.inner.clone())
     }
 
-    /// A rider's reports: drafts, evidence, submission, the outbox, duplicates and export.
+    /// A rider's reports, from draft to outbox.
     pub fn reports(&self) -> Arc<Reports> {
         Reports::new(self.inner.clone())
     }
 
-    /// The follow-up of submitted reports: the inbox, a case, its events.
+    /// The follow-up of submitted reports.
     pub fn cases(&self) -> Arc<Cases> {
         Cases::new(self.inner.clone())
     }
 
-    /// Safety training: courses, lessons, search, quizzes and progress.
+    /// Safety training.
     pub fn training(&self) -> Arc<Training> {
         Training::new(self.inner.clone())
     }
 
-    /// Sync with a server: run, status, refusals, status subscriptions.
+    /// Sync with a server.
     pub fn sync(&self) -> Arc<SyncClient> {
         SyncClient::new(self.inner.clone())
     }
@@ -145,8 +138,7 @@ pub fn demo_publisher_key() -> TrustedPublisherKey {
     }
 }
 
-/// Panics inside Rust on purpose, so that binding tests can check a panic reaches Kotlin,
-/// Swift or Python as an exception instead of crashing the app. Never call it in an app.
+/// Panics on purpose, for binding tests that a panic is an exception. Never call it in an app.
 #[uniffi::export]
 pub fn diagnostics_force_panic(message: String) -> Result<()> {
     panic!("forced panic for diagnostics: {message}");

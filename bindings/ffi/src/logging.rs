@@ -1,25 +1,16 @@
-//! The one logging hook: an app installs a `Logger` (a foreign trait) with `setLogger`, and
-//! every log line of the core (which logs through the `log` crate's facade) reaches it with
-//! its level and target (`waystation::sync`, `waystation::storage`, …). Android routes it to
-//! `Log`, iOS to `os_log`, Python to `logging`.
-//!
-//! Log lines carry no personal data: no report text, names, tokens or precise positions;
-//! storage failures are described by their SQLite code and message only.
+//! The one logging hook: `setLogger` installs an app's `Logger` (a foreign trait), and every
+//! line of the core's `log` facade reaches it with its level and target (`waystation::sync`).
+//! Log lines carry no personal data.
 
 use std::sync::{Arc, OnceLock, RwLock};
 
-/// How important a log line is.
+/// How important a log line is (`Warn`: something the core handled, like a failed sync).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, uniffi::Enum)]
 pub enum LogLevel {
-    /// Something failed.
     Error,
-    /// Something went wrong that the core handled (a failed sync, a refused reply).
     Warn,
-    /// What happened (a sync's outcome).
     Info,
-    /// Detail for diagnosing (retries, storage failures' SQLite codes).
     Debug,
-    /// Everything.
     Trace,
 }
 
@@ -45,18 +36,16 @@ impl LogLevel {
     }
 }
 
-/// Receives the core's log lines. Called on whichever thread logs (often a background
-/// thread); keep it quick and never call back into Waystation from it.
+/// Receives the core's log lines on whichever thread logs: be quick, never call Waystation.
 #[uniffi::export(with_foreign)]
 pub trait Logger: Send + Sync {
-    /// One log line: its level, where it comes from (`waystation::sync`), and the message.
+    /// One log line: its level, where it comes from, and the message.
     fn log(&self, level: LogLevel, target: String, message: String);
 }
 
-/// The installed logger; replaced by a later `set_logger`.
+/// The installed logger.
 static LOGGER: RwLock<Option<Arc<dyn Logger>>> = RwLock::new(None);
-/// The `log` facade's logger, installed on the first `set_logger` (the facade takes one per
-/// process).
+/// The `log` facade's one logger per process, installed on the first `set_logger`.
 static FORWARDER: OnceLock<()> = OnceLock::new();
 
 struct Forwarder;
@@ -83,14 +72,13 @@ impl log::Log for Forwarder {
     fn flush(&self) {}
 }
 
-/// Routes the core's log lines at `max_level` and above to `logger`. Call it once at startup;
-/// a later call replaces the logger and the level.
+/// Routes the core's log lines at `max_level` and above to `logger`; a later call replaces
+/// both.
 #[uniffi::export]
 pub fn set_logger(logger: Arc<dyn Logger>, max_level: LogLevel) {
     *LOGGER.write().unwrap_or_else(|p| p.into_inner()) = Some(logger);
     FORWARDER.get_or_init(|| {
-        // Fails only when another logger of the `log` facade was installed in this process
-        // (a Rust host's own); the lines then go there.
+        // Fails only when a Rust host installed its own logger; the lines then go there.
         let _ = log::set_boxed_logger(Box::new(Forwarder));
     });
     log::set_max_level(max_level.filter());

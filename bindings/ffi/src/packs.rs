@@ -1,8 +1,5 @@
-//! Signed packs for the shells: the `Packs` object (`waystation.packs()`) over the core's
-//! handle. Import and fetch are async on the one executor ([`crate::executor`]): verifying a
-//! 30 MB pack and rebuilding the index takes a noticeable moment, a fetch waits on the
-//! network. The records (`ImportOutcome`, `TrainingImport`, `InstalledPack`, `PackFetch`) are
-//! the core's own.
+//! The `Packs` object (`waystation.packs()`) over the core's handle. Import and fetch are
+//! async on the one executor ([`crate::executor`]): verifying a big pack takes a moment.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -16,7 +13,7 @@ use crate::executor::run_blocking;
 use crate::sync::SyncOptions;
 use crate::{Result, WaystationError};
 
-/// Signed station and training packs on this device. Get it with `waystation.packs()`.
+/// Signed station and training packs on this device.
 #[derive(uniffi::Object)]
 pub struct Packs {
     ws: Arc<core::Waystation>,
@@ -51,8 +48,7 @@ impl Packs {
 
 #[uniffi::export]
 impl Packs {
-    /// Verifies and installs a signed station pack (the bytes of a `.pack.json` file). A
-    /// refused pack changes nothing (`Pack` names why); the previous pack stays usable.
+    /// Verifies and installs a signed station pack; a refused one changes nothing.
     pub async fn import_stations(&self, pack: Vec<u8>) -> Result<ImportOutcome> {
         let ws = self.ws.clone();
         run_blocking(move |cancel| {
@@ -68,8 +64,7 @@ impl Packs {
         self.import_stations(pack).await
     }
 
-    /// Verifies and installs a signed training pack: a full pack, or a delta against exactly
-    /// the installed version. A refused pack leaves the installed content as it was.
+    /// Verifies and installs a signed training pack (full, or a delta against the installed).
     pub async fn import_training(&self, pack: Vec<u8>) -> Result<TrainingImport> {
         let ws = self.ws.clone();
         run_blocking(move |cancel| {
@@ -90,10 +85,8 @@ impl Packs {
         Ok(self.ws.packs().installed()?)
     }
 
-    /// Fetches the latest station and training packs from the server when they changed,
-    /// installs them through the same checks as a file, and downloads the lesson images the
-    /// device lacks. Cancelling the caller stops it before its next request; what was
-    /// installed stays installed.
+    /// Fetches and installs the server's station and training packs when they changed, and
+    /// the lesson images the device lacks. A cancelled fetch keeps what it installed.
     pub async fn fetch(&self, options: SyncOptions) -> Result<PackFetch> {
         let settings = options.settings()?;
         let transport = options.transport()?;

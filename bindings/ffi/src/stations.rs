@@ -1,11 +1,6 @@
-//! The red-station directory for the shells: the `Stations` object (`waystation.stations()`)
-//! over the core's handle. Every call reads the in-memory index or SQLite's text index and
-//! returns in microseconds to milliseconds, so they are plain (not async) calls.
-//!
-//! The records (`Station`, `NearestQuery`, `WithinQuery`, `StationFilter`, `Service`,
-//! `OpenStatus`) are the core's own (`org.waystation.core` in Kotlin). Only [`StationHit`] is
-//! this crate's: the core's hit shares its station with the index (`Arc<Station>`), which
-//! uniffi cannot carry as a record.
+//! The `Stations` object (`waystation.stations()`) over the core's handle: plain calls (they
+//! take microseconds to milliseconds). Only [`StationHit`] is this crate's: the core's shares
+//! its station with the index (`Arc<Station>`), which uniffi cannot carry in a record.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -15,19 +10,15 @@ use waystation_core::stations::{NearestQuery, OpenStatus, Station, WithinQuery};
 
 use crate::Result;
 
-/// One search result: a station and how it relates to where the rider is and when.
+/// One search result: the station, its geodesic distance (metres) and initial bearing
+/// (degrees from true north) from the rider, whether it is open at the time asked about
+/// (show `Unknown` as "hours unknown", never as open), and when that next changes.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct StationHit {
-    /// The station.
     pub station: Station,
-    /// Ellipsoidal (WGS-84 geodesic) distance in metres.
     pub distance_m: f64,
-    /// Initial bearing from the rider to the station, degrees clockwise from true north.
     pub bearing_deg: f64,
-    /// Open, Closed or Unknown at the time asked about. Show Unknown as "hours unknown",
-    /// never as open.
     pub status: OpenStatus,
-    /// When `status` next changes, when the hours say.
     pub next_change: Option<SystemTime>,
 }
 
@@ -44,8 +35,7 @@ fn hits(found: Vec<core::stations::StationHit>) -> Vec<StationHit> {
         .collect()
 }
 
-/// The red-station directory on this device; works offline. Get it with
-/// `waystation.stations()`.
+/// The red-station directory on this device; works offline.
 #[derive(uniffi::Object)]
 pub struct Stations {
     ws: Arc<core::Waystation>,
@@ -59,15 +49,12 @@ impl Stations {
 
 #[uniffi::export]
 impl Stations {
-    /// The nearest stations that pass the query's filters, nearest first by ellipsoidal
-    /// distance. Reads only memory. `InvalidInput` for a limit outside 1..=1000, a bad
-    /// position or a bad distance filter.
+    /// The nearest stations that pass the query's filters, nearest first.
     pub fn nearest(&self, query: NearestQuery) -> Result<Vec<StationHit>> {
         Ok(hits(self.ws.stations().nearest(&query)?))
     }
 
-    /// Every station within the query's radius (metres) that passes the filters, nearest
-    /// first, at most 1,000.
+    /// Every station within the query's radius that passes the filters, nearest first.
     pub fn within(&self, query: WithinQuery) -> Result<Vec<StationHit>> {
         Ok(hits(self.ws.stations().within(&query)?))
     }
@@ -78,15 +65,14 @@ impl Stations {
         Ok(Station::clone(&station))
     }
 
-    /// Stations whose name or address contains `text` (Chinese or English), best first.
-    /// `limit` must be 1..=200.
+    /// Stations whose name or address contains `text`, best first, at most `limit`.
     pub fn search(&self, text: String, limit: i32) -> Result<Vec<Station>> {
         let found = self.ws.stations().search(&text, limit)?;
         Ok(found.iter().map(|s| Station::clone(s)).collect())
     }
 
     /// Number of installed stations.
-    pub fn count(&self) -> u64 {
+    pub fn count(&self) -> i64 {
         self.ws.stations().count()
     }
 }

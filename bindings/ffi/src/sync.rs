@@ -1,16 +1,6 @@
-//! Sync with a Waystation server, for the shells: the `SyncClient` object
-//! (`waystation.sync()`) over the core's sync handle.
-//!
-//! `run` is async (a Kotlin `suspend` function, Swift `async`, a Python coroutine) on the one
-//! executor ([`crate::executor`]). Cancelling the caller's coroutine or task cancels the sync:
-//! it stops at its next safe point, an HTTP request in flight is dropped at once, and the sync
-//! lock is released, so the next `run` starts straight away. Status observers `subscribe` and
-//! keep the returned `Subscription` for as long as they listen; several may listen at once.
-//! `HttpClient` lets a shell supply its own HTTP stack instead of the built-in one (reqwest
-//! with rustls on one shared runtime).
-//!
-//! The records (`SyncStatus`, `SyncReport`, `SyncRefusal`, `KnownAccount`), the `SyncObserver`
-//! trait and the `Subscription` object are the core's own (`org.waystation.core` in Kotlin).
+//! The `SyncClient` object (`waystation.sync()`) over the core's sync handle. `run` is async
+//! on the one executor ([`crate::executor`]); a cancelled run stops at its next safe point and
+//! releases the sync lock. `HttpClient` lets a shell bring its own HTTP stack.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,17 +24,14 @@ pub struct SyncOptions {
     /// Timeout of one HTTP request in milliseconds, 1..=600000; none is 30 seconds.
     #[uniffi(default = None)]
     pub timeout_ms: Option<i64>,
-    /// Tries per request before giving up, 1..=20; none is 4. Retries wait with exponential
-    /// backoff and jitter.
+    /// Tries per request (backoff with jitter between), 1..=20; none is 4.
     #[uniffi(default = None)]
     pub attempts: Option<i32>,
-    /// Extra trusted CA certificates in PEM (a private deployment's); none trusts the
-    /// platform's only.
+    /// Extra trusted CA certificates in PEM; none trusts the platform's only.
     #[uniffi(default = None)]
     pub extra_root_pem: Option<String>,
-    /// Allows plain `http://` to a server that is not on this device. Off by default, and it
-    /// should stay off on a phone: the token and every report would cross the network in
-    /// clear text. `http://` to 127.0.0.1, [::1] or localhost is always allowed.
+    /// Allows plain `http://` to a server off this device (the token would travel in clear
+    /// text): keep it off on a phone. Loopback `http://` is always allowed.
     #[uniffi(default = false)]
     pub allow_insecure_http: bool,
 }
@@ -93,7 +80,7 @@ impl SyncOptions {
     }
 }
 
-/// Sync with the server: run a sync, the status, refusals, status subscriptions.
+/// Sync with the server: run, status, refusals, status subscriptions.
 #[derive(uniffi::Object)]
 pub struct SyncClient {
     ws: Arc<core::Waystation>,
@@ -107,13 +94,8 @@ impl SyncClient {
 
 #[uniffi::export]
 impl SyncClient {
-    /// Syncs now with the built-in HTTP client: uploads pending photos, sends pending reports,
-    /// case events and training progress, and receives what changed for this user. Throws
-    /// `Network` when the server cannot be reached (after retries), `Unauthorized` when the
-    /// token is refused, `Server` on a server error (its `retryable` says whether trying again
-    /// later can help), `Cancelled` when the caller was cancelled. Refused documents are not a
-    /// failure (see the report's `refused` and `refusals()`). Safe to call again at any time:
-    /// an interrupted sync resumes.
+    /// Syncs now with the built-in HTTP client: sends what is pending, receives what changed.
+    /// Refused documents are not a failure (`refusals()`); an interrupted sync resumes.
     pub async fn run(&self, options: SyncOptions) -> Result<SyncReport> {
         let settings = options.settings()?;
         let transport = options.transport()?;
@@ -134,7 +116,7 @@ impl SyncClient {
         run_blocking(move |cancel| ws.sync().run(&settings, &transport, cancel)).await
     }
 
-    /// The sync status (pending documents and photos, refusals, last success and error).
+    /// The sync status (pending, refusals, last success and error).
     pub fn status(&self) -> Result<SyncStatus> {
         Ok(self.ws.sync().status()?)
     }
@@ -144,23 +126,19 @@ impl SyncClient {
         Ok(self.ws.sync().refusals()?)
     }
 
-    /// Dismisses the refusal of `doc_id` the user cannot fix by editing: it leaves the status
-    /// and `refusals()`, and the document stops waiting to be sent. Nothing is deleted; a
-    /// refused report keeps its refused state and reason, and a new edit sends it again.
+    /// Dismisses the refusal of `doc_id` (nothing is deleted; a new edit sends it again).
     pub fn dismiss(&self, doc_id: String) -> Result<()> {
         Ok(self.ws.sync().dismiss(&doc_id)?)
     }
 
-    /// Tells `observer` about every status change until the returned subscription is closed
-    /// (Kotlin `close()`, or `unsubscribe()`) or released. Several observers may listen at
-    /// once. The observer is called on the syncing thread: hop to the UI thread and return
-    /// quickly. `statusFlow()` (Kotlin) and `statusStream()` (Swift) wrap this.
+    /// Tells `observer` (on the syncing thread) about every status change until the returned
+    /// subscription is closed or released. Several may listen at once. `statusFlow()`
+    /// (Kotlin) and `statusStream()` (Swift) wrap this.
     pub fn subscribe(&self, observer: Arc<dyn SyncObserver>) -> Arc<Subscription> {
         Arc::new(self.ws.sync().subscribe(observer))
     }
 
-    /// The account this device syncs as (user, role, districts), as its server last
-    /// described it; none before the first complete sync.
+    /// The account this device syncs as, as its server last described it.
     pub fn account(&self) -> Result<Option<KnownAccount>> {
         Ok(self.ws.sync().account()?)
     }
@@ -169,46 +147,36 @@ impl SyncClient {
 /// One HTTP header.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct HttpHeader {
-    /// Name.
     pub name: String,
-    /// Value.
     pub value: String,
 }
 
-/// One HTTP request, for a shell-supplied `HttpClient`.
+/// One HTTP request, for a shell's `HttpClient`: `method` is `GET`, `HEAD`, `PUT` or `POST`,
+/// `url` absolute, `body` empty for `GET`.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct HttpRequest {
-    /// `GET`, `HEAD`, `PUT` or `POST`.
     pub method: String,
-    /// Absolute URL.
     pub url: String,
-    /// Header names and values.
     pub headers: Vec<HttpHeader>,
-    /// Body (empty for `GET`).
     pub body: Vec<u8>,
 }
 
-/// One HTTP response, from a shell-supplied `HttpClient`.
+/// One HTTP response, from a shell's `HttpClient`, whatever its status.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Header names and values.
+    pub status: i32,
     pub headers: Vec<HttpHeader>,
-    /// Body.
     pub body: Vec<u8>,
 }
 
-/// Why a shell's HTTP client got no response.
+/// Why a shell's HTTP client got no response: no connection (offline, refused, DNS, TLS),
+/// a timeout, or anything else.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum HttpClientError {
-    /// No connection (offline, refused, DNS, TLS).
     #[error("cannot connect: {reason}")]
     Connect { reason: String },
-    /// Timed out.
     #[error("timed out: {reason}")]
     Timeout { reason: String },
-    /// Anything else.
     #[error("transport failed: {reason}")]
     Other { reason: String },
 }
@@ -234,27 +202,36 @@ impl core_sync::HttpTransport for ClientBridge {
         &self,
         r: core_sync::HttpRequest,
     ) -> std::result::Result<core_sync::HttpResponse, core_sync::TransportError> {
-        let pair = |(name, value)| HttpHeader { name, value };
-        let request = HttpRequest {
-            method: r.method,
-            url: r.url,
-            headers: r.headers.into_iter().map(pair).collect(),
-            body: r.body,
-        };
         use core_sync::TransportError as E;
-        match self.0.send(request) {
-            Ok(resp) => Ok(core_sync::HttpResponse {
-                status: resp.status,
-                headers: resp
-                    .headers
-                    .into_iter()
-                    .map(|h| (h.name, h.value))
-                    .collect(),
-                body: resp.body,
-            }),
-            Err(HttpClientError::Connect { reason }) => Err(E::Connect(reason)),
-            Err(HttpClientError::Timeout { reason }) => Err(E::Timeout(reason)),
-            Err(HttpClientError::Other { reason }) => Err(E::Other(reason)),
-        }
+        let headers = r.headers.into_iter();
+        let (method, url, body) = (r.method, r.url, r.body);
+        let headers = headers
+            .map(|(name, value)| HttpHeader { name, value })
+            .collect();
+        let resp = match self.0.send(HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+        }) {
+            Ok(resp) => resp,
+            Err(HttpClientError::Connect { reason }) => return Err(E::Connect(reason)),
+            Err(HttpClientError::Timeout { reason }) => return Err(E::Timeout(reason)),
+            Err(HttpClientError::Other { reason }) => return Err(E::Other(reason)),
+        };
+        let status = u16::try_from(resp.status)
+            .ok()
+            .filter(|s| (100..=999).contains(s))
+            .ok_or_else(|| E::Other(format!("the HTTP client gave status {}", resp.status)))?;
+        let headers = resp
+            .headers
+            .into_iter()
+            .map(|h| (h.name, h.value))
+            .collect();
+        Ok(core_sync::HttpResponse {
+            status,
+            headers,
+            body: resp.body,
+        })
     }
 }

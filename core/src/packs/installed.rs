@@ -15,7 +15,7 @@ pub struct InstalledPack {
     /// `stations` or `training`.
     pub kind: String,
     /// Installed version.
-    pub version: u64,
+    pub version: i64,
     /// Publisher named in the pack.
     pub publisher: String,
     /// Key that signed it.
@@ -36,7 +36,7 @@ fn installed_pack(row: &Row<'_>) -> rusqlite::Result<InstalledPack> {
     Ok(InstalledPack {
         pack_id: row.get(0)?,
         kind: row.get(1)?,
-        version: row.get::<_, i64>(2)? as u64,
+        version: row.get(2)?,
         publisher: row.get(3)?,
         key_id: row.get(4)?,
         created: row.get(5)?,
@@ -83,9 +83,9 @@ pub(crate) fn set_etag(conn: &Connection, kind: &str, etag: &str) -> Result<()> 
 pub struct PackFetch {
     /// The station pack version now installed, when a new one was fetched and installed
     /// (`None` when the server's pack is the one installed already).
-    pub stations: Option<u64>,
+    pub stations: Option<i64>,
     /// The training pack version now installed, when a new one was fetched and installed.
-    pub training: Option<u64>,
+    pub training: Option<i64>,
     /// Lesson images downloaded and stored.
     pub training_images_fetched: i32,
     /// Why each lesson image still missing after this fetch could not be stored, one per

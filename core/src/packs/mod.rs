@@ -156,15 +156,21 @@ impl PackHeader<'_> {
     }
 }
 
+/// A pack's version as the API shows it (`i64`: a Kotlin `Long`). `validate` refuses versions
+/// above `i64::MAX`, so the saturation never happens.
+pub(crate) fn version_number(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
+}
+
 /// How an incoming pack relates to what is installed under its pack id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Installed {
     /// Nothing is installed under this id.
     Nothing,
     /// An older version is installed; the incoming pack replaces it.
-    Older(u64),
+    Older(i64),
     /// This exact payload is installed already: nothing to do.
-    Same(u64),
+    Same(i64),
 }
 
 /// Looks up the installed pack with `pack_id` inside the import transaction and applies the
@@ -188,12 +194,12 @@ pub fn check_installed(
     let Some((installed, sha, installed_kind)) = existing else {
         return Ok(Installed::Nothing);
     };
-    let installed = installed as u64;
     if installed_kind != kind {
         return Err(Error::pack(format!(
             "pack id '{pack_id}' is already installed as a {installed_kind} pack"
         )));
     }
+    let version = version_number(version);
     if version == installed && sha == payload_sha256 {
         return Ok(Installed::Same(installed));
     }

@@ -187,8 +187,10 @@ pub enum CaseEventKind {
     },
     /// The same problem as another report, which is followed instead.
     MarkDuplicate {
-        /// The report this one duplicates.
-        of: ReportId,
+        /// The id of the report this one duplicates. Text, not a `ReportId`, so that a bad id
+        /// from an app is a clear `InvalidInput` from `record` (a custom type's failed lift
+        /// would reach the app as an internal error).
+        of: String,
     },
     /// The problem was fixed.
     Resolve,
@@ -424,7 +426,8 @@ pub fn fold(
                         notes = format!("dispatched to grid {g}");
                     }
                     CaseEventKind::MarkDuplicate { of } => {
-                        duplicate_of = Some(of.clone());
+                        // Stored events hold checked ids (`stored` drops any other).
+                        duplicate_of = ReportId::parse(of).ok();
                         notes = with_note(format!("closed as a duplicate of report {of}"), note);
                     }
                     CaseEventKind::Resolve => {
@@ -503,8 +506,19 @@ pub(super) fn checked_kind(report: &ReportId, kind: CaseEventKind) -> Result<Cas
             check_text("reason", &reason, MAX_REASON_CHARS, true)?;
             CaseEventKind::Reject { reason }
         }
-        CaseEventKind::MarkDuplicate { of } if &of == report => {
-            return Err(Error::invalid("a report cannot be a duplicate of itself"));
+        CaseEventKind::MarkDuplicate { of } => {
+            let of = ReportId::parse(&of).map_err(|e| match e {
+                Error::InvalidInput(reason) => {
+                    Error::invalid(format!("mark_duplicate 'of': {reason}"))
+                }
+                other => other,
+            })?;
+            if &of == report {
+                return Err(Error::invalid("a report cannot be a duplicate of itself"));
+            }
+            CaseEventKind::MarkDuplicate {
+                of: of.as_str().to_string(),
+            }
         }
         other => other,
     })

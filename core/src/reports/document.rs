@@ -418,7 +418,7 @@ fn read_photos(doc: &impl ReadDoc) -> Vec<ReportPhoto> {
                 _ => 0,
             };
             let seq = f64_at(doc, &obj, "seq").unwrap_or(0.0) as u64;
-            let dim = |k: &str| f64_at(doc, &obj, k).map(|v| v as u32);
+            let dim = |k: &str| f64_at(doc, &obj, k).map(|v| v as i32);
             Some((
                 (added, seq),
                 ReportPhoto {
@@ -467,11 +467,11 @@ pub(crate) fn put_photo(doc: &mut AutoCommit, p: &ReportPhoto, at: DateTime<Utc>
     )
     .map_err(automerge_error)?;
     if let Some(w) = p.width {
-        doc.put(&obj, "width", ScalarValue::Uint(u64::from(w)))
+        doc.put(&obj, "width", ScalarValue::Uint(w.max(0) as u64))
             .map_err(automerge_error)?;
     }
     if let Some(h) = p.height {
-        doc.put(&obj, "height", ScalarValue::Uint(u64::from(h)))
+        doc.put(&obj, "height", ScalarValue::Uint(h.max(0) as u64))
             .map_err(automerge_error)?;
     }
     doc.put(

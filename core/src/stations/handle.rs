@@ -91,8 +91,8 @@ impl<'a> Stations<'a> {
     }
 
     /// Number of installed stations.
-    pub fn count(&self) -> u64 {
-        self.index().len() as u64
+    pub fn count(&self) -> i64 {
+        i64::try_from(self.index().len()).unwrap_or(i64::MAX)
     }
 
     /// The station index itself (benchmarks and diagnostics): a snapshot that a later import

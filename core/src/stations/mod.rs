@@ -42,9 +42,9 @@ pub struct ImportOutcome {
     /// Pack id.
     pub pack_id: String,
     /// The version now installed.
-    pub version: u64,
+    pub version: i64,
     /// The version it replaced, if any.
-    pub previous_version: Option<u64>,
+    pub previous_version: Option<i64>,
     /// Stations in the pack (bounded far below `i32::MAX` by the pack size limit).
     pub stations: i32,
     /// Stations whose opening hours did not parse (they show as Unknown).
@@ -155,7 +155,7 @@ pub fn import_pack(
     tx.commit()?;
     Ok(ImportOutcome {
         pack_id: pack.pack_id,
-        version: pack.version,
+        version: packs::version_number(pack.version),
         previous_version,
         stations: station_count,
         unparseable_hours,

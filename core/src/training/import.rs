@@ -24,11 +24,11 @@ pub struct TrainingImport {
     /// Pack id.
     pub pack_id: String,
     /// The version now installed.
-    pub version: u64,
+    pub version: i64,
     /// The version it replaced, if any.
-    pub previous_version: Option<u64>,
+    pub previous_version: Option<i64>,
     /// The base version when the pack was a delta; `None` (`null`/`nil`) for a full pack.
-    pub base_version: Option<u64>,
+    pub base_version: Option<i64>,
     /// Courses installed from this pack after the import.
     pub courses: i32,
     /// Lessons installed from this pack after the import.
@@ -94,7 +94,7 @@ pub(crate) fn import_pack(
                 pack_id: pack.pack_id,
                 version,
                 previous_version: Some(version),
-                base_version: pack.base_version,
+                base_version: pack.base_version.map(packs::version_number),
                 courses,
                 lessons,
                 questions,
@@ -104,7 +104,10 @@ pub(crate) fn import_pack(
         packs::Installed::Older(v) => Some(v),
         packs::Installed::Nothing => None,
     };
-    let content = match (pack.base_version, previous_version) {
+    let content = match (
+        pack.base_version.map(packs::version_number),
+        previous_version,
+    ) {
         (None, _) => pack.courses.clone(),
         (Some(base), None) => {
             return Err(Error::pack(format!(
@@ -155,9 +158,9 @@ pub(crate) fn import_pack(
     let (courses, lessons, questions) = counts(&content);
     Ok(TrainingImport {
         pack_id: pack.pack_id,
-        version: pack.version,
+        version: packs::version_number(pack.version),
         previous_version,
-        base_version: pack.base_version,
+        base_version: pack.base_version.map(packs::version_number),
         courses,
         lessons,
         questions,

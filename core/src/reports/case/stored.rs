@@ -84,7 +84,10 @@ pub(crate) fn read_event(doc: &AutoCommit, obj: &ObjId, id: &str) -> Option<Case
             grid_id: str_at(doc, obj, "grid_id")?,
         },
         "mark_duplicate" => CaseEventKind::MarkDuplicate {
-            of: ReportId::parse(&str_at(doc, obj, "of")?).ok()?,
+            of: ReportId::parse(&str_at(doc, obj, "of")?)
+                .ok()?
+                .as_str()
+                .to_string(),
         },
         "resolve" => CaseEventKind::Resolve,
         "reject" => CaseEventKind::Reject {

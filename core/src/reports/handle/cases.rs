@@ -110,7 +110,8 @@ impl Cases<'_> {
             )));
         }
         if let CaseEventKind::MarkDuplicate { of } = &kind {
-            load(&self.ws.store().read(), of)?.ok_or_else(|| not_found(of))?;
+            let of = ReportId::parse(of)?;
+            load(&self.ws.store().read(), &of)?.ok_or_else(|| not_found(&of))?;
         }
         // The document stores milliseconds; order and return what a later read returns.
         let now = self.ws.now();

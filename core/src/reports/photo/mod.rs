@@ -48,9 +48,9 @@ pub struct ReportPhoto {
     /// Size of the stored file in bytes.
     pub size_bytes: i64,
     /// Width in pixels, when the container says.
-    pub width: Option<u32>,
+    pub width: Option<i32>,
     /// Height in pixels, when the container says.
-    pub height: Option<u32>,
+    pub height: Option<i32>,
 }
 
 /// A photo with its metadata removed, ready to store.
@@ -106,8 +106,8 @@ pub(crate) fn strip(input: &[u8]) -> Result<StrippedPhoto> {
         sha256: sha256_hex(&out),
         media_type: media_type.to_string(),
         size_bytes: i64::try_from(out.len()).unwrap_or(i64::MAX),
-        width: dims.map(|d| d.0),
-        height: dims.map(|d| d.1),
+        width: dims.map(|d| i32::try_from(d.0).unwrap_or(i32::MAX)),
+        height: dims.map(|d| i32::try_from(d.1).unwrap_or(i32::MAX)),
     };
     Ok(StrippedPhoto {
         bytes: out,

@@ -152,7 +152,10 @@ fn jpeg_metadata_is_removed_wherever_it_stands_and_the_pixels_stay() {
             assert!(s.bytes.starts_with(b"\xFF\xD8\xFF\xE0\x00\x10JFIF\0"));
             assert_eq!(&s.bytes[18..20], &[0, 0], "no JFIF thumbnail");
             assert!(s.bytes.ends_with(&[0xFF, 0xD9]));
-            assert_eq!((s.info.width, s.info.height), (Some(W), Some(H)));
+            assert_eq!(
+                (s.info.width, s.info.height),
+                (Some(W as i32), Some(H as i32))
+            );
             // Stripping is stable: a stored photo stripped again is the same file.
             assert_eq!(strip(&s.bytes).unwrap().bytes, s.bytes, "{what}");
         }
