@@ -76,7 +76,7 @@ swift_has() { # file, declarations...
 swift_has Waystation.swift 'import WaystationFFI' 'open class Waystation' \
     'open func stations() -> Stations' 'open func run(options: SyncOptions)async throws' \
     'public func convertPosition(' 'enum WaystationError: Swift.Error' \
-    'case Server(status: UInt16, retryable: Bool'
+    'case Server(status: ' 'retryable: Bool'
 swift_has WaystationCore.swift 'import WaystationCoreFFI' 'public enum Datum'
 for m in WaystationFFI WaystationCoreFFI; do
     grep -qE "^module $m \{" "$swift_dir/$m.modulemap" || {
