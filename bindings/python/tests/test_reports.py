@@ -372,6 +372,12 @@ def test_nearby_duplicates_nearest_first(ws):
         near, "sup", w.CaseRole.SUPERVISOR, w.CaseEventKind.MARK_DUPLICATE(of=first), ""
     )
     assert case.status == w.CaseStatus.DUPLICATE and case.duplicate_of == first
+    # A bad id in `of` is the core's InvalidInput naming the field (not uniffi's lift failure).
+    with pytest.raises(w.WaystationError.InvalidInput, match="mark_duplicate 'of'"):
+        ws.cases().record(
+            far, "sup", w.CaseRole.SUPERVISOR, w.CaseEventKind.MARK_DUPLICATE(of="nope"), ""
+        )
+    assert ws.cases().get(far).status == w.CaseStatus.OPEN
     with pytest.raises(w.WaystationError.InvalidInput, match="itself"):
         ws.cases().record(first, "sup", w.CaseRole.SUPERVISOR, w.CaseEventKind.MARK_DUPLICATE(of=first), "")
 
