@@ -6,7 +6,7 @@
 #
 #   bindings/swift/generated/        Waystation.swift, WaystationCore.swift, headers, module maps
 #   bindings/swift/build/WaystationFFI.xcframework   libwaystation_ffi.a, and in Headers/WaystationFFI/
-#                                    both headers with one module.modulemap (both C modules)
+#                                    both headers with one module.modulemap (one C module)
 #       ios-arm64/                               aarch64-apple-ios
 #       ios-arm64_x86_64-simulator/              aarch64-apple-ios-sim + x86_64-apple-ios (lipo)
 #       macos-arm64_x86_64/                      with --macos: aarch64/x86_64-apple-darwin
@@ -71,18 +71,24 @@ work="$out/work"
 rm -rf "$out"
 mkdir -p "$work/ios-sim" "$work/macos"
 
-# The library holds two uniffi components, so two C modules: WaystationFFI (the FFI's objects)
-# and WaystationCoreFFI (the core's plain types). Both headers go in one folder named after the
-# first, with one module.modulemap declaring both modules: clang finds it by that name, and it
-# does not collide with another XCFramework's module map in the app's include path. The Swift
-# package compiles both generated Swift files into its one module, Waystation.
+# The library holds two uniffi components (the FFI's objects, the core's plain types), and both
+# generated Swift files import ONE C module, WaystationFFI (core/uniffi.toml sets
+# ffi_module_name): its two headers declare uniffi's common types (RustBuffer, RustCallStatus)
+# behind one include guard, which holds only when clang reads both in the same module. The
+# headers go in one folder named after the module, with one module.modulemap listing both: clang
+# finds it by that name, and it does not collide with another XCFramework's module map in the
+# app's include path. The Swift package compiles both Swift files into its one module, Waystation.
 headers="$work/headers"
 mkdir -p "$headers/WaystationFFI"
-for m in WaystationFFI WaystationCoreFFI; do
-    cp "bindings/swift/generated/$m.h" "$headers/WaystationFFI/"
-    cat "bindings/swift/generated/$m.modulemap" >>"$headers/WaystationFFI/module.modulemap"
-    echo >>"$headers/WaystationFFI/module.modulemap"
-done
+{
+    echo "module WaystationFFI {"
+    for m in WaystationFFI WaystationCoreFFI; do
+        cp "bindings/swift/generated/$m.h" "$headers/WaystationFFI/"
+        echo "    header \"$m.h\""
+    done
+    echo "    export *"
+    echo "}"
+} >"$headers/WaystationFFI/module.modulemap"
 
 lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$work/ios-sim/libwaystation_ffi.a"
 args=(

@@ -11,8 +11,8 @@
 #             (package org.waystation) and .../org/waystation/core/waystation_core.kt (package
 #             org.waystation.core); both load libwaystation_ffi.so through JNA
 #   swift  -> bindings/swift/generated/{Waystation.swift, WaystationCore.swift} (both compiled
-#             into the Swift module Waystation), WaystationFFI.h and WaystationCoreFFI.h (C
-#             modules WaystationFFI and WaystationCoreFFI, one module map each)
+#             into the Swift module Waystation), WaystationFFI.h and WaystationCoreFFI.h (the
+#             two headers of the one C module WaystationFFI; see scripts/build-xcframework.sh)
 #
 # Two uniffi components live in the one library: the core's plain types (core/uniffi.toml) and
 # the FFI crate's objects (bindings/ffi/uniffi.toml). uniffi writes one file per component and
@@ -134,7 +134,7 @@ for lang in "${langs[@]}"; do
                     exit 1
                 fi
             done
-            echo "gen-bindings: swift -> bindings/swift/generated (Swift module Waystation; C modules WaystationFFI, WaystationCoreFFI)" >&2
+            echo "gen-bindings: swift -> bindings/swift/generated (Swift module Waystation; C module WaystationFFI with two headers)" >&2
             ;;
     esac
 done

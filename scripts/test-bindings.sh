@@ -52,8 +52,9 @@ EOF
 
 step "swift: generated sources"
 # Two uniffi components, both compiled into the one Swift module Waystation (Package.swift):
-# Waystation.swift (the FFI's objects, functions, errors) over the C module WaystationFFI, and
-# WaystationCore.swift (the core's plain types) over the C module WaystationCoreFFI.
+# Waystation.swift (the FFI's objects, functions, errors) and WaystationCore.swift (the core's
+# plain types), both over the one C module WaystationFFI, whose two headers
+# (WaystationFFI.h, WaystationCoreFFI.h) share uniffi's common declarations behind one guard.
 swift_dir=bindings/swift/generated
 for f in Waystation.swift WaystationFFI.h WaystationFFI.modulemap \
     WaystationCore.swift WaystationCoreFFI.h WaystationCoreFFI.modulemap; do
@@ -77,14 +78,14 @@ swift_has Waystation.swift 'import WaystationFFI' 'open class Waystation' \
     'open func stations() -> Stations' 'open func run(options: SyncOptions)async throws' \
     'public func convertPosition(' 'enum WaystationError: Swift.Error' \
     'case Server(status: ' 'retryable: Bool'
-swift_has WaystationCore.swift 'import WaystationCoreFFI' 'public enum Datum'
+swift_has WaystationCore.swift 'import WaystationFFI' 'public enum Datum'
 for m in WaystationFFI WaystationCoreFFI; do
-    grep -qE "^module $m \{" "$swift_dir/$m.modulemap" || {
-        echo "swift: $swift_dir/$m.modulemap does not declare module $m" >&2
+    grep -qE "^module WaystationFFI \{" "$swift_dir/$m.modulemap" || {
+        echo "swift: $swift_dir/$m.modulemap does not declare the C module WaystationFFI" >&2
         exit 1
     }
 done
-echo "swift: module Waystation (C modules WaystationFFI, WaystationCoreFFI) generated in $swift_dir; compile it on macOS" >&2
+echo "swift: module Waystation (C module WaystationFFI: WaystationFFI.h, WaystationCoreFFI.h) generated in $swift_dir; compile it on macOS" >&2
 
 step "android demo: shared logic (JUnit on the JVM, real library), UI compiled against android-all, and the screens under Robolectric"
 # android-demo/pom.xml: shared/ (view models, formatting, sync policy) tested against the real

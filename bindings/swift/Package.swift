@@ -1,6 +1,6 @@
 // swift-tools-version:5.9
-// The Waystation core for Swift: one Swift module, `Waystation`, over the C modules
-// `WaystationFFI` and `WaystationCoreFFI`, whose static library ships as an XCFramework.
+// The Waystation core for Swift: one Swift module, `Waystation`, over the one C module
+// `WaystationFFI` (two headers), whose static library ships as an XCFramework.
 //
 //   scripts/gen-bindings.sh swift      # writes generated/ (any OS)
 //   scripts/build-xcframework.sh       # writes build/WaystationFFI.xcframework (macOS, Xcode)
