@@ -14,6 +14,12 @@ use crate::store::{Store, StoreError, StoreTx};
 
 pub use crate::store::sqlite::{DEFAULT_WRITE_QUEUE, WriteQueue};
 
+/// Connections a process keeps at most to a PostgreSQL database (`serve --db-pool`): 16, a
+/// few per core of a typical instance. Each store transaction holds one for its whole length
+/// (the Automerge work included), so requests beyond it wait for a free one (up to 5 s, then
+/// `503 busy`). SQLite ignores it.
+pub const DEFAULT_DB_POOL: usize = 16;
+
 /// A store and this process's quotas.
 #[derive(Debug)]
 pub struct Db {
@@ -26,18 +32,16 @@ impl Db {
     /// URL is a PostgreSQL database; anything else is the path of a SQLite file, created if
     /// needed.
     pub fn open(db: &Path) -> Result<Db, AdminError> {
-        Db::open_with(db, DEFAULT_WRITE_QUEUE)
+        Db::open_with(db, DEFAULT_WRITE_QUEUE, DEFAULT_DB_POOL)
     }
 
     /// [`Db::open`], with this process's SQLite writers queued as `queue` says (PostgreSQL
-    /// queues writers on its pool and its row locks instead).
-    pub fn open_with(db: &Path, queue: WriteQueue) -> Result<Db, AdminError> {
+    /// queues writers on its pool and its row locks instead), and at most `pool` connections
+    /// to a PostgreSQL database.
+    pub fn open_with(db: &Path, queue: WriteQueue, pool: usize) -> Result<Db, AdminError> {
         #[cfg(feature = "postgres")]
         if let Some(url) = db.to_str().filter(|d| crate::store::postgres::is_url(d)) {
-            let store = crate::store::postgres::PgStore::open(
-                url,
-                crate::store::postgres::DEFAULT_POOL_SIZE,
-            )?;
+            let store = crate::store::postgres::PgStore::open(url, pool)?;
             return Ok(Db::new(Box::new(store)));
         }
         if db.to_str().is_some_and(crate::store::is_url) {

@@ -63,6 +63,10 @@ enum Command {
         /// Longest a write waits for its turn before it gets 503 busy, in milliseconds.
         #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
         write_wait_ms: u64,
+        /// Connections this instance keeps at most to a PostgreSQL database (ignored on
+        /// SQLite). Size the database's max_connections for this times the instances.
+        #[arg(long, value_name = "N", default_value_t = waystation_server::db::DEFAULT_DB_POOL as u64, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        db_pool: u64,
         /// Most documents (reports, training progress) one account may keep. 0: no limit.
         #[arg(long, value_name = "N", default_value_t = 20_000)]
         quota_documents: u64,
@@ -348,6 +352,7 @@ fn run(cli: Cli) -> Result<()> {
             trusted_proxies,
             write_queue,
             write_wait_ms,
+            db_pool,
             quota_documents,
             quota_mib,
             quota_unlinked_photos,
@@ -368,6 +373,8 @@ fn run(cli: Cli) -> Result<()> {
                     max_waiting: write_queue,
                     max_wait: std::time::Duration::from_millis(write_wait_ms),
                 },
+                // At most 1000 (the parser's range), so it fits.
+                db_pool: usize::try_from(db_pool).unwrap_or(usize::MAX),
                 quotas: Quotas {
                     documents: (quota_documents > 0).then_some(quota_documents),
                     stored_bytes: (quota_mib > 0).then(|| quota_mib.saturating_mul(1024 * 1024)),

@@ -67,6 +67,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How writers queue for the database ([`WriteQueue`]); past it `503 busy`.
     pub write_queue: WriteQueue,
+    /// Connections kept at most to a PostgreSQL database ([`crate::db::DEFAULT_DB_POOL`]);
+    /// SQLite ignores it.
+    pub db_pool: usize,
     /// What one account may store ([`Quotas`]).
     pub quotas: Quotas,
     /// How often the server sweeps photos no report links (`quota::sweep_unlinked_photos`),
@@ -94,6 +97,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("failed_logins_per_minute", &self.failed_logins_per_minute)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("write_queue", &self.write_queue)
+            .field("db_pool", &self.db_pool)
             .field("quotas", &self.quotas)
             .field("photo_sweep_every", &self.photo_sweep_every)
             .finish_non_exhaustive()
@@ -113,6 +117,7 @@ impl ServerConfig {
             failed_logins_per_minute: NonZeroU32::new(DEFAULT_FAILED_LOGINS_PER_MINUTE),
             trusted_proxies: Vec::new(),
             write_queue: DEFAULT_WRITE_QUEUE,
+            db_pool: db::DEFAULT_DB_POOL,
             quotas: DEFAULT_QUOTAS,
             photo_sweep_every: DEFAULT_PHOTO_SWEEP_EVERY,
         }
@@ -260,8 +265,8 @@ async fn start(
     ServerError,
 > {
     let db_path = config.db_path.clone();
-    let queue = config.write_queue;
-    let db = tokio::task::spawn_blocking(move || db::Db::open_with(&db_path, queue))
+    let (queue, pool) = (config.write_queue, config.db_pool);
+    let db = tokio::task::spawn_blocking(move || db::Db::open_with(&db_path, queue, pool))
         .await
         .map_err(|e| ServerError::Runtime(e.to_string()))??
         .with_quotas(config.quotas);

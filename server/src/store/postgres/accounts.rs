@@ -1,6 +1,6 @@
 //! Accounts and tokens on PostgreSQL.
 
-use super::PgTx;
+use super::{Col, PgTx};
 use crate::store::{Accounts, StoreError, TokenRow, UserRow, position};
 
 impl Accounts for PgTx<'_> {
@@ -11,13 +11,16 @@ impl Accounts for PgTx<'_> {
                  FROM tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = $1",
                 &[&token_hash],
             )?
-            .map(|r| TokenRow {
-                user: r.get(0),
-                role: r.get(1),
-                expires_at: r.get(2),
-                revoked_at: r.get(3),
-                scope_epoch: position(r.get(4)),
-            }))
+            .map(|r| {
+                Ok::<_, StoreError>(TokenRow {
+                    user: r.col(0)?,
+                    role: r.col(1)?,
+                    expires_at: r.col(2)?,
+                    revoked_at: r.col(3)?,
+                    scope_epoch: position(r.col(4)?),
+                })
+            })
+            .transpose()?)
     }
 
     fn user_areas(&self, user: &str) -> Result<Vec<String>, StoreError> {
@@ -27,8 +30,8 @@ impl Accounts for PgTx<'_> {
                 &[&user],
             )?
             .iter()
-            .map(|r| r.get(0))
-            .collect())
+            .map(|r| Ok(r.col(0)?))
+            .collect::<Result<_, StoreError>>()?)
     }
 
     fn user(&self, user: &str) -> Result<Option<UserRow>, StoreError> {
@@ -37,18 +40,21 @@ impl Accounts for PgTx<'_> {
                 "SELECT role, created_at FROM users WHERE user_id = $1",
                 &[&user],
             )?
-            .map(|r| UserRow {
-                role: r.get(0),
-                created_at: r.get(1),
-            }))
+            .map(|r| {
+                Ok::<_, StoreError>(UserRow {
+                    role: r.col(0)?,
+                    created_at: r.col(1)?,
+                })
+            })
+            .transpose()?)
     }
 
     fn user_ids(&self) -> Result<Vec<String>, StoreError> {
         Ok(self
             .query("SELECT user_id FROM users ORDER BY user_id", &[])?
             .iter()
-            .map(|r| r.get(0))
-            .collect())
+            .map(|r| Ok(r.col(0)?))
+            .collect::<Result<_, StoreError>>()?)
     }
 
     fn live_tokens(&self, user: &str, now: i64) -> Result<u64, StoreError> {
@@ -58,7 +64,7 @@ impl Accounts for PgTx<'_> {
                  AND expires_at > $2",
                 &[&user, &now],
             )?
-            .get(0);
+            .col(0)?;
         Ok(position(n))
     }
 
@@ -102,7 +108,8 @@ impl Accounts for PgTx<'_> {
     fn scope_epoch(&self, user: &str) -> Result<Option<u64>, StoreError> {
         Ok(self
             .query_opt("SELECT scope_epoch FROM users WHERE user_id = $1", &[&user])?
-            .map(|r| position(r.get(0))))
+            .map(|r| Ok::<_, StoreError>(position(r.col(0)?)))
+            .transpose()?)
     }
 
     fn insert_token(

@@ -1,6 +1,6 @@
 //! Documents and the feed on PostgreSQL.
 
-use super::PgTx;
+use super::{Col, PgTx};
 use crate::store::{
     DocAccess, DocRow, DocUpdate, Documents, FeedEntry, NewDoc, Reader, StoreError, position,
 };
@@ -10,12 +10,12 @@ use crate::store::{
 pub(super) const READABLE: &str = "(d.owner = $1 OR (d.kind IN ('report', 'case') AND \
      ($2 OR ($3 AND d.district IN (SELECT district FROM user_areas WHERE user_id = $1)))))";
 
-fn access(r: &tokio_postgres::Row) -> DocAccess {
-    DocAccess {
-        kind: r.get(0),
-        owner: r.get(1),
-        district: r.get(2),
-    }
+fn access(r: &tokio_postgres::Row) -> Result<DocAccess, StoreError> {
+    Ok(DocAccess {
+        kind: r.col(0)?,
+        owner: r.col(1)?,
+        district: r.col(2)?,
+    })
 }
 
 impl Documents for PgTx<'_> {
@@ -36,12 +36,12 @@ impl Documents for PgTx<'_> {
                 &[&doc_id],
             )?
             .iter()
-            .map(|r| r.get::<_, Vec<u8>>(0))
-            .collect();
+            .map(|r| r.col::<Vec<u8>>(0))
+            .collect::<Result<_, StoreError>>()?;
         Ok(Some(DocRow {
-            snapshot: row.get(3),
+            snapshot: row.col(3)?,
             changes,
-            access: access(&row),
+            access: access(&row)?,
         }))
     }
 
@@ -51,7 +51,8 @@ impl Documents for PgTx<'_> {
                 "SELECT kind, owner, district FROM docs WHERE doc_id = $1",
                 &[&doc_id],
             )?
-            .map(|r| access(&r)))
+            .map(|r| access(&r))
+            .transpose()?)
     }
 
     fn doc_heads(&self, doc_id: &str) -> Result<Option<(DocAccess, Vec<u8>)>, StoreError> {
@@ -60,7 +61,8 @@ impl Documents for PgTx<'_> {
                 "SELECT kind, owner, district, heads FROM docs WHERE doc_id = $1",
                 &[&doc_id],
             )?
-            .map(|r| (access(&r), r.get(3))))
+            .map(|r| Ok::<_, StoreError>((access(&r)?, r.col(3)?)))
+            .transpose()?)
     }
 
     fn insert_doc(&self, d: &NewDoc<'_>) -> Result<(), StoreError> {
@@ -88,7 +90,7 @@ impl Documents for PgTx<'_> {
                 "SELECT COALESCE(MAX(n), 0) + 1 FROM doc_changes WHERE doc_id = $1",
                 &[&u.doc_id],
             )?
-            .get(0);
+            .col(0)?;
         for (i, c) in u.changes.iter().enumerate() {
             let n = next_n + i as i64;
             self.execute(
@@ -112,7 +114,7 @@ impl Documents for PgTx<'_> {
                     &u.category,
                 ],
             )?
-            .get(0);
+            .col(0)?;
         self.place_at_commit(u.doc_id);
         Ok(position(count))
     }
@@ -144,14 +146,14 @@ impl Documents for PgTx<'_> {
     fn feed_position(&self) -> Result<u64, StoreError> {
         let last: i64 = self
             .query_one("SELECT last FROM feed_position WHERE id = 1", &[])?
-            .get(0);
+            .col(0)?;
         Ok(position(last))
     }
 
     fn generation(&self) -> Result<String, StoreError> {
         Ok(self
             .query_one("SELECT generation FROM meta WHERE id = 1", &[])?
-            .get(0))
+            .col(0)?)
     }
 
     fn mark_restored(&self) -> Result<String, StoreError> {
@@ -164,7 +166,7 @@ impl Documents for PgTx<'_> {
                 "UPDATE meta SET generation = $1 WHERE id = 1 RETURNING generation",
                 &[&generation],
             )?
-            .get(0))
+            .col(0)?)
     }
 
     fn feed(
@@ -191,14 +193,16 @@ impl Documents for PgTx<'_> {
                 ],
             )?
             .iter()
-            .map(|r| FeedEntry {
-                access: access(r),
-                doc_id: r.get(3),
-                position: position(r.get(4)),
-                heads: r.get(5),
-                replaced: r.get(6),
+            .map(|r| {
+                Ok(FeedEntry {
+                    access: access(r)?,
+                    doc_id: r.col(3)?,
+                    position: position(r.col(4)?),
+                    heads: r.col(5)?,
+                    replaced: r.col(6)?,
+                })
             })
-            .collect())
+            .collect::<Result<_, StoreError>>()?)
     }
 
     fn is_purged(&self, doc_id: &str) -> Result<bool, StoreError> {
@@ -207,7 +211,7 @@ impl Documents for PgTx<'_> {
                 "SELECT EXISTS (SELECT 1 FROM purged_docs WHERE doc_id = $1)",
                 &[&doc_id],
             )?
-            .get(0))
+            .col(0)?)
     }
 
     fn replaced_base(&self, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -216,6 +220,7 @@ impl Documents for PgTx<'_> {
                 "SELECT base FROM replaced_docs WHERE doc_id = $1",
                 &[&doc_id],
             )?
-            .map(|r| r.get(0)))
+            .map(|r| Ok::<_, StoreError>(r.col(0)?))
+            .transpose()?)
     }
 }

@@ -1,6 +1,6 @@
 //! Erasure and purge on PostgreSQL (decision 0009).
 
-use super::PgTx;
+use super::{Col, PgTx};
 use crate::store::{Erasure, ReplacedDoc, StoreError};
 
 impl Erasure for PgTx<'_> {
@@ -12,8 +12,8 @@ impl Erasure for PgTx<'_> {
                 &[],
             )?
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
+            .map(|r| Ok((r.col(0)?, r.col(1)?, r.col(2)?)))
+            .collect::<Result<_, StoreError>>()?)
     }
 
     fn report_ids(&self) -> Result<Vec<String>, StoreError> {
@@ -23,8 +23,8 @@ impl Erasure for PgTx<'_> {
                 &[],
             )?
             .iter()
-            .map(|r| r.get(0))
-            .collect())
+            .map(|r| Ok(r.col(0)?))
+            .collect::<Result<_, StoreError>>()?)
     }
 
     fn delete_doc(&self, doc_id: &str) -> Result<bool, StoreError> {
@@ -84,8 +84,8 @@ impl Erasure for PgTx<'_> {
                 &[&report_id],
             )?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
+            .map(|r| Ok((r.col(0)?, r.col(1)?)))
+            .collect::<Result<_, StoreError>>()?)
     }
 
     fn mark_purged(&self, doc_id: &str, now: &str) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 use std::path::Path;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::{PgStore, pg_error};
+use super::{Col, PgStore, pg_error};
 use crate::store::sqlite::{connect, migrate};
 use crate::store::{Store, StoreError};
 
@@ -117,7 +117,7 @@ pub fn import_sqlite(sqlite: &Path, url: &str) -> Result<Imported, StoreError> {
                 &[],
             ))
             .map_err(pg_error)?
-            .get(0);
+            .col(0)?;
         if used > 0 {
             return Err(StoreError::Failed(format!(
                 "{} already holds accounts or documents; import into an empty database",

@@ -1,7 +1,7 @@
 //! Photos, quotas, packs and lesson images on PostgreSQL.
 
-use super::PgTx;
 use super::documents::READABLE;
+use super::{Col, PgTx};
 use crate::quota::Swept;
 use crate::store::{Media, NewPack, NewPhoto, PackRow, Reader, StoreError, position};
 
@@ -18,7 +18,7 @@ impl Media for PgTx<'_> {
                 "SELECT EXISTS (SELECT 1 FROM photo_uploaders WHERE sha256 = $1 AND user_id = $2)",
                 &[&sha, &user],
             )?
-            .get(0))
+            .col(0)?)
     }
 
     fn insert_photo(&self, p: &NewPhoto<'_>) -> Result<bool, StoreError> {
@@ -46,14 +46,15 @@ impl Media for PgTx<'_> {
                 &[&report_id, &author],
             )?
             .iter()
-            .map(|r| r.get(0))
-            .collect())
+            .map(|r| Ok(r.col(0)?))
+            .collect::<Result<_, StoreError>>()?)
     }
 
     fn photo_meta(&self, sha: &str) -> Result<Option<(String, u64)>, StoreError> {
         Ok(self
             .query_opt("SELECT mime, size FROM photos WHERE sha256 = $1", &[&sha])?
-            .map(|r| (r.get(0), position(r.get(1)))))
+            .map(|r| Ok::<_, StoreError>((r.col(0)?, position(r.col(1)?))))
+            .transpose()?)
     }
 
     fn photo_readable_through_reports(
@@ -70,13 +71,14 @@ impl Media for PgTx<'_> {
                 &sql,
                 &[&reader.user, &reader.admin, &reader.follow_up, &sha],
             )?
-            .get(0))
+            .col(0)?)
     }
 
     fn photo_bytes(&self, sha: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .query_opt("SELECT bytes FROM photos WHERE sha256 = $1", &[&sha])?
-            .map(|r| r.get(0)))
+            .map(|r| Ok::<_, StoreError>(r.col(0)?))
+            .transpose()?)
     }
 
     fn owned_documents(&self, user: &str) -> Result<u64, StoreError> {
@@ -85,7 +87,7 @@ impl Media for PgTx<'_> {
                 "SELECT count(*) FROM docs WHERE owner = $1 AND kind <> 'case'",
                 &[&user],
             )?
-            .get(0);
+            .col(0)?;
         Ok(position(n))
     }
 
@@ -101,7 +103,7 @@ impl Media for PgTx<'_> {
                     JOIN photos p ON p.sha256 = pu.sha256 WHERE pu.user_id = $1))::BIGINT",
                 &[&user],
             )?
-            .get(0);
+            .col(0)?;
         Ok(position(n))
     }
 
@@ -113,7 +115,7 @@ impl Media for PgTx<'_> {
                   WHERE rp.sha256 = pu.sha256 AND (d.owner = pu.user_id OR d.kind = 'case'))",
                 &[&user],
             )?
-            .get(0);
+            .col(0)?;
         Ok(position(n))
     }
 
@@ -139,17 +141,21 @@ impl Media for PgTx<'_> {
                 "SELECT etag, pack_id, version FROM packs WHERE kind = $1",
                 &[&kind],
             )?
-            .map(|r| PackRow {
-                etag: r.get(0),
-                pack_id: r.get(1),
-                version: position(r.get(2)),
-            }))
+            .map(|r| {
+                Ok::<_, StoreError>(PackRow {
+                    etag: r.col(0)?,
+                    pack_id: r.col(1)?,
+                    version: position(r.col(2)?),
+                })
+            })
+            .transpose()?)
     }
 
     fn pack_bytes(&self, kind: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .query_opt("SELECT bytes FROM packs WHERE kind = $1", &[&kind])?
-            .map(|r| r.get(0)))
+            .map(|r| Ok::<_, StoreError>(r.col(0)?))
+            .transpose()?)
     }
 
     fn put_pack(&self, p: &NewPack<'_>) -> Result<(), StoreError> {
@@ -193,7 +199,8 @@ impl Media for PgTx<'_> {
                 "SELECT mime FROM training_images WHERE sha256 = $1",
                 &[&sha],
             )?
-            .map(|r| r.get(0)))
+            .map(|r| Ok::<_, StoreError>(r.col(0)?))
+            .transpose()?)
     }
 
     fn training_image(&self, sha: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
@@ -202,6 +209,7 @@ impl Media for PgTx<'_> {
                 "SELECT bytes, mime FROM training_images WHERE sha256 = $1",
                 &[&sha],
             )?
-            .map(|r| (r.get(0), r.get(1))))
+            .map(|r| Ok::<_, StoreError>((r.col(0)?, r.col(1)?)))
+            .transpose()?)
     }
 }

@@ -38,9 +38,10 @@ pub const MIGRATIONS: &[&str] = &[include_str!("../../sql/postgres/v1.sql")];
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Connections each instance keeps at most (`serve --db-pool`). The blocking pool runs at most
-/// this many store transactions at once; the rest wait for a connection.
-pub const DEFAULT_POOL_SIZE: usize = 16;
+/// Connections each instance keeps at most unless `serve --db-pool` says otherwise. The
+/// blocking pool runs at most this many store transactions at once; the rest wait for a
+/// connection.
+pub const DEFAULT_POOL_SIZE: usize = crate::db::DEFAULT_DB_POOL;
 
 /// How long a request waits for a free connection before it is answered `503 busy`.
 pub const POOL_WAIT: Duration = Duration::from_secs(5);
@@ -178,13 +179,22 @@ impl PgStore {
                 client
                     .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                     .await?;
-                let now: i64 = client
+                let row = client
                     .query_one("SELECT version FROM schema_version WHERE id = 1", &[])
-                    .await?
-                    .get(0);
+                    .await?;
+                let now: i64 = match row.col(0) {
+                    Ok(now) => now,
+                    Err(e) => {
+                        client.batch_execute("ROLLBACK").await?;
+                        return Ok(Err(e));
+                    }
+                };
                 if now > LATEST_VERSION {
                     client.batch_execute("ROLLBACK").await?;
-                    return Ok(Err(now));
+                    return Ok(Err(StoreError::SchemaTooNew {
+                        found: now,
+                        supported: LATEST_VERSION,
+                    }));
                 }
                 if now >= version {
                     client.batch_execute("ROLLBACK").await?;
@@ -202,12 +212,7 @@ impl PgStore {
             });
             match done {
                 Ok(Ok(())) => {}
-                Ok(Err(found)) => {
-                    return Err(StoreError::SchemaTooNew {
-                        found,
-                        supported: LATEST_VERSION,
-                    });
-                }
+                Ok(Err(e)) => return Err(e),
                 Err(e) => {
                     let _ = self.block_on(client.batch_execute("ROLLBACK"));
                     return Err(pg_error(e));
@@ -218,7 +223,7 @@ impl PgStore {
         let found: i64 = self
             .block_on(client.query_one("SELECT version FROM schema_version WHERE id = 1", &[]))
             .map_err(pg_error)?
-            .get(0);
+            .col(0)?;
         if found > LATEST_VERSION {
             return Err(StoreError::SchemaTooNew {
                 found,
@@ -377,7 +382,7 @@ impl StoreTx for PgTx<'_> {
                     "UPDATE feed_position SET last = last + $1 WHERE id = 1 RETURNING last",
                     &[&n],
                 )?
-                .get(0);
+                .col(0)?;
             for (i, doc_id) in unplaced.iter().enumerate() {
                 let seq = last - n + 1 + i as i64;
                 self.execute(
@@ -421,6 +426,39 @@ pub(super) fn pg_error(e: tokio_postgres::Error) -> StoreError {
         StoreError::Busy(what)
     } else {
         StoreError::Failed(what)
+    }
+}
+
+/// Column `idx` of `row` as a `T`, or an error naming the column: a column whose type is not
+/// the one this build expects (a schema altered by hand, a database from another build) is a
+/// [`StoreError::Failed`] for this request, never a panic of the serving thread. The message
+/// names the column and the two types, never the value.
+pub(super) fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    idx: usize,
+) -> Result<T, StoreError> {
+    row.try_get(idx).map_err(|e| {
+        let name = row.columns().get(idx).map_or("?", |c| c.name());
+        let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), |c| c.to_string());
+        StoreError::Failed(format!("PostgreSQL column {name} (#{idx}): {cause}"))
+    })
+}
+
+/// [`col`] as a method: `row.col(0)?` where `row.get(0)` would panic.
+pub(super) trait Col {
+    /// Column `idx` as a `T`, or an error naming the column.
+    fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+        &'a self,
+        idx: usize,
+    ) -> Result<T, StoreError>;
+}
+
+impl Col for Row {
+    fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+        &'a self,
+        idx: usize,
+    ) -> Result<T, StoreError> {
+        col(self, idx)
     }
 }
 

@@ -166,6 +166,84 @@ impl ScratchDb {
     pub fn query_i64(&self, sql: &str) -> Result<i64, String> {
         query_i64(&self.url, sql)
     }
+
+    /// Runs `sql` (statements, no result) on this database: a test altering the schema.
+    pub fn execute(&self, sql: &str) -> Result<(), String> {
+        run(&self.url, sql)
+    }
+}
+
+/// Runs `sql` (statements, no result) on the database at `url`: a test changing what the
+/// server holds behind its back (a lost photo).
+pub fn execute(url: &str, sql: &str) -> Result<(), String> {
+    run(url, sql)
+}
+
+/// Runs `sql` with `$1` the bytes `bytes` and `$2` the text `key` on the database at `url`
+/// (a test corrupting a stored blob), returning how many rows it changed.
+pub fn update_bytes(url: &str, sql: &str, bytes: &[u8], key: &str) -> Result<u64, String> {
+    runtime()?.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        let task = tokio::spawn(conn);
+        let r = client
+            .execute(sql, &[&bytes, &key])
+            .await
+            .map_err(|e| e.to_string());
+        drop(client);
+        let _ = task.await;
+        r
+    })
+}
+
+/// Whether any live row of any table of the database at `url` holds `needle` in a text or
+/// `bytea` column (an erased account's id). Unlike a SQLite file, PostgreSQL's data files are
+/// the server's, not the test's to read, so this sees the rows a query can see: the old
+/// versions that only `VACUUM FULL` removes are not looked at (server/README.md, Erasure).
+pub fn rows_contain(url: &str, needle: &[u8]) -> Result<bool, String> {
+    runtime()?.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        let task = tokio::spawn(conn);
+        let r = async {
+            let columns = client
+                .query(
+                    "SELECT table_name::text, column_name::text, data_type::text                      FROM information_schema.columns WHERE table_schema = 'public'                      AND data_type IN ('bytea', 'text', 'character varying')",
+                    &[],
+                )
+                .await?;
+            for c in &columns {
+                let (table, column, ty): (String, String, String) =
+                    (c.try_get(0)?, c.try_get(1)?, c.try_get(2)?);
+                let value = if ty == "bytea" {
+                    format!("\"{column}\"")
+                } else {
+                    format!("convert_to(\"{column}\", 'UTF8')")
+                };
+                let found: bool = client
+                    .query_one(
+                        &format!(
+                            "SELECT EXISTS (SELECT 1 FROM \"{table}\" \
+                             WHERE position($1::bytea IN {value}) > 0)"
+                        ),
+                        &[&needle],
+                    )
+                    .await?
+                    .try_get(0)?;
+                if found {
+                    return Ok(true);
+                }
+            }
+            Ok::<_, tokio_postgres::Error>(false)
+        }
+        .await
+        .map_err(|e| e.to_string());
+        drop(client);
+        let _ = task.await;
+        r
+    })
 }
 
 /// Runs one query returning one integer on the database at `url`.
