@@ -160,6 +160,11 @@ impl Net {
         self.count("SELECT count(*) FROM photos")
     }
 
+    /// The server's database, for a test to change behind the server's back on either store.
+    pub fn server_db(&self) -> ServerDb {
+        ServerDb::at(&self.db)
+    }
+
     /// A consistent copy of the server's database, as a nightly backup would take.
     pub fn backup(&self, name: &str) -> PathBuf {
         if let Some(pg) = &self.pg {
@@ -189,6 +194,87 @@ impl Net {
         }
         std::fs::copy(backup, &self.db).expect("restore");
         self.restart();
+    }
+}
+
+/// A server's database on either store, reached the way a test reaches it: the SQLite file
+/// with rusqlite, the PostgreSQL database with its own connection. Cheap to clone and `Send`,
+/// so a transport hook can hold one. What it does is written once for both stores, so the
+/// end-to-end tests that use it run on either (`WAYSTATION_TEST_STORE`).
+#[derive(Clone, Debug)]
+pub enum ServerDb {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl ServerDb {
+    /// The database `db` names (a `postgres://` URL or a file), as `ServerConfig::db_path`.
+    pub fn at(db: &Path) -> ServerDb {
+        match db.to_str().filter(|d| waystation_server::store::is_url(d)) {
+            Some(url) => ServerDb::Postgres(url.to_string()),
+            None => ServerDb::Sqlite(db.to_path_buf()),
+        }
+    }
+
+    /// Runs `sql`, which both engines must understand (`DELETE FROM photos`).
+    pub fn execute(&self, sql: &str) {
+        match self {
+            ServerDb::Sqlite(file) => {
+                rusqlite::Connection::open(file)
+                    .expect("server database")
+                    .execute_batch(sql)
+                    .expect("statement runs");
+            }
+            ServerDb::Postgres(url) => scratch::execute(url, sql).expect("statement runs"),
+        }
+    }
+
+    /// The server loses every photo it holds (a disk restored under it).
+    pub fn lose_photos(&self) {
+        self.execute("DELETE FROM photos");
+    }
+
+    /// Replaces the bytes of the lesson image `sha256` (a server serving other bytes than
+    /// the hash names); `false` when it holds no such image.
+    pub fn corrupt_training_image(&self, sha256: &str, bytes: &[u8]) -> bool {
+        let changed = match self {
+            ServerDb::Sqlite(file) => rusqlite::Connection::open(file)
+                .expect("server database")
+                .execute(
+                    "UPDATE training_images SET bytes = ?1 WHERE sha256 = ?2",
+                    rusqlite::params![bytes, sha256],
+                )
+                .expect("update runs") as u64,
+            ServerDb::Postgres(url) => scratch::update_bytes(
+                url,
+                "UPDATE training_images SET bytes = $1 WHERE sha256 = $2",
+                bytes,
+                sha256,
+            )
+            .expect("update runs"),
+        };
+        changed > 0
+    }
+
+    /// Whether the server's database still holds `needle` (an erased account's id). On SQLite
+    /// every byte of the file and its write-ahead log, freed pages included; on PostgreSQL
+    /// every text and `bytea` column of every live row (its data files are the database
+    /// server's, and old row versions go at `VACUUM FULL`, server/README.md).
+    pub fn holds(&self, needle: &[u8]) -> bool {
+        match self {
+            ServerDb::Sqlite(db) => {
+                let mut wal = db.as_os_str().to_owned();
+                wal.push("-wal");
+                [db.to_path_buf(), PathBuf::from(wal)].iter().any(|p| {
+                    std::fs::read(p)
+                        .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+                        .unwrap_or(false)
+                })
+            }
+            ServerDb::Postgres(url) => scratch::rows_contain(url, needle).expect("rows searched"),
+        }
     }
 }
 

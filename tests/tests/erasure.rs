@@ -9,7 +9,7 @@
 //! device that syncs a change built on the old history cannot bring it back; and the case goes
 //! on on the new history.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,13 +90,7 @@ impl Device {
 
 /// Whether `needle` appears anywhere in the server's database file or its write-ahead log.
 fn server_files_contain(db: &Path, needle: &[u8]) -> bool {
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    [db.to_path_buf(), PathBuf::from(wal)].iter().any(|p| {
-        std::fs::read(p)
-            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-            .unwrap_or(false)
-    })
+    waystation_tests::net::ServerDb::at(db).holds(needle)
 }
 
 fn erase(net: &Net, user: &str, at: DateTime<Utc>) -> waystation_server::erasure::Erasure {

@@ -333,14 +333,13 @@ fn a_photo_the_server_lacks_when_its_report_arrives_is_sent_again() {
     // The photo upload succeeds, then the server loses the photo before the report arrives
     // (a broken proxy that acknowledged it, a disk restored under it): the server accepts the
     // report without its photo and says so in the reply.
-    let db = net.db.clone();
+    let db = net.server_db();
     let lost = AtomicUsize::new(0);
     let t = Hooked {
         inner: http(),
         before_sync: move || {
             if lost.fetch_add(1, Ordering::SeqCst) == 0 {
-                let conn = rusqlite::Connection::open(&db).unwrap();
-                conn.execute("DELETE FROM photos", []).unwrap();
+                db.lose_photos();
             }
         },
     };
@@ -982,10 +981,7 @@ fn a_follow_up_device_neither_uploads_nor_asks_for_others_photos() {
         .withdraw("rider-1", &id, "duplicate")
         .unwrap();
     rider.sync();
-    rusqlite::Connection::open(&net.db)
-        .unwrap()
-        .execute("DELETE FROM photos", [])
-        .unwrap();
+    net.server_db().lose_photos();
     // The station's device takes the withdrawal. It has no photo of the rider's to send, so it
     // asks nothing about it and does not fail for want of the file.
     let r = staff.sync();

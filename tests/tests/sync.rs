@@ -1316,14 +1316,8 @@ fn lesson_images_follow_their_pack_and_a_bad_one_is_refused_and_fetched_again() 
 
     // A server that sends other bytes than the hash names: the image is refused, named, and
     // the lessons still open; the next fetch, with the right bytes, stores it.
-    let conn = rusqlite::Connection::open(&net.db).unwrap();
-    let corrupt = |bytes: &[u8]| {
-        conn.execute(
-            "UPDATE training_images SET bytes = ?1 WHERE sha256 = ?2",
-            rusqlite::params![bytes, sha(&jpeg)],
-        )
-        .unwrap()
-    };
+    let server_db = net.server_db();
+    let corrupt = |bytes: &[u8]| assert!(server_db.corrupt_training_image(&sha(&jpeg), bytes));
     corrupt(&waystation_tests::jpeg_with_metadata(71));
     let dir2 = tempfile::tempdir().unwrap();
     let second = Waystation::open(dir2.path(), waystation_tests_config()).unwrap();
@@ -1571,11 +1565,7 @@ fn a_backlog_of_more_photos_than_the_quota_arrives_over_a_few_syncs() {
     let s = rider.ws.sync().status().unwrap();
     assert_eq!((s.pending_documents, s.pending_photos), (0, 0), "{s:?}");
     assert_eq!(net.server_docs("report"), 8);
-    let conn = rusqlite::Connection::open(&net.db).unwrap();
-    let photos: i64 = conn
-        .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(photos, 8);
+    assert_eq!(net.server_photos(), 8);
     // A follow-up role can read each report's photo: every one is linked.
     let staff_t = net.user("staff-1", Role::Station, &[YANTA]);
     let staff = fixed_device(&net, &staff_t);
