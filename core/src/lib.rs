@@ -12,9 +12,9 @@
 //! from the [`Waystation`]: `stations()`, `packs()`, `reports()`, `cases()`, `training()` and
 //! `sync()`.
 
-pub mod cancel;
+mod cancel;
 pub mod clock;
-pub mod error;
+mod error;
 pub mod geo;
 pub mod packs;
 pub mod reports;
@@ -24,7 +24,7 @@ pub mod sync;
 pub mod training;
 #[cfg(feature = "uniffi")]
 mod uniffi_support;
-pub mod util;
+mod util;
 
 // The core's own uniffi component: its plain types, for the FFI crate (uniffi_support).
 #[cfg(feature = "uniffi")]

@@ -52,16 +52,16 @@
 //! that no document names them ([`photo::sweep`]).
 
 pub mod case;
-pub mod category;
-pub mod document;
-pub mod duplicates;
+pub(crate) mod category;
+pub(crate) mod document;
+pub(crate) mod duplicates;
 pub mod erasure;
-pub mod evidence;
-pub mod export;
-pub mod handle;
-pub mod index;
-pub mod model;
-pub mod outbox;
+pub(crate) mod evidence;
+pub(crate) mod export;
+pub(crate) mod handle;
+pub(crate) mod index;
+pub(crate) mod model;
+pub(crate) mod outbox;
 pub mod photo;
 
 pub use case::{

@@ -9,7 +9,7 @@
 //!
 //! `docs/sync-protocol.md` describes the protocol end to end.
 
-pub mod account;
+pub(crate) mod account;
 mod device;
 mod erasure;
 mod exchange;
@@ -20,9 +20,9 @@ mod photos;
 pub mod policy;
 pub mod protocol;
 mod reply_check;
-pub mod settings;
-pub mod status;
-pub mod transport;
+pub(crate) mod settings;
+pub(crate) mod status;
+pub(crate) mod transport;
 
 /// The Automerge input bounds, in the utilities (the domain checks foreign documents too).
 pub use crate::util::bounds;

@@ -27,11 +27,11 @@
 mod handle;
 pub mod images;
 mod import;
-pub mod pack;
-pub mod progress;
-pub mod progress_check;
-pub mod quiz;
-pub mod reading;
+pub(crate) mod pack;
+pub(crate) mod progress;
+pub(crate) mod progress_check;
+pub(crate) mod quiz;
+pub(crate) mod reading;
 mod validate;
 
 pub use handle::Training;
