@@ -376,20 +376,23 @@ impl StoreTx for PgTx<'_> {
         if !unplaced.is_empty() {
             // The last statements before COMMIT: from here to the commit this transaction
             // holds the feed_position row's lock, so positions are taken in commit order.
+            //
+            // One statement, one round trip: every round trip made here is made while every
+            // other writer of every instance waits for this lock. The i-th document stored
+            // (from 1) gets `last - n + i`; one stored twice keeps its later position.
             let n = unplaced.len() as i64;
             let last: i64 = self
                 .query_one(
-                    "UPDATE feed_position SET last = last + $1 WHERE id = 1 RETURNING last",
-                    &[&n],
+                    "WITH f AS (UPDATE feed_position SET last = last + $2 WHERE id = 1 \
+                     RETURNING last), \
+                     u AS (SELECT doc_id, max(ord) AS ord \
+                     FROM unnest($1::text[]) WITH ORDINALITY AS t(doc_id, ord) GROUP BY doc_id), \
+                     d AS (UPDATE docs SET seq = f.last - $2 + u.ord FROM f, u \
+                     WHERE docs.doc_id = u.doc_id) \
+                     SELECT last FROM f",
+                    &[&unplaced, &n],
                 )?
                 .col(0)?;
-            for (i, doc_id) in unplaced.iter().enumerate() {
-                let seq = last - n + 1 + i as i64;
-                self.execute(
-                    "UPDATE docs SET seq = $2 WHERE doc_id = $1",
-                    &[doc_id, &seq],
-                )?;
-            }
             // Every position up to `last - n` is committed (its writers held this lock before
             // us). If the reader was listed up to there, nothing but this transaction's own
             // documents lies between its listing and `last`.
