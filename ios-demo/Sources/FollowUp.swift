@@ -45,8 +45,8 @@ enum CaseAction: CaseIterable {
     case dispatch
     /// A remark; never changes the status.
     case note
-    /// What a supervisor or grid worker saw on site. Recorded as a note: the core's
-    /// `cases().record` takes no photo (its events carry none yet), so the inspection is text.
+    /// What a supervisor or grid worker saw on site: a note with its photos (`takesPhotos`),
+    /// each stored first with `cases().storePhoto` and named by SHA-256 in `cases().record`.
     case inspection
     /// Fixed: closes the case.
     case resolve
@@ -55,6 +55,13 @@ enum CaseAction: CaseIterable {
 
     /// True when the action needs its text field filled in.
     var needsText: Bool { self != .acknowledge && self != .resolve }
+
+    /// True when the action may carry photos: the core takes them on a note or a resolve only
+    /// (an inspection is a note); a plain remark stays text.
+    var takesPhotos: Bool { self == .inspection || self == .resolve }
+
+    /// The most photos one event may carry (the core refuses more with `InvalidInput`).
+    static let maxPhotos = 4
 
     /// The core's event; `text` is the grid id (dispatch), the reason (reject), or the note.
     func kind(_ text: String) -> CaseEventKind {

@@ -445,6 +445,12 @@ def self_test(api: Api, files: dict) -> list:
         ("CaseDetailView.swift", "core.reports().fetchPhoto(options: account.options, sha256: photo.sha256)",
          "core.reports().fetchPhoto(sha256: photo.sha256)"),
         ("CaseDetailView.swift", "core.cases().get(reportId: reportId)", "core.cases().get(id: reportId)"),
+        # Case photos: stored through the Cases handle, then named in the event.
+        ("CaseDetailView.swift", "core.cases().storePhoto(photo: jpeg)", "core.cases().storePhoto(jpeg)"),
+        ("CaseDetailView.swift", "core.cases().storePhoto(photo: jpeg)", "core.reports().storePhoto(photo: jpeg)"),
+        ("CaseDetailView.swift", "note: action.note(text), photos: photos)", "photos: photos, note: action.note(text))"),
+        ("CaseDetailView.swift", "note: action.note(text), photos: photos)", "note: action.note(text), photo: photos)"),
+        ("CaseDetailView.swift", "core.reports().photoPath(sha256: sha256)", "core.cases().photoPath(sha256: sha256)"),
         ("CaseDetailView.swift", "struct CaseDetailView: View", "struct CaseView: View"),
         ("FollowUp.swift", "CaseEventKind.dispatch(gridId: trimmed)", "CaseEventKind.dispatch(grid: trimmed)"),
         ("FollowUp.swift", "CaseEventKind.reject(reason: trimmed)", "CaseEventKind.reject(trimmed)"),
