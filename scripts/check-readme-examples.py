@@ -41,7 +41,7 @@ CHECKS = {
         # Open now: how many depends on the hour, never more than the limit, none closed.
         "assertTrue(hits.size <= 5)",
         "assertTrue(hits.all { Service.EBIKE_CHARGING in it.station.services && it.status == OpenStatus.OPEN })",
-        "assertTrue(ws.stations().count() > 1000UL)",
+        "assertTrue(ws.stations().count() > 1000L)",
         "assertTrue(report!!.complete)",
     ],
     "bindings/kotlin/README.md": [

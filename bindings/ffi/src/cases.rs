@@ -17,13 +17,7 @@ use crate::Result;
 /// districts' reports after a sync). Get it with `waystation.cases()`.
 #[derive(uniffi::Object)]
 pub struct Cases {
-    ws: Arc<core::Waystation>,
-}
-
-impl Cases {
-    pub(crate) fn new(ws: Arc<core::Waystation>) -> Arc<Cases> {
-        Arc::new(Cases { ws })
-    }
+    pub(crate) ws: Arc<core::Waystation>,
 }
 
 #[uniffi::export]

@@ -47,6 +47,13 @@ pub enum WaystationError {
     Internal { reason: String },
 }
 
+/// `InvalidInput` with `reason`.
+pub(crate) fn invalid(reason: impl Into<String>) -> WaystationError {
+    WaystationError::InvalidInput {
+        reason: reason.into(),
+    }
+}
+
 /// What the apps see of any storage failure.
 const STORAGE_FAILED: &str = "the local database could not complete the operation";
 
@@ -90,25 +97,23 @@ mod tests {
 
     #[test]
     fn a_server_error_keeps_its_status_and_says_if_a_retry_helps() {
-        for (status, retry) in [
+        let retry = [400, 408, 429, 500, 503].map(|status| {
+            let message = "x".into();
+            match WaystationError::from(CoreError::Server { status, message }) {
+                WaystationError::Server {
+                    status, retryable, ..
+                } => (status, retryable),
+                e => panic!("{e:?}"),
+            }
+        });
+        let expected = [
             (400, false),
             (408, true),
             (429, true),
             (500, true),
             (503, true),
-        ] {
-            let message = "x".into();
-            let e = WaystationError::from(CoreError::Server { status, message });
-            let WaystationError::Server {
-                status: s,
-                retryable,
-                ..
-            } = e
-            else {
-                panic!("{e:?}")
-            };
-            assert_eq!((s, retryable), (i32::from(status), retry));
-        }
+        ];
+        assert_eq!(retry, expected);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use waystation_core::{CancelOnDrop, CancelToken};
 use crate::{Result, WaystationError};
 
 /// Runs `f` on the shared pool with a fresh [`CancelToken`] that is cancelled if the returned
-/// future is dropped before it completes. A panic in `f` becomes `Internal`, never a crash.
+/// future is dropped before it completes; a call cancelled before it starts never starts. A
+/// panic in `f` becomes `Internal`, never a crash.
 pub(crate) async fn run_blocking<T, F>(f: F) -> Result<T>
 where
     T: Send + 'static,
@@ -19,12 +20,10 @@ where
 {
     let token = CancelToken::new();
     let guard: CancelOnDrop = token.cancel_on_drop();
+    let panicked = || waystation_core::Error::Internal("a background call panicked".into());
     let result = blocking::unblock(move || {
-        catch_unwind(AssertUnwindSafe(|| f(&token))).unwrap_or_else(|_| {
-            Err(waystation_core::Error::Internal(
-                "a background call panicked".into(),
-            ))
-        })
+        let call = || token.check().and_then(|()| f(&token));
+        catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|_| Err(panicked()))
     })
     .await;
     guard.disarm();

@@ -56,19 +56,15 @@ pub struct Options {
 impl Options {
     /// The core's options; a key that does not parse or a limit below 1 is `InvalidInput`.
     fn into_core(self) -> Result<core::Options> {
-        let trusted_keys = self
-            .trusted_keys
-            .iter()
+        let keys = self.trusted_keys.iter();
+        let trusted_keys = keys
             .map(|k| core::packs::TrustedKey::new(&k.key_id, &k.public_key))
             .collect::<core::Result<Vec<_>>>()?;
+        let below_1 = |n| error::invalid(format!("max_pack_bytes must be at least 1, got {n}"));
         let max_pack_bytes = match self.max_pack_bytes {
             None => core::packs::DEFAULT_MAX_PACK_BYTES,
-            Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
-            Some(n) => {
-                return Err(WaystationError::InvalidInput {
-                    reason: format!("max_pack_bytes must be at least 1, got {n}"),
-                });
-            }
+            Some(n @ 1..) => usize::try_from(n).unwrap_or(usize::MAX),
+            Some(n) => return Err(below_1(n)),
         };
         Ok(core::Options {
             trusted_keys,
@@ -81,7 +77,14 @@ impl Options {
 /// from any thread. Each area's object (cheap, may be kept) shares this one core.
 #[derive(uniffi::Object)]
 pub struct Waystation {
-    inner: Arc<core::Waystation>,
+    ws: Arc<core::Waystation>,
+}
+
+impl Waystation {
+    /// One area's object over the shared core.
+    fn area<T>(&self, new: fn(Arc<core::Waystation>) -> T) -> Arc<T> {
+        Arc::new(new(self.ws.clone()))
+    }
 }
 
 #[uniffi::export]
@@ -91,40 +94,38 @@ impl Waystation {
     #[uniffi::constructor]
     pub fn new(data_dir: String, options: Options) -> Result<Arc<Self>> {
         let options = options.into_core()?;
-        let inner = core::Waystation::open(&PathBuf::from(data_dir), options)?;
-        Ok(Arc::new(Waystation {
-            inner: Arc::new(inner),
-        }))
+        let ws = Arc::new(core::Waystation::open(&PathBuf::from(data_dir), options)?);
+        Ok(Arc::new(Waystation { ws }))
     }
 
     /// The red-station directory: nearest, within a radius, by id, text search.
     pub fn stations(&self) -> Arc<Stations> {
-        Stations::new(self.inner.clone())
+        self.area(|ws| Stations { ws })
     }
 
     /// Signed station and training packs.
     pub fn packs(&self) -> Arc<Packs> {
-        Packs::new(self.inner.clone())
+        self.area(|ws| Packs { ws })
     }
 
     /// A rider's reports, from draft to outbox.
     pub fn reports(&self) -> Arc<Reports> {
-        Reports::new(self.inner.clone())
+        self.area(|ws| Reports { ws })
     }
 
     /// The follow-up of submitted reports.
     pub fn cases(&self) -> Arc<Cases> {
-        Cases::new(self.inner.clone())
+        self.area(|ws| Cases { ws })
     }
 
     /// Safety training.
     pub fn training(&self) -> Arc<Training> {
-        Training::new(self.inner.clone())
+        self.area(|ws| Training { ws })
     }
 
     /// Sync with a server.
     pub fn sync(&self) -> Arc<SyncClient> {
-        SyncClient::new(self.inner.clone())
+        self.area(|ws| SyncClient { ws })
     }
 }
 

@@ -14,27 +14,14 @@ pub enum LogLevel {
     Trace,
 }
 
-impl LogLevel {
-    fn filter(self) -> log::LevelFilter {
-        match self {
-            LogLevel::Error => log::LevelFilter::Error,
-            LogLevel::Warn => log::LevelFilter::Warn,
-            LogLevel::Info => log::LevelFilter::Info,
-            LogLevel::Debug => log::LevelFilter::Debug,
-            LogLevel::Trace => log::LevelFilter::Trace,
-        }
-    }
-
-    fn from_log(level: log::Level) -> LogLevel {
-        match level {
-            log::Level::Error => LogLevel::Error,
-            log::Level::Warn => LogLevel::Warn,
-            log::Level::Info => LogLevel::Info,
-            log::Level::Debug => LogLevel::Debug,
-            log::Level::Trace => LogLevel::Trace,
-        }
-    }
-}
+/// The `log` facade's levels in [`LogLevel`]'s order.
+const LEVELS: [(LogLevel, log::Level); 5] = [
+    (LogLevel::Error, log::Level::Error),
+    (LogLevel::Warn, log::Level::Warn),
+    (LogLevel::Info, log::Level::Info),
+    (LogLevel::Debug, log::Level::Debug),
+    (LogLevel::Trace, log::Level::Trace),
+];
 
 /// Receives the core's log lines on whichever thread logs: be quick, never call Waystation.
 #[uniffi::export(with_foreign)]
@@ -62,7 +49,10 @@ impl log::Log for Forwarder {
         let logger = LOGGER.read().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(logger) = logger {
             logger.log(
-                LogLevel::from_log(record.level()),
+                LEVELS
+                    .iter()
+                    .find(|l| l.1 == record.level())
+                    .map_or(LogLevel::Trace, |l| l.0),
                 record.target().to_string(),
                 record.args().to_string(),
             );
@@ -81,7 +71,11 @@ pub fn set_logger(logger: Arc<dyn Logger>, max_level: LogLevel) {
         // Fails only when a Rust host installed its own logger; the lines then go there.
         let _ = log::set_boxed_logger(Box::new(Forwarder));
     });
-    log::set_max_level(max_level.filter());
+    let level = LEVELS
+        .iter()
+        .find(|l| l.0 == max_level)
+        .map_or(log::Level::Trace, |l| l.1);
+    log::set_max_level(level.to_level_filter());
 }
 
 #[cfg(test)]
@@ -108,14 +102,12 @@ mod tests {
         let later = Arc::new(Lines::default());
         set_logger(later.clone(), LogLevel::Debug);
         log::debug!(target: "waystation::storage", "now at debug");
-        assert_eq!(
-            *lines.0.lock().unwrap(),
-            vec![(
-                LogLevel::Info,
-                "waystation::sync".to_string(),
-                "sync done".to_string()
-            )]
+        let line = (
+            LogLevel::Info,
+            "waystation::sync".into(),
+            "sync done".into(),
         );
+        assert_eq!(*lines.0.lock().unwrap(), vec![line]);
         assert_eq!(later.0.lock().unwrap().len(), 1);
     }
 }

@@ -9,40 +9,35 @@ use waystation_core::packs::{InstalledPack, PackFetch};
 use waystation_core::stations::ImportOutcome;
 use waystation_core::training::TrainingImport;
 
+use crate::Result;
+use crate::error::invalid;
 use crate::executor::run_blocking;
 use crate::sync::SyncOptions;
-use crate::{Result, WaystationError};
 
 /// Signed station and training packs on this device.
 #[derive(uniffi::Object)]
 pub struct Packs {
-    ws: Arc<core::Waystation>,
+    pub(crate) ws: Arc<core::Waystation>,
 }
 
 impl Packs {
-    pub(crate) fn new(ws: Arc<core::Waystation>) -> Arc<Packs> {
-        Arc::new(Packs { ws })
-    }
-
     /// The file at `path`, refused when it is larger than the packs this device accepts
     /// (read at most one byte past the limit, never the whole of an endless file).
     fn read_pack_file(&self, path: &str) -> Result<Vec<u8>> {
         let max = self.ws.options().max_pack_bytes;
-        let file = std::fs::File::open(path).map_err(|e| WaystationError::InvalidInput {
-            reason: format!("cannot read the pack file: {}", e.kind()),
-        })?;
+        let unreadable =
+            |e: std::io::Error| invalid(format!("cannot read the pack file: {}", e.kind()));
         let mut bytes = Vec::new();
+        let file = std::fs::File::open(path).map_err(unreadable)?;
         file.take(max as u64 + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| WaystationError::InvalidInput {
-                reason: format!("cannot read the pack file: {}", e.kind()),
-            })?;
-        if bytes.len() > max {
-            return Err(WaystationError::InvalidInput {
-                reason: format!("the pack file is larger than the limit of {max} bytes"),
-            });
+            .map_err(unreadable)?;
+        match bytes.len() > max {
+            true => Err(invalid(format!(
+                "the pack file is larger than the limit of {max} bytes"
+            ))),
+            false => Ok(bytes),
         }
-        Ok(bytes)
     }
 }
 
@@ -51,11 +46,7 @@ impl Packs {
     /// Verifies and installs a signed station pack; a refused one changes nothing.
     pub async fn import_stations(&self, pack: Vec<u8>) -> Result<ImportOutcome> {
         let ws = self.ws.clone();
-        run_blocking(move |cancel| {
-            cancel.check()?;
-            ws.packs().import_stations(&pack)
-        })
-        .await
+        run_blocking(move |_| ws.packs().import_stations(&pack)).await
     }
 
     /// Reads a signed station pack file and installs it.
@@ -67,11 +58,7 @@ impl Packs {
     /// Verifies and installs a signed training pack (full, or a delta against the installed).
     pub async fn import_training(&self, pack: Vec<u8>) -> Result<TrainingImport> {
         let ws = self.ws.clone();
-        run_blocking(move |cancel| {
-            cancel.check()?;
-            ws.packs().import_training(&pack)
-        })
-        .await
+        run_blocking(move |_| ws.packs().import_training(&pack)).await
     }
 
     /// Reads a signed training pack file and installs it.
@@ -88,8 +75,7 @@ impl Packs {
     /// Fetches and installs the server's station and training packs when they changed, and
     /// the lesson images the device lacks. A cancelled fetch keeps what it installed.
     pub async fn fetch(&self, options: SyncOptions) -> Result<PackFetch> {
-        let settings = options.settings()?;
-        let transport = options.transport()?;
+        let (settings, transport) = (options.settings()?, options.transport()?);
         let ws = self.ws.clone();
         run_blocking(move |cancel| ws.packs().fetch(&settings, &transport, cancel)).await
     }

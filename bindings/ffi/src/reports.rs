@@ -15,29 +15,10 @@ use waystation_core::reports::{
 use crate::executor::run_blocking;
 use crate::{Result, SyncOptions, WaystationError};
 
-/// A district or county of Xi'an, for a district picker: its GB/T 2260 `code` (what
-/// `ReportPatch.district` takes), names, and whether it is a county (县) or a district (区).
-/// The core's table holds `&'static str`s, which uniffi cannot carry.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct District {
-    pub code: String,
-    pub name_zh: String,
-    pub name_en: String,
-    pub is_county: bool,
-}
-
 /// Xi'an's 11 districts and 2 counties, in code order.
 #[uniffi::export]
-pub fn xian_districts() -> Vec<District> {
-    core::geo::XIAN_DISTRICTS
-        .iter()
-        .map(|d| District {
-            code: d.code.to_string(),
-            name_zh: d.name_zh.to_string(),
-            name_en: d.name_en.to_string(),
-            is_county: d.kind == core::geo::DistrictKind::County,
-        })
-        .collect()
+pub fn xian_districts() -> Vec<core::geo::DistrictInfo> {
+    core::geo::XIAN_DISTRICTS.iter().map(|d| d.info()).collect()
 }
 
 /// Every report category with its labels, in display order.
@@ -58,24 +39,17 @@ pub fn default_duplicate_rules() -> DuplicateRules {
     DuplicateRules::default()
 }
 
-pub(crate) fn path_text(path: PathBuf) -> Result<String> {
+fn path_text(path: PathBuf) -> Result<String> {
+    let reason = "the data directory's path is not valid UTF-8".into();
     path.into_os_string()
         .into_string()
-        .map_err(|_| WaystationError::Internal {
-            reason: "the data directory's path is not valid UTF-8".into(),
-        })
+        .map_err(|_| WaystationError::Internal { reason })
 }
 
 /// A rider's reports on this device, from draft to outbox.
 #[derive(uniffi::Object)]
 pub struct Reports {
-    ws: Arc<core::Waystation>,
-}
-
-impl Reports {
-    pub(crate) fn new(ws: Arc<core::Waystation>) -> Arc<Reports> {
-        Arc::new(Reports { ws })
-    }
+    pub(crate) ws: Arc<core::Waystation>,
 }
 
 #[uniffi::export]
@@ -154,11 +128,7 @@ impl Reports {
         photo: Vec<u8>,
         rules: ReportRules,
     ) -> Result<ReportPhoto> {
-        run_blocking(move |cancel| {
-            cancel.check()?;
-            self.ws.reports().attach_photo(&id, &photo, &rules)
-        })
-        .await
+        run_blocking(move |_| self.ws.reports().attach_photo(&id, &photo, &rules)).await
     }
 
     /// Detaches a photo from a draft, durably.
@@ -178,15 +148,9 @@ impl Reports {
         options: SyncOptions,
         sha256: String,
     ) -> Result<String> {
-        let settings = options.settings()?;
-        let transport = options.transport()?;
-        let path = run_blocking(move |cancel| {
-            self.ws
-                .reports()
-                .fetch_photo(&settings, &transport, &sha256, cancel)
-        })
-        .await?;
-        path_text(path)
+        let (settings, http) = (options.settings()?, options.transport()?);
+        let fetch = move |c: &_| self.ws.reports().fetch_photo(&settings, &http, &sha256, c);
+        path_text(run_blocking(fetch).await?)
     }
 
     /// Reports that may be the same problem as `report_id`, nearest first.
@@ -200,28 +164,16 @@ impl Reports {
 
     /// A submitted report with its case as an Open311 GeoReport v2 service request.
     pub async fn export_open311(self: Arc<Self>, report_id: String) -> Result<Open311Request> {
-        run_blocking(move |cancel| {
-            cancel.check()?;
-            self.ws.reports().export_open311(&report_id)
-        })
-        .await
+        run_blocking(move |_| self.ws.reports().export_open311(&report_id)).await
     }
 
     /// The given submitted reports as GeoJSON FeatureCollection text (RFC 7946).
     pub async fn export_geojson(self: Arc<Self>, report_ids: Vec<String>) -> Result<String> {
-        run_blocking(move |cancel| {
-            cancel.check()?;
-            Ok(self.ws.reports().export_geojson(&report_ids)?.to_string())
-        })
-        .await
+        run_blocking(move |_| Ok(self.ws.reports().export_geojson(&report_ids)?.to_string())).await
     }
 
     /// Every submitted or withdrawn report by `author` as GeoJSON text, newest first.
     pub async fn export_geojson_by(self: Arc<Self>, author: String) -> Result<String> {
-        run_blocking(move |cancel| {
-            cancel.check()?;
-            Ok(self.ws.reports().export_geojson_by(&author)?.to_string())
-        })
-        .await
+        run_blocking(move |_| Ok(self.ws.reports().export_geojson_by(&author)?.to_string())).await
     }
 }

@@ -38,13 +38,7 @@ fn hits(found: Vec<core::stations::StationHit>) -> Vec<StationHit> {
 /// The red-station directory on this device; works offline.
 #[derive(uniffi::Object)]
 pub struct Stations {
-    ws: Arc<core::Waystation>,
-}
-
-impl Stations {
-    pub(crate) fn new(ws: Arc<core::Waystation>) -> Arc<Stations> {
-        Arc::new(Stations { ws })
-    }
+    pub(crate) ws: Arc<core::Waystation>,
 }
 
 #[uniffi::export]

@@ -11,8 +11,9 @@ use waystation_core::sync::{
     SyncSettings, SyncStatus,
 };
 
+use crate::Result;
+use crate::error::invalid;
 use crate::executor::run_blocking;
-use crate::{Result, WaystationError};
 
 /// Where and as whom to sync, and how patiently. Only `server` and `token` are required.
 #[derive(Clone, Debug, uniffi::Record)]
@@ -42,54 +43,36 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 impl SyncOptions {
     /// The core's settings, every option checked.
     pub(crate) fn settings(&self) -> Result<SyncSettings> {
-        let mut s = if self.allow_insecure_http {
-            SyncSettings::new_allowing_insecure_http(&self.server, &self.token)?
-        } else {
-            SyncSettings::new(&self.server, &self.token)?
+        let (server, token) = (&self.server, &self.token);
+        let mut s = match self.allow_insecure_http {
+            true => SyncSettings::new_allowing_insecure_http(server, token)?,
+            false => SyncSettings::new(server, token)?,
         };
-        if let Some(attempts) = self.attempts {
-            if !(1..=20).contains(&attempts) {
-                return Err(WaystationError::InvalidInput {
-                    reason: format!("attempts must be 1..=20, got {attempts}"),
-                });
-            }
-            s.retry.attempts = attempts as u32;
+        if let Some(n) = self.attempts {
+            s.retry.attempts = u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=20).contains(n))
+                .ok_or_else(|| invalid(format!("attempts must be 1..=20, got {n}")))?;
         }
         Ok(s)
     }
 
-    fn timeout(&self) -> Result<Duration> {
-        match self.timeout_ms {
-            None => Ok(DEFAULT_TIMEOUT),
-            Some(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
-            Some(ms) => Err(WaystationError::InvalidInput {
-                reason: format!("timeout_ms must be 1..=600000, got {ms}"),
-            }),
-        }
-    }
-
     /// The built-in transport with these options' timeout and certificates.
     pub(crate) fn transport(&self) -> Result<core_sync::ReqwestTransport> {
-        core_sync::ReqwestTransport::new(
-            self.timeout()?,
-            self.extra_root_pem.as_deref().map(str::as_bytes),
-        )
-        .map_err(|e| WaystationError::InvalidInput {
-            reason: e.to_string(),
-        })
+        let timeout = match self.timeout_ms {
+            None => DEFAULT_TIMEOUT,
+            Some(ms @ 1..=600_000) => Duration::from_millis(ms as u64),
+            Some(ms) => return Err(invalid(format!("timeout_ms must be 1..=600000, got {ms}"))),
+        };
+        let pem = self.extra_root_pem.as_deref().map(str::as_bytes);
+        core_sync::ReqwestTransport::new(timeout, pem).map_err(|e| invalid(e.to_string()))
     }
 }
 
 /// Sync with the server: run, status, refusals, status subscriptions.
 #[derive(uniffi::Object)]
 pub struct SyncClient {
-    ws: Arc<core::Waystation>,
-}
-
-impl SyncClient {
-    pub(crate) fn new(ws: Arc<core::Waystation>) -> Arc<SyncClient> {
-        Arc::new(SyncClient { ws })
-    }
+    pub(crate) ws: Arc<core::Waystation>,
 }
 
 #[uniffi::export]
@@ -97,8 +80,7 @@ impl SyncClient {
     /// Syncs now with the built-in HTTP client: sends what is pending, receives what changed.
     /// Refused documents are not a failure (`refusals()`); an interrupted sync resumes.
     pub async fn run(&self, options: SyncOptions) -> Result<SyncReport> {
-        let settings = options.settings()?;
-        let transport = options.transport()?;
+        let (settings, transport) = (options.settings()?, options.transport()?);
         let ws = self.ws.clone();
         run_blocking(move |cancel| ws.sync().run(&settings, &transport, cancel)).await
     }
@@ -219,10 +201,8 @@ impl core_sync::HttpTransport for ClientBridge {
             Err(HttpClientError::Timeout { reason }) => return Err(E::Timeout(reason)),
             Err(HttpClientError::Other { reason }) => return Err(E::Other(reason)),
         };
-        let status = u16::try_from(resp.status)
-            .ok()
-            .filter(|s| (100..=999).contains(s))
-            .ok_or_else(|| E::Other(format!("the HTTP client gave status {}", resp.status)))?;
+        let bad = |_| E::Other(format!("the HTTP client gave status {}", resp.status));
+        let status = u16::try_from(resp.status).map_err(bad)?;
         let headers = resp
             .headers
             .into_iter()

@@ -15,13 +15,7 @@ use crate::Result;
 /// throw `NotFound`; actions on one throw `InvalidInput` and record nothing.
 #[derive(uniffi::Object)]
 pub struct Training {
-    ws: Arc<core::Waystation>,
-}
-
-impl Training {
-    pub(crate) fn new(ws: Arc<core::Waystation>) -> Arc<Training> {
-        Arc::new(Training { ws })
-    }
+    pub(crate) ws: Arc<core::Waystation>,
 }
 
 #[uniffi::export]

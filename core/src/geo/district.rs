@@ -33,6 +33,33 @@ pub struct District {
     pub kind: DistrictKind,
 }
 
+/// A district or county as a picker lists it (`xianDistricts()` in the bindings): like
+/// [`District`], in owned text that crosses the FFI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DistrictInfo {
+    /// GB/T 2260 code, six digits, e.g. `610113`: what a report's district takes.
+    pub code: String,
+    /// Chinese name, e.g. `雁塔区`.
+    pub name_zh: String,
+    /// English name, e.g. `Yanta`.
+    pub name_en: String,
+    /// True for a county (县), false for a district (区).
+    pub is_county: bool,
+}
+
+impl District {
+    /// This district as a picker lists it.
+    pub fn info(&self) -> DistrictInfo {
+        DistrictInfo {
+            code: self.code.to_string(),
+            name_zh: self.name_zh.to_string(),
+            name_en: self.name_en.to_string(),
+            is_county: self.kind == DistrictKind::County,
+        }
+    }
+}
+
 /// GB/T 2260 code of Xi'an itself (the prefix of every code in [`XIAN_DISTRICTS`]).
 pub const XIAN_CODE: &str = "6101";
 

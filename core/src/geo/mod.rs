@@ -13,7 +13,7 @@ pub mod district;
 mod geodesic;
 
 pub use china::{in_mainland_china, transform};
-pub use district::{District, DistrictKind, XIAN_DISTRICTS};
+pub use district::{District, DistrictInfo, DistrictKind, XIAN_DISTRICTS};
 pub use geodesic::{bearing_deg, distance_m};
 
 use serde::{Deserialize, Serialize};

@@ -155,7 +155,7 @@ class ReportsTest {
         assertTrue(JPEG.contains(EXIF))
         val photo = ws.reports().attachPhoto(id, JPEG, RULES)
         assertEquals("image/jpeg", photo.mediaType)
-        assertEquals(1u, photo.width)
+        assertEquals(1, photo.width)
         val stored = Files.readAllBytes(Paths.get(ws.reports().photoPath(photo.sha256)))
         assertArrayEquals(bytes(0xFF, 0xD8), stored.copyOfRange(0, 2))
         assertFalse(stored.contains("Exif".toByteArray()))
@@ -279,6 +279,12 @@ class ReportsTest {
         val dup = ws.cases().record(near, "sup", CaseRole.SUPERVISOR, CaseEventKind.MarkDuplicate(of = first), "")
         assertEquals(CaseStatus.DUPLICATE, dup.status)
         assertEquals(first, dup.duplicateOf)
+        // A bad id in `of` is the core's InvalidInput naming the field, not a lift failure.
+        val bad = assertThrows<WaystationException.InvalidInput> {
+            ws.cases().record(far, "sup", CaseRole.SUPERVISOR, CaseEventKind.MarkDuplicate(of = "not-a-report"), "")
+        }
+        assertTrue("mark_duplicate 'of'" in bad.reason, bad.reason)
+        assertEquals(CaseStatus.OPEN, ws.cases().get(far).status)
     }
 
     @Test

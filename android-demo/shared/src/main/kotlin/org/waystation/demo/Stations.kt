@@ -76,7 +76,7 @@ class StationsViewModel(
         val rows = hits.map { row(it, now) }
         val empty = if (rows.isNotEmpty()) {
             null
-        } else if (core.stations().count() == 0uL) {
+        } else if (core.stations().count() == 0L) {
             if (lang == Lang.ZH) "尚未安装驿站数据" else "No station directory is installed yet"
         } else if (lang == Lang.ZH) {
             "没有符合条件的驿站，请减少筛选条件"

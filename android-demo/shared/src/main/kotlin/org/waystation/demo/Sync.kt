@@ -35,9 +35,9 @@ data class SyncSnapshot(
  */
 data class PackUpdate(
     /** The station directory's version, when a newer one was installed. */
-    val stations: ULong? = null,
+    val stations: Long? = null,
     /** The training pack's version, when a newer one was installed. */
-    val training: ULong? = null,
+    val training: Long? = null,
     /** Lesson images downloaded and stored. */
     val imagesFetched: Int = 0,
     /** Lesson images still missing; the next sync asks for them again. */

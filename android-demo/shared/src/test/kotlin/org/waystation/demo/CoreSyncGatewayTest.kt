@@ -171,7 +171,7 @@ class CoreSyncGatewayTest {
 
         // The phone has the bundled packs (training version 1, no images) and a report to send.
         val core = Fixtures.coreWithPacks(tmp.resolve("phone")).also { opened += it }
-        assertEquals(1uL, training(core).version)
+        assertEquals(1L, training(core).version)
         val gateway = gateway(core) { SyncAccount(url, token) }
         val id = submit(core)
         val before = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON)
@@ -181,8 +181,8 @@ class CoreSyncGatewayTest {
         assertInstanceOf(SyncOutcome.Synced::class.java, outcome, "$outcome")
         outcome as SyncOutcome.Synced
         assertTrue(core.reports().get(id).outbox is OutboxState.Sent, "the report went too")
-        assertEquals(PackUpdate(training = 2uL, imagesFetched = 1), outcome.packs)
-        assertEquals(2uL, training(core).version)
+        assertEquals(PackUpdate(training = 2L, imagesFetched = 1), outcome.packs)
+        assertEquals(2L, training(core).version)
         val image = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON).images.single()
         assertEquals("An intact seal", image.alt)
         assertNotNull(image.path)
@@ -202,7 +202,7 @@ class CoreSyncGatewayTest {
         val again = gateway.syncNow()
         assertEquals(SyncOutcome.Synced(gateway.status(), PackUpdate()), again)
         assertEquals(emptyList<String>(), presentPackUpdate((again as SyncOutcome.Synced).packs, Lang.EN))
-        assertEquals(2uL, training(core).version)
+        assertEquals(2L, training(core).version)
         assertEquals(emptyList<Any>(), core.training().missingImages())
     }
 
@@ -240,7 +240,7 @@ class CoreSyncGatewayTest {
 
         assertTrue(core.reports().get(id).outbox is OutboxState.Sent, "the reports synced before the packs")
         assertEquals(0, gateway.status().pending)
-        assertEquals(1uL, training(core).version, "the installed pack stays")
+        assertEquals(1L, training(core).version, "the installed pack stays")
         assertEquals(emptyList<LessonPicture>(), TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON).images)
         val coordinator = SyncCoordinator(gateway, {}) { SyncPreferences() }
         assertEquals(WorkerDecision.FAILURE, coordinator.runInBackground(runAttemptCount = 0))

@@ -143,7 +143,7 @@ class SyncPolicyTest {
         assertEquals(emptyList<String>(), presentPackUpdate(PackUpdate(), Lang.EN), "nothing changed: no line")
         assertEquals(presentSync(synced, null, now, Lang.EN), presentSync(synced, null, now, Lang.EN, PackUpdate()))
 
-        val update = PackUpdate(stations = 3uL, training = 2uL, imagesFetched = 2, imagesMissing = 1, imageProblems = listOf("the server has no training image ab12"))
+        val update = PackUpdate(stations = 3L, training = 2L, imagesFetched = 2, imagesMissing = 1, imageProblems = listOf("the server has no training image ab12"))
         val en = presentSync(synced, null, now, Lang.EN, update)
         assertEquals(
             listOf(
