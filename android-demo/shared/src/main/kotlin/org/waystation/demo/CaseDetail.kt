@@ -4,6 +4,7 @@ import java.io.File
 import java.time.Clock
 import java.time.Instant
 import java.util.Locale
+import kotlinx.coroutines.runBlocking
 import org.waystation.WaystationException
 import org.waystation.WaystationInterface
 import org.waystation.core.CaseView
@@ -36,8 +37,11 @@ data class ReportDetails(
     val photos: List<CasePhoto>,
 )
 
-/** One event of the timeline, and whether it is this phone's and not sent yet. */
-data class FollowUpEvent(val row: TimelineRow, val waiting: Boolean)
+/**
+ * One event of the timeline, whether it is this phone's and not sent yet, and its photos (an
+ * inspection's), each on the phone or to fetch on demand.
+ */
+data class FollowUpEvent(val row: TimelineRow, val waiting: Boolean, val photos: List<CasePhoto> = emptyList())
 
 /** What the case screen shows: the report, the timeline, and what this account may do. */
 data class CaseDetail(
@@ -109,7 +113,9 @@ class CaseViewModel(
             reportId = reportId,
             case = case,
             report = details(report, now),
-            events = view.timeline.zip(case.rows) { entry, row -> FollowUpEvent(row, entry.event.id in waitingIds) },
+            events = view.timeline.zip(case.rows) { entry, row ->
+                FollowUpEvent(row, entry.event.id in waitingIds, entry.event.photos.mapIndexed { i, sha -> eventPhoto(sha, i) })
+            },
             actions = actions,
             actionsNotice = if (account != null && !inArea) {
                 if (zh) "这份报告不在您负责的区县，不能处理" else "This report is outside your districts: you cannot act on it"
@@ -129,13 +135,16 @@ class CaseViewModel(
      * the core refuses it (nothing is stored then), and IllegalStateException when the phone
      * has no follow-up account. Returns what to tell the person.
      */
-    fun act(reportId: String, action: CaseAction, text: String): String {
+    fun act(reportId: String, action: CaseAction, text: String, photo: ByteArray? = null): String {
         val account = followUpAccount() ?: throw IllegalStateException(
             if (zh) "这部手机的账户不能处理案件" else "This phone's account cannot act on cases",
         )
         if (action.needsText && text.isBlank()) throw IllegalArgumentException(action.hint(lang))
+        require(photo == null || action == CaseAction.INSPECTION) { "only an inspection note takes a photo" }
+        // Stored first (metadata stripped, kept under its SHA-256), then named by the event.
+        val photos = photo?.let { bytes -> listOf(runBlocking { core.cases().storePhoto(bytes) }.sha256) }.orEmpty()
         val before = core.cases().get(reportId).timeline.map { it.event.id }.toSet()
-        val after = core.cases().record(reportId, account.user, account.role, action.toKind(text), action.noteFor(text))
+        val after = core.cases().record(reportId, account.user, account.role, action.toKind(text), action.noteFor(text), photos)
         after.timeline.map { it.event.id }.filter { it !in before }.forEach { pending.add(reportId, it) }
         return action.savedText(lang)
     }
@@ -147,6 +156,20 @@ class CaseViewModel(
      */
     suspend fun fetchPhoto(sha256: String, account: SyncAccount): String =
         core.reports().fetchPhoto(account.toOptions(), sha256)
+
+    /** The local file of a stored photo, or null when the phone does not hold it. */
+    private fun localPhoto(sha256: String): String? = try {
+        core.reports().photoPath(sha256).takeIf { File(it).isFile }
+    } catch (e: WaystationException.NotFound) {
+        null
+    }
+
+    private fun eventPhoto(sha256: String, index: Int): CasePhoto = CasePhoto(
+        sha256 = sha256,
+        label = if (zh) "现场照片 ${index + 1}" else "Inspection photo ${index + 1}",
+        fetchLabel = if (zh) "下载现场照片 ${index + 1}" else "Fetch inspection photo ${index + 1}",
+        path = localPhoto(sha256),
+    )
 
     private fun details(report: Report, now: Instant): ReportDetails {
         val category = categories[report.category]?.let { if (zh) it.labelZh else it.labelEn } ?: report.category
@@ -165,12 +188,8 @@ class CaseViewModel(
             place = place,
             reported = if (zh) "上报于 ${formatClock(at, now)}（${formatAgo(at, now, lang)}）" else "Reported ${formatClock(at, now)} (${formatAgo(at, now, lang)})",
             photos = report.photos.mapIndexed { i, photo ->
-                // NotFound: a report that came through sync brings its photos' hashes only.
-                val path = try {
-                    core.reports().photoPath(photo.sha256).takeIf { File(it).isFile }
-                } catch (e: WaystationException.NotFound) {
-                    null
-                }
+                // A report that came through sync brings its photos' hashes only.
+                val path = localPhoto(photo.sha256)
                 val size = formatBytes(photo.sizeBytes)
                 CasePhoto(
                     sha256 = photo.sha256,

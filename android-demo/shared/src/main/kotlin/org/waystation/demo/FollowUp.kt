@@ -40,8 +40,8 @@ enum class CaseAction {
     NOTE,
 
     /**
-     * What a supervisor or grid worker saw on site. Recorded as a note: the core's case events
-     * carry no photo yet, so the inspection's text is what is kept (README: follow-up screens).
+     * What a supervisor or grid worker saw on site, with a photo if they take one: recorded as
+     * a note that names the photo (`cases().storePhoto`, then `record(…, photos)`).
      */
     INSPECTION,
 

@@ -166,6 +166,15 @@ class FollowUpSyncTest {
         assertEquals(path, cases.load(id).report.photos.single().path)
         assertEquals(CaseAction.entries, cases.load(id).actions)
 
+        // An inspection note with a photo: stored on the phone (metadata stripped), named by the event.
+        assertThrows<IllegalArgumentException> { cases.act(id, CaseAction.NOTE, "看过了", Fixtures.JPEG) }
+        cases.act(id, CaseAction.INSPECTION, "井盖已更换", Fixtures.JPEG)
+        val inspected = cases.load(id).events.single()
+        assertEquals("井盖已更换", inspected.row.note)
+        assertEquals("Inspection photo 1", inspected.photos.single().label)
+        assertNotNull(inspected.photos.single().path, "the supervisor's own photo is on the phone")
+        assertEquals(inspected.photos.single().sha256, supervisor.cases().get(id).timeline.single().event.photos.single())
+
         // A report the supervisor's account does not cover (Yanta): shown, not actionable.
         val elsewhere = FollowUpTest.submitted(supervisor, "other", author = "vol-zhang", district = "610113")
         val outside = cases.load(elsewhere)

@@ -1,7 +1,11 @@
 package org.waystation.demo.android
 
+import android.content.ActivityNotFoundException
+import android.content.Intent
 import android.graphics.Bitmap
 import android.os.Bundle
+import android.provider.MediaStore
+import java.io.File
 import android.widget.Button
 import android.widget.LinearLayout
 import kotlinx.coroutines.launch
@@ -28,6 +32,15 @@ class CaseActivity : Screen() {
     private lateinit var vm: CaseViewModel
     private lateinit var reportId: String
 
+    /** What is typed in each action's field, kept when the screen is redrawn. */
+    private val typed = mutableMapOf<CaseAction, String>()
+
+    /** The inspection photo the camera app is writing, until it returns. */
+    private var pendingPhoto: File? = null
+
+    /** The inspection photo taken, sent with the inspection note. */
+    private var inspectionPhoto: File? = null
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         title = t("处理进度", "Case timeline")
@@ -42,7 +55,8 @@ class CaseActivity : Screen() {
         val width = resources.displayMetrics.widthPixels
         work({
             val detail = vm.load(reportId)
-            detail to detail.report.photos.mapNotNull { p -> p.path?.let { path -> decodeImageFile(path, width)?.let { p.sha256 to it } } }.toMap()
+            val photos = detail.report.photos + detail.events.flatMap { it.photos }
+            detail to photos.mapNotNull { p -> p.path?.let { path -> decodeImageFile(path, width)?.let { p.sha256 to it } } }.toMap()
         }) { (detail, bitmaps) -> show(detail, bitmaps) }
     }
 
@@ -65,6 +79,7 @@ class CaseActivity : Screen() {
                 text("${row.time} · ${row.who}", sizeSp = 13f, color = Palette.MUTED)
                 text(row.what, bold = true)
                 row.note?.let { text(it, sizeSp = 14f) }
+                event.photos.forEach { photo -> showPhoto(this, photo, bitmaps[photo.sha256]) }
                 if (event.waiting) text(t("保存在手机上，等待发送", "Saved on this phone, waiting to be sent"), sizeSp = 13f, color = Palette.WARNING)
                 if (!row.applied) {
                     text(t("未生效：", "Not applied: ") + row.notAppliedBecause.orEmpty(), sizeSp = 13f, color = Palette.WARNING)
@@ -90,24 +105,24 @@ class CaseActivity : Screen() {
             text(report.reported, sizeSp = 13f, color = Palette.MUTED)
         }
         if (report.photos.isEmpty()) column.text(t("没有照片", "No photos"), sizeSp = 14f, color = Palette.MUTED)
-        report.photos.forEach { photo -> showPhoto(photo, bitmaps[photo.sha256]) }
+        report.photos.forEach { photo -> showPhoto(column, photo, bitmaps[photo.sha256]) }
     }
 
     /** The photo when the phone has it; otherwise a button that fetches it from the server. */
-    private fun showPhoto(photo: CasePhoto, bitmap: Bitmap?) {
+    private fun showPhoto(into: LinearLayout, photo: CasePhoto, bitmap: Bitmap?) {
         if (photo.path != null) {
             if (bitmap != null) {
-                column.image(bitmap, photo.label)
+                into.image(bitmap, photo.label)
             } else {
-                column.text(photo.label + t("（无法显示）", " (cannot be shown)"), sizeSp = 14f, color = Palette.WARNING)
+                into.text(photo.label + t("（无法显示）", " (cannot be shown)"), sizeSp = 14f, color = Palette.WARNING)
             }
             return
         }
         val account = graph.syncAccount
-        val fetch = column.button(photo.fetchLabel) { fetchPhoto(photo) }
+        val fetch = into.button(photo.fetchLabel) { fetchPhoto(photo) }
         if (account == null) {
             fetch.isEnabled = false
-            column.text(t("设置同步服务器后可下载照片", "Set up the sync server to fetch photos"), sizeSp = 13f, color = Palette.MUTED)
+            into.text(t("设置同步服务器后可下载照片", "Set up the sync server to fetch photos"), sizeSp = 13f, color = Palette.MUTED)
         }
     }
 
@@ -136,26 +151,78 @@ class CaseActivity : Screen() {
                 return@forEach
             }
             column.card {
-                var typed = ""
                 lateinit var button: Button
-                field(action.hint(lang), "", multiline = action != CaseAction.DISPATCH) { value ->
-                    typed = value
+                field(action.hint(lang), typed[action].orEmpty(), multiline = action != CaseAction.DISPATCH) { value ->
+                    typed[action] = value
                     button.isEnabled = value.isNotBlank()
                 }
-                button = button(action.label(lang)) { act(action, typed) }
-                button.isEnabled = false
+                if (action == CaseAction.INSPECTION) {
+                    // Optional: the note is recorded with or without it.
+                    val photo = inspectionPhoto
+                    if (photo == null) {
+                        button(t("拍照（可选）", "Take a photo (optional)")) { takePhoto() }
+                    } else {
+                        text(t("已附照片（${photo.length() / 1024} KB）", "Photo attached (${photo.length() / 1024} KB)"), sizeSp = 14f)
+                        button(t("去掉照片", "Remove the photo")) {
+                            photo.delete()
+                            inspectionPhoto = null
+                            load()
+                        }
+                    }
+                }
+                button = button(action.label(lang)) { act(action, typed[action].orEmpty()) }
+                button.isEnabled = !typed[action].isNullOrBlank()
             }
         }
     }
 
-    private fun act(action: CaseAction, text: String) = work({
-        vm.act(reportId, action, text).also { graph.coordinator.onLocalChange() }
-    }) { message ->
-        toast(message)
+    private fun act(action: CaseAction, text: String) {
+        val photo = inspectionPhoto.takeIf { action == CaseAction.INSPECTION }
+        work({
+            vm.act(reportId, action, text, photo?.readBytes()).also { graph.coordinator.onLocalChange() }
+        }) { message ->
+            typed.remove(action)
+            if (photo != null) {
+                photo.delete()
+                inspectionPhoto = null
+            }
+            toast(message)
+            load()
+        }
+    }
+
+    /** The camera app writes the inspection photo to a file of the app's, through its content URI. */
+    private fun takePhoto() {
+        val (file, uri) = PhotoProvider.newPhoto(this)
+        val capture = Intent(MediaStore.ACTION_IMAGE_CAPTURE)
+            .putExtra(MediaStore.EXTRA_OUTPUT, uri)
+            .addFlags(Intent.FLAG_GRANT_WRITE_URI_PERMISSION or Intent.FLAG_GRANT_READ_URI_PERMISSION)
+        try {
+            pendingPhoto = file
+            startActivityForResult(capture, REQUEST_PHOTO)
+        } catch (e: ActivityNotFoundException) {
+            file.delete()
+            pendingPhoto = null
+            toast(t("没有可用的相机应用", "No camera app is available"))
+        }
+    }
+
+    override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
+        super.onActivityResult(requestCode, resultCode, data)
+        if (requestCode != REQUEST_PHOTO) return
+        val file = pendingPhoto ?: return
+        pendingPhoto = null
+        if (resultCode != RESULT_OK || file.length() == 0L) {
+            file.delete()
+            return
+        }
+        inspectionPhoto?.delete()
+        inspectionPhoto = file
         load()
     }
 
     companion object {
         const val EXTRA_REPORT_ID = "report_id"
+        private const val REQUEST_PHOTO = 3
     }
 }

@@ -2,6 +2,9 @@ package org.waystation.demo.robolectric
 
 import android.content.Intent
 import android.widget.ImageView
+import java.awt.image.BufferedImage
+import java.io.ByteArrayOutputStream
+import javax.imageio.ImageIO
 import java.nio.file.Files
 import org.junit.After
 import org.junit.Assert.assertEquals
@@ -28,9 +31,10 @@ import org.waystation.demo.android.OutboxActivity
  * 1. the rider reports a problem with no server reachable, then syncs;
  * 2. the station's phone syncs, learns it is Beilin's station staff, finds the case in its
  *    inbox, fetches the photo, acknowledges and dispatches it to a grid, and syncs;
- * 3. the supervisor's phone syncs, then with the server down adds an inspection note and
- *    resolves, the screen saying both wait to be sent; the server comes back and it syncs;
- * 4. the rider syncs, and the outbox shows the case resolved.
+ * 3. the supervisor's phone syncs, then with the server down adds an inspection note with a
+ *    photo taken through the camera's content URI and resolves, the screen saying both wait to
+ *    be sent; the server comes back and it syncs;
+ * 4. the rider syncs, the outbox shows the case resolved, and the inspection photo is fetched.
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(qualifiers = "en-rUS")
@@ -42,6 +46,13 @@ class ChainTest : ScreenTest() {
     fun stopServer() {
         server.close()
         dir.toFile().deleteRecursively()
+    }
+
+    /** A JPEG unlike [ScreenTest.JPEG] (a flat grey 16×16), as the supervisor's camera writes it. */
+    private fun inspectionJpeg(): ByteArray {
+        val image = BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB)
+        for (x in 0 until 16) for (y in 0 until 16) image.setRGB(x, y, 0x808080)
+        return ByteArrayOutputStream().also { assertTrue(ImageIO.write(image, "jpg", it)) }.toByteArray()
     }
 
     private fun caseScreen(reportId: String): CaseActivity =
@@ -121,9 +132,17 @@ class ChainTest : ScreenTest() {
         val supervisor = caseScreen(id)
         supervisor.waitForText("Record the inspection")
         assertTrue(supervisor.showsText("Grid 610103-07"))
+        // Another picture than the rider's, so the rider's phone does not hold it already.
+        takePhoto(supervisor, "Take a photo (optional)", "Photo attached", inspectionJpeg())
         supervisor.field("What you saw on site").setText("Cover replaced; checked on site")
         supervisor.tap("Record the inspection")
         supervisor.waitForText("1 action saved on this phone, waiting to be sent")
+        val inspection = graph.core.cases().get(id).timeline.last().event
+        assertEquals("Cover replaced; checked on site", inspection.note)
+        assertEquals("the inspection names its photo", 1, inspection.photos.size)
+        supervisor.waitFor("the inspection photo in the timeline") {
+            supervisor.content.tree().any { it is ImageView && it.shown() && it.contentDescription == "Inspection photo 1" }
+        }
         supervisor.tap("Mark resolved")
         supervisor.waitForText("2 actions saved on this phone, waiting to be sent")
         assertEquals("Resolved", supervisor.texts().first())
@@ -144,6 +163,11 @@ class ChainTest : ScreenTest() {
         outbox.waitForText("Case: Resolved")
         val ridersCase = caseScreen(id)
         ridersCase.waitForText("Cover replaced; checked on site")
+        // The inspection photo reached the server with the case; the rider fetches it to see it.
+        ridersCase.tap("Fetch inspection photo 1")
+        ridersCase.waitFor("the inspection photo") {
+            ridersCase.content.tree().any { it is ImageView && it.shown() && it.contentDescription == "Inspection photo 1" }
+        }
         assertEquals("Resolved", ridersCase.texts().first())
         listOf("Acknowledge", "Dispatch to the grid", "Add a note", "Record the inspection", "Mark resolved", "Reject").forEach {
             assertFalse("a rider never sees \"$it\"", it in ridersCase.texts())

@@ -46,8 +46,11 @@ fun placeFix() = Location(LocationManager.GPS_PROVIDER).apply {
     time = RobolectricApp.NOW.toEpochMilli()
 }
 
-/** Takes a photo: the camera app (the test) writes a JPEG to the URI the screen handed it. */
-fun takePhoto(screen: ReportActivity, button: String = "Take a photo", remove: String = "Remove") {
+/**
+ * Takes a photo: the camera app (the test) writes a JPEG to the URI the screen handed it when
+ * [button] was tapped; waits for [remove] (what the screen shows once it has the photo).
+ */
+fun takePhoto(screen: Activity, button: String = "Take a photo", remove: String = "Remove", jpeg: ByteArray = ScreenTest.JPEG) {
     screen.tap(button)
     val request = shadowOf(screen).nextStartedActivityForResult
     assertNotNull("no camera intent", request)
@@ -55,7 +58,7 @@ fun takePhoto(screen: ReportActivity, button: String = "Take a photo", remove: S
     @Suppress("DEPRECATION")
     val uri = request.intent.getParcelableExtra<Uri>(MediaStore.EXTRA_OUTPUT)!!
     assertEquals(PhotoProvider.authority(screen), uri.authority)
-    screen.contentResolver.openOutputStream(uri)!!.use { it.write(ScreenTest.JPEG) }
+    screen.contentResolver.openOutputStream(uri)!!.use { it.write(jpeg) }
     shadowOf(screen).receiveResult(request.intent, Activity.RESULT_OK, null)
     screen.waitForText(remove)
 }
