@@ -196,13 +196,13 @@ fn run(pg_instances: usize) -> usize {
                             .push(format!("{author}: out of time"));
                         break;
                     }
-                    if s > 0 {
-                        if let Err(e) = ws.reports().withdraw(&author, &ids[s - 1], "已修复") {
-                            errors
-                                .lock()
-                                .unwrap()
-                                .push(format!("{author}: withdraw: {e}"));
-                        }
+                    if s > 0
+                        && let Err(e) = ws.reports().withdraw(&author, &ids[s - 1], "已修复")
+                    {
+                        errors
+                            .lock()
+                            .unwrap()
+                            .push(format!("{author}: withdraw: {e}"));
                     }
                     let kind = if s == 0 {
                         Kind::First

@@ -5,56 +5,52 @@ use crate::store::{Accounts, StoreError, TokenRow, UserRow, position};
 
 impl Accounts for PgTx<'_> {
     fn token(&self, token_hash: &[u8]) -> Result<Option<TokenRow>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT u.user_id, u.role, t.expires_at, t.revoked_at, u.scope_epoch \
+        self.query_opt(
+            "SELECT u.user_id, u.role, t.expires_at, t.revoked_at, u.scope_epoch \
                  FROM tokens t JOIN users u ON u.user_id = t.user_id WHERE t.token_hash = $1",
-                &[&token_hash],
-            )?
-            .map(|r| {
-                Ok::<_, StoreError>(TokenRow {
-                    user: r.col(0)?,
-                    role: r.col(1)?,
-                    expires_at: r.col(2)?,
-                    revoked_at: r.col(3)?,
-                    scope_epoch: position(r.col(4)?),
-                })
+            &[&token_hash],
+        )?
+        .map(|r| {
+            Ok::<_, StoreError>(TokenRow {
+                user: r.col(0)?,
+                role: r.col(1)?,
+                expires_at: r.col(2)?,
+                revoked_at: r.col(3)?,
+                scope_epoch: position(r.col(4)?),
             })
-            .transpose()?)
+        })
+        .transpose()
     }
 
     fn user_areas(&self, user: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self
-            .query(
-                "SELECT district FROM user_areas WHERE user_id = $1 ORDER BY district",
-                &[&user],
-            )?
-            .iter()
-            .map(|r| Ok(r.col(0)?))
-            .collect::<Result<_, StoreError>>()?)
+        self.query(
+            "SELECT district FROM user_areas WHERE user_id = $1 ORDER BY district",
+            &[&user],
+        )?
+        .iter()
+        .map(|r| r.col(0))
+        .collect::<Result<_, StoreError>>()
     }
 
     fn user(&self, user: &str) -> Result<Option<UserRow>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT role, created_at FROM users WHERE user_id = $1",
-                &[&user],
-            )?
-            .map(|r| {
-                Ok::<_, StoreError>(UserRow {
-                    role: r.col(0)?,
-                    created_at: r.col(1)?,
-                })
+        self.query_opt(
+            "SELECT role, created_at FROM users WHERE user_id = $1",
+            &[&user],
+        )?
+        .map(|r| {
+            Ok::<_, StoreError>(UserRow {
+                role: r.col(0)?,
+                created_at: r.col(1)?,
             })
-            .transpose()?)
+        })
+        .transpose()
     }
 
     fn user_ids(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self
-            .query("SELECT user_id FROM users ORDER BY user_id", &[])?
+        self.query("SELECT user_id FROM users ORDER BY user_id", &[])?
             .iter()
-            .map(|r| Ok(r.col(0)?))
-            .collect::<Result<_, StoreError>>()?)
+            .map(|r| r.col(0))
+            .collect::<Result<_, StoreError>>()
     }
 
     fn live_tokens(&self, user: &str, now: i64) -> Result<u64, StoreError> {
@@ -106,10 +102,9 @@ impl Accounts for PgTx<'_> {
     }
 
     fn scope_epoch(&self, user: &str) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .query_opt("SELECT scope_epoch FROM users WHERE user_id = $1", &[&user])?
+        self.query_opt("SELECT scope_epoch FROM users WHERE user_id = $1", &[&user])?
             .map(|r| Ok::<_, StoreError>(position(r.col(0)?)))
-            .transpose()?)
+            .transpose()
     }
 
     fn insert_token(

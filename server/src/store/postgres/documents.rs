@@ -46,23 +46,21 @@ impl Documents for PgTx<'_> {
     }
 
     fn doc_access(&self, doc_id: &str) -> Result<Option<DocAccess>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT kind, owner, district FROM docs WHERE doc_id = $1",
-                &[&doc_id],
-            )?
-            .map(|r| access(&r))
-            .transpose()?)
+        self.query_opt(
+            "SELECT kind, owner, district FROM docs WHERE doc_id = $1",
+            &[&doc_id],
+        )?
+        .map(|r| access(&r))
+        .transpose()
     }
 
     fn doc_heads(&self, doc_id: &str) -> Result<Option<(DocAccess, Vec<u8>)>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT kind, owner, district, heads FROM docs WHERE doc_id = $1",
-                &[&doc_id],
-            )?
-            .map(|r| Ok::<_, StoreError>((access(&r)?, r.col(3)?)))
-            .transpose()?)
+        self.query_opt(
+            "SELECT kind, owner, district, heads FROM docs WHERE doc_id = $1",
+            &[&doc_id],
+        )?
+        .map(|r| Ok::<_, StoreError>((access(&r)?, r.col(3)?)))
+        .transpose()
     }
 
     fn insert_doc(&self, d: &NewDoc<'_>) -> Result<(), StoreError> {
@@ -151,9 +149,8 @@ impl Documents for PgTx<'_> {
     }
 
     fn generation(&self) -> Result<String, StoreError> {
-        Ok(self
-            .query_one("SELECT generation FROM meta WHERE id = 1", &[])?
-            .col(0)?)
+        self.query_one("SELECT generation FROM meta WHERE id = 1", &[])?
+            .col(0)
     }
 
     fn mark_restored(&self) -> Result<String, StoreError> {
@@ -161,12 +158,11 @@ impl Documents for PgTx<'_> {
         getrandom::fill(&mut bytes)
             .map_err(|e| StoreError::Failed(format!("no random numbers for a generation: {e}")))?;
         let generation: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(self
-            .query_one(
-                "UPDATE meta SET generation = $1 WHERE id = 1 RETURNING generation",
-                &[&generation],
-            )?
-            .col(0)?)
+        self.query_one(
+            "UPDATE meta SET generation = $1 WHERE id = 1 RETURNING generation",
+            &[&generation],
+        )?
+        .col(0)
     }
 
     fn feed(
@@ -181,46 +177,43 @@ impl Documents for PgTx<'_> {
              WHERE d.seq > $4 AND {READABLE} ORDER BY d.seq LIMIT $5"
         );
         let (after, limit) = (after as i64, limit as i64);
-        Ok(self
-            .query(
-                &sql,
-                &[
-                    &reader.user,
-                    &reader.admin,
-                    &reader.follow_up,
-                    &after,
-                    &limit,
-                ],
-            )?
-            .iter()
-            .map(|r| {
-                Ok(FeedEntry {
-                    access: access(r)?,
-                    doc_id: r.col(3)?,
-                    position: position(r.col(4)?),
-                    heads: r.col(5)?,
-                    replaced: r.col(6)?,
-                })
+        self.query(
+            &sql,
+            &[
+                &reader.user,
+                &reader.admin,
+                &reader.follow_up,
+                &after,
+                &limit,
+            ],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(FeedEntry {
+                access: access(r)?,
+                doc_id: r.col(3)?,
+                position: position(r.col(4)?),
+                heads: r.col(5)?,
+                replaced: r.col(6)?,
             })
-            .collect::<Result<_, StoreError>>()?)
+        })
+        .collect::<Result<_, StoreError>>()
     }
 
     fn is_purged(&self, doc_id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM purged_docs WHERE doc_id = $1)",
-                &[&doc_id],
-            )?
-            .col(0)?)
+        self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM purged_docs WHERE doc_id = $1)",
+            &[&doc_id],
+        )?
+        .col(0)
     }
 
     fn replaced_base(&self, doc_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT base FROM replaced_docs WHERE doc_id = $1",
-                &[&doc_id],
-            )?
-            .map(|r| Ok::<_, StoreError>(r.col(0)?))
-            .transpose()?)
+        self.query_opt(
+            "SELECT base FROM replaced_docs WHERE doc_id = $1",
+            &[&doc_id],
+        )?
+        .map(|r| r.col(0))
+        .transpose()
     }
 }

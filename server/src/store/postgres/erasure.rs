@@ -5,26 +5,24 @@ use crate::store::{Erasure, ReplacedDoc, StoreError};
 
 impl Erasure for PgTx<'_> {
     fn reports_and_cases(&self) -> Result<Vec<(String, String, String)>, StoreError> {
-        Ok(self
-            .query(
-                "SELECT doc_id, kind, owner FROM docs WHERE kind IN ('report', 'case') \
+        self.query(
+            "SELECT doc_id, kind, owner FROM docs WHERE kind IN ('report', 'case') \
                  ORDER BY seq",
-                &[],
-            )?
-            .iter()
-            .map(|r| Ok((r.col(0)?, r.col(1)?, r.col(2)?)))
-            .collect::<Result<_, StoreError>>()?)
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.col(0)?, r.col(1)?, r.col(2)?)))
+        .collect::<Result<_, StoreError>>()
     }
 
     fn report_ids(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self
-            .query(
-                "SELECT doc_id FROM docs WHERE kind = 'report' ORDER BY seq",
-                &[],
-            )?
-            .iter()
-            .map(|r| Ok(r.col(0)?))
-            .collect::<Result<_, StoreError>>()?)
+        self.query(
+            "SELECT doc_id FROM docs WHERE kind = 'report' ORDER BY seq",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.col(0))
+        .collect::<Result<_, StoreError>>()
     }
 
     fn delete_doc(&self, doc_id: &str) -> Result<bool, StoreError> {
@@ -77,15 +75,14 @@ impl Erasure for PgTx<'_> {
     }
 
     fn report_photo_authors(&self, report_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(self
-            .query(
-                "SELECT d.owner, rp.sha256 FROM report_photos rp \
+        self.query(
+            "SELECT d.owner, rp.sha256 FROM report_photos rp \
                  JOIN docs d ON d.doc_id = rp.report_id WHERE rp.report_id = $1",
-                &[&report_id],
-            )?
-            .iter()
-            .map(|r| Ok((r.col(0)?, r.col(1)?)))
-            .collect::<Result<_, StoreError>>()?)
+            &[&report_id],
+        )?
+        .iter()
+        .map(|r| Ok((r.col(0)?, r.col(1)?)))
+        .collect::<Result<_, StoreError>>()
     }
 
     fn mark_purged(&self, doc_id: &str, now: &str) -> Result<(), StoreError> {

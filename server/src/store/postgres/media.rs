@@ -13,12 +13,11 @@ const LINKED: &str = "(d.kind = 'case' OR EXISTS (SELECT 1 FROM photo_uploaders 
 
 impl Media for PgTx<'_> {
     fn is_uploader(&self, user: &str, sha: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM photo_uploaders WHERE sha256 = $1 AND user_id = $2)",
-                &[&sha, &user],
-            )?
-            .col(0)?)
+        self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM photo_uploaders WHERE sha256 = $1 AND user_id = $2)",
+            &[&sha, &user],
+        )?
+        .col(0)
     }
 
     fn insert_photo(&self, p: &NewPhoto<'_>) -> Result<bool, StoreError> {
@@ -37,24 +36,22 @@ impl Media for PgTx<'_> {
     }
 
     fn missing_photos(&self, report_id: &str, author: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self
-            .query(
-                "SELECT rp.sha256 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
+        self.query(
+            "SELECT rp.sha256 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
                  WHERE rp.report_id = $1 AND d.owner = $2 \
                  AND NOT EXISTS (SELECT 1 FROM photo_uploaders pu \
                  WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner) ORDER BY rp.sha256",
-                &[&report_id, &author],
-            )?
-            .iter()
-            .map(|r| Ok(r.col(0)?))
-            .collect::<Result<_, StoreError>>()?)
+            &[&report_id, &author],
+        )?
+        .iter()
+        .map(|r| r.col(0))
+        .collect::<Result<_, StoreError>>()
     }
 
     fn photo_meta(&self, sha: &str) -> Result<Option<(String, u64)>, StoreError> {
-        Ok(self
-            .query_opt("SELECT mime, size FROM photos WHERE sha256 = $1", &[&sha])?
+        self.query_opt("SELECT mime, size FROM photos WHERE sha256 = $1", &[&sha])?
             .map(|r| Ok::<_, StoreError>((r.col(0)?, position(r.col(1)?))))
-            .transpose()?)
+            .transpose()
     }
 
     fn photo_readable_through_reports(
@@ -66,19 +63,17 @@ impl Media for PgTx<'_> {
             "SELECT EXISTS (SELECT 1 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
              WHERE rp.sha256 = $4 AND {READABLE} AND {LINKED})"
         );
-        Ok(self
-            .query_one(
-                &sql,
-                &[&reader.user, &reader.admin, &reader.follow_up, &sha],
-            )?
-            .col(0)?)
+        self.query_one(
+            &sql,
+            &[&reader.user, &reader.admin, &reader.follow_up, &sha],
+        )?
+        .col(0)
     }
 
     fn photo_bytes(&self, sha: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .query_opt("SELECT bytes FROM photos WHERE sha256 = $1", &[&sha])?
-            .map(|r| Ok::<_, StoreError>(r.col(0)?))
-            .transpose()?)
+        self.query_opt("SELECT bytes FROM photos WHERE sha256 = $1", &[&sha])?
+            .map(|r| r.col(0))
+            .transpose()
     }
 
     fn owned_documents(&self, user: &str) -> Result<u64, StoreError> {
@@ -136,26 +131,24 @@ impl Media for PgTx<'_> {
     }
 
     fn pack(&self, kind: &str) -> Result<Option<PackRow>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT etag, pack_id, version FROM packs WHERE kind = $1",
-                &[&kind],
-            )?
-            .map(|r| {
-                Ok::<_, StoreError>(PackRow {
-                    etag: r.col(0)?,
-                    pack_id: r.col(1)?,
-                    version: position(r.col(2)?),
-                })
+        self.query_opt(
+            "SELECT etag, pack_id, version FROM packs WHERE kind = $1",
+            &[&kind],
+        )?
+        .map(|r| {
+            Ok::<_, StoreError>(PackRow {
+                etag: r.col(0)?,
+                pack_id: r.col(1)?,
+                version: position(r.col(2)?),
             })
-            .transpose()?)
+        })
+        .transpose()
     }
 
     fn pack_bytes(&self, kind: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .query_opt("SELECT bytes FROM packs WHERE kind = $1", &[&kind])?
-            .map(|r| Ok::<_, StoreError>(r.col(0)?))
-            .transpose()?)
+        self.query_opt("SELECT bytes FROM packs WHERE kind = $1", &[&kind])?
+            .map(|r| r.col(0))
+            .transpose()
     }
 
     fn put_pack(&self, p: &NewPack<'_>) -> Result<(), StoreError> {
@@ -194,22 +187,20 @@ impl Media for PgTx<'_> {
     }
 
     fn training_image_type(&self, sha: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT mime FROM training_images WHERE sha256 = $1",
-                &[&sha],
-            )?
-            .map(|r| Ok::<_, StoreError>(r.col(0)?))
-            .transpose()?)
+        self.query_opt(
+            "SELECT mime FROM training_images WHERE sha256 = $1",
+            &[&sha],
+        )?
+        .map(|r| r.col(0))
+        .transpose()
     }
 
     fn training_image(&self, sha: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
-        Ok(self
-            .query_opt(
-                "SELECT bytes, mime FROM training_images WHERE sha256 = $1",
-                &[&sha],
-            )?
-            .map(|r| Ok::<_, StoreError>((r.col(0)?, r.col(1)?)))
-            .transpose()?)
+        self.query_opt(
+            "SELECT bytes, mime FROM training_images WHERE sha256 = $1",
+            &[&sha],
+        )?
+        .map(|r| Ok::<_, StoreError>((r.col(0)?, r.col(1)?)))
+        .transpose()
     }
 }
