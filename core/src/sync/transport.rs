@@ -148,23 +148,30 @@ pub struct ReqwestTransport {
     client: reqwest::Client,
 }
 
-/// The process's one HTTP runtime: a tokio runtime with a single worker thread, made on the
-/// first request. Every [`ReqwestTransport`] shares it (and so its connection handling);
-/// no request starts a thread.
+/// The process's one HTTP runtime: a current-thread tokio runtime driven by one thread of its
+/// own (`waystation-http`), made on the first request. Every [`ReqwestTransport`] shares it
+/// (and so its connection handling); no request starts a thread. Current-thread rather than
+/// the multi-thread scheduler: one thread is all it runs, and the multi-thread scheduler costs
+/// the phone library about its weight in code (docs/benchmarks.md, "Library size").
 #[cfg(feature = "http")]
-fn runtime() -> Result<&'static tokio::runtime::Runtime, TransportError> {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
+fn runtime() -> Result<tokio::runtime::Handle, TransportError> {
+    static HANDLE: std::sync::Mutex<Option<tokio::runtime::Handle>> = std::sync::Mutex::new(None);
+    let mut handle = HANDLE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(h) = handle.as_ref() {
+        return Ok(h.clone());
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("waystation-http")
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| TransportError::Other(format!("starting the HTTP runtime: {e}")))?;
-    // Two first requests at once: one runtime is kept, the other dropped unused.
-    Ok(RUNTIME.get_or_init(|| rt))
+    let h = rt.handle().clone();
+    // The thread owns the runtime and drives every task spawned on it, for the process's life.
+    std::thread::Builder::new()
+        .name("waystation-http".into())
+        .spawn(move || rt.block_on(std::future::pending::<()>()))
+        .map_err(|e| TransportError::Other(format!("starting the HTTP thread: {e}")))?;
+    *handle = Some(h.clone());
+    Ok(h)
 }
 
 #[cfg(feature = "http")]
