@@ -458,6 +458,29 @@ pub mod reports {
         id
     }
 
+    /// A submitted food-safety report by `author` in Yanta (610113), with one photo (a JPEG
+    /// carrying metadata, [`crate::jpeg_with_metadata`] of quality `q`): what the photo sync
+    /// tests upload and fetch.
+    pub fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
+        let id = draft_at(ws, author, "food.seal", 34.2225, 108.9480);
+        ws.reports()
+            .update_draft(
+                &id,
+                &ReportPatch {
+                    district: Some("610113".into()),
+                    ..Default::default()
+                },
+            )
+            .expect("district set");
+        ws.reports()
+            .attach_photo(&id, &crate::jpeg_with_metadata(q), &ReportRules::default())
+            .expect("photo attached");
+        ws.reports()
+            .submit(author, &id, &ReportRules::default())
+            .expect("report submitted");
+        id
+    }
+
     /// A submitted road-hazard report by `author` in Yanta (610113), numbered `i` in its
     /// description: the smallest report sync tests and load tests need.
     pub fn submitted_road_report(ws: &Waystation, author: &str, i: usize) -> String {

@@ -18,7 +18,6 @@ use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
 use chrono::{DateTime, TimeDelta, Utc};
 use waystation_core::reports::OutboxState;
-use waystation_core::reports::{ReportPatch, ReportRules};
 use waystation_core::store::documents;
 use waystation_core::sync::protocol::{self, ChangedDoc, SyncResponse};
 use waystation_core::sync::{
@@ -29,7 +28,7 @@ use waystation_core::{Clock, Error, FixedClock, Options, Waystation};
 use waystation_server::Role;
 use waystation_tests::SplitMix;
 use waystation_tests::net::Net;
-use waystation_tests::reports::draft_at;
+use waystation_tests::reports::report_with_photo;
 
 const YANTA: &str = "610113";
 
@@ -111,31 +110,6 @@ impl Device {
         }
         out
     }
-}
-
-/// A submitted food-safety report with one photo, in Yanta.
-fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
-    let id = draft_at(ws, author, "food.seal", 34.2225, 108.9480);
-    ws.reports()
-        .update_draft(
-            &id,
-            &ReportPatch {
-                district: Some(YANTA.into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    ws.reports()
-        .attach_photo(
-            &id,
-            &waystation_tests::jpeg_with_metadata(q),
-            &ReportRules::default(),
-        )
-        .unwrap();
-    ws.reports()
-        .submit(author, &id, &ReportRules::default())
-        .unwrap();
-    id
 }
 
 /// One request as a raw loopback server sees it.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use automerge::sync::SyncDoc;
-use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus, ReportPatch, ReportRules};
+use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus};
 use waystation_core::store::documents;
 use waystation_core::sync::protocol::{self, DocMessage, SyncRequest, SyncResponse};
 use waystation_core::sync::{
@@ -25,14 +25,12 @@ use waystation_core::sync::{
 use waystation_core::{Error, Options, Waystation};
 use waystation_server::{Role, ServerConfig, UserChange};
 use waystation_tests::net::Net;
-use waystation_tests::reports::draft_at;
+use waystation_tests::reports::report_with_photo;
 
 /// Yanta district, where the test reports are.
 const YANTA: &str = "610113";
 /// Beilin district, elsewhere.
 const BEILIN: &str = "610103";
-const LAT: f64 = 34.2225;
-const LON: f64 = 108.9480;
 
 fn http() -> ReqwestTransport {
     ReqwestTransport::new(Duration::from_secs(20), None).unwrap()
@@ -68,31 +66,6 @@ impl Device {
         assert!(r.complete, "{r:?}");
         r
     }
-}
-
-/// A submitted food-safety report by `author` in Yanta, with a photo.
-fn report_with_photo(ws: &Waystation, author: &str, q: u8) -> String {
-    let id = draft_at(ws, author, "food.seal", LAT, LON);
-    ws.reports()
-        .update_draft(
-            &id,
-            &ReportPatch {
-                district: Some(YANTA.into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    ws.reports()
-        .attach_photo(
-            &id,
-            &waystation_tests::jpeg_with_metadata(q),
-            &ReportRules::default(),
-        )
-        .unwrap();
-    ws.reports()
-        .submit(author, &id, &ReportRules::default())
-        .unwrap();
-    id
 }
 
 fn case_doc_heads(ws: &Waystation, report: &str) -> Vec<automerge::ChangeHash> {
