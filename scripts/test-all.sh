@@ -104,6 +104,11 @@ fi
 step "bindings (Python, Kotlin, Swift)"
 scripts/test-bindings.sh
 
+# The web console in Debian's Chromium (installed when missing), seeded by the Python bindings
+# above through the sync path; axe-core on every page; screenshots in target/console-screenshots.
+step "console browser tests (Chromium, Playwright, axe-core)"
+scripts/test-browser.sh
+
 # The server's request decoding under cargo-fuzz (nightly), for a short, bounded time.
 # WAYSTATION_SKIP_FUZZ=1 skips it (quick local runs); CI always runs it.
 if [ "${WAYSTATION_SKIP_FUZZ:-0}" != 1 ]; then
