@@ -186,7 +186,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
          supervisor-li (supervisor, Yanta 610113)",
     );
 
-    let http = ReqwestTransport::new(Duration::from_secs(20), None)?;
+    let http = ReqwestTransport::new(None)?;
     let rider = Device::open(dir, "[rider 王师傅]", "rider-wang", &url, &rider_t)?;
     let station = Device::open(
         dir,

@@ -89,7 +89,7 @@ impl ServerArgs {
             None => std::env::var("WAYSTATION_TOKEN")
                 .context("no token: pass --token T or set WAYSTATION_TOKEN")?,
         };
-        let settings = if self.insecure_http_i_know {
+        let mut settings = if self.insecure_http_i_know {
             SyncSettings::new_allowing_insecure_http(&server, &token)?
         } else {
             SyncSettings::new(&server, &token)?
@@ -105,7 +105,8 @@ impl ServerArgs {
         if self.timeout == 0 {
             bail!("--timeout must be at least 1 second");
         }
-        let transport = ReqwestTransport::new(Duration::from_secs(self.timeout), pem.as_deref())?;
+        settings.timeout = Duration::from_secs(self.timeout);
+        let transport = ReqwestTransport::new(pem.as_deref())?;
         Ok((settings, transport))
     }
 }

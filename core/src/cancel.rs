@@ -22,7 +22,9 @@ type Callback = Box<dyn FnOnce() + Send>;
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
-    callbacks: Mutex<Vec<Callback>>,
+    /// Registered callbacks by id, and the next id; an [`OnCancel`] removes its own when
+    /// dropped.
+    callbacks: Mutex<(u64, Vec<(u64, Callback)>)>,
     /// Wakes [`CancelToken::sleep`] on cancel.
     woken: Condvar,
 }
@@ -55,9 +57,9 @@ impl CancelToken {
         if self.0.cancelled.swap(true, Ordering::SeqCst) {
             return;
         }
-        let callbacks = std::mem::take(&mut *lock(&self.0.callbacks));
+        let callbacks = std::mem::take(&mut lock(&self.0.callbacks).1);
         self.0.woken.notify_all();
-        for callback in callbacks {
+        for (_, callback) in callbacks {
             callback();
         }
     }
@@ -77,16 +79,28 @@ impl CancelToken {
     }
 
     /// Runs `callback` when the token is cancelled, or at once if it already is. Used to
-    /// interrupt a wait (an HTTP request in flight) instead of polling.
-    pub fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) {
+    /// interrupt a wait (an HTTP request in flight) instead of polling. The callback stays
+    /// registered while the returned guard lives: a wait that ended drops it, so a sync's many
+    /// requests do not pile callbacks up on its token.
+    #[must_use = "the callback is deregistered when the guard is dropped"]
+    pub fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) -> OnCancel {
         {
             let mut callbacks = lock(&self.0.callbacks);
             if !self.is_cancelled() {
-                callbacks.push(Box::new(callback));
-                return;
+                let id = callbacks.0;
+                callbacks.0 += 1;
+                callbacks.1.push((id, Box::new(callback)));
+                return OnCancel(Some((self.clone(), id)));
             }
         }
         callback();
+        OnCancel(None)
+    }
+
+    /// How many callbacks are registered (for tests of their deregistration).
+    #[cfg(test)]
+    fn registered(&self) -> usize {
+        lock(&self.0.callbacks).1.len()
     }
 
     /// Waits `duration` (a retry's backoff), or less when the token is cancelled meanwhile:
@@ -113,6 +127,19 @@ impl CancelToken {
     /// holds one inside the future it hands to Kotlin or Swift.
     pub fn cancel_on_drop(&self) -> CancelOnDrop {
         CancelOnDrop(Some(self.clone()))
+    }
+}
+
+/// Keeps a callback registered with [`CancelToken::on_cancel`]; dropping it deregisters the
+/// callback (if it has not run).
+#[derive(Debug)]
+pub struct OnCancel(Option<(CancelToken, u64)>);
+
+impl Drop for OnCancel {
+    fn drop(&mut self) {
+        if let Some((token, id)) = self.0.take() {
+            lock(&token.0.callbacks).1.retain(|(i, _)| *i != id);
+        }
     }
 }
 
@@ -157,7 +184,7 @@ mod tests {
         let t = CancelToken::new();
         let n = Arc::new(AtomicUsize::new(0));
         let n1 = n.clone();
-        t.on_cancel(move || {
+        let _registered = t.on_cancel(move || {
             n1.fetch_add(1, Ordering::SeqCst);
         });
         assert_eq!(n.load(Ordering::SeqCst), 0);
@@ -165,10 +192,31 @@ mod tests {
         t.cancel();
         assert_eq!(n.load(Ordering::SeqCst), 1);
         let n2 = n.clone();
-        t.on_cancel(move || {
+        let _ran = t.on_cancel(move || {
             n2.fetch_add(1, Ordering::SeqCst);
         });
         assert_eq!(n.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_dropped_registration_neither_stays_nor_runs() {
+        let t = CancelToken::new();
+        let n = Arc::new(AtomicUsize::new(0));
+        for _ in 0..100 {
+            let n = n.clone();
+            drop(t.on_cancel(move || {
+                n.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        assert_eq!(t.registered(), 0, "callbacks of ended waits piled up");
+        let n1 = n.clone();
+        let kept = t.on_cancel(move || {
+            n1.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(t.registered(), 1);
+        t.cancel();
+        assert_eq!(n.load(Ordering::SeqCst), 1, "only the kept callback ran");
+        drop(kept);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use waystation_server::Role;
 const YANTA: &str = "610113";
 
 fn http() -> ReqwestTransport {
-    ReqwestTransport::new(Duration::from_secs(120), None).unwrap()
+    ReqwestTransport::new(None).unwrap()
 }
 
 fn device(dir: &std::path::Path) -> Waystation {

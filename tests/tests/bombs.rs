@@ -39,7 +39,7 @@ fn noon() -> DateTime<Utc> {
 }
 
 fn http() -> ReqwestTransport {
-    ReqwestTransport::new(Duration::from_secs(30), None).unwrap()
+    ReqwestTransport::new(None).unwrap()
 }
 
 /// A loopback HTTP server that relays each request (one per connection) to `upstream` and
@@ -96,6 +96,7 @@ fn relay_one(conn: TcpStream, upstream: &str, message: &[u8]) -> std::io::Result
             url: format!("{upstream}{path}"),
             headers,
             body,
+            timeout: Duration::from_secs(30),
         })
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     if is_sync && resp.status == 200 {

@@ -624,7 +624,7 @@ fn a_device_refuses_locally_the_case_events_its_account_may_not_write() {
     let rider_t = token("rider-1", Role::Rider, &[]);
     let staff_t = token("staff-1", Role::Station, &[district]);
     let elsewhere_t = token("staff-2", Role::Station, &["610113"]);
-    let http = ReqwestTransport::new(std::time::Duration::from_secs(20), None).unwrap();
+    let http = ReqwestTransport::new(None).unwrap();
     let device = |name: &str, token: &str| {
         let (ws, _) = open_at(&root.path().join(name), noon());
         let settings = SyncSettings::new(&server.url(), token).unwrap();
@@ -824,7 +824,7 @@ fn a_supervisors_inspection_photo_reaches_a_station_accounts_device() {
             settings: net.settings(token),
         }
     };
-    let http = || ReqwestTransport::new(std::time::Duration::from_secs(20), None).unwrap();
+    let http = || ReqwestTransport::new(None).unwrap();
     let sync = |d: &Device| {
         let r =
             d.ws.sync()

@@ -55,7 +55,7 @@ impl Phone {
     }
 
     fn sync(&self) -> SyncReport {
-        let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
+        let http = ReqwestTransport::new(None).unwrap();
         let r = self
             .ws
             .sync()

@@ -65,7 +65,7 @@ impl Device {
     }
 
     fn try_sync(&self) -> Result<waystation_core::sync::SyncReport, Error> {
-        let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
+        let http = ReqwestTransport::new(None).unwrap();
         self.ws.sync().run(
             &self.settings,
             &http,
@@ -221,7 +221,7 @@ fn an_erased_rider_is_attributed_nowhere_and_devices_adopt_the_rewrite() {
     assert_eq!(report.district.as_deref(), Some(YANTA));
     assert_eq!(report.photos[0].sha256, photo.sha256);
     // Its photo is still there for the follow-up accounts: the server still serves it.
-    let http = ReqwestTransport::new(Duration::from_secs(20), None).unwrap();
+    let http = ReqwestTransport::new(None).unwrap();
     let path = staff
         .ws
         .reports()

@@ -37,7 +37,7 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn http() -> ReqwestTransport {
-    ReqwestTransport::new(Duration::from_secs(20), None).unwrap()
+    ReqwestTransport::new(None).unwrap()
 }
 
 /// A device with a fixed clock.

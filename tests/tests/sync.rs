@@ -33,7 +33,7 @@ const YANTA: &str = "610113";
 const BEILIN: &str = "610103";
 
 fn http() -> ReqwestTransport {
-    ReqwestTransport::new(Duration::from_secs(20), None).unwrap()
+    ReqwestTransport::new(None).unwrap()
 }
 
 struct Device {
@@ -468,6 +468,7 @@ fn raw_post(net: &Net, token: &str, body: &[u8]) -> HttpResponse {
                 ("content-type".into(), "application/cbor".into()),
             ],
             body: body.to_vec(),
+            timeout: Duration::from_secs(20),
         })
         .unwrap()
 }
@@ -757,8 +758,9 @@ fn a_cancelled_sync_stops_at_once_and_releases_the_lock() {
     report_with_photo(&ws, "rider-1", 23);
     let mut settings = net.settings(&token);
     settings.server = proxy.url();
-    // Without cancellation this sync would wait the transport's whole timeout, per attempt.
-    let slow = ReqwestTransport::new(Duration::from_secs(60), None).unwrap();
+    // Without cancellation this sync would wait the request's whole timeout, per attempt.
+    settings.timeout = Duration::from_secs(60);
+    let slow = ReqwestTransport::new(None).unwrap();
     proxy.hold();
     let cancel = waystation_core::CancelToken::new();
     let syncing = {
@@ -878,8 +880,9 @@ fn a_cancelled_pack_fetch_stops_at_once_and_installs_nothing() {
     let ws = Arc::new(Waystation::open(dir.path(), waystation_tests_config()).unwrap());
     let mut settings = net.settings(&token);
     settings.server = proxy.url();
-    // Without cancellation this fetch would wait the transport's whole timeout, per attempt.
-    let slow = ReqwestTransport::new(Duration::from_secs(60), None).unwrap();
+    // Without cancellation this fetch would wait the request's whole timeout, per attempt.
+    settings.timeout = Duration::from_secs(60);
+    let slow = ReqwestTransport::new(None).unwrap();
     proxy.hold();
     let cancel = waystation_core::CancelToken::new();
     let fetching = {

@@ -15,6 +15,7 @@ mod reports;
 mod stations;
 mod sync;
 mod training;
+mod transport;
 
 pub use cases::Cases;
 pub use error::WaystationError;
@@ -25,6 +26,7 @@ pub use reports::*;
 pub use stations::{StationHit, Stations};
 pub use sync::*;
 pub use training::*;
+pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, HttpTransportError};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,6 +80,8 @@ impl Options {
 #[derive(uniffi::Object)]
 pub struct Waystation {
     ws: Arc<core::Waystation>,
+    /// The transport of every sync, pack fetch and photo fetch.
+    http: transport::Http,
 }
 
 impl Waystation {
@@ -85,17 +89,29 @@ impl Waystation {
     fn area<T>(&self, new: fn(Arc<core::Waystation>) -> T) -> Arc<T> {
         Arc::new(new(self.ws.clone()))
     }
+
+    /// One area's object that also talks to the server.
+    fn net_area<T>(&self, new: fn(Arc<core::Waystation>, transport::Http) -> T) -> Arc<T> {
+        Arc::new(new(self.ws.clone(), self.http.clone()))
+    }
 }
 
 #[uniffi::export]
 impl Waystation {
     /// Opens (creating, migrating) the data directory; `DataDirectory` when it cannot be
-    /// used, `SchemaTooNew` when a newer app wrote it.
-    #[uniffi::constructor]
-    pub fn new(data_dir: String, options: Options) -> Result<Arc<Self>> {
+    /// used, `SchemaTooNew` when a newer app wrote it. Sync, pack fetch and photo fetch go
+    /// through `transport`, the app's HTTP stack (`OkHttpTransport`, `URLSessionTransport`);
+    /// none is the built-in one, which phone builds of the library leave out.
+    #[uniffi::constructor(default(transport = None))]
+    pub fn new(
+        data_dir: String,
+        options: Options,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<Arc<Self>> {
         let options = options.into_core()?;
         let ws = Arc::new(core::Waystation::open(&PathBuf::from(data_dir), options)?);
-        Ok(Arc::new(Waystation { ws }))
+        let http = transport::Http::new(transport);
+        Ok(Arc::new(Waystation { ws, http }))
     }
 
     /// The red-station directory: nearest, within a radius, by id, text search.
@@ -105,12 +121,12 @@ impl Waystation {
 
     /// Signed station and training packs.
     pub fn packs(&self) -> Arc<Packs> {
-        self.area(|ws| Packs { ws })
+        self.net_area(|ws, http| Packs { ws, http })
     }
 
     /// A rider's reports, from draft to outbox.
     pub fn reports(&self) -> Arc<Reports> {
-        self.area(|ws| Reports { ws })
+        self.net_area(|ws, http| Reports { ws, http })
     }
 
     /// The follow-up of submitted reports.
@@ -125,7 +141,7 @@ impl Waystation {
 
     /// Sync with a server.
     pub fn sync(&self) -> Arc<SyncClient> {
-        self.area(|ws| SyncClient { ws })
+        self.net_area(|ws, http| SyncClient { ws, http })
     }
 }
 

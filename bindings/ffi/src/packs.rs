@@ -13,11 +13,13 @@ use crate::Result;
 use crate::error::invalid;
 use crate::executor::run_blocking;
 use crate::sync::SyncOptions;
+use crate::transport::Http;
 
 /// Signed station and training packs on this device.
 #[derive(uniffi::Object)]
 pub struct Packs {
     pub(crate) ws: Arc<core::Waystation>,
+    pub(crate) http: Http,
 }
 
 impl Packs {
@@ -75,8 +77,8 @@ impl Packs {
     /// Fetches and installs the server's station and training packs when they changed, and
     /// the lesson images the device lacks. A cancelled fetch keeps what it installed.
     pub async fn fetch(&self, options: SyncOptions) -> Result<PackFetch> {
-        let (settings, transport) = (options.settings()?, options.transport()?);
+        let (settings, transport) = (options.settings()?, self.http.transport(&options)?);
         let ws = self.ws.clone();
-        run_blocking(move |cancel| ws.packs().fetch(&settings, &transport, cancel)).await
+        run_blocking(move |cancel| ws.packs().fetch(&settings, &*transport, cancel)).await
     }
 }

@@ -13,6 +13,7 @@ use waystation_core::reports::{
 };
 
 use crate::executor::run_blocking;
+use crate::transport::Http;
 use crate::{Result, SyncOptions, WaystationError};
 
 /// Xi'an's 11 districts and 2 counties, in code order.
@@ -50,6 +51,7 @@ fn path_text(path: PathBuf) -> Result<String> {
 #[derive(uniffi::Object)]
 pub struct Reports {
     pub(crate) ws: Arc<core::Waystation>,
+    pub(crate) http: Http,
 }
 
 #[uniffi::export]
@@ -148,8 +150,8 @@ impl Reports {
         options: SyncOptions,
         sha256: String,
     ) -> Result<String> {
-        let (settings, http) = (options.settings()?, options.transport()?);
-        let fetch = move |c: &_| self.ws.reports().fetch_photo(&settings, &http, &sha256, c);
+        let (settings, http) = (options.settings()?, self.http.transport(&options)?);
+        let fetch = move |c: &_| self.ws.reports().fetch_photo(&settings, &*http, &sha256, c);
         path_text(run_blocking(fetch).await?)
     }
 

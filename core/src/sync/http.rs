@@ -138,6 +138,7 @@ impl<'a> Client<'a> {
             url: self.url(path),
             headers,
             body,
+            timeout: self.settings.timeout,
         }
     }
 

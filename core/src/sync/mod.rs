@@ -36,4 +36,6 @@ pub(crate) use status::SyncRuntime;
 pub use status::{Subscription, SyncObserver, SyncRefusal, SyncReport, SyncStatus};
 #[cfg(feature = "http")]
 pub use transport::ReqwestTransport;
-pub use transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+pub use transport::{
+    DEFAULT_REQUEST_TIMEOUT, HttpRequest, HttpResponse, HttpTransport, TransportError,
+};

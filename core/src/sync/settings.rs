@@ -21,6 +21,9 @@ pub struct SyncSettings {
     pub token: String,
     /// Retries of one request that got no answer or a 5xx/429.
     pub retry: RetryPolicy,
+    /// Time limit of one HTTP request (connect, send and read together); 30 s by default. It
+    /// travels in each request ([`super::HttpRequest::timeout`]), whatever the transport.
+    pub timeout: Duration,
     /// Most documents in one request, 1..=[`MAX_DOCS_PER_REQUEST`] (the server's limit).
     pub max_docs_per_request: usize,
     /// Allows `http://` to a server that is not on this machine. Off by default: the token and
@@ -54,6 +57,7 @@ impl SyncSettings {
             server,
             token,
             retry: RetryPolicy::default(),
+            timeout: super::transport::DEFAULT_REQUEST_TIMEOUT,
             max_docs_per_request: MAX_DOCS_PER_REQUEST,
             allow_insecure_http,
         };

@@ -1,29 +1,44 @@
 //! How sync reaches the server: an [`HttpTransport`] trait, so a shell can supply its
-//! platform's HTTP stack (OkHttp, URLSession), and the built-in transport on reqwest with
-//! rustls and the ring crypto provider (small on a phone).
+//! platform's HTTP stack (OkHttp, URLSession: the FFI's foreign `HttpTransport`), and the
+//! built-in transport on reqwest with rustls and the ring crypto provider (the CLI, Python,
+//! desktop; behind the `http` feature, which phone builds leave out).
 //!
-//! The built-in transport runs reqwest's async client on one shared tokio runtime (one worker
-//! thread, `waystation-http`, for the whole process) rather than reqwest's blocking client,
-//! which starts a thread per client. The calling thread waits for the answer; a cancelled
+//! The trait is blocking on purpose: sync, pack fetch and photo fetch run on a worker thread
+//! (the FFI's executor) between SQLite transactions and Automerge's CPU work, and a blocking
+//! call keeps the retry loop, the locks and the cancel token plain code. The FFI bridges it to
+//! the apps' async transports, waiting on its worker thread (docs/decisions/0012-transport.md).
+//!
+//! A request carries its own timeout and the caller passes the body cap, so every transport
+//! is held to the same limits; retries, `Retry-After`, backoff and the mapping of statuses to
+//! errors are the core's ([`super::http`]), the same over every transport.
+//!
+//! The built-in transport runs reqwest's async client on one shared tokio runtime (one thread,
+//! `waystation-http`, for the whole process) rather than reqwest's blocking client, which
+//! starts a thread per client. The calling thread waits for the answer; a cancelled
 //! [`CancelToken`] wakes it at once and drops the request in flight, so a cancelled sync
 //! releases its lock without waiting for a slow server's answer or the request's timeout.
 
-#[cfg(feature = "http")]
 use std::time::Duration;
 
 use crate::cancel::CancelToken;
 
+/// A request's timeout when its maker names none (connect, send and read together).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// One HTTP request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
-    /// `GET`, `PUT` or `POST`.
+    /// `GET`, `HEAD`, `PUT` or `POST`.
     pub method: String,
     /// Absolute URL.
     pub url: String,
     /// Header names and values.
     pub headers: Vec<(String, String)>,
-    /// Body; empty for `GET`.
+    /// Body; empty for `GET` and `HEAD`.
     pub body: Vec<u8>,
+    /// The whole request's time limit (connect, send and read): the sync settings' timeout
+    /// ([`super::SyncSettings::timeout`]), carried here so every transport honours the same.
+    pub timeout: Duration,
 }
 
 impl HttpRequest {
@@ -126,7 +141,7 @@ pub trait HttpTransport: Send + Sync {
 }
 
 /// `METHOD /path` of a request, for errors (no host, no query: nothing personal).
-fn describe(request: &HttpRequest) -> String {
+pub(crate) fn describe(request: &HttpRequest) -> String {
     let path = request
         .url
         .split_once("://")
@@ -176,18 +191,16 @@ fn runtime() -> Result<tokio::runtime::Handle, TransportError> {
 
 #[cfg(feature = "http")]
 impl ReqwestTransport {
-    /// A transport with a request `timeout` (connect, send and read together). `extra_root_pem`
-    /// adds trusted CA certificates (a private deployment's), besides the platform's.
-    pub fn new(
-        timeout: Duration,
-        extra_root_pem: Option<&[u8]>,
-    ) -> Result<ReqwestTransport, TransportError> {
+    /// The built-in transport. `extra_root_pem` adds trusted CA certificates (a private
+    /// deployment's), besides the platform's. Each request's timeout is its own
+    /// ([`HttpRequest::timeout`]).
+    pub fn new(extra_root_pem: Option<&[u8]>) -> Result<ReqwestTransport, TransportError> {
         // reqwest is built without a default crypto provider; ring keeps the library small.
         // Installing fails only when the process already has one, which is then used.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            // At most this for the connection; the request's own timeout bounds the whole.
+            .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("waystation/", env!("CARGO_PKG_VERSION")))
             // The protocol has no redirects. A captive portal answers with one to its login
             // page; followed, its page would be read as the server's answer.
@@ -221,7 +234,9 @@ impl HttpTransport for ReqwestTransport {
         cancel.check().map_err(|_| TransportError::Cancelled)?;
         let rt = runtime()?;
         let (cancelled_tx, cancelled_rx) = tokio::sync::oneshot::channel::<()>();
-        cancel.on_cancel(move || {
+        // Deregistered when this request ends (the guard's drop): a sync's many requests do
+        // not pile up callbacks on its token.
+        let _on_cancel = cancel.on_cancel(move || {
             let _ = cancelled_tx.send(());
         });
         let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
@@ -259,7 +274,9 @@ async fn fetch(
     };
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|e| TransportError::Other(format!("method '{}': {e}", request.method)))?;
-    let mut req = client.request(method, &request.url);
+    let mut req = client
+        .request(method, &request.url)
+        .timeout(request.timeout.max(Duration::from_millis(1)));
     for (name, value) in &request.headers {
         req = req.header(name, value);
     }
