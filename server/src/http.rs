@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::sync::Arc;
+use std::time::Instant;
 use waystation_core::Clock;
 use waystation_core::sync::protocol::{
     self, CBOR_CONTENT_TYPE, MAX_PHOTO_BYTES, MAX_SYNC_BODY_BYTES, Me,
@@ -19,6 +20,7 @@ use crate::auth::{self, Authenticated, rfc3339};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::limit::{FailedLogins, RateLimit};
+use crate::store::timing;
 use crate::{decode, photos, sync, training_images};
 
 /// What every handler shares: the database, the clock, the per-account rate limit and the
@@ -225,12 +227,72 @@ async fn sync_handler(
     let body = read_body(&state, &headers, body, MAX_SYNC_BODY_BYTES).await?;
     let now = rfc3339(state.clock.now());
     let db = state.db.clone();
-    let response = blocking(move || {
+    let queued = Instant::now();
+    let (response, work) = blocking(move || {
+        let wait = queued.elapsed();
+        timing::take();
+        let (cpu, wall) = (timing::thread_cpu(), Instant::now());
         let request = decode::decode_sync_request(&body)?;
-        sync::sync(&db, &who, request, &now)
+    let start = Instant::now();
+        let response = sync::sync(&db, &who, request, &now)?;
+        let cpu = cpu
+            .zip(timing::thread_cpu())
+            .map(|(a, b)| b.saturating_sub(a));
+        let work = SyncWork {
+            wait,
+            wall: wall.elapsed(),
+            cpu,
+            waits: timing::take(),
+        };
+        Ok((response, work))
+    let auth = start.elapsed();
     })
     .await?;
-    Ok(cbor(StatusCode::OK, protocol::encode(&response)))
+    let mut r = cbor(StatusCode::OK, protocol::encode(&response));
+    if let Ok(v) = HeaderValue::from_str(&work.server_timing(auth, start.elapsed())) {
+        r.headers_mut().insert("server-timing", v);
+    }
+    Ok(r)
+}
+
+/// Where a sync request's time on the server went, sent back as `Server-Timing` (W3C) so a
+/// load test can tell what the server spends from what the load generator spends
+/// (docs/benchmarks.md, issue 14): times only, nothing about the request's content.
+struct SyncWork {
+    /// Waiting for a blocking-pool thread.
+    wait: std::time::Duration,
+    /// The protocol's work on that thread (decoding, transaction, Automerge, store).
+    wall: std::time::Duration,
+    /// That thread's CPU time for it, where the platform tells.
+    cpu: Option<std::time::Duration>,
+    /// Its waits for the database (`store::timing`).
+    waits: timing::Waits,
+}
+
+impl SyncWork {
+    /// `auth` (token check), `wait`, `begin` (getting the transaction), `db` (waits for the
+    /// engine, with their count), `cpu`, `sync` (the protocol's wall time) and `total` (from
+    /// the handler's start to the answer, the body's arrival included), in milliseconds.
+    fn server_timing(&self, auth: std::time::Duration, total: std::time::Duration) -> String {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        let mut v = format!(
+            "auth;dur={:.2}, wait;dur={:.2}, begin;dur={:.2}, db;dur={:.2};desc=\"{}\", ",
+            ms(auth),
+            ms(self.wait),
+            ms(self.waits.begin),
+            ms(self.waits.in_calls),
+            self.waits.calls
+        );
+        if let Some(cpu) = self.cpu {
+            v.push_str(&format!("cpu;dur={:.2}, ", ms(cpu)));
+        }
+        v.push_str(&format!(
+            "sync;dur={:.2}, total;dur={:.2}",
+            ms(self.wall),
+            ms(total)
+        ));
+        v
+    }
 }
 
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -406,6 +468,28 @@ mod tests {
         assert!(etag_matches(h("\"abc\"").as_ref(), "abc"));
         assert!(etag_matches(h("W/\"abc\"").as_ref(), "abc"));
         assert!(etag_matches(h("\"x\", \"abc\"").as_ref(), "abc"));
+    #[test]
+    fn server_timing_names_each_part_in_milliseconds() {
+        let ms = std::time::Duration::from_millis;
+        let work = SyncWork {
+            wait: ms(1),
+            wall: ms(12),
+            cpu: Some(ms(7)),
+            waits: timing::Waits {
+                calls: 18,
+                in_calls: ms(4),
+                begin: ms(2),
+            },
+        };
+        assert_eq!(
+            work.server_timing(ms(3), ms(20)),
+            "auth;dur=3.00, wait;dur=1.00, begin;dur=2.00, db;dur=4.00;desc=\"18\", \
+             cpu;dur=7.00, sync;dur=12.00, total;dur=20.00"
+        );
+        let no_cpu = SyncWork { cpu: None, ..work };
+        assert!(!no_cpu.server_timing(ms(3), ms(20)).contains("cpu"));
+    }
+
         assert!(etag_matches(h("*").as_ref(), "abc"));
         assert!(!etag_matches(h("abc").as_ref(), "abc"));
         assert!(!etag_matches(h("\"abd\"").as_ref(), "abc"));

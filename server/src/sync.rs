@@ -34,11 +34,13 @@ pub fn sync(
 ) -> Result<SyncResponse, ApiError> {
     let account = &who.account;
     // A read transaction is one snapshot, so the feed and the documents agree.
+    let begin = std::time::Instant::now();
     let txn = if request.carries_changes() {
         db.write()?
     } else {
         db.read()?
     };
+    crate::store::timing::begun(begin);
     let tx = txn.as_ref();
     let mut usage = crate::quota::Usage::new(db.quotas(), &account.user);
     let mut replies = Vec::with_capacity(request.docs.len());

@@ -1,17 +1,30 @@
-//! Load test (issue 14): 1,000 simulated devices and 50 supervisors sync concurrently with
+//! Load test (issue 14): 1,000 simulated devices and 50 supervisors sync with
 //! `waystation-server` on loopback, side by side on each store setup.
 //!
 //! Each rider device is a real device (its own data directory and SQLite store) of its own
-//! account, holding 20 submitted reports in one of Xi'an's districts, one of them with a photo.
-//! All start together (a barrier). Each makes a first sync (the 20 reports and the photo), then
-//! five incremental syncs that each change one report (it withdraws one). Beside them, 50
-//! supervisor devices (one district each) pull their districts' feeds every 2 s until the
-//! riders are done. Nothing is retried, so every failure counts; the run is bounded by
-//! `LOAD_SECONDS` (default 600) and fails past it.
+//! account, holding 20 submitted reports in one of Xi'an's districts, the first with a photo
+//! (100 distinct photos across the devices). The reports are made before anything is timed.
+//! Beside the riders, 50 supervisor devices (one district each) pull their district's feed
+//! every 2 s from the first phase to the end. Nothing is retried, so every failure counts;
+//! every phase is bounded by `LOAD_SECONDS` (default 600) and fails past it.
 //!
-//! Printed per store setup: errors (must be 0), throughput, and p50, p99 and p99.9 of one
-//! `ws.sync().run` (end to end: local store, HTTP, server) for the first syncs, the
-//! incremental ones and the supervisors' pulls.
+//! Two phases per store setup:
+//! - **closed loop** ("everyone at once"): every device makes its first sync (20 reports and
+//!   the photo), then `LOAD_SYNCS` (5) incremental syncs that each withdraw one report. The
+//!   devices are driven by a pool of `LOAD_WORKERS` (100) threads, each taking the next device
+//!   step from one queue (all first syncs, then the incremental rounds): at most that many
+//!   syncs are in flight, and 1,000 devices cost 100 threads, not 1,000.
+//! - **open loop**: incremental syncs arrive at `LOAD_RATE` per second (comma-separated for
+//!   several steps, default `20`) for `LOAD_OPEN_SECONDS` (30) each, on the devices in turn,
+//!   whatever the earlier ones are doing; each device's change (a withdrawal) is made before
+//!   its arrival, off the clock. Latency counts from the arrival's scheduled time, so a
+//!   generator that falls behind shows as latency, not as a lower rate.
+//!
+//! Printed per phase: errors (must be 0), throughput, and p50/p99/p99.9 of one sync as the
+//! device sees it (`ws.sync().run`: its own store, HTTP, the server), of the HTTP exchange
+//! alone, and of the server's own account of it (its `Server-Timing` header: handling time,
+//! its thread's CPU, its waits for the database); and where the machine's CPU went (the
+//! server, PostgreSQL's backends, the devices, other processes).
 //!
 //! The setups `LOAD_STORES` names (comma-separated; default `sqlite,postgres,postgres2`):
 //! SQLite with one server, PostgreSQL with one instance, PostgreSQL with two instances, the
@@ -19,18 +32,28 @@
 //! `WAYSTATION_TEST_PG` names.
 //!
 //! `cargo bench -p waystation-tests --bench sync_load` (`LOAD_DEVICES`, `LOAD_REPORTS`,
-//! `LOAD_SYNCS`, `LOAD_SUPERVISORS` change the counts).
+//! `LOAD_SYNCS`, `LOAD_SUPERVISORS`, `LOAD_WORKERS`, `LOAD_RATE`, `LOAD_OPEN_SECONDS` change
+//! the counts).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+#[path = "sync_load/measure.rs"]
+mod measure;
+#[path = "sync_load/phase.rs"]
+mod phase;
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use measure::{Exchange, Timed, spread};
+use phase::{Phase, server_totals};
 use waystation_core::geo::Datum;
 use waystation_core::reports::{PositionFix, ReportPatch, ReportRules};
 use waystation_core::sync::{ReqwestTransport, SyncSettings};
-use waystation_core::{Options, Waystation};
+use waystation_core::{CancelToken, Options, Waystation};
 use waystation_server::Role;
 use waystation_server::store::postgres::scratch::ScratchDb;
+use waystation_server::store::timing::thread_cpu;
 
 /// Xi'an's districts the reports are spread over (GB/T 2260), one per supervisor in turn.
 const DISTRICTS: [&str; 9] = [
@@ -44,14 +67,43 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
+struct Config {
+    devices: usize,
+    reports: usize,
+    syncs: usize,
+    supervisors: usize,
+    workers: usize,
+    rates: Vec<usize>,
+    open_seconds: usize,
+    limit: Duration,
 }
 
 fn main() {
     // `cargo bench` passes --bench; any other argument (e.g. a filter) is ignored.
     let stores = std::env::var("LOAD_STORES").unwrap_or("sqlite,postgres,postgres2".into());
+    let reports = env("LOAD_REPORTS", 20).max(1);
+    let config = Config {
+        devices: env("LOAD_DEVICES", 1000).max(1),
+        reports,
+        syncs: env("LOAD_SYNCS", 5).min(reports),
+        supervisors: env("LOAD_SUPERVISORS", 50),
+        workers: env("LOAD_WORKERS", 100).max(1),
+        rates: std::env::var("LOAD_RATE")
+            .unwrap_or("20".into())
+            .split(',')
+            .filter_map(|r| r.trim().parse().ok())
+            .filter(|r| *r > 0)
+            .collect(),
+        open_seconds: env("LOAD_OPEN_SECONDS", 30),
+        limit: Duration::from_secs(env("LOAD_SECONDS", 600) as u64),
+    };
+    let arrivals: usize = config.rates.iter().map(|r| r * config.open_seconds).sum();
+    assert!(
+        arrivals <= config.devices * (config.reports - config.syncs),
+        "LOAD_RATE × LOAD_OPEN_SECONDS asks for {arrivals} open-loop syncs; the devices have \
+         {} reports left to withdraw",
+        config.devices * (config.reports - config.syncs)
+    );
     let mut failed = 0;
     for store in stores.split(',') {
         let (label, instances) = match store.trim() {
@@ -61,7 +113,7 @@ fn main() {
             other => panic!("LOAD_STORES: unknown store setup '{other}'"),
         };
         println!("\n== {label}");
-        failed += run(instances);
+        failed += run(&config, label, instances);
     }
     // Every setup runs before any failure is raised: the comparison is the point.
     assert_eq!(failed, 0, "errors or lost reports (above)");
@@ -111,18 +163,139 @@ fn report(
 enum Kind {
     First,
     Incremental,
+    /// An incremental sync of open-loop step `n`.
+    Open(usize),
     Supervisor,
+}
+
+/// One sync: its whole run on the device, how late it started after its scheduled arrival
+/// (open loop), and its HTTP exchanges.
+struct Sample {
+    kind: Kind,
+    run: Duration,
+    late: Duration,
+    exchanges: Vec<Exchange>,
+}
+
+/// What every thread reports into.
+#[derive(Default)]
+struct Shared {
+    samples: Mutex<Vec<Sample>>,
+    errors: Mutex<Vec<String>>,
+    /// CPU time of the rider pool's threads, which end with their phase.
+    generator_cpu: Mutex<Duration>,
+}
+
+impl Shared {
+    fn error(&self, e: String) {
+        self.errors.lock().unwrap().push(e);
+    }
+}
+
+/// A simulated device with its account.
+struct Device {
+    ws: Waystation,
+    author: String,
+    ids: Vec<String>,
+    withdrawn: usize,
+    settings: SyncSettings,
+    http: Timed,
+    _dir: tempfile::TempDir,
+}
+
+impl Device {
+    fn open(name: String, url: &str, token: &str) -> Result<Device, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let ws = Waystation::open(dir.path(), Options::default()).map_err(|e| e.to_string())?;
+        let http = ReqwestTransport::new(None).map_err(|e| e.to_string())?;
+        let mut settings = SyncSettings::new(url, token).map_err(|e| e.to_string())?;
+        settings.timeout = Duration::from_secs(120);
+        settings.retry.attempts = 1; // count every failure; no retry hides one
+        Ok(Device {
+            ws,
+            author: name,
+            ids: Vec::new(),
+            withdrawn: 0,
+            settings,
+            http: Timed::new(http),
+            _dir: dir,
+        })
+    }
+
+    /// Changes one more report: withdraws it.
+    fn change_one(&mut self) -> Result<(), String> {
+        let id = self
+            .ids
+            .get(self.withdrawn)
+            .ok_or("no report left to withdraw")?;
+        self.ws
+            .reports()
+            .withdraw(&self.author, id, "已修复")
+            .map_err(|e| format!("{}: withdraw: {e}", self.author))?;
+        self.withdrawn += 1;
+        Ok(())
+    }
+
+    /// One sync, recorded as `kind`.
+    fn sync(&self, kind: Kind, late: Duration, shared: &Shared) {
+        let t = Instant::now();
+        let result = self
+            .ws
+            .sync()
+            .run(&self.settings, &self.http, &CancelToken::never());
+        let run = t.elapsed() + late;
+        let exchanges = self.http.take();
+        match result {
+            Ok(r) if r.complete => {
+                if exchanges.iter().any(|x| x.server.is_none()) {
+                    shared.error(format!("{}: an answer without Server-Timing", self.author));
+                }
+                shared.samples.lock().unwrap().push(Sample {
+                    kind,
+                    run,
+                    late,
+                    exchanges,
+                })
+            }
+            Ok(r) => shared.error(format!("{}: incomplete {r:?}", self.author)),
+            Err(e) => shared.error(format!("{}: {e}", self.author)),
+        }
+    }
+}
+
+/// Runs `work` on each item of `queue` with `workers` threads named `load-rider`; `work`
+/// may put items back. Each thread adds its CPU time to `shared.generator_cpu`.
+fn pool<T: Send>(
+    workers: usize,
+    queue: VecDeque<T>,
+    shared: &Shared,
+    work: impl Fn(T, &Mutex<VecDeque<T>>) + Sync,
+) {
+    let queue = Mutex::new(queue);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (queue, work) = (&queue, &work);
+            std::thread::Builder::new()
+                .name("load-rider".into())
+                .spawn_scoped(scope, move || {
+                    let start = thread_cpu().unwrap_or_default();
+                    loop {
+                        let next = queue.lock().unwrap().pop_front();
+                        let Some(item) = next else { break };
+                        work(item, queue);
+                    }
+                    let used = thread_cpu().unwrap_or_default().saturating_sub(start);
+                    *shared.generator_cpu.lock().unwrap() += used;
+                })
+                .expect("a worker thread");
+        }
+    });
 }
 
 /// One run of the workload: on a SQLite file when `pg_instances` is 0, otherwise on a scratch
 /// PostgreSQL database served by that many instances. Returns the errors, plus one when a
 /// report is missing or doubled.
-fn run(pg_instances: usize) -> usize {
-    let devices = env("LOAD_DEVICES", 1000);
-    let reports = env("LOAD_REPORTS", 20).max(1);
-    let syncs = env("LOAD_SYNCS", 5).min(reports);
-    let supervisors = env("LOAD_SUPERVISORS", 50);
-    let limit = Duration::from_secs(env("LOAD_SECONDS", 600) as u64);
+fn run(c: &Config, label: &str, pg_instances: usize) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let pg =
         (pg_instances > 0).then(|| ScratchDb::create("load").unwrap_or_else(|e| panic!("{e}")));
@@ -130,156 +303,219 @@ fn run(pg_instances: usize) -> usize {
         Some(pg) => std::path::PathBuf::from(pg.url()),
         None => dir.path().join("server.db"),
     };
+    let pg_name = pg
+        .as_ref()
+        .and_then(|p| p.url().rsplit('/').next().map(String::from));
     let servers: Vec<waystation_server::ServerHandle> = (0..pg_instances.max(1))
         .map(|_| waystation_server::spawn_on_thread(&db, "127.0.0.1:0".parse().unwrap()).unwrap())
         .collect();
     let urls: Vec<String> = servers.iter().map(|s| s.url()).collect();
-    let account = |name: &str, role: Role, areas: &[String]| {
-        waystation_server::add_user(&db, name, role, areas, chrono::Duration::days(1)).unwrap()
-    };
-    let riders: Vec<String> = (0..devices)
-        .map(|i| account(&format!("rider-{i}"), Role::Rider, &[]))
-        .collect();
-    let sups: Vec<String> = (0..supervisors)
-        .map(|j| {
-            let area = vec![DISTRICTS[j % DISTRICTS.len()].to_string()];
-            account(&format!("sup-{j}"), Role::Supervisor, &area)
+    let admin = waystation_server::admin::Admin::open(&db).unwrap();
+    let day = chrono::Duration::days(1);
+    let shared = Shared::default();
+
+    // Setup, off the clock: accounts, devices and their reports.
+    let setup = Instant::now();
+    let devices: Vec<Mutex<Option<Device>>> = (0..c.devices).map(|_| Mutex::new(None)).collect();
+    let tokens: Vec<String> = (0..c.devices)
+        .map(|i| {
+            admin
+                .add_user(&format!("rider-{i}"), Role::Rider, &[], day)
+                .unwrap()
         })
         .collect();
-    println!(
-        "{devices} devices × ({reports} reports + 1 photo, then {syncs} incremental syncs), \
-         {supervisors} supervisors, against {}",
-        urls.join(" and ")
-    );
-
-    let latencies = Arc::new(Mutex::new(Vec::<(Kind, Duration)>::new()));
-    let errors = Arc::new(Mutex::new(Vec::<String>::new()));
-    let barrier = Arc::new(Barrier::new(devices + supervisors + 1));
-    let riders_left = Arc::new(AtomicUsize::new(devices));
-    let mut started = Instant::now();
-    std::thread::scope(|scope| {
-        for (i, token) in riders.iter().enumerate() {
-            let (latencies, errors, barrier) = (latencies.clone(), errors.clone(), barrier.clone());
-            let riders_left = riders_left.clone();
-            let url = urls[i % urls.len()].clone();
-            scope.spawn(move || {
-                let author = format!("rider-{i}");
-                let d = tempfile::tempdir().unwrap();
-                let ws = Waystation::open(d.path(), Options::default()).unwrap();
+    pool(c.workers, (0..c.devices).collect(), &shared, |i, _| {
+        let name = format!("rider-{i}");
+        let made =
+            Device::open(name.clone(), &urls[i % urls.len()], &tokens[i]).and_then(|mut d| {
                 let district = DISTRICTS[i % DISTRICTS.len()];
                 // Photos differ by their quantisation table: 100 distinct ones.
                 let photo = waystation_tests::jpeg_with_metadata(1 + (i % 100) as u8);
-                // A setup failure is an error, and the thread still meets the others at the
-                // barrier (or they would wait for it forever).
-                let ids: Result<Vec<String>, _> = (0..reports)
-                    .map(|k| report(&ws, &author, district, k, (k == 0).then_some(&photo[..])))
-                    .collect();
-                let ids = match ids {
-                    Ok(ids) => ids,
-                    Err(e) => {
-                        errors.lock().unwrap().push(format!("{author}: setup: {e}"));
-                        barrier.wait();
-                        riders_left.fetch_sub(1, Ordering::SeqCst);
-                        return;
-                    }
-                };
-                let http = ReqwestTransport::new(None).unwrap();
-                let mut settings = SyncSettings::new(&url, token).unwrap();
-                settings.retry.attempts = 1; // count every failure; no retry hides one
-                barrier.wait();
-                let deadline = Instant::now() + limit;
-                for s in 0..=syncs {
-                    if Instant::now() > deadline {
-                        errors
-                            .lock()
-                            .unwrap()
-                            .push(format!("{author}: out of time"));
-                        break;
-                    }
-                    if s > 0
-                        && let Err(e) = ws.reports().withdraw(&author, &ids[s - 1], "已修复")
-                    {
-                        errors
-                            .lock()
-                            .unwrap()
-                            .push(format!("{author}: withdraw: {e}"));
-                    }
-                    let kind = if s == 0 {
-                        Kind::First
-                    } else {
-                        Kind::Incremental
-                    };
-                    let t = Instant::now();
-                    match ws
-                        .sync()
-                        .run(&settings, &http, &waystation_core::CancelToken::never())
-                    {
-                        Ok(r) if r.complete => latencies.lock().unwrap().push((kind, t.elapsed())),
-                        Ok(r) => errors
-                            .lock()
-                            .unwrap()
-                            .push(format!("{author}: incomplete {r:?}")),
-                        Err(e) => errors.lock().unwrap().push(format!("{author}: {e}")),
-                    }
+                for k in 0..c.reports {
+                    let p = (k == 0).then_some(&photo[..]);
+                    let id = report(&d.ws, &name, district, k, p)
+                        .map_err(|e| format!("{name}: setup: {e}"))?;
+                    d.ids.push(id);
                 }
-                let s = ws.sync().status().unwrap();
-                if (s.pending_documents, s.pending_photos) != (0, 0) {
-                    errors
-                        .lock()
-                        .unwrap()
-                        .push(format!("{author}: still pending {s:?}"));
-                }
-                riders_left.fetch_sub(1, Ordering::SeqCst);
+                Ok(d)
             });
+        match made {
+            Ok(d) => *devices[i].lock().unwrap() = Some(d),
+            Err(e) => shared.error(e),
         }
-        for (j, token) in sups.iter().enumerate() {
-            let (latencies, errors, barrier) = (latencies.clone(), errors.clone(), barrier.clone());
-            let riders_left = riders_left.clone();
-            let url = urls[j % urls.len()].clone();
-            scope.spawn(move || {
-                let d = tempfile::tempdir().unwrap();
-                let ws = Waystation::open(d.path(), Options::default()).unwrap();
-                let http = ReqwestTransport::new(None).unwrap();
-                let mut settings = SyncSettings::new(&url, token).unwrap();
-                settings.retry.attempts = 1;
-                barrier.wait();
-                let deadline = Instant::now() + limit;
-                // Pulls until every rider is done, then once more for the last changes.
-                loop {
-                    let last = riders_left.load(Ordering::SeqCst) == 0;
-                    if Instant::now() > deadline {
-                        errors.lock().unwrap().push(format!("sup-{j}: out of time"));
-                        return;
-                    }
-                    let t = Instant::now();
-                    match ws
-                        .sync()
-                        .run(&settings, &http, &waystation_core::CancelToken::never())
-                    {
-                        Ok(r) if r.complete => latencies
-                            .lock()
-                            .unwrap()
-                            .push((Kind::Supervisor, t.elapsed())),
-                        Ok(r) => errors
-                            .lock()
-                            .unwrap()
-                            .push(format!("sup-{j}: incomplete {r:?}")),
-                        Err(e) => errors.lock().unwrap().push(format!("sup-{j}: {e}")),
-                    }
-                    if last {
-                        return;
-                    }
-                    // Every 2 s: within the default 240 requests a minute per account.
-                    std::thread::sleep(Duration::from_secs(2));
-                }
-            });
-        }
-        barrier.wait();
-        started = Instant::now();
     });
-    let wall = started.elapsed();
-    let all = latencies.lock().unwrap().clone();
-    let errors = errors.lock().unwrap().clone();
+    let sups: Vec<Device> = (0..c.supervisors)
+        .map(|j| {
+            let area = vec![DISTRICTS[j % DISTRICTS.len()].to_string()];
+            let token = admin
+                .add_user(&format!("sup-{j}"), Role::Supervisor, &area, day)
+                .unwrap();
+            Device::open(format!("sup-{j}"), &urls[j % urls.len()], &token).unwrap()
+        })
+        .collect();
+    *shared.generator_cpu.lock().unwrap() = Duration::ZERO;
+    println!(
+        "{} devices × ({} reports + 1 photo), {} supervisors, against {}; set up in {:.0} s",
+        c.devices,
+        c.reports,
+        c.supervisors,
+        urls.join(" and "),
+        setup.elapsed().as_secs_f64()
+    );
+
+    let riders_done = AtomicBool::new(false);
+    let deadline = Instant::now() + c.limit * (1 + c.rates.len() as u32);
+    std::thread::scope(|scope| {
+        // Supervisors: a pull every 2 s (within the default 240 requests a minute per
+        // account) until the riders are done, then one more for the last changes.
+        for s in &sups {
+            let (shared, riders_done) = (&shared, &riders_done);
+            std::thread::Builder::new()
+                .name("load-sup".into())
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let last = riders_done.load(Ordering::SeqCst);
+                        if Instant::now() > deadline {
+                            shared.error(format!("{}: out of time", s.author));
+                            return;
+                        }
+                        s.sync(Kind::Supervisor, Duration::ZERO, shared);
+                        if last {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_secs(2));
+                    }
+                })
+                .expect("a supervisor thread");
+        }
+
+        // Closed loop: every first sync, then each round of incremental syncs.
+        let phase = Phase::start(&shared, pg_name.as_deref());
+        let rounds: Vec<Mutex<usize>> = (0..c.devices).map(|_| Mutex::new(0)).collect();
+        let until = Instant::now() + c.limit;
+        let live: VecDeque<usize> = (0..c.devices)
+            .filter(|i| devices[*i].lock().unwrap().is_some())
+            .collect();
+        pool(c.workers, live, &shared, |i, queue| {
+            let mut guard = devices[i].lock().unwrap();
+            let Some(d) = guard.as_mut() else { return };
+            if Instant::now() > until {
+                shared.error(format!("{}: out of time", d.author));
+                return;
+            }
+            let mut round = rounds[i].lock().unwrap();
+            if *round == 0 {
+                d.sync(Kind::First, Duration::ZERO, &shared);
+            } else {
+                match d.change_one() {
+                    Ok(()) => d.sync(Kind::Incremental, Duration::ZERO, &shared),
+                    Err(e) => shared.error(e),
+                }
+            }
+            *round += 1;
+            if *round <= c.syncs {
+                queue.lock().unwrap().push_back(i);
+            }
+        });
+        phase.report(
+            &shared,
+            label,
+            &format!("closed loop, {} at a time", c.workers),
+            &[Kind::First, Kind::Incremental],
+        );
+
+        // Open loop: arrivals at a fixed rate, on the devices in turn.
+        let mut next_device = 0;
+        for (step, &rate) in c.rates.iter().enumerate() {
+            let n = rate * c.open_seconds;
+            let mine: Vec<usize> = (0..n).map(|k| (next_device + k) % c.devices).collect();
+            next_device += n;
+            // Each arriving device's change is made first, off the clock.
+            let mut due = vec![0usize; c.devices];
+            for &i in &mine {
+                due[i] += 1;
+            }
+            let due: Vec<Mutex<usize>> = due.into_iter().map(Mutex::new).collect();
+            let prepare: VecDeque<usize> = (0..c.devices)
+                .filter(|i| *due[*i].lock().unwrap() > 0)
+                .collect();
+            pool(c.workers, prepare, &shared, |i, _| {
+                if let Some(d) = devices[i].lock().unwrap().as_mut()
+                    && let Err(e) = d.change_one()
+                {
+                    shared.error(e);
+                }
+            });
+            *shared.generator_cpu.lock().unwrap() = Duration::ZERO;
+            let phase = Phase::start(&shared, pg_name.as_deref());
+            let start = Instant::now();
+            let until = start + c.limit;
+            // The dispatcher sends each arrival at its time; a worker takes the next one from
+            // the channel (blocking, no polling) and the channel's end ends the workers.
+            let (send, receive) = std::sync::mpsc::channel::<(usize, Instant)>();
+            let receive = Mutex::new(receive);
+            std::thread::scope(|inner| {
+                inner.spawn(move || {
+                    for (k, &i) in mine.iter().enumerate() {
+                        let at = start + Duration::from_secs_f64(k as f64 / rate as f64);
+                        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                        if send.send((i, at)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                let workers = (0..c.workers).map(|_| ()).collect();
+                pool(c.workers, workers, &shared, |(), _| {
+                    loop {
+                        let job = receive.lock().unwrap().recv();
+                        let Ok((i, at)) = job else { return };
+                        let mut guard = devices[i].lock().unwrap();
+                        let Some(d) = guard.as_mut() else { continue };
+                        if Instant::now() > until {
+                            shared.error(format!("{}: out of time", d.author));
+                            continue;
+                        }
+                        let late = Instant::now().saturating_duration_since(at);
+                        d.sync(Kind::Open(step), late, &shared);
+                        let mut left = due[i].lock().unwrap();
+                        *left -= 1;
+                        if *left > 0
+                            && let Err(e) = d.change_one()
+                        {
+                            shared.error(e);
+                        }
+                    }
+                });
+            });
+            phase.report(
+                &shared,
+                label,
+                &format!("open loop, {rate}/s offered for {} s", c.open_seconds),
+                &[Kind::Open(step)],
+            );
+        }
+        riders_done.store(true, Ordering::SeqCst);
+    });
+
+    // Every device is done: nothing pending, every report on the server once.
+    for d in devices.iter().filter_map(|d| d.lock().unwrap().take()) {
+        match d.ws.sync().status() {
+            Ok(s) if (s.pending_documents, s.pending_photos) == (0, 0) => {}
+            Ok(s) => shared.error(format!("{}: still pending {s:?}", d.author)),
+            Err(e) => shared.error(format!("{}: status: {e}", d.author)),
+        }
+    }
+    let all = std::mem::take(&mut *shared.samples.lock().unwrap());
+    let mut pulls: Vec<Sample> = all
+        .into_iter()
+        .filter(|s| s.kind == Kind::Supervisor)
+        .collect();
+    println!(
+        "supervisor pulls: {} ok, end to end {}, server {}",
+        pulls.len(),
+        spread(pulls.iter().map(|s| s.run).collect()),
+        spread(server_totals(&mut pulls)),
+    );
     let count = "SELECT COUNT(*) FROM docs WHERE kind = 'report'";
     let rows: i64 = match &pg {
         Some(pg) => pg.query_i64(count).unwrap(),
@@ -288,46 +524,18 @@ fn run(pg_instances: usize) -> usize {
             .query_row(count, [], |r| r.get(0))
             .unwrap(),
     };
-    let rider_syncs = all.iter().filter(|(k, _)| *k != Kind::Supervisor).count();
+    let errors = shared.errors.lock().unwrap().clone();
     println!(
-        "rider syncs: {} ok, supervisor pulls: {} ok, {} errors in {:.1} s ({:.0} rider syncs/s)",
-        rider_syncs,
-        all.len() - rider_syncs,
-        errors.len(),
-        wall.as_secs_f64(),
-        rider_syncs as f64 / wall.as_secs_f64()
-    );
-    for (what, kind) in [
-        ("first syncs", Kind::First),
-        ("incremental syncs", Kind::Incremental),
-        ("supervisor pulls", Kind::Supervisor),
-    ] {
-        let mut part: Vec<Duration> = all
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, d)| *d)
-            .collect();
-        part.sort();
-        if !part.is_empty() {
-            println!(
-                "{what}: {} ok, p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
-                part.len(),
-                percentile(&part, 0.50).as_secs_f64() * 1e3,
-                percentile(&part, 0.99).as_secs_f64() * 1e3,
-                percentile(&part, 0.999).as_secs_f64() * 1e3,
-                part.last().unwrap().as_secs_f64() * 1e3
-            );
-        }
-    }
-    println!(
-        "server holds {rows} reports (expected {})",
-        devices * reports
+        "server holds {rows} reports (expected {}); {} errors in all",
+        c.devices * c.reports,
+        errors.len()
     );
     for e in errors.iter().take(10) {
         eprintln!("error: {e}");
     }
+    drop(admin);
     for server in servers {
         server.shutdown();
     }
-    errors.len() + usize::from(rows as usize != devices * reports)
+    errors.len() + usize::from(rows as usize != c.devices * c.reports)
 }

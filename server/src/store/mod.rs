@@ -16,6 +16,7 @@ use crate::quota::Swept;
 pub mod postgres;
 pub mod sqlite;
 
+pub mod timing;
 /// A database the server runs on.
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// A read-only transaction over one consistent snapshot.

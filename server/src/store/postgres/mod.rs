@@ -124,10 +124,16 @@ impl PgStore {
         Ok(store)
     }
 
-    /// Runs `f` to completion on this store's runtime.
+    /// Runs `f` to completion on this store's runtime, counted as one wait for the database
+    /// (`store::timing`): a round trip, or the wait for a pooled connection.
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         match &self.runtime {
-            Some(rt) => rt.block_on(f),
+            Some(rt) => {
+                let start = std::time::Instant::now();
+                let out = rt.block_on(f);
+                crate::store::timing::record(start);
+                out
+            }
             // Only `Drop` takes the runtime.
             None => unreachable!("the runtime lives as long as the store"),
         }
