@@ -223,7 +223,9 @@ async fn sync_handler(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let start = Instant::now();
     let who = authenticate(&state, &headers).await?;
+    let auth = start.elapsed();
     let body = read_body(&state, &headers, body, MAX_SYNC_BODY_BYTES).await?;
     let now = rfc3339(state.clock.now());
     let db = state.db.clone();
@@ -233,7 +235,6 @@ async fn sync_handler(
         timing::take();
         let (cpu, wall) = (timing::thread_cpu(), Instant::now());
         let request = decode::decode_sync_request(&body)?;
-    let start = Instant::now();
         let response = sync::sync(&db, &who, request, &now)?;
         let cpu = cpu
             .zip(timing::thread_cpu())
@@ -245,7 +246,6 @@ async fn sync_handler(
             waits: timing::take(),
         };
         Ok((response, work))
-    let auth = start.elapsed();
     })
     .await?;
     let mut r = cbor(StatusCode::OK, protocol::encode(&response));
@@ -463,12 +463,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn if_none_match_forms() {
-        let h = |s: &'static str| Some(HeaderValue::from_static(s));
-        assert!(etag_matches(h("\"abc\"").as_ref(), "abc"));
-        assert!(etag_matches(h("W/\"abc\"").as_ref(), "abc"));
-        assert!(etag_matches(h("\"x\", \"abc\"").as_ref(), "abc"));
-    #[test]
     fn server_timing_names_each_part_in_milliseconds() {
         let ms = std::time::Duration::from_millis;
         let work = SyncWork {
@@ -490,6 +484,12 @@ mod tests {
         assert!(!no_cpu.server_timing(ms(3), ms(20)).contains("cpu"));
     }
 
+    #[test]
+    fn if_none_match_forms() {
+        let h = |s: &'static str| Some(HeaderValue::from_static(s));
+        assert!(etag_matches(h("\"abc\"").as_ref(), "abc"));
+        assert!(etag_matches(h("W/\"abc\"").as_ref(), "abc"));
+        assert!(etag_matches(h("\"x\", \"abc\"").as_ref(), "abc"));
         assert!(etag_matches(h("*").as_ref(), "abc"));
         assert!(!etag_matches(h("abc").as_ref(), "abc"));
         assert!(!etag_matches(h("\"abd\"").as_ref(), "abc"));

@@ -15,8 +15,8 @@ use crate::quota::Swept;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;
-
 pub mod timing;
+
 /// A database the server runs on.
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// A read-only transaction over one consistent snapshot.
