@@ -102,6 +102,8 @@ pub fn erase_user(db_path: &Path, user: &str, now: DateTime<Utc>) -> Result<Eras
     if tx.user(user)?.is_none() {
         return Err(AdminError::NotFound(format!("no account '{user}'")));
     }
+    // Console sessions first: they name the account and its tokens (issue 16).
+    tx.delete_user_sessions(user)?;
     let mut done = Erasure {
         tokens: tx.delete_tokens(user)? as usize,
         ..Erasure::default()

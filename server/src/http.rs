@@ -45,6 +45,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/photos/{*sha}", get(get_photo).put(put_photo))
         .route("/v1/packs/{*kind}", get(get_pack))
         .route("/v1/training/images/{*sha}", get(get_training_image))
+        // The web console (issue 16): its pages, sessions and actions.
+        .nest("/console", crate::console::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
@@ -80,6 +82,10 @@ async fn limit_failed_logins(
         return next.run(request).await;
     }
     if let Err(e) = limit.check(peer, state.clock.now()) {
+        // A browser at the console's sign-in gets the refusal as a page.
+        if request.uri().path().starts_with("/console") {
+            return crate::console::limited(request.headers(), request.uri(), e);
+        }
         return e.into_response();
     }
     let response = next.run(request).await;

@@ -27,6 +27,8 @@
 
 pub mod admin;
 pub mod auth;
+#[cfg(feature = "serve")]
+pub mod console;
 pub mod db;
 pub mod decode;
 pub mod documents;

@@ -45,7 +45,10 @@ use std::str::FromStr;
 use super::{Category, CategoryGroup, MAX_REASON_CHARS, ReportId, check_text};
 
 pub mod integrity;
+mod remote;
 mod stored;
+
+pub use remote::{applies_in, record_on_document, view_document};
 
 use crate::error::{Error, Result};
 use stored::write_event;

@@ -30,6 +30,9 @@ impl Admin {
         let tx = self.db.write()?;
         user_info(tx.as_ref(), user, self.now())?;
         let n = tx.revoke_user_tokens(user, now)?;
+        // The console sessions those tokens opened end with them (their lookup already
+        // refuses a revoked token's session; this removes the rows).
+        tx.delete_dead_sessions(now)?;
         tx.commit()?;
         Ok(n)
     }
@@ -38,6 +41,7 @@ impl Admin {
     pub fn revoke_token(&self, token: &str) -> Result<(), AdminError> {
         let tx = self.db.write()?;
         let n = tx.revoke_token(&auth::token_hash(token), self.now().timestamp())?;
+        tx.delete_dead_sessions(self.now().timestamp())?;
         tx.commit()?;
         if n == 0 {
             return Err(AdminError::NotFound("no such token".into()));

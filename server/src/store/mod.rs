@@ -12,6 +12,7 @@
 
 use crate::quota::Swept;
 
+pub mod console;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;
@@ -35,7 +36,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 }
 
 /// A transaction of a [`Store`]. Dropped without [`StoreTx::commit`], it is rolled back.
-pub trait StoreTx: Documents + Accounts + Media + Erasure {
+pub trait StoreTx: Documents + Accounts + Media + Erasure + console::ConsoleSessions {
     /// Commits. A write transaction's documents take their feed positions here at the latest.
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.commit_covering(0).map(|_| ())

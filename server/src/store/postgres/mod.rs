@@ -24,6 +24,7 @@ use tokio_postgres::{NoTls, Row};
 use super::{Store, StoreError, StoreTx, position};
 
 mod accounts;
+mod console;
 mod documents;
 mod erasure;
 mod import;
@@ -33,7 +34,10 @@ pub mod scratch;
 pub use import::{Imported, import_sqlite};
 
 /// The migrations in order; `MIGRATIONS[i]` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[include_str!("../../sql/postgres/v1.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../sql/postgres/v1.sql"),
+    include_str!("../../sql/postgres/v2.sql"),
+];
 
 /// The schema version this build writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

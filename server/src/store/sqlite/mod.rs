@@ -21,6 +21,7 @@ use std::time::Duration;
 use super::{Store, StoreError, StoreTx};
 
 mod accounts;
+mod console;
 mod documents;
 mod erasure;
 mod gate;
@@ -37,6 +38,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../sql/v4.sql"),
     include_str!("../../sql/v5.sql"),
     include_str!("../../sql/v6.sql"),
+    include_str!("../../sql/v7.sql"),
 ];
 
 /// The schema version this build writes.

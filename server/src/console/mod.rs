@@ -1,0 +1,90 @@
+//! The follow-up console (issue 16, decision 0013): web pages for district offices, grid
+//! workers, station staff and supervisors, served by the sync server under `/console/`.
+//!
+//! - Sign-in ([`auth`]) exchanges a bearer token for a session cookie ([`session`]); riders
+//!   have no console. Every POST carries the session's CSRF token.
+//! - Every page reads cases through [`query::visible_cases`], which returns what the account
+//!   may read through `/v1` and nothing more: the sync feed's access rule, not a second one.
+//! - Follow-up actions ([`cases`]) write the case document with the core's own event code and
+//!   hand the change to the sync endpoint's acceptance path, so it is checked like a phone's
+//!   and reaches the phones at their next sync.
+//! - Pages are maud templates ([`layout`]), Chinese first ([`i18n`]), with htmx for partial
+//!   updates; every asset is served by the server (no CDN).
+//!
+//! The console holds no state of its own in memory: sessions are rows in the store, so any
+//! instance answers any browser.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::http::AppState;
+
+pub mod auth;
+pub mod cases;
+pub mod i18n;
+pub mod layout;
+pub mod query;
+pub mod session;
+
+pub use session::{ConsoleError, ConsoleUser};
+
+/// The largest form body a console POST may send.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// The Content-Security-Policy of every console answer: only the server's own scripts,
+/// styles, images and connections; no inline script or style, no framing, forms only to the
+/// console itself.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'";
+
+/// The console's routes, nested at `/console` by the server's router.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console/cases") }))
+        .merge(auth::routes())
+        .merge(cases::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::map_response(headers))
+}
+
+async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
+    let lang = i18n::Lang::of_request(uri.query(), &headers);
+    ConsoleError::not_found(lang).into_response()
+}
+
+/// Security headers on every console answer (a handler's own, e.g. an asset's cache policy,
+/// are kept): the CSP, no framing, no referrer beyond the origin, and `no-store` for pages,
+/// which show personal data and must not stay in a shared computer's cache.
+async fn headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    let defaults = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in defaults {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    r
+}
+
+/// The answer to a console request from an address that sent too many bad tokens: the
+/// sign-in limit's `429` as a page (the API answers it in CBOR).
+pub(crate) fn limited(
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+    e: crate::error::ApiError,
+) -> Response {
+    let lang = i18n::Lang::of_request(uri.query(), headers);
+    let mut err = ConsoleError::new(lang, StatusCode::TOO_MANY_REQUESTS, i18n::Key::LoginLimited);
+    err.retry_after_secs = e.retry_after_secs;
+    err.into_response()
+}
