@@ -114,6 +114,117 @@ fn status(report: &Report, case: &CaseView) -> (Open311Status, String) {
     (case.open311_status, case.status_notes.clone())
 }
 
+impl Open311Request {
+    /// The service request of a report and its case (the fold of the case document), for a
+    /// reader that holds both, such as the sync server's Open311 feed (the console's
+    /// `requests.json`); on a device, `ws.reports().export_open311(id)` gives the same. A draft
+    /// is refused, as by every export.
+    pub fn of(report: &Report, case: &CaseView) -> Result<Open311Request> {
+        refuse_draft(report)?;
+        Ok(open311(report, case))
+    }
+}
+
+/// The fields of one element of a GeoReport v2 `GET /requests` answer, with the JSON type
+/// each has there (every one a string except `lat` and `long`), from the specification at
+/// <https://wiki.open311.org/GeoReport_v2/#get-service-requests>.
+pub const GEOREPORT_V2_FIELDS: [(&str, &str); 17] = [
+    ("service_request_id", "string"),
+    ("status", "string"),
+    ("status_notes", "string"),
+    ("service_name", "string"),
+    ("service_code", "string"),
+    ("description", "string"),
+    ("agency_responsible", "string"),
+    ("service_notice", "string"),
+    ("requested_datetime", "string"),
+    ("updated_datetime", "string"),
+    ("expected_datetime", "string"),
+    ("address", "string"),
+    ("address_id", "string"),
+    ("zipcode", "string"),
+    ("lat", "number"),
+    ("long", "number"),
+    ("media_url", "string"),
+];
+
+/// The fields every service request Waystation exports carries, never `null`.
+pub const OPEN311_REQUIRED_FIELDS: [&str; 8] = [
+    "service_request_id",
+    "status",
+    "service_name",
+    "service_code",
+    "requested_datetime",
+    "updated_datetime",
+    "lat",
+    "long",
+];
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The field check of an exported service request, as JSON: every key is a GeoReport v2 field
+/// with the specification's JSON type ([`GEOREPORT_V2_FIELDS`]; `null` where Waystation does
+/// not know the value), or `media_urls`, the one documented extension (an array of strings);
+/// every field of [`OPEN311_REQUIRED_FIELDS`] is there and not `null`; `status` is `open` or
+/// `closed`. Returns every problem found, each naming the field; empty when the request passes.
+/// The core's export test and the server's `requests.json` test both run it, so a city system
+/// reading either gets the same shape.
+pub fn open311_field_problems(request: &Value) -> Vec<String> {
+    let Some(fields) = request.as_object() else {
+        return vec![format!(
+            "a service request is a JSON object, not {}",
+            json_type(request)
+        )];
+    };
+    let mut problems = Vec::new();
+    for (name, value) in fields {
+        if name == "media_urls" {
+            if !value
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string))
+            {
+                problems.push("'media_urls' is not an array of strings".to_string());
+            }
+            continue;
+        }
+        match GEOREPORT_V2_FIELDS.iter().find(|(n, _)| n == name) {
+            None => problems.push(format!(
+                "'{name}' is not a field of a GeoReport v2 service request"
+            )),
+            Some((_, want)) if !value.is_null() && json_type(value) != *want => {
+                problems.push(format!(
+                    "'{name}' is a {}, GeoReport v2 has a {want}",
+                    json_type(value)
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    for required in OPEN311_REQUIRED_FIELDS {
+        if fields.get(required).is_none_or(Value::is_null) {
+            problems.push(format!("'{required}' is missing or null"));
+        }
+    }
+    if let Some(status) = fields.get("status").and_then(Value::as_str)
+        && status != "open"
+        && status != "closed"
+    {
+        problems.push(format!(
+            "'status' is '{status}', GeoReport v2 has open or closed"
+        ));
+    }
+    problems
+}
+
 pub(super) fn open311(report: &Report, case: &CaseView) -> Open311Request {
     let (status, status_notes) = status(report, case);
     let description = match (&report.merchant_name, &report.description) {
@@ -180,40 +291,6 @@ mod tests {
     use chrono::TimeZone;
     use std::sync::Arc;
 
-    /// The fields of one element of a GeoReport v2 `GET /requests` answer, with the JSON type
-    /// each has there (every one a string except `lat` and `long`), from the specification at
-    /// <https://wiki.open311.org/GeoReport_v2/#get-service-requests>.
-    const GEOREPORT_V2: [(&str, &str); 17] = [
-        ("service_request_id", "string"),
-        ("status", "string"),
-        ("status_notes", "string"),
-        ("service_name", "string"),
-        ("service_code", "string"),
-        ("description", "string"),
-        ("agency_responsible", "string"),
-        ("service_notice", "string"),
-        ("requested_datetime", "string"),
-        ("updated_datetime", "string"),
-        ("expected_datetime", "string"),
-        ("address", "string"),
-        ("address_id", "string"),
-        ("zipcode", "string"),
-        ("lat", "number"),
-        ("long", "number"),
-        ("media_url", "string"),
-    ];
-
-    fn json_type(v: &Value) -> &'static str {
-        match v {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        }
-    }
-
     fn submitted(ws: &Waystation, description: &str) -> Report {
         let id = ws.reports().create_draft("rider-1", "food.seal").unwrap();
         ws.reports()
@@ -267,34 +344,47 @@ mod tests {
         });
         let case = ws.cases().get(report.id.as_str()).unwrap();
         let json = serde_json::to_value(open311(&report, &case)).unwrap();
-        let fields = json.as_object().unwrap();
-        for (name, value) in fields {
-            if name == "media_urls" {
-                // The one documented Waystation extension: an array of strings.
-                assert!(value.as_array().unwrap().iter().all(Value::is_string));
-                continue;
-            }
-            let Some((_, want)) = GEOREPORT_V2.iter().find(|(n, _)| n == name) else {
-                panic!("'{name}' is not a field of a GeoReport v2 service request");
-            };
-            assert_eq!(json_type(value), *want, "type of '{name}': {value}");
-        }
+        assert_eq!(open311_field_problems(&json), Vec::<String>::new());
         assert_eq!(json["address"], "钟楼东南角");
         assert_eq!(json["status"], "open");
         assert_eq!(json["agency_responsible"], "610103");
         assert_eq!(json["requested_datetime"], "2026-11-30T04:00:00.000Z");
-        for required in [
-            "service_request_id",
-            "status",
-            "service_name",
-            "service_code",
-            "requested_datetime",
-            "updated_datetime",
-            "lat",
-            "long",
-        ] {
+        let fields = json.as_object().unwrap();
+        for required in OPEN311_REQUIRED_FIELDS {
             assert!(fields.contains_key(required), "{required} missing");
         }
+        // This report knows every value it sends: none is left null.
+        for (name, value) in fields {
+            assert!(!value.is_null(), "'{name}' is null");
+        }
+    }
+
+    #[test]
+    fn the_field_check_names_every_problem() {
+        let (_dir, ws) = open();
+        let report = submitted(&ws, "外卖封签被撕开");
+        let case = ws.cases().get(report.id.as_str()).unwrap();
+        let good = serde_json::to_value(Open311Request::of(&report, &case).unwrap()).unwrap();
+        assert!(open311_field_problems(&good).is_empty());
+        let mut bad = good.clone();
+        bad["author"] = json!("rider-1");
+        bad["lat"] = json!("34.2");
+        bad["status"] = json!("acknowledged");
+        bad["media_urls"] = json!([1]);
+        bad.as_object_mut().unwrap().remove("service_code");
+        bad["updated_datetime"] = Value::Null;
+        let problems = open311_field_problems(&bad).join("\n");
+        for needle in [
+            "'author' is not a field",
+            "'lat' is a string, GeoReport v2 has a number",
+            "'status' is 'acknowledged'",
+            "'media_urls' is not an array of strings",
+            "'service_code' is missing",
+            "'updated_datetime' is missing or null",
+        ] {
+            assert!(problems.contains(needle), "{needle} in {problems}");
+        }
+        assert!(!open311_field_problems(&json!([])).is_empty());
     }
 
     #[test]

@@ -76,7 +76,9 @@ pub use evidence::{
     AccuracyVerdict, DEFAULT_MAX_PHOTO_BYTES, DEFAULT_MAX_PHOTOS, ReportCheck, ReportPosition,
     ReportProblem, ReportRules,
 };
-pub use export::{Open311Request, photo_uri};
+pub use export::{
+    GEOREPORT_V2_FIELDS, OPEN311_REQUIRED_FIELDS, Open311Request, open311_field_problems, photo_uri,
+};
 pub use handle::{Cases, Reports};
 pub use index::{CaseQuery, CaseSummary, ReportSummary};
 pub use model::{
