@@ -60,9 +60,10 @@ cargo_profile=()
 [ "$profile" = release ] && cargo_profile=(--release)
 for t in "${targets[@]}"; do
     echo "build-xcframework: cargo build $t ($profile)" >&2
-    # iOS 15 is the package's minimum (Package.swift).
+    # iOS 15 is the package's minimum (Package.swift). No default features: the app passes
+    # URLSessionTransport to Waystation, so the built-in reqwest/rustls transport stays out.
     IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0 \
-        cargo build "${cargo_profile[@]}" -p waystation-ffi --target "$t"
+        cargo build "${cargo_profile[@]}" -p waystation-ffi --no-default-features --target "$t"
 done
 lib() { echo "$target_dir/$1/$profile/libwaystation_ffi.a"; }
 

@@ -93,11 +93,13 @@ if [ "$native" = 1 ]; then
     rm -rf "$jni_dir"
     mkdir -p "$jni_dir"
     # The release profile is stripped, LTO'd and keeps panic=unwind (uniffi turns panics into
-    # exceptions). cargo-ndk writes <jni_dir>/<ABI>/libwaystation_ffi.so.
+    # exceptions). cargo-ndk writes <jni_dir>/<ABI>/libwaystation_ffi.so. No default features:
+    # the app passes OkHttpTransport to Waystation (the platform's proxy, trust store and
+    # network security config), so the built-in reqwest/rustls transport stays out.
     # shellcheck source=../../scripts/phone-sqlite-flags.sh
     . "$repo_root/scripts/phone-sqlite-flags.sh"
     (cd "$repo_root" && cargo ndk "${targets[@]}" --platform "$min_sdk" -o "$jni_dir" \
-        build "${cargo_profile[@]}" -p waystation-ffi)
+        build "${cargo_profile[@]}" -p waystation-ffi --no-default-features)
     for abi in "${abis[@]}"; do
         test -s "$jni_dir/$abi/libwaystation_ffi.so" || {
             echo "build-rust: $jni_dir/$abi/libwaystation_ffi.so was not built" >&2

@@ -1,10 +1,10 @@
 """Sync through the Python bindings against a real `waystation-server` on loopback.
 
 `ws.sync().run(...)` is a coroutine (asyncio) and cancelling it cancels the sync; status
-observers `subscribe` and keep their `Subscription`; the observer, the HTTP client and the
-logger are Python classes implementing the foreign traits. The server binary is built by
-`scripts/test-bindings.sh` (`cargo build -p waystation-server`); its path can be overridden with
-WAYSTATION_SERVER_BIN. A few tests use a small HTTP server of their own on loopback instead, one
+observers `subscribe` and keep their `Subscription`; the observer and the logger are Python
+classes implementing the foreign traits (the app's own HTTP transport: test_transport.py).
+The server binary is built by `scripts/test-bindings.sh` (`cargo build -p waystation-server`);
+its path can be overridden with WAYSTATION_SERVER_BIN. A few tests use a small HTTP server of their own on loopback instead, one
 that answers every request with an error status or never answers: what a failing server or a
 dead network path does to a sync.
 """
@@ -18,8 +18,6 @@ import json
 import os
 import subprocess
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -178,41 +176,6 @@ def test_sync_options_have_defaults_and_refuse_out_of_range_values_by_name(serve
     # Plain http to another machine is refused unless asked for explicitly.
     with pytest.raises(w.WaystationError.InvalidInput, match="http"):
         run(rider.sync().run(w.SyncOptions(server="http://192.0.2.1", token=server.rider)))
-
-
-class UrllibClient(w.HttpClient):
-    """The shell's own HTTP stack, here Python's urllib."""
-
-    def __init__(self):
-        self.calls = 0
-
-    def send(self, request):
-        self.calls += 1
-        req = urllib.request.Request(
-            request.url,
-            data=request.body or None,
-            method=request.method,
-            headers={h.name: h.value for h in request.headers},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                status, headers, body = resp.status, resp.headers.items(), resp.read()
-        except urllib.error.HTTPError as e:
-            status, headers, body = e.code, e.headers.items(), e.read()
-        except OSError as e:
-            raise w.HttpClientError.Connect(str(e))
-        return w.HttpResponse(
-            status=status, headers=[w.HttpHeader(name=k, value=v) for k, v in headers], body=body
-        )
-
-
-def test_a_shell_can_supply_its_own_http_client(server, tmp_path):
-    rider = device(tmp_path / "rider")
-    submitted_report(rider)
-    client = UrllibClient()
-    report = run(rider.sync().run_with(options(server, server.rider), client))
-    assert report.documents_sent == 1 and client.calls >= 2  # photo, then the sync
-    assert rider.sync().status().pending_documents == 0
 
 
 def test_fetch_packs_brings_the_lesson_images_checked_by_hash(tmp_path):

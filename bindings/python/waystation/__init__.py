@@ -14,9 +14,12 @@ try:
     # Second, so that a name both modules define (uniffi's `InternalError`) is the FFI's: the
     # objects and functions an application calls live there.
     from .waystation_ffi import *  # noqa: F401,F403
+    # Not in uniffi's __all__: names the event loop that runs an app's HttpTransport coroutines
+    # (a sync calls them from a worker thread, which has no loop of its own).
+    from .waystation_ffi import uniffi_set_event_loop  # noqa: F401
 except ImportError as e:  # pragma: no cover - only without generated bindings
     raise ImportError(
         "waystation: the generated bindings are missing; run scripts/gen-bindings.sh"
     ) from e
 
-__all__ = sorted(set(_core.__all__) | set(_ffi.__all__))
+__all__ = sorted(set(_core.__all__) | set(_ffi.__all__) | {"uniffi_set_event_loop"})
