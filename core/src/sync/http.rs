@@ -461,6 +461,25 @@ mod tests {
     }
 
     #[test]
+    fn every_request_carries_the_settings_timeout() {
+        struct Unreachable;
+        impl HttpTransport for Unreachable {
+            fn send(&self, _: HttpRequest) -> std::result::Result<HttpResponse, TransportError> {
+                Err(TransportError::Connect("offline".into()))
+            }
+        }
+        let mut settings = SyncSettings::new("https://sync.example.org", "wst_t").unwrap();
+        assert_eq!(settings.timeout, Duration::from_secs(30));
+        settings.timeout = Duration::from_millis(4321);
+        let cancel = CancelToken::never();
+        let client = Client::new(&settings, &Unreachable, &cancel);
+        for (method, body) in [("GET", vec![]), ("POST", vec![1]), ("PUT", vec![2])] {
+            let req = client.request(method, "/v1/x", body);
+            assert_eq!(req.timeout, Duration::from_millis(4321), "{method}");
+        }
+    }
+
+    #[test]
     fn error_text_from_the_network_is_bounded_and_printable() {
         let resp = HttpResponse {
             status: 502,
