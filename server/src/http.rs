@@ -169,7 +169,10 @@ fn cbor(status: StatusCode, bytes: Vec<u8>) -> Response {
 
 /// Checks the bearer token, then counts the request against the account's rate limit, before
 /// any body is read.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Authenticated, ApiError> {
     let token = auth::bearer(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))?.to_string();
     let db = state.db.clone();
     let now = state.clock.now();

@@ -108,7 +108,7 @@ async fn list(
         return results.into_response();
     }
     let body = html! {
-        (filter_form(&user, &filter))
+        (filter_form(&user, &filter, "/console/cases"))
         (results)
     };
     page(&user, Section::Cases, t(lang, Key::CasesTitle), body).into_response()
@@ -121,14 +121,18 @@ fn select_option(value: &str, label: &str, selected: bool) -> Markup {
     }
 }
 
-/// The filter form: a plain GET form; htmx refreshes the results on every change.
-fn filter_form(user: &ConsoleUser, f: &CaseFilter) -> Markup {
+/// The filter form: a plain GET form to `action`. On the list htmx refreshes the results on
+/// every change; the map and the figures (`action` another page) reload on submit, so their
+/// charts are drawn afresh from the same filter.
+pub(crate) fn filter_form(user: &ConsoleUser, f: &CaseFilter, action: &str) -> Markup {
     let lang = user.lang;
     let statuses = query::filter::STATUSES;
+    let list = action == "/console/cases";
     html! {
-        form.filters #filters method="get" action="/console/cases" role="search"
-            hx-get="/console/cases" hx-target="#results" hx-swap="outerHTML"
-            hx-push-url="true" hx-trigger="submit, change, input changed delay:500ms from:#q" {
+        form.filters #filters method="get" action=(action) role="search"
+            hx-get=[list.then_some(action)] hx-target=[list.then_some("#results")]
+            hx-swap=[list.then_some("outerHTML")] hx-push-url=[list.then_some("true")]
+            hx-trigger=[list.then_some("submit, change, input changed delay:500ms from:#q")] {
             fieldset {
                 legend { (t(lang, Key::Filters)) }
                 div.field {
@@ -201,7 +205,7 @@ fn filter_form(user: &ConsoleUser, f: &CaseFilter) -> Markup {
                 input type="hidden" name="dir" value=(f.dir.code());
                 div.buttons {
                     button type="submit" { (t(lang, Key::Apply)) }
-                    a href="/console/cases" { (t(lang, Key::Reset)) }
+                    a href=(action) { (t(lang, Key::Reset)) }
                 }
             }
         }

@@ -10,9 +10,9 @@ use maud::{DOCTYPE, Markup, html};
 use super::i18n::{Key, Lang, t};
 use super::session::ConsoleUser;
 
-/// The stylesheet every page links.
+/// The stylesheet every page links (through `assets::url`, which adds its hash).
 pub const CSS_PATH: &str = "/console/assets/console.css";
-/// htmx (vendored; `server/console/assets/`).
+/// htmx (vendored; `server/console/assets/`), then the console's htmx settings (`console.js`).
 pub const HTMX_PATH: &str = "/console/assets/htmx.min.js";
 
 /// Which navigation entry a page belongs to (marked `aria-current`).
@@ -34,8 +34,9 @@ fn head(lang: Lang, title: &str) -> Markup {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · " (t(lang, Key::AppName)) }
-            link rel="stylesheet" href=(CSS_PATH);
-            script src=(HTMX_PATH) defer {}
+            link rel="stylesheet" href=(super::assets::url("console.css"));
+            script src=(super::assets::url("htmx.min.js")) defer {}
+            script src=(super::assets::url("console.js")) defer {}
         }
     }
 }

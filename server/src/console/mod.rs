@@ -22,10 +22,14 @@ use axum::routing::get;
 
 use crate::http::AppState;
 
+pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod export;
+pub mod figures;
 pub mod i18n;
 pub mod layout;
+pub mod map;
 pub mod query;
 pub mod session;
 
@@ -47,6 +51,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/console/cases") }))
         .merge(auth::routes())
         .merge(cases::routes())
+        .merge(figures::routes())
+        .merge(map::routes())
+        .merge(export::routes())
+        .merge(assets::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::map_response(headers))
