@@ -26,7 +26,11 @@ fn png(g: u8) -> Vec<u8> {
         for &b in bytes {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -82,11 +86,10 @@ fn seed_report(
         )
         .unwrap();
     let photo = photo.map(|g| {
-        let p = f
-            .ws
-            .reports()
-            .attach_photo(&id, &png(g), &ReportRules::default())
-            .unwrap();
+        let p =
+            f.ws.reports()
+                .attach_photo(&id, &png(g), &ReportRules::default())
+                .unwrap();
         let bytes = std::fs::read(f.ws.reports().photo_path(&p.sha256).unwrap()).unwrap();
         let r = author.api.put(&format!("/v1/photos/{}", p.sha256), bytes);
         assert!(r.status().is_success(), "{}", r.status());
@@ -95,7 +98,11 @@ fn seed_report(
     f.submit(author_id, &id);
     author.put(&format!("report:{id}"), "report", f.report_doc(&id));
     let r = author.sync();
-    assert!(r[0].docs.iter().all(|d| d.refused.is_none()), "{:?}", r[0].docs);
+    assert!(
+        r[0].docs.iter().all(|d| d.refused.is_none()),
+        "{:?}",
+        r[0].docs
+    );
     Seeded { id, photo }
 }
 
@@ -145,7 +152,12 @@ fn world() -> World {
     );
     // Yanta's station staff acknowledges the first one from a phone.
     let staff = server.user("staff-a", Role::Station, &[YANTA]);
-    f.case_event(&a1.id, "staff-a", CaseRole::StationStaff, CaseEventKind::Acknowledge);
+    f.case_event(
+        &a1.id,
+        "staff-a",
+        CaseRole::StationStaff,
+        CaseEventKind::Acknowledge,
+    );
     let mut staff = Device::new(staff);
     let case_id = format!("case:{}", a1.id);
     staff.put(&case_id, "case", f.doc(&case_id));
@@ -174,8 +186,14 @@ fn every_console_page_shows_exactly_what_v1_lets_the_account_read() {
         ("sup-a", server.user("sup-a", Role::Supervisor, &[YANTA])),
         ("grid-a", server.user("grid-a", Role::Grid, &[YANTA])),
         ("staff-b", server.user("staff-b", Role::Station, &[BEILIN])),
-        ("sup-ab", server.user("sup-ab", Role::Supervisor, &[YANTA, BEILIN])),
-        ("grid-none", server.user("grid-none", Role::Grid, &[OTHER_DISTRICT])),
+        (
+            "sup-ab",
+            server.user("sup-ab", Role::Supervisor, &[YANTA, BEILIN]),
+        ),
+        (
+            "grid-none",
+            server.user("grid-none", Role::Grid, &[OTHER_DISTRICT]),
+        ),
         ("admin", admin_api),
     ];
     let photos: Vec<String> = w.reports.iter().filter_map(|r| r.photo.clone()).collect();
@@ -253,7 +271,11 @@ fn the_list_filters_searches_in_chinese_sorts_pages_and_answers_htmx_with_the_re
     let set = |v: &[&String]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
 
     assert_eq!(ids(""), set(&[a1, a2, b1]));
-    assert_eq!(ids("q=外卖"), set(&[a1]), "Chinese substring of the merchant");
+    assert_eq!(
+        ids("q=外卖"),
+        set(&[a1]),
+        "Chinese substring of the merchant"
+    );
     assert_eq!(ids("q=商户名"), set(&[b1]));
     assert_eq!(ids("q=电动车"), set(&[a2]), "in the description");
     assert_eq!(ids(&format!("district={BEILIN}")), set(&[b1]));
@@ -289,7 +311,11 @@ fn the_list_filters_searches_in_chinese_sorts_pages_and_answers_htmx_with_the_re
     // htmx asks for the results only.
     let fragment = b.get_with("/console/cases?q=外卖", &[("hx-request", "true")]);
     assert_eq!(fragment.status, StatusCode::OK);
-    assert!(fragment.body.starts_with("<section id=\"results\""), "{}", fragment.body);
+    assert!(
+        fragment.body.starts_with("<section id=\"results\""),
+        "{}",
+        fragment.body
+    );
     assert!(!fragment.body.contains("<html"));
     assert_eq!(listed(&fragment.body), set(&[a1]));
 

@@ -74,13 +74,17 @@ fn a_supervisors_actions_reach_the_riders_device_like_a_phones() {
     let page = b.get(&format!("/console/cases/{id}"));
     for a in ["acknowledge", "dispatch", "note", "resolve", "reject"] {
         assert!(
-            page.body.contains(&format!("name=\"action\" value=\"{a}\"")),
+            page.body
+                .contains(&format!("name=\"action\" value=\"{a}\"")),
             "{a} offered"
         );
     }
     let done = act(&b, &id, "acknowledge", &[("note", "已联系商户")]);
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    assert_eq!(done.location(), Some(format!("/console/cases/{id}?done=1").as_str()));
+    assert_eq!(
+        done.location(),
+        Some(format!("/console/cases/{id}?done=1").as_str())
+    );
     let page = b.get(done.location().unwrap());
     assert!(page.body.contains("role=\"status\""), "the saved notice");
     assert!(page.body.contains("已受理"));
@@ -229,7 +233,10 @@ fn the_same_form_sent_twice_or_a_stale_one_is_refused() {
     );
     assert_eq!(view.timeline.len(), 1, "one note, once");
     // Reloaded, the acknowledge goes through; a second acknowledge is not offered.
-    assert_eq!(act(&b, &id, "acknowledge", &[]).status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        act(&b, &id, "acknowledge", &[]).status,
+        StatusCode::SEE_OTHER
+    );
     let r = act(&b, &id, "acknowledge", &[]);
     assert_eq!(r.status, StatusCode::CONFLICT, "already acknowledged");
     rider.sync();
@@ -239,5 +246,8 @@ fn the_same_form_sent_twice_or_a_stale_one_is_refused() {
     );
     assert_eq!(view.timeline.len(), 2);
     assert_eq!(view.status, CaseStatus::Acknowledged);
-    assert!(matches!(view.timeline[1].event.kind, CaseEventKind::Acknowledge));
+    assert!(matches!(
+        view.timeline[1].event.kind,
+        CaseEventKind::Acknowledge
+    ));
 }

@@ -32,11 +32,18 @@ fn a_token_is_exchanged_for_a_strict_session_cookie() {
     // The sign-in page: Chinese first, a labelled password field, no session needed.
     let login = b.get("/console/login");
     assert_eq!(login.status, StatusCode::OK);
-    assert!(login.body.contains("<html lang=\"zh-CN\">"), "{}", login.body);
+    assert!(
+        login.body.contains("<html lang=\"zh-CN\">"),
+        "{}",
+        login.body
+    );
     assert!(login.body.contains("<label for=\"token\">访问令牌</label>"));
     assert!(login.body.contains("type=\"password\""));
     let csp = login.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert_eq!(login.headers["x-frame-options"], "DENY");
     assert_eq!(login.headers["cache-control"], "no-store");
 
@@ -48,7 +55,13 @@ fn a_token_is_exchanged_for_a_strict_session_cookie() {
         .into_iter()
         .find(|c| c.starts_with("console_session="))
         .expect("a session cookie");
-    for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console", "Max-Age=43200"] {
+    for flag in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/console",
+        "Max-Age=43200",
+    ] {
         assert!(cookie.contains(flag), "{flag} missing: {cookie}");
     }
     // 32 random bytes, base64url; stored only as its SHA-256.
@@ -140,7 +153,11 @@ fn riders_have_no_console() {
 fn without_a_session_pages_go_to_sign_in_and_data_gets_401() {
     let server = TestServer::start();
     let mut b = Browser::new(&server.url());
-    for path in ["/console/cases", "/console", "/console/cases/0190a8a4-7c1e-7000-8000-000000000001"] {
+    for path in [
+        "/console/cases",
+        "/console",
+        "/console/cases/0190a8a4-7c1e-7000-8000-000000000001",
+    ] {
         let page = b.get(path);
         if path == "/console" {
             // The console's root goes to the cases, which go to sign-in.
@@ -177,9 +194,15 @@ fn a_post_without_the_sessions_csrf_token_or_from_another_origin_is_refused() {
         (vec![], vec![]),
         (vec![("csrf", "wrong")], vec![]),
         (vec![("csrf", &csrf[..42])], vec![]),
-        (vec![("csrf", csrf.as_str())], vec![("origin", "https://evil.example")]),
+        (
+            vec![("csrf", csrf.as_str())],
+            vec![("origin", "https://evil.example")],
+        ),
         (vec![("csrf", csrf.as_str())], vec![("origin", "null")]),
-        (vec![("csrf", csrf.as_str())], vec![("sec-fetch-site", "cross-site")]),
+        (
+            vec![("csrf", csrf.as_str())],
+            vec![("sec-fetch-site", "cross-site")],
+        ),
     ] {
         let page = b.post_form_with("/console/logout", &fields, &headers);
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{fields:?} {headers:?}");

@@ -144,7 +144,11 @@ fn an_action_taken_in_the_console_appears_on_the_riders_phone_after_a_sync() {
         case.timeline[1].event.kind,
         CaseEventKind::Dispatch { .. }
     ));
-    assert!(case.timeline.iter().all(|t| t.applied && t.event.actor == "sup-1"));
+    assert!(
+        case.timeline
+            .iter()
+            .all(|t| t.applied && t.event.actor == "sup-1")
+    );
     // Nothing is left to send or refused on the phone.
     let status = phone.sync().status().unwrap();
     assert_eq!(status.pending_documents, 0);
