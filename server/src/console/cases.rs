@@ -257,7 +257,13 @@ fn results(lang: Lang, f: &CaseFilter, rows: &[CaseRow]) -> Markup {
     let pager_link = |n: usize| format!("/console/cases?{}", f.to_query(Some(n), None));
     html! {
         section #results aria-live="polite" {
-            p.count { (p.total) " " (t(lang, Key::Results)) }
+            p.count {
+                (p.total) " " (t(lang, Key::Results))
+                // The same rows as a file (export.rs): every page, in this order.
+                " · " a.download href={ "/console/cases.csv?" (f.to_query(Some(1), None)) } download {
+                    (lang.pick("下载 CSV", "Download CSV"))
+                }
+            }
             @if p.total == 0 {
                 p.empty { (t(lang, Key::NoCases)) }
             } @else {

@@ -61,7 +61,7 @@ pub(crate) fn content(lang: Lang, rows: &[CaseRow]) -> Markup {
     html! {
         ul.summary aria-label=(lang.pick("概况", "Summary")) {
             li { strong #n-total { (rows.len()) } (lang.pick("件报告", "reports")) }
-            li { strong #n-open { (oc.open) } (lang.pick("件未结案", "open")) }
+            li { strong #n-open { (oc.open) } (lang.pick("件未结案", "not closed")) }
             li { strong #n-closed { (oc.closed) } (lang.pick("件已结案", "closed")) }
         }
         @if rows.is_empty() {
@@ -93,7 +93,8 @@ fn figure(id: &str, heading: &str, kind: &str, wide: bool, table: Markup) -> Mar
             h2 #{ "h-" (id) } { (heading) }
             div.chart data-table={ "t-" (id) } data-kind=(kind) data-integer="1"
                 aria-hidden="true" {}
-            div.table-wrap { (table) }
+            // It may scroll: focusable, so a keyboard can scroll it too (WCAG 2.1.1).
+            div.table-wrap tabindex="0" role="region" aria-label=(heading) { (table) }
         }
     }
 }
@@ -171,12 +172,13 @@ fn open_closed(lang: Lang, rows: &[CaseRow]) -> Markup {
             }
             tfoot {
                 tr {
-                    th scope="row" { (lang.pick("未结案", "Open")) }
+                    th scope="row" { (lang.pick("未结案（待受理、已受理、处理中）", "Not closed (open, acknowledged, in progress)")) }
                     td.num #oc-open { (oc.open) }
                 }
                 tr {
                     th scope="row" {
                         (lang.pick("已结案", "Closed"))
+                        " " (lang.pick("（已办结、不予处理、重复）", "(resolved, rejected, duplicate)"))
                         @if withdrawn > 0 {
                             " " (lang.pick("（含已撤回 ", "(including ")) (withdrawn)
                             (lang.pick(" 件）", " withdrawn)"))
@@ -268,7 +270,7 @@ fn timings(lang: Lang, by: &str, rows: &[Timing], all: &Timing) -> Markup {
         section.figure aria-labelledby={ "h-" (by) } {
             h2 #{ "h-" (by) } { (heading) }
             div.chart data-table={ "t-" (by) } data-kind="bar" aria-hidden="true" {}
-            div.table-wrap { (table) }
+            div.table-wrap tabindex="0" role="region" aria-label=(heading) { (table) }
         }
     }
 }

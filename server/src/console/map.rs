@@ -104,7 +104,7 @@ pub(crate) fn content(lang: Lang, rows: &[CaseRow], query: &str) -> Markup {
         }
         details.fallback open[rows.len() <= 20] {
             summary { (lang.pick("地图上的案件（表格）", "Cases on the map (table)")) }
-            div.table-wrap {
+            div.table-wrap tabindex="0" role="region" aria-label=(lang.pick("地图上的案件", "Cases on the map")) {
                 table #map-cases {
                     caption { (lang.pick("地图上的案件", "Cases on the map")) }
                     thead { tr {
