@@ -156,15 +156,17 @@ def browser():
         b.close()
 
 
-def make_photo(browser: Browser, path: Path) -> None:
-    """A real JPEG for the seeded reports (a grey seal with a tear, drawn by Chromium): the
-    console shows photos, and a 1-pixel one would prove little in a screenshot."""
+def make_photo(browser: Browser, path: Path, text: str) -> None:
+    """A real JPEG for the seeded reports (a food-safety seal, drawn by Chromium): the console
+    shows photos, and a 1-pixel one would prove little in a screenshot. Each district gets its
+    own (photos are stored by content: a photo shared by both districts would be readable from
+    either, and the isolation test could not tell)."""
     page = browser.new_page(viewport={"width": 320, "height": 240})
     page.set_content(
         "<body style='margin:0;background:#c9c2b4'>"
         "<div style='margin:40px auto;width:200px;height:150px;background:#e8e3d8;"
         "border:6px solid #a33;font:bold 40px sans-serif;color:#a33;text-align:center;"
-        "line-height:150px;transform:rotate(-8deg)'>封签</div></body>"
+        f"line-height:150px;transform:rotate(-8deg)'>{text}</div></body>"
     )
     page.screenshot(path=str(path), type="jpeg", quality=80)
     page.close()
@@ -181,6 +183,10 @@ def console(browser: Browser, tmp_path_factory) -> Console:
         for a in areas:
             args += ["--area", a]
         c.tokens[name] = c.admin(*args).strip().splitlines()[-1]
+    # The red stations on the map come from the published station pack (the signed sample).
+    c.admin("pack", "publish", "--kind", "stations", "--trust-key",
+            str(REPO_ROOT / "data" / "keys" / "demo-publisher.json"),
+            str(REPO_ROOT / "data" / "stations" / "xian-sample.pack.json"))
     log = open(tmp / "server.log", "w")
     c.proc = subprocess.Popen(
         [SERVER_BIN, "serve", "--db", str(c.db), "--listen", "127.0.0.1:0"],
@@ -201,15 +207,16 @@ def console(browser: Browser, tmp_path_factory) -> Console:
 
 
 def seed(c: Console, browser: Browser) -> None:
-    photo = c.tmp / "seal.jpg"
-    make_photo(browser, photo)
+    photos = {YANTA: c.tmp / "seal-yanta.jpg", BEILIN: c.tmp / "seal-beilin.jpg"}
+    make_photo(browser, photos[YANTA], "封签")
+    make_photo(browser, photos[BEILIN], "封条")
     for batch in (OCTOBER, NOVEMBER):
         for rider in ("rider-a", "rider-b"):
             keys = [k for k, r in REPORTS.items() if r["batch"] == batch and r["author"] == rider]
             cmds = [dict(op="report", **{k: v for k, v in REPORTS[key].items() if k != "batch"},
                          ) for key in keys]
             for cmd in cmds:
-                cmd["photo"] = str(photo) if cmd["photo"] else None
+                cmd["photo"] = str(photos[cmd["district"]]) if cmd["photo"] else None
             out = c.device(rider, batch, cmds + [dict(op="sync")])
             c.ids.update(zip(keys, out[:-1]))
             assert out[-1]["complete"] and out[-1]["sent"] == len(keys), out[-1]
@@ -249,10 +256,18 @@ def signin(browser: Browser, console: Console):
                                   extra_http_headers={"Accept-Language": accept_language(lang)},
                                   viewport=viewport or {"width": 1366, "height": 768})
         opened.append(ctx)
+        # A page that does not answer fails in seconds, not in Playwright's default 30 s.
+        ctx.set_default_timeout(10_000)
         page = ctx.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        # Failed loads are recorded with their address (the console message has none);
+        # Chromium's own request for /favicon.ico, outside the console, is not the page's.
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+                and not m.text.startswith("Failed to load resource") else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and "/favicon.ico" not in r.url
+                and r.request.resource_type not in ("document", "fetch") else None)
         return Session(ctx, page, errors)
 
     def sign_in(account: str | None, lang: str = "zh", viewport=None) -> Session:
