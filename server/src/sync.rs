@@ -50,7 +50,7 @@ pub fn sync(
         replies.push(sync_doc(tx, account, &mut usage, d, now)?);
     }
     let position = cursor_position(request.cursor, who.scope_epoch);
-    let current = tx.feed_position()?;
+    let (current, generation) = tx.feed_head()?;
     // A cursor beyond the feed: this store is older than what the device saw acknowledged.
     let reset = position > current;
     let (mut changed, next, more) =
@@ -58,7 +58,6 @@ pub fn sync(
     // A copy of an erased history is dropped by the device, which takes the new one from
     // these entries (decision 0009).
     crate::erasure::list_replaced(tx, &replies, &mut changed)?;
-    let generation = tx.generation()?;
     // The accepted reports of this request whose photos the server lacks (finding 14).
     let missing_photos = crate::photos::missing_for_reports(
         tx,

@@ -70,6 +70,11 @@ pub trait Documents {
     fn set_report_photos(&self, report_id: &str, photos: &[String]) -> Result<(), StoreError>;
     /// The highest feed position given so far (0 before the first).
     fn feed_position(&self) -> Result<u64, StoreError>;
+    /// [`Documents::feed_position`] and [`Documents::generation`] together: one round trip
+    /// on an engine in another process.
+    fn feed_head(&self) -> Result<(u64, String), StoreError> {
+        Ok((self.feed_position()?, self.generation()?))
+    }
     /// The store's generation (decision 0008).
     fn generation(&self) -> Result<String, StoreError>;
     /// Draws a new generation after a backup was restored; returns it.

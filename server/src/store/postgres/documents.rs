@@ -1,6 +1,6 @@
 //! Documents and the feed on PostgreSQL.
 
-use super::{Col, PgTx};
+use super::{Col, PgTx, pg_error};
 use crate::store::{
     DocAccess, DocRow, DocUpdate, Documents, FeedEntry, NewDoc, Reader, StoreError, position,
 };
@@ -27,14 +27,28 @@ impl Documents for PgTx<'_> {
         } else {
             "SELECT kind, owner, district, snapshot FROM docs WHERE doc_id = $1"
         };
-        let Some(row) = self.query_opt(sql, &[&doc_id])? else {
+        // The two statements go out together, one round trip. The server runs the second
+        // after the first, lock wait included, and under READ COMMITTED with a snapshot of its
+        // own, so it sees the changes the writer it waited for committed (one statement with
+        // a subquery would read them from a snapshot taken before that commit).
+        let client = self.client();
+        let (row, changes) = self
+            .store
+            .block_on(self.after_begin(async {
+                let doc = client.prepare_cached(sql).await?;
+                let changes = client
+                    .prepare_cached("SELECT change FROM doc_changes WHERE doc_id = $1 ORDER BY n")
+                    .await?;
+                let id: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&doc_id];
+                let (row, changes) =
+                    tokio::join!(client.query_opt(&doc, &id), client.query(&changes, &id));
+                Ok((row?, changes?))
+            }))
+            .map_err(pg_error)?;
+        let Some(row) = row else {
             return Ok(None);
         };
-        let changes = self
-            .query(
-                "SELECT change FROM doc_changes WHERE doc_id = $1 ORDER BY n",
-                &[&doc_id],
-            )?
+        let changes = changes
             .iter()
             .map(|r| r.col::<Vec<u8>>(0))
             .collect::<Result<_, StoreError>>()?;
@@ -83,23 +97,18 @@ impl Documents for PgTx<'_> {
     }
 
     fn append_changes(&self, u: &DocUpdate<'_>) -> Result<u64, StoreError> {
-        let next_n: i64 = self
-            .query_one(
-                "SELECT COALESCE(MAX(n), 0) + 1 FROM doc_changes WHERE doc_id = $1",
-                &[&u.doc_id],
-            )?
-            .col(0)?;
-        for (i, c) in u.changes.iter().enumerate() {
-            let n = next_n + i as i64;
-            self.execute(
-                "INSERT INTO doc_changes (doc_id, n, change) VALUES ($1, $2, $3)",
-                &[&u.doc_id, &n, c],
-            )?;
-        }
+        // One statement: the changes numbered after the last kept one, and the document's
+        // row. The caller holds the row's lock (`doc` in a write transaction), so no other
+        // writer numbers changes of this document meanwhile.
         let added = u.changes.len() as i64;
         let count: i64 = self
             .query_one(
-                "UPDATE docs SET heads = $2, change_count = change_count + $3, updated_at = $4, \
+                "WITH last AS (SELECT COALESCE(MAX(n), 0) AS n FROM doc_changes \
+                 WHERE doc_id = $1), \
+                 added AS (INSERT INTO doc_changes (doc_id, n, change) \
+                 SELECT $1, last.n + t.ord, t.change \
+                 FROM last, unnest($8::bytea[]) WITH ORDINALITY AS t(change, ord)) \
+                 UPDATE docs SET heads = $2, change_count = change_count + $3, updated_at = $4, \
                  owner = $5, district = $6, report_category = $7 \
                  WHERE doc_id = $1 RETURNING change_count",
                 &[
@@ -110,6 +119,7 @@ impl Documents for PgTx<'_> {
                     &u.owner,
                     &u.district,
                     &u.category,
+                    &u.changes,
                 ],
             )?
             .col(0)?;
@@ -127,17 +137,15 @@ impl Documents for PgTx<'_> {
     }
 
     fn set_report_photos(&self, report_id: &str, photos: &[String]) -> Result<(), StoreError> {
+        // One statement: the links no longer named go, the new ones come (those kept are
+        // left alone).
         self.execute(
-            "DELETE FROM report_photos WHERE report_id = $1",
-            &[&report_id],
+            "WITH gone AS (DELETE FROM report_photos \
+             WHERE report_id = $1 AND NOT (sha256 = ANY($2::text[]))) \
+             INSERT INTO report_photos (report_id, sha256) \
+             SELECT $1, sha FROM unnest($2::text[]) AS sha ON CONFLICT DO NOTHING",
+            &[&report_id, &photos],
         )?;
-        for sha in photos {
-            self.execute(
-                "INSERT INTO report_photos (report_id, sha256) VALUES ($1, $2) \
-                 ON CONFLICT DO NOTHING",
-                &[&report_id, sha],
-            )?;
-        }
         Ok(())
     }
 
@@ -146,6 +154,14 @@ impl Documents for PgTx<'_> {
             .query_one("SELECT last FROM feed_position WHERE id = 1", &[])?
             .col(0)?;
         Ok(position(last))
+    }
+
+    fn feed_head(&self) -> Result<(u64, String), StoreError> {
+        let row = self.query_one(
+            "SELECT f.last, m.generation FROM feed_position f, meta m WHERE f.id = 1 AND m.id = 1",
+            &[],
+        )?;
+        Ok((position(row.col(0)?), row.col(1)?))
     }
 
     fn generation(&self) -> Result<String, StoreError> {
@@ -171,23 +187,29 @@ impl Documents for PgTx<'_> {
         after: u64,
         limit: usize,
     ) -> Result<Vec<FeedEntry>, StoreError> {
-        let sql = format!(
-            "SELECT d.kind, d.owner, d.district, d.doc_id, d.seq, d.heads, \
-             (SELECT r.base FROM replaced_docs r WHERE r.doc_id = d.doc_id) FROM docs d \
-             WHERE d.seq > $4 AND {READABLE} ORDER BY d.seq LIMIT $5"
-        );
+        let columns = "SELECT d.kind, d.owner, d.district, d.doc_id, d.seq, d.heads, \
+             (SELECT r.base FROM replaced_docs r WHERE r.doc_id = d.doc_id) FROM docs d";
         let (after, limit) = (after as i64, limit as i64);
-        self.query(
-            &sql,
-            &[
+        let rows = if !reader.admin && !reader.follow_up {
+            // An account that reads only its own documents (a rider): the (owner, seq) index
+            // holds its rows in feed order. The general rule's OR has the planner walk the
+            // feed from the cursor instead, through every other account's documents written
+            // since (EXPLAIN in docs/benchmarks.md, issue 14).
+            let sql = format!("{columns} WHERE d.owner = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3");
+            self.query(&sql, &[&reader.user, &after, &limit])?
+        } else {
+            let sql =
+                format!("{columns} WHERE d.seq > $4 AND {READABLE} ORDER BY d.seq LIMIT $5");
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
                 &reader.user,
                 &reader.admin,
                 &reader.follow_up,
                 &after,
                 &limit,
-            ],
-        )?
-        .iter()
+            ];
+            self.query(&sql, &params)?
+        };
+        rows.iter()
         .map(|r| {
             Ok(FeedEntry {
                 access: access(r)?,

@@ -14,7 +14,7 @@
 //! its own transaction under an advisory lock, so instances starting together migrate once.
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolConfig, RecyclingMethod, Timeouts};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
@@ -99,8 +99,12 @@ impl PgStore {
             config,
             NoTls,
             ManagerConfig {
-                // A connection handed back inside a failed transaction is checked first.
-                recycling_method: RecyclingMethod::Verified,
+                // No query when a connection is handed out (`Verified` cost every transaction a
+                // round trip): a transaction gives its connection back only after its COMMIT or
+                // ROLLBACK succeeded, and detaches it from the pool otherwise (`PgTx::release`),
+                // so a pooled connection is never inside a transaction; a closed one is still
+                // replaced.
+                recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = {
@@ -243,13 +247,15 @@ impl PgStore {
         Ok(())
     }
 
+    /// A transaction on a pooled connection. Its `BEGIN` goes out with its first statement, in
+    /// the same round trip (`PgTx::query`).
     fn begin(&self, sql: &'static str, write: bool) -> Result<Box<dyn StoreTx + '_>, StoreError> {
         let client = self.client()?;
-        self.block_on(client.batch_execute(sql)).map_err(pg_error)?;
         Ok(Box::new(PgTx {
             store: self,
             client: Some(client),
             write,
+            begin: Cell::new(Some(sql)),
             unplaced: RefCell::new(Vec::new()),
         }))
     }
@@ -293,6 +299,8 @@ pub struct PgTx<'a> {
     store: &'a PgStore,
     client: Option<deadpool_postgres::Object>,
     write: bool,
+    /// The `BEGIN` not sent yet: it goes with the first statement.
+    begin: Cell<Option<&'static str>>,
     /// Documents stored by this transaction, in order, that still need a feed position.
     unplaced: RefCell<Vec<String>>,
 }
@@ -311,12 +319,31 @@ impl PgTx<'_> {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
         let client = self.client();
+        let statement = async {
+            let stmt = client.prepare_cached(sql).await?;
+            client.query(&stmt, params).await
+        };
         self.store
-            .block_on(async {
-                let stmt = client.prepare_cached(sql).await?;
-                client.query(&stmt, params).await
-            })
+            .block_on(self.after_begin(statement))
             .map_err(pg_error)
+    }
+
+    /// `statement`, the transaction's next, preceded by its `BEGIN` when that is not sent yet:
+    /// both go out before either answer is read (tokio-postgres pipelines the requests of one
+    /// connection in the order they are first polled), so the `BEGIN` costs no round trip of
+    /// its own. The server runs them in order, so the statement runs inside the transaction.
+    async fn after_begin<T>(
+        &self,
+        statement: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, tokio_postgres::Error> {
+        match self.begin.take() {
+            None => statement.await,
+            Some(begin) => {
+                let (begun, done) = tokio::join!(self.client().batch_execute(begin), statement);
+                begun?;
+                done
+            }
+        }
     }
 
     pub(super) fn query_opt(
@@ -342,11 +369,12 @@ impl PgTx<'_> {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, StoreError> {
         let client = self.client();
+        let statement = async {
+            let stmt = client.prepare_cached(sql).await?;
+            client.execute(&stmt, params).await
+        };
         self.store
-            .block_on(async {
-                let stmt = client.prepare_cached(sql).await?;
-                client.execute(&stmt, params).await
-            })
+            .block_on(self.after_begin(statement))
             .map_err(pg_error)
     }
 
@@ -366,9 +394,18 @@ impl PgTx<'_> {
 
     fn release(&mut self) {
         if let Some(client) = self.client.take() {
-            // A connection whose rollback fails is checked (and dropped) by the pool's
-            // verified recycling.
-            let _ = self.store.block_on(client.batch_execute("ROLLBACK"));
+            if self.begin.take().is_some() {
+                // Nothing was sent: the connection is not in a transaction.
+                return;
+            }
+            if self
+                .store
+                .block_on(client.batch_execute("ROLLBACK"))
+                .is_err()
+            {
+                // Never handed out again: the pool checks only that a connection is open.
+                drop(deadpool_postgres::Object::take(client));
+            }
         }
     }
 }
@@ -381,28 +418,45 @@ impl Drop for PgTx<'_> {
 
 impl StoreTx for PgTx<'_> {
     fn commit_covering(mut self: Box<Self>, listed: u64) -> Result<u64, StoreError> {
+        if self.begin.get().is_some() {
+            // Not one statement ran: there is no transaction to commit.
+            return Ok(listed);
+        }
         let unplaced = std::mem::take(&mut *self.unplaced.borrow_mut());
         let mut covered = listed;
-        if !unplaced.is_empty() {
-            // The last statements before COMMIT: from here to the commit this transaction
+        let client = self.client();
+        if unplaced.is_empty() {
+            self.store
+                .block_on(client.batch_execute("COMMIT"))
+                .map_err(pg_error)?;
+        } else {
+            // The last statement before COMMIT: from here to the commit this transaction
             // holds the feed_position row's lock, so positions are taken in commit order.
             //
-            // One statement, one round trip: every round trip made here is made while every
-            // other writer of every instance waits for this lock. The i-th document stored
-            // (from 1) gets `last - n + i`; one stored twice keeps its later position.
+            // One statement, sent together with the COMMIT: every round trip made here would be
+            // made while every other writer of every instance waits for this lock, so the lock
+            // is held for the server's work alone. The i-th document stored (from 1) gets
+            // `last - n + i`; one stored twice keeps its later position. Should the statement
+            // fail, the transaction is aborted and PostgreSQL answers the COMMIT by rolling it
+            // back: nothing is stored, and the error is the statement's.
             let n = unplaced.len() as i64;
-            let last: i64 = self
-                .query_one(
-                    "WITH f AS (UPDATE feed_position SET last = last + $2 WHERE id = 1 \
-                     RETURNING last), \
-                     u AS (SELECT doc_id, max(ord) AS ord \
-                     FROM unnest($1::text[]) WITH ORDINALITY AS t(doc_id, ord) GROUP BY doc_id), \
-                     d AS (UPDATE docs SET seq = f.last - $2 + u.ord FROM f, u \
-                     WHERE docs.doc_id = u.doc_id) \
-                     SELECT last FROM f",
-                    &[&unplaced, &n],
-                )?
-                .col(0)?;
+            let row = self
+                .store
+                .block_on(async {
+                    // Prepared first (once per connection): a statement still to be parsed
+                    // would let the COMMIT overtake it.
+                    let stmt = client.prepare_cached(PLACE_AT_COMMIT).await?;
+                    let params: [&(dyn ToSql + Sync); 2] = [&unplaced, &n];
+                    let (placed, committed) = tokio::join!(
+                        client.query_one(&stmt, &params),
+                        client.batch_execute("COMMIT")
+                    );
+                    let row = placed?;
+                    committed?;
+                    Ok(row)
+                })
+                .map_err(pg_error)?;
+            let last: i64 = row.col(0)?;
             // Every position up to `last - n` is committed (its writers held this lock before
             // us). If the reader was listed up to there, nothing but this transaction's own
             // documents lies between its listing and `last`.
@@ -410,14 +464,20 @@ impl StoreTx for PgTx<'_> {
                 covered = position(last);
             }
         }
-        let client = self.client();
-        self.store
-            .block_on(client.batch_execute("COMMIT"))
-            .map_err(pg_error)?;
         self.client = None;
         Ok(covered)
     }
 }
+
+/// Takes feed positions for a write transaction's documents (`$1`, in the order stored) and
+/// returns the last one (decision 0011).
+const PLACE_AT_COMMIT: &str = "WITH f AS (UPDATE feed_position SET last = last + $2 WHERE id = 1 \
+     RETURNING last), \
+     u AS (SELECT doc_id, max(ord) AS ord \
+     FROM unnest($1::text[]) WITH ORDINALITY AS t(doc_id, ord) GROUP BY doc_id), \
+     d AS (UPDATE docs SET seq = f.last - $2 + u.ord FROM f, u \
+     WHERE docs.doc_id = u.doc_id) \
+     SELECT last FROM f";
 
 /// A PostgreSQL error as a [`StoreError`]: conflicts between concurrent transactions
 /// (deadlock, serialization failure, a unique key two instances inserted at once, a lock or

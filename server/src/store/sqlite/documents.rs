@@ -183,10 +183,19 @@ impl Documents for SqliteTx<'_> {
         after: u64,
         limit: usize,
     ) -> Result<Vec<FeedEntry>, StoreError> {
+        // An account that reads only its own documents (a rider) reads them through the
+        // (owner, seq) index; the general rule's OR would walk the feed from the cursor,
+        // through every other account's documents written since. (?2 and ?3 are bound and
+        // unused there: SQLite numbers parameters up to the highest one named.)
+        let readable = if !reader.admin && !reader.follow_up {
+            "d.owner = ?1"
+        } else {
+            READABLE
+        };
         let sql = format!(
             "SELECT d.doc_id, d.kind, d.owner, d.district, d.seq, d.heads, \
              (SELECT r.base FROM replaced_docs r WHERE r.doc_id = d.doc_id) FROM docs d \
-             WHERE d.seq > ?4 AND {READABLE} ORDER BY d.seq LIMIT ?5"
+             WHERE d.seq > ?4 AND {readable} ORDER BY d.seq LIMIT ?5"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(
