@@ -96,6 +96,23 @@ fn a_token_is_exchanged_for_a_strict_session_cookie() {
     let en = b.get("/console/cases");
     assert!(en.body.contains("<html lang=\"en\">"));
     assert!(en.body.contains("Cases"));
+    // A choice made with ?lang= is remembered for the next pages.
+    b.accept_language = "zh-CN".into();
+    let chosen = b.get("/console/cases?lang=en");
+    assert!(chosen.body.contains("<html lang=\"en\">"));
+    assert!(
+        chosen
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("console_lang=en;") && c.contains("Path=/console")),
+        "{:?}",
+        chosen.set_cookies()
+    );
+    let remembered = b.get_with(
+        "/console/cases",
+        &[("cookie", "console_lang=en"), ("accept-language", "zh-CN")],
+    );
+    assert!(remembered.body.contains("<html lang=\"en\">"));
 }
 
 fn hex(bytes: &[u8]) -> String {

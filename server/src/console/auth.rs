@@ -72,23 +72,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
 }
 
-fn with_lang_cookie(mut r: Response, query: Option<&str>, lang: Lang) -> Response {
-    let asked = query.is_some_and(|q| {
-        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "lang" && Lang::parse(&v).is_some())
-    });
-    if asked {
-        let c = format!(
-            "{}={}; Max-Age=31536000; Path=/console; SameSite=Lax",
-            super::i18n::LANG_COOKIE,
-            lang.code()
-        );
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            r.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    r
-}
-
 async fn login_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let lang = Lang::of_request(uri.query(), &headers);
     // Already signed in: straight to the cases.
@@ -100,7 +83,7 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri)
             return Redirect::to("/console/cases").into_response();
         }
     }
-    with_lang_cookie(login_form(lang, None).into_response(), uri.query(), lang)
+    login_form(lang, None).into_response()
 }
 
 /// Why a token was refused, in the page's language (the checks are `auth::authenticate`'s).

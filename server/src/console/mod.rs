@@ -58,6 +58,32 @@ pub(crate) fn router() -> Router<AppState> {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::map_response(headers))
+        .layer(axum::middleware::from_fn(remember_lang))
+}
+
+/// A `?lang=zh|en` choice is remembered in a cookie, so the next pages (links, forms,
+/// redirects) keep the language the user picked over the browser's.
+async fn remember_lang(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let chosen = request.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| i18n::Lang::parse(&v))
+    });
+    let mut r = next.run(request).await;
+    if let Some(lang) = chosen {
+        let c = format!(
+            "{}={}; Max-Age=31536000; Path=/console; SameSite=Lax",
+            i18n::LANG_COOKIE,
+            lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
 }
 
 async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
