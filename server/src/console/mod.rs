@@ -63,10 +63,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// A `?lang=zh|en` choice is remembered in a cookie, so the next pages (links, forms,
 /// redirects) keep the language the user picked over the browser's.
-async fn remember_lang(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+async fn remember_lang(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let chosen = request.uri().query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "lang")
