@@ -296,7 +296,12 @@ fn the_list_filters_searches_in_chinese_sorts_pages_and_answers_htmx_with_the_re
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     assert!(page.body.contains("aria-sort=\"ascending\""));
     // The table is labelled for screen readers.
-    assert!(page.body.contains("<caption>") && page.body.contains("scope=\"col\""));
+    assert!(page.body.contains("<caption id=\"cases-caption\">"));
+    assert!(page.body.contains("scope=\"col\""));
+    // The scrolling box can take focus (keyboard scrolling), named by the caption.
+    assert!(page.body.contains(
+        "class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"cases-caption\""
+    ));
 
     // Pages of one: three pages, each with one case, and links between them.
     let p1 = b.get("/console/cases?size=1");

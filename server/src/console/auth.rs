@@ -96,8 +96,9 @@ fn refusal(lang: Lang, e: &ApiError) -> String {
         lang.pick("没有这个令牌", "unknown token")
     };
     format!(
-        "{}: {reason}{}",
+        "{}{}{reason}{}",
         t(lang, Key::LoginFailed),
+        lang.colon(),
         lang.pick(
             "。请向管理员申请新的令牌。",
             ". Ask an administrator for a new one."
@@ -128,8 +129,9 @@ async fn login(
     let token = field("token").unwrap_or_default();
     if token.is_empty() {
         let msg = format!(
-            "{}: {}",
+            "{}{}{}",
             t(lang, Key::LoginFailed),
+            lang.colon(),
             t(lang, Key::LoginToken)
         );
         return (StatusCode::BAD_REQUEST, login_form(lang, Some(&msg))).into_response();

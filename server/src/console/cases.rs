@@ -267,9 +267,10 @@ fn results(lang: Lang, f: &CaseFilter, rows: &[CaseRow]) -> Markup {
             @if p.total == 0 {
                 p.empty { (t(lang, Key::NoCases)) }
             } @else {
-                div.table-wrap {
+                // Focusable, so a keyboard can scroll a table wider than the screen.
+                div.table-wrap role="region" tabindex="0" aria-labelledby="cases-caption" {
                     table.cases {
-                        caption { (t(lang, Key::CasesCaption)) }
+                        caption #cases-caption { (t(lang, Key::CasesCaption)) }
                         thead {
                             tr {
                                 (sort_header(lang, f, SortKey::Created, t(lang, Key::Created)))

@@ -75,6 +75,11 @@ impl Lang {
             .unwrap_or_default()
     }
 
+    /// The colon after a label: full-width in Chinese (`：`), `": "` in English.
+    pub fn colon(self) -> &'static str {
+        self.pick("：", ": ")
+    }
+
     /// A label in this language.
     pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {

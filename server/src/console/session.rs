@@ -140,7 +140,12 @@ impl ConsoleError {
     pub fn bad_request(lang: Lang, detail: impl Into<String>) -> ConsoleError {
         ConsoleError {
             status: StatusCode::BAD_REQUEST,
-            message: format!("{}: {}", t(lang, Key::BadRequest), detail.into()),
+            message: format!(
+                "{}{}{}",
+                t(lang, Key::BadRequest),
+                lang.colon(),
+                detail.into()
+            ),
             lang,
             retry_after_secs: None,
         }

@@ -233,7 +233,7 @@ fn take_action(
         // The policy's reason names rules and ids, never report content.
         return Err(Refusal::Status(
             StatusCode::FORBIDDEN,
-            format!("{}: {reason}", t(lang, Key::Forbidden)),
+            format!("{}{}{reason}", t(lang, Key::Forbidden), lang.colon()),
         ));
     }
     Ok(report_id.clone())
@@ -244,8 +244,9 @@ fn take_action(
 fn bad_input(lang: Lang, e: &waystation_core::Error) -> String {
     let e = e.to_string();
     format!(
-        "{}: {}",
+        "{}{}{}",
         t(lang, Key::BadRequest),
+        lang.colon(),
         e.strip_prefix("invalid input: ").unwrap_or(&e)
     )
 }

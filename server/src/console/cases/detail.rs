@@ -102,7 +102,7 @@ pub(crate) async fn case_page(
             p.notice role="status" { (t(lang, Key::ActionDone)) }
         }
         p.case-status {
-            (t(lang, Key::Status)) ": "
+            (t(lang, Key::Status)) (lang.colon())
             span class={ "status status-" (row.status.as_str()) } {
                 (i18n::status_label(lang, row.status))
             }
@@ -175,7 +175,7 @@ fn timeline(lang: Lang, case: &CaseView) -> Markup {
             @if case.timeline.is_empty() {
                 p { (t(lang, Key::NoEvents)) }
             } @else {
-                div.table-wrap {
+                div.table-wrap role="region" tabindex="0" aria-labelledby="timeline-h" {
                     table.timeline {
                         caption.visually-hidden { (t(lang, Key::Timeline)) }
                         thead {
@@ -195,16 +195,16 @@ fn timeline(lang: Lang, case: &CaseView) -> Markup {
                                     td {
                                         (i18n::event_label(lang, &e.event.kind))
                                         @match &e.event.kind {
-                                            CaseEventKind::Dispatch { grid_id } => { ": " (grid_id) }
-                                            CaseEventKind::Reject { reason } => { ": " (reason) }
-                                            CaseEventKind::MarkDuplicate { of } => { ": " (of) }
+                                            CaseEventKind::Dispatch { grid_id } => { (lang.colon()) (grid_id) }
+                                            CaseEventKind::Reject { reason } => { (lang.colon()) (reason) }
+                                            CaseEventKind::MarkDuplicate { of } => { (lang.colon()) (of) }
                                             _ => {}
                                         }
                                         @if let Some(n) = &e.event.note { p.note { (n) } }
                                         @if !e.applied {
                                             p.not-applied {
                                                 "(" (t(lang, Key::NotApplied))
-                                                @if let Some(why) = &e.not_applied_because { ": " (why) }
+                                                @if let Some(why) = &e.not_applied_because { (lang.colon()) (why) }
                                                 ")"
                                             }
                                         }
@@ -243,26 +243,33 @@ fn actions(user: &ConsoleUser, row: &CaseRow) -> Markup {
             @for a in &allowed {
                 @let id = |f: &str| format!("{a}-{f}");
                 form.action method="post" action=(action_url) {
-                    (hidden(a))
-                    @match *a {
-                        "dispatch" => {
-                            label for=(id("grid")) { (t(lang, Key::GridId)) }
-                            input id=(id("grid")) type="text" name="grid_id" required maxlength="64";
+                    fieldset {
+                        legend { (action_label(lang, a)) }
+                        (hidden(a))
+                        @match *a {
+                            "dispatch" => {
+                                label for=(id("grid")) { (t(lang, Key::GridId)) }
+                                input id=(id("grid")) type="text" name="grid_id" required maxlength="64";
+                            }
+                            "reject" => {
+                                label for=(id("reason")) { (t(lang, Key::Reason)) }
+                                textarea id=(id("reason")) name="reason" required maxlength="1000" rows="2" {}
+                            }
+                            "note" => {
+                                label for=(id("note")) { (t(lang, Key::NoteText)) }
+                                textarea id=(id("note")) name="note" required maxlength="2000" rows="3" {}
+                            }
+                            _ => {
+                                label for=(id("note")) { (t(lang, Key::NoteText)) }
+                                textarea id=(id("note")) name="note" maxlength="2000" rows="2" {}
+                            }
                         }
-                        "reject" => {
-                            label for=(id("reason")) { (t(lang, Key::Reason)) }
-                            textarea id=(id("reason")) name="reason" required maxlength="1000" rows="2" {}
-                        }
-                        "note" => {
-                            label for=(id("note")) { (t(lang, Key::NoteText)) }
-                            textarea id=(id("note")) name="note" required maxlength="2000" rows="3" {}
-                        }
-                        _ => {
-                            label for=(id("note")) { (t(lang, Key::NoteText)) }
-                            textarea id=(id("note")) name="note" maxlength="2000" rows="2" {}
+                        @if *a == "reject" {
+                            button.danger type="submit" { (action_label(lang, a)) }
+                        } @else {
+                            button type="submit" { (action_label(lang, a)) }
                         }
                     }
-                    button type="submit" { (action_label(lang, a)) }
                 }
             }
         }
