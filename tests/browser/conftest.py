@@ -243,16 +243,25 @@ class Session:
     errors: list[str]
 
 
+@pytest.fixture(scope="session")
+def signed_in_states() -> dict:
+    """(account, lang) -> the browser storage (the session cookie) of a sign-in made through
+    the form earlier in the run, so that each test need not sign in again."""
+    return {}
+
+
 @pytest.fixture
-def signin(browser: Browser, console: Console):
-    """`signin(account, lang="zh", viewport=None)`: a fresh browser context (its own cookie
-    jar) with the browser's language set (Accept-Language and navigator.language), signed in to
-    the console with the account's token through the sign-in form. Console errors and page
-    errors (a CSP refusal among them) are collected in `session.errors`."""
+def signin(browser: Browser, console: Console, signed_in_states: dict):
+    """`signin(account, lang="zh", viewport=None, fresh=False)`: a new browser context (its own
+    cookie jar) with the browser's language set (Accept-Language and navigator.language),
+    signed in to the console with the account's token through the sign-in form — or, unless
+    `fresh`, with the session cookie of an earlier sign-in of that account in this run. Console
+    errors, page errors (a CSP refusal among them) and failed loads are collected in
+    `session.errors`."""
     opened: list[BrowserContext] = []
 
-    def open_context(lang: str = "zh", viewport=None) -> Session:
-        ctx = browser.new_context(locale=LANGS[lang],
+    def open_context(lang: str = "zh", viewport=None, state=None) -> Session:
+        ctx = browser.new_context(locale=LANGS[lang], storage_state=state,
                                   extra_http_headers={"Accept-Language": accept_language(lang)},
                                   viewport=viewport or {"width": 1366, "height": 768})
         opened.append(ctx)
@@ -270,13 +279,17 @@ def signin(browser: Browser, console: Console):
                 and r.request.resource_type not in ("document", "fetch") else None)
         return Session(ctx, page, errors)
 
-    def sign_in(account: str | None, lang: str = "zh", viewport=None) -> Session:
-        s = open_context(lang, viewport)
-        if account is not None:
+    def sign_in(account: str | None, lang: str = "zh", viewport=None,
+                fresh: bool = False) -> Session:
+        state = None if fresh else signed_in_states.get((account, lang))
+        s = open_context(lang, viewport, state)
+        if account is not None and state is None:
             s.page.goto(f"{console.url}/console/login")
             s.page.fill("input[name=token]", console.tokens[account])
-            s.page.locator("form[action$='/console/login'] [type=submit]").click()
-            s.page.wait_for_load_state()
+            with s.page.expect_navigation(url=f"{console.url}/console/cases"):
+                s.page.locator("form[action$='/console/login'] [type=submit]").click()
+            if not fresh:  # a fresh session may be signed out by its test
+                signed_in_states[(account, lang)] = s.context.storage_state()
         return s
 
     yield sign_in

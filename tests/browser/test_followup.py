@@ -59,7 +59,7 @@ def test_supervisor_acknowledges_then_dispatches_and_the_riders_phone_sees_both(
 
     act(s.page, "dispatch", grid_id="小寨路网格-03")
     assert "小寨路网格-03" in s.page.locator(".case-status").inner_text()
-    assert [r[3] for r in timeline(s.page)][1:] == ["派发: 小寨路网格-03"]
+    assert [r[3] for r in timeline(s.page)][1:] == ["派发：小寨路网格-03"]
 
     phone = rider_sees(console, "rider-a", "y_hygiene")
     assert phone["status"] == "in_progress"

@@ -19,10 +19,16 @@ PAGES = {
 }
 
 
-def settle(page) -> None:
-    """Waits until the page's own scripts have drawn (the map and the charts load their data
-    with fetch after the page)."""
-    page.wait_for_load_state("networkidle")
+def settle(page, name: str) -> None:
+    """Waits until the page's own scripts have drawn: the map loads its data with fetch after
+    the page, the figures draw a chart beside each table."""
+    if name == "map":
+        page.wait_for_selector("#map[data-points] canvas")
+    elif name == "figures":
+        page.wait_for_function(
+            "() => document.querySelectorAll('.chart canvas').length"
+            " === document.querySelectorAll('.chart').length")
+    page.wait_for_load_state("load")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -36,7 +42,7 @@ def test_page_passes_axe_and_is_photographed(console, signin, screenshots_dir, n
         s.page.set_viewport_size(viewport)
         response = s.page.goto(url)
         assert response.status == 200, f"{name}: {response.status} at {url}"
-        settle(s.page)
+        settle(s.page, name)
         assert s.page.locator("html").get_attribute("lang") == {"zh": "zh-CN", "en": "en"}[lang]
         s.page.screenshot(path=str(screenshots_dir / f"{name}-{lang}-{size}.png"), full_page=True,
                           caret="initial")  # no injected <style>: the CSP would refuse it

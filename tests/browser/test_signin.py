@@ -8,7 +8,7 @@ def session_cookie(context):
 
 
 def test_sign_in_exchanges_the_token_for_an_httponly_secure_strict_cookie(console, signin):
-    s = signin("sup-yanta", "zh")
+    s = signin("sup-yanta", "zh", fresh=True)
     assert s.page.url == f"{console.url}/console/cases"
     assert s.page.locator("h1").inner_text() == "案件"
     (cookie,) = session_cookie(s.context)
@@ -55,7 +55,7 @@ def test_a_rider_token_opens_no_console_and_says_why(console, signin):
 
 
 def test_logout_deletes_the_session_on_the_server(console, signin, browser):
-    s = signin("grid-yanta", "en")
+    s = signin("grid-yanta", "en", fresh=True)
     (cookie,) = session_cookie(s.context)
     s.page.get_by_role("button", name="Sign out").click()
     s.page.wait_for_load_state()
