@@ -250,6 +250,55 @@ fn every_console_page_shows_exactly_what_v1_lets_the_account_read() {
                 assert_eq!(status, StatusCode::NOT_FOUND, "{name} photo ({v1_status})");
             }
         }
+        // Every other page and endpoint (map, figures, CSV, Open311 by session and by
+        // bearer token) names exactly the same reports.
+        let endpoints = [
+            ("/console/map", b.get("/console/map").body),
+            (
+                "/console/map.json",
+                b.get_with("/console/map.json", &[]).body,
+            ),
+            ("/console/figures", b.get("/console/figures").body),
+            (
+                "/console/cases.csv",
+                b.get_with("/console/cases.csv", &[]).body,
+            ),
+            (
+                "/console/open311/v2/requests.json",
+                b.get_with("/console/open311/v2/requests.json", &[]).body,
+            ),
+            (
+                "/console/open311/v2/requests.json (bearer)",
+                api.get("/console/open311/v2/requests.json").text().unwrap(),
+            ),
+        ];
+        for (path, body) in &endpoints {
+            for r in &w.reports {
+                // The figures page names no report: it is checked by its total below.
+                if *path == "/console/figures" {
+                    continue;
+                }
+                assert_eq!(
+                    body.contains(r.id.as_str()),
+                    v1.contains(&r.id),
+                    "{name} {path} {}: {body}",
+                    r.id
+                );
+            }
+            assert!(
+                !body.contains("商户名甲") || v1.contains(&w.reports[2].id),
+                "{name} {path}"
+            );
+            assert!(
+                !body.contains("老王外卖店") || v1.contains(&w.reports[0].id),
+                "{name} {path}"
+            );
+        }
+        let figures = &endpoints[2].1;
+        assert!(
+            figures.contains(&format!("id=\"n-total\">{}<", v1.len())),
+            "{name}: the figures count /v1's reports"
+        );
         // No filter opens more: a district the account does not cover lists nothing of it.
         for d in [YANTA, BEILIN] {
             let filtered = b.get(&format!("/console/cases?size=200&district={d}"));
