@@ -73,7 +73,8 @@
       animation: false,
       // Drawn in the canvas, not as HTML with inline styles (the CSP allows none).
       tooltip: { trigger: 'item', renderMode: 'richText', formatter: function (p) { return p.name; } },
-      legend: { type: 'scroll', top: 4, left: 4, right: 4 },
+      // On a narrow screen the page's own legend (above the map) is enough.
+      legend: { show: el.clientWidth >= 600, type: 'scroll', top: 4, left: 4, right: 4 },
       geo: {
         map: 'xian',
         nameProperty: el.getAttribute('data-name-property') || 'name_zh',

@@ -267,7 +267,8 @@ fn timings(lang: Lang, by: &str, rows: &[Timing], all: &Timing) -> Markup {
         };
     }
     html! {
-        section.figure aria-labelledby={ "h-" (by) } {
+        // Wide: the table has six columns.
+        section.figure.figure-wide aria-labelledby={ "h-" (by) } {
             h2 #{ "h-" (by) } { (heading) }
             div.chart data-table={ "t-" (by) } data-kind="bar" aria-hidden="true" {}
             div.table-wrap tabindex="0" role="region" aria-label=(heading) { (table) }

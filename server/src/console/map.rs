@@ -211,8 +211,7 @@ async fn map_json(State(state): State<AppState>, user: ConsoleUser, uri: Uri) ->
     let shown: Vec<stations::MapStation> = all
         .iter()
         .filter(|s| {
-            let covered =
-                account.role == Role::Admin || account.areas.iter().any(|a| *a == s.district);
+            let covered = account.role == Role::Admin || account.areas.contains(&s.district);
             covered && district.as_ref().is_none_or(|d| *d == s.district)
         })
         .cloned()
