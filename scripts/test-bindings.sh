@@ -73,11 +73,14 @@ swift_has() { # file, declarations...
         }
     done
 }
-# The handles, an async call, and the error that keeps the server's status.
+# The handles, an async call, the error that keeps the server's status, and the platform
+# transport an app passes at open (URLSessionTransport adopts it).
 swift_has Waystation.swift 'import WaystationFFI' 'open class Waystation' \
     'open func stations() -> Stations' 'open func run(options: SyncOptions)async throws' \
     'public func convertPosition(' 'enum WaystationError: Swift.Error' \
-    'case Server(status: ' 'retryable: Bool'
+    'case Server(status: ' 'retryable: Bool' \
+    'public protocol HttpTransport' 'func send(request: HttpRequest) async throws' \
+    'transport: HttpTransport? = nil'
 swift_has WaystationCore.swift 'import WaystationFFI' 'public enum Datum'
 for m in WaystationFFI WaystationCoreFFI; do
     grep -qE "^module WaystationFFI \{" "$swift_dir/$m.modulemap" || {

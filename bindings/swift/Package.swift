@@ -13,7 +13,8 @@
 // (generated/WaystationCore.swift). uniffi writes one Swift file per component and expects the
 // files of one library to be compiled together, so both go into the one target below; the core's
 // types are then members of the module `Waystation` and need no re-export. Hand-written Swift
-// (extensions over the generated API) lives in Sources/Waystation/.
+// (extensions over the generated API, and URLSessionTransport, the HttpTransport an app passes
+// to Waystation) lives in Sources/Waystation/.
 import PackageDescription
 
 let package = Package(
@@ -37,11 +38,9 @@ let package = Package(
                 "generated/Waystation.swift",
                 "generated/WaystationCore.swift",
                 "Sources/Waystation",
-            ],
-            linkerSettings: [
-                // Proxy detection of the HTTP client that sync uses.
-                .linkedFramework("SystemConfiguration"),
             ]
+            // No SystemConfiguration: it served the built-in HTTP client's proxy lookup, which the
+            // phone library leaves out (sync goes through URLSessionTransport).
         ),
     ]
 )

@@ -35,8 +35,11 @@ final class AppModel: ObservableObject {
             .appendingPathComponent("waystation", isDirectory: true)
         do {
             // The demo trusts the demo publisher key, whose secret is public: a real app ships
-            // the city's key instead.
-            let opened = try Waystation(dataDir: dir.path, options: Options(trustedKeys: [demoPublisherKey()]))
+            // the city's key instead. Sync, pack fetch and photo fetch go through URLSession
+            // (the phone library has no HTTP stack of its own): the system's proxy, trust
+            // store and App Transport Security apply.
+            let opened = try Waystation(dataDir: dir.path, options: Options(trustedKeys: [demoPublisherKey()]),
+                                        transport: URLSessionTransport())
             core = opened
             openError = nil
             sync = CoreSyncGateway(core: opened)

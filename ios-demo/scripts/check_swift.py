@@ -18,7 +18,12 @@ call only what the bindings declare, with the right argument labels:
   - every `Enum.case` of a generated enum, and every `.case` in a `case` pattern, exists; a
     case built with associated values, `CaseEventKind.dispatch(gridId: ...)`, passes its labels;
   - no type of the app shadows a generated one (the module has a record `CaseView`, so the
-    case screen is `CaseDetailView`).
+    case screen is `CaseDetailView`);
+  - the core is opened with the platform transport, `transport: URLSessionTransport(...)`.
+The package's hand-written Swift (bindings/swift/Sources/Waystation) is checked like the demo's
+calls, and by swift_hand_written.py: a class adopting a generated protocol implements it with
+the protocol's labels, async, throws and return type; a record parameter is read through the
+record's fields only; the URLError codes are real ones and map to the right transport errors.
 The demo's own rules are checked too: the case inbox (InboxView) is shown only inside an
 `if ... followUp ...` (the account the server gave the token, `sync().account()`, is a
 station, supervisor or grid account), and `cases().record` writes in a role taken from that
@@ -42,6 +47,8 @@ import re
 import sys
 from pathlib import Path
 
+from swift_hand_written import (HAND_WRITTEN_MUTATIONS, URL_ERROR_CODES, check_demo_transport,
+                                check_hand_written, protocols, record_fields)
 from swift_text import call_labels, code_only, matching, params, split_top
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,12 +119,25 @@ class Api:
             flat = "".join(flat)
             for c in re.finditer(r"\bcase\s+`?(\w+)`?\(", flat):
                 self.case_labels[(m.group(1), c.group(1))] = [l for l, _ in params(flat[c.end():matching(flat, c.end() - 1)])]
-        init = re.search(r"public convenience init\(", s)
-        self.constructor = [l for l, _ in params(s[init.end():matching(s, init.end() - 1)])]
+        # Waystation's initialiser, [(label, has_default)]: `transport` has a default.
+        wc = re.search(r"^open class Waystation\b[^{]*\{", s, re.M)
+        wbody = s[wc.end():matching(s, wc.end() - 1)]
+        init = re.search(r"public convenience init\(", wbody)
+        self.constructor = params(wbody[init.end():matching(wbody, init.end() - 1)])
+        # For the hand-written sources: the protocols an app's class may adopt, and the records'
+        # fields.
+        self.protocols = protocols(swift)
+        self.fields = record_fields(swift)
 
     def add_extensions(self, swift: str):
-        """Methods that hand-written `public extension Class { func ... }` blocks add."""
+        """Methods that hand-written `public extension Class { func ... }` blocks add, and the
+        initialisers of hand-written public classes (`URLSessionTransport(session:)`)."""
         s = code_only(swift)
+        for c in re.finditer(r"^public (?:final )?class (\w+)\b[^{]*\{", s, re.M):
+            body = s[c.end():matching(s, c.end() - 1)]
+            init = re.search(r"\bpublic init\(", body)
+            if init:
+                self.structs[c.group(1)] = params(body[init.end():matching(body, init.end() - 1)])
         for e in re.finditer(r"public extension (\w+)\s*\{", s):
             if e.group(1) not in self.objects:
                 continue
@@ -139,7 +159,7 @@ def check_sources(api: Api, files: dict, token_storage: bool = True) -> list:
             # `case a, b, c` declares three cases.
             lists = re.findall(r"\bcase\s+(\w+(?:\s*,\s*\w+)*)", body)
             demo_enums[m.group(1)] = {n.strip() for names in lists for n in names.split(",")}
-    known_cases = set().union(*api.enums.values(), *demo_enums.values(), PLATFORM_CASES)
+    known_cases = set().union(*api.enums.values(), *demo_enums.values(), PLATFORM_CASES, URL_ERROR_CODES)
 
     for name, text in files.items():
         code = code_only(text)
@@ -183,7 +203,7 @@ def check_sources(api: Api, files: dict, token_storage: bool = True) -> list:
             elif callee in api.functions:
                 declared = api.functions[callee]
             elif callee == "Waystation":
-                declared = [(l, False) for l in api.constructor]
+                declared = api.constructor
             else:
                 continue
             if re.search(r"\b(struct|enum|class|func)\s+$", code[max(0, m.start() - 12):m.start()]):
@@ -214,7 +234,7 @@ def check_sources(api: Api, files: dict, token_storage: bool = True) -> list:
                 if d.group(1) not in known_cases:
                     errors.append(f"{where(m.start())}: no enum has a case .{d.group(1)}")
     if token_storage:
-        errors += check_token_storage(files) + check_roles(files) + check_strings(files)
+        errors += check_token_storage(files) + check_roles(files) + check_strings(files) + check_demo_transport(files)
     return errors
 
 
@@ -460,6 +480,10 @@ def self_test(api: Api, files: dict) -> list:
         ("InboxView.swift", '.navigationTitle(L.t("案件待办", "Case inbox"))', '.navigationTitle("Case inbox")'),
         ("InboxView.swift", 'L.t("案件待办", "Case inbox")', 'L.t("Case inbox", "Case inbox")'),
         ("CaseDetailView.swift", 'L.t("没有照片", "No photos")', 'L.t("没有照片")'),
+        # The platform transport (issue 15): passed at open, built with its own labels.
+        ("AppModel.swift", ",\n                                        transport: URLSessionTransport())", ")"),
+        ("AppModel.swift", "transport: URLSessionTransport())", "transport: URLSessionTransport(urlSession: .shared))"),
+        ("AppModel.swift", "transport: URLSessionTransport())", "http: URLSessionTransport())"),
     ]
     for name, old, new in mutations:
         if old not in files[name]:
@@ -469,7 +493,25 @@ def self_test(api: Api, files: dict) -> list:
         broken[name] = files[name].replace(old, new, 1)
         if not check_sources(api, broken):
             failures.append(f"self-test: {name}: {old!r} -> {new!r} was not caught")
+    hand_written = {f.name: f.read_text() for f in sorted(HAND_WRITTEN.glob("*.swift"))}
+    if check_package_sources(api, hand_written):
+        failures.append("the untouched hand-written sources do not pass")
+    for name, old, new in HAND_WRITTEN_MUTATIONS:
+        if old not in hand_written.get(name, ""):
+            failures.append(f"self-test: {name} no longer contains {old!r}")
+            continue
+        broken = dict(hand_written)
+        broken[name] = hand_written[name].replace(old, new, 1)
+        if not check_package_sources(api, broken):
+            failures.append(f"self-test: {name}: {old!r} -> {new!r} was not caught")
     return failures
+
+
+def check_package_sources(api: Api, files: dict) -> list:
+    """The package's hand-written Swift: its calls and records like the demo's (without the
+    demo's own rules), and what swift_hand_written checks (protocol conformance, record
+    fields, the URLError mapping)."""
+    return check_sources(api, files, token_storage=False) + check_hand_written(api.protocols, api.fields, files)
 
 
 def main() -> int:
@@ -482,10 +524,12 @@ def main() -> int:
     for f in sorted(HAND_WRITTEN.glob("*.swift")):
         api.add_extensions(f.read_text())
     files = {f.name: f.read_text() for f in sorted(SOURCES.glob("*.swift"))}
+    hand_written = {f.name: f.read_text() for f in sorted(HAND_WRITTEN.glob("*.swift"))}
     if "--self-test" in sys.argv:
         errors = self_test(api, files)
     else:
-        errors = check_sources(api, files) + check_package(generated) + check_project() + check_readme(api)
+        errors = (check_sources(api, files) + check_package(generated) + check_project() + check_readme(api)
+                  + check_package_sources(api, hand_written))
     for e in errors:
         print(f"check_swift: {e}", file=sys.stderr)
     if errors:
@@ -494,7 +538,8 @@ def main() -> int:
     what = "self-test: every mutation caught" if "--self-test" in sys.argv else (
         f"{len(files)} Swift files, {calls} core calls checked against Waystation's {len(api.methods)} handles "
         f"and their {sum(len(api.objects.get(api.returns.get(('Waystation', m)), {})) for m in api.methods)} methods; "
-        "Package.swift and project.yml consistent")
+        f"{len(hand_written)} hand-written package files ({', '.join(hand_written)}) against the generated "
+        f"protocols and records; Package.swift and project.yml consistent")
     print(f"check_swift: {what}", file=sys.stderr)
     return 0
 
