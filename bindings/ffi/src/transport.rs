@@ -358,6 +358,38 @@ mod tests {
         assert!(matches!(wait(async { 7 }, &token, far), Waited::Cancelled));
     }
 
+    fn options(pem: Option<&str>) -> SyncOptions {
+        SyncOptions {
+            server: "https://sync.example.org".into(),
+            token: "wst_t".into(),
+            timeout_ms: None,
+            attempts: None,
+            extra_root_pem: pem.map(str::to_string),
+            allow_insecure_http: false,
+        }
+    }
+
+    /// Without an app transport: the built-in one, or in a phone build (no `http` feature,
+    /// `cargo test -p waystation-ffi --no-default-features`) an error naming the fix.
+    #[test]
+    fn no_transport_is_the_built_in_one_where_it_is_compiled_in() {
+        let got = Http::new(None).transport(&options(None));
+        #[cfg(feature = "http")]
+        assert!(got.is_ok());
+        #[cfg(not(feature = "http"))]
+        match got {
+            Err(crate::WaystationError::InvalidInput { reason }) => {
+                assert!(
+                    reason.contains("built without the built-in HTTP transport"),
+                    "{reason}"
+                );
+                assert!(reason.contains("pass an HttpTransport"), "{reason}");
+            }
+            Err(e) => panic!("{e:?}"),
+            Ok(_) => panic!("a transport without the http feature"),
+        }
+    }
+
     #[test]
     fn exception_text_is_bounded_and_printable() {
         let e = HttpTransportError::Other {
