@@ -37,7 +37,7 @@ def test_filters_by_district_category_group_status_and_age(console, signin):
     p = s.page
     p.goto(f"{console.url}/console/cases")
     assert sorted(keys(console, p)) == sorted(console.ids)
-    assert p.locator("p.count").inner_text() == "9 条结果" or p.locator("p.count").inner_text().startswith("9")
+    assert p.locator("p.count").inner_text().startswith("9 条结果")
     swapped(p, lambda: p.select_option("#district", BEILIN))
     assert sorted(keys(console, p)) == ["b_closed", "b_light", "b_seal"]
     assert f"district={BEILIN}" in p.url  # the address bar keeps the filter (hx-push-url)
@@ -101,7 +101,7 @@ def test_sorting_by_a_column_header_and_back(console, signin):
     assert header("District").get_attribute("aria-sort") == "ascending"
     assert header("Opened").get_attribute("aria-sort") == "none"
     districts = p.locator("table.cases tbody tr td:nth-child(4)").all_inner_texts()
-    assert districts == ["Beilin"] * 3 + ["Yanta"] * 6 or districts == sorted(districts)
+    assert districts == ["Beilin"] * 3 + ["Yanta"] * 6  # by code: 610103 before 610113
     assert "sort=district" in p.url
 
 
