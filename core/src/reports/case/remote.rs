@@ -82,3 +82,98 @@ pub fn record_on_document(
     let view = super::append(&mut doc, &report.id, report.category, new, now)?;
     Ok((doc, view))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::{Category, ReportId};
+
+    fn report(category: Category) -> Report {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        Report {
+            id: ReportId::parse("01900000-0000-7000-8000-000000000001").unwrap(),
+            author: "rider-1".into(),
+            category,
+            status: ReportStatus::Submitted,
+            description: None,
+            merchant_name: None,
+            merchant_address: None,
+            address: None,
+            position: None,
+            district: Some("610113".into()),
+            created_at: at,
+            submitted_at: Some(at),
+            withdrawn_at: None,
+            withdraw_reason: None,
+            photos: vec![],
+            outbox: None,
+        }
+    }
+
+    #[test]
+    fn records_like_a_device_and_refuses_what_a_device_refuses() {
+        let r = report(Category::FoodSeal);
+        let now = r.created_at + chrono::Duration::minutes(5);
+        // No case yet: the shared genesis, then the event, by an actor of the writer.
+        let (mut doc, view) = record_on_document(
+            None,
+            &r,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Acknowledge,
+            " seen ",
+            now,
+        )
+        .unwrap();
+        assert_eq!(view.status, CaseStatus::Acknowledged);
+        assert_eq!(view.timeline[0].event.note.as_deref(), Some("seen"));
+        let changes = doc.get_changes(&[]);
+        assert_eq!(changes.len(), 2, "genesis and the event");
+        assert_eq!(
+            changes[0].actor_id(),
+            &super::super::integrity::genesis_actor(&r.id)
+        );
+        super::super::integrity::check_authors("sup-1", &r.id, &changes).unwrap();
+        assert!(super::super::integrity::check_authors("sup-2", &r.id, &changes).is_err());
+        assert_eq!(view_document(Some(&doc), &r), view);
+
+        // On the stored copy: the next event applies; one the status or the role refuses
+        // writes nothing.
+        let (_, view) = record_on_document(
+            Some(&doc),
+            &r,
+            "sup-1",
+            CaseRole::Supervisor,
+            CaseEventKind::Resolve,
+            "",
+            now,
+        )
+        .unwrap();
+        assert_eq!(view.status, CaseStatus::Resolved);
+        assert!(!applies_in(view.status, &CaseEventKind::Resolve));
+        assert!(applies_in(view.status, &CaseEventKind::Note));
+        let heads = doc.get_heads();
+        for (role, kind) in [
+            (CaseRole::Supervisor, CaseEventKind::Acknowledge),
+            (CaseRole::StationStaff, CaseEventKind::Resolve),
+            (
+                CaseRole::GridWorker,
+                CaseEventKind::Dispatch {
+                    grid_id: "g".into(),
+                },
+            ),
+            (CaseRole::Rider, CaseEventKind::Note),
+            (
+                CaseRole::Supervisor,
+                CaseEventKind::Reject { reason: " ".into() },
+            ),
+        ] {
+            let refused = record_on_document(Some(&doc), &r, "x", role, kind.clone(), "", now);
+            assert!(
+                matches!(refused, Err(Error::InvalidInput(_))),
+                "{role} {kind:?}"
+            );
+        }
+        assert_eq!(doc.get_heads(), heads, "the stored copy is untouched");
+    }
+}
