@@ -99,8 +99,11 @@ pub enum TransportError {
     },
 }
 
-/// Sends HTTP requests for sync. Implementations block until the response (or failure) and
-/// must be safe to call from any thread.
+/// Sends HTTP requests for sync, pack fetch and photo fetch. Implementations block until the
+/// response (or failure) and must be safe to call from any thread. Blocking, not async: the
+/// callers run on a worker thread between SQLite transactions and Automerge's CPU work, where
+/// a blocking call keeps retries, locks and cancellation plain code and needs no runtime in
+/// the phone library; the FFI bridges it to the apps' async transports (OkHttp, URLSession).
 pub trait HttpTransport: Send + Sync {
     /// Sends one request and returns the response, whatever its status.
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
