@@ -15,7 +15,8 @@
     rejected: { color: '#000000', symbol: 'circle' },
     duplicate: { color: '#56b4e9', symbol: 'roundRect' }
   };
-  var STATION = { color: '#a4161a', symbol: 'diamond' };
+  // Stations: small hollow diamonds under the cases, so the cases' colours stay readable.
+  var STATION = { color: '#a4161a', symbol: 'emptyDiamond' };
 
   function getJson(url) {
     return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
@@ -51,7 +52,7 @@
         coordinateSystem: 'geo',
         name: s.label,
         symbol: style.symbol,
-        symbolSize: 11,
+        symbolSize: 12,
         itemStyle: { color: style.color, borderColor: '#ffffff', borderWidth: 1 },
         data: data.cases.filter(function (c) { return c.status === s.code; }).map(function (c) {
           return { name: c.title, value: [c.lon, c.lat], url: c.url };
@@ -64,8 +65,8 @@
       coordinateSystem: 'geo',
       name: data.labels.stations,
       symbol: STATION.symbol,
-      symbolSize: 6,
-      itemStyle: { color: STATION.color, opacity: 0.7 },
+      symbolSize: 7,
+      itemStyle: { color: STATION.color, borderWidth: 1, opacity: 0.6 },
       data: data.stations.map(function (s) { return { name: s.name, value: [s.lon, s.lat] }; }),
       z: 2
     });

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
 
 use super::cases::load_visible;
 use super::i18n::{self, Lang};
@@ -48,8 +48,6 @@ fn local(t: DateTime<Utc>) -> String {
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }
-
-use chrono::Offset;
 
 /// The columns' headings, in `lang`.
 fn headings(lang: Lang) -> [&'static str; 22] {

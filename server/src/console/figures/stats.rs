@@ -11,7 +11,7 @@
 //!   (a phone's clock set wrong) counts as zero, not as a negative time.
 //! - A median of an even number of values is the mean of the middle two, in whole seconds.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Offset, Utc};
 use std::collections::BTreeMap;
 use waystation_core::reports::{CaseStatus, CategoryGroup};
 
@@ -24,7 +24,7 @@ pub const MAX_FILLED_MONTHS: usize = 120;
 
 /// Xi'an's offset from UTC (China has no daylight saving time).
 fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"))
+    FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix())
 }
 
 /// The calendar month (its first day) of `t` in Xi'an.
