@@ -18,6 +18,9 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
+import okhttp3.Interceptor
+import okhttp3.OkHttpClient
+import okhttp3.Response
 import org.waystation.*
 import org.waystation.core.*
 
@@ -60,7 +63,20 @@ class CoreSyncGatewayTest {
         server.waitFor(10, TimeUnit.SECONDS)
     }
 
-    private fun core(): Waystation = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
+    private fun core(http: OkHttpClient = Fixtures.http): Waystation =
+        Fixtures.coreWithStations(tmp.resolve("phone"), http).also { opened += it }
+
+    /** What the app's OkHttpClient sent, as an interceptor the app adds would see it. */
+    private class CountingInterceptor : Interceptor {
+        val requests = CopyOnWriteArrayList<String>()
+
+        override fun intercept(chain: Interceptor.Chain): Response {
+            requests += "${chain.request().method} ${chain.request().url.encodedPath}"
+            return chain.proceed(chain.request())
+        }
+
+        fun count(prefix: String) = requests.count { it.startsWith(prefix) }
+    }
 
     private fun gateway(core: Waystation, account: () -> SyncAccount?) = CoreSyncGateway(core, account = account).also { opened += it }
 
@@ -76,7 +92,9 @@ class CoreSyncGatewayTest {
 
     @Test
     fun `a submitted report is sent by the real sync, and the screen and observers follow`() = runBlocking {
-        val core = core()
+        // The app's OkHttpClient, with an interceptor counting what goes through it.
+        val http = CountingInterceptor()
+        val core = core(OkHttpClient.Builder().addInterceptor(http).build())
         val gateway = gateway(core) { SyncAccount(url, token) }
         assertNull(gateway.unavailableReason())
         val id = submit(core)
@@ -102,6 +120,18 @@ class CoreSyncGatewayTest {
         assertFalse(seen.last().inProgress)
         assertEquals(listOf(SyncPolicy.UPLOAD_WORK), scheduler.last().cancel, "nothing left to upload")
         assertEquals("Nothing waiting to be sent", presentSync(after, null, java.time.Instant.now(), Lang.EN).headline)
+        // Every request of that sync went through OkHttp: the photo's upload, the documents,
+        // and the pack fetch that follows a complete sync.
+        assertTrue(http.requests.isNotEmpty())
+        assertEquals(1, http.count("PUT /v1/photos/"), "${http.requests}")
+        assertTrue(http.count("POST /v1/sync") >= 1, "${http.requests}")
+        assertTrue(http.count("GET /v1/packs/") >= 1, "${http.requests}")
+        // And exactly as many sync requests as the core reports making (a sync with nothing to
+        // send, on the same core and client).
+        val syncsBefore = http.count("POST /v1/sync")
+        val report = core.sync().run(SyncAccount(url, token).toOptions())
+        assertTrue(report.requests >= 1)
+        assertEquals(report.requests, http.count("POST /v1/sync") - syncsBefore, "${http.requests}")
 
         handle.close()
         val count = seen.size

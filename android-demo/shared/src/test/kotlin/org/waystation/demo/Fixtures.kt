@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
 import kotlinx.coroutines.runBlocking
+import okhttp3.OkHttpClient
 import org.waystation.*
 import org.waystation.core.*
 
@@ -41,9 +42,17 @@ object Fixtures {
     val stationPack: Path get() = repoRoot.resolve("data/stations/xian-sample.pack.json")
     val trainingPack: Path get() = repoRoot.resolve("data/training/xian-training.pack.json")
 
-    /** A core on a new data directory, trusting the demo publisher key (as the demo app does). */
-    fun core(dir: Path): Waystation =
-        Waystation(dir.toString(), Options(trustedKeys = listOf(demoPublisherKey())))
+    /**
+     * The tests' one OkHttpClient, as the app has one: every sync, pack fetch and photo fetch
+     * of these tests goes through OkHttp ([openCore]), not the library's built-in transport.
+     */
+    val http: OkHttpClient by lazy { OkHttpClient() }
+
+    /**
+     * A core on a new data directory, opened as the demo app opens it ([openCore]: the demo
+     * publisher key trusted, HTTP through OkHttp on [http]).
+     */
+    fun core(dir: Path, http: OkHttpClient = Fixtures.http): Waystation = openCore(dir.toString(), http)
 
     /** Installs the signed station pack at [path] (the import is a suspend function). */
     fun Waystation.installStations(path: Path) = runBlocking { packs().importStations(Files.readAllBytes(path)) }
@@ -51,7 +60,8 @@ object Fixtures {
     /** Installs the signed training pack at [path]. */
     fun Waystation.installTraining(path: Path) = runBlocking { packs().importTraining(Files.readAllBytes(path)) }
 
-    fun coreWithStations(dir: Path): Waystation = core(dir).also { it.installStations(stationPack) }
+    fun coreWithStations(dir: Path, http: OkHttpClient = Fixtures.http): Waystation =
+        core(dir, http).also { it.installStations(stationPack) }
 
     fun coreWithTraining(dir: Path): Waystation = core(dir).also { it.installTraining(trainingPack) }
 

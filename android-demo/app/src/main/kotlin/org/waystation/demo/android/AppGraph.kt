@@ -16,6 +16,8 @@ import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncAccountStore
 import org.waystation.demo.SyncPreferences
 import org.waystation.demo.TokenKey
+import org.waystation.demo.openCore
+import okhttp3.OkHttpClient
 import org.waystation.*
 import org.waystation.core.*
 import kotlinx.coroutines.runBlocking
@@ -113,6 +115,13 @@ object AppGraph {
     @Volatile
     private var graph: Graph? = null
 
+    /**
+     * The app's one OkHttpClient (its connection pool and threads are shared by every call):
+     * the platform's proxy and trust store, OkHttp's defaults otherwise. An app that already
+     * has one passes it to [init].
+     */
+    private val defaultHttp: OkHttpClient by lazy { OkHttpClient() }
+
     /** The graph; [init] must have run (the Application class does it in onCreate). */
     fun get(): Graph = graph ?: throw IllegalStateException("AppGraph.init was not called: is WaystationDemoApp the application class?")
 
@@ -124,7 +133,8 @@ object AppGraph {
      * Keystore's key on a phone; the Robolectric tests, which have no Keystore, give a
      * software key. [instance] names another phone's data directory and preferences: a phone
      * has one (null); the Robolectric chain test plays a rider's, a station's and a
-     * supervisor's phone in one app.
+     * supervisor's phone in one app. [http] is the app's one OkHttpClient, which the core's
+     * sync, pack fetch and photo fetch go through ([openCore]).
      */
     @Synchronized
     fun init(
@@ -134,6 +144,7 @@ object AppGraph {
         bundled: (String) -> ByteArray = { name -> app.assets.open(name).use { it.readBytes() } },
         tokenKey: TokenKey = KeystoreTokenKey,
         instance: String? = null,
+        http: OkHttpClient = defaultHttp,
     ): Graph {
         graph?.let { return it }
         val prefs = app.getSharedPreferences(if (instance == null) "waystation-demo" else "waystation-demo-$instance", Context.MODE_PRIVATE)
@@ -141,9 +152,8 @@ object AppGraph {
         val user = prefs.getString(KEY_USER, null) ?: ("rider-" + UUID.randomUUID().toString().take(8)).also {
             prefs.edit().putString(KEY_USER, it).apply()
         }
-        // The demo trusts the demo publisher key, whose secret is public: a real app ships
-        // the city's key instead.
-        val core = Waystation(dataDir.path, Options(trustedKeys = listOf(demoPublisherKey())))
+        // HTTP through OkHttp; the demo publisher key trusted (openCore).
+        val core = openCore(dataDir.path, http)
         // The core's sync; the account is read at each sync, so a change applies to the next.
         val store = PrefsStringStore(prefs)
         val accounts = SyncAccountStore(store, tokenKey)
