@@ -170,3 +170,19 @@ def test_the_browsers_language_chooses_the_pages_language(console, signin, lang,
     assert cells[1] == status and cells[3] == district
     # Report text is shown as the rider wrote it, in either language.
     assert "信号灯不亮" in cells[5]
+
+
+def test_the_language_switch_is_remembered_across_pages(console, signin):
+    s = signin("grid-beilin", "zh")
+    p = s.page
+    p.goto(f"{console.url}/console/cases")
+    assert p.locator("h1").inner_text() == "案件"
+    with p.expect_navigation():
+        p.get_by_role("link", name="English").click()
+    assert p.locator("h1").inner_text() == "Cases"
+    # The browser still asks for Chinese first; the choice holds on the next page.
+    p.goto(f"{console.url}/console/figures")
+    assert p.locator("html").get_attribute("lang") == "en"
+    with p.expect_navigation():
+        p.get_by_role("link", name="中文").click()
+    assert p.locator("html").get_attribute("lang") == "zh-CN"
