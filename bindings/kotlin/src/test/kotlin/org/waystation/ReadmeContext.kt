@@ -23,6 +23,12 @@ import org.junit.jupiter.api.Assertions.assertTrue
  * [token] (as SyncTest does).
  */
 class ReadmeContext(private val tmp: Path) : AutoCloseable {
+    /**
+     * The app's one OkHttpClient, which the examples give the library (OkHttpTransport): their
+     * syncs go through OkHttp, as an Android app's do.
+     */
+    val okHttpClient: okhttp3.OkHttpClient = okhttp3.OkHttpClient()
+
     /** The app's data directory (Android: `context.filesDir.resolve("waystation").path`). */
     val dataDir: String = tmp.resolve("waystation").toString()
 
@@ -48,7 +54,7 @@ class ReadmeContext(private val tmp: Path) : AutoCloseable {
     val other: Waystation get() = otherDevice.value
 
     private val otherDevice = lazy {
-        Waystation(tmp.resolve("other-device").toString(), Options(trustedKeys = listOf(demoPublisherKey())))
+        Waystation(tmp.resolve("other-device").toString(), Options(trustedKeys = listOf(demoPublisherKey())), OkHttpTransport(okHttpClient))
     }
 
     private val server: Process by lazy { startServer() }
