@@ -75,7 +75,7 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
                             span.visually-hidden { (t(lang, Key::SignedInAs)) " " }
                             (user.user()) " (" (role_name(lang, user)) ")"
                         }
-                        a href={ "?lang=" (lang.other().code()) } lang=(lang.other().tag()) {
+                        a href=(switch_href(&user.query, lang)) lang=(lang.other().tag()) {
                             (t(lang, Key::LanguageSwitch))
                         }
                         form method="post" action="/console/logout" {
@@ -90,6 +90,15 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
                 }
             }
         }
+    }
+}
+
+/// The link to this page in the other language: its query (without `lang`) kept.
+fn switch_href(query: &str, lang: Lang) -> String {
+    if query.is_empty() {
+        format!("?lang={}", lang.other().code())
+    } else {
+        format!("?{query}&lang={}", lang.other().code())
     }
 }
 
@@ -159,6 +168,7 @@ mod tests {
             lang: Lang::Zh,
             csrf: "tok".into(),
             scope_epoch: 0,
+            query: "district=610113&q=%E5%A4%96%E5%8D%96".into(),
         };
         let html = page(&user, Section::Cases, "案件", html! { p { "<b>x</b>" } }).into_string();
         assert!(html.starts_with("<!DOCTYPE html><html lang=\"zh-CN\">"));
@@ -168,5 +178,10 @@ mod tests {
         assert!(html.contains("href=\"#main\""));
         assert!(html.contains("aria-current=\"page\""));
         assert!(!html.contains("style="));
+        // The language switch keeps the page's query.
+        assert!(
+            html.contains("href=\"?district=610113&amp;q=%E5%A4%96%E5%8D%96&amp;lang=en\""),
+            "{html}"
+        );
     }
 }

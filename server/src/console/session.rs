@@ -46,6 +46,9 @@ pub struct ConsoleUser {
     pub csrf: String,
     /// The account's scope epoch.
     pub scope_epoch: u64,
+    /// The request's query string without `lang`, so the language switch keeps the page's
+    /// filters.
+    pub query: String,
 }
 
 impl ConsoleUser {
@@ -281,11 +284,18 @@ impl FromRequestParts<AppState> for ConsoleUser {
                 .check(&account.user)
                 .map_err(|e| ConsoleError::from_api(lang, e).into_response())?;
         }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                    .filter(|(k, _)| k != "lang"),
+            )
+            .finish();
         Ok(ConsoleUser {
             account,
             lang,
             csrf,
             scope_epoch,
+            query,
         })
     }
 }
@@ -351,6 +361,7 @@ mod tests {
             lang: Lang::En,
             csrf: "abc123".into(),
             scope_epoch: 0,
+            query: String::new(),
         }
     }
 
