@@ -29,7 +29,7 @@ import okio.Buffer
  * the connection pool, the interceptors and the event listener the app already configured.
  *
  * ```
- * val ws = Waystation.open(dataDir, options, OkHttpTransport(appOkHttpClient))
+ * val ws = Waystation(dataDir, options, OkHttpTransport(appOkHttpClient))
  * ```
  *
  * **Why OkHttp rather than `HttpURLConnection`.** Both honour the system proxy and the network
