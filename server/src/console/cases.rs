@@ -290,6 +290,16 @@ fn results(lang: Lang, f: &CaseFilter, rows: &[CaseRow]) -> Markup {
                                                 (local_time(r.created))
                                             }
                                         }
+                                        // On a phone the last four columns are hidden and
+                                        // shown here instead (console.css): one copy per screen.
+                                        span.phone-only {
+                                            (lang.pick(r.category.label_zh(), r.category.label_en()))
+                                            @if let Some(d) = &r.district { " · " (i18n::district_label(lang, d)) }
+                                            @if let Some(m) = &r.merchant { " · " (short(m, 30)) }
+                                            @if let Some(d) = r.description.as_deref().or(r.address.as_deref()) {
+                                                br; (short(d, 40))
+                                            }
+                                        }
                                     }
                                     td {
                                         span class={ "status status-" (r.status.as_str()) } {
