@@ -525,10 +525,18 @@ fn run(c: &Config, label: &str, pg_instances: usize) -> usize {
             .unwrap(),
     };
     let errors = shared.errors.lock().unwrap().clone();
+    // What the errors were: the server turning a request away (503 busy: SQLite's write
+    // queue or a PostgreSQL connection not free within 5 s), a run that stopped at its
+    // request limit before the device had everything (a supervisor catching up with
+    // thousands of reports; its next pull goes on), or anything else.
+    let busy = errors.iter().filter(|e| e.contains("503")).count();
+    let incomplete = errors.iter().filter(|e| e.contains("incomplete")).count();
     println!(
-        "server holds {rows} reports (expected {}); {} errors in all",
+        "server holds {rows} reports (expected {}); {} errors in all: {busy} busy (503), \
+         {incomplete} runs incomplete at their request limit, {} other",
         c.devices * c.reports,
-        errors.len()
+        errors.len(),
+        errors.len() - busy - incomplete
     );
     for e in errors.iter().take(10) {
         eprintln!("error: {e}");

@@ -202,10 +202,11 @@ impl CpuSnapshot {
                 };
                 let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
                 let cmdline = String::from_utf8_lossy(&cmdline);
-                if cmdline.starts_with("postgres: ") && cmdline.contains(&needle) {
-                    if let Some((_, ticks)) = stat(&format!("/proc/{pid}/stat")) {
-                        snap.backends.insert(pid, ticks);
-                    }
+                if cmdline.starts_with("postgres: ")
+                    && cmdline.contains(&needle)
+                    && let Some((_, ticks)) = stat(&format!("/proc/{pid}/stat"))
+                {
+                    snap.backends.insert(pid, ticks);
                 }
             }
         }

@@ -106,16 +106,23 @@ impl Phase {
             );
         }
         let per = |s: f64| s * 1e3 / syncs.max(1) as f64;
+        let postgres = if self.pg.is_some() {
+            format!(
+                ", its PostgreSQL driver {:.1} s, PostgreSQL backends {:.1} s ({:.1} ms per rider \
+                 sync)",
+                cpu.pg_driver,
+                cpu.postgres,
+                per(cpu.postgres)
+            )
+        } else {
+            String::new()
+        };
         println!(
             "   CPU of {:.0} core-s: server {:.1} s ({:.1} ms per rider sync, supervisors' pulls \
-             included), its PostgreSQL driver {:.1} s, PostgreSQL backends {:.1} s ({:.1} ms per \
-             rider sync), devices {:.1} s, other processes {:.1} s",
+             included){postgres}, devices {:.1} s, other processes {:.1} s",
             cpu.capacity,
             cpu.server,
             per(cpu.server),
-            cpu.pg_driver,
-            cpu.postgres,
-            per(cpu.postgres),
             cpu.devices,
             cpu.others
         );
