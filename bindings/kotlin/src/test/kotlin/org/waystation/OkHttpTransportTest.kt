@@ -456,6 +456,8 @@ class OkHttpTransportTest {
             val end = hostile.ended.poll(10, TimeUnit.SECONDS)
             assertTrue(end != null && end.clientClosed, "the hung connection was closed by the client: $end")
             assertTrue((end!!.atNanos - cancelledAt) / 1_000_000 < 5_000, "closed ${(end.atNanos - cancelledAt) / 1_000_000} ms after the cancel")
+            // OkHttp tells its listener after it closed the socket: wait for it, briefly.
+            withTimeout(5_000) { while (counter.cancelled.isEmpty()) kotlinx.coroutines.delay(10) }
             assertEquals(1, counter.cancelled.size, "OkHttp cancelled the call: ${counter.cancelled}")
 
             val status = sync.status()
