@@ -195,11 +195,11 @@ impl Documents for PgTx<'_> {
             // holds its rows in feed order. The general rule's OR has the planner walk the
             // feed from the cursor instead, through every other account's documents written
             // since (EXPLAIN in docs/benchmarks.md, issue 14).
-            let sql = format!("{columns} WHERE d.owner = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3");
+            let sql =
+                format!("{columns} WHERE d.owner = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3");
             self.query(&sql, &[&reader.user, &after, &limit])?
         } else {
-            let sql =
-                format!("{columns} WHERE d.seq > $4 AND {READABLE} ORDER BY d.seq LIMIT $5");
+            let sql = format!("{columns} WHERE d.seq > $4 AND {READABLE} ORDER BY d.seq LIMIT $5");
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
                 &reader.user,
                 &reader.admin,
@@ -210,16 +210,16 @@ impl Documents for PgTx<'_> {
             self.query(&sql, &params)?
         };
         rows.iter()
-        .map(|r| {
-            Ok(FeedEntry {
-                access: access(r)?,
-                doc_id: r.col(3)?,
-                position: position(r.col(4)?),
-                heads: r.col(5)?,
-                replaced: r.col(6)?,
+            .map(|r| {
+                Ok(FeedEntry {
+                    access: access(r)?,
+                    doc_id: r.col(3)?,
+                    position: position(r.col(4)?),
+                    heads: r.col(5)?,
+                    replaced: r.col(6)?,
+                })
             })
-        })
-        .collect::<Result<_, StoreError>>()
+            .collect::<Result<_, StoreError>>()
     }
 
     fn is_purged(&self, doc_id: &str) -> Result<bool, StoreError> {
