@@ -89,6 +89,9 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
                         return continuation.resumeWithException(e)
                     } catch (e: IOException) {
                         return continuation.resumeWithException(failure(e))
+                    } catch (e: RuntimeException) {
+                        // Never left unanswered: the core would wait out the request's timeout.
+                        return continuation.resumeWithException(HttpTransportException.Other(e.javaClass.simpleName))
                     }
                     continuation.resume(result)
                 }
