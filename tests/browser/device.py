@@ -115,10 +115,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    # Every result is out; leave without the interpreter's finalization. With the FFI's own
-    # thread pool (issue 15, in progress), a pool thread still in Rust when CPython finalizes
-    # is ended by pthread_exit and the process aborts ("exception not rethrown") about one exit
-    # in three, after the work is done (reported to the bindings' owners). The console tests
-    # need the phone's work, not its exit.
-    sys.stdout.flush()
-    os._exit(0)
