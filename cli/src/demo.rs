@@ -10,7 +10,6 @@
 use anyhow::{Context, Result, bail, ensure};
 use clap::Args;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use waystation_core::geo::{Datum, Position};
 use waystation_core::reports::{CaseEventKind, CaseRole, ReportPatch, ReportRules};
