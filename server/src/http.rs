@@ -150,7 +150,7 @@ async fn wrong_method() -> ApiError {
 }
 
 /// Runs blocking (database, Automerge) work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

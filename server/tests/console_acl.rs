@@ -19,41 +19,6 @@ use waystation_server::Role;
 const YANTA: &str = "610113";
 const BEILIN: &str = "610103";
 
-/// A 1×1 grey PNG of shade `g` (a stored deflate block), so each photo has its own hash.
-fn png(g: u8) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        let mut c = (data.len() as u32).to_be_bytes().to_vec();
-        c.extend_from_slice(&body);
-        c.extend_from_slice(&crc32(&body).to_be_bytes());
-        c
-    }
-    let a = 1u32 + u32::from(g);
-    let adler = ((a + 1) << 16) | a;
-    let mut idat = vec![0x78, 0x01, 0x01, 0x02, 0x00, 0xfd, 0xff, 0x00, g];
-    idat.extend_from_slice(&adler.to_be_bytes());
-    let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
-    p.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
-    p.extend(chunk(b"IDAT", &idat));
-    p.extend(chunk(b"IEND", b""));
-    p
-}
-
 /// One seeded report.
 struct Seeded {
     id: String,
@@ -88,7 +53,7 @@ fn seed_report(
     let photo = photo.map(|g| {
         let p =
             f.ws.reports()
-                .attach_photo(&id, &png(g), &ReportRules::default())
+                .attach_photo(&id, &png_grey(g), &ReportRules::default())
                 .unwrap();
         let bytes = std::fs::read(f.ws.reports().photo_path(&p.sha256).unwrap()).unwrap();
         let r = author.api.put(&format!("/v1/photos/{}", p.sha256), bytes);

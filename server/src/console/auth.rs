@@ -25,7 +25,7 @@ use super::session::{
 };
 use crate::auth;
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::http::{AppState, blocking};
 use crate::store::console::NewSession;
 
 /// The sign-in and sign-out routes.
@@ -61,15 +61,6 @@ fn login_form(lang: Lang, error: Option<&str>) -> Markup {
             }
         },
     )
-}
-
-/// Runs blocking store work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
 }
 
 async fn login_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {

@@ -20,7 +20,6 @@ use super::i18n::{self, Key, Lang, t};
 use super::layout::{Section, page};
 use super::query::{self, CaseFilter, CaseRow, SortDir, SortKey};
 use super::session::{ConsoleError, ConsoleUser};
-use crate::error::ApiError;
 use crate::http::AppState;
 
 mod actions;
@@ -36,12 +35,19 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Runs blocking store work off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
+pub(crate) use crate::http::blocking;
+
+/// The filter in `uri`'s query and the cases `user` may read that it matches (an HTML page's
+/// view of [`load_visible`]: a bad parameter is a 400 naming it).
+pub(crate) async fn filtered(
+    state: &AppState,
+    user: &ConsoleUser,
+    uri: &Uri,
+) -> Result<(CaseFilter, Vec<CaseRow>), ConsoleError> {
+    let filter = CaseFilter::parse(uri.query())
+        .map_err(|e| ConsoleError::bad_request(user.lang, e.to_string()))?;
+    let rows = load_visible(state, user, &filter).await?;
+    Ok((filter, rows))
 }
 
 /// The cases `user` may read that `filter` matches, sorted: [`query::visible_cases`] on the
@@ -95,12 +101,8 @@ async fn list(
     uri: Uri,
 ) -> Response {
     let lang = user.lang;
-    let filter = match CaseFilter::parse(uri.query()) {
-        Ok(f) => f,
-        Err(e) => return ConsoleError::bad_request(lang, e.to_string()).into_response(),
-    };
-    let rows = match load_visible(&state, &user, &filter).await {
-        Ok(rows) => rows,
+    let (filter, rows) = match filtered(&state, &user, &uri).await {
+        Ok(found) => found,
         Err(e) => return e.into_response(),
     };
     let results = results(lang, &filter, &rows);

@@ -18,12 +18,12 @@ use chrono::Duration;
 use maud::{Markup, html};
 
 use super::assets;
-use super::cases::{filter_form, load_visible};
+use super::cases::{filter_form, filtered};
 use super::i18n::{self, Lang};
 use super::layout::{Section, page};
+use super::query::CaseRow;
 use super::query::filter::group_code;
-use super::query::{CaseFilter, CaseRow};
-use super::session::{ConsoleError, ConsoleUser};
+use super::session::ConsoleUser;
 use crate::http::AppState;
 
 pub mod stats;
@@ -37,12 +37,8 @@ pub(crate) fn routes() -> Router<AppState> {
 
 async fn figures(State(state): State<AppState>, user: ConsoleUser, uri: Uri) -> Response {
     let lang = user.lang;
-    let filter = match CaseFilter::parse(uri.query()) {
-        Ok(f) => f,
-        Err(e) => return ConsoleError::bad_request(lang, e.to_string()).into_response(),
-    };
-    let rows = match load_visible(&state, &user, &filter).await {
-        Ok(rows) => rows,
+    let (filter, rows) = match filtered(&state, &user, &uri).await {
+        Ok(found) => found,
         Err(e) => return e.into_response(),
     };
     let title = lang.pick("统计", "Figures");

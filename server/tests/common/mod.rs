@@ -478,6 +478,19 @@ pub fn png_1x1() -> Vec<u8> {
     p
 }
 
+/// A real 1×1 PNG of grey shade `g` (a stored deflate block), so each shade has its own hash.
+pub fn png_grey(g: u8) -> Vec<u8> {
+    let a = 1u32 + u32::from(g);
+    let adler = ((a + 1) << 16) | a;
+    let mut idat = vec![0x78, 0x01, 0x01, 0x02, 0x00, 0xfd, 0xff, 0x00, g];
+    idat.extend_from_slice(&adler.to_be_bytes());
+    let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
+    p.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
+    p.extend(png_chunk(b"IDAT", &idat));
+    p.extend(png_chunk(b"IEND", b""));
+    p
+}
+
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     waystation_core::packs::sha256_hex(bytes)
