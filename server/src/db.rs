@@ -39,6 +39,8 @@ impl Db {
     /// queues writers on its pool and its row locks instead), and at most `pool` connections
     /// to a PostgreSQL database.
     pub fn open_with(db: &Path, queue: WriteQueue, pool: usize) -> Result<Db, AdminError> {
+        #[cfg(not(feature = "postgres"))]
+        let _ = pool; // only PostgreSQL has a pool
         #[cfg(feature = "postgres")]
         if let Some(url) = db.to_str().filter(|d| crate::store::postgres::is_url(d)) {
             let store = crate::store::postgres::PgStore::open(url, pool)?;

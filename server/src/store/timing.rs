@@ -36,6 +36,7 @@ pub fn begun(start: Instant) {
 
 /// Counts one wait for the database engine (a PostgreSQL round trip, or the wait for a pooled
 /// connection) that began at `start`.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))] // only the PostgreSQL store waits
 pub(crate) fn record(start: Instant) {
     let d = start.elapsed();
     CALLS.with(|c| {
