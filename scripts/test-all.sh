@@ -106,8 +106,9 @@ step "bindings (Python, Kotlin, Swift)"
 scripts/test-bindings.sh
 
 # The phone library's size budget (issue 15): the release library as the phone builds make it
-# (no built-in HTTP transport), in target/phone; fails above its budget (4.6 MB). On 2 busy
-# cores: 13.5 minutes from clean (CI), 2.5 after a change in the core (docs/benchmarks.md).
+# (no built-in HTTP transport), in target/phone; fails above its budget (4.6 MB). From clean:
+# 109 s with the 2 cores to itself, 13.5 minutes when other builds share them; 2.5 minutes after
+# a change in the core (docs/benchmarks.md).
 step "phone library size (scripts/lib-size.sh)"
 lib_start=$SECONDS
 scripts/lib-size.sh
