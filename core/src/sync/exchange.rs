@@ -20,7 +20,8 @@ use std::str::FromStr;
 
 mod reply;
 
-use reply::{Applied, apply_reply, converged, starting_state};
+pub use reply::starting_state;
+use reply::{Applied, apply_reply, converged};
 
 use super::account::AccountQuery;
 use super::device::Device;

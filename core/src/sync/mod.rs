@@ -27,7 +27,7 @@ pub(crate) mod transport;
 /// The Automerge input bounds, in the utilities (the domain checks foreign documents too).
 pub use crate::util::bounds;
 pub use account::KnownAccount;
-pub use exchange::{MAX_REQUESTS_PER_SYNC, REOFFER_INTERVAL};
+pub use exchange::{MAX_REQUESTS_PER_SYNC, REOFFER_INTERVAL, starting_state};
 pub use handle::SyncHandle;
 pub use http::MAX_SMALL_RESPONSE_BYTES;
 pub use photos::MAX_PHOTOS_PER_REQUEST;

@@ -14,8 +14,9 @@ use crate::store::documents::{self, DocumentKey};
 use crate::training::progress::PROGRESS_KIND;
 
 /// The sync state to start a document's exchange from: we assume the server holds exactly the
-/// heads we last shared, so the first message already carries every change since.
-pub(super) fn starting_state(shared: Vec<ChangeHash>) -> State {
+/// heads we last shared, so the first message already carries every change since. The
+/// server's console builds its own edits' messages with it too, so they are a device's.
+pub fn starting_state(shared: Vec<ChangeHash>) -> State {
     let mut state = State::new();
     state.shared_heads = shared.clone();
     state.their_heads = Some(shared.clone());

@@ -16,7 +16,7 @@
 //! (`400`), an action the case's status does not allow or a case that changed since the page
 //! was loaded — the same form sent twice included (`409`).
 
-use automerge::sync::{BloomFilter, Capability, Have, State as SyncState, SyncDoc};
+use automerge::sync::SyncDoc;
 use automerge::{AutoCommit, ChangeHash};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use waystation_core::reports::case::{applies_in, record_on_document, role_may};
 use waystation_core::reports::{CaseEventKind, ReportId};
 use waystation_core::sync::policy::DocRef;
+use waystation_core::sync::starting_state;
 
 use super::super::i18n::{Key, Lang, t};
 use super::super::query;
@@ -255,15 +256,7 @@ fn bad_input(lang: Lang, e: &waystation_core::Error) -> String {
 /// of its copy): every change since, as the core's sync client builds it (a state that
 /// starts from the shared heads).
 fn device_message(doc: &mut AutoCommit, shared: Vec<ChangeHash>) -> Result<Vec<u8>, ApiError> {
-    let mut state = SyncState::new();
-    state.shared_heads = shared.clone();
-    state.their_heads = Some(shared.clone());
-    state.their_need = Some(Vec::new());
-    state.their_have = Some(vec![Have {
-        last_sync: shared,
-        bloom: BloomFilter::from_hashes(std::iter::empty::<ChangeHash>()),
-    }]);
-    state.their_capabilities = Some(vec![Capability::MessageV2, Capability::SyncReset]);
+    let mut state = starting_state(shared);
     let message = doc
         .sync()
         .generate_sync_message(&mut state)
