@@ -49,6 +49,40 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
         (Section::Map, "/console/map", Key::NavMap),
         (Section::Figures, "/console/figures", Key::NavFigures),
     ];
+    let header = html! {
+        nav aria-label=(t(lang, Key::AppName)) {
+            ul {
+                @for (s, href, key) in nav {
+                    li {
+                        @if s == section {
+                            a href=(href) aria-current="page" { (t(lang, key)) }
+                        } @else {
+                            a href=(href) { (t(lang, key)) }
+                        }
+                    }
+                }
+            }
+        }
+        div.account {
+            span {
+                span.visually-hidden { (t(lang, Key::SignedInAs)) " " }
+                (user.user()) " (" (role_name(lang, user)) ")"
+            }
+            a href=(switch_href(&user.query, lang)) lang=(lang.other().tag()) {
+                (t(lang, Key::LanguageSwitch))
+            }
+            form method="post" action="/console/logout" {
+                input type="hidden" name="csrf" value=(user.csrf);
+                button type="submit" { (t(lang, Key::Logout)) }
+            }
+        }
+    };
+    shell(lang, title, header, body)
+}
+
+/// Every console page: the document, the skip link, the header (brand, then `header`) and
+/// the main region with its heading.
+fn shell(lang: Lang, title: &str, header: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -57,32 +91,7 @@ pub fn page(user: &ConsoleUser, section: Section, title: &str, body: Markup) -> 
                 a.skip href="#main" { (t(lang, Key::SkipToContent)) }
                 header.top {
                     span.brand { (t(lang, Key::AppName)) }
-                    nav aria-label=(t(lang, Key::AppName)) {
-                        ul {
-                            @for (s, href, key) in nav {
-                                li {
-                                    @if s == section {
-                                        a href=(href) aria-current="page" { (t(lang, key)) }
-                                    } @else {
-                                        a href=(href) { (t(lang, key)) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    div.account {
-                        span {
-                            span.visually-hidden { (t(lang, Key::SignedInAs)) " " }
-                            (user.user()) " (" (role_name(lang, user)) ")"
-                        }
-                        a href=(switch_href(&user.query, lang)) lang=(lang.other().tag()) {
-                            (t(lang, Key::LanguageSwitch))
-                        }
-                        form method="post" action="/console/logout" {
-                            input type="hidden" name="csrf" value=(user.csrf);
-                            button type="submit" { (t(lang, Key::Logout)) }
-                        }
-                    }
+                    (header)
                 }
                 main #main tabindex="-1" {
                     h1 { (title) }
@@ -116,27 +125,14 @@ pub fn role_name(lang: Lang, user: &ConsoleUser) -> &'static str {
 
 /// A page without navigation: sign-in and errors before a session exists.
 pub fn bare_page(lang: Lang, title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang=(lang.tag()) {
-            (head(lang, title))
-            body {
-                a.skip href="#main" { (t(lang, Key::SkipToContent)) }
-                header.top {
-                    span.brand { (t(lang, Key::AppName)) }
-                    div.account {
-                        a href={ "?lang=" (lang.other().code()) } lang=(lang.other().tag()) {
-                            (t(lang, Key::LanguageSwitch))
-                        }
-                    }
-                }
-                main #main tabindex="-1" {
-                    h1 { (title) }
-                    (body)
-                }
+    let header = html! {
+        div.account {
+            a href={ "?lang=" (lang.other().code()) } lang=(lang.other().tag()) {
+                (t(lang, Key::LanguageSwitch))
             }
         }
-    }
+    };
+    shell(lang, title, header, body)
 }
 
 /// The page of a refused or failed request.
