@@ -23,7 +23,10 @@ use super::session::{ConsoleError, ConsoleUser};
 use crate::http::AppState;
 
 mod actions;
+mod choices;
 mod detail;
+mod forms;
+mod refusal;
 
 /// The case routes.
 pub(crate) fn routes() -> Router<AppState> {

@@ -199,6 +199,20 @@ pub enum Key {
     Acknowledged,
     Closed,
     Grid,
+    // The actions added with request info, mark duplicate and reopen.
+    RequestInfo,
+    RequestInfoText,
+    MarkDuplicate,
+    Reopen,
+    ReopenText,
+    GridsOfDistrict,
+    DuplicateCandidates,
+    NoDuplicateCandidates,
+    DuplicateOfId,
+    DuplicateOfOtherId,
+    DuplicateOfIdHelp,
+    OpenCase,
+    DuplicateOf,
 }
 
 /// `key` in `lang`.
@@ -327,6 +341,23 @@ fn text(key: Key) -> (&'static str, &'static str) {
         Acknowledged => ("受理时间", "Acknowledged"),
         Closed => ("结案时间", "Closed"),
         Grid => ("网格", "Grid"),
+        RequestInfo => ("要求补充信息", "Request more information"),
+        RequestInfoText => ("需要补充什么", "What is needed"),
+        MarkDuplicate => ("标记为重复", "Mark as a duplicate"),
+        Reopen => ("重新打开", "Reopen"),
+        ReopenText => ("重新打开的原因", "Why it is reopened"),
+        GridsOfDistrict => ("本辖区用过的网格", "Grids used in this district"),
+        DuplicateCandidates => ("附近的同类报告", "Nearby reports of the same kind"),
+        NoDuplicateCandidates => ("附近没有同类报告", "No nearby report of the same kind"),
+        DuplicateOfId => ("所重复的报告编号", "Id of the report it duplicates"),
+        DuplicateOfOtherId => ("或输入其他报告的编号", "Or the id of another report"),
+        DuplicateOfIdHelp => (
+            "报告编号是案件页地址末尾的那一串（UUID）。案件将按重复结案，由那份报告继续跟进。",
+            "The id is the last part of a case page's address (a UUID). This case closes as a \
+             duplicate; the other report is followed instead.",
+        ),
+        OpenCase => ("查看", "Open"),
+        DuplicateOf => ("重复于", "Duplicate of"),
     }
 }
 
@@ -432,6 +463,10 @@ mod tests {
             Key::RiderNoConsole,
             Key::Grid,
             Key::SearchHelp,
+            Key::RequestInfo,
+            Key::MarkDuplicate,
+            Key::Reopen,
+            Key::DuplicateOfIdHelp,
         ] {
             assert!(!t(Lang::Zh, key).is_empty() && !t(Lang::En, key).is_empty());
             assert_ne!(t(Lang::Zh, key), t(Lang::En, key));

@@ -154,11 +154,14 @@ impl ConsoleError {
         }
     }
 
-    /// An API error as a page: `500` says nothing more (the cause is logged), the others
-    /// keep their message.
+    /// An API error as a page: `500` says nothing more (the cause is logged); the others
+    /// keep their message in English, and in Chinese say what their code means
+    /// ([`api_error_zh`]).
     pub fn from_api(lang: Lang, e: ApiError) -> ConsoleError {
         let message = if e.status == StatusCode::INTERNAL_SERVER_ERROR {
             t(lang, Key::ServerError).to_string()
+        } else if lang == Lang::Zh {
+            api_error_zh(e.code).map_or(e.message, String::from)
         } else {
             e.message
         };
@@ -169,6 +172,27 @@ impl ConsoleError {
             retry_after_secs: e.retry_after_secs,
         }
     }
+}
+
+/// The Chinese sentence for an API error code a console page can meet (the sync path's and
+/// the store's), `None` for one it cannot (its English message is shown then).
+pub(crate) fn api_error_zh(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "busy" => "服务器繁忙，未保存任何内容，请稍后再试。",
+        "rate_limited" => "此账号的请求过于频繁，请稍后再试。",
+        "too_large" => "提交的内容超过了服务器的大小限制。",
+        "timeout" => "请求超时，未保存任何内容。",
+        "malformed_body" | "bad_document" => {
+            "提交的案件数据未通过服务器的检查，未保存任何内容。请刷新后重试。"
+        }
+        "quota_photos" | "quota_bytes" | "quota_documents" => {
+            "此账号存储的内容已达服务器允许的上限，未保存任何内容。"
+        }
+        "forbidden" => "此账号无权执行该操作。",
+        "not_found" => "没有这个页面，或您的账号无权查看。",
+        "unauthorized" => "登录已失效，请重新登录。",
+        _ => return None,
+    })
 }
 
 impl IntoResponse for ConsoleError {

@@ -1,5 +1,6 @@
 //! `POST /console/cases/{id}/events`: a follow-up action taken in the console (acknowledge,
-//! dispatch, note, resolve, reject).
+//! request info, dispatch, note, resolve, mark duplicate, reject, reopen: every kind of case
+//! event).
 //!
 //! The event is written as a phone writes it: the core's case code
 //! (`case::record_on_document`: field checks, the role table, the fold, the writer actor)
@@ -15,6 +16,13 @@
 //! not take for the category (`403`), a case this account may not read (`404`), a bad field
 //! (`400`), an action the case's status does not allow or a case that changed since the page
 //! was loaded — the same form sent twice included (`409`).
+//!
+//! The console asks a little more than the core, because a desk has the time to say it: a
+//! request for information and a reopen say what is needed and why (their note is required),
+//! and a duplicate names a report this account may read — not itself, not unknown, not
+//! another district's (the same words for both, so the form is no oracle), not withdrawn, and
+//! not one already marked as a duplicate of this case (the two would close each other).
+//! Refusals are worded in the page's language (`refusal`).
 
 use automerge::sync::SyncDoc;
 use automerge::{AutoCommit, ChangeHash};
@@ -32,6 +40,7 @@ use super::super::query;
 use super::super::session::{self, ConsoleError, ConsoleUser};
 use super::blocking;
 use super::detail::{action_kind, case_version};
+use super::refusal;
 use crate::auth::{Authenticated, rfc3339};
 use crate::decode::{DecodedDoc, DecodedRequest, decode_message};
 use crate::error::ApiError;
@@ -45,6 +54,10 @@ struct ActionForm {
     note: String,
     grid_id: String,
     reason: String,
+    /// The duplicate candidate picked (a radio button).
+    of: String,
+    /// A report id typed by hand.
+    of_id: String,
 }
 
 impl ActionForm {
@@ -56,6 +69,8 @@ impl ActionForm {
             note: String::new(),
             grid_id: String::new(),
             reason: String::new(),
+            of: String::new(),
+            of_id: String::new(),
         };
         for (k, v) in form_urlencoded::parse(body) {
             let v = v.into_owned();
@@ -66,6 +81,8 @@ impl ActionForm {
                 "note" => f.note = v,
                 "grid_id" => f.grid_id = v,
                 "reason" => f.reason = v,
+                "of" => f.of = v,
+                "of_id" => f.of_id = v,
                 _ => {}
             }
         }
@@ -132,8 +149,21 @@ pub(crate) async fn record(
         CaseEventKind::Reject { .. } => CaseEventKind::Reject {
             reason: form.reason.clone(),
         },
+        CaseEventKind::MarkDuplicate { .. } => match duplicate_choice(lang, &form) {
+            Ok(of) => CaseEventKind::MarkDuplicate { of },
+            Err(message) => return ConsoleError::bad_request(lang, message).into_response(),
+        },
         k => k,
     };
+    if matches!(kind, CaseEventKind::RequestInfo | CaseEventKind::Reopen)
+        && form.note.trim().is_empty()
+    {
+        let message = lang.pick(
+            "请在备注中写明需要补充什么，或重新打开的原因。",
+            "the note is required: say what is needed, or why the case is reopened",
+        );
+        return ConsoleError::bad_request(lang, message).into_response();
+    }
     let db = state.db.clone();
     let now = state.clock.now();
     let who = Authenticated {
@@ -202,6 +232,9 @@ fn take_action(
                 .into(),
             ));
         }
+        if let CaseEventKind::MarkDuplicate { of } = &kind {
+            check_duplicate_target(tx, account, report_id, of, lang)?;
+        }
         let stored = crate::documents::load(tx, &case_id)?.map(|s| s.doc);
         let (mut doc, _) = record_on_document(
             stored.as_ref(),
@@ -212,7 +245,12 @@ fn take_action(
             &form.note,
             now,
         )
-        .map_err(|e| Refusal::Status(StatusCode::BAD_REQUEST, bad_input(lang, &e)))?;
+        .map_err(|e| {
+            Refusal::Status(
+                StatusCode::BAD_REQUEST,
+                refusal::localized(lang, Key::BadRequest, &e.to_string()),
+            )
+        })?;
         let shared = stored.map(|mut s| s.get_heads()).unwrap_or_default();
         let message = device_message(&mut doc, shared)?;
         let cursor = crate::sync::cursor_at(tx.feed_position()?, who.scope_epoch)?;
@@ -234,22 +272,85 @@ fn take_action(
         // The policy's reason names rules and ids, never report content.
         return Err(Refusal::Status(
             StatusCode::FORBIDDEN,
-            format!("{}{}{reason}", t(lang, Key::Forbidden), lang.colon()),
+            refusal::localized(lang, Key::Forbidden, &reason),
         ));
     }
     Ok(report_id.clone())
 }
 
-/// The message of a core refusal: the core's words (they name the field), after the
-/// localized "bad request".
-fn bad_input(lang: Lang, e: &waystation_core::Error) -> String {
-    let e = e.to_string();
-    format!(
-        "{}{}{}",
-        t(lang, Key::BadRequest),
-        lang.colon(),
-        e.strip_prefix("invalid input: ").unwrap_or(&e)
-    )
+/// The report a duplicate names: the radio button picked or the id typed (trimmed); one of
+/// them, or both the same. Parsed and checked against the store by
+/// [`check_duplicate_target`]; the core checks the id's form again.
+fn duplicate_choice(lang: Lang, form: &ActionForm) -> Result<String, &'static str> {
+    let picked = form.of.trim();
+    let typed = form.of_id.trim();
+    match (picked.is_empty(), typed.is_empty()) {
+        (true, true) => Err(lang.pick(
+            "请选择或输入所重复的报告。",
+            "mark duplicate needs the report it duplicates: pick one or enter its id",
+        )),
+        (false, false) if !picked.eq_ignore_ascii_case(typed) => Err(lang.pick(
+            "选择的报告与输入的编号不一致，请只选一个。",
+            "the report picked and the id entered differ; give one of them",
+        )),
+        (false, _) => Ok(picked.to_string()),
+        (true, false) => Ok(typed.to_string()),
+    }
+}
+
+/// Checks the report `of` that `report` would duplicate (see the module docs); a refusal is
+/// `400` naming the field.
+fn check_duplicate_target(
+    tx: &dyn crate::store::StoreTx,
+    account: &waystation_core::sync::policy::Account,
+    report: &ReportId,
+    of: &str,
+    lang: Lang,
+) -> Result<(), Refusal> {
+    let bad = |zh: &str, en: &str| {
+        Refusal::Status(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{}{}{}",
+                t(lang, Key::BadRequest),
+                lang.colon(),
+                lang.pick(zh, en)
+            ),
+        )
+    };
+    let Ok(of) = ReportId::parse(of) else {
+        return Err(bad(
+            "所重复的报告编号格式不对：应为报告的 UUID。",
+            "the report it duplicates: not a report id (a UUID)",
+        ));
+    };
+    if &of == report {
+        return Err(bad(
+            "不能把报告标记为它自己的重复。",
+            "a report cannot be a duplicate of itself",
+        ));
+    }
+    // A report of another district is answered like one that does not exist.
+    let Some(target) = query::visible_case(tx, account, &of)? else {
+        return Err(bad(
+            "没有这个报告，或此账号无权查看。",
+            "the report it duplicates: no such report, or this account may not see it",
+        ));
+    };
+    if target.withdrawn {
+        return Err(bad(
+            "所重复的报告已被报告人撤回，无人跟进；请改选其他报告。",
+            "the report it duplicates was withdrawn by its reporter, so nobody follows it; \
+             pick another",
+        ));
+    }
+    if target.case.duplicate_of.as_ref() == Some(report) {
+        return Err(bad(
+            "那份报告已被标记为本报告的重复；两者互相结案将无人跟进。",
+            "that report is marked as a duplicate of this one; the two would close each other",
+        ));
+    }
+    Ok(())
 }
 
 /// The sync message a device holding `doc` sends to a server that holds `shared` (the heads

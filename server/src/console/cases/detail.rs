@@ -13,11 +13,21 @@ use super::super::i18n::{self, Key, Lang, t};
 use super::super::layout::{Section, page};
 use super::super::query::{self, CaseRow};
 use super::super::session::{ConsoleError, ConsoleUser};
-use super::{blocking, local_time};
+use super::{blocking, choices, forms, local_time};
 use crate::http::AppState;
 
-/// The actions the console offers, in the order shown.
-pub(crate) const ACTIONS: [&str; 5] = ["acknowledge", "dispatch", "note", "resolve", "reject"];
+/// The actions the console offers, in the order shown: every event kind of the core's case
+/// document (`CaseEventKind`), those that move a case on first.
+pub(crate) const ACTIONS: [&str; 8] = [
+    "acknowledge",
+    "request_info",
+    "dispatch",
+    "note",
+    "resolve",
+    "mark_duplicate",
+    "reject",
+    "reopen",
+];
 
 /// The event an action writes (its text fields filled in later).
 pub(crate) fn action_kind(action: &str) -> Option<CaseEventKind> {
@@ -27,10 +37,13 @@ pub(crate) fn action_kind(action: &str) -> Option<CaseEventKind> {
             grid_id: String::new(),
         },
         "note" => CaseEventKind::Note,
+        "request_info" => CaseEventKind::RequestInfo,
+        "mark_duplicate" => CaseEventKind::MarkDuplicate { of: String::new() },
         "resolve" => CaseEventKind::Resolve,
         "reject" => CaseEventKind::Reject {
             reason: String::new(),
         },
+        "reopen" => CaseEventKind::Reopen,
         _ => return None,
     })
 }
@@ -83,9 +96,19 @@ pub(crate) async fn case_page(
     };
     let db = state.db.clone();
     let account = user.account.clone();
-    let found = blocking(move || query::visible_case(db.read()?.as_ref(), &account, &id)).await;
-    let row = match found {
-        Ok(Some(row)) => row,
+    let now = state.clock.now();
+    let found = blocking(move || {
+        let tx = db.read()?;
+        let Some(row) = query::visible_case(tx.as_ref(), &account, &id)? else {
+            return Ok(None);
+        };
+        let allowed = allowed_actions(account.role.case_role(), &row);
+        let choices = choices::for_case(tx.as_ref(), &account, &row, &allowed, now)?;
+        Ok(Some((row, choices)))
+    })
+    .await;
+    let (row, choices) = match found {
+        Ok(Some(found)) => found,
         Ok(None) => return ConsoleError::not_found(lang).into_response(),
         Err(e) => return ConsoleError::from_api(lang, e).into_response(),
     };
@@ -107,10 +130,14 @@ pub(crate) async fn case_page(
                 (i18n::status_label(lang, row.status))
             }
             @if let Some(g) = &row.grid_id { " · " (t(lang, Key::Grid)) " " (g) }
+            @if let Some(of) = &row.case.duplicate_of {
+                " · " (t(lang, Key::DuplicateOf)) " "
+                a href={ "/console/cases/" (of) } { (of) }
+            }
         }
         (report_section(lang, &row))
         (timeline(lang, &row.case))
-        (actions(&user, &row))
+        (forms::actions(&user, &row, &choices))
         p { a href="/console/cases" { (t(lang, Key::BackToCases)) } }
     };
     page(&user, Section::Cases, &title, body).into_response()
@@ -197,7 +224,9 @@ fn timeline(lang: Lang, case: &CaseView) -> Markup {
                                         @match &e.event.kind {
                                             CaseEventKind::Dispatch { grid_id } => { (lang.colon()) (grid_id) }
                                             CaseEventKind::Reject { reason } => { (lang.colon()) (reason) }
-                                            CaseEventKind::MarkDuplicate { of } => { (lang.colon()) (of) }
+                                            CaseEventKind::MarkDuplicate { of } => {
+                                                (lang.colon()) a href={ "/console/cases/" (of) } { (of) }
+                                            }
                                             _ => {}
                                         }
                                         @if let Some(n) = &e.event.note { p.note { (n) } }
@@ -216,74 +245,6 @@ fn timeline(lang: Lang, case: &CaseView) -> Markup {
                 }
             }
         }
-    }
-}
-
-fn actions(user: &ConsoleUser, row: &CaseRow) -> Markup {
-    let lang = user.lang;
-    let role = user.account.role.case_role();
-    let allowed = allowed_actions(role, row);
-    let action_url = format!("/console/cases/{}/events", row.report_id);
-    let version = case_version(&row.case);
-    let hidden = |action: &str| {
-        html! {
-            input type="hidden" name="csrf" value=(user.csrf);
-            input type="hidden" name="version" value=(version);
-            input type="hidden" name="action" value=(action);
-        }
-    };
-    html! {
-        section aria-labelledby="actions-h" {
-            h2 #actions-h { (t(lang, Key::Actions)) }
-            @if role.is_none() {
-                p { (t(lang, Key::AdminReadOnly)) }
-            } @else if allowed.is_empty() {
-                p { (t(lang, Key::NoActions)) }
-            }
-            @for a in &allowed {
-                @let id = |f: &str| format!("{a}-{f}");
-                form.action method="post" action=(action_url) {
-                    fieldset {
-                        legend { (action_label(lang, a)) }
-                        (hidden(a))
-                        @match *a {
-                            "dispatch" => {
-                                label for=(id("grid")) { (t(lang, Key::GridId)) }
-                                input id=(id("grid")) type="text" name="grid_id" required maxlength="64";
-                            }
-                            "reject" => {
-                                label for=(id("reason")) { (t(lang, Key::Reason)) }
-                                textarea id=(id("reason")) name="reason" required maxlength="1000" rows="2" {}
-                            }
-                            "note" => {
-                                label for=(id("note")) { (t(lang, Key::NoteText)) }
-                                textarea id=(id("note")) name="note" required maxlength="2000" rows="3" {}
-                            }
-                            _ => {
-                                label for=(id("note")) { (t(lang, Key::NoteText)) }
-                                textarea id=(id("note")) name="note" maxlength="2000" rows="2" {}
-                            }
-                        }
-                        @if *a == "reject" {
-                            button.danger type="submit" { (action_label(lang, a)) }
-                        } @else {
-                            button type="submit" { (action_label(lang, a)) }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The button text of an action.
-pub(crate) fn action_label(lang: Lang, action: &str) -> &'static str {
-    match action {
-        "acknowledge" => t(lang, Key::Acknowledge),
-        "dispatch" => t(lang, Key::Dispatch),
-        "note" => t(lang, Key::Note),
-        "resolve" => t(lang, Key::Resolve),
-        _ => t(lang, Key::Reject),
     }
 }
 
