@@ -1,13 +1,11 @@
 package org.waystation.demo.android
 
-import android.content.ActivityNotFoundException
 import android.content.Intent
 import android.graphics.Bitmap
 import android.os.Bundle
-import android.provider.MediaStore
-import java.io.File
 import android.widget.Button
 import android.widget.LinearLayout
+import java.io.File
 import kotlinx.coroutines.launch
 import org.waystation.demo.CaseAction
 import org.waystation.demo.CaseDetail
@@ -35,8 +33,8 @@ class CaseActivity : Screen() {
     /** What is typed in each action's field, kept when the screen is redrawn. */
     private val typed = mutableMapOf<CaseAction, String>()
 
-    /** The inspection photo the camera app is writing, until it returns. */
-    private var pendingPhoto: File? = null
+    /** The camera app, for the inspection photo. */
+    private val camera = CameraCapture(this, REQUEST_PHOTO, ::photoTaken)
 
     /** The inspection photo taken, sent with the inspection note. */
     private var inspectionPhoto: File? = null
@@ -47,6 +45,7 @@ class CaseActivity : Screen() {
         column = scrollingScreen()
         reportId = intent.getStringExtra(EXTRA_REPORT_ID) ?: return finish()
         vm = CaseViewModel(graph.core, lang, graph.pendingActions, graph.clock)
+        camera.restore(savedInstanceState)
         load()
     }
 
@@ -160,7 +159,7 @@ class CaseActivity : Screen() {
                     // Optional: the note is recorded with or without it.
                     val photo = inspectionPhoto
                     if (photo == null) {
-                        button(t("拍照（可选）", "Take a photo (optional)")) { takePhoto() }
+                        button(t("拍照（可选）", "Take a photo (optional)")) { camera.start() }
                     } else {
                         text(t("已附照片（${photo.length() / 1024} KB）", "Photo attached (${photo.length() / 1024} KB)"), sizeSp = 14f)
                         button(t("去掉照片", "Remove the photo")) {
@@ -191,31 +190,18 @@ class CaseActivity : Screen() {
         }
     }
 
-    /** The camera app writes the inspection photo to a file of the app's, through its content URI. */
-    private fun takePhoto() {
-        val (file, uri) = PhotoProvider.newPhoto(this)
-        val capture = Intent(MediaStore.ACTION_IMAGE_CAPTURE)
-            .putExtra(MediaStore.EXTRA_OUTPUT, uri)
-            .addFlags(Intent.FLAG_GRANT_WRITE_URI_PERMISSION or Intent.FLAG_GRANT_READ_URI_PERMISSION)
-        try {
-            pendingPhoto = file
-            startActivityForResult(capture, REQUEST_PHOTO)
-        } catch (e: ActivityNotFoundException) {
-            file.delete()
-            pendingPhoto = null
-            toast(t("没有可用的相机应用", "No camera app is available"))
-        }
+    override fun onSaveInstanceState(outState: Bundle) {
+        super.onSaveInstanceState(outState)
+        camera.save(outState)
     }
 
     override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
         super.onActivityResult(requestCode, resultCode, data)
-        if (requestCode != REQUEST_PHOTO) return
-        val file = pendingPhoto ?: return
-        pendingPhoto = null
-        if (resultCode != RESULT_OK || file.length() == 0L) {
-            file.delete()
-            return
-        }
+        camera.onActivityResult(requestCode, resultCode)
+    }
+
+    /** The inspection photo taken (it replaces an earlier one), sent with the inspection note. */
+    private fun photoTaken(file: File) {
         inspectionPhoto?.delete()
         inspectionPhoto = file
         load()

@@ -1,14 +1,12 @@
 package org.waystation.demo.android
 
 import android.Manifest
-import android.content.ActivityNotFoundException
 import android.content.Intent
 import android.content.pm.PackageManager
 import android.os.Bundle
 import android.os.Handler
 import android.os.Looper
 import android.os.SystemClock
-import android.provider.MediaStore
 import android.widget.AdapterView
 import android.widget.ArrayAdapter
 import android.widget.Button
@@ -40,7 +38,7 @@ class ReportActivity : Screen() {
     private val autosave = AutosavePolicy()
     private val handler = Handler(Looper.getMainLooper())
     private val autosaveTask = Runnable { save() }
-    private var pendingPhoto: File? = null
+    private val camera = CameraCapture(this, REQUEST_PHOTO, ::attachPhoto)
     private var fixText: TextView? = null
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -48,7 +46,7 @@ class ReportActivity : Screen() {
         title = t("隐患报告", "Hazard report")
         form = ReportForm(graph.core, graph.user, lang, clock = graph.clock)
         content = scrollingScreen()
-        pendingPhoto = savedInstanceState?.getString(STATE_PHOTO)?.let(::File)
+        camera.restore(savedInstanceState)
         val id = savedInstanceState?.getString(STATE_ID) ?: intent.getStringExtra(EXTRA_REPORT_ID)
         if (id != null) work({ form.open(id) }, ::render) else chooseCategory()
     }
@@ -56,7 +54,7 @@ class ReportActivity : Screen() {
     override fun onSaveInstanceState(outState: Bundle) {
         super.onSaveInstanceState(outState)
         form.id?.let { outState.putString(STATE_ID, it) }
-        pendingPhoto?.let { outState.putString(STATE_PHOTO, it.path) }
+        camera.save(outState)
     }
 
     override fun onPause() {
@@ -132,7 +130,7 @@ class ReportActivity : Screen() {
                 button(t("移除", "Remove")) { work({ form.removePhoto(photo.sha256) }, ::render) }
             }
         }
-        content.button(t("拍照", "Take a photo")) { takePhoto() }
+        content.button(t("拍照", "Take a photo")) { camera.start() }
         content.text(
             t("照片的 EXIF（含 GPS）会在保存前删除", "EXIF metadata, GPS included, is removed before the photo is stored"),
             sizeSp = 12f,
@@ -214,30 +212,13 @@ class ReportActivity : Screen() {
         if (requestCode == REQUEST_LOCATION && grantResults.any { it == PackageManager.PERMISSION_GRANTED }) locate()
     }
 
-    private fun takePhoto() {
-        val (file, uri) = PhotoProvider.newPhoto(this)
-        val capture = Intent(MediaStore.ACTION_IMAGE_CAPTURE)
-            .putExtra(MediaStore.EXTRA_OUTPUT, uri)
-            .addFlags(Intent.FLAG_GRANT_WRITE_URI_PERMISSION or Intent.FLAG_GRANT_READ_URI_PERMISSION)
-        try {
-            pendingPhoto = file
-            startActivityForResult(capture, REQUEST_PHOTO)
-        } catch (e: ActivityNotFoundException) {
-            file.delete()
-            pendingPhoto = null
-            toast(t("没有可用的相机应用", "No camera app is available"))
-        }
-    }
-
     override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
         super.onActivityResult(requestCode, resultCode, data)
-        if (requestCode != REQUEST_PHOTO) return
-        val file = pendingPhoto ?: return
-        pendingPhoto = null
-        if (resultCode != RESULT_OK || file.length() == 0L) {
-            file.delete()
-            return
-        }
+        camera.onActivityResult(requestCode, resultCode)
+    }
+
+    /** The camera's photo, given to the core (which strips its EXIF) and then deleted. */
+    private fun attachPhoto(file: File) {
         // After a process death, onCreate queued the reopening of the draft on the same
         // thread before this: the form has its id again when this runs.
         work({
@@ -268,7 +249,6 @@ class ReportActivity : Screen() {
     companion object {
         const val EXTRA_REPORT_ID = "report_id"
         private const val STATE_ID = "report_id"
-        private const val STATE_PHOTO = "pending_photo"
         private const val REQUEST_LOCATION = 1
         private const val REQUEST_PHOTO = 2
     }

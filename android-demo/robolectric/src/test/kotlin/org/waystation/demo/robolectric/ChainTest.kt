@@ -2,9 +2,6 @@ package org.waystation.demo.robolectric
 
 import android.content.Intent
 import android.widget.ImageView
-import java.awt.image.BufferedImage
-import java.io.ByteArrayOutputStream
-import javax.imageio.ImageIO
 import java.nio.file.Files
 import org.junit.After
 import org.junit.Assert.assertEquals
@@ -46,13 +43,6 @@ class ChainTest : ScreenTest() {
     fun stopServer() {
         server.close()
         dir.toFile().deleteRecursively()
-    }
-
-    /** A JPEG unlike [ScreenTest.JPEG] (a flat grey 16×16), as the supervisor's camera writes it. */
-    private fun inspectionJpeg(): ByteArray {
-        val image = BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB)
-        for (x in 0 until 16) for (y in 0 until 16) image.setRGB(x, y, 0x808080)
-        return ByteArrayOutputStream().also { assertTrue(ImageIO.write(image, "jpg", it)) }.toByteArray()
     }
 
     private fun caseScreen(reportId: String): CaseActivity =
@@ -133,7 +123,7 @@ class ChainTest : ScreenTest() {
         supervisor.waitForText("Record the inspection")
         assertTrue(supervisor.showsText("Grid 610103-07"))
         // Another picture than the rider's, so the rider's phone does not hold it already.
-        takePhoto(supervisor, "Take a photo (optional)", "Photo attached", inspectionJpeg())
+        takePhoto(supervisor, "Take a photo (optional)", "Photo attached", GREY_JPEG)
         supervisor.field("What you saw on site").setText("Cover replaced; checked on site")
         supervisor.tap("Record the inspection")
         supervisor.waitForText("1 action saved on this phone, waiting to be sent")

@@ -65,6 +65,13 @@ abstract class ScreenTest {
             for (x in 0 until 16) for (y in 0 until 16) image.setRGB(x, y, (x * 16) shl 16 or (y * 16))
             ByteArrayOutputStream().also { assertTrue(ImageIO.write(image, "jpg", it)) }.toByteArray()
         }
+
+        /** A JPEG unlike [JPEG] (a flat grey 16×16): another photo, as the core tells photos by their hash. */
+        val GREY_JPEG: ByteArray by lazy {
+            val image = BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB)
+            for (x in 0 until 16) for (y in 0 until 16) image.setRGB(x, y, 0x808080)
+            ByteArrayOutputStream().also { assertTrue(ImageIO.write(image, "jpg", it)) }.toByteArray()
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 package org.waystation.demo.robolectric
 
+import android.app.Activity
 import android.content.Intent
+import android.os.Looper
 import java.nio.file.Files
 import kotlinx.coroutines.runBlocking
 import org.junit.After
@@ -10,6 +12,7 @@ import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
+import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import org.waystation.core.CaseEventKind
 import org.waystation.core.CaseStatus
@@ -26,8 +29,9 @@ import org.waystation.demo.android.InboxActivity
 /**
  * The follow-up screens by role, through their views, with the role each phone learned from a
  * real `waystation-server` on loopback: the inbox before the phone knows its account and on a
- * rider's phone, a supervisor's buttons (reject waits for its reason, and closes the case), and
- * a grid worker's (no dispatch: the grid is theirs).
+ * rider's phone, a supervisor's buttons (reject waits for its reason, and closes the case), an
+ * inspection photo from the camera (a cancelled capture attaches nothing), and a grid worker's
+ * (no dispatch: the grid is theirs).
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(qualifiers = "en-rUS")
@@ -116,6 +120,32 @@ class FollowUpScreenTest : ScreenTest() {
         inbox.waitForText("Rejected (1)")
         assertTrue(inbox.showsText("1 action waiting to be sent"))
         assertTrue(inbox.showsText("New\u00A00 · In progress\u00A00 · Dispatched\u00A00 · Resolved\u00A00 · Rejected\u00A01"))
+    }
+
+    @Test
+    fun `a cancelled inspection photo attaches nothing, and one taken is attached until removed`() {
+        val supervisorToken = server.addUser("vol-zhang", "supervisor", "--area", "610103")
+        val id = ridersReport("Stall sells food without a licence")
+        switchTo("supervisor")
+        syncAs(supervisorToken)
+
+        val screen = caseScreen(id)
+        screen.waitForText("Follow up")
+        val cancelled = openCamera(screen, "Take a photo (optional)")
+        screen.writeAsTheCamera(cancelled, JPEG.copyOf(100))
+        shadowOf(screen).receiveResult(cancelled.intent, Activity.RESULT_CANCELED, null)
+        shadowOf(Looper.getMainLooper()).idle()
+        assertFalse(screen.showsText("Photo attached"))
+        assertTrue(screen.showsText("Take a photo (optional)"))
+        assertEquals(emptyList<String>(), cameraFiles())
+
+        takePhoto(screen, "Take a photo (optional)", "Photo attached")
+        assertEquals("the inspection photo waits in the camera's file", 1, cameraFiles().size)
+        screen.tap("Remove the photo")
+        screen.waitForText("Take a photo (optional)")
+        assertFalse(screen.showsText("Photo attached"))
+        assertEquals(emptyList<String>(), cameraFiles())
+        assertTrue("nothing was recorded", graph.core.cases().get(id).timeline.isEmpty())
     }
 
     @Test

@@ -1,17 +1,10 @@
 package org.waystation.demo.robolectric
 
-import android.Manifest
 import android.app.Activity
 import android.content.Intent
-import android.location.Location
 import android.location.LocationManager
-import android.net.Uri
-import android.provider.MediaStore
-import android.widget.EditText
-import android.widget.Spinner
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
-import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
 import org.junit.runner.RunWith
@@ -23,7 +16,6 @@ import org.robolectric.annotation.Config
 import org.robolectric.shadows.ShadowToast
 import org.waystation.demo.android.CaseActivity
 import org.waystation.demo.android.OutboxActivity
-import org.waystation.demo.android.PhotoProvider
 import org.waystation.demo.android.ReportActivity
 import org.waystation.*
 import org.waystation.core.*
@@ -38,60 +30,14 @@ import org.waystation.core.*
 class ReportScreenTest : ScreenTest() {
     private val other = reportCategories().first { it.code == "other" }
 
-    /** A new report of category "other", started on the report screen. */
-    private fun startReport(): ReportActivity {
-        val screen = open(ReportActivity::class.java)
-        screen.waitForText("What is the problem?")
-        val spinner = screen.content.tree().filterIsInstance<Spinner>().single()
-        spinner.setSelection(reportCategories().indexOf(other))
-        screen.tap("Start the report")
-        screen.waitForText("Description")
-        return screen
-    }
-
-    private fun Activity.field(hint: String): EditText =
-        content.tree().filterIsInstance<EditText>().first { it.hint?.toString() == hint }
-
     /** Problems the screen lists before sending (its "✗" lines). */
     private fun Activity.problems(): List<String> = texts().filter { it.startsWith("✗ ") }
-
-    /** A GPS fix at the report's place, 8 m accuracy, taken at the fixed time. */
-    private fun gpsFixAtThePlace() {
-        val app = RuntimeEnvironment.getApplication()
-        shadowOf(app).grantPermissions(Manifest.permission.ACCESS_FINE_LOCATION)
-        val manager = app.getSystemService(LocationManager::class.java)
-        shadowOf(manager).setProviderEnabled(LocationManager.GPS_PROVIDER, true)
-        shadowOf(manager).setProviderEnabled(LocationManager.NETWORK_PROVIDER, false)
-        shadowOf(manager).simulateLocation(fix())
-    }
-
-    private fun fix() = Location(LocationManager.GPS_PROVIDER).apply {
-        latitude = 34.2230
-        longitude = 108.9530
-        accuracy = 8f
-        time = RobolectricApp.NOW.toEpochMilli()
-    }
-
-    /** Takes a photo: the camera app (this test) writes a JPEG to the URI the screen handed it. */
-    private fun takePhoto(screen: ReportActivity) {
-        screen.tap("Take a photo")
-        val request = shadowOf(screen).nextStartedActivityForResult
-        assertNotNull("no camera intent", request)
-        assertEquals(MediaStore.ACTION_IMAGE_CAPTURE, request.intent.action)
-        @Suppress("DEPRECATION")
-        val uri = request.intent.getParcelableExtra<Uri>(MediaStore.EXTRA_OUTPUT)!!
-        assertEquals("content", uri.scheme)
-        assertEquals(PhotoProvider.authority(screen), uri.authority)
-        screen.contentResolver.openOutputStream(uri)!!.use { it.write(JPEG) }
-        shadowOf(screen).receiveResult(request.intent, Activity.RESULT_OK, null)
-        screen.waitForText("Remove")
-    }
 
     private fun fillIn(screen: ReportActivity) {
         screen.field("Description").setText("Manhole cover missing at the corner, riders fall at night")
         gpsFixAtThePlace()
         screen.tap("Record my location")
-        shadowOf(RuntimeEnvironment.getApplication().getSystemService(LocationManager::class.java)).simulateLocation(fix())
+        shadowOf(RuntimeEnvironment.getApplication().getSystemService(LocationManager::class.java)).simulateLocation(placeFix())
         screen.waitFor("the location to be stored") { !screen.showsText("No location yet") }
         takePhoto(screen)
         // No station pack is installed in this test (the home screen installs it), so no

@@ -13,6 +13,7 @@ import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
+import org.robolectric.shadows.ShadowActivity
 import org.robolectric.shadows.ShadowToast
 import org.waystation.demo.android.PhotoProvider
 import org.waystation.demo.android.ReportActivity
@@ -47,20 +48,55 @@ fun placeFix() = Location(LocationManager.GPS_PROVIDER).apply {
 }
 
 /**
- * Takes a photo: the camera app (the test) writes a JPEG to the URI the screen handed it when
- * [button] was tapped; waits for [remove] (what the screen shows once it has the photo).
+ * Taps [button] and returns the camera request the screen started: an ACTION_IMAGE_CAPTURE
+ * intent whose output is a content:// URI of the app's photo provider.
  */
-fun takePhoto(screen: Activity, button: String = "Take a photo", remove: String = "Remove", jpeg: ByteArray = ScreenTest.JPEG) {
+fun openCamera(screen: Activity, button: String): ShadowActivity.IntentForResult {
     screen.tap(button)
     val request = shadowOf(screen).nextStartedActivityForResult
     assertNotNull("no camera intent", request)
     assertEquals(MediaStore.ACTION_IMAGE_CAPTURE, request.intent.action)
-    @Suppress("DEPRECATION")
-    val uri = request.intent.getParcelableExtra<Uri>(MediaStore.EXTRA_OUTPUT)!!
+    val uri = request.outputUri()
+    assertEquals("content", uri.scheme)
     assertEquals(PhotoProvider.authority(screen), uri.authority)
-    screen.contentResolver.openOutputStream(uri)!!.use { it.write(jpeg) }
+    return request
+}
+
+/** Where the camera app is to write the photo. */
+fun ShadowActivity.IntentForResult.outputUri(): Uri {
+    @Suppress("DEPRECATION")
+    return intent.getParcelableExtra<Uri>(MediaStore.EXTRA_OUTPUT) ?: throw AssertionError("the camera intent has no output URI")
+}
+
+/** What the camera app (the test) does: writes [bytes] to the URI it was handed. */
+fun Activity.writeAsTheCamera(request: ShadowActivity.IntentForResult, bytes: ByteArray) {
+    contentResolver.openOutputStream(request.outputUri())!!.use { it.write(bytes) }
+}
+
+/**
+ * Takes a photo: the camera app (the test) writes a JPEG to the URI the screen handed it when
+ * [button] was tapped; waits for [remove] (what the screen shows once it has the photo).
+ */
+fun takePhoto(screen: Activity, button: String = "Take a photo", remove: String = "Remove", jpeg: ByteArray = ScreenTest.JPEG) {
+    val request = openCamera(screen, button)
+    screen.writeAsTheCamera(request, jpeg)
     shadowOf(screen).receiveResult(request.intent, Activity.RESULT_OK, null)
     screen.waitForText(remove)
+}
+
+/** The files the camera was handed that are still in the app's cache ([PhotoProvider.directory]). */
+fun cameraFiles(): List<String> =
+    PhotoProvider.directory(RuntimeEnvironment.getApplication()).list().orEmpty().sorted()
+
+/** A new report of category "other", started on the report screen, in English. */
+fun ScreenTest.startReport(): ReportActivity {
+    val screen = open(ReportActivity::class.java)
+    screen.waitForText("What is the problem?")
+    val spinner = screen.content.tree().filterIsInstance<Spinner>().single()
+    spinner.setSelection(org.waystation.reportCategories().indexOfFirst { it.code == "other" })
+    screen.tap("Start the report")
+    screen.waitForText("Description")
+    return screen
 }
 
 /**
@@ -68,12 +104,7 @@ fun takePhoto(screen: Activity, button: String = "Take a photo", remove: String 
  * a GPS fix, a photo, district 610103 (Beilin) typed, submit. Offline: nothing is sent.
  */
 fun ScreenTest.reportThroughTheScreen(description: String) {
-    val screen = open(ReportActivity::class.java)
-    screen.waitForText("What is the problem?")
-    val spinner = screen.content.tree().filterIsInstance<Spinner>().single()
-    spinner.setSelection(org.waystation.reportCategories().indexOfFirst { it.code == "other" })
-    screen.tap("Start the report")
-    screen.waitForText("Description")
+    val screen = startReport()
     screen.field("Description").setText(description)
     gpsFixAtThePlace()
     screen.tap("Record my location")
