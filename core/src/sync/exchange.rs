@@ -21,7 +21,7 @@ use std::str::FromStr;
 mod reply;
 
 pub use reply::starting_state;
-use reply::{Applied, apply_reply, converged};
+use reply::{Applied, apply_reply, converged, fetching_state};
 
 use super::account::AccountQuery;
 use super::device::Device;
@@ -255,13 +255,19 @@ impl<'a> Exchange<'a> {
         let mut sent = Vec::with_capacity(docs.len());
         let conn = self.ws.store().read();
         for d in docs {
-            let mut am = documents::load(&conn, &d.doc_id)?.unwrap_or_default();
+            let held = documents::load(&conn, &d.doc_id)?;
+            if held.is_none() {
+                // Nothing of it here (the feed listed it, or an erasure dropped this copy):
+                // ask for it with no changes, whatever an earlier round of this sync left.
+                self.states.insert(d.doc_id.clone(), fetching_state());
+            }
             let state = match self.states.entry(d.doc_id.clone()) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(starting_state(shared_heads(&conn, &d.doc_id)?))
                 }
             };
+            let mut am = held.unwrap_or_default();
             if let Some(m) = am.sync().generate_sync_message(state) {
                 messages.push(DocMessage {
                     doc_id: d.doc_id.clone(),

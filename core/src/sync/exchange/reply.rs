@@ -29,6 +29,18 @@ pub fn starting_state(shared: Vec<ChangeHash>) -> State {
     state
 }
 
+/// The sync state to ask the server for a document this device holds nothing of (one the
+/// feed listed): nothing assumed about the server's copy, so the first message carries no
+/// changes. [`starting_state`] with no shared heads would send this device's copy whole,
+/// which for a document it does not hold is an empty document chunk: no changes, but a
+/// request with a chunk takes the server's write lock (SQLite's single writer) to receive
+/// it. A supervisor's pull of its district's new reports did that for every report.
+pub(super) fn fetching_state() -> State {
+    let mut state = State::new();
+    state.their_capabilities = Some(vec![Capability::MessageV2, Capability::SyncReset]);
+    state
+}
+
 /// What applying the server's reply did to one document.
 pub(super) enum Applied {
     /// Nothing new.
@@ -170,5 +182,37 @@ mod tests {
             .receive_sync_message(&mut server_state, msg)
             .unwrap();
         assert_eq!(server.get_heads(), doc.get_heads());
+    }
+
+    #[test]
+    fn asking_for_a_document_not_held_sends_no_changes_and_gets_it_whole() {
+        use automerge::transaction::Transactable;
+        let mut server = AutoCommit::new();
+        server.put(automerge::ROOT, "a", 1).unwrap();
+        server.commit();
+        // What a starting state with nothing shared sends from an empty copy: one (empty)
+        // document chunk, which makes the request one that carries changes.
+        let mut empty = AutoCommit::new();
+        let msg = empty
+            .sync()
+            .generate_sync_message(&mut starting_state(Vec::new()))
+            .unwrap();
+        assert_eq!(msg.changes.len(), 1);
+        // The fetching state sends none, and the server's answer brings the document.
+        let mut state = fetching_state();
+        let msg = empty.sync().generate_sync_message(&mut state).unwrap();
+        assert!(msg.changes.is_empty());
+        let mut server_state = State::new();
+        server
+            .sync()
+            .receive_sync_message(&mut server_state, msg)
+            .unwrap();
+        let answer = server
+            .sync()
+            .generate_sync_message(&mut server_state)
+            .unwrap();
+        empty.sync().receive_sync_message(&mut state, answer).unwrap();
+        assert_eq!(empty.get_heads(), server.get_heads());
+        assert_eq!(state.their_heads, Some(server.get_heads()));
     }
 }
