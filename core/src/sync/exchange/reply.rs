@@ -211,7 +211,10 @@ mod tests {
             .sync()
             .generate_sync_message(&mut server_state)
             .unwrap();
-        empty.sync().receive_sync_message(&mut state, answer).unwrap();
+        empty
+            .sync()
+            .receive_sync_message(&mut state, answer)
+            .unwrap();
         assert_eq!(empty.get_heads(), server.get_heads());
         assert_eq!(state.their_heads, Some(server.get_heads()));
     }
