@@ -59,6 +59,11 @@ REPORTS = {
     "y_seal": dict(batch=OCTOBER, author="rider-a", category="food.seal", district=YANTA,
                    merchant="老孙家泡馍", address="雁塔区小寨东路126号",
                    description="外卖封签被撕开，汤洒了一半", lat=34.2231, lon=108.9452, photo=True),
+    # A second report of y_seal's problem, 78 m away (a duplicate for test_followup to mark):
+    # no text any search test looks for.
+    "y_seal2": dict(batch=OCTOBER, author="rider-a", category="food.seal", district=YANTA,
+                    merchant="孙记泡馍（小寨东路店）", address="雁塔区小寨东路130号门口",
+                    description="餐袋没有封口，汤汁渗出", lat=34.2238, lon=108.9452, photo=False),
     "y_hygiene": dict(batch=OCTOBER, author="rider-a", category="food.hygiene", district=YANTA,
                       merchant="回坊小吃", address="雁塔区长安南路88号",
                       description="后厨卫生差，外卖包装破损", lat=34.2168, lon=108.9478, photo=True),

@@ -11,7 +11,8 @@ stdin is a JSON list of commands, run in order; stdout is a JSON list of their r
 - {"op": "case", "report", "actor", "role": "station_staff" | "supervisor" | "grid_worker",
    "kind": "acknowledge" | "note" | "resolve" | "dispatch" | "reject", "note", "grid_id",
    "reason"} -> the case's status after the event
-- {"op": "status", "report"} -> {"status", "events": [{"kind", "actor", "role", "note"}]}
+- {"op": "status", "report"} -> {"status", "duplicate_of", "events": [{"kind", "actor", "role",
+   "note", "applied"}]}
 
 Why a subprocess and not the test process: the bindings read the device clock from
 WAYSTATION_TEST_NOW once per process (core/src/clock.rs, debug builds), and the seed has
@@ -103,6 +104,7 @@ def main() -> None:
             view = phone.cases().get(cmd["report"])
             out.append({
                 "status": view.status.name.lower(),
+                "duplicate_of": str(view.duplicate_of) if view.duplicate_of else None,
                 "events": [{"kind": type(e.event.kind).__name__.split(".")[-1].lower(), "actor": e.event.actor,
                             "role": e.event.role.name.lower(), "note": e.event.note,
                             "applied": e.applied}

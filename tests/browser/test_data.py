@@ -34,7 +34,7 @@ def test_the_map_draws_the_districts_and_every_visible_case(console, signin):
     assert el.locator("canvas").count() >= 1
     assert el.get_attribute("data-districts") == str(len(districts))
     visible = rows_of_list(console, p, "")
-    assert len(visible) == 6
+    assert len(visible) == 7
     p.goto(f"{console.url}/console/map")
     p.wait_for_selector("#map[data-points]")
     assert int(p.locator("#map").get_attribute("data-points")) == len(visible)
@@ -61,10 +61,10 @@ def test_the_map_follows_the_lists_filters(console, signin):
     p.goto(f"{console.url}/console/map?group=food")
     p.wait_for_selector("#map[data-points]")
     food = rows_of_list(console, p, "group=food")
-    assert len(food) == 4
+    assert len(food) == 5
     p.goto(f"{console.url}/console/map?group=food")
     p.wait_for_selector("#map[data-points]")
-    assert p.locator("#map").get_attribute("data-points") == "4"
+    assert p.locator("#map").get_attribute("data-points") == "5"
     data = p.request.get(f"{console.url}/console/map.json?group=food").json()
     assert sorted(c["id"] for c in data["cases"]) == sorted(food)
 

@@ -3,8 +3,11 @@ and on the rider's phone after a sync; and the ones that must be refused: a butt
 does not get, a forged POST, a POST without the CSRF token or from another site, and the same
 form sent twice.
 
-The cases acted on here (y_hygiene, y_manhole, y_charger, y_gate) are counted by no other test.
+The cases acted on here (y_hygiene, y_manhole, y_charger, y_gate, y_seal2) are counted by no
+other test.
 """
+
+import re
 
 from conftest import SERVER_NOW
 
@@ -168,3 +171,56 @@ def test_an_administrator_reads_every_case_but_writes_none(console, signin):
     s.page.goto(case_url(console, "b_light"))
     assert s.page.locator("form.action").count() == 0
     assert s.page.locator("#actions-h + p").inner_text() != ""
+
+
+def test_supervisor_marks_a_duplicate_from_the_nearby_reports_then_reopens_it(console, signin):
+    """y_seal2 is y_seal's problem again, 78 m away and two minutes later: the form offers
+    y_seal to pick. A report of another district typed by hand is refused in Chinese, as if it
+    did not exist. Marked, the case closes as a duplicate on the rider's phone; reopened with a
+    reason it is open again, and a request for information moves it on."""
+    s = signin("sup-yanta", "zh")
+    url = case_url(console, "y_seal2")
+    s.page.goto(url)
+    form = action_form(s.page, "mark_duplicate")
+    choices = form.locator("ul.candidates li")
+    assert choices.count() == 1
+    assert choices.first.locator("input[type=radio]").get_attribute("value") == console.ids["y_seal"]
+    label = choices.first.locator("label").inner_text()
+    metres = int(re.match(r"(\d+) 米", label).group(1))
+    assert 70 <= metres <= 90, label
+    assert "老孙家泡馍" in label
+    # The radio button is named by its label (a screen reader reads the distance and the shop).
+    assert form.get_by_label(label).count() == 1
+
+    # Beilin's seal report, typed by hand: not this account's to see, so "no such report".
+    form.locator("[name=of_id]").fill(console.ids["b_seal"])
+    with s.page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "没有这个报告，或此账号无权查看" in s.page.locator("main").inner_text()
+    s.page.goto(url)
+    assert timeline(s.page) == []
+
+    action_form(s.page, "mark_duplicate").locator("ul.candidates input[type=radio]").first.check()
+    act(s.page, "mark_duplicate", note="同一家店，同一问题")
+    status = s.page.locator(".case-status").inner_text()
+    assert "重复" in status and console.ids["y_seal"] in status
+    assert timeline(s.page)[-1][3].startswith(f"标记重复：{console.ids['y_seal']}")
+    phone = rider_sees(console, "rider-a", "y_seal2")
+    assert (phone["status"], phone["duplicate_of"]) == ("duplicate", console.ids["y_seal"])
+
+    # Closed as a duplicate: reopen, with the reason required by the form.
+    assert action_form(s.page, "mark_duplicate").count() == 0
+    assert action_form(s.page, "reopen").locator("textarea[name=note]").get_attribute(
+        "required") is not None
+    act(s.page, "reopen", note="核实后不是同一家店")
+    assert "待受理" in s.page.locator(".case-status").inner_text()
+    act(s.page, "request_info", note="请补充商户名称")
+    assert "处理中" in s.page.locator(".case-status").inner_text()
+
+    phone = rider_sees(console, "rider-a", "y_seal2")
+    assert phone["status"] == "in_progress" and phone["duplicate_of"] is None
+    assert [(e["kind"], e["note"], e["applied"]) for e in phone["events"]] == [
+        ("mark_duplicate", "同一家店，同一问题", True),
+        ("reopen", "核实后不是同一家店", True),
+        ("request_info", "请补充商户名称", True),
+    ]

@@ -10,7 +10,8 @@ import io
 from conftest import YANTA
 from test_data import open311
 
-YANTA_KEYS = ["y_seal", "y_hygiene", "y_manhole", "y_gate", "y_charger", "y_noodles"]
+YANTA_KEYS = ["y_seal", "y_seal2", "y_hygiene", "y_manhole", "y_gate", "y_charger",
+              "y_noodles"]
 BEILIN_KEYS = ["b_seal", "b_light", "b_closed"]
 
 

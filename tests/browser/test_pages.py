@@ -15,6 +15,8 @@ PAGES = {
     "login": (None, "/console/login"),
     "cases": ("sup-yanta", "/console/cases"),
     "case": ("sup-yanta", "/console/cases/{y_seal}"),
+    # A case whose mark-duplicate form lists a nearby report (y_seal) to pick.
+    "duplicate": ("sup-yanta", "/console/cases/{y_seal2}"),
     "map": ("sup-yanta", "/console/map"),
     "figures": ("sup-yanta", "/console/figures"),
 }

@@ -14,6 +14,6 @@ def test_the_staff_phones_events_reach_the_riders_phones(console):
     assert out[1]["status"] == "resolved"
     assert [(e["kind"], e["actor"]) for e in out[1]["events"]] == [
         ("acknowledge", "station-beilin"), ("resolve", "station-beilin")]
-    assert out[2] == {"status": "open", "events": []}
-    assert len(console.ids) == len(REPORTS) == 9
+    assert out[2] == {"status": "open", "duplicate_of": None, "events": []}
+    assert len(console.ids) == len(REPORTS) == 10
     assert {r["district"] for r in REPORTS.values()} == {YANTA, BEILIN}

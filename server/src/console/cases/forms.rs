@@ -37,53 +37,55 @@ pub(crate) fn actions(user: &ConsoleUser, row: &CaseRow, choices: &Choices) -> M
             } @else if allowed.is_empty() {
                 p { (t(lang, Key::NoActions)) }
             }
-            @for a in &allowed {
-                @let id = |f: &str| format!("{a}-{f}");
-                form.action method="post" action=(action_url) {
-                    fieldset {
-                        legend { (action_label(lang, a)) }
-                        (hidden(a))
-                        @match *a {
-                            "dispatch" => {
-                                label for=(id("grid")) { (t(lang, Key::GridId)) }
-                                @if choices.grids.is_empty() {
-                                    input id=(id("grid")) type="text" name="grid_id" required
-                                        maxlength="64" autocomplete="off";
-                                } @else {
-                                    input id=(id("grid")) type="text" name="grid_id" required
-                                        maxlength="64" autocomplete="off" list=(id("grids"))
-                                        aria-describedby=(id("grid-help"));
-                                    datalist id=(id("grids")) {
-                                        @for g in &choices.grids { option value=(g) {} }
-                                    }
-                                    span.help id=(id("grid-help")) {
-                                        (t(lang, Key::GridsOfDistrict)) (lang.colon())
-                                        (choices.grids.join(lang.pick("、", ", ")))
+            div.action-forms {
+                @for a in &allowed {
+                    @let id = |f: &str| format!("{a}-{f}");
+                    form.action method="post" action=(action_url) {
+                        fieldset {
+                            legend { (action_label(lang, a)) }
+                            (hidden(a))
+                            @match *a {
+                                "dispatch" => {
+                                    label for=(id("grid")) { (t(lang, Key::GridId)) }
+                                    @if choices.grids.is_empty() {
+                                        input id=(id("grid")) type="text" name="grid_id" required
+                                            maxlength="64" autocomplete="off";
+                                    } @else {
+                                        input id=(id("grid")) type="text" name="grid_id" required
+                                            maxlength="64" autocomplete="off" list=(id("grids"))
+                                            aria-describedby=(id("grid-help"));
+                                        datalist id=(id("grids")) {
+                                            @for g in &choices.grids { option value=(g) {} }
+                                        }
+                                        span.help id=(id("grid-help")) {
+                                            (t(lang, Key::GridsOfDistrict)) (lang.colon())
+                                            (choices.grids.join(lang.pick("、", ", ")))
+                                        }
                                     }
                                 }
+                                "reject" => {
+                                    label for=(id("reason")) { (t(lang, Key::Reason)) }
+                                    textarea id=(id("reason")) name="reason" required maxlength="1000" rows="2" {}
+                                }
+                                "mark_duplicate" => {
+                                    (duplicate_fields(lang, &choices.duplicates))
+                                    label for=(id("note")) { (t(lang, Key::NoteText)) }
+                                    textarea id=(id("note")) name="note" maxlength="2000" rows="2" {}
+                                }
+                                "note" | "request_info" | "reopen" => {
+                                    label for=(id("note")) { (note_label(lang, a)) }
+                                    textarea id=(id("note")) name="note" required maxlength="2000" rows="3" {}
+                                }
+                                _ => {
+                                    label for=(id("note")) { (t(lang, Key::NoteText)) }
+                                    textarea id=(id("note")) name="note" maxlength="2000" rows="2" {}
+                                }
                             }
-                            "reject" => {
-                                label for=(id("reason")) { (t(lang, Key::Reason)) }
-                                textarea id=(id("reason")) name="reason" required maxlength="1000" rows="2" {}
+                            @if matches!(*a, "reject" | "mark_duplicate") {
+                                button.danger type="submit" { (action_label(lang, a)) }
+                            } @else {
+                                button type="submit" { (action_label(lang, a)) }
                             }
-                            "mark_duplicate" => {
-                                (duplicate_fields(lang, &choices.duplicates))
-                                label for=(id("note")) { (t(lang, Key::NoteText)) }
-                                textarea id=(id("note")) name="note" maxlength="2000" rows="2" {}
-                            }
-                            "note" | "request_info" | "reopen" => {
-                                label for=(id("note")) { (note_label(lang, a)) }
-                                textarea id=(id("note")) name="note" required maxlength="2000" rows="3" {}
-                            }
-                            _ => {
-                                label for=(id("note")) { (t(lang, Key::NoteText)) }
-                                textarea id=(id("note")) name="note" maxlength="2000" rows="2" {}
-                            }
-                        }
-                        @if matches!(*a, "reject" | "mark_duplicate") {
-                            button.danger type="submit" { (action_label(lang, a)) }
-                        } @else {
-                            button type="submit" { (action_label(lang, a)) }
                         }
                     }
                 }
@@ -126,7 +128,6 @@ fn duplicate_fields(lang: Lang, candidates: &[Candidate]) -> Markup {
                                     " · " (short(text, 30))
                                 }
                             }
-                            " "
                             a href={ "/console/cases/" (r.report_id) } {
                                 (t(lang, Key::OpenCase))
                                 span.visually-hidden { " " (local_time(r.created)) }
