@@ -12,6 +12,8 @@
 mod handle;
 pub mod hours;
 mod index;
+#[cfg(test)]
+mod load_tests;
 mod model;
 pub mod pack;
 mod service;
@@ -188,56 +190,68 @@ impl PackIds {
     }
 }
 
-fn station_from_row(row: &Row<'_>, pack_ids: &mut PackIds) -> rusqlite::Result<Result<Station>> {
-    let datum: String = row.get(6)?;
-    let services: i64 = row.get(12)?;
-    let last_verified: Option<String> = row.get(16)?;
-    let mut build = || -> Result<Station> {
-        let datum: Datum = datum.parse()?;
-        Ok(Station {
-            id: row.get(0)?,
-            pack_id: pack_ids.intern(
-                row.get_ref(1)?
-                    .as_str()
-                    .map_err(|e| Error::Internal(format!("pack_id: {e}")))?,
-            ),
-            name_zh: row.get(2)?,
-            name_en: row.get(3)?,
-            position: Position {
-                lat: row.get(4)?,
-                lon: row.get(5)?,
-                datum: Datum::Wgs84,
-            },
-            source_position: Position {
-                lat: row.get(7)?,
-                lon: row.get(8)?,
-                datum,
-            },
-            address_zh: row.get(9)?,
-            address_en: row.get(10)?,
-            district: row.get(11)?,
-            services: ServiceSet::from_bits(services)?,
-            opening_hours: row.get(13)?,
-            phone: row.get(14)?,
-            operator: row.get(15)?,
-            last_verified: last_verified
-                .as_deref()
-                .map(|d| d.parse::<NaiveDate>())
-                .transpose()
-                .map_err(|e| Error::Internal(format!("stored last_verified date: {e}")))?,
-        })
-    };
-    Ok(build())
+/// The datum as stored: the import writes [`Datum::as_str`], so an exact match is the rule and
+/// saves `Datum::from_str`'s normalising copies on every row; anything else goes through it
+/// (and is refused by name).
+fn stored_datum(s: &str) -> Result<Datum> {
+    [Datum::Wgs84, Datum::Gcj02, Datum::Bd09]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+        .map_or_else(|| s.parse(), Ok)
 }
 
-/// Loads every installed station (to build the index).
-pub fn load_all(conn: &Connection) -> Result<Vec<Station>> {
+/// A text column borrowed from the row, for the columns that are only parsed or interned (no
+/// `String` made for them). NULL is `None`.
+fn text_column<'r>(row: &'r Row<'_>, i: usize, what: &str) -> Result<Option<&'r str>> {
+    row.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|e| Error::Internal(format!("stored {what}: {e}")))
+}
+
+/// Like [`text_column`] for a `NOT NULL` column: NULL is refused.
+fn required_text<'r>(row: &'r Row<'_>, i: usize, what: &str) -> Result<&'r str> {
+    text_column(row, i, what)?.ok_or_else(|| Error::Internal(format!("stored {what} is NULL")))
+}
+
+fn station_from_row(row: &Row<'_>, pack_ids: &mut PackIds) -> Result<Station> {
+    Ok(Station {
+        id: row.get(0)?,
+        pack_id: pack_ids.intern(required_text(row, 1, "pack_id")?),
+        name_zh: row.get(2)?,
+        name_en: row.get(3)?,
+        position: Position {
+            lat: row.get(4)?,
+            lon: row.get(5)?,
+            datum: Datum::Wgs84,
+        },
+        source_position: Position {
+            lat: row.get(7)?,
+            lon: row.get(8)?,
+            datum: stored_datum(required_text(row, 6, "source_datum")?)?,
+        },
+        address_zh: row.get(9)?,
+        address_en: row.get(10)?,
+        district: row.get(11)?,
+        services: ServiceSet::from_bits(row.get(12)?)?,
+        opening_hours: row.get(13)?,
+        phone: row.get(14)?,
+        operator: row.get(15)?,
+        last_verified: text_column(row, 16, "last_verified")?
+            .map(|d| d.parse::<NaiveDate>())
+            .transpose()
+            .map_err(|e| Error::Internal(format!("stored last_verified date: {e}")))?,
+    })
+}
+
+/// Loads every installed station (to build the index), each in the shared allocation the
+/// index and every search result hold: no second copy of 100,000 stations on the way.
+pub fn load_all(conn: &Connection) -> Result<Vec<Arc<Station>>> {
     let mut stmt = conn.prepare(&format!("SELECT {STATION_COLUMNS} FROM stations"))?;
     let mut pack_ids = PackIds::default();
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(station_from_row(row, &mut pack_ids)??);
+        out.push(Arc::new(station_from_row(row, &mut pack_ids)?));
     }
     Ok(out)
 }

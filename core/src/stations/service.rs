@@ -25,6 +25,9 @@ macro_rules! services {
             /// Every service, in bit order.
             pub const ALL: &'static [Service] = &[$(Service::$variant),*];
 
+            /// The bits of every service (checked once per loaded station).
+            const ALL_BITS: u32 = 0 $(| 1 << $bit)*;
+
             /// The stable name used in packs and on the command line.
             pub fn name(self) -> &'static str {
                 match self { $(Service::$variant => $name),* }
@@ -171,8 +174,7 @@ impl ServiceSet {
 
     /// Refuses bits no known service uses (a database from a newer build, say).
     pub fn from_bits(bits: i64) -> Result<ServiceSet> {
-        let all = Self::of(Service::ALL).0 as i64;
-        if bits < 0 || bits & !all != 0 {
+        if bits < 0 || bits & !i64::from(Service::ALL_BITS) != 0 {
             return Err(Error::Internal(format!("unknown service bits {bits:#x}")));
         }
         Ok(ServiceSet(bits as u32))
@@ -193,6 +195,10 @@ mod tests {
             let json = serde_json::to_string(s).unwrap();
             assert_eq!(json, format!("\"{}\"", s.name()));
         }
+        assert_eq!(Service::ALL_BITS, seen);
+        assert!(ServiceSet::from_bits(i64::from(seen)).is_ok());
+        assert!(ServiceSet::from_bits(i64::from(seen) + 1).is_err());
+        assert!(ServiceSet::from_bits(-1).is_err());
     }
 
     #[test]
