@@ -80,19 +80,18 @@ pub fn put(
 /// does not count: a report links only photos its author uploaded, and listing by existence
 /// would tell which photos exist. A sync reply
 /// lists them, so a device that believed a photo uploaded sends it again
-/// (`SyncResponse::missing_photos`).
+/// (`SyncResponse::missing_photos`). One store query for all of them, none when there are
+/// none.
 pub fn missing_for_reports<'a>(
     tx: &dyn StoreTx,
     author: &Account,
     reports: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<String>, ApiError> {
-    let mut missing = Vec::new();
-    for report in reports {
-        missing.extend(tx.missing_photos(report, &author.user)?);
+    let reports: Vec<&str> = reports.into_iter().collect();
+    if reports.is_empty() {
+        return Ok(Vec::new());
     }
-    missing.sort();
-    missing.dedup();
-    Ok(missing)
+    Ok(tx.missing_photos(&reports, &author.user)?)
 }
 
 /// A photo's media type and size, for `reader`: `404` when there is none, or when the reader

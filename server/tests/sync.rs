@@ -549,3 +549,104 @@ fn responses_name_the_store_generation_and_a_cursor_beyond_the_feed_asks_for_a_r
     assert_eq!(after.generation, marked);
     assert!(!after.reset);
 }
+
+/// A submitted report by `author` with `photo` attached, made on `f`; returns its id and the
+/// photo's bytes and SHA-256 as the device stored them.
+fn report_with(f: &Factory, author: &str, photo: &[u8]) -> (String, Vec<u8>, String) {
+    let id = f.draft(author, "food.seal");
+    let stored =
+        f.ws.reports()
+            .attach_photo(
+                &id,
+                photo,
+                &waystation_core::reports::ReportRules::default(),
+            )
+            .unwrap();
+    let bytes = std::fs::read(f.ws.reports().photo_path(&stored.sha256).unwrap()).unwrap();
+    f.submit(author, &id);
+    (id, bytes, stored.sha256)
+}
+
+/// The photos a request's reports name that their author has not uploaded come back in its
+/// answer, each once, and only for the account's own reports: a photo someone else uploaded
+/// does not count, another author's report adds nothing. The store answers for all of a
+/// request's reports in one query (one round trip on PostgreSQL, where it was one per
+/// report: 20 for a first sync in sync_load).
+#[test]
+fn a_requests_missing_photos_are_found_in_one_query() {
+    let server = TestServer::start();
+    let f = Factory::new();
+    let rider_1 = server.user("rider-1", Role::Rider, &[]);
+    let rider_2 = server.user("rider-2", Role::Rider, &[]);
+    let (uploaded, up_bytes, _) = report_with(&f, "rider-1", &png_grey(10));
+    let (lacking, _, lacking_sha) = report_with(&f, "rider-1", &png_grey(20));
+    let (others, other_bytes, others_sha) = report_with(&f, "rider-1", &png_grey(30));
+    let (twice_a, _, twice_sha) = report_with(&f, "rider-1", &png_grey(40));
+    let (twice_b, _, twice_b_sha) = report_with(&f, "rider-1", &png_grey(40));
+    assert_eq!(twice_sha, twice_b_sha, "the same photo on two reports");
+    let without = f.report("rider-1", "food.seal");
+    let (rider_2s, _, _) = report_with(&f, "rider-2", &png_grey(50));
+    // rider-1 uploaded one photo; rider-2 uploaded the one rider-1 also names, not its own.
+    let put = |api: &Api, bytes: &[u8]| {
+        let path = format!("/v1/photos/{}", sha256_hex(bytes));
+        assert_eq!(api.put(&path, bytes.to_vec()).status().as_u16(), 201);
+    };
+    put(&rider_1, &up_bytes);
+    put(&rider_2, &other_bytes);
+
+    let ids = |reports: &[&String]| -> Vec<String> {
+        reports.iter().map(|r| format!("report:{r}")).collect()
+    };
+    let mine = ids(&[&uploaded, &lacking, &others, &twice_a, &twice_b, &without]);
+    let mut device_1 = Device::new(rider_1);
+    for id in &mine {
+        let report = id.strip_prefix("report:").unwrap();
+        device_1.put(id, "report", f.report_doc(report));
+    }
+    let answer = device_1.exchange(&mine).unwrap();
+    assert!(
+        answer.docs.iter().all(|d| d.refused.is_none()),
+        "{answer:?}"
+    );
+    let mut expected = vec![lacking_sha, others_sha, twice_sha];
+    expected.sort();
+    assert_eq!(answer.missing_photos, expected);
+
+    let theirs = format!("report:{rider_2s}");
+    let mut device_2 = Device::new(rider_2);
+    device_2.put(&theirs, "report", f.report_doc(&rider_2s));
+    let answer = device_2.exchange(std::slice::from_ref(&theirs)).unwrap();
+    assert_eq!(answer.missing_photos.len(), 1);
+
+    // The district's station staff holds both riders' reports and offers them again: none of
+    // them is theirs, so nothing is missing for them.
+    let district = district_of(&f.report_doc(&uploaded));
+    let staff = server.user("staff-1", Role::Station, &[&district]);
+    let mut device_s = Device::new(staff);
+    device_s.sync();
+    let mut offered = mine.clone();
+    offered.push(theirs.clone());
+    for id in &offered {
+        assert!(device_s.docs.contains_key(id), "{id} reached the staff");
+    }
+    let answer = device_s.exchange(&offered).unwrap();
+    assert!(
+        answer.docs.iter().all(|d| d.refused.is_none()),
+        "{answer:?}"
+    );
+    assert!(answer.missing_photos.is_empty(), "{answer:?}");
+
+    // The store's answer for a mixed list (repeated ids, an unknown one, another author's
+    // report), in one query.
+    let db = waystation_server::db::Db::open(&server.db).unwrap();
+    let tx = db.read().unwrap();
+    let mut asked: Vec<&str> = offered.iter().map(String::as_str).collect();
+    asked.extend([mine[0].as_str(), mine[1].as_str(), "report:never-stored"]);
+    waystation_server::store::timing::take();
+    let found = tx.missing_photos(&asked, "rider-1").unwrap();
+    let calls = waystation_server::store::timing::take().calls;
+    assert_eq!(found, expected);
+    // PostgreSQL counts its round trips; SQLite runs in the process and counts none.
+    assert_eq!(calls, u32::from(on_postgres()), "store round trips");
+    assert!(tx.missing_photos(&[], "rider-1").unwrap().is_empty());
+}

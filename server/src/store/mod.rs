@@ -138,8 +138,12 @@ pub trait Media {
     /// Stores the photo's bytes (once) and `uploader` as one of its uploaders; returns whether
     /// `uploader` is new.
     fn insert_photo(&self, photo: &NewPhoto<'_>) -> Result<bool, StoreError>;
-    /// The photos report `report_id` (of `author`) names that `author` has not uploaded.
-    fn missing_photos(&self, report_id: &str, author: &str) -> Result<Vec<String>, StoreError>;
+    /// The photos that the reports among `report_ids` written by `author` name and `author`
+    /// has not uploaded, sorted and each once; reports of other authors and ids of no report
+    /// add nothing. One query for all of them (a sync request's reports, at most
+    /// `MAX_DOCS_PER_REQUEST`): per report, a first sync of 20 reports made 20 round trips to
+    /// PostgreSQL for this alone (docs/benchmarks.md, sync_load).
+    fn missing_photos(&self, report_ids: &[&str], author: &str) -> Result<Vec<String>, StoreError>;
     /// A photo's type and size.
     fn photo_meta(&self, sha: &str) -> Result<Option<(String, u64)>, StoreError>;
     /// Whether a report `reader` may read names the photo, uploaded by that report's author.

@@ -35,13 +35,15 @@ impl Media for PgTx<'_> {
         Ok(n == 1)
     }
 
-    fn missing_photos(&self, report_id: &str, author: &str) -> Result<Vec<String>, StoreError> {
+    fn missing_photos(&self, report_ids: &[&str], author: &str) -> Result<Vec<String>, StoreError> {
+        // One round trip for every report of the request: the ids go as one `text[]`.
         self.query(
-            "SELECT rp.sha256 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-                 WHERE rp.report_id = $1 AND d.owner = $2 \
-                 AND NOT EXISTS (SELECT 1 FROM photo_uploaders pu \
-                 WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner) ORDER BY rp.sha256",
-            &[&report_id, &author],
+            "SELECT DISTINCT rp.sha256 FROM report_photos rp \
+             JOIN docs d ON d.doc_id = rp.report_id \
+             WHERE rp.report_id = ANY($1::text[]) AND d.owner = $2 \
+             AND NOT EXISTS (SELECT 1 FROM photo_uploaders pu \
+             WHERE pu.sha256 = rp.sha256 AND pu.user_id = $2) ORDER BY rp.sha256",
+            &[&report_ids, &author],
         )?
         .iter()
         .map(|r| r.col(0))

@@ -45,16 +45,23 @@ impl Media for SqliteTx<'_> {
         Ok(n == 1)
     }
 
-    fn missing_photos(&self, report_id: &str, author: &str) -> Result<Vec<String>, StoreError> {
+    fn missing_photos(&self, report_ids: &[&str], author: &str) -> Result<Vec<String>, StoreError> {
+        // The ids go in as one JSON array, read by `json_each`: one statement whatever their
+        // number (SQLite bounds the count of parameters, not the length of one). CROSS JOIN
+        // keeps SQLite's join order: from the request's ids through the `report_photos
+        // (report_id)` index, not through every document the author owns.
+        let ids = serde_json::to_string(report_ids)
+            .map_err(|e| StoreError::Failed(format!("report ids as JSON: {e}")))?;
         Ok(self
             .conn()
             .prepare_cached(
-                "SELECT rp.sha256 FROM report_photos rp JOIN docs d ON d.doc_id = rp.report_id \
-                 WHERE rp.report_id = ?1 AND d.owner = ?2 \
-                 AND NOT EXISTS (SELECT 1 FROM photo_uploaders pu \
-                 WHERE pu.sha256 = rp.sha256 AND pu.user_id = d.owner) ORDER BY rp.sha256",
+                "SELECT DISTINCT rp.sha256 FROM json_each(?1) AS j \
+                 CROSS JOIN report_photos rp ON rp.report_id = j.value \
+                 CROSS JOIN docs d ON d.doc_id = rp.report_id \
+                 WHERE d.owner = ?2 AND NOT EXISTS (SELECT 1 FROM photo_uploaders pu \
+                 WHERE pu.sha256 = rp.sha256 AND pu.user_id = ?2) ORDER BY rp.sha256",
             )?
-            .query_map(params![report_id, author], |r| r.get(0))?
+            .query_map(params![ids, author], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
