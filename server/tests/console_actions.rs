@@ -183,7 +183,8 @@ fn an_action_the_account_may_not_take_is_refused_and_writes_nothing() {
         &[("action", "acknowledge")],
     );
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // Bad fields: a dispatch without a grid, a reject without a reason, an unknown action.
+    // Bad fields: a dispatch without a grid, a reject without a reason, a request for
+    // information that does not say what, a control character, an unknown action.
     let sup = Browser::signed_in(
         &server.url(),
         &server.user("sup-a", Role::Supervisor, &[YANTA]).token,
@@ -193,6 +194,7 @@ fn an_action_the_account_may_not_take_is_refused_and_writes_nothing() {
         ("reject", vec![("reason", "")]),
         ("request_info", vec![]),
         ("note", vec![("note", "\u{7}")]),
+        ("escalate", vec![]),
     ] {
         let r = act(&sup, &id, action, &extra);
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{action}: {}", r.body);
@@ -552,36 +554,38 @@ fn refusals_of_the_core_are_worded_in_the_pages_language() {
         &server.url(),
         &server.user("sup-a", Role::Supervisor, &[YANTA]).token,
     );
-    let cases: [(&str, Vec<(&str, &str)>, &str, &str); 4] = [
+    // (action, one field, the words in Chinese, the words in English)
+    type Case<'a> = (&'a str, (&'a str, &'a str), &'a str, &'a str);
+    let cases: [Case; 4] = [
         (
             "dispatch",
-            vec![("grid_id", "小寨 路")],
+            ("grid_id", "小寨 路"),
             "网格编号只能包含",
             "grid_id must be letters",
         ),
         (
             "dispatch",
-            vec![("grid_id", " ")],
+            ("grid_id", " "),
             "派发到网格需要填写网格编号",
             "dispatch needs a grid id",
         ),
         (
             "note",
-            vec![("note", "a\u{7}")],
+            ("note", "a\u{7}"),
             "备注含有不允许的控制字符",
             "note contains a control character",
         ),
         (
             "reject",
-            vec![("reason", "")],
+            ("reason", ""),
             "不予处理必须写明原因",
             "reject needs a reason",
         ),
     ];
     for (accept, zh) in [("zh-CN,zh;q=0.9", true), ("en-US,en;q=0.9", false)] {
         b.accept_language = accept.into();
-        for (action, fields, in_zh, in_en) in &cases {
-            let r = act(&b, &id, action, fields);
+        for (action, field, in_zh, in_en) in &cases {
+            let r = act(&b, &id, action, &[*field]);
             assert_eq!(r.status, StatusCode::BAD_REQUEST, "{action}: {}", r.body);
             let (want, not) = if zh { (in_zh, in_en) } else { (in_en, in_zh) };
             assert!(
