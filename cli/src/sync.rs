@@ -3,13 +3,15 @@
 //! `$WAYSTATION_TOKEN` (a token on the command line is visible to other local users in the
 //! process list; prefer the environment).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use std::time::Duration;
+use std::sync::Arc;
 
 use waystation_core::Waystation;
-use waystation_core::sync::{ReqwestTransport, SyncRefusal, SyncReport, SyncSettings, SyncStatus};
+use waystation_core::sync::{
+    HttpTransport, MAX_TIMEOUT_MS, SyncOptions, SyncRefusal, SyncReport, SyncSettings, SyncStatus,
+};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -64,7 +66,7 @@ pub struct ServerArgs {
     /// Bearer token from `waystation-server user add` [env: WAYSTATION_TOKEN].
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
-    /// Timeout of one request, in seconds.
+    /// Timeout of one request, in seconds (1..=600).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
     /// Also trust this CA certificate (PEM), e.g. a private server's self-signed one.
@@ -78,7 +80,9 @@ pub struct ServerArgs {
 }
 
 impl ServerArgs {
-    fn connect(&self) -> Result<(SyncSettings, ReqwestTransport)> {
+    /// The settings and the built-in transport, checked by the core's [`SyncOptions`] (the
+    /// apps' record: one set of rules for both).
+    fn connect(&self) -> Result<(SyncSettings, Arc<dyn HttpTransport>)> {
         let server = match &self.server {
             Some(s) => s.clone(),
             None => std::env::var("WAYSTATION_SERVER")
@@ -89,25 +93,25 @@ impl ServerArgs {
             None => std::env::var("WAYSTATION_TOKEN")
                 .context("no token: pass --token T or set WAYSTATION_TOKEN")?,
         };
-        let mut settings = if self.insecure_http_i_know {
-            SyncSettings::new_allowing_insecure_http(&server, &token)?
-        } else {
-            SyncSettings::new(&server, &token)?
-        };
-        let pem = match &self.ca_cert {
-            Some(p) => Some(crate::files::read_bounded(
-                p,
-                "CA certificate",
-                MAX_CA_CERT_BYTES,
-            )?),
+        let extra_root_pem = match &self.ca_cert {
+            Some(p) => {
+                let pem = crate::files::read_bounded(p, "CA certificate", MAX_CA_CERT_BYTES)?;
+                Some(String::from_utf8(pem).context("the CA certificate file is not PEM text")?)
+            }
             None => None,
         };
-        if self.timeout == 0 {
-            bail!("--timeout must be at least 1 second");
-        }
-        settings.timeout = Duration::from_secs(self.timeout);
-        let transport = ReqwestTransport::new(pem.as_deref())?;
-        Ok((settings, transport))
+        let max_secs = MAX_TIMEOUT_MS / 1000;
+        let timeout_ms = (i64::try_from(self.timeout).ok())
+            .filter(|s| (1..=max_secs).contains(s))
+            .with_context(|| format!("--timeout must be 1..={max_secs} seconds"))?
+            * 1000;
+        let options = SyncOptions {
+            timeout_ms: Some(timeout_ms),
+            extra_root_pem,
+            allow_insecure_http: self.insecure_http_i_know,
+            ..SyncOptions::new(&server, &token)
+        };
+        Ok((options.settings()?, options.transport(None)?))
     }
 }
 
@@ -139,7 +143,7 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             let (settings, transport) = server.connect()?;
             let path = ws.reports().fetch_photo(
                 &settings,
-                &transport,
+                &*transport,
                 sha256,
                 &waystation_core::CancelToken::never(),
             )?;
@@ -155,7 +159,7 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             let packs = if cmd.packs {
                 Some(ws.packs().fetch(
                     &settings,
-                    &transport,
+                    &*transport,
                     &waystation_core::CancelToken::never(),
                 )?)
             } else {
@@ -163,7 +167,7 @@ pub fn run(ws: &Waystation, cmd: &SyncCmd) -> Result<()> {
             };
             let report = ws.sync().run(
                 &settings,
-                &transport,
+                &*transport,
                 &waystation_core::CancelToken::never(),
             )?;
             let status = ws.sync().status()?;

@@ -232,3 +232,29 @@ fn plain_http_to_another_machine_needs_the_loud_flag() {
     assert!(!err.contains("unencrypted"), "{err}");
     assert!(err.contains("reach") || err.contains("network"), "{err}");
 }
+
+/// The connection flags are checked by the core's `SyncOptions` (the apps' rules) before any
+/// request: the timeout's range, and a CA file that must be PEM text.
+#[test]
+fn bad_connection_flags_are_named_before_any_request() {
+    let (t, data) = fresh();
+    let base = [
+        "sync",
+        "--server",
+        "https://sync.example.org",
+        "--token",
+        "x",
+    ];
+    for secs in ["0", "601"] {
+        let args = [&base[..], &["--timeout", secs]].concat();
+        fails_with(
+            &waystation(&data, &args),
+            "--timeout must be 1..=600 seconds",
+        );
+    }
+    let not_pem = t.path().join("ca.der");
+    std::fs::write(&not_pem, [0x30, 0x82, 0xff, 0xfe]).unwrap();
+    let ca = not_pem.to_str().unwrap();
+    let args = [&base[..], &["--ca-cert", ca]].concat();
+    fails_with(&waystation(&data, &args), "not PEM text");
+}

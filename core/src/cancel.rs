@@ -9,10 +9,15 @@
 //!
 //! The FFI cancels the token when the foreign future is dropped: a cancelled Kotlin coroutine
 //! or Swift task. Waiting code (an HTTP request in flight) registers a waker with
-//! [`CancelToken::on_cancel`] so that it is interrupted at once instead of at its timeout.
+//! [`CancelToken::on_cancel`] so that it is interrupted at once instead of at its timeout;
+//! [`CancelToken::block_on`] does that for a future, which is how the blocking core waits on
+//! an async HTTP stack (the built-in one, or an app's through the FFI).
 
+use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -123,10 +128,61 @@ impl CancelToken {
         }
     }
 
+    /// Drives `future` on this thread until it completes, the token is cancelled or `deadline`
+    /// passes. In the last two cases the future is dropped unfinished: a request in flight is
+    /// abandoned (for an app's transport, uniffi then cancels the Kotlin coroutine or Swift
+    /// task). A cancel wakes the thread at once; nothing polls on a timer.
+    pub fn block_on<F: Future>(&self, future: F, deadline: Instant) -> Waited<F::Output> {
+        let thread = std::thread::current();
+        let unpark = thread.clone();
+        let _on_cancel = self.on_cancel(move || unpark.unpark());
+        let waker = Waker::from(Arc::new(Unpark(thread)));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if self.is_cancelled() {
+                return Waited::Cancelled;
+            }
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return Waited::Done(out);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Waited::TimedOut;
+            }
+            // A spurious wake-up only costs another poll.
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+
     /// A guard that cancels the token when dropped (unless [`CancelOnDrop::disarm`]ed): the FFI
     /// holds one inside the future it hands to Kotlin or Swift.
     pub fn cancel_on_drop(&self) -> CancelOnDrop {
         CancelOnDrop(Some(self.clone()))
+    }
+}
+
+/// How a [`CancelToken::block_on`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Waited<T> {
+    /// The future's output.
+    Done(T),
+    /// The token was cancelled first.
+    Cancelled,
+    /// The deadline passed first.
+    TimedOut,
+}
+
+/// Wakes the thread waiting in [`CancelToken::block_on`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
     }
 }
 
@@ -245,5 +301,71 @@ mod tests {
         let t = CancelToken::new();
         t.cancel_on_drop().disarm();
         assert!(!t.is_cancelled());
+    }
+
+    /// A future that never completes and records being dropped.
+    struct Pending(Arc<AtomicBool>);
+
+    impl Future for Pending {
+        type Output = ();
+        fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Pending
+        }
+    }
+
+    impl Drop for Pending {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_cancel_ends_block_on_at_once_and_drops_the_future() {
+        let token = CancelToken::new();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let canceller = token.clone();
+        let started = Instant::now();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            canceller.cancel();
+        });
+        let far = Instant::now() + Duration::from_secs(600);
+        assert_eq!(
+            token.block_on(Pending(dropped.clone()), far),
+            Waited::Cancelled
+        );
+        assert!(dropped.load(Ordering::SeqCst), "the future was dropped");
+        assert!(started.elapsed() < Duration::from_secs(60));
+        assert_eq!(
+            token.registered(),
+            0,
+            "the wake-up callback was deregistered"
+        );
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn the_deadline_ends_block_on_for_a_future_that_never_completes() {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let soon = Instant::now() + Duration::from_millis(20);
+        let token = CancelToken::never();
+        assert_eq!(
+            token.block_on(Pending(dropped.clone()), soon),
+            Waited::TimedOut
+        );
+        assert!(dropped.load(Ordering::SeqCst));
+        assert_eq!(token.registered(), 0);
+    }
+
+    #[test]
+    fn block_on_gives_a_ready_output_and_a_cancelled_token_never_polls() {
+        let far = Instant::now() + Duration::from_secs(600);
+        assert_eq!(
+            CancelToken::never().block_on(async { 7 }, far),
+            Waited::Done(7)
+        );
+        let token = CancelToken::new();
+        token.cancel();
+        assert_eq!(token.block_on(async { 7 }, far), Waited::Cancelled);
     }
 }

@@ -30,7 +30,7 @@ mod util;
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("waystation_core");
 
-pub use cancel::{CancelOnDrop, CancelToken, OnCancel};
+pub use cancel::{CancelOnDrop, CancelToken, OnCancel, Waited};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};
 

@@ -15,7 +15,8 @@ use waystation_core::reports::case::integrity;
 use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus};
 use waystation_core::sync::protocol::SyncRequest;
 use waystation_core::sync::{
-    HttpRequest, HttpResponse, HttpTransport, RetryPolicy, SyncReport, SyncSettings, TransportError,
+    HttpHeader, HttpRequest, HttpResponse, HttpTransport, RetryPolicy, SyncReport, SyncSettings,
+    TransportError,
 };
 
 /// Yanta, the district every test report is filed in.
@@ -26,22 +27,24 @@ const YANTA: &str = "610113";
 struct Loopback(reqwest::blocking::Client);
 
 impl HttpTransport for Loopback {
-    fn send(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        r: HttpRequest,
+        _: &waystation_core::CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(r.method.as_bytes())
             .map_err(|e| TransportError::Other(e.to_string()))?;
         let mut req = self.0.request(method, &r.url);
-        for (k, v) in &r.headers {
-            req = req.header(k, v);
+        for h in &r.headers {
+            req = req.header(&h.name, &h.value);
         }
         let resp = req
             .body(r.body)
             .send()
             .map_err(|e| TransportError::Connect(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        let status = i32::from(resp.status().as_u16());
+        let headers = (resp.headers().iter())
+            .map(|(k, v)| HttpHeader::new(k.as_str(), v.to_str().unwrap_or("")))
             .collect();
         let body = resp
             .bytes()

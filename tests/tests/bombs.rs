@@ -20,7 +20,7 @@ use waystation_core::sync::bounds::bombs;
 use waystation_core::sync::policy::MAX_INFLATED_MESSAGE_BYTES;
 use waystation_core::sync::protocol::{self, SyncResponse};
 use waystation_core::sync::{
-    HttpRequest, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
+    HttpHeader, HttpRequest, HttpTransport, ReqwestTransport, RetryPolicy, SyncSettings,
 };
 use waystation_core::{Error, FixedClock, Options, Waystation};
 use waystation_server::{Admin, Role, ServerConfig};
@@ -83,7 +83,7 @@ fn relay_one(conn: TcpStream, upstream: &str, message: &[u8]) -> std::io::Result
                 .iter()
                 .any(|h| k.eq_ignore_ascii_case(h))
             {
-                headers.push((k, v));
+                headers.push(HttpHeader::new(k, v));
             }
         }
     }
@@ -91,13 +91,17 @@ fn relay_one(conn: TcpStream, upstream: &str, message: &[u8]) -> std::io::Result
     reader.read_exact(&mut body)?;
     let is_sync = method == "POST" && path == "/v1/sync";
     let mut resp = http()
-        .send(HttpRequest {
-            method,
-            url: format!("{upstream}{path}"),
-            headers,
-            body,
-            timeout: Duration::from_secs(30),
-        })
+        .send(
+            HttpRequest {
+                method,
+                url: format!("{upstream}{path}"),
+                headers,
+                body,
+                timeout_ms: 30_000,
+                max_body_bytes: i64::MAX,
+            },
+            &waystation_core::CancelToken::never(),
+        )
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     if is_sync && resp.status == 200 {
         let mut answer: SyncResponse = protocol::decode(&resp.body).unwrap();
@@ -108,7 +112,7 @@ fn relay_one(conn: TcpStream, upstream: &str, message: &[u8]) -> std::io::Result
     }
     let mut out = conn;
     write!(out, "HTTP/1.1 {} Relayed\r\n", resp.status)?;
-    for (k, v) in &resp.headers {
+    for HttpHeader { name: k, value: v } in &resp.headers {
         if !["content-length", "transfer-encoding", "connection"]
             .iter()
             .any(|h| k.eq_ignore_ascii_case(h))

@@ -290,11 +290,15 @@ struct Hooked<F: Fn() + Send + Sync> {
 }
 
 impl<F: Fn() + Send + Sync> HttpTransport for Hooked<F> {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: HttpRequest,
+        cancel: &waystation_core::CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
         if request.url.ends_with("/v1/sync") {
             (self.before_sync)();
         }
-        self.inner.send(request)
+        self.inner.send(request, cancel)
     }
 }
 
@@ -337,9 +341,13 @@ struct Rewriting<F: Fn(&mut SyncResponse) + Send + Sync> {
 }
 
 impl<F: Fn(&mut SyncResponse) + Send + Sync> HttpTransport for Rewriting<F> {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: HttpRequest,
+        cancel: &waystation_core::CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
         let is_sync = request.url.ends_with("/v1/sync");
-        let mut resp = self.inner.send(request)?;
+        let mut resp = self.inner.send(request, cancel)?;
         if is_sync && resp.status == 200 {
             let mut answer: SyncResponse = protocol::decode(&resp.body).unwrap();
             (self.edit)(&mut answer);
@@ -736,12 +744,16 @@ struct CountingMe<T: HttpTransport> {
 }
 
 impl<T: HttpTransport> HttpTransport for CountingMe<T> {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: HttpRequest,
+        cancel: &waystation_core::CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
         self.all.fetch_add(1, Ordering::SeqCst);
         if request.url.ends_with("/v1/me") {
             self.me.fetch_add(1, Ordering::SeqCst);
         }
-        self.inner.send(request)
+        self.inner.send(request, cancel)
     }
 }
 

@@ -19,8 +19,8 @@ use waystation_core::reports::{CaseEventKind, CaseRole, CaseStatus};
 use waystation_core::store::documents;
 use waystation_core::sync::protocol::{self, DocMessage, SyncRequest, SyncResponse};
 use waystation_core::sync::{
-    HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, SyncObserver, SyncSettings,
-    SyncStatus, TransportError,
+    HttpHeader, HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, SyncObserver,
+    SyncSettings, SyncStatus, TransportError,
 };
 use waystation_core::{Error, Options, Waystation};
 use waystation_server::{Role, ServerConfig, UserChange};
@@ -460,16 +460,20 @@ fn craft_sync(doc: &[u8], doc_id: &str, kind: &str) -> Vec<u8> {
 
 fn raw_post(net: &Net, token: &str, body: &[u8]) -> HttpResponse {
     http()
-        .send(HttpRequest {
-            method: "POST".into(),
-            url: format!("{}/v1/sync", net.url()),
-            headers: vec![
-                ("authorization".into(), format!("Bearer {token}")),
-                ("content-type".into(), "application/cbor".into()),
-            ],
-            body: body.to_vec(),
-            timeout: Duration::from_secs(20),
-        })
+        .send(
+            HttpRequest {
+                method: "POST".into(),
+                url: format!("{}/v1/sync", net.url()),
+                headers: vec![
+                    HttpHeader::new("authorization", format!("Bearer {token}")),
+                    HttpHeader::new("content-type", "application/cbor"),
+                ],
+                body: body.to_vec(),
+                timeout_ms: 20_000,
+                max_body_bytes: i64::MAX,
+            },
+            &waystation_core::CancelToken::never(),
+        )
         .unwrap()
 }
 
@@ -502,13 +506,17 @@ impl Faulty {
 }
 
 impl HttpTransport for Faulty {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: HttpRequest,
+        cancel: &waystation_core::CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         self.bodies
             .lock()
             .unwrap()
             .push((request.url.clone(), request.body.clone()));
-        let resp = self.inner.send(request);
+        let resp = self.inner.send(request, cancel);
         if n == self.fail_at {
             if let Some(h) = self.hook.lock().unwrap().take() {
                 h();
@@ -528,9 +536,13 @@ struct Tampering {
 }
 
 impl HttpTransport for Tampering {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: HttpRequest,
+        cancel: &waystation_core::CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
         let is_sync = request.url.ends_with("/v1/sync");
-        let mut resp = self.inner.send(request)?;
+        let mut resp = self.inner.send(request, cancel)?;
         if is_sync && resp.status == 200 {
             let mut answer: SyncResponse = protocol::decode(&resp.body).unwrap();
             for d in &mut answer.docs {
@@ -1017,14 +1029,14 @@ fn training_progress_syncs_between_a_users_devices_and_stays_private() {
 struct Watching {
     inner: ReqwestTransport,
     busy_first: usize,
-    status: u16,
+    status: i32,
     retry_after: &'static str,
     sent_at: Mutex<Vec<Instant>>,
     too_many: AtomicUsize,
 }
 
 impl Watching {
-    fn new(busy_first: usize, status: u16, retry_after: &'static str) -> Watching {
+    fn new(busy_first: usize, status: i32, retry_after: &'static str) -> Watching {
         Watching {
             inner: http(),
             busy_first,
@@ -1037,7 +1049,11 @@ impl Watching {
 }
 
 impl HttpTransport for Watching {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: HttpRequest,
+        cancel: &waystation_core::CancelToken,
+    ) -> Result<HttpResponse, TransportError> {
         let n = {
             let mut sent = self.sent_at.lock().unwrap();
             sent.push(Instant::now());
@@ -1046,11 +1062,11 @@ impl HttpTransport for Watching {
         let resp = if n <= self.busy_first {
             HttpResponse {
                 status: self.status,
-                headers: vec![("Retry-After".into(), self.retry_after.into())],
+                headers: vec![HttpHeader::new("Retry-After", self.retry_after)],
                 body: Vec::new(),
             }
         } else {
-            self.inner.send(request)?
+            self.inner.send(request, cancel)?
         };
         if resp.status == 429 {
             self.too_many.fetch_add(1, Ordering::SeqCst);

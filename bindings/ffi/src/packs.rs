@@ -7,12 +7,12 @@ use std::sync::Arc;
 use waystation_core as core;
 use waystation_core::packs::{InstalledPack, PackFetch};
 use waystation_core::stations::ImportOutcome;
+use waystation_core::sync::SyncOptions;
 use waystation_core::training::TrainingImport;
 
 use crate::Result;
 use crate::error::invalid;
 use crate::executor::run_blocking;
-use crate::sync::SyncOptions;
 use crate::transport::Http;
 
 /// Signed station and training packs on this device.
@@ -77,7 +77,7 @@ impl Packs {
     /// Fetches and installs the server's station and training packs when they changed, and
     /// the lesson images the device lacks. A cancelled fetch keeps what it installed.
     pub async fn fetch(&self, options: SyncOptions) -> Result<PackFetch> {
-        let (settings, transport) = (options.settings()?, self.http.transport(&options)?);
+        let (settings, transport) = self.http.connect(&options)?;
         let ws = self.ws.clone();
         run_blocking(move |cancel| ws.packs().fetch(&settings, &*transport, cancel)).await
     }

@@ -11,10 +11,11 @@ use waystation_core::reports::{
     PositionFix, Report, ReportCheck, ReportId, ReportPatch, ReportPhoto, ReportRules,
     ReportStatus, ReportSummary,
 };
+use waystation_core::sync::SyncOptions;
 
 use crate::executor::run_blocking;
 use crate::transport::Http;
-use crate::{Result, SyncOptions, WaystationError};
+use crate::{Result, WaystationError};
 
 /// Xi'an's 11 districts and 2 counties, in code order.
 #[uniffi::export]
@@ -150,7 +151,7 @@ impl Reports {
         options: SyncOptions,
         sha256: String,
     ) -> Result<String> {
-        let (settings, http) = (options.settings()?, self.http.transport(&options)?);
+        let (settings, http) = self.http.connect(&options)?;
         let fetch = move |c: &_| self.ws.reports().fetch_photo(&settings, &*http, &sha256, c);
         path_text(run_blocking(fetch).await?)
     }

@@ -4,64 +4,15 @@
 //! ([`crate::transport`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use waystation_core as core;
 use waystation_core::sync::{
-    KnownAccount, Subscription, SyncObserver, SyncRefusal, SyncReport, SyncSettings, SyncStatus,
+    KnownAccount, Subscription, SyncObserver, SyncOptions, SyncRefusal, SyncReport, SyncStatus,
 };
 
 use crate::Result;
-use crate::error::invalid;
 use crate::executor::run_blocking;
 use crate::transport::Http;
-
-/// Where and as whom to sync, and how patiently. Only `server` and `token` are required.
-#[derive(Clone, Debug, uniffi::Record)]
-pub struct SyncOptions {
-    /// The server's base URL, e.g. `https://sync.example.org`.
-    pub server: String,
-    /// The bearer token an administrator issued.
-    pub token: String,
-    /// Timeout of one HTTP request (connect, send and read) in milliseconds, 1..=600000; none
-    /// is 30 seconds. Every transport gets it with the request.
-    #[uniffi(default = None)]
-    pub timeout_ms: Option<i64>,
-    /// Tries per request (backoff with jitter between), 1..=20; none is 4.
-    #[uniffi(default = None)]
-    pub attempts: Option<i32>,
-    /// Extra trusted CA certificates in PEM for the built-in transport; none trusts the
-    /// platform's only. Refused with an app's `HttpTransport`: configure trust there.
-    #[uniffi(default = None)]
-    pub extra_root_pem: Option<String>,
-    /// Allows plain `http://` to a server off this device (the token would travel in clear
-    /// text): keep it off on a phone. Loopback `http://` is always allowed.
-    #[uniffi(default = false)]
-    pub allow_insecure_http: bool,
-}
-
-impl SyncOptions {
-    /// The core's settings, every option checked.
-    pub(crate) fn settings(&self) -> Result<SyncSettings> {
-        let (server, token) = (&self.server, &self.token);
-        let mut s = match self.allow_insecure_http {
-            true => SyncSettings::new_allowing_insecure_http(server, token)?,
-            false => SyncSettings::new(server, token)?,
-        };
-        if let Some(n) = self.attempts {
-            s.retry.attempts = u32::try_from(n)
-                .ok()
-                .filter(|n| (1..=20).contains(n))
-                .ok_or_else(|| invalid(format!("attempts must be 1..=20, got {n}")))?;
-        }
-        s.timeout = match self.timeout_ms {
-            None => s.timeout,
-            Some(ms @ 1..=600_000) => Duration::from_millis(ms as u64),
-            Some(ms) => return Err(invalid(format!("timeout_ms must be 1..=600000, got {ms}"))),
-        };
-        Ok(s)
-    }
-}
 
 /// Sync with the server: run, status, refusals, status subscriptions.
 #[derive(uniffi::Object)]
@@ -76,7 +27,7 @@ impl SyncClient {
     /// changed. Refused documents are not a failure (`refusals()`); an interrupted sync
     /// resumes.
     pub async fn run(&self, options: SyncOptions) -> Result<SyncReport> {
-        let (settings, transport) = (options.settings()?, self.http.transport(&options)?);
+        let (settings, transport) = self.http.connect(&options)?;
         let ws = self.ws.clone();
         run_blocking(move |cancel| ws.sync().run(&settings, &*transport, cancel)).await
     }

@@ -5,7 +5,7 @@
 //!
 //! Whatever answers on the server's address is not trusted to be the server: on public Wi-Fi a
 //! captive portal answers every request with `200` and a login page. So every response body is
-//! read with a cap ([`HttpTransport::send_limited`]), a sync or `/v1/me` answer must be CBOR,
+//! read with a cap ([`HttpRequest::max_body_bytes`]), a sync or `/v1/me` answer must be CBOR,
 //! and a photo counts as stored on the server only on an answer that proves it
 //! ([`photo_proof`]): the Waystation protocol header and an `ETag` naming the photo's SHA-256.
 
@@ -18,7 +18,7 @@ use super::protocol::{
 };
 use super::settings::SyncSettings;
 use super::status::SyncReport;
-use super::transport::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use super::transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError};
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::training::MAX_TRAINING_IMAGE_BYTES;
@@ -62,12 +62,14 @@ impl<'a> Client<'a> {
     /// would most likely answer the same way again.
     fn send(
         &self,
-        request: HttpRequest,
+        mut request: HttpRequest,
         max_body: usize,
         report: &mut SyncReport,
     ) -> Result<HttpResponse> {
+        request.max_body_bytes = i64::try_from(max_body).unwrap_or(i64::MAX);
+        let what = request.describe();
         let attempts = self.settings.retry.attempts.max(1);
-        let mut last_error: Option<TransportError> = None;
+        let mut last_error = String::new();
         let mut asked_wait = Duration::ZERO;
         for attempt in 1..=attempts {
             if attempt > 1 {
@@ -77,18 +79,15 @@ impl<'a> Client<'a> {
             }
             self.cancel.check()?;
             report.bytes_sent += request.body.len() as i64;
-            match self
-                .transport
-                .send_limited(request.clone(), max_body, self.cancel)
-            {
+            let answer = self.transport.send(request.clone(), self.cancel);
+            // A transport that cannot be interrupted is held to the token here.
+            self.cancel.check()?;
+            match answer.and_then(|resp| checked(resp, max_body)) {
                 Ok(resp) => {
-                    // A transport that ignores the limit is held to it here.
-                    if resp.body.len() > max_body {
-                        return Err(too_large(&request, max_body));
-                    }
                     report.bytes_received += resp.body.len() as i64;
+                    let status = resp.status;
                     // 408: the server gave up on a body that stalled on a poor connection.
-                    let retryable = resp.status >= 500 || resp.status == 429 || resp.status == 408;
+                    let retryable = status >= 500 || status == 429 || status == 408;
                     if retryable && attempt < attempts {
                         match retry_after(&resp, Utc::now()) {
                             Some(wait) if wait > self.settings.retry.max_delay => return Ok(resp),
@@ -99,46 +98,42 @@ impl<'a> Client<'a> {
                     }
                     return Ok(resp);
                 }
-                Err(TransportError::TooLarge { .. }) => {
-                    return Err(too_large(&request, max_body));
-                }
+                Err(TransportError::TooLarge { .. }) => return Err(too_large(&what, max_body)),
                 Err(TransportError::Cancelled) => return Err(Error::Cancelled),
                 Err(e) => {
+                    // The transport's text may be an app's exception message: bounded and
+                    // printable before it reaches a log, an error or a status screen.
+                    last_error = shown(&e.to_string(), 300);
                     log::debug!(
                         target: "waystation::sync",
-                        "{} {}: attempt {attempt} of {attempts} got no answer: {e}",
-                        request.method,
-                        path_of(&request.url)
+                        "{what}: attempt {attempt} of {attempts} got no answer: {last_error}"
                     );
-                    last_error = Some(e)
                 }
             }
         }
         Err(Error::Network(format!(
-            "{} (after {attempts} attempts)",
-            last_error.map(|e| e.to_string()).unwrap_or_default()
+            "{last_error} (after {attempts} attempts)"
         )))
     }
 
     fn request(&self, method: &str, path: &str, body: Vec<u8>) -> HttpRequest {
-        let mut headers = vec![(
-            "authorization".to_string(),
-            format!("Bearer {}", self.settings.token),
-        )];
+        let bearer = format!("Bearer {}", self.settings.token);
+        let mut headers = vec![HttpHeader::new("authorization", bearer)];
         if !body.is_empty() {
             let ct = if method == "PUT" {
                 "application/octet-stream"
             } else {
                 CBOR_CONTENT_TYPE
             };
-            headers.push(("content-type".to_string(), ct.to_string()));
+            headers.push(HttpHeader::new("content-type", ct));
         }
         HttpRequest {
             method: method.to_string(),
             url: self.url(path),
             headers,
             body,
-            timeout: self.settings.timeout,
+            timeout_ms: i64::try_from(self.settings.timeout.as_millis()).unwrap_or(i64::MAX),
+            max_body_bytes: i64::MAX,
         }
     }
 
@@ -173,7 +168,7 @@ impl<'a> Client<'a> {
         }
         let me: protocol::Me = decode_cbor(&resp, "the /v1/me response")?;
         super::policy::check_user_id(&me.user).map_err(|e| Error::Server {
-            status: resp.status,
+            status: code(&resp),
             message: format!("the /v1/me response names no valid account: {e}"),
         })?;
         Ok(me)
@@ -192,9 +187,11 @@ impl<'a> Client<'a> {
         let resp = self.send(req, MAX_SMALL_RESPONSE_BYTES, report)?;
         match resp.status {
             200 | 201 | 204 => photo_proof(&resp, sha256).map_err(|why| Error::Server {
-                status: resp.status,
+                status: code(&resp),
                 message: format!(
-                    "uploading photo {sha256}: the answer does not prove it was stored ({why});                      something other than the Waystation server answered (a captive portal or                      proxy?), so the photo stays pending"
+                    "uploading photo {sha256}: the answer does not prove it was stored ({why}); \
+                     something other than the Waystation server answered (a captive portal or \
+                     proxy?), so the photo stays pending"
                 ),
             }),
             _ => Err(status_error(&resp, &format!("uploading photo {sha256}"))),
@@ -240,8 +237,7 @@ impl<'a> Client<'a> {
         let mut scratch = SyncReport::default();
         let mut req = self.request("GET", &format!("/v1/packs/{kind}"), Vec::new());
         if let Some(etag) = etag {
-            req.headers
-                .push(("if-none-match".to_string(), etag.to_string()));
+            req.headers.push(HttpHeader::new("if-none-match", etag));
         }
         let resp = self.send(req, max_bytes, &mut scratch)?;
         match resp.status {
@@ -259,22 +255,35 @@ impl<'a> Client<'a> {
     }
 }
 
-/// The path of `url`, without host, query or fragment: for errors and logs.
-fn path_of(url: &str) -> &str {
-    let path = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .unwrap_or("/");
-    path.split(['?', '#']).next().unwrap_or(path)
+/// `resp` if it is an HTTP answer within `max_body` bytes. Every transport is held to both
+/// here: an app's may return any number, and one that cannot stop reading at the limit still
+/// must not make the device keep the body.
+fn checked(
+    resp: HttpResponse,
+    max_body: usize,
+) -> std::result::Result<HttpResponse, TransportError> {
+    if !(100..=599).contains(&resp.status) {
+        return Err(TransportError::Other(format!(
+            "the transport returned status {}, which is not an HTTP status",
+            resp.status
+        )));
+    }
+    if resp.body.len() > max_body {
+        return Err(TransportError::TooLarge { limit: max_body });
+    }
+    Ok(resp)
 }
 
-fn too_large(request: &HttpRequest, limit: usize) -> Error {
-    let path = path_of(&request.url);
+/// The status of a response [`checked`] let through, as the errors carry it.
+fn code(resp: &HttpResponse) -> u16 {
+    u16::try_from(resp.status).unwrap_or(0)
+}
+
+fn too_large(what: &str, limit: usize) -> Error {
     Error::Server {
         status: 200,
         message: format!(
-            "the answer to {} {path} is over {limit} bytes; it was not read and nothing changed",
-            request.method
+            "the answer to {what} is over {limit} bytes; it was not read and nothing changed"
         ),
     }
 }
@@ -287,7 +296,7 @@ fn decode_cbor<T: serde::de::DeserializeOwned>(resp: &HttpResponse, what: &str) 
     if !media.eq_ignore_ascii_case(CBOR_CONTENT_TYPE) {
         let shown: String = media.chars().take(60).collect();
         return Err(Error::Server {
-            status: resp.status,
+            status: code(resp),
             message: format!(
                 "{what} is not CBOR (content type '{shown}'): something other than the \
                  Waystation server answered (a captive portal or proxy?)"
@@ -295,7 +304,7 @@ fn decode_cbor<T: serde::de::DeserializeOwned>(resp: &HttpResponse, what: &str) 
         });
     }
     protocol::decode(&resp.body).map_err(|e| Error::Server {
-        status: resp.status,
+        status: code(resp),
         message: format!("{what} does not decode: {e}"),
     })
 }
@@ -355,141 +364,11 @@ fn status_error(resp: &HttpResponse, doing: &str) -> Error {
         Error::Unauthorized(format!("{doing}: {detail}"))
     } else {
         Error::Server {
-            status: resp.status,
+            status: code(resp),
             message: format!("{doing}: {detail}"),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let resp = |value: Option<&str>| HttpResponse {
-            status: 429,
-            headers: value
-                .map(|v| vec![("Retry-After".to_string(), v.to_string())])
-                .unwrap_or_default(),
-            body: Vec::new(),
-        };
-        let secs = |v: &str| retry_after(&resp(Some(v)), now);
-        assert_eq!(secs("7"), Some(Duration::from_secs(7)));
-        assert_eq!(secs(" 0 "), Some(Duration::ZERO));
-        assert_eq!(
-            secs("Sun, 29 Nov 2026 08:00:30 GMT"),
-            Some(Duration::from_secs(30))
-        );
-        // A date already past is no wait; what cannot be read is ignored.
-        assert_eq!(secs("Sun, 29 Nov 2026 07:59:00 GMT"), Some(Duration::ZERO));
-        for bad in ["soon", "-5", "1.5", ""] {
-            assert_eq!(secs(bad), None, "{bad}");
-        }
-        assert_eq!(retry_after(&resp(None), now), None);
-    }
-
-    #[test]
-    fn only_an_answer_naming_the_photo_proves_it_stored() {
-        let sha = "ab".repeat(32);
-        let resp = |headers: &[(&str, &str)]| HttpResponse {
-            status: 200,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: b"<html>login</html>".to_vec(),
-        };
-        let etag = format!("\"{sha}\"");
-        assert!(
-            photo_proof(
-                &resp(&[("X-Waystation-Protocol", "1"), ("ETag", &etag)]),
-                &sha
-            )
-            .is_ok()
-        );
-        // A captive portal's 200, a proxy that passes an ETag but not the protocol, another
-        // photo's ETag, a weak or unquoted one.
-        assert!(photo_proof(&resp(&[]), &sha).is_err());
-        assert!(photo_proof(&resp(&[("ETag", &etag)]), &sha).is_err());
-        let other = format!("\"{}\"", "cd".repeat(32));
-        assert!(
-            photo_proof(
-                &resp(&[("x-waystation-protocol", "1"), ("etag", &other)]),
-                &sha
-            )
-            .is_err()
-        );
-        for bad in [format!("W/{etag}"), sha.clone()] {
-            assert!(
-                photo_proof(
-                    &resp(&[("x-waystation-protocol", "1"), ("etag", &bad)]),
-                    &sha
-                )
-                .is_err()
-            );
-        }
-        assert!(
-            photo_proof(
-                &resp(&[("x-waystation-protocol", "2"), ("etag", &etag)]),
-                &sha
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn a_login_page_in_place_of_a_sync_answer_is_named() {
-        let body = protocol::encode(&SyncResponse::default());
-        let resp = |ct: &str| HttpResponse {
-            status: 200,
-            headers: vec![("Content-Type".to_string(), ct.to_string())],
-            body: body.clone(),
-        };
-        decode_cbor::<SyncResponse>(&resp("application/cbor"), "x").unwrap();
-        decode_cbor::<SyncResponse>(&resp("Application/CBOR; charset=binary"), "x").unwrap();
-        for ct in ["text/html; charset=utf-8", "application/json", ""] {
-            let Err(Error::Server { message, .. }) = decode_cbor::<SyncResponse>(&resp(ct), "x")
-            else {
-                panic!("{ct}")
-            };
-            assert!(message.contains("not CBOR"), "{message}");
-        }
-    }
-
-    #[test]
-    fn every_request_carries_the_settings_timeout() {
-        struct Unreachable;
-        impl HttpTransport for Unreachable {
-            fn send(&self, _: HttpRequest) -> std::result::Result<HttpResponse, TransportError> {
-                Err(TransportError::Connect("offline".into()))
-            }
-        }
-        let mut settings = SyncSettings::new("https://sync.example.org", "wst_t").unwrap();
-        assert_eq!(settings.timeout, Duration::from_secs(30));
-        settings.timeout = Duration::from_millis(4321);
-        let cancel = CancelToken::never();
-        let client = Client::new(&settings, &Unreachable, &cancel);
-        for (method, body) in [("GET", vec![]), ("POST", vec![1]), ("PUT", vec![2])] {
-            let req = client.request(method, "/v1/x", body);
-            assert_eq!(req.timeout, Duration::from_millis(4321), "{method}");
-        }
-    }
-
-    #[test]
-    fn error_text_from_the_network_is_bounded_and_printable() {
-        let resp = HttpResponse {
-            status: 502,
-            headers: Vec::new(),
-            body: [b"bad\x1b[31m gateway\n".as_slice(), &[b'x'; 5000]].concat(),
-        };
-        let Error::Server { message, .. } = status_error(&resp, "sync") else {
-            panic!()
-        };
-        assert!(message.len() < 300, "{message}");
-        assert!(!message.chars().any(char::is_control), "{message}");
-    }
-}
+mod tests;

@@ -2,7 +2,8 @@
 //! rules the server enforces ([`policy`]), and the device's side of a sync, reached through
 //! [`crate::Waystation::sync`] ([`SyncHandle`]).
 //!
-//! The device's side, one job per module: [`settings`] (where and as whom), [`transport`]
+//! The device's side, one job per module: `options` and [`settings`] (where and as whom, as
+//! callers state it and as checked), [`transport`]
 //! and `http` (HTTP with the protocol's conventions), `ledger` (what the device records about
 //! the server), `exchange` (one sync's requests and applying the replies), `photos` (the
 //! photos a sync uploads), [`status`] (status, refusals, observers), and `handle` (the API).
@@ -16,6 +17,7 @@ mod exchange;
 mod handle;
 pub(crate) mod http;
 pub(crate) mod ledger;
+mod options;
 mod photos;
 pub mod policy;
 pub mod protocol;
@@ -30,6 +32,7 @@ pub use account::KnownAccount;
 pub use exchange::{MAX_REQUESTS_PER_SYNC, REOFFER_INTERVAL, starting_state};
 pub use handle::SyncHandle;
 pub use http::MAX_SMALL_RESPONSE_BYTES;
+pub use options::{MAX_ATTEMPTS, MAX_TIMEOUT_MS, SyncOptions};
 pub use photos::MAX_PHOTOS_PER_REQUEST;
 pub use settings::{RetryPolicy, SyncSettings};
 pub(crate) use status::SyncRuntime;
@@ -37,5 +40,6 @@ pub use status::{Subscription, SyncObserver, SyncRefusal, SyncReport, SyncStatus
 #[cfg(feature = "http")]
 pub use transport::ReqwestTransport;
 pub use transport::{
-    DEFAULT_REQUEST_TIMEOUT, HttpRequest, HttpResponse, HttpTransport, TransportError,
+    DEFAULT_REQUEST_TIMEOUT, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TRANSPORT_GRACE,
+    TransportError, wait_for_answer,
 };

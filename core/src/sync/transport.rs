@@ -5,12 +5,13 @@
 //!
 //! The trait is blocking on purpose: sync, pack fetch and photo fetch run on a worker thread
 //! (the FFI's executor) between SQLite transactions and Automerge's CPU work, and a blocking
-//! call keeps the retry loop, the locks and the cancel token plain code. The FFI bridges it to
-//! the apps' async transports, waiting on its worker thread (docs/decisions/0012-transport.md).
+//! call keeps the retry loop, the locks and the cancel token plain code. Async HTTP stacks, the
+//! built-in one and the apps' (bridged by the FFI), are waited on by [`wait_for_answer`] on
+//! that thread (docs/decisions/0012-transport.md). The request and response records are the
+//! ones the apps' transports see.
 //!
-//! A request carries its own timeout and the caller passes the body cap, so every transport
-//! is held to the same limits; retries, `Retry-After`, backoff and the mapping of statuses to
-//! errors are the core's ([`super::http`]), the same over every transport.
+//! A request carries its own timeout and body cap, so every transport is held to the same
+//! limits; retries, `Retry-After`, backoff and the mapping of statuses to errors are the core's ([`super::http`]), the same over every transport.
 //!
 //! The built-in transport runs reqwest's async client on one shared tokio runtime (one thread,
 //! `waystation-http`, for the whole process) rather than reqwest's blocking client, which
@@ -18,27 +19,58 @@
 //! [`CancelToken`] wakes it at once and drops the request in flight, so a cancelled sync
 //! releases its lock without waiting for a slow server's answer or the request's timeout.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
-use crate::cancel::CancelToken;
+use crate::cancel::{CancelToken, Waited};
 
 /// A request's timeout when its maker names none (connect, send and read together).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One HTTP request.
+/// How long past a request's own timeout the device waits for an async transport that does
+/// not honour it (an app's), before giving up with a timeout of its own.
+pub const TRANSPORT_GRACE: Duration = Duration::from_secs(5);
+
+/// One HTTP header. A name may repeat.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct HttpHeader {
+    /// The header's name, in any case.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+impl HttpHeader {
+    /// A header.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> HttpHeader {
+        HttpHeader {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// One HTTP request, as every transport receives it: the built-in one, and an app's own
+/// (OkHttp, URLSession) through the FFI, which sees this same record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HttpRequest {
     /// `GET`, `HEAD`, `PUT` or `POST`.
     pub method: String,
     /// Absolute URL.
     pub url: String,
-    /// Header names and values.
-    pub headers: Vec<(String, String)>,
+    /// The headers to send.
+    pub headers: Vec<HttpHeader>,
     /// Body; empty for `GET` and `HEAD`.
     pub body: Vec<u8>,
-    /// The whole request's time limit (connect, send and read): the sync settings' timeout
-    /// ([`super::SyncSettings::timeout`]), carried here so every transport honours the same.
-    pub timeout: Duration,
+    /// The whole call's time limit in milliseconds (connect, send and read), at least 1: the
+    /// sync settings' timeout ([`super::SyncSettings::timeout`]), so every transport honours
+    /// the same.
+    pub timeout_ms: i64,
+    /// Stop reading the body past this many bytes and fail with "too large", whatever
+    /// `Content-Length` says; at least 1. The device holds the transport to it as well.
+    pub max_body_bytes: i64,
 }
 
 impl HttpRequest {
@@ -46,15 +78,37 @@ impl HttpRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
     }
+
+    /// [`Self::timeout_ms`] as a duration (at least 1 ms).
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.timeout_ms).unwrap_or(0).max(1))
+    }
+
+    /// [`Self::max_body_bytes`] as a length (0 when negative).
+    pub fn max_body(&self) -> usize {
+        usize::try_from(self.max_body_bytes.max(0)).unwrap_or(usize::MAX)
+    }
+
+    /// `METHOD /path`, for errors and logs: no host, no query, nothing personal.
+    pub fn describe(&self) -> String {
+        let path = (self.url.split_once("://"))
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("/");
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let path: String = path.chars().take(120).collect();
+        format!("{} {path}", self.method)
+    }
 }
 
-/// One HTTP response.
+/// One HTTP response, whatever its status (a 401 or 503 is a response, not a transport error:
+/// the device retries and maps statuses the same for every transport).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Header names and values.
-    pub headers: Vec<(String, String)>,
+    /// Status code. One outside 100..=599 is the transport's fault, and refused as such.
+    pub status: i32,
+    /// The headers received.
+    pub headers: Vec<HttpHeader>,
     /// Body.
     pub body: Vec<u8>,
 }
@@ -66,14 +120,14 @@ impl HttpResponse {
     }
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+fn header<'a>(headers: &'a [HttpHeader], name: &str) -> Option<&'a str> {
+    (headers.iter())
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
 }
 
-/// Why a request got no HTTP response at all.
+/// Why a request got no HTTP response at all. The device shows the reason (bounded, control
+/// characters removed) in errors and logs: keep tokens and bodies out of it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// No connection could be made (no network, refused, DNS, TLS handshake).
@@ -89,73 +143,54 @@ pub enum TransportError {
     /// dropped.
     #[error("cancelled")]
     Cancelled,
-    /// The response body was longer than the caller accepts; what arrived was dropped.
-    #[error("the response to {what} is over {limit} bytes; it was not read")]
+    /// The response body was longer than the request's `max_body_bytes`; what arrived was
+    /// dropped.
+    #[error("the response body is over {limit} bytes; it was not read")]
     TooLarge {
-        /// What was asked, e.g. `POST /v1/sync`.
-        what: String,
         /// The most bytes accepted.
         limit: usize,
     },
 }
 
-/// Sends HTTP requests for sync, pack fetch and photo fetch. Implementations block until the
-/// response (or failure) and must be safe to call from any thread. Blocking, not async: the
-/// callers run on a worker thread between SQLite transactions and Automerge's CPU work, where
-/// a blocking call keeps retries, locks and cancellation plain code and needs no runtime in
-/// the phone library; the FFI bridges it to the apps' async transports (OkHttp, URLSession).
+/// Sends HTTP requests for sync, pack fetch and photo fetch. Blocking, not async: the callers
+/// run on a worker thread between SQLite transactions and Automerge's CPU work, where a
+/// blocking call keeps retries, locks and cancellation plain code. Async HTTP stacks (the
+/// built-in reqwest one, an app's OkHttp or URLSession through the FFI) are waited on with
+/// [`wait_for_answer`].
 pub trait HttpTransport: Send + Sync {
-    /// Sends one request and returns the response, whatever its status.
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
-
-    /// Like [`Self::send`], but a body over `max_body_bytes` is an error
-    /// ([`TransportError::TooLarge`]), and a cancelled `cancel` ends it with
-    /// [`TransportError::Cancelled`]. Sync always calls this: a server (or whatever answers
-    /// in its place) must not make the phone hold an unbounded reply in memory, nor keep a
-    /// cancelled sync (and its lock) waiting for a slow answer.
-    ///
-    /// The default checks the length after [`Self::send`] returned the whole body, and the
-    /// token before and after it: a shell's own blocking HTTP stack cannot be interrupted from
-    /// here, so a cancelled request's answer is dropped when it arrives. The built-in
-    /// transport overrides it to stop reading at the limit, whatever `Content-Length` claims,
-    /// and to drop the request in flight at once when the token is cancelled.
-    fn send_limited(
+    /// Sends one request and returns the response, whatever its status. A body over the
+    /// request's `max_body_bytes` should end the read with [`TransportError::TooLarge`], and a
+    /// cancelled `cancel` should end the wait with [`TransportError::Cancelled`]: sync must not
+    /// hold an unbounded reply in memory, nor keep a cancelled sync (and its lock) waiting for
+    /// a slow answer. A transport that cannot do either is still held to both by the caller,
+    /// which checks the token before and after the call and the body's length after it.
+    fn send(
         &self,
         request: HttpRequest,
-        max_body_bytes: usize,
         cancel: &CancelToken,
-    ) -> Result<HttpResponse, TransportError> {
-        if cancel.is_cancelled() {
-            return Err(TransportError::Cancelled);
-        }
-        let what = describe(&request);
-        let resp = self.send(request)?;
-        if cancel.is_cancelled() {
-            return Err(TransportError::Cancelled);
-        }
-        if resp.body.len() > max_body_bytes {
-            return Err(TransportError::TooLarge {
-                what,
-                limit: max_body_bytes,
-            });
-        }
-        Ok(resp)
-    }
+    ) -> Result<HttpResponse, TransportError>;
 }
 
-/// `METHOD /path` of a request, for errors (no host, no query: nothing personal).
-pub(crate) fn describe(request: &HttpRequest) -> String {
-    let path = request
-        .url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .unwrap_or("/");
-    let path = path.split(['?', '#']).next().unwrap_or(path);
-    format!(
-        "{} {}",
-        request.method,
-        path.chars().take(120).collect::<String>()
-    )
+/// Waits on this thread for an async transport's `answer` to `request`: a cancelled `cancel`
+/// ends the wait at once and drops the future (the request in flight with it), and so does the
+/// request's timeout plus [`TRANSPORT_GRACE`] when the transport does not honour its timeout.
+pub fn wait_for_answer<F>(
+    request_was: &str,
+    timeout: Duration,
+    answer: F,
+    cancel: &CancelToken,
+) -> Result<HttpResponse, TransportError>
+where
+    F: Future<Output = Result<HttpResponse, TransportError>>,
+{
+    match cancel.block_on(answer, Instant::now() + timeout + TRANSPORT_GRACE) {
+        Waited::Done(answer) => answer,
+        Waited::Cancelled => Err(TransportError::Cancelled),
+        Waited::TimedOut => Err(TransportError::Timeout(format!(
+            "the transport gave no answer to {request_was} within its timeout of {} ms",
+            timeout.as_millis()
+        ))),
+    }
 }
 
 /// The built-in transport: reqwest's async client with rustls (ring provider) and the
@@ -222,42 +257,35 @@ impl ReqwestTransport {
 
 #[cfg(feature = "http")]
 impl HttpTransport for ReqwestTransport {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.send_limited(request, usize::MAX, &CancelToken::never())
-    }
-
     /// Runs the request on the shared runtime and waits for it here; a cancel ends the wait
-    /// at once and drops the request.
-    fn send_limited(
+    /// at once and aborts the request.
+    fn send(
         &self,
         request: HttpRequest,
-        max_body_bytes: usize,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
         cancel.check().map_err(|_| TransportError::Cancelled)?;
-        let rt = runtime()?;
-        let (cancelled_tx, cancelled_rx) = tokio::sync::oneshot::channel::<()>();
-        // Deregistered when this request ends (the guard's drop): a sync's many requests do
-        // not pile up callbacks on its token.
-        let _on_cancel = cancel.on_cancel(move || {
-            let _ = cancelled_tx.send(());
-        });
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
-        let client = self.client.clone();
+        let (what, timeout) = (request.describe(), request.timeout());
         // Spawned, not `block_on`: this also works from a thread that is inside another tokio
         // runtime (a server's test), where `block_on` would panic.
-        rt.spawn(async move {
-            let result = tokio::select! {
-                r = fetch(client, request, max_body_bytes) => r,
-                _ = cancelled_rx => Err(TransportError::Cancelled),
-            };
-            let _ = done_tx.send(result);
-        });
-        done_rx.recv().unwrap_or_else(|_| {
-            Err(TransportError::Other(
-                "the HTTP runtime dropped the request".into(),
-            ))
-        })
+        let task = runtime()?.spawn(fetch(self.client.clone(), request));
+        let _abort = Abort(task.abort_handle());
+        let answer = async move {
+            task.await
+                .unwrap_or_else(|e| Err(TransportError::Other(format!("the HTTP task ended: {e}"))))
+        };
+        wait_for_answer(&what, timeout, answer, cancel)
+    }
+}
+
+/// Aborts the request's task when the wait for it ends, however it ends (a no-op once done).
+#[cfg(feature = "http")]
+struct Abort(tokio::task::AbortHandle);
+
+#[cfg(feature = "http")]
+impl Drop for Abort {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -268,20 +296,18 @@ impl HttpTransport for ReqwestTransport {
 async fn fetch(
     client: reqwest::Client,
     request: HttpRequest,
-    max_body_bytes: usize,
 ) -> Result<HttpResponse, TransportError> {
-    let what = describe(&request);
+    let (what, max_body_bytes) = (request.describe(), request.max_body());
     let too_large = || TransportError::TooLarge {
-        what: what.clone(),
         limit: max_body_bytes,
     };
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|e| TransportError::Other(format!("method '{}': {e}", request.method)))?;
     let mut req = client
         .request(method, &request.url)
-        .timeout(request.timeout.max(Duration::from_millis(1)));
-    for (name, value) in &request.headers {
-        req = req.header(name, value);
+        .timeout(request.timeout());
+    for h in &request.headers {
+        req = req.header(&h.name, &h.value);
     }
     if !request.body.is_empty() {
         req = req.body(request.body);
@@ -296,11 +322,9 @@ async fn fetch(
         }
     };
     let mut resp = req.send().await.map_err(classify)?;
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+    let status = i32::from(resp.status().as_u16());
+    let headers = (resp.headers().iter())
+        .filter_map(|(n, v)| Some(HttpHeader::new(n.as_str(), v.to_str().ok()?)))
         .collect();
     if resp
         .content_length()

@@ -94,19 +94,14 @@ impl Timed {
 }
 
 impl HttpTransport for Timed {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.send_limited(request, usize::MAX, &CancelToken::never())
-    }
-
-    fn send_limited(
+    fn send(
         &self,
         request: HttpRequest,
-        max_body_bytes: usize,
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
         let is_sync = request.method == "POST" && request.url.ends_with("/v1/sync");
         let t = Instant::now();
-        let response = self.inner.send_limited(request, max_body_bytes, cancel);
+        let response = self.inner.send(request, cancel);
         if is_sync && let Ok(r) = &response {
             let server = r.header("server-timing").and_then(parse_server_timing);
             self.seen.lock().unwrap().push(Exchange {

@@ -32,8 +32,11 @@ import org.waystation.HostileServer.Answer
 import org.waystation.core.CaseEventKind
 import org.waystation.core.CaseRole
 import org.waystation.core.CaseStatus
+import org.waystation.core.HttpHeader
+import org.waystation.core.HttpRequest
 import org.waystation.core.OutboxState
 import org.waystation.core.ReportPatch
+import org.waystation.core.SyncOptions
 
 /**
  * The sync suite's core cases through [OkHttpTransport], against a real `waystation-server`

@@ -38,11 +38,12 @@ import org.waystation.core.CaseEventKind
 import org.waystation.core.CaseRole
 import org.waystation.core.CaseStatus
 import org.waystation.core.Datum
-import org.waystation.core.PositionFix
-import org.waystation.core.ReportRules
 import org.waystation.core.OutboxState
+import org.waystation.core.PositionFix
 import org.waystation.core.ReportPatch
+import org.waystation.core.ReportRules
 import org.waystation.core.SyncObserver
+import org.waystation.core.SyncOptions
 import org.waystation.core.SyncStatus
 
 /**
