@@ -143,3 +143,158 @@ pub(crate) fn grids(row: &CaseRow, all: &[CaseRow]) -> Vec<String> {
         .map(|(g, _)| g.to_string())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use waystation_core::geo::Datum;
+    use waystation_core::reports::case::{fold, view_document};
+    use waystation_core::reports::{
+        CaseEvent, CaseRole, Category, Report, ReportId, ReportPosition, ReportStatus,
+    };
+
+    const BASE_LAT: f64 = 34.2231;
+    const BASE_LON: f64 = 108.9452;
+
+    fn at(days: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::days(days)
+    }
+
+    /// A submitted report `n` of `category` in Yanta, `north_m` metres north of a fixed point,
+    /// submitted `days` after a fixed day.
+    fn report(n: u32, category: Category, north_m: f64, days: i64) -> Report {
+        let lat = BASE_LAT + north_m / 111_195.0;
+        Report {
+            id: ReportId::parse(&format!("01900000-0000-7000-8000-{n:012}")).unwrap(),
+            author: "rider-1".into(),
+            category,
+            status: ReportStatus::Submitted,
+            description: None,
+            merchant_name: None,
+            merchant_address: None,
+            address: None,
+            position: Some(ReportPosition {
+                lat,
+                lon: BASE_LON,
+                datum: Datum::Wgs84,
+                source_lat: lat,
+                source_lon: BASE_LON,
+                accuracy_m: Some(8.0),
+                fix_time: at(days),
+                mock: false,
+            }),
+            district: Some("610113".into()),
+            created_at: at(days),
+            submitted_at: Some(at(days)),
+            withdrawn_at: None,
+            withdraw_reason: None,
+            photos: vec![],
+            outbox: None,
+        }
+    }
+
+    fn row(r: Report) -> CaseRow {
+        let view = view_document(None, &r);
+        CaseRow::new(r, view)
+    }
+
+    /// `r`'s row with the case folded from `kinds`, by a supervisor.
+    fn row_with(r: Report, kinds: Vec<CaseEventKind>) -> CaseRow {
+        let events = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, kind)| CaseEvent {
+                id: format!("01900000-0000-7000-8000-0000000001{i:02}"),
+                kind,
+                actor: "sup".into(),
+                role: CaseRole::Supervisor,
+                at: r.created_at + Duration::minutes(i as i64 + 1),
+                note: None,
+                photos: vec![],
+            })
+            .collect();
+        let view = fold(&r.id, r.category, events, vec![]);
+        CaseRow::new(r, view)
+    }
+
+    fn ids(c: &[Candidate]) -> Vec<String> {
+        c.iter().map(|c| c.row.report_id.to_string()).collect()
+    }
+
+    #[test]
+    fn candidates_are_the_same_category_near_in_place_and_time_nearest_first() {
+        use Category::{FoodSeal, RoadHazard};
+        let this = row(report(1, FoodSeal, 0.0, 0));
+        let mut withdrawn = report(7, FoodSeal, 10.0, 0);
+        withdrawn.status = ReportStatus::Withdrawn;
+        let mut no_position = report(8, FoodSeal, 0.0, 0);
+        no_position.position = None;
+        let all = vec![
+            this.clone(),
+            row(report(2, FoodSeal, 250.0, -13)), // in: 250 m, 13 days before
+            row(report(3, FoodSeal, 40.0, 13)),   // in: nearest, 13 days after
+            row(report(4, FoodSeal, 320.0, 0)),   // out: past the radius
+            row(report(5, FoodSeal, 10.0, 15)),   // out: past the window
+            row(report(6, RoadHazard, 5.0, 0)),   // out: another category
+            row(withdrawn),                       // out: withdrawn
+            row(no_position),                     // out: no position
+            // out: already a duplicate of this one (they would close each other)
+            row_with(
+                report(9, FoodSeal, 20.0, 0),
+                vec![CaseEventKind::MarkDuplicate {
+                    of: this.report_id.to_string(),
+                }],
+            ),
+        ];
+        let found = duplicates(&this, &all);
+        assert_eq!(
+            ids(&found),
+            [
+                "01900000-0000-7000-8000-000000000003",
+                "01900000-0000-7000-8000-000000000002"
+            ]
+        );
+        assert!(
+            (found[0].distance_m - 40.0).abs() < 1.0,
+            "{}",
+            found[0].distance_m
+        );
+        // A report without a position has no candidates.
+        let mut lost = report(10, FoodSeal, 0.0, 0);
+        lost.position = None;
+        assert!(duplicates(&row(lost), &all).is_empty());
+        // At most MAX_CANDIDATES, the nearest.
+        let many: Vec<CaseRow> = (11..30)
+            .map(|n| row(report(n, FoodSeal, f64::from(n), 0)))
+            .collect();
+        let found = duplicates(&this, &many);
+        assert_eq!(found.len(), MAX_CANDIDATES);
+        assert_eq!(
+            found[0].row.report_id.as_str(),
+            "01900000-0000-7000-8000-000000000011"
+        );
+    }
+
+    #[test]
+    fn grids_are_those_dispatched_to_in_the_district_most_used_first() {
+        let dispatch = |g: &str| CaseEventKind::Dispatch { grid_id: g.into() };
+        let mut elsewhere = report(4, Category::RoadHazard, 0.0, 0);
+        elsewhere.district = Some("610103".into());
+        let this = row(report(1, Category::FoodSeal, 0.0, 0));
+        let all = vec![
+            row_with(
+                report(2, Category::RoadHazard, 0.0, 0),
+                vec![dispatch("b-02"), dispatch("a-01")],
+            ),
+            row_with(
+                report(3, Category::FoodSeal, 0.0, 0),
+                vec![dispatch("a-01")],
+            ),
+            row_with(elsewhere, vec![dispatch("碑林-01")]),
+        ];
+        assert_eq!(grids(&this, &all), ["a-01", "b-02"]);
+        let mut nowhere = report(5, Category::FoodSeal, 0.0, 0);
+        nowhere.district = None;
+        assert!(grids(&row(nowhere), &all).is_empty());
+    }
+}
