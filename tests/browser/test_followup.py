@@ -174,7 +174,7 @@ def test_an_administrator_reads_every_case_but_writes_none(console, signin):
 
 
 def test_supervisor_marks_a_duplicate_from_the_nearby_reports_then_reopens_it(console, signin):
-    """y_seal2 is y_seal's problem again, 78 m away and two minutes later: the form offers
+    """y_seal2 is y_seal's problem again, 78 m away and the same morning: the form offers
     y_seal to pick. A report of another district typed by hand is refused in Chinese, as if it
     did not exist. Marked, the case closes as a duplicate on the rider's phone; reopened with a
     reason it is open again, and a request for information moves it on."""
