@@ -375,6 +375,32 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
+    #[test]
+    fn api_errors_are_worded_in_chinese_by_code_and_kept_in_english() {
+        let busy = ApiError::write_queue_full(64, 2);
+        let zh = ConsoleError::from_api(Lang::Zh, busy.clone());
+        assert_eq!(zh.message, "服务器繁忙，未保存任何内容，请稍后再试。");
+        assert_eq!(
+            (zh.status, zh.retry_after_secs),
+            (StatusCode::SERVICE_UNAVAILABLE, Some(2))
+        );
+        assert_eq!(
+            ConsoleError::from_api(Lang::En, busy.clone()).message,
+            busy.message
+        );
+        let quota = ApiError::quota("quota_bytes", "over 100 MB");
+        assert!(
+            ConsoleError::from_api(Lang::Zh, quota)
+                .message
+                .contains("上限")
+        );
+        // A code no console page meets keeps its (English) message; a 500 says nothing more.
+        let odd = ApiError::bad_path("x");
+        assert_eq!(ConsoleError::from_api(Lang::Zh, odd).message, "x");
+        let internal = ConsoleError::from_api(Lang::Zh, ApiError::internal("test: no store"));
+        assert_eq!(internal.message, t(Lang::Zh, Key::ServerError));
+    }
+
     fn user() -> ConsoleUser {
         ConsoleUser {
             account: Account {
