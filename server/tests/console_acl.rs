@@ -190,6 +190,13 @@ fn every_console_page_shows_exactly_what_v1_lets_the_account_read() {
             let page = b.get(&format!("/console/cases/{}", r.id));
             if v1.contains(&r.id) {
                 assert_eq!(page.status, StatusCode::OK, "{name} {}", r.id);
+                // Every other case the page links to (a duplicate candidate, the report a
+                // duplicate follows) is one /v1 lists too.
+                assert!(
+                    listed(&page.body).is_subset(&v1),
+                    "{name}: case {} links outside /v1",
+                    r.id
+                );
                 // The timeline shows the case exactly when /v1 lists it.
                 assert_eq!(
                     page.body.contains("<td>staff-a</td>"),
