@@ -20,6 +20,11 @@
 //!   its arrival, off the clock. Latency counts from the arrival's scheduled time, so a
 //!   generator that falls behind shows as latency, not as a lower rate.
 //!
+//! At the end each supervisor pulls once more with nothing new, which must be one request
+//! that carries no changes and receives no document; the supervisor line counts the pulls
+//! that received documents and the requests that carried changes (a supervisor writes
+//! nothing, so none should).
+//!
 //! Printed per phase: errors (must be 0), throughput, and p50/p99/p99.9 of one sync as the
 //! device sees it (`ws.sync().run`: its own store, HTTP, the server), of the HTTP exchange
 //! alone, and of the server's own account of it (its `Server-Timing` header: handling time,
@@ -166,6 +171,9 @@ enum Kind {
     /// An incremental sync of open-loop step `n`.
     Open(usize),
     Supervisor,
+    /// A supervisor's pull once everything is pulled: nothing new, so it must send and
+    /// receive no document (`tests/tests/supervisor_pull.rs` has the same check).
+    Quiet,
 }
 
 /// One sync: its whole run on the device, how late it started after its scheduled arrival
@@ -175,6 +183,8 @@ struct Sample {
     run: Duration,
     late: Duration,
     exchanges: Vec<Exchange>,
+    /// Documents that got new changes from the server.
+    received: i32,
 }
 
 /// What every thread reports into.
@@ -204,7 +214,9 @@ struct Device {
 }
 
 impl Device {
-    fn open(name: String, url: &str, token: &str) -> Result<Device, String> {
+    /// A device of account `name`; a supervisor's (`inspect`) has its sync requests decoded,
+    /// to count those that carry changes.
+    fn open(name: String, url: &str, token: &str, inspect: bool) -> Result<Device, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let ws = Waystation::open(dir.path(), Options::default()).map_err(|e| e.to_string())?;
         let http = ReqwestTransport::new(None).map_err(|e| e.to_string())?;
@@ -217,7 +229,11 @@ impl Device {
             ids: Vec::new(),
             withdrawn: 0,
             settings,
-            http: Timed::new(http),
+            http: if inspect {
+                Timed::inspecting(http)
+            } else {
+                Timed::new(http)
+            },
             _dir: dir,
         })
     }
@@ -255,6 +271,7 @@ impl Device {
                     run,
                     late,
                     exchanges,
+                    received: r.documents_received,
                 })
             }
             Ok(r) => shared.error(format!("{}: incomplete {r:?}", self.author)),
@@ -326,8 +343,8 @@ fn run(c: &Config, label: &str, pg_instances: usize) -> usize {
         .collect();
     pool(c.workers, (0..c.devices).collect(), &shared, |i, _| {
         let name = format!("rider-{i}");
-        let made =
-            Device::open(name.clone(), &urls[i % urls.len()], &tokens[i]).and_then(|mut d| {
+        let made = Device::open(name.clone(), &urls[i % urls.len()], &tokens[i], false).and_then(
+            |mut d| {
                 let district = DISTRICTS[i % DISTRICTS.len()];
                 // Photos differ by their quantisation table: 100 distinct ones.
                 let photo = waystation_tests::jpeg_with_metadata(1 + (i % 100) as u8);
@@ -338,7 +355,8 @@ fn run(c: &Config, label: &str, pg_instances: usize) -> usize {
                     d.ids.push(id);
                 }
                 Ok(d)
-            });
+            },
+        );
         match made {
             Ok(d) => *devices[i].lock().unwrap() = Some(d),
             Err(e) => shared.error(e),
@@ -350,7 +368,7 @@ fn run(c: &Config, label: &str, pg_instances: usize) -> usize {
             let token = admin
                 .add_user(&format!("sup-{j}"), Role::Supervisor, &area, day)
                 .unwrap();
-            Device::open(format!("sup-{j}"), &urls[j % urls.len()], &token).unwrap()
+            Device::open(format!("sup-{j}"), &urls[j % urls.len()], &token, true).unwrap()
         })
         .collect();
     *shared.generator_cpu.lock().unwrap() = Duration::ZERO;
@@ -505,16 +523,70 @@ fn run(c: &Config, label: &str, pg_instances: usize) -> usize {
             Err(e) => shared.error(format!("{}: status: {e}", d.author)),
         }
     }
+    // Every supervisor has its district (a pull stopped at its request limit goes on), then
+    // pulls once more with nothing new: that pull must be one request that carries no
+    // changes and receives no document.
+    for s in &sups {
+        for _ in 0..20 {
+            let done = s.ws.sync().run(&s.settings, &s.http, &CancelToken::never());
+            if done.is_ok_and(|r| r.complete) {
+                break;
+            }
+        }
+        s.http.take();
+        s.sync(Kind::Quiet, Duration::ZERO, &shared);
+    }
     let all = std::mem::take(&mut *shared.samples.lock().unwrap());
-    let mut pulls: Vec<Sample> = all
+    let (mut pulls, quiet): (Vec<Sample>, Vec<Sample>) = all
         .into_iter()
-        .filter(|s| s.kind == Kind::Supervisor)
-        .collect();
+        .filter(|s| matches!(s.kind, Kind::Supervisor | Kind::Quiet))
+        .partition(|s| s.kind == Kind::Supervisor);
+    let writes = |samples: &[Sample]| {
+        samples
+            .iter()
+            .flat_map(|s| &s.exchanges)
+            .filter(|x| x.carried_changes == Some(true))
+            .count()
+    };
+    let sup_busy = shared
+        .errors
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.starts_with("sup-") && e.contains("503"))
+        .count();
     println!(
-        "supervisor pulls: {} ok, end to end {}, server {}",
+        "supervisor pulls: {} ok, end to end {}, server {}; {} received documents ({} in all); \
+         {} of their {} requests carried changes; {sup_busy} answered 503",
         pulls.len(),
         spread(pulls.iter().map(|s| s.run).collect()),
         spread(server_totals(&mut pulls)),
+        pulls.iter().filter(|s| s.received > 0).count(),
+        pulls.iter().map(|s| s.received as i64).sum::<i64>(),
+        writes(&pulls),
+        pulls.iter().map(|s| s.exchanges.len()).sum::<usize>(),
+    );
+    for q in &quiet {
+        if q.received != 0 || q.exchanges.len() != 1 || writes(std::slice::from_ref(q)) != 0 {
+            shared.error(format!(
+                "a supervisor's pull with nothing new made {} requests ({} carrying changes) \
+                 and received {} documents",
+                q.exchanges.len(),
+                writes(std::slice::from_ref(q)),
+                q.received
+            ));
+        }
+    }
+    println!(
+        "supervisor pulls with nothing new: {} of {} ok with one request, nothing sent or \
+         received",
+        quiet
+            .iter()
+            .filter(|q| q.received == 0
+                && q.exchanges.len() == 1
+                && writes(std::slice::from_ref(q)) == 0)
+            .count(),
+        c.supervisors
     );
     let count = "SELECT COUNT(*) FROM docs WHERE kind = 'report'";
     let rows: i64 = match &pg {

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use waystation_core::CancelToken;
+use waystation_core::sync::protocol::{self, SyncRequest};
 use waystation_core::sync::{
     HttpRequest, HttpResponse, HttpTransport, ReqwestTransport, TransportError,
 };
@@ -71,12 +72,17 @@ pub struct Exchange {
     pub client: Duration,
     /// The server's account, when the answer carried one.
     pub server: Option<ServerTiming>,
+    /// Whether the request carried changes, which makes the server take its write lock
+    /// (SQLite's single writer); known for a [`Timed::inspecting`] transport only.
+    pub carried_changes: Option<bool>,
 }
 
 /// The built-in transport, recording each sync exchange; the caller takes them after a run.
 pub struct Timed {
     inner: ReqwestTransport,
     seen: Mutex<Vec<Exchange>>,
+    /// Decode each sync request to tell whether it carried changes.
+    inspect: bool,
 }
 
 impl Timed {
@@ -84,6 +90,17 @@ impl Timed {
         Timed {
             inner,
             seen: Mutex::new(Vec::new()),
+            inspect: false,
+        }
+    }
+
+    /// A [`Timed`] that also decodes each sync request (the supervisors': they write nothing,
+    /// so a request of theirs that carries changes is worth counting). The riders' are not
+    /// decoded, which would add to the devices' CPU.
+    pub fn inspecting(inner: ReqwestTransport) -> Timed {
+        Timed {
+            inspect: true,
+            ..Timed::new(inner)
         }
     }
 
@@ -100,6 +117,7 @@ impl HttpTransport for Timed {
         cancel: &CancelToken,
     ) -> Result<HttpResponse, TransportError> {
         let is_sync = request.method == "POST" && request.url.ends_with("/v1/sync");
+        let carried_changes = (is_sync && self.inspect).then(|| carries_changes(&request.body));
         let t = Instant::now();
         let response = self.inner.send(request, cancel);
         if is_sync && let Ok(r) = &response {
@@ -107,10 +125,23 @@ impl HttpTransport for Timed {
             self.seen.lock().unwrap().push(Exchange {
                 client: t.elapsed(),
                 server,
+                carried_changes,
             });
         }
         response
     }
+}
+
+/// Whether a sync request body carries changes in any document's message, as the server
+/// decides it (`DecodedRequest::carries_changes`).
+fn carries_changes(body: &[u8]) -> bool {
+    let Ok(request) = protocol::decode::<SyncRequest>(body) else {
+        return false;
+    };
+    request
+        .docs
+        .iter()
+        .any(|d| protocol::decode_sync_message(&d.message).is_ok_and(|m| !m.changes.is_empty()))
 }
 
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -55,7 +55,7 @@ impl Phase {
             let name = match kind {
                 Kind::First => "first syncs",
                 Kind::Incremental | Kind::Open(_) => "incremental syncs",
-                Kind::Supervisor => "supervisor pulls",
+                Kind::Supervisor | Kind::Quiet => "supervisor pulls",
             };
             let mean = |f: &dyn Fn(&measure::ServerTiming) -> f64| {
                 server.iter().map(f).sum::<f64>() / server.len().max(1) as f64
