@@ -393,6 +393,9 @@ fn station_staff_reopen_only_station_cases_and_never_mark_duplicates() {
     assert!(!page.body.contains("value=\"mark_duplicate\""));
     let r = act(&s, &charger, "mark_duplicate", &[("of_id", food.as_str())]);
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The role is refused before the form's fields are looked at.
+    let r = act(&s, &charger, "mark_duplicate", &[]);
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(server.count("SELECT next_seq FROM meta"), feed_before);
     // A station case is theirs to reopen.
     assert!(page.body.contains("value=\"reopen\""));

@@ -149,21 +149,9 @@ pub(crate) async fn record(
         CaseEventKind::Reject { .. } => CaseEventKind::Reject {
             reason: form.reason.clone(),
         },
-        CaseEventKind::MarkDuplicate { .. } => match duplicate_choice(lang, &form) {
-            Ok(of) => CaseEventKind::MarkDuplicate { of },
-            Err(message) => return ConsoleError::bad_request(lang, message).into_response(),
-        },
+        // The report it duplicates is read and checked with the case (`take_action`).
         k => k,
     };
-    if matches!(kind, CaseEventKind::RequestInfo | CaseEventKind::Reopen)
-        && form.note.trim().is_empty()
-    {
-        let message = lang.pick(
-            "请在备注中写明需要补充什么，或重新打开的原因。",
-            "the note is required: say what is needed, or why the case is reopened",
-        );
-        return ConsoleError::bad_request(lang, message).into_response();
-    }
     let db = state.db.clone();
     let now = state.clock.now();
     let who = Authenticated {
@@ -232,8 +220,28 @@ fn take_action(
                 .into(),
             ));
         }
-        if let CaseEventKind::MarkDuplicate { of } = &kind {
-            check_duplicate_target(tx, account, report_id, of, lang)?;
+        // The console's own asks (see the module docs), after the role and the status.
+        let bad_request = |message: &str| {
+            Refusal::Status(
+                StatusCode::BAD_REQUEST,
+                format!("{}{}{message}", t(lang, Key::BadRequest), lang.colon()),
+            )
+        };
+        let kind = match kind {
+            CaseEventKind::MarkDuplicate { .. } => {
+                let of = duplicate_choice(lang, form).map_err(bad_request)?;
+                check_duplicate_target(tx, account, report_id, &of, lang)?;
+                CaseEventKind::MarkDuplicate { of }
+            }
+            k => k,
+        };
+        if matches!(kind, CaseEventKind::RequestInfo | CaseEventKind::Reopen)
+            && form.note.trim().is_empty()
+        {
+            return Err(bad_request(lang.pick(
+                "请在备注中写明需要补充什么，或重新打开的原因。",
+                "the note is required: say what is needed, or why the case is reopened",
+            )));
         }
         let stored = crate::documents::load(tx, &case_id)?.map(|s| s.doc);
         let (mut doc, _) = record_on_document(
