@@ -157,6 +157,13 @@ fn an_action_the_account_may_not_take_is_refused_and_writes_nothing() {
     assert!(!page.body.contains("value=\"reject\"") && !page.body.contains("value=\"resolve\""));
     let r = act(&s, &id, "reject", &[("reason", "不是食品问题")]);
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Named in the page's language: the action and the category.
+    assert!(
+        r.body
+            .contains("此账号无权执行该操作。 (不予处理 · 食安封签缺失或被破坏)"),
+        "{}",
+        r.body
+    );
     assert_eq!(act(&s, &id, "resolve", &[]).status, StatusCode::FORBIDDEN);
     // Grid workers do not dispatch.
     let g = Browser::signed_in(&server.url(), &grid.token);

@@ -204,8 +204,8 @@ fn take_action(
                 format!(
                     "{} ({} · {})",
                     t(lang, Key::Forbidden),
-                    kind.name(),
-                    row.category.code()
+                    super::forms::action_label(lang, kind.name()),
+                    lang.pick(row.category.label_zh(), row.category.label_en())
                 ),
             ));
         }
