@@ -345,6 +345,16 @@ fn request_info_and_reopen_reach_the_riders_device_with_their_notes() {
     let page = b.get(&format!("/console/cases/{id}"));
     assert!(page.body.contains("value=\"reopen\"") && page.body.contains("重新打开的原因"));
     assert!(!page.body.contains("value=\"request_info\""), "closed");
+    let r = act(&b, &id, "request_info", &[("note", "再拍一张")]);
+    assert_eq!(r.status, StatusCode::CONFLICT, "a forged one: {}", r.body);
+    // Administrators write none of them.
+    let admin = Browser::signed_in(&server.url(), &server.user("admin", Role::Admin, &[]).token);
+    for (action, field) in [("request_info", ("note", "x")), ("reopen", ("note", "x"))] {
+        assert_eq!(
+            act(&admin, &id, action, &[field]).status,
+            StatusCode::FORBIDDEN
+        );
+    }
     assert_eq!(
         act(&b, &id, "reopen", &[]).status,
         StatusCode::BAD_REQUEST,
@@ -469,6 +479,13 @@ fn mark_duplicate_offers_the_nearby_reports_and_reaches_the_riders_device() {
     // Closed as a duplicate: reopen is offered, a second duplicate is not.
     assert!(
         page.body.contains("value=\"reopen\"") && !page.body.contains("value=\"mark_duplicate\"")
+    );
+    let r = act(&b, &again, "mark_duplicate", &[("of", first.as_str())]);
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "a forged second one: {}",
+        r.body
     );
     // The first report's page does not offer its own duplicate back (they would close each
     // other), and refuses it typed by hand.
