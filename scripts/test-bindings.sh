@@ -34,6 +34,9 @@ step "kotlin: mvn test (with the READMEs' Kotlin examples: ReadmeExamplesTest)"
 # ```kotlin blocks of README.md and bindings/kotlin/README.md become ReadmeExamplesTest.
 report_dir=bindings/kotlin/target/surefire-reports
 rm -rf "$report_dir" # a stale report would be counted below
+# Classes compiled from an earlier generation of the bindings: a type that moved package (the
+# FFI's to the core's) would otherwise shadow the new one (Kotlin prefers the same package).
+rm -rf bindings/kotlin/target/classes bindings/kotlin/target/test-classes
 mvn -B -q -Dstyle.color=never -f bindings/kotlin/pom.xml test \
     -Dwaystation.repo.root="$repo_root" \
     -Dwaystation.lib.dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"
@@ -101,7 +104,8 @@ step "android demo: shared logic (JUnit on the JVM, real library), UI compiled a
 demo_reports=android-demo/shared/target/surefire-reports
 robo_reports=android-demo/robolectric/target/surefire-reports
 rm -rf "$demo_reports" "$robo_reports" android-demo/platform-check/target/classes \
-    android-demo/robolectric/target/screenshots
+    android-demo/robolectric/target/screenshots android-demo/*/target/classes \
+    android-demo/*/target/test-classes
 mvn -B -q -Dstyle.color=never -f android-demo/pom.xml verify \
     -Dwaystation.repo.root="$repo_root" \
     -Dwaystation.lib.dir="${CARGO_TARGET_DIR:-$repo_root/target}/debug"

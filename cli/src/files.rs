@@ -3,44 +3,21 @@
 //! `std::fs::read` reads until the end of the file, growing its buffer as it goes: handed
 //! `/dev/zero`, a FIFO that never closes or a 10 GB file by mistake, the command would eat the
 //! machine's memory before the core ever got to say the input is too large. Every file the CLI
-//! reads whole goes through [`read_bounded`] instead, with the limit the core applies to that
-//! kind of input, so the refusal comes after at most `max + 1` bytes.
+//! reads whole goes through [`read_bounded`] (the core's) instead, with the limit the core
+//! applies to that kind of input, so the refusal comes after at most `max + 1` bytes.
 
-use anyhow::{Context, Result};
-use std::io::Read;
+use anyhow::Result;
 use std::path::Path;
 
 /// Largest key file (`--trust-key`, `pack sign --key`): a key file is about 200 bytes of JSON.
 pub const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
 
-/// Reads `path` whole, refusing it once it is larger than `max` bytes. `what` names the file
-/// in messages ("pack", "photo", "key file"); the path is shown as given (lossily when it is
-/// not UTF-8), never the content.
+/// Reads `path` whole with the core's [`waystation_core::read_bounded`], refusing it once it
+/// is larger than `max` bytes. `what` names the file in messages ("pack", "photo", "key
+/// file"), followed by the path as given (lossily when it is not UTF-8); never the content.
 pub fn read_bounded(path: &Path, what: &str, max: usize) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    let too_big = || {
-        anyhow::anyhow!(
-            "{what} {} is larger than the limit of {max} bytes",
-            path.display()
-        )
-    };
-    // A regular file says its size: refuse it before reading anything.
-    if let Ok(meta) = file.metadata()
-        && meta.is_file()
-        && meta.len() > max as u64
-    {
-        return Err(too_big());
-    }
-    let mut bytes = Vec::new();
-    // `take` stops at max + 1 whatever the file is (a device, a pipe, a file still growing).
-    file.take(max as u64 + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    if bytes.len() > max {
-        return Err(too_big());
-    }
-    Ok(bytes)
+    let what = format!("{what} {}", path.display());
+    Ok(waystation_core::read_bounded(path, &what, max)?)
 }
 
 #[cfg(test)]
@@ -64,6 +41,10 @@ mod tests {
         let err = read_bounded(&p, "pack", 4).unwrap_err().to_string();
         assert!(err.contains("larger than the limit of 4 bytes"), "{err}");
         let err = read_bounded(dir.path(), "pack", 4).unwrap_err();
-        assert!(format!("{err:#}").contains("cannot read pack"), "{err:#}");
+        assert!(
+            err.to_string()
+                .starts_with("invalid input: cannot read pack /"),
+            "{err}"
+        );
     }
 }

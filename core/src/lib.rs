@@ -33,6 +33,7 @@ uniffi::setup_scaffolding!("waystation_core");
 pub use cancel::{CancelOnDrop, CancelToken, OnCancel, Waited};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};
+pub use util::files::read_bounded;
 
 use chrono::{DateTime, Utc};
 use std::path::Path;

@@ -26,7 +26,7 @@ pub use reports::*;
 pub use stations::{StationHit, Stations};
 pub use sync::*;
 pub use training::*;
-pub use transport::{HttpTransport, HttpTransportError};
+pub use transport::{HttpResponse, HttpTransport, HttpTransportError};
 
 use std::path::PathBuf;
 use std::sync::Arc;

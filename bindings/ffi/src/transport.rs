@@ -1,6 +1,7 @@
 //! The apps' own HTTP stack: the foreign trait [`HttpTransport`] (OkHttp on Android, URLSession
 //! on iOS), given once to `Waystation::new`, and the bridge that lets the core's blocking
-//! transport trait call it ([`Http`]). The request and response records are the core's. Without
+//! transport trait call it ([`Http`]). The request record is the core's; the response is
+//! [`HttpResponse`], with the core's fields (see there why it is this crate's). Without
 //! a transport, the built-in reqwest one is used where the library was built with the `http`
 //! feature (the CLI, Python, desktop, the JVM tests); phone builds leave it out
 //! (docs/decisions/0012-transport.md).
@@ -16,10 +17,20 @@ use std::sync::Arc;
 
 use waystation_core::CancelToken;
 use waystation_core::sync::{
-    self as core_sync, HttpRequest, HttpResponse, SyncOptions, SyncSettings, TransportError,
+    self as core_sync, HttpRequest, SyncOptions, SyncSettings, TransportError,
 };
 
 use crate::Result;
+
+/// The response, whatever its status (a 401 or 503 is a response, not an error). The core's
+/// `HttpResponse` with its fields: uniffi's Kotlin cannot return another crate's record from
+/// an async callback (the generated code mixes the two packages' `RustBuffer` classes).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    pub status: i32,
+    pub headers: Vec<core_sync::HttpHeader>,
+    pub body: Vec<u8>,
+}
 
 /// Why the app's transport got no response: no connection (offline, refused, DNS, TLS
 /// handshake), the request's timeout, a body over `max_body_bytes`, or anything else. Keep
@@ -108,10 +119,21 @@ impl core_sync::HttpTransport for Bridge {
         &self,
         request: HttpRequest,
         cancel: &CancelToken,
-    ) -> std::result::Result<HttpResponse, TransportError> {
+    ) -> std::result::Result<core_sync::HttpResponse, TransportError> {
         let (what, timeout) = (request.describe(), request.timeout());
         let transport = self.0.clone();
-        let answer = async move { transport.send(request).await.map_err(Into::into) };
+        let answer = async move {
+            let HttpResponse {
+                status,
+                headers,
+                body,
+            } = transport.send(request).await?;
+            Ok(core_sync::HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        };
         core_sync::wait_for_answer(&what, timeout, answer, cancel)
     }
 }

@@ -8,11 +8,14 @@
 
 mod fetch;
 
+use std::path::Path;
+
 use super::{InstalledPack, installed_packs};
 use crate::Waystation;
 use crate::error::Result;
 use crate::stations::{self, ImportOutcome};
 use crate::training::{self, TrainingImport};
+use crate::util::files::read_bounded;
 
 /// Signed packs on this device. Get one with [`Waystation::packs`].
 #[derive(Clone, Copy, Debug)]
@@ -42,6 +45,22 @@ impl<'a> Packs<'a> {
             self.ws.rebuild_station_index()?;
         }
         Ok(outcome)
+    }
+
+    /// Reads a signed station pack file, refused past the device's pack size limit without
+    /// reading the rest, and installs it ([`Self::import_stations`]).
+    pub fn import_stations_file(&self, path: &Path) -> Result<ImportOutcome> {
+        self.import_stations(&self.read_pack_file(path)?)
+    }
+
+    /// Reads a signed training pack file like [`Self::import_stations_file`] and installs it
+    /// ([`Self::import_training`]).
+    pub fn import_training_file(&self, path: &Path) -> Result<TrainingImport> {
+        self.import_training(&self.read_pack_file(path)?)
+    }
+
+    fn read_pack_file(&self, path: &Path) -> Result<Vec<u8>> {
+        read_bounded(path, "the pack file", self.ws.options().max_pack_bytes)
     }
 
     /// Verifies and installs a signed training pack: a full pack, or a delta against exactly

@@ -101,9 +101,10 @@ impl HttpRequest {
 }
 
 /// One HTTP response, whatever its status (a 401 or 503 is a response, not a transport error:
-/// the device retries and maps statuses the same for every transport).
+/// the device retries and maps statuses the same for every transport). The FFI's own
+/// `HttpResponse` has the same fields: uniffi's Kotlin cannot return another crate's record
+/// from an async callback (the generated code mixes the two packages' `RustBuffer` classes).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HttpResponse {
     /// Status code. One outside 100..=599 is the transport's fault, and refused as such.
     pub status: i32,

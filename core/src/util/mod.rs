@@ -5,5 +5,6 @@
 //! except the error type.
 
 pub mod bounds;
+pub mod files;
 pub mod hash;
 pub mod image;

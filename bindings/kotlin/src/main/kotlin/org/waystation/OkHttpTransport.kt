@@ -23,7 +23,6 @@ import okhttp3.Response
 import okio.Buffer
 import org.waystation.core.HttpHeader
 import org.waystation.core.HttpRequest
-import org.waystation.core.HttpResponse
 
 /**
  * The core's [HttpTransport] on OkHttp: sync, pack fetch and photo fetch go through the
