@@ -161,6 +161,21 @@ fun presentSync(
 }
 
 /**
+ * What a "Sync now" (the sync screen's, the inbox's) says when it ends: synced, or why not.
+ * What the packs brought is not here but in the sync screen's lines ([presentPackUpdate]). The
+ * gateway's only reason for being unavailable is "not set up", in English: Chinese says it in
+ * its own words.
+ */
+fun syncOutcomeMessage(outcome: SyncOutcome, lang: Lang): String {
+    val zh = lang == Lang.ZH
+    return when (outcome) {
+        is SyncOutcome.Synced -> if (zh) "同步完成" else "Synced"
+        is SyncOutcome.Failed -> (if (zh) "同步失败：" else "Sync failed: ") + outcome.reason
+        is SyncOutcome.Unavailable -> if (zh) "无法同步：尚未设置同步服务器" else "Sync unavailable: " + outcome.reason
+    }
+}
+
+/**
  * Runs syncs one at a time, whoever asks (the sync screen's button, the background worker),
  * and keeps background scheduling in step with the status and the preferences.
  */

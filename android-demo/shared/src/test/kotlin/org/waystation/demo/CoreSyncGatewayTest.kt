@@ -5,7 +5,6 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
 import java.util.concurrent.CopyOnWriteArrayList
-import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -34,33 +33,22 @@ import org.waystation.core.*
 class CoreSyncGatewayTest {
     @TempDir
     lateinit var tmp: Path
-    private lateinit var server: Process
+    private lateinit var server: TestServer
     private lateinit var url: String
     private lateinit var token: String
     private val opened = mutableListOf<AutoCloseable>()
 
-    private val serverBin: String = Paths.get(System.getProperty("jna.library.path"), "waystation-server").toString()
-
     @BeforeEach
     fun startServer() {
-        val db = tmp.resolve("server.db")
-        val add = ProcessBuilder(serverBin, "user", "add", "--db", db.toString(), "--name", Fixtures.RIDER, "--role", "rider")
-            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
-        val out = add.inputStream.bufferedReader().readText()
-        assertEquals(0, add.waitFor(), "user add failed")
-        token = out.trim().lines().last()
-        server = ProcessBuilder(serverBin, "serve", "--db", db.toString(), "--listen", "127.0.0.1:0")
-            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
-        val line = server.inputStream.bufferedReader().readLine()
-        assertTrue(line.startsWith("listening on "), line)
-        url = line.substringAfterLast(' ')
+        server = TestServer(tmp.resolve("server"))
+        token = server.addUser(Fixtures.RIDER, "rider")
+        url = server.start().url
     }
 
     @AfterEach
     fun stop() {
         opened.reversed().forEach { it.close() }
-        server.destroy()
-        server.waitFor(10, TimeUnit.SECONDS)
+        server.close()
     }
 
     private fun core(http: OkHttpClient = Fixtures.http): Waystation =
@@ -80,16 +68,6 @@ class CoreSyncGatewayTest {
 
     private fun gateway(core: Waystation, account: () -> SyncAccount?) = CoreSyncGateway(core, account = account).also { opened += it }
 
-    private fun submit(core: Waystation): String {
-        val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
-        val id = form.start("other").id
-        form.edit(ReportField.DESCRIPTION, "井盖缺失")
-        form.setLocation(Fixtures.gpsFix(34.2230, 108.9530))
-        form.attachPhoto(Fixtures.JPEG)
-        assertInstanceOf(SubmitResult.Submitted::class.java, form.submit())
-        return id
-    }
-
     @Test
     fun `a submitted report is sent by the real sync, and the screen and observers follow`() = runBlocking {
         // The app's OkHttpClient, with an interceptor counting what goes through it.
@@ -97,7 +75,7 @@ class CoreSyncGatewayTest {
         val core = core(OkHttpClient.Builder().addInterceptor(http).build())
         val gateway = gateway(core) { SyncAccount(url, token) }
         assertNull(gateway.unavailableReason())
-        val id = submit(core)
+        val id = Fixtures.submitWithPhoto(core)
         val before = gateway.status()
         assertEquals(1, before.pendingDocuments)
         assertEquals(1, before.pendingPhotos)
@@ -143,7 +121,7 @@ class CoreSyncGatewayTest {
     fun `a refused token stops background retries, and nothing is lost`() = runBlocking {
         val core = core()
         val gateway = gateway(core) { SyncAccount(url, "wst_not-a-token") }
-        val id = submit(core)
+        val id = Fixtures.submitWithPhoto(core)
         val coordinator = SyncCoordinator(gateway, {}) { SyncPreferences() }
         assertEquals(WorkerDecision.FAILURE, coordinator.runInBackground(runAttemptCount = 0))
         assertEquals(OutboxState.Pending, core.reports().get(id).outbox)
@@ -160,7 +138,7 @@ class CoreSyncGatewayTest {
         val port = ServerSocket(0).use { it.localPort }
         val account = SyncAccount("http://127.0.0.1:$port", token)
         val gateway = CoreSyncGateway(core) { account }.also { opened += it }
-        submit(core)
+        Fixtures.submitWithPhoto(core)
         val coordinator = SyncCoordinator(gateway, {}) { SyncPreferences() }
         assertEquals(WorkerDecision.RETRY, coordinator.runInBackground(runAttemptCount = 0))
         assertEquals(1, gateway.status().pendingDocuments)
@@ -170,7 +148,7 @@ class CoreSyncGatewayTest {
     fun `without an account there is nothing to schedule, and the screen says why`() = runBlocking {
         val core = core()
         val gateway = gateway(core) { null }
-        submit(core)
+        Fixtures.submitWithPhoto(core)
         assertEquals("no sync server is set up", gateway.unavailableReason())
         assertInstanceOf(SyncOutcome.Unavailable::class.java, gateway.syncNow())
         val plans = mutableListOf<SyncPlan>()
@@ -182,7 +160,7 @@ class CoreSyncGatewayTest {
     /** `waystation-server pack publish` into the test server's database. */
     private fun publish(kind: String, pack: Path, vararg extra: String) {
         val publish = ProcessBuilder(
-            listOf(serverBin, "pack", "publish", "--db", tmp.resolve("server.db").toString(), "--kind", kind, pack.toString()) +
+            listOf(server.bin, "pack", "publish", "--db", server.db.toString(), "--kind", kind, pack.toString()) +
                 listOf("--trust-key", Fixtures.demoPublisherKeyFile.toString()) + extra,
         ).redirectErrorStream(true).start()
         val out = publish.inputStream.bufferedReader().readText()
@@ -203,7 +181,7 @@ class CoreSyncGatewayTest {
         val core = Fixtures.coreWithPacks(tmp.resolve("phone")).also { opened += it }
         assertEquals(1L, training(core).version)
         val gateway = gateway(core) { SyncAccount(url, token) }
-        val id = submit(core)
+        val id = Fixtures.submitWithPhoto(core)
         val before = TrainingViewModel(core, Fixtures.RIDER, Lang.EN).lesson(Fixtures.SEALS_LESSON)
         assertEquals(emptyList<LessonPicture>(), before.images)
 
@@ -259,7 +237,7 @@ class CoreSyncGatewayTest {
 
         val core = Fixtures.coreWithPacks(tmp.resolve("phone")).also { opened += it }
         val gateway = gateway(core) { SyncAccount(url, token) }
-        val id = submit(core)
+        val id = Fixtures.submitWithPhoto(core)
         val outcome = gateway.syncNow()
         assertInstanceOf(SyncOutcome.Failed::class.java, outcome, "$outcome")
         outcome as SyncOutcome.Failed

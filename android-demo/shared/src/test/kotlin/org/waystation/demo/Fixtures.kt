@@ -8,6 +8,7 @@ import java.time.Clock
 import java.time.Instant
 import java.time.ZoneOffset
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertInstanceOf
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
 import kotlinx.coroutines.runBlocking
@@ -168,4 +169,18 @@ object Fixtures {
     /** A fresh GPS fix at a place, as Android's LocationManager would give it. */
     fun gpsFix(lat: Double, lon: Double, accuracy: Double? = 8.0, mock: Boolean = false, at: Instant = Instant.now()) =
         PlatformFix(lat = lat, lon = lon, accuracyM = accuracy, timeMillis = at.toEpochMilli(), mock = mock, provider = "gps")
+
+    /**
+     * A report of category "other" with a photo and a GPS fix, submitted on [core] by [RIDER]
+     * (a station pack installed names its district); returns its id.
+     */
+    fun submitWithPhoto(core: Waystation): String {
+        val form = ReportForm(core, RIDER, Lang.EN)
+        val id = form.start("other").id
+        form.edit(ReportField.DESCRIPTION, "井盖缺失")
+        form.setLocation(gpsFix(34.2230, 108.9530))
+        form.attachPhoto(JPEG)
+        assertInstanceOf(SubmitResult.Submitted::class.java, form.submit())
+        return id
+    }
 }

@@ -70,16 +70,6 @@ class SyncCoordinatorTest {
         }
     }
 
-    private fun submit(core: Waystation): String {
-        val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
-        val id = form.start("other").id
-        form.edit(ReportField.DESCRIPTION, "井盖缺失")
-        form.setLocation(Fixtures.gpsFix(34.2230, 108.9530))
-        form.attachPhoto(Fixtures.JPEG)
-        assertInstanceOf(SubmitResult.Submitted::class.java, form.submit())
-        return id
-    }
-
     @Test
     fun `the outbox-only gateway counts what waits in the real outbox and never pretends to send`() = runBlocking {
         val core = core()
@@ -87,7 +77,7 @@ class SyncCoordinatorTest {
         assertEquals(0, gateway.status().pending)
         val seen = mutableListOf<SyncSnapshot>()
         val handle = gateway.observe { seen += it }
-        val id = submit(core)
+        val id = Fixtures.submitWithPhoto(core)
         // The coordinator tells the observers after a local change.
         SyncCoordinator(gateway, RecordingScheduler()) { SyncPreferences() }.onLocalChange()
         assertEquals(SyncSnapshot(1, 1, null, null, false), gateway.status())
@@ -118,7 +108,7 @@ class SyncCoordinatorTest {
         coordinator.onAppStart()
         assertEquals(listOf(SyncPolicy.PERIODIC_WORK), scheduler.plans.last().enqueue.map { it.uniqueName })
 
-        val id = submit(core)
+        val id = Fixtures.submitWithPhoto(core)
         coordinator.onLocalChange()
         val upload = scheduler.plans.last().enqueue.single { it.uniqueName == SyncPolicy.UPLOAD_WORK }
         assertEquals(NetworkRequirement.CONNECTED, upload.constraints.network)
@@ -140,7 +130,7 @@ class SyncCoordinatorTest {
         val core = core()
         val gateway = LoopbackGateway(core, OutboxOnlySyncGateway(core, Fixtures.RIDER))
         val coordinator = SyncCoordinator(gateway, RecordingScheduler()) { SyncPreferences() }
-        val id = submit(core)
+        val id = Fixtures.submitWithPhoto(core)
 
         gateway.failWith = SyncOutcome.Failed("server unreachable", retryable = true)
         assertEquals(WorkerDecision.RETRY, coordinator.runInBackground(runAttemptCount = 0))
@@ -157,7 +147,7 @@ class SyncCoordinatorTest {
         val core = core()
         val gateway = LoopbackGateway(core, OutboxOnlySyncGateway(core, Fixtures.RIDER))
         val coordinator = SyncCoordinator(gateway, RecordingScheduler()) { SyncPreferences() }
-        submit(core)
+        Fixtures.submitWithPhoto(core)
         (1..4).map { i ->
             async(Dispatchers.Default) { if (i % 2 == 0) coordinator.syncNow() else coordinator.runInBackground(0) }
         }.awaitAll()

@@ -137,6 +137,19 @@ class SyncPolicyTest {
     }
 
     @Test
+    fun `a Sync now ends with what happened, in either language`() {
+        val synced = SyncOutcome.Synced(idle, PackUpdate(training = 2L))
+        assertEquals("Synced", syncOutcomeMessage(synced, Lang.EN), "what the packs brought is in the screen's lines")
+        assertEquals("同步完成", syncOutcomeMessage(synced, Lang.ZH))
+        val failed = SyncOutcome.Failed("server unreachable", retryable = true)
+        assertEquals("Sync failed: server unreachable", syncOutcomeMessage(failed, Lang.EN))
+        assertEquals("同步失败：server unreachable", syncOutcomeMessage(failed, Lang.ZH))
+        val unavailable = SyncOutcome.Unavailable("no server configured")
+        assertEquals("Sync unavailable: no server configured", syncOutcomeMessage(unavailable, Lang.EN))
+        assertEquals("无法同步：尚未设置同步服务器", syncOutcomeMessage(unavailable, Lang.ZH))
+    }
+
+    @Test
     fun `the sync screen says what the last pack fetch brought`() {
         val now = Instant.parse("2026-12-02T03:00:00Z")
         val synced = idle.copy(lastSuccess = now.minusSeconds(60))

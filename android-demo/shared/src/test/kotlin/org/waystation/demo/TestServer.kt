@@ -13,8 +13,11 @@ import org.junit.jupiter.api.Assertions.assertTrue
  * admin CLI (`user add`), as an administrator would.
  */
 class TestServer(private val dir: Path) : AutoCloseable {
-    private val bin: String = Paths.get(System.getProperty("jna.library.path"), "waystation-server").toString()
-    private val db: Path = dir.resolve("server.db")
+    /** The server binary, for its other admin commands (`pack publish`). */
+    val bin: String = Paths.get(System.getProperty("jna.library.path"), "waystation-server").toString()
+
+    /** The server's database. */
+    val db: Path = dir.resolve("server.db")
     private var process: Process? = null
 
     /** The server's URL once [start]ed. */

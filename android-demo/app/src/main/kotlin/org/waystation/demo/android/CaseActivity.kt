@@ -1,5 +1,6 @@
 package org.waystation.demo.android
 
+import android.content.Context
 import android.content.Intent
 import android.graphics.Bitmap
 import android.os.Bundle
@@ -210,5 +211,9 @@ class CaseActivity : Screen() {
     companion object {
         const val EXTRA_REPORT_ID = "report_id"
         private const val REQUEST_PHOTO = 3
+
+        /** Opens the case of the report [reportId] (from the report, the outbox or the inbox). */
+        fun intent(context: Context, reportId: String): Intent =
+            Intent(context, CaseActivity::class.java).putExtra(EXTRA_REPORT_ID, reportId)
     }
 }

@@ -1,15 +1,10 @@
 package org.waystation.demo.android
 
-import android.content.Intent
 import android.os.Bundle
 import android.widget.Button
 import android.widget.LinearLayout
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.launch
-import kotlinx.coroutines.withContext
 import org.waystation.demo.InboxScreen
 import org.waystation.demo.InboxViewModel
-import org.waystation.demo.SyncOutcome
 
 /**
  * The follow-up inbox of a station, supervisor or grid account: its districts' cases by status
@@ -29,7 +24,7 @@ class InboxActivity : Screen() {
         vm = InboxViewModel(graph.core, lang, graph.pendingActions, graph.clock)
         val column = scrollingScreen()
         header = column.region()
-        syncNow = column.button(t("立即同步", "Sync now")) { runSync() }
+        syncNow = column.button(t("立即同步", "Sync now")) { runSync(syncNow) { load() } }
         list = column.region()
     }
 
@@ -64,21 +59,6 @@ class InboxActivity : Screen() {
         }
     }
 
-    private fun runSync() {
-        syncNow.isEnabled = false
-        scope.launch {
-            val outcome = withContext(Dispatchers.IO) { graph.coordinator.syncNow() }
-            toast(
-                when (outcome) {
-                    is SyncOutcome.Synced -> t("同步完成", "Synced")
-                    is SyncOutcome.Failed -> t("同步失败：", "Sync failed: ") + outcome.reason
-                    is SyncOutcome.Unavailable -> t("无法同步：尚未设置同步服务器", "Sync unavailable: " + outcome.reason)
-                },
-            )
-            load()
-        }
-    }
-
     private fun openCase(id: String) =
-        startActivity(Intent(this, CaseActivity::class.java).putExtra(CaseActivity.EXTRA_REPORT_ID, id))
+        startActivity(CaseActivity.intent(this, id))
 }

@@ -57,5 +57,5 @@ class OutboxActivity : Screen() {
         startActivity(Intent(this, ReportActivity::class.java).putExtra(ReportActivity.EXTRA_REPORT_ID, id))
 
     private fun openCase(id: String) =
-        startActivity(Intent(this, CaseActivity::class.java).putExtra(CaseActivity.EXTRA_REPORT_ID, id))
+        startActivity(CaseActivity.intent(this, id))
 }

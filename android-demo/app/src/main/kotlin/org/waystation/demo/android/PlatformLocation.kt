@@ -30,9 +30,7 @@ class PlatformLocation(private val context: Context, private val clock: Clock = 
         ?: throw IllegalStateException("this device has no location service")
 
     /** Whether the app may ask for a position (fine or coarse). */
-    fun permitted(): Boolean =
-        context.checkSelfPermission(Manifest.permission.ACCESS_FINE_LOCATION) == PackageManager.PERMISSION_GRANTED ||
-            context.checkSelfPermission(Manifest.permission.ACCESS_COARSE_LOCATION) == PackageManager.PERMISSION_GRANTED
+    fun permitted(): Boolean = PERMISSIONS.any { context.checkSelfPermission(it) == PackageManager.PERMISSION_GRANTED }
 
     /**
      * The best fix within [timeoutMs]: a fresh one from each enabled provider, raced against
@@ -95,6 +93,15 @@ class PlatformLocation(private val context: Context, private val clock: Clock = 
     }
 
     companion object {
+        /**
+         * What a screen asks for before locating (`requestPermissions`): fine and coarse, as
+         * Android 12 and later let the person grant coarse only, which is enough.
+         */
+        val PERMISSIONS: Array<String> = arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION)
+
+        /** Whether the answer to a request for [PERMISSIONS] allows a position (either of them). */
+        fun granted(grantResults: IntArray): Boolean = grantResults.any { it == PackageManager.PERMISSION_GRANTED }
+
         /** The platform's fix, field by field, with "accuracy unknown" kept as null. */
         fun toFix(location: Location): PlatformFix = PlatformFix(
             lat = location.latitude,

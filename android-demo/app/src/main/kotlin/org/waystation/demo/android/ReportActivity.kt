@@ -1,8 +1,6 @@
 package org.waystation.demo.android
 
-import android.Manifest
 import android.content.Intent
-import android.content.pm.PackageManager
 import android.os.Bundle
 import android.os.Handler
 import android.os.Looper
@@ -88,7 +86,7 @@ class ReportActivity : Screen() {
             content.text(state.description)
             state.position?.let { content.text(it, sizeSp = 14f) }
             content.button(t("查看处理进度", "Case timeline")) {
-                startActivity(Intent(this, CaseActivity::class.java).putExtra(CaseActivity.EXTRA_REPORT_ID, state.id))
+                startActivity(CaseActivity.intent(this, state.id))
             }
             return
         }
@@ -186,7 +184,7 @@ class ReportActivity : Screen() {
     private fun locate() {
         val location = PlatformLocation(this, graph.clock)
         if (!location.permitted()) {
-            requestPermissions(arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION), REQUEST_LOCATION)
+            requestPermissions(PlatformLocation.PERMISSIONS, REQUEST_LOCATION)
             return
         }
         fixText?.apply {
@@ -209,7 +207,7 @@ class ReportActivity : Screen() {
 
     override fun onRequestPermissionsResult(requestCode: Int, permissions: Array<out String>, grantResults: IntArray) {
         super.onRequestPermissionsResult(requestCode, permissions, grantResults)
-        if (requestCode == REQUEST_LOCATION && grantResults.any { it == PackageManager.PERMISSION_GRANTED }) locate()
+        if (requestCode == REQUEST_LOCATION && PlatformLocation.granted(grantResults)) locate()
     }
 
     override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {

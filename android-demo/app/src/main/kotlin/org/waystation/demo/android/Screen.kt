@@ -2,12 +2,14 @@ package org.waystation.demo.android
 
 import android.app.Activity
 import android.os.Bundle
+import android.widget.Button
 import android.widget.Toast
 import java.util.Locale
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.asCoroutineDispatcher
@@ -15,6 +17,8 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.waystation.demo.Lang
+import org.waystation.demo.SyncOutcome
+import org.waystation.demo.syncOutcomeMessage
 import org.waystation.demo.userMessage
 
 /**
@@ -56,6 +60,21 @@ abstract class Screen : Activity() {
             throw e
         } catch (e: Exception) {
             toast(userMessage(e, lang))
+        }
+    }
+
+    /**
+     * A "Sync now" tapped on a screen (the sync screen's, the inbox's): [button] is disabled
+     * while the sync runs (the coordinator runs one at a time), the outcome is said in a toast,
+     * then [then] redraws the screen.
+     */
+    protected fun runSync(button: Button, then: (SyncOutcome) -> Unit) {
+        button.isEnabled = false
+        scope.launch {
+            // The sync itself suspends; the status read and the rescheduling after it block.
+            val outcome = withContext(Dispatchers.IO) { graph.coordinator.syncNow() }
+            toast(syncOutcomeMessage(outcome, lang))
+            then(outcome)
         }
     }
 

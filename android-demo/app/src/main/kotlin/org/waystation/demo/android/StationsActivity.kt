@@ -1,6 +1,5 @@
 package org.waystation.demo.android
 
-import android.Manifest
 import android.content.ActivityNotFoundException
 import android.content.Intent
 import android.net.Uri
@@ -56,7 +55,7 @@ class StationsActivity : Screen() {
     private fun locate() {
         val location = PlatformLocation(this, graph.clock)
         if (!location.permitted()) {
-            requestPermissions(arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION), REQUEST_LOCATION)
+            requestPermissions(PlatformLocation.PERMISSIONS, REQUEST_LOCATION)
             return
         }
         where.text = t("正在定位…", "Finding your position…")
@@ -75,7 +74,7 @@ class StationsActivity : Screen() {
 
     override fun onRequestPermissionsResult(requestCode: Int, permissions: Array<out String>, grantResults: IntArray) {
         super.onRequestPermissionsResult(requestCode, permissions, grantResults)
-        if (requestCode == REQUEST_LOCATION && grantResults.any { it == PackageManager.PERMISSION_GRANTED }) locate()
+        if (requestCode == REQUEST_LOCATION && PlatformLocation.granted(grantResults)) locate()
     }
 
     private fun search() {

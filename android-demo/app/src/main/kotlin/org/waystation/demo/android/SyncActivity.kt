@@ -6,9 +6,6 @@ import android.text.InputType
 import android.widget.Button
 import android.widget.LinearLayout
 import android.widget.TextView
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.launch
-import kotlinx.coroutines.withContext
 import org.waystation.demo.PackUpdate
 import org.waystation.demo.SealedTokenException
 import org.waystation.demo.SyncAccount
@@ -36,7 +33,12 @@ class SyncActivity : Screen() {
         val column = scrollingScreen()
         headline = column.heading("")
         lines = column.region()
-        syncNow = column.button(t("立即同步", "Sync now")) { runSync() }
+        syncNow = column.button(t("立即同步", "Sync now")) {
+            runSync(syncNow) { outcome ->
+                lastPacks = (outcome as? SyncOutcome.Synced)?.packs
+                refresh()
+            }
+        }
 
         column.heading(t("同步服务器", "Sync server"))
         val account = graph.syncAccount
@@ -104,22 +106,5 @@ class SyncActivity : Screen() {
         lines.removeAllViews()
         screen.lines.forEach { lines.text(it, sizeSp = 14f) }
         syncNow.isEnabled = screen.canSyncNow
-    }
-
-    private fun runSync() {
-        syncNow.isEnabled = false
-        scope.launch {
-            // The sync itself suspends; the status read and the rescheduling after it block.
-            val outcome = withContext(Dispatchers.IO) { graph.coordinator.syncNow() }
-            lastPacks = (outcome as? SyncOutcome.Synced)?.packs
-            val message = when (outcome) {
-                // What the packs brought is in the screen's lines (lastPacks).
-                is SyncOutcome.Synced -> t("同步完成", "Synced")
-                is SyncOutcome.Failed -> t("同步失败：", "Sync failed: ") + outcome.reason
-                is SyncOutcome.Unavailable -> t("无法同步：尚未设置同步服务器", "Sync unavailable: " + outcome.reason)
-            }
-            toast(message)
-            refresh()
-        }
     }
 }
