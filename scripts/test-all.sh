@@ -61,7 +61,8 @@ WAYSTATION_TEST_STORE=postgres cargo test -p waystation-server 2>&1 | tee -a tar
 # And every end-to-end test whose devices sync with a real server (tests/src/net.rs), with
 # that server on PostgreSQL.
 WAYSTATION_TEST_STORE=postgres cargo test -p waystation-tests --test sync --test erasure \
-    --test hostile_server --test crafted_input --test cases --test console 2>&1 \
+    --test hostile_server --test crafted_input --test cases --test console \
+    --test supervisor_pull 2>&1 \
     | tee -a target/cargo-test.log
 echo "the PostgreSQL passes (server, end-to-end) took $((SECONDS - pg_start)) s" >&2
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' target/cargo-test.log | awk '{s+=$4} END {print s+0}')
