@@ -15,6 +15,7 @@ import org.robolectric.annotation.Config
 import org.waystation.core.CaseStatus
 import org.waystation.core.OutboxState
 import org.waystation.core.ReportStatus
+import org.waystation.demo.TestServer
 import org.waystation.demo.android.CaseActivity
 import org.waystation.demo.android.InboxActivity
 import org.waystation.demo.android.MainActivity
@@ -37,7 +38,7 @@ import org.waystation.demo.android.OutboxActivity
 @Config(qualifiers = "en-rUS")
 class ChainTest : ScreenTest() {
     private val dir = Files.createTempDirectory("waystation-chain")
-    private val server = LoopbackServer(dir.resolve("server"))
+    private val server = TestServer(dir.resolve("server"))
 
     @After
     fun stopServer() {
@@ -54,8 +55,8 @@ class ChainTest : ScreenTest() {
         switchTo("rider")
         val rider = graph.user
         val riderToken = server.addUser(rider, "rider")
-        val stationToken = server.addUser("beilin-station-3", "station", "--area", "610103")
-        val supervisorToken = server.addUser("vol-zhang", "supervisor", "--area", "610103")
+        val stationToken = server.addUser("beilin-station-3", "station", "610103")
+        val supervisorToken = server.addUser("vol-zhang", "supervisor", "610103")
         reportThroughTheScreen("Manhole cover missing at the corner, riders fall at night")
         val id = graph.core.reports().summaries(rider, null).single().id
         assertEquals(ReportStatus.SUBMITTED, graph.core.reports().get(id).status)

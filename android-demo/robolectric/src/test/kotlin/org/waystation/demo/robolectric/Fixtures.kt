@@ -4,13 +4,8 @@ import android.app.Activity
 import android.content.Intent
 import java.awt.image.BufferedImage
 import java.io.ByteArrayOutputStream
-import java.nio.file.Files
-import java.nio.file.Path
-import java.nio.file.Paths
-import java.util.concurrent.TimeUnit
 import javax.imageio.ImageIO
 import org.junit.After
-import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import android.os.Looper
 import org.robolectric.Robolectric
@@ -72,51 +67,5 @@ abstract class ScreenTest {
             for (x in 0 until 16) for (y in 0 until 16) image.setRGB(x, y, 0x808080)
             ByteArrayOutputStream().also { assertTrue(ImageIO.write(image, "jpg", it)) }.toByteArray()
         }
-    }
-}
-
-/**
- * A real `waystation-server` on loopback (built next to the native library by
- * `cargo build -p waystation-server`), on a database under [dir], sharing the test's fixed
- * clock (WAYSTATION_TEST_NOW is in this JVM's environment, which the process inherits).
- */
-class LoopbackServer(private val dir: Path) : AutoCloseable {
-    private val bin: String = Paths.get(System.getProperty("jna.library.path"), "waystation-server").toString()
-    private val db: Path = dir.resolve("server.db")
-    private var process: Process? = null
-
-    /** The server's URL once [start]ed. */
-    lateinit var url: String
-        private set
-
-    init {
-        Files.createDirectories(dir)
-    }
-
-    /** Adds an account and returns its token. */
-    fun addUser(name: String, role: String, vararg extra: String): String {
-        val p = ProcessBuilder(bin, "user", "add", "--db", db.toString(), "--name", name, "--role", role, *extra)
-            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
-        val out = p.inputStream.bufferedReader().readText()
-        assertEquals("user add failed: $out", 0, p.waitFor())
-        return out.trim().lines().last()
-    }
-
-    fun start(): LoopbackServer {
-        val p = ProcessBuilder(bin, "serve", "--db", db.toString(), "--listen", "127.0.0.1:0")
-            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
-        process = p
-        val line = p.inputStream.bufferedReader().readLine().orEmpty()
-        assertTrue(line, line.startsWith("listening on "))
-        url = line.substringAfterLast(' ')
-        return this
-    }
-
-    override fun close() {
-        process?.let {
-            it.destroy()
-            it.waitFor(10, TimeUnit.SECONDS)
-        }
-        process = null
     }
 }

@@ -23,6 +23,7 @@ import org.waystation.demo.ReportForm
 import org.waystation.demo.SubmitResult
 import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncOutcome
+import org.waystation.demo.TestServer
 import org.waystation.demo.android.CaseActivity
 import org.waystation.demo.android.InboxActivity
 
@@ -37,7 +38,7 @@ import org.waystation.demo.android.InboxActivity
 @Config(qualifiers = "en-rUS")
 class FollowUpScreenTest : ScreenTest() {
     private val dir = Files.createTempDirectory("waystation-follow-up")
-    private val server = LoopbackServer(dir.resolve("server"))
+    private val server = TestServer(dir.resolve("server"))
 
     @After
     fun stopServer() {
@@ -93,7 +94,7 @@ class FollowUpScreenTest : ScreenTest() {
 
     @Test
     fun `a supervisor's reject waits for its reason and closes the case, leaving notes`() {
-        val supervisorToken = server.addUser("vol-zhang", "supervisor", "--area", "610103")
+        val supervisorToken = server.addUser("vol-zhang", "supervisor", "610103")
         val id = ridersReport("Stall sells food without a licence")
         switchTo("supervisor")
         syncAs(supervisorToken)
@@ -124,7 +125,7 @@ class FollowUpScreenTest : ScreenTest() {
 
     @Test
     fun `a cancelled inspection photo attaches nothing, and one taken is attached until removed`() {
-        val supervisorToken = server.addUser("vol-zhang", "supervisor", "--area", "610103")
+        val supervisorToken = server.addUser("vol-zhang", "supervisor", "610103")
         val id = ridersReport("Stall sells food without a licence")
         switchTo("supervisor")
         syncAs(supervisorToken)
@@ -150,7 +151,7 @@ class FollowUpScreenTest : ScreenTest() {
 
     @Test
     fun `a grid worker cannot dispatch, and resolves with a note first`() {
-        val gridToken = server.addUser("grid-610103-07", "grid", "--area", "610103")
+        val gridToken = server.addUser("grid-610103-07", "grid", "610103")
         val id = ridersReport("Street light out at the crossing")
         switchTo("grid")
         syncAs(gridToken)

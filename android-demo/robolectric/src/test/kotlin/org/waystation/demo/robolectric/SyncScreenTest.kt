@@ -19,6 +19,7 @@ import org.waystation.demo.PlatformFix
 import org.waystation.demo.ReportField
 import org.waystation.demo.ReportForm
 import org.waystation.demo.SubmitResult
+import org.waystation.demo.TestServer
 import org.waystation.demo.android.SyncActivity
 import org.waystation.*
 import org.waystation.core.*
@@ -32,7 +33,7 @@ import org.waystation.core.*
 @Config(qualifiers = "en-rUS")
 class SyncScreenTest : ScreenTest() {
     private val dir = Files.createTempDirectory("waystation-sync-screen")
-    private val server = LoopbackServer(dir.resolve("server"))
+    private val server = TestServer(dir.resolve("server"))
 
     @After
     fun stopServer() {

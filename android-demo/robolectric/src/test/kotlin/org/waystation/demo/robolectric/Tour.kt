@@ -13,6 +13,7 @@ import org.waystation.demo.ReportForm
 import org.waystation.demo.SubmitResult
 import org.waystation.demo.SyncAccount
 import org.waystation.demo.SyncOutcome
+import org.waystation.demo.TestServer
 import org.waystation.demo.android.InboxActivity
 import org.waystation.demo.android.CaseActivity
 import org.waystation.demo.android.CourseActivity
@@ -109,9 +110,9 @@ class Tour(private val test: ScreenTest) {
      */
     private fun followUp(reportId: String, visit: (String, Activity) -> Unit) {
         val dir = Files.createTempDirectory("waystation-tour")
-        LoopbackServer(dir).use { server ->
+        TestServer(dir).use { server ->
             val riderToken = server.addUser(test.graph.user, "rider")
-            val supervisorToken = server.addUser(SUPERVISOR, "supervisor", "--area", BEILIN)
+            val supervisorToken = server.addUser(SUPERVISOR, "supervisor", BEILIN)
             server.start()
             sync(SyncAccount(server.url, riderToken))
             test.switchTo("supervisor")

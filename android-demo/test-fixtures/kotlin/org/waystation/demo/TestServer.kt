@@ -4,13 +4,16 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
 import java.util.concurrent.TimeUnit
-import org.junit.jupiter.api.Assertions.assertEquals
-import org.junit.jupiter.api.Assertions.assertTrue
 
 /**
  * A real `waystation-server` on loopback (built next to the native library by
  * `cargo build -p waystation-server`), on a database under [dir]; accounts are made with its
- * admin CLI (`user add`), as an administrator would.
+ * admin CLI (`user add`), as an administrator would. The server's clock is the test's:
+ * WAYSTATION_TEST_NOW, when the JVM's environment has it, is inherited by the process.
+ *
+ * One fixture for the JVM tests (shared/, JUnit 5) and the Robolectric tests (JUnit 4): both
+ * poms add this directory as a test source. So it uses no test framework's assertions; a
+ * command that fails throws, naming it, which fails the test either way.
  */
 class TestServer(private val dir: Path) : AutoCloseable {
     /** The server binary, for its other admin commands (`pack publish`). */
@@ -28,12 +31,15 @@ class TestServer(private val dir: Path) : AutoCloseable {
         Files.createDirectories(dir)
     }
 
-    /** Adds an account (`--role rider|station|supervisor|grid`, `--area CODE`…) and returns its token. */
+    /**
+     * Adds an account of [role] (`rider`, `station`, `supervisor`, `grid`) following up the
+     * districts [areas] (`--area`), and returns its token.
+     */
     fun addUser(name: String, role: String, vararg areas: String): String {
         val args = listOf(bin, "user", "add", "--db", db.toString(), "--name", name, "--role", role) + areas.flatMap { listOf("--area", it) }
         val p = ProcessBuilder(args).redirectError(ProcessBuilder.Redirect.DISCARD).start()
         val out = p.inputStream.bufferedReader().readText()
-        assertEquals(0, p.waitFor(), "user add failed: $out")
+        check(p.waitFor() == 0) { "user add failed: $out" }
         return out.trim().lines().last()
     }
 
@@ -42,7 +48,7 @@ class TestServer(private val dir: Path) : AutoCloseable {
             .redirectError(ProcessBuilder.Redirect.DISCARD).start()
         process = p
         val line = p.inputStream.bufferedReader().readLine().orEmpty()
-        assertTrue(line.startsWith("listening on "), line)
+        check(line.startsWith("listening on ")) { "the server did not start: $line" }
         url = line.substringAfterLast(' ')
         return this
     }
