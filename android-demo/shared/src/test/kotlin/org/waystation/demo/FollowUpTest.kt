@@ -1,13 +1,10 @@
 package org.waystation.demo
 
-import java.nio.file.Path
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.io.TempDir
 import org.waystation.Waystation
 import org.waystation.WaystationException
 import org.waystation.core.CaseEventKind
@@ -21,16 +18,7 @@ import org.waystation.reportCategories
  * What a follow-up role may do, against the real core: every action the screen offers is one
  * the core records, and every core event it does not offer is one the core refuses.
  */
-class FollowUpTest {
-    @TempDir
-    lateinit var tmp: Path
-    private val opened = mutableListOf<Waystation>()
-
-    @AfterEach
-    fun close() = opened.forEach { it.close() }
-
-    private fun core() = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
-
+class FollowUpTest : CoreTest() {
     /** The text each action is tried with: a grid id, a reason, a note. */
     private fun textFor(action: CaseAction) = when (action) {
         CaseAction.DISPATCH -> "610103-07"

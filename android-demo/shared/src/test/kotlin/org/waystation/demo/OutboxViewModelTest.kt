@@ -1,29 +1,16 @@
 package org.waystation.demo
 
-import java.nio.file.Path
 import java.time.Instant
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.io.TempDir
 import org.waystation.*
 import org.waystation.core.*
 
 /** The outbox and case timelines over the real core. */
-class OutboxViewModelTest {
-    @TempDir
-    lateinit var tmp: Path
-    private val opened = mutableListOf<Waystation>()
-
-    @AfterEach
-    fun close() = opened.forEach { it.close() }
-
-    // With the station pack, as the app has it: a report's district comes from the nearest station.
-    private fun core() = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
-
+class OutboxViewModelTest : CoreTest() {
     private fun submitted(core: Waystation, description: String, lat: Double = 34.2230): String {
         val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
         val id = form.start("other").id

@@ -3,7 +3,6 @@ package org.waystation.demo
 import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertInstanceOf
@@ -12,22 +11,11 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
-import org.junit.jupiter.api.io.TempDir
 import org.waystation.*
 import org.waystation.core.*
 
 /** The report draft form over the real core: autosave, location, photo, check, submit. */
-class ReportFormTest {
-    @TempDir
-    lateinit var tmp: Path
-    private val opened = mutableListOf<Waystation>()
-
-    @AfterEach
-    fun close() = opened.forEach { it.close() }
-
-    // With the station pack, as the app has it: a report's district comes from the nearest station.
-    private fun core(name: String = "phone") = Fixtures.coreWithStations(tmp.resolve(name)).also { opened += it }
-
+class ReportFormTest : CoreTest() {
     /** A category that needs the merchant, like a missing food-safety seal. */
     private val merchantCategory = reportCategories().first { it.needsMerchant }.code
 
@@ -162,7 +150,7 @@ class ReportFormTest {
     @Test
     fun `far from every station the form asks for the district, and a typed one lets it through`() {
         // A core without the station pack cannot derive the district from a nearby station.
-        val core = Fixtures.core(tmp.resolve("no-stations")).also { opened += it }
+        val core = opened(Fixtures.core(tmp.resolve("no-stations")))
         val form = ReportForm(core, Fixtures.RIDER, Lang.EN)
         form.start("other")
         form.edit(ReportField.DESCRIPTION, "井盖缺失")

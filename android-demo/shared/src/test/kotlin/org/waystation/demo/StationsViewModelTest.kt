@@ -1,28 +1,16 @@
 package org.waystation.demo
 
-import java.nio.file.Path
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.io.TempDir
 import org.waystation.*
 import org.waystation.core.*
 
 /** The station screen over the real core and the signed Xi'an sample pack. */
-class StationsViewModelTest {
-    @TempDir
-    lateinit var tmp: Path
-    private val opened = mutableListOf<Waystation>()
-
-    @AfterEach
-    fun close() = opened.forEach { it.close() }
-
-    private fun core() = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
-
+class StationsViewModelTest : CoreTest() {
     @Test
     fun `rows are the core's nearest open stations, formatted, nearest first`() {
         val core = core()
@@ -87,7 +75,7 @@ class StationsViewModelTest {
 
     @Test
     fun `without a pack the screen says so instead of showing an empty list`() {
-        val core = Fixtures.core(tmp.resolve("empty")).also { opened += it }
+        val core = opened(Fixtures.core(tmp.resolve("empty")))
         val screen = StationsViewModel(core, Lang.EN, Fixtures.clockAt(Fixtures.WEDNESDAY_11H)).nearest(Fixtures.BELL_TOWER)
         assertTrue(screen.rows.isEmpty())
         assertEquals("No station directory is installed yet", screen.emptyMessage)

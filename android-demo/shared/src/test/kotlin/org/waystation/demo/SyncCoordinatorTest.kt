@@ -1,6 +1,5 @@
 package org.waystation.demo
 
-import java.nio.file.Path
 import java.time.Instant
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.Dispatchers
@@ -8,12 +7,10 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertInstanceOf
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.io.TempDir
 import org.waystation.*
 import org.waystation.core.*
 
@@ -23,17 +20,7 @@ import org.waystation.core.*
  * report as delivered, as the core's sync does on an acknowledgement) until the core's own
  * sync is in the bindings.
  */
-class SyncCoordinatorTest {
-    @TempDir
-    lateinit var tmp: Path
-    private val opened = mutableListOf<Waystation>()
-
-    @AfterEach
-    fun close() = opened.forEach { it.close() }
-
-    // With the station pack, as the app has it: a report's district comes from the nearest station.
-    private fun core() = Fixtures.coreWithStations(tmp.resolve("phone")).also { opened += it }
-
+class SyncCoordinatorTest : CoreTest() {
     private class RecordingScheduler : BackgroundSyncScheduler {
         val plans = mutableListOf<SyncPlan>()
         override fun apply(plan: SyncPlan) {

@@ -1,8 +1,6 @@
 package org.waystation.demo
 
 import java.nio.file.Files
-import java.nio.file.Path
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -10,20 +8,12 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
-import org.junit.jupiter.api.io.TempDir
 import org.waystation.*
 import org.waystation.core.*
 
 /** Training screens over the real core and the signed training pack. */
-class TrainingViewModelTest {
-    @TempDir
-    lateinit var tmp: Path
-    private val opened = mutableListOf<Waystation>()
-
-    @AfterEach
-    fun close() = opened.forEach { it.close() }
-
-    private fun core() = Fixtures.coreWithTraining(tmp.resolve("phone")).also { opened += it }
+class TrainingViewModelTest : CoreTest() {
+    override fun core(name: String): Waystation = opened(Fixtures.coreWithTraining(tmp.resolve(name)))
 
     @Test
     fun `courses with progress, lessons in order, completing a lesson`() {
@@ -57,7 +47,7 @@ class TrainingViewModelTest {
 
     @Test
     fun `a lesson image not downloaded yet is its alt text, in the interface language`() {
-        val core = Fixtures.core(tmp.resolve("phone")).also { opened += it }
+        val core = opened(Fixtures.core(tmp.resolve("phone")))
         val pack = Fixtures.trainingPackWithImage(tmp.resolve("pack"), altZh = "完好的封签", altEn = "An intact seal")
         with(Fixtures) { core.installTraining(pack) }
         val sha = Fixtures.sha256Hex(Fixtures.JPEG)

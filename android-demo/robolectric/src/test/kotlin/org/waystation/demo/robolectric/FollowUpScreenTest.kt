@@ -74,6 +74,20 @@ class FollowUpScreenTest : ScreenTest() {
     private fun caseScreen(id: String): CaseActivity =
         open(CaseActivity::class.java, Intent().putExtra(CaseActivity.EXTRA_REPORT_ID, id))
 
+    /**
+     * The case of a rider's report of [description], on the phone of Beilin's supervisor
+     * vol-zhang, synced, with its actions shown; returns the report's id and the screen.
+     */
+    private fun supervisorsCase(description: String): Pair<String, CaseActivity> {
+        val supervisorToken = server.addUser("vol-zhang", "supervisor", "610103")
+        val id = ridersReport(description)
+        switchTo("supervisor")
+        syncAs(supervisorToken)
+        val screen = caseScreen(id)
+        screen.waitForText("Follow up")
+        return id to screen
+    }
+
     @Test
     fun `the inbox asks to sync first, and a rider's phone has no cases to follow up`() {
         switchTo("new-phone")
@@ -94,13 +108,7 @@ class FollowUpScreenTest : ScreenTest() {
 
     @Test
     fun `a supervisor's reject waits for its reason and closes the case, leaving notes`() {
-        val supervisorToken = server.addUser("vol-zhang", "supervisor", "610103")
-        val id = ridersReport("Stall sells food without a licence")
-        switchTo("supervisor")
-        syncAs(supervisorToken)
-
-        val screen = caseScreen(id)
-        screen.waitForText("Follow up")
+        val (id, screen) = supervisorsCase("Stall sells food without a licence")
         val buttons = listOf("Acknowledge", "Dispatch to the grid", "Add a note", "Record the inspection", "Mark resolved", "Reject")
         buttons.forEach { assertTrue("\"$it\" is offered", it in screen.texts()) }
         assertTrue(screen.control("Acknowledge").isEnabled)
@@ -125,13 +133,7 @@ class FollowUpScreenTest : ScreenTest() {
 
     @Test
     fun `a cancelled inspection photo attaches nothing, and one taken is attached until removed`() {
-        val supervisorToken = server.addUser("vol-zhang", "supervisor", "610103")
-        val id = ridersReport("Stall sells food without a licence")
-        switchTo("supervisor")
-        syncAs(supervisorToken)
-
-        val screen = caseScreen(id)
-        screen.waitForText("Follow up")
+        val (id, screen) = supervisorsCase("Stall sells food without a licence")
         val cancelled = openCamera(screen, "Take a photo (optional)")
         screen.writeAsTheCamera(cancelled, JPEG.copyOf(100))
         shadowOf(screen).receiveResult(cancelled.intent, Activity.RESULT_CANCELED, null)
