@@ -57,6 +57,14 @@ impl FromStr for Datum {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
+        // The canonical names (`as_str`, what the store holds: one per loaded station) without
+        // the normalising copies below.
+        if let Some(d) = [Datum::Wgs84, Datum::Gcj02, Datum::Bd09]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+        {
+            return Ok(d);
+        }
         match s
             .trim()
             .to_ascii_lowercase()

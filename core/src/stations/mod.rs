@@ -190,16 +190,6 @@ impl PackIds {
     }
 }
 
-/// The datum as stored: the import writes [`Datum::as_str`], so an exact match is the rule and
-/// saves `Datum::from_str`'s normalising copies on every row; anything else goes through it
-/// (and is refused by name).
-fn stored_datum(s: &str) -> Result<Datum> {
-    [Datum::Wgs84, Datum::Gcj02, Datum::Bd09]
-        .into_iter()
-        .find(|d| d.as_str() == s)
-        .map_or_else(|| s.parse(), Ok)
-}
-
 /// A text column borrowed from the row, for the columns that are only parsed or interned (no
 /// `String` made for them). NULL is `None`.
 fn text_column<'r>(row: &'r Row<'_>, i: usize, what: &str) -> Result<Option<&'r str>> {
@@ -227,7 +217,7 @@ fn station_from_row(row: &Row<'_>, pack_ids: &mut PackIds) -> Result<Station> {
         source_position: Position {
             lat: row.get(7)?,
             lon: row.get(8)?,
-            datum: stored_datum(required_text(row, 6, "source_datum")?)?,
+            datum: required_text(row, 6, "source_datum")?.parse()?,
         },
         address_zh: row.get(9)?,
         address_en: row.get(10)?,
