@@ -341,8 +341,8 @@ fn retry_after(resp: &HttpResponse, now: DateTime<Utc>) -> Option<Duration> {
 }
 
 /// At most `max` characters of text from the network, control characters replaced: it ends
-/// up in error messages, logs and a status screen.
-fn shown(text: &str, max: usize) -> String {
+/// up in error messages, logs and a status screen (the reply checks use it too).
+pub(super) fn shown(text: &str, max: usize) -> String {
     text.chars()
         .take(max)
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -20,6 +20,7 @@
 
 use automerge::AutoCommit;
 
+use super::http::shown;
 use super::policy::{self, Account, DocRef, Role};
 use super::protocol::{MAX_DOCS_PER_REQUEST, MAX_FEED_PER_RESPONSE, SyncResponse, is_sha256_hex};
 use crate::error::{Error, Result};
@@ -210,14 +211,6 @@ pub(crate) fn check_progress_update(
         areas: Vec::new(),
     };
     policy::check_progress(&owner, &user, before, after).map_err(refused)
-}
-
-/// At most `max` characters of `text` from the network, control characters replaced.
-fn shown(text: &str, max: usize) -> String {
-    text.chars()
-        .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]
