@@ -61,12 +61,12 @@ impl SyncOptions {
             false => SyncSettings::new(server, token)?,
         };
         if let Some(n) = self.attempts {
-            s.retry.attempts = u32::try_from(n)
-                .ok()
-                .filter(|n| (1..=MAX_ATTEMPTS.unsigned_abs()).contains(n))
-                .ok_or_else(|| {
-                    Error::invalid(format!("attempts must be 1..={MAX_ATTEMPTS}, got {n}"))
-                })?;
+            if !(1..=MAX_ATTEMPTS).contains(&n) {
+                return Err(Error::invalid(format!(
+                    "attempts must be 1..={MAX_ATTEMPTS}, got {n}"
+                )));
+            }
+            s.retry.attempts = n.unsigned_abs();
         }
         s.timeout = match self.timeout_ms {
             None => s.timeout,
